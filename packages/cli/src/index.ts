@@ -1,0 +1,1 @@
+export { groups, type Command, type CommandTable } from "./commands.js";

@@ -1,0 +1,2 @@
+// Public surface of @ocrops/versioning.
+export {};
