@@ -35,7 +35,12 @@ const selected = filter ? files.filter((f) => f.includes(filter)) : files;
 console.log(`run-tests: ${selected.length} test file(s): ${selected.map((f) => relative(process.cwd(), f)).join(' ')}`);
 const res = spawnSync(
   process.execPath,
-  ['--conditions=@ocrops/source', '--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...selected],
+  [
+    '--conditions=@ocrops/source', '--import', 'tsx', '--test',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('./summary-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stdout',
+    ...extra, ...selected,
+  ],
   { stdio: 'inherit', env: { ...process.env, OCROPS_TEST: '1' } },
 );
 process.exit(res.status ?? 1);

@@ -1,2 +1,50 @@
-// Public surface of @ocrops/data.
-export {};
+// Public surface of @ocrops/data: charset, data configs, readers, image preprocessing, augmentation,
+// synthetic lines, prepare and prepared-shard streaming.
+export { Charset, VIETNAMESE_CHARS, type CharsetJSON } from './charset.js';
+export {
+  loadDataConfig,
+  parseDataConfig,
+  parseSyntheticOptions,
+  defaultSyntheticOptions,
+  SOURCE_FORMATS,
+  type DataConfig,
+  type DataSource,
+  type SourceFormat,
+  type CharsetSpec,
+  type ImageOptions,
+  type SplitOptions,
+  type SyntheticOptions,
+} from './config.js';
+export { readSource, readLabelsJson, readConfigJson, readFolder, readTags, readLabelStudio, type SourceItem, type SkippedItem, type SourceRead } from './readers.js';
+export {
+  convertLabelStudio,
+  parseLabelStudioExport,
+  downloadS3Images,
+  imageFileName,
+  type LabelStudioEntry,
+  type LabelStudioSkip,
+  type LabelStudioReport,
+  type S3Options,
+} from './labelstudio.js';
+export { decodeLine, loadImageForModel, scaledWidth, toFloat, type LineImage, type LineImageOptions } from './image.js';
+export { augmentImage, defaultAugmentConfig, parseAugmentConfig, type AugmentConfig } from './augment.js';
+export { SyntheticLines, loadFonts, DEFAULT_FONT_FILES, type SynthLine } from './synth.js';
+export { randomAddress } from './addresses.js';
+export { Rng, rngFor } from './rng.js';
+export { prepare, splitSizes, type PrepareOptions, type PrepareReport } from './prepare.js';
+export {
+  openPrepared,
+  batches,
+  batchCount,
+  ShardWriter,
+  SPLITS,
+  PREPARED_FORMAT,
+  type PreparedDataset,
+  type PreparedSplit,
+  type PreparedMeta,
+  type Batch,
+  type BatchOptions,
+  type SplitName,
+} from './shards.js';
+export { distribution, formatStats, type DatasetStats, type Distribution } from './stats.js';
+export { commands, writeSyntheticFolder, type DataCommand } from './commands.js';

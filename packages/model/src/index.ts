@@ -1,2 +1,18 @@
-// Public surface of @ocrops/model.
-export {};
+// Public surface of @ocrops/model: backends, model configs and architectures, CTC loss, decoding, metrics, save/load.
+export { selectBackend, BACKENDS, type BackendName, type SelectBackendOptions } from './backend.js';
+export {
+  loadModelConfig,
+  readModelConfig,
+  parseModelConfig,
+  defaultModelConfig,
+  ARCHS,
+  type Arch,
+  type ModelConfig,
+  type RnnConfig,
+} from './config.js';
+export { createModel, minHeight, type OcrModel, type CreateModelOptions } from './model.js';
+export { saveModel, loadModel, MODEL_FORMAT, type ModelMeta } from './io.js';
+export { ctcLoss, ctcForwardBackward, type CtcLossOptions, type CtcResult } from './ctc.js';
+export { greedyDecode, beamSearchDecode, type DecodeResult } from './decode.js';
+export { accByChar, meanAccByChar, accByField, cer, wer, editDistance, matchingCharacters } from './metrics.js';
+export { registerWasmKernels } from './wasm-kernels.js';

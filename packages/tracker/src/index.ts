@@ -1,2 +1,30 @@
-// Public surface of @ocrops/tracker.
-export {};
+// Public surface of @ocrops/tracker: the Comet-style client, the read/optimizer API, the tracking server and commands.
+export { Experiment, type ExperimentOptions, type DeliveryStats } from './client/experiment.js';
+export { TrackerApi, type TrackerApiOptions } from './client/api.js';
+export { resolveClientConfig, localDefaultKey, defaultSpoolDir, DEFAULT_URL, type ClientConfig } from './client/config.js';
+export { syncSpool, Spool, type SyncOptions, type SyncReport, type SpoolRecord } from './client/spool.js';
+export { TrackerHttpError, restBase, originOf } from './client/http.js';
+export { gitMetadata, systemDetails } from './client/details.js';
+export {
+  startServer,
+  defaultDataDir,
+  openDatabase,
+  ensureDefaultKey,
+  type ServerOptions,
+  type TrackerServer,
+} from './server/server.js';
+export { createApiKey, listApiKeys } from './server/keys.js';
+export { downsample, parseFilter } from './server/query.js';
+export { makeTrackerCommands, commands, type TrackerCommand, type TrackerCommandTable } from './commands.js';
+export type {
+  TrialRecord,
+  OptimizerAlgorithm,
+  OptimizerSuggestion,
+  OptimizerStatus,
+  RunStatus,
+  RunRow,
+  SeriesSummary,
+  SeriesPoint,
+  SeriesReply,
+  TrackerEvent,
+} from './types.js';

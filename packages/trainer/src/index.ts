@@ -1,2 +1,17 @@
-// Public surface of @ocrops/trainer.
-export {};
+// Public surface of @ocrops/trainer: train, evaluate, predict and export OCR models, fully tracked.
+export {
+  PARAM_ALIASES, loadTrainConfig, buildTrainConfig, parseSet, setDotted, flatParameters, resolvePath,
+  type TrainConfig, type OptimConfig, type LoopConfig, type TrackerConfig,
+} from './config.js';
+export { train, modelConfigOf, openTrainData, plotRecords, TrainInterrupted, type TrainOptions, type TrainResult } from './train.js';
+export {
+  writeCheckpoint, readCheckpoint, findCheckpoint, type TrainState, type EpochRecord, type CheckpointContents,
+} from './checkpoint.js';
+export { evaluate, errorReportHtml, type EvaluateOptions, type EvaluateResult, type ErrorReport } from './evaluate.js';
+export { evaluateSplit, decodeLogits, type SplitMetrics, type LineResult } from './evaluate-split.js';
+export { predict, collectImages, resolveModelDir, type Prediction } from './predict.js';
+export { exportModel } from './export.js';
+export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEvent, type EndEvent } from './events.js';
+export { labelsTooLong, encodeLabels } from './labels.js';
+export { hashSeed, mulberry32, withSeededRandom } from './rng.js';
+export { commands, type TrainerCommand } from './commands.js';

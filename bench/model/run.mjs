@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// Benchmark of @ocrops/model (issue 3): training images/s, inference lines/s and peak RSS of document 000's vgg model
+// (inner_dim 128, input 64x256, BiGRU 256) on real vn-handwriting lines, for each TensorFlow.js backend and for our
+// PyTorch reference (bench/model/torch_ref.py) in the same run, at the same thread count; prints ratios and writes
+// bench/results/model.json.
+//
+//   node bench/model/run.mjs [--batches 16,32] [--steps 20] [--threads 1] [--backends tensorflow,wasm,cpu]
+//                            [--slow-steps 2] [--no-torch] [--ablation]
+//
+// Data: the first lines of ../shared/datasets/vn-handwriting (grayscale, height 64) whose transcript fits the 63 output
+// frames (CTC needs label length + repeats <= T), each resized (squashed) to exactly 64x256 and replicated to 3
+// channels, as document 000 reads images. Both sides train on the same batches in the same order.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values: a } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '16,32' },
+    steps: { type: 'string', default: '20' },
+    'slow-steps': { type: 'string', default: '2' },
+    threads: { type: 'string', default: '1' },
+    backends: { type: 'string', default: 'tensorflow,wasm,cpu' },
+    'no-torch': { type: 'boolean', default: false },
+    ablation: { type: 'boolean', default: false },
+    lines: { type: 'string', default: '256' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (a.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+const datasets = process.env.OCROPS_DATASETS ?? resolve(root, '..', 'shared', 'datasets');
+const ds = join(datasets, 'vn-handwriting');
+if (!existsSync(join(ds, 'labels.json'))) {
+  console.error(`bench/model: ${ds} absent; nothing to measure`);
+  process.exit(0);
+}
+
+// ---- data
+const H = 64;
+const W = 256;
+const T = Math.floor(W / 4) - 1;
+const labels = JSON.parse(readFileSync(join(ds, 'labels.json'), 'utf8'));
+const chars = [...new Set(Object.values(labels).join('').normalize('NFC'))].sort();
+const fits = (s) => {
+  const cps = Array.from(s.normalize('NFC'));
+  return cps.length + cps.filter((ch, i) => i > 0 && cps[i - 1] === ch).length <= T;
+};
+const files = Object.keys(labels).sort().filter((f) => fits(labels[f])).slice(0, Number(a.lines));
+const dataDir = mkdtempSync(join(tmpdir(), 'ocrops-bench-model-'));
+const images = new Float32Array(files.length * H * W * 3);
+await Promise.all(
+  files.map(async (f, i) => {
+    const buf = await sharp(join(ds, 'images', f)).grayscale().resize(W, H, { fit: 'fill' }).raw().toBuffer();
+    for (let k = 0; k < H * W; k++) {
+      const v = buf[k] / 255;
+      const o = (i * H * W + k) * 3;
+      images[o] = v;
+      images[o + 1] = v;
+      images[o + 2] = v;
+    }
+  }),
+);
+const ids = files.map((f) => Array.from(labels[f].normalize('NFC'), (ch) => chars.indexOf(ch) + 1));
+writeFileSync(join(dataDir, 'images.f32'), Buffer.from(images.buffer));
+writeFileSync(join(dataDir, 'meta.json'), JSON.stringify({ shape: [files.length, H, W, 3], labels: ids, numClasses: chars.length + 1 }));
+console.log(
+  `bench/model: ${files.length} vn-handwriting lines (of ${Object.keys(labels).length}; transcripts that fit T=${T}), ` +
+    `resized to ${H}x${W}x3; ${chars.length + 1} classes; ${a.threads} compute thread(s) on every side; ${cpus().length} CPUs, ` +
+    `load average ${(await import('node:os')).loadavg()[0].toFixed(2)}`,
+);
+
+// ---- runs
+const threads = a.threads;
+const env = {
+  ...process.env,
+  TF_NUM_INTRAOP_THREADS: threads,
+  TF_NUM_INTEROP_THREADS: threads,
+  OMP_NUM_THREADS: threads,
+  MKL_NUM_THREADS: threads,
+  TF_CPP_MIN_LOG_LEVEL: '2',
+};
+function runJson(cmd, args) {
+  const res = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = res.stdout.split('\n').reverse().find((l) => l.startsWith('{'));
+  if (res.status !== 0 || !line) {
+    return { error: (res.stderr || res.stdout || `exit ${res.status}`).trim().split('\n').slice(-3).join(' | ') };
+  }
+  return JSON.parse(line);
+}
+const results = [];
+const batches = a.batches.split(',').map(Number);
+const steps = Number(a.steps);
+const slow = Number(a['slow-steps']);
+const node = [process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', 'bench/model/worker.ts', '--data', dataDir, '--threads', threads]];
+const python = join(root, '.venv-bench', 'bin', 'python');
+for (const B of batches) {
+  const row = { batch: B, runs: [] };
+  if (!a['no-torch']) {
+    if (existsSync(python)) {
+      row.runs.push(runJson(python, ['bench/model/torch_ref.py', '--data', dataDir, '--batch', String(B), '--steps', String(steps), '--threads', threads]));
+    } else row.runs.push({ impl: 'pytorch', error: `${python} absent (scripts/setup --bench)` });
+  }
+  for (const backend of a.backends.split(',').filter(Boolean)) {
+    const n = backend === 'tensorflow' ? steps : slow;
+    const warm = backend === 'tensorflow' ? 3 : 1;
+    const inferBatches = backend === 'tensorflow' ? 10 : 2;
+    const args = ['--backend', backend, '--batch', String(B), '--steps', String(n), '--warmup', String(warm), '--infer-batches', String(inferBatches)];
+    const r = runJson(node[0], [...node[1], ...args]);
+    row.runs.push({ impl: `ocrops/${backend}`, ...r });
+    if (a.ablation && backend === 'tensorflow') {
+      row.runs.push({ impl: 'ocrops/tensorflow/autodiff', ...runJson(node[0], [...node[1], ...args, '--rnn-impl', 'autodiff']) });
+    }
+  }
+  results.push(row);
+}
+
+// ---- report
+const torchOf = (row) => row.runs.find((r) => r.impl === 'pytorch' && !r.error);
+const fmt = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '-');
+console.log('\nimpl                         batch  ms/step  train img/s  vs torch  infer lines/s  vs torch  peak RSS MB');
+for (const row of results) {
+  const ref = torchOf(row);
+  for (const r of row.runs) {
+    if (r.error) {
+      console.log(`${(r.impl ?? '?').padEnd(28)} ${String(row.batch).padStart(5)}  error: ${r.error}`);
+      continue;
+    }
+    const ratio = ref ? `${(r.imagesPerSec / ref.imagesPerSec).toFixed(2)}x` : '-';
+    const iratio = ref ? `${(r.inferLinesPerSec / ref.inferLinesPerSec).toFixed(2)}x` : '-';
+    console.log(
+      `${r.impl.padEnd(28)} ${String(row.batch).padStart(5)} ${fmt(r.msPerStep, 0).padStart(8)} ${fmt(r.imagesPerSec).padStart(12)} ` +
+        `${ratio.padStart(9)} ${fmt(r.inferLinesPerSec).padStart(14)} ${iratio.padStart(9)} ${fmt(r.peakRssMB, 0).padStart(12)}`,
+    );
+  }
+}
+console.log('\nbefore (issue 3, stock tfjs-layers on tfjs-node, batch 16, 1 thread): 7.2 img/s = 0.26x PyTorch');
+for (const row of results) {
+  const ref = torchOf(row);
+  const tfn = row.runs.find((r) => r.impl === 'ocrops/tensorflow' && !r.error);
+  if (ref && tfn) console.log(`after  (batch ${row.batch}): ${fmt(tfn.imagesPerSec)} img/s = ${(tfn.imagesPerSec / ref.imagesPerSec).toFixed(2)}x PyTorch`);
+}
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+const out = {
+  date: new Date().toISOString(),
+  model: { arch: 'vgg', innerDim: 128, height: H, width: W, T, channels: 3, rnn: 'BiGRU 256', numClasses: chars.length + 1 },
+  data: { set: 'vn-handwriting', lines: files.length, preprocessing: 'grayscale, resized (squashed) to 64x256, 3 channels' },
+  threads: Number(threads),
+  steps: { tensorflow: steps, slowBackends: slow },
+  results,
+};
+writeFileSync(join(root, 'bench', 'results', 'model.json'), JSON.stringify(out, null, 2) + '\n');
+console.log(`\nwrote bench/results/model.json`);

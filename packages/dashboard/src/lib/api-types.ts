@@ -1,0 +1,125 @@
+// Shapes of the tracker server's replies that the dashboard reads (docs/architecture.md, "Dashboard API",
+// plus Comet's REST v2 read endpoints). Optional fields are ones a server may leave out.
+
+/** Summary of one metric of a run, as the runs table needs it. Timestamps in epoch milliseconds. */
+export interface MetricSummary {
+  last: number | null;
+  min: number | null;
+  max: number | null;
+  /** Step of the last value. */
+  step?: number | null;
+  epoch?: number | null;
+  count?: number;
+  lastTimestamp?: number | null;
+}
+
+export type RunStatus = 'running' | 'finished' | 'crashed';
+
+/** One row of `GET /api/ocrops/runs`. */
+export interface RunRow {
+  experimentKey: string;
+  experimentName?: string | null;
+  projectName?: string;
+  workspaceName?: string;
+  status: RunStatus;
+  startTimeMillis?: number | null;
+  endTimeMillis?: number | null;
+  durationMillis?: number | null;
+  tags: string[];
+  optimizationId?: string | null;
+  params: Record<string, unknown>;
+  metrics: Record<string, MetricSummary>;
+}
+
+export interface RunsReply {
+  total: number;
+  runs: RunRow[];
+}
+
+/** x axis of a metric chart: training step, epoch, or wall time (epoch ms). */
+export type XAxis = 'step' | 'epoch' | 'timestamp';
+
+/** One (possibly downsampled) point of `GET /api/ocrops/series`; min/max are the bucket's extremes. */
+export interface SeriesPoint {
+  x: number;
+  step?: number | null;
+  epoch?: number | null;
+  timestamp?: number | null;
+  value: number | null;
+  min?: number | null;
+  max?: number | null;
+}
+
+export interface SeriesReply {
+  metricName: string;
+  /** Number of raw points in the requested range. */
+  total: number;
+  downsampled: boolean;
+  points: SeriesPoint[];
+}
+
+/** One trial of a sweep (Comet optimizer). */
+export interface SweepTrial {
+  trialId?: string | number;
+  pid?: string;
+  parameters: Record<string, unknown>;
+  status?: string;
+  score?: number | null;
+  experimentKey?: string | null;
+}
+
+/** `GET /api/ocrops/sweep?id` (and items of `/sweeps`, where `trials` may be missing). */
+export interface SweepInfo {
+  id: string;
+  name?: string;
+  algorithm?: string;
+  status?: string;
+  state?: unknown;
+  config?: {
+    algorithm?: string;
+    name?: string;
+    spec?: { metric?: string; objective?: 'minimize' | 'maximize'; maxCombo?: number; [k: string]: unknown };
+    parameters?: Record<string, unknown>;
+    [k: string]: unknown;
+  };
+  trials?: SweepTrial[];
+  [k: string]: unknown;
+}
+
+/** Comet `/projects` item. */
+export interface ProjectInfo {
+  projectId?: string;
+  projectName: string;
+  workspaceName: string;
+  numberOfExperiments?: number;
+  lastUpdated?: number;
+  projectDescription?: string;
+}
+
+/** Comet summary value (`/experiment/parameters`, `/experiment/log-other`). */
+export interface NamedValue {
+  name: string;
+  valueCurrent?: unknown;
+  valueMin?: unknown;
+  valueMax?: unknown;
+  timestampCurrent?: number;
+}
+
+/** Comet `/experiment/asset/list` item. */
+export interface AssetInfo {
+  assetId: string;
+  fileName: string;
+  fileSize?: number;
+  step?: number | null;
+  type?: string;
+  metadata?: unknown;
+  createdAt?: number;
+  groupingName?: string | null;
+}
+
+/** Event of `GET /api/ocrops/events` (server-sent events). */
+export interface TrackerEvent {
+  type: 'metric' | 'experiment' | string;
+  experimentKey?: string;
+  metricName?: string;
+}

@@ -1,0 +1,142 @@
+// Talking to the tracker server from the browser: API key handling, JSON GETs and server-sent events.
+// The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
+// Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
+import type { RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
+
+const KEY_STORE = 'ocrops.apiKey';
+const REST = '/api/rest/v2';
+
+/** Error of an API call, with the HTTP status (401 = the key is missing or wrong). */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function initialKey(): string | null {
+  const fromUrl = new URLSearchParams(location.search).get('apiKey');
+  if (fromUrl) {
+    localStorage.setItem(KEY_STORE, fromUrl);
+    return fromUrl;
+  }
+  return localStorage.getItem(KEY_STORE);
+}
+
+let apiKey: string | null = initialKey();
+const authListeners = new Set<() => void>();
+
+export function getApiKey(): string | null {
+  return apiKey;
+}
+
+export function setApiKey(key: string | null): void {
+  apiKey = key && key.trim() ? key.trim() : null;
+  if (apiKey) localStorage.setItem(KEY_STORE, apiKey);
+  else localStorage.removeItem(KEY_STORE);
+  for (const l of authListeners) l();
+}
+
+/** Called whenever a request answers 401 (so the app can ask for a key). */
+export function onAuthNeeded(listener: () => void): () => void {
+  authListeners.add(listener);
+  return () => authListeners.delete(listener);
+}
+
+/** Base URL of the server (the page's origin; the dashboard is served by the tracker at `/`). */
+function base(): string {
+  return (import.meta.env.VITE_TRACKER_URL as string | undefined) ?? '';
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** URL with the API key as a query parameter (for EventSource and download links). */
+export function withKey(path: string): string {
+  if (!apiKey) return base() + path;
+  return `${base()}${path}${path.includes('?') ? '&' : '?'}apiKey=${encodeURIComponent(apiKey)}`;
+}
+
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (apiKey) headers.authorization = apiKey;
+  const res = await fetch(base() + path, { headers, signal, credentials: 'same-origin' });
+  if (!res.ok) {
+    let msg = `${res.status} ${res.statusText}`;
+    try {
+      const body = (await res.json()) as { msg?: string; message?: string };
+      msg = body.msg ?? body.message ?? msg;
+    } catch {
+      /* not JSON */
+    }
+    if (res.status === 401) for (const l of authListeners) l();
+    throw new ApiError(res.status, `${path.split('?')[0]}: ${msg}`);
+  }
+  return (await res.json()) as T;
+}
+
+export const api = {
+  workspaces: (s?: AbortSignal) => getJson<{ workspaceNames: string[] }>(`${REST}/workspaces`, s),
+  projects: (workspaceName: string, s?: AbortSignal) =>
+    getJson<{ projects: ProjectInfo[] }>(`${REST}/projects${query({ workspaceName })}`, s),
+  runs: (
+    p: { workspaceName: string; projectName: string; sort?: string; order?: 'asc' | 'desc'; filter?: string; limit?: number; offset?: number },
+    s?: AbortSignal,
+  ) => getJson<RunsReply>(`/api/ocrops/runs${query(p)}`, s),
+  series: (
+    p: { experimentKey: string; metricName: string; points?: number; x?: XAxis; from?: number; to?: number },
+    s?: AbortSignal,
+  ) => getJson<SeriesReply>(`/api/ocrops/series${query(p)}`, s),
+  sweeps: (p: { workspaceName: string; projectName: string }, s?: AbortSignal) =>
+    getJson<{ sweeps: SweepInfo[] } | SweepInfo[]>(`/api/ocrops/sweeps${query(p)}`, s).then((r) => (Array.isArray(r) ? r : r.sweeps ?? [])),
+  sweep: (id: string, s?: AbortSignal) => getJson<SweepInfo>(`/api/ocrops/sweep${query({ id })}`, s),
+  metadata: (experimentKey: string, s?: AbortSignal) =>
+    getJson<Record<string, unknown>>(`${REST}/experiment/metadata${query({ experimentKey })}`, s),
+  metricsSummary: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ values: { name: string; valueMin?: unknown; valueMax?: unknown; valueCurrent?: unknown; stepCurrent?: number }[] }>(
+      `${REST}/experiment/metrics/summary${query({ experimentKey })}`, s),
+  parameters: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ values: NamedValue[] }>(`${REST}/experiment/parameters${query({ experimentKey })}`, s),
+  others: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ values: NamedValue[] }>(`${REST}/experiment/log-other${query({ experimentKey })}`, s),
+  tags: (experimentKey: string, s?: AbortSignal) => getJson<{ tags: string[] }>(`${REST}/experiment/tags${query({ experimentKey })}`, s),
+  output: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ output?: string; outputLines?: { output: string; stderr?: boolean }[] } | { output: string }[]>(
+      `${REST}/experiment/output${query({ experimentKey })}`, s),
+  html: (experimentKey: string, s?: AbortSignal) => getJson<{ html?: string }>(`${REST}/experiment/html${query({ experimentKey })}`, s),
+  git: (experimentKey: string, s?: AbortSignal) =>
+    getJson<Record<string, unknown>>(`${REST}/experiment/git/metadata${query({ experimentKey })}`, s),
+  system: (experimentKey: string, s?: AbortSignal) =>
+    getJson<Record<string, unknown>>(`${REST}/experiment/system-details${query({ experimentKey })}`, s),
+  assets: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ assets: AssetInfo[] }>(`${REST}/experiment/asset/list${query({ experimentKey, type: 'all' })}`, s),
+  assetUrl: (experimentKey: string, assetId: string) =>
+    withKey(`${REST}/experiment/asset/get-asset${query({ experimentKey, assetId })}`),
+};
+
+/**
+ * Subscribes to the server's events for a project (`GET /api/ocrops/events`); calls `onEvent` with each parsed event.
+ * Returns an unsubscribe function. Reconnects are left to EventSource.
+ */
+export function subscribeEvents(
+  p: { workspaceName?: string; projectName?: string },
+  onEvent: (e: { type: string; experimentKey?: string; metricName?: string }) => void,
+): () => void {
+  if (typeof EventSource === 'undefined') return () => {};
+  const es = new EventSource(withKey(`/api/ocrops/events${query(p)}`));
+  const handler = (ev: MessageEvent) => {
+    try {
+      const data = JSON.parse(ev.data as string) as { type?: string; experimentKey?: string };
+      onEvent({ type: data.type ?? ev.type, ...data });
+    } catch {
+      /* ignore keep-alives */
+    }
+  };
+  es.onmessage = handler;
+  es.addEventListener('metric', handler as EventListener);
+  es.addEventListener('experiment', handler as EventListener);
+  return () => es.close();
+}

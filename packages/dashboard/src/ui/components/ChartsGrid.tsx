@@ -1,0 +1,103 @@
+// Grid of metric charts for one run (run page) or several runs overlaid (compare view), with the x-axis choice,
+// EMA smoothing and a metric-name filter. Each chart fetches server-side downsampled series (min/max buckets) and
+// re-fetches the zoomed x range at full resolution.
+import { useMemo, useState } from 'react';
+import type { SeriesReply, XAxis } from '../../lib/api-types.js';
+import { formatValue } from '../../lib/format.js';
+import { api } from '../api.js';
+import { useAsync } from '../hooks.js';
+import { MetricChart, type ChartSeries } from './MetricChart.js';
+
+export interface ChartRun {
+  experimentKey: string;
+  label: string;
+  color: string;
+}
+
+/** Points asked per series (Comet samples ~500, MLflow ~320). */
+export const CHART_POINTS = 500;
+
+function MetricPanel(props: { runs: ChartRun[]; metric: string; xAxis: XAxis; smoothing: number; refresh: number }) {
+  const { runs, metric, xAxis, smoothing, refresh } = props;
+  const [range, setRange] = useState<[number, number] | null>(null);
+  const state = useAsync(
+    (signal) =>
+      Promise.all(
+        runs.map((r) =>
+          api
+            .series({ experimentKey: r.experimentKey, metricName: metric, points: CHART_POINTS, x: xAxis, from: range?.[0], to: range?.[1] }, signal)
+            .catch((err: Error): SeriesReply => {
+              if (signal.aborted) throw err;
+              return { metricName: metric, total: 0, downsampled: false, points: [] };
+            }),
+        ),
+      ),
+    [runs.map((r) => r.experimentKey).join(','), metric, xAxis, range?.[0], range?.[1], refresh],
+  );
+  const replies = state.data;
+  const series: ChartSeries[] = useMemo(
+    () => (replies ?? []).map((rep, i) => ({ label: runs[i]?.label ?? '', color: runs[i]?.color ?? '#333', points: rep.points })),
+    [replies, runs],
+  );
+  const total = (replies ?? []).reduce((a, r) => a + r.total, 0);
+  const shown = (replies ?? []).reduce((a, r) => a + r.points.length, 0);
+  const down = (replies ?? []).some((r) => r.downsampled);
+  const note = [
+    down ? `${formatValue(shown)} of ${formatValue(total)} pts (min/max buckets)` : `${formatValue(total)} pts`,
+    range ? `zoom ${formatValue(range[0])}–${formatValue(range[1])}` : '',
+  ].filter(Boolean).join(' · ');
+  return (
+    <div className="chart-cell">
+      {range && (
+        <button className="chart-reset" onClick={() => setRange(null)} title="Show the whole range">
+          reset zoom
+        </button>
+      )}
+      <MetricChart
+        title={metric}
+        series={series}
+        xAxis={xAxis}
+        smoothing={smoothing}
+        onZoom={(r) => setRange(r)}
+        note={replies ? note : undefined}
+        loading={state.loading && !replies}
+      />
+      {state.error && <div className="error">{state.error.message}</div>}
+    </div>
+  );
+}
+
+export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh?: number; initialSmoothing?: number }) {
+  const { runs, metrics, refresh = 0 } = props;
+  const [xAxis, setXAxis] = useState<XAxis>('step');
+  const [smoothing, setSmoothing] = useState(props.initialSmoothing ?? 0);
+  const [search, setSearch] = useState('');
+  const shown = metrics.filter((m) => m.toLowerCase().includes(search.toLowerCase()));
+  return (
+    <div>
+      <div className="toolbar">
+        <label>
+          x&nbsp;
+          <select value={xAxis} onChange={(e) => setXAxis(e.target.value as XAxis)} data-testid="x-axis">
+            <option value="step">step</option>
+            <option value="epoch">epoch</option>
+            <option value="timestamp">wall time</option>
+          </select>
+        </label>
+        <label title="Exponential moving average (TensorBoard-style, debiased)">
+          smoothing&nbsp;
+          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} />
+          <span className="mono">{smoothing.toFixed(2)}</span>
+        </label>
+        <input className="search" placeholder="filter metrics…" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <span className="muted">{shown.length} charts · drag to zoom, double-click to reset</span>
+      </div>
+      {shown.length === 0 && <div className="empty">No metrics logged.</div>}
+      <div className="charts">
+        {shown.map((m) => (
+          <MetricPanel key={m} runs={runs} metric={m} xAxis={xAxis} smoothing={smoothing} refresh={refresh} />
+        ))}
+      </div>
+    </div>
+  );
+}

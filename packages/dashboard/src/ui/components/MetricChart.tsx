@@ -1,0 +1,161 @@
+// One metric chart (uPlot): one or more runs' series on a shared x axis, optional EMA smoothing (raw series shown
+// faintly behind), min/max band of downsampled buckets, drag-to-zoom reported to the parent (which re-fetches
+// that x range at full resolution) and double-click to reset.
+import { useEffect, useMemo, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { SeriesPoint, XAxis } from '../../lib/api-types.js';
+import { emaSmooth } from '../../lib/smoothing.js';
+import { formatValue } from '../../lib/format.js';
+import { useWidth } from '../hooks.js';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  points: SeriesPoint[];
+}
+
+export interface MetricChartProps {
+  title: string;
+  series: ChartSeries[];
+  xAxis: XAxis;
+  /** EMA weight in [0, 1). */
+  smoothing: number;
+  height?: number;
+  /** Called with the selected x range after a drag, or null on double-click (reset). */
+  onZoom?: (range: [number, number] | null) => void;
+  /** Text under the title, e.g. "500 of 5,000 points". */
+  note?: string;
+  loading?: boolean;
+}
+
+/** Merges points with the same x (e.g. many steps in one epoch): keeps the last value, widens min/max. */
+export function collapseSameX(points: SeriesPoint[]): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  for (const p of points) {
+    const prev = out[out.length - 1];
+    if (prev && prev.x === p.x) {
+      out[out.length - 1] = { ...p, min: minOf(prev.min ?? prev.value, p.min ?? p.value), max: maxOf(prev.max ?? prev.value, p.max ?? p.value) };
+    } else out.push(p);
+  }
+  return out;
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function maxOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+function withAlpha(hex: string, alpha: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
+}
+
+export function MetricChart(props: MetricChartProps) {
+  const { title, series, xAxis, smoothing, height = 220, onZoom, note, loading } = props;
+  const [boxRef, width] = useWidth<HTMLDivElement>();
+  const plotRef = useRef<HTMLDivElement>(null);
+  const uRef = useRef<uPlot | null>(null);
+  const zoomRef = useRef(onZoom);
+  zoomRef.current = onZoom;
+
+  const cleaned = useMemo(
+    () => series.map((s) => ({ ...s, points: collapseSameX([...s.points].sort((a, b) => a.x - b.x)) })),
+    [series],
+  );
+  const pointCount = cleaned.reduce((a, s) => a + s.points.length, 0);
+  const single = cleaned.length === 1;
+  const toX = (x: number) => (xAxis === 'timestamp' ? x / 1000 : x);
+
+  const { data, opts } = useMemo(() => {
+    const tables: uPlot.AlignedData[] = [];
+    const useries: uPlot.Series[] = [{ label: xAxis }];
+    const bands: uPlot.Band[] = [];
+    for (const s of cleaned) {
+      const xs = s.points.map((p) => toX(p.x));
+      const raw = s.points.map((p) => p.value);
+      const showBand = single && s.points.some((p) => p.min !== undefined && p.max !== undefined && p.min !== p.max);
+      const cols: (number | null)[][] = [];
+      if (smoothing > 0) {
+        cols.push(raw);
+        useries.push({ label: `${s.label} (raw)`, stroke: withAlpha(s.color, 0.28), width: 1, points: { show: false } });
+        cols.push(emaSmooth(raw, smoothing));
+        useries.push({ label: s.label, stroke: s.color, width: 1.6, points: { show: false }, value: (_u, v) => formatValue(v) });
+      } else {
+        cols.push(raw);
+        useries.push({ label: s.label, stroke: s.color, width: 1.5, points: { show: s.points.length < 60, size: 4 }, value: (_u, v) => formatValue(v) });
+      }
+      if (showBand) {
+        const base = useries.length;
+        cols.push(s.points.map((p) => p.max ?? p.value));
+        useries.push({ label: 'max', stroke: 'transparent', points: { show: false } });
+        cols.push(s.points.map((p) => p.min ?? p.value));
+        useries.push({ label: 'min', stroke: 'transparent', points: { show: false } });
+        bands.push({ series: [base, base + 1], fill: withAlpha(s.color, 0.15) });
+      }
+      tables.push([xs, ...cols] as uPlot.AlignedData);
+    }
+    const joined = tables.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : tables.length === 1 ? tables[0] : uPlot.join(tables);
+    const o: uPlot.Options = {
+      width: 400,
+      height,
+      series: useries,
+      bands,
+      legend: { show: !single || smoothing > 0 ? true : false, live: true },
+      scales: { x: { time: xAxis === 'timestamp' } },
+      axes: [
+        { stroke: '#667', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#dde', width: 1 }, size: 32, font: '11px system-ui' },
+        { stroke: '#667', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#dde', width: 1 }, size: 52, font: '11px system-ui',
+          values: (_u, vals) => vals.map((v) => formatValue(v)) },
+      ],
+      cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 6 } },
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width < 4) return;
+            const from = u.posToVal(u.select.left, 'x');
+            const to = u.posToVal(u.select.left + u.select.width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            const k = xAxis === 'timestamp' ? 1000 : 1;
+            zoomRef.current?.([from * k, to * k]);
+          },
+        ],
+      },
+    };
+    return { data: joined, opts: o };
+    // toX depends only on xAxis
+  }, [cleaned, smoothing, xAxis, height, single]);
+
+  useEffect(() => {
+    if (!plotRef.current) return;
+    const u = new uPlot({ ...opts, width: Math.max(200, width || 400) }, data, plotRef.current);
+    uRef.current = u;
+    const over = u.over;
+    const dbl = () => zoomRef.current?.(null);
+    over.addEventListener('dblclick', dbl);
+    return () => {
+      over.removeEventListener('dblclick', dbl);
+      u.destroy();
+      uRef.current = null;
+    };
+    // width changes are handled by setSize below
+  }, [opts, data]);
+
+  useEffect(() => {
+    if (uRef.current && width > 0) uRef.current.setSize({ width: Math.max(200, width), height });
+  }, [width, height]);
+
+  return (
+    <div className="chart" data-metric={title} data-points={pointCount} ref={boxRef}>
+      <div className="chart-head">
+        <span className="chart-title">{title}</span>
+        {note && <span className="chart-note">{note}</span>}
+        {loading && <span className="chart-note">loading…</span>}
+      </div>
+      <div ref={plotRef} />
+    </div>
+  );
+}

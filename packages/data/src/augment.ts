@@ -1,0 +1,170 @@
+import type { ConfigReader } from '@ocrops/common';
+import { Rng } from './rng.js';
+
+/**
+ * Training augmentation, applied per image by `batches()` when asked. Each effect is drawn independently with its
+ * probability; amplitudes are drawn uniformly up to the given maximum. Geometry keeps the image size and fills with white.
+ */
+export interface AugmentConfig {
+  /** Probability of a geometric transform (rotation + shear). */
+  geometryP: number;
+  /** Largest rotation, degrees (either direction). */
+  rotation: number;
+  /** Largest horizontal shear, as tan(angle) (either direction). */
+  shear: number;
+  /** Probability of a light blur (a [1,2,1]/4 kernel applied 1-2 times). */
+  blurP: number;
+  /** Probability of Gaussian pixel noise, and its largest standard deviation (0..1 scale). */
+  noiseP: number;
+  noise: number;
+  /** Probability of a brightness/contrast change, and the largest changes (brightness offset, contrast factor delta). */
+  colorP: number;
+  brightness: number;
+  contrast: number;
+}
+
+export function defaultAugmentConfig(): AugmentConfig {
+  return { geometryP: 0.5, rotation: 2, shear: 0.2, blurP: 0.3, noiseP: 0.3, noise: 0.05, colorP: 0.5, brightness: 0.15, contrast: 0.3 };
+}
+
+/** Parses an `augment` config section (any missing field takes its default). */
+export function parseAugmentConfig(r: ConfigReader): AugmentConfig {
+  const d = defaultAugmentConfig();
+  r.only(Object.keys(d));
+  const p = (k: keyof AugmentConfig) => r.number(k, d[k], { min: 0, max: 1 });
+  return {
+    geometryP: p('geometryP'),
+    rotation: r.number('rotation', d.rotation, { min: 0, max: 45 }),
+    shear: r.number('shear', d.shear, { min: 0, max: 1 }),
+    blurP: p('blurP'),
+    noiseP: p('noiseP'),
+    noise: r.number('noise', d.noise, { min: 0, max: 1 }),
+    colorP: p('colorP'),
+    brightness: r.number('brightness', d.brightness, { min: 0, max: 1 }),
+    contrast: r.number('contrast', d.contrast, { min: 0, max: 1 }),
+  };
+}
+
+/** A fixed table of standard-normal samples, read at a seeded offset and stride (much cheaper than Box-Muller per pixel). */
+const NOISE_N = 1 << 16;
+const NOISE = (() => {
+  const rng = new Rng(0xa0e);
+  const t = new Float32Array(NOISE_N);
+  for (let i = 0; i < NOISE_N; i++) t[i] = rng.normal();
+  return t;
+})();
+
+/**
+ * Augments one image in place.
+ * Geometry is two cheap 1-D passes: a horizontal shear (rows shifted by shear * (y - centre)) and a small rotation done
+ * as a vertical shear (columns shifted by tan(angle) * (x - centre)); the angle is capped so that the ends of a long
+ * line move by at most 10% of the height.
+ * @param img pixels [height, width, channels] in [0, 1], row-major
+ * @param scratch a buffer of at least img.length floats (reused between calls)
+ */
+export function augmentImage(
+  img: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  cfg: AugmentConfig,
+  rng: Rng,
+  scratch: Float32Array,
+): void {
+  const n = height * width * channels;
+  if (rng.chance(cfg.geometryP) && (cfg.rotation > 0 || cfg.shear > 0)) {
+    const shear = rng.uniform(-cfg.shear, cfg.shear);
+    const maxTan = Math.min(Math.tan((cfg.rotation * Math.PI) / 180), (0.1 * height) / Math.max(1, width / 2));
+    const tan = rng.uniform(-maxTan, maxTan);
+    if (shear !== 0) shearRows(img, height, width, channels, shear, scratch);
+    if (tan !== 0) shearColumns(img, height, width, channels, tan, scratch);
+  }
+  if (rng.chance(cfg.blurP)) {
+    const times = rng.int(1, 2);
+    for (let t = 0; t < times; t++) blur121(img, height, width, channels, scratch);
+  }
+  if (rng.chance(cfg.colorP)) {
+    const b = rng.uniform(-cfg.brightness, cfg.brightness);
+    const c = 1 + rng.uniform(-cfg.contrast, cfg.contrast);
+    const k = 0.5 - 0.5 * c + b;
+    for (let i = 0; i < n; i++) {
+      const v = img[i] * c + k;
+      img[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+  }
+  if (rng.chance(cfg.noiseP) && cfg.noise > 0) {
+    const std = rng.uniform(0, cfg.noise);
+    const start = rng.int(0, NOISE_N - 1);
+    const stride = rng.int(0, 1023) * 2 + 1;
+    for (let i = 0; i < n; i++) {
+      const v = img[i] + std * NOISE[(start + i * stride) & (NOISE_N - 1)];
+      img[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+  }
+}
+
+/** Row y is shifted right by shear * (y - cy) px (linear interpolation); uncovered pixels become white. */
+function shearRows(img: Float32Array, h: number, w: number, ch: number, shear: number, tmp: Float32Array): void {
+  const cy = (h - 1) / 2;
+  const row = w * ch;
+  for (let y = 0; y < h; y++) {
+    const shift = shear * (y - cy);
+    const i0 = Math.floor(shift);
+    const f = shift - i0;
+    const base = y * row;
+    for (let x = 0; x < w; x++) {
+      const sx = x - i0; // source = x - shift = sx - f, between sx - 1 and sx
+      const a = sx - 1 >= 0 && sx - 1 < w;
+      const b = sx >= 0 && sx < w;
+      for (let c = 0; c < ch; c++) {
+        const pa = a ? img[base + (sx - 1) * ch + c] : 1;
+        const pb = b ? img[base + sx * ch + c] : 1;
+        tmp[base + x * ch + c] = pa * f + pb * (1 - f);
+      }
+    }
+  }
+  img.set(tmp.subarray(0, h * row));
+}
+
+/** Column x is shifted down by tan * (x - cx) px (linear interpolation); uncovered pixels become white. */
+function shearColumns(img: Float32Array, h: number, w: number, ch: number, tan: number, tmp: Float32Array): void {
+  const cx = (w - 1) / 2;
+  const row = w * ch;
+  for (let x = 0; x < w; x++) {
+    const shift = tan * (x - cx);
+    const i0 = Math.floor(shift);
+    const f = shift - i0;
+    for (let y = 0; y < h; y++) {
+      const sy = y - i0;
+      const a = sy - 1 >= 0 && sy - 1 < h;
+      const b = sy >= 0 && sy < h;
+      for (let c = 0; c < ch; c++) {
+        const pa = a ? img[(sy - 1) * row + x * ch + c] : 1;
+        const pb = b ? img[sy * row + x * ch + c] : 1;
+        tmp[y * row + x * ch + c] = pa * f + pb * (1 - f);
+      }
+    }
+  }
+  img.set(tmp.subarray(0, h * row));
+}
+
+/** Separable [1,2,1]/4 blur with edge replication, in place (uses `tmp`). */
+function blur121(img: Float32Array, h: number, w: number, ch: number, tmp: Float32Array): void {
+  const row = w * ch;
+  for (let y = 0; y < h; y++) {
+    const base = y * row;
+    for (let x = 0; x < w; x++) {
+      const l = x > 0 ? x - 1 : x;
+      const r = x < w - 1 ? x + 1 : x;
+      for (let c = 0; c < ch; c++) {
+        tmp[base + x * ch + c] = 0.25 * img[base + l * ch + c] + 0.5 * img[base + x * ch + c] + 0.25 * img[base + r * ch + c];
+      }
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    const u = (y > 0 ? y - 1 : y) * row;
+    const m = y * row;
+    const d = (y < h - 1 ? y + 1 : y) * row;
+    for (let i = 0; i < row; i++) img[m + i] = 0.25 * tmp[u + i] + 0.5 * tmp[m + i] + 0.25 * tmp[d + i];
+  }
+}

@@ -1,0 +1,184 @@
+// Command table of @ocrops/data, mounted by @ocrops/cli as `ocrops data <command>`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { OcropsError, parseCommand, readJsonFile, type CommandSpec } from '@ocrops/common';
+import { defaultSyntheticOptions, loadDataConfig } from './config.js';
+import { convertLabelStudio } from './labelstudio.js';
+import { prepare } from './prepare.js';
+import { formatStats, type DatasetStats } from './stats.js';
+import { SyntheticLines } from './synth.js';
+
+/** One CLI command (same shape as @ocrops/cli's Command). */
+export interface DataCommand {
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** parseCommand with the option values typed loosely (the spec is the source of truth). */
+function parse(spec: CommandSpec, argv: string[]): Values {
+  return parseCommand(spec, argv).values as Values;
+}
+
+function intOption(value: string | undefined, name: string, def: number, min = 1): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new OcropsError('OCROPS_USAGE', `--${name} must be an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+const prepareSpec: CommandSpec = {
+  usage: 'ocrops data prepare --config <file> [options]',
+  description:
+    'Reads a dataset (or generates synthetic lines), checks labels against the charset, splits it by seed and writes\n' +
+    'train/val/test shards (images.bin + index.json), meta.json and stats.json to the output folder.\n' +
+    'Unreadable images and labels outside the charset are skipped and listed.',
+  options: {
+    config: { type: 'string', short: 'c' },
+    output: { type: 'string', short: 'o' },
+    concurrency: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  },
+  help: {
+    config: 'data config (YAML), e.g. configs/data/vn-handwriting.yaml',
+    output: 'output folder (default: the config\'s output, data/prepared/<name>)',
+    concurrency: 'images decoded at once (default 4)',
+    quiet: 'no progress bar',
+  },
+  examples: ['ocrops data prepare --config configs/data/synthetic.yaml', 'npx nx run data:prepare -- --config configs/data/vn-handwriting.yaml'],
+};
+
+const convertSpec: CommandSpec = {
+  usage: 'ocrops data convert-labelstudio --input <export.json> [--out labels.json] [--images dir]',
+  description:
+    'Converts a Label Studio JSON export to labels.json = {image file name: transcript}. Tasks without a caption are\n' +
+    'skipped and named. With --images, s3:// image URIs are downloaded there (endpoint from --s3-endpoint or\n' +
+    'AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).',
+  options: {
+    input: { type: 'string', short: 'i' },
+    out: { type: 'string', short: 'o' },
+    images: { type: 'string' },
+    's3-endpoint': { type: 'string' },
+  },
+  help: {
+    input: 'the Label Studio export (JSON)',
+    out: 'labels.json to write (default: labels.json beside the export)',
+    images: 'folder to download s3:// images into',
+    's3-endpoint': 'S3 endpoint URL, e.g. http://127.0.0.1:8333',
+  },
+  examples: ['ocrops data convert-labelstudio --input data/train/label_studio_data.json --images data/train/images'],
+};
+
+const statsSpec: CommandSpec = {
+  usage: 'ocrops data stats (--dir <prepared dir> | --config <file>) [--json]',
+  description: 'Prints the statistics of a prepared dataset (counts, charset, widths, label lengths, skipped items).',
+  options: { dir: { type: 'string', short: 'd' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+  help: { dir: 'prepared dataset folder, e.g. data/prepared/synthetic', config: 'data config whose output to read', json: 'print stats.json as is' },
+};
+
+const synthSpec: CommandSpec = {
+  usage: 'ocrops data synth --out <dir> [--count N] [--height H] [--seed S]',
+  description: 'Writes N synthetic Vietnamese address lines as PNG files plus labels.json, to look at or to use as a dataset.',
+  options: {
+    out: { type: 'string', short: 'o' },
+    count: { type: 'string', short: 'n', default: '20' },
+    height: { type: 'string', default: '32' },
+    seed: { type: 'string', default: '1' },
+    channels: { type: 'string', default: '1' },
+  },
+  help: { out: 'output folder', count: 'lines to write', height: 'line height, px', seed: 'random seed', channels: '1 (grayscale) or 3 (RGB)' },
+  examples: ['ocrops data synth --out /tmp/synth --count 50 --height 64'],
+};
+
+export const commands: Record<string, DataCommand> = {
+  prepare: {
+    summary: 'prepare a dataset into train/val/test shards + stats.json',
+    async run(argv) {
+      const values = parse(prepareSpec, argv);
+      if (!values.config) throw new OcropsError('OCROPS_USAGE', '--config is required (e.g. configs/data/synthetic.yaml)');
+      const cfg = loadDataConfig(values.config as string);
+      if (values.output) cfg.output = resolve(values.output as string);
+      const report = await prepare(cfg, {
+        progress: !values.quiet,
+        concurrency: intOption(values.concurrency as string | undefined, 'concurrency', 4),
+      });
+      console.log(formatStats(report.stats));
+      console.log(`wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.linesPerSecond.toFixed(0)} lines/s)`);
+    },
+  },
+  'convert-labelstudio': {
+    summary: 'convert a Label Studio export to labels.json (downloads s3:// images)',
+    async run(argv) {
+      const values = parse(convertSpec, argv);
+      if (!values.input) throw new OcropsError('OCROPS_USAGE', '--input is required (the Label Studio export JSON)');
+      const r = await convertLabelStudio(values.input as string, {
+        out: values.out as string | undefined,
+        imagesDir: values.images as string | undefined,
+        s3: { endpoint: values['s3-endpoint'] as string | undefined },
+      });
+      console.log(`wrote ${r.out}: ${Object.keys(r.labels).length} entries${r.downloaded ? `, ${r.downloaded} images downloaded` : ''}`);
+      if (r.skipped.length) {
+        console.log(`skipped ${r.skipped.length} task(s):`);
+        for (const s of r.skipped) console.log(`  ${s.reason}`);
+      }
+    },
+  },
+  stats: {
+    summary: 'print the statistics of a prepared dataset',
+    async run(argv) {
+      const values = parse(statsSpec, argv);
+      const dir = values.dir ? resolve(values.dir as string) : values.config ? loadDataConfig(values.config as string).output : undefined;
+      if (!dir) throw new OcropsError('OCROPS_USAGE', 'give --dir <prepared folder> or --config <data config>');
+      const file = join(dir, 'stats.json');
+      let stats: DatasetStats;
+      try {
+        stats = readJsonFile<DatasetStats>(file);
+      } catch (err) {
+        if ((err as OcropsError).code === 'OCROPS_FILE_UNREADABLE') {
+          throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${file} not found`, { hint: 'run `ocrops data prepare --config <file>` first' });
+        }
+        throw err;
+      }
+      console.log(values.json ? JSON.stringify(stats, null, 1) : formatStats(stats));
+    },
+  },
+  synth: {
+    summary: 'write synthetic Vietnamese address lines as PNG + labels.json',
+    async run(argv) {
+      const values = parse(synthSpec, argv);
+      if (!values.out) throw new OcropsError('OCROPS_USAGE', '--out is required');
+      const count = intOption(values.count as string, 'count', 20);
+      const height = intOption(values.height as string, 'height', 32, 8);
+      const seed = intOption(values.seed as string, 'seed', 1, 0);
+      const channels = intOption(values.channels as string, 'channels', 1);
+      if (channels !== 1 && channels !== 3) throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
+      const out = resolve(values.out as string);
+      await writeSyntheticFolder(out, { count, height, seed, channels: channels as 1 | 3 });
+      console.log(`wrote ${count} lines to ${out} (PNG + labels.json)`);
+    },
+  },
+};
+
+/** Writes `count` synthetic lines to `<out>/images/*.png` and `<out>/labels.json`. */
+export async function writeSyntheticFolder(
+  out: string,
+  opts: { count: number; height: number; seed: number; channels?: 1 | 3 },
+): Promise<Record<string, string>> {
+  const gen = new SyntheticLines({ ...defaultSyntheticOptions(), seed: opts.seed }, opts.height, opts.channels ?? 1);
+  mkdirSync(join(out, 'images'), { recursive: true });
+  const labels: Record<string, string> = {};
+  for (let i = 0; i < opts.count; i++) {
+    const line = gen.line(i);
+    const name = `synth_${String(i).padStart(6, '0')}.png`;
+    await sharp(Buffer.from(line.data.buffer, line.data.byteOffset, line.data.length), {
+      raw: { width: line.width, height: opts.height, channels: opts.channels ?? 1 },
+    })
+      .png()
+      .toFile(join(out, 'images', name));
+    labels[name] = line.text;
+  }
+  writeFileSync(join(out, 'labels.json'), `${JSON.stringify(labels, null, 1)}\n`);
+  return labels;
+}

@@ -1,0 +1,228 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OcropsError, ProgressBar } from '@ocrops/common';
+import { Charset } from './charset.js';
+import type { DataConfig } from './config.js';
+import { decodeLine } from './image.js';
+import { readSource, type SkippedItem, type SourceItem } from './readers.js';
+import { Rng } from './rng.js';
+import { PREPARED_FORMAT, ShardWriter, SPLITS, type PreparedMeta, type SplitName } from './shards.js';
+import { charFrequencies, distribution, type DatasetStats } from './stats.js';
+import { SyntheticLines } from './synth.js';
+
+/** Options of `prepare()`. */
+export interface PrepareOptions {
+  /** Show a progress bar on stderr (default true). */
+  progress?: boolean;
+  /** Images decoded at once (default 4). */
+  concurrency?: number;
+}
+
+/** What `prepare()` did. Timing fields are here only (never in the written files). */
+export interface PrepareReport {
+  name: string;
+  output: string;
+  counts: Record<SplitName, number>;
+  skipped: SkippedItem[];
+  stats: DatasetStats;
+  seconds: number;
+  /** Lines written per second, all splits. */
+  linesPerSecond: number;
+}
+
+/** Sizes of the splits of n items for the configured shares (rounded; test takes the remainder). */
+export function splitSizes(n: number, split: { train: number; val: number; test: number }): Record<SplitName, number> {
+  const sum = split.train + split.val + split.test;
+  const train = Math.round((n * split.train) / sum);
+  const val = Math.min(n - train, Math.round((n * split.val) / sum));
+  return { train, val, test: split.test > 0 ? n - train - val : 0 };
+}
+
+function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; source: string } {
+  switch (cfg.charset.kind) {
+    case 'vietnamese':
+      return { charset: Charset.vietnamese(), source: 'vietnamese' };
+    case 'derive':
+      if (labels.length === 0) {
+        throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no labels to derive a charset from`, { hint: 'check source.path' });
+      }
+      return { charset: Charset.fromTexts(labels), source: 'derived from the labels' };
+    case 'explicit':
+      return { charset: Charset.fromString(cfg.charset.chars), source: 'explicit' };
+  }
+}
+
+/** Splits out the items whose labels hold characters outside the charset (reported, or fatal with onUnknownChars: fail). */
+function checkLabels(cfg: DataConfig, items: SourceItem[], charset: Charset): { kept: SourceItem[]; skipped: SkippedItem[] } {
+  const kept: SourceItem[] = [];
+  const skipped: SkippedItem[] = [];
+  for (const it of items) {
+    const miss = charset.missing(it.label);
+    if (miss.length === 0) kept.push(it);
+    else {
+      skipped.push({
+        id: it.id,
+        path: it.path,
+        stage: 'charset',
+        reason: `${it.id}: label ${JSON.stringify(it.label)} has characters outside the charset: ${miss.map((c) => JSON.stringify(c)).join(' ')}`,
+      });
+    }
+  }
+  if (skipped.length && cfg.onUnknownChars === 'fail') {
+    const ex = skipped.slice(0, 5).map((s) => `  ${s.reason}`).join('\n');
+    throw new OcropsError('OCROPS_DATA_UNKNOWN_CHARS', `${cfg.file}: ${skipped.length} label(s) hold characters outside the charset, e.g.\n${ex}`, {
+      hint: "fix the labels, set 'onUnknownChars: filter' to drop them, or use 'charset: derive'",
+    });
+  }
+  return { kept, skipped };
+}
+
+function cleanOutput(out: string): void {
+  mkdirSync(out, { recursive: true });
+  for (const f of ['meta.json', 'stats.json']) rmSync(join(out, f), { force: true });
+}
+
+/**
+ * Prepares a dataset: reads the source (or generates synthetic lines), checks labels against the charset, splits
+ * deterministically by seed, decodes and resizes every image, and writes `<output>/{train,val,test}/images.bin +
+ * index.json`, `meta.json` and `stats.json`. Bad images and labels are skipped and reported, never fatal
+ * (except labels with onUnknownChars: fail). The same config and seed give byte-identical output.
+ */
+export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promise<PrepareReport> {
+  const t0 = performance.now();
+  const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
+  cleanOutput(cfg.output);
+  const skipped: SkippedItem[] = [];
+  const counts = { train: 0, val: 0, test: 0 } as Record<SplitName, number>;
+  const widths: Record<SplitName, number[]> = { train: [], val: [], test: [] };
+  const labels: Record<SplitName, string[]> = { train: [], val: [], test: [] };
+  const splitMax: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
+  let squeezed = 0;
+  let charsetInfo: { charset: Charset; source: string };
+
+  if (cfg.source.format === 'synthetic') {
+    const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth);
+    const n = cfg.synthetic.count;
+    const texts = Array.from({ length: n }, (_, i) => gen.text(i));
+    charsetInfo = resolveCharset(cfg, texts);
+    const sizes = splitSizes(n, cfg.split);
+    const bar = new ProgressBar(`prepare ${cfg.name}`, n, { unit: 'lines', silent: opts.progress === false });
+    let i = 0;
+    for (const split of SPLITS) {
+      const w = new ShardWriter(join(cfg.output, split), height, channels);
+      for (let k = 0; k < sizes[split]; k++, i++) {
+        const line = gen.line(i);
+        const miss = charsetInfo.charset.missing(line.text);
+        if (miss.length) {
+          skipped.push({ id: `synth_${i}`, stage: 'charset', reason: `synthetic line ${i} ${JSON.stringify(line.text)} has characters outside the charset: ${miss.join(' ')}` });
+          continue;
+        }
+        w.add(`synth_${String(i).padStart(6, '0')}.png`, line.text, line.data, line.width);
+        widths[split].push(line.width);
+        labels[split].push(line.text);
+        bar.tick();
+      }
+      const r = w.close();
+      counts[split] = r.count;
+      splitMax[split] = r.maxWidth;
+    }
+    bar.done();
+  } else {
+    const read = await readSource(cfg.source);
+    skipped.push(...read.skipped);
+    charsetInfo = resolveCharset(cfg, read.items.map((it) => it.label));
+    const { kept, skipped: bad } = checkLabels(cfg, read.items, charsetInfo.charset);
+    skipped.push(...bad);
+    if (kept.length === 0) {
+      throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no usable items in ${cfg.source.path} (${skipped.length} skipped)`, {
+        hint: skipped.length ? `first problem: ${skipped[0].reason}` : 'check source.path and source.format',
+      });
+    }
+    const order = new Rng(cfg.split.seed).shuffle([...kept]);
+    const sizes = splitSizes(order.length, cfg.split);
+    const parts: Record<SplitName, SourceItem[]> = {
+      train: order.slice(0, sizes.train),
+      val: order.slice(sizes.train, sizes.train + sizes.val),
+      test: order.slice(sizes.train + sizes.val),
+    };
+    const bar = new ProgressBar(`prepare ${cfg.name}`, kept.length, { unit: 'lines', silent: opts.progress === false });
+    const conc = Math.max(1, opts.concurrency ?? 4);
+    for (const split of SPLITS) {
+      const items = parts[split].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const w = new ShardWriter(join(cfg.output, split), height, channels);
+      for (let s = 0; s < items.length; s += conc * 4) {
+        const chunk = items.slice(s, s + conc * 4);
+        const decoded = await mapLimit(chunk, conc, (it) =>
+          decodeLine(it.path, { height, channels, width: fixedWidth, maxWidth }, it.path).then(
+            (img) => ({ ok: true as const, img }),
+            (err: unknown) => ({ ok: false as const, err }),
+          ),
+        );
+        chunk.forEach((it, k) => {
+          const d = decoded[k];
+          if (d.ok) {
+            w.add(it.id, it.label, d.img.data, d.img.width);
+            widths[split].push(d.img.width);
+            labels[split].push(it.label);
+            if (d.img.squeezed) squeezed++;
+          } else {
+            skipped.push({ id: it.id, path: it.path, stage: 'image', reason: (d.err as Error)?.message ?? String(d.err) });
+          }
+        });
+        bar.tick(chunk.length);
+      }
+      const r = w.close();
+      counts[split] = r.count;
+      splitMax[split] = r.maxWidth;
+    }
+    bar.done(skipped.length ? `${skipped.length} skipped` : undefined);
+  }
+
+  const { charset, source } = charsetInfo;
+  const allWidths = SPLITS.flatMap((s) => widths[s]);
+  const allLabels = SPLITS.flatMap((s) => labels[s]);
+  const lengths = (ls: string[]) => ls.map((l) => [...l].length);
+  const stats: DatasetStats = {
+    name: cfg.name,
+    counts: { ...counts, total: allLabels.length, skipped: skipped.length },
+    charset: { ...charset.toJSON(), numClasses: charset.numClasses, source },
+    image: { height, channels, ...(fixedWidth ? { fixedWidth } : {}), maxWidth: Math.max(0, ...SPLITS.map((s) => splitMax[s])), squeezed },
+    widths: { all: distribution(allWidths), train: distribution(widths.train), val: distribution(widths.val), test: distribution(widths.test) },
+    labelLengths: {
+      all: distribution(lengths(allLabels)),
+      train: distribution(lengths(labels.train)),
+      val: distribution(lengths(labels.val)),
+      test: distribution(lengths(labels.test)),
+    },
+    charFrequencies: charFrequencies(allLabels),
+    skipped,
+    skippedSummary: skipped.reduce<Record<string, number>>((m, s) => ((m[s.stage] = (m[s.stage] ?? 0) + 1), m), {}),
+  };
+  const meta: PreparedMeta = {
+    format: PREPARED_FORMAT,
+    name: cfg.name,
+    height,
+    channels,
+    ...(fixedWidth ? { width: fixedWidth } : {}),
+    charset: charset.toJSON(),
+    splits: { train: { count: counts.train, maxWidth: splitMax.train }, val: { count: counts.val, maxWidth: splitMax.val }, test: { count: counts.test, maxWidth: splitMax.test } },
+  };
+  writeFileSync(join(cfg.output, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
+  writeFileSync(join(cfg.output, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  const seconds = (performance.now() - t0) / 1000;
+  return { name: cfg.name, output: cfg.output, counts, skipped, stats, seconds, linesPerSecond: allLabels.length / seconds };
+}
+
+/** Maps with at most `limit` promises in flight; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultAugmentConfig } from './augment.js';
+import { parseDataConfig } from './config.js';
+import { prepare } from './prepare.js';
+import { batchCount, batches, openPrepared, type Batch, type PreparedSplit } from './shards.js';
+import { tempDir } from './testing/fixtures.js';
+
+async function collect(split: PreparedSplit, opts: Parameters<typeof batches>[1]): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of batches(split, opts)) out.push(b);
+  return out;
+}
+
+async function preparedSynthetic(dir: string, channels: 1 | 3 = 1) {
+  const cfg = parseDataConfig(
+    { name: 'tiny', source: { format: 'synthetic' }, image: { height: 24, channels, maxWidth: 400 }, split: { train: 40, val: 10, test: 10, seed: 3 }, synthetic: { count: 60, seed: 5 } },
+    'tiny.yaml',
+    dir,
+  );
+  const report = await prepare(cfg, { progress: false });
+  return { report, ds: await openPrepared(cfg.output) };
+}
+
+test('prepare + openPrepared: split counts, meta, widths and labels agree', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { report, ds } = await preparedSynthetic(dir);
+  assert.deepEqual(report.counts, { train: 40, val: 10, test: 10 });
+  assert.equal(ds.height, 24);
+  assert.equal(ds.channels, 1);
+  assert.equal(ds.charset.numClasses, 208);
+  const tr = ds.splits.train;
+  assert.equal(tr.count, 40);
+  assert.equal(tr.maxWidth, Math.max(...tr.widths));
+  const binSize = readFileSync(join(tr.dir, 'images.bin')).length;
+  assert.equal(binSize, tr.widths.reduce((s, w) => s + w * 24, 0));
+  for (const l of tr.labels) assert.deepEqual(ds.charset.missing(l), []);
+  const stats = JSON.parse(readFileSync(join(ds.dir, 'stats.json'), 'utf8'));
+  assert.equal(stats.counts.total, 60);
+  assert.equal(stats.widths.all.max, Math.max(...['train', 'val', 'test'].flatMap((s) => ds.splits[s as 'train'].widths)));
+});
+
+test('batches: NHWC float32, right-padded with white to the widest image; pixels match the shard bytes', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir);
+  const split = ds.splits.val;
+  const bs = await collect(split, { batchSize: 4 });
+  assert.equal(bs.length, 3);
+  assert.deepEqual(bs.map((b) => b.shape[0]), [4, 4, 2]);
+  const raw = readFileSync(join(split.dir, 'images.bin'));
+  const b = bs[0];
+  const [B, H, W, C] = b.shape;
+  assert.equal(H, 24);
+  assert.equal(C, 1);
+  assert.equal(W, Math.max(...split.widths.slice(0, 4)));
+  assert.equal(b.images.length, B * H * W * C);
+  assert.deepEqual(b.labels, split.labels.slice(0, 4));
+  assert.deepEqual(b.ids, split.ids.slice(0, 4));
+  for (let k = 0; k < B; k++) {
+    const w = b.widths[k];
+    for (const [y, x] of [[0, 0], [12, Math.floor(w / 2)], [23, w - 1]]) {
+      const v = b.images[((k * H + y) * W + x) * C];
+      assert.equal(v, Math.fround(raw[split.offsets[k] + y * w + x] / 255));
+    }
+    for (let x = w; x < W; x++) for (let y = 0; y < H; y++) assert.equal(b.images[((k * H + y) * W + x) * C], 1, 'padding is white');
+  }
+  const fixed = await collect(split, { batchSize: 4, fixedWidth: 64 });
+  assert.deepEqual(fixed[0].shape, [4, 24, 64, 1]);
+  assert.ok(fixed[0].widths.every((w) => w <= 64));
+});
+
+test('batches: seeded shuffle, dropLast, startBatch resumes the same order', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir);
+  const tr = ds.splits.train;
+  const a = await collect(tr, { batchSize: 6, shuffle: true, seed: 11 });
+  const b = await collect(tr, { batchSize: 6, shuffle: true, seed: 11 });
+  const c = await collect(tr, { batchSize: 6, shuffle: true, seed: 12 });
+  assert.deepEqual(a.map((x) => x.ids), b.map((x) => x.ids));
+  assert.notDeepEqual(a.map((x) => x.ids), c.map((x) => x.ids));
+  assert.deepEqual(a.flatMap((x) => x.ids).sort(), [...tr.ids].sort(), 'every item once per epoch');
+  assert.equal(a.length, 7);
+  const d = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, dropLast: true });
+  assert.equal(d.length, 6);
+  assert.equal(batchCount(tr, { batchSize: 6, dropLast: true }), 6);
+  const r = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, startBatch: 4 });
+  assert.deepEqual(r.map((x) => x.ids), a.slice(4).map((x) => x.ids));
+  assert.deepEqual(r[0].images, a[4].images);
+});
+
+test('batches with augment: deterministic for a seed, changes pixels, stays in [0,1], keeps shapes', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir, 3);
+  const split = ds.splits.test;
+  const aug = { ...defaultAugmentConfig(), geometryP: 1, blurP: 1, noiseP: 1, colorP: 1 };
+  const plain = await collect(split, { batchSize: 5 });
+  const a = await collect(split, { batchSize: 5, augment: aug, seed: 1 });
+  const b = await collect(split, { batchSize: 5, augment: aug, seed: 1 });
+  const c = await collect(split, { batchSize: 5, augment: aug, seed: 2 });
+  assert.deepEqual(a[0].shape, plain[0].shape);
+  assert.equal(a[0].shape[3], 3);
+  assert.deepEqual(a[0].images, b[0].images);
+  assert.notDeepEqual(a[0].images, c[0].images);
+  let diff = 0;
+  for (let i = 0; i < a[0].images.length; i++) {
+    const v = a[0].images[i];
+    assert.ok(v >= 0 && v <= 1);
+    diff += Math.abs(v - plain[0].images[i]);
+  }
+  assert.ok(diff / a[0].images.length > 0.005, 'augmentation changed the images');
+});
+
+test('batches rejects a bad batch size', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir);
+  await assert.rejects(collect(ds.splits.val, { batchSize: 0 }), /batchSize must be a positive integer/);
+  await assert.rejects(openPrepared(join(dir, "nope")), (e: unknown) => /meta\.json not found/.test((e as Error).message) && /ocrops data prepare/.test((e as { hint?: string }).hint ?? ""));
+});

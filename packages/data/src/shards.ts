@@ -1,0 +1,294 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { OcropsError, parseJsonText } from '@ocrops/common';
+import { augmentImage, type AugmentConfig } from './augment.js';
+import { Charset, type CharsetJSON } from './charset.js';
+import { Rng, rngFor } from './rng.js';
+
+/** The three splits of a prepared dataset, in this order. */
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type SplitName = (typeof SPLITS)[number];
+
+/** Format tag written into meta.json. */
+export const PREPARED_FORMAT = 'ocrops-prepared/1';
+
+/**
+ * A prepared split folder `data/prepared/<name>/<split>/`: `images.bin` holds the images one after another as raw
+ * uint8 pixels [height, width_i, channels] (row-major, 255 = white); `index.json` holds ids, labels and widths.
+ */
+export interface PreparedSplit {
+  name: SplitName;
+  dir: string;
+  count: number;
+  height: number;
+  channels: 1 | 3;
+  /** Widest image of the split, px. */
+  maxWidth: number;
+  charset: Charset;
+  /** Source image names, in shard order. */
+  ids: string[];
+  /** Transcripts (NFC), in shard order. */
+  labels: string[];
+  /** Image widths, px, in shard order. */
+  widths: number[];
+  /** Byte offset of each image in images.bin. */
+  offsets: number[];
+}
+
+/** A prepared dataset folder: meta.json, stats.json and one folder per split. */
+export interface PreparedDataset {
+  dir: string;
+  name: string;
+  charset: Charset;
+  height: number;
+  channels: 1 | 3;
+  splits: Record<SplitName, PreparedSplit>;
+}
+
+/** meta.json of a prepared dataset. */
+export interface PreparedMeta {
+  format: string;
+  name: string;
+  height: number;
+  channels: 1 | 3;
+  /** Fixed width when the config gave one. */
+  width?: number;
+  charset: CharsetJSON;
+  splits: Record<SplitName, { count: number; maxWidth: number }>;
+}
+
+interface SplitIndex {
+  count: number;
+  height: number;
+  channels: 1 | 3;
+  maxWidth: number;
+  ids: string[];
+  labels: string[];
+  widths: number[];
+}
+
+/** Appends images of one split to `<dir>/images.bin` and writes `<dir>/index.json` on close. Output is deterministic. */
+export class ShardWriter {
+  private readonly fd: number;
+  private readonly ids: string[] = [];
+  private readonly labels: string[] = [];
+  private readonly widths: number[] = [];
+
+  constructor(readonly dir: string, readonly height: number, readonly channels: 1 | 3) {
+    mkdirSync(dir, { recursive: true });
+    rmSync(join(dir, 'index.json'), { force: true });
+    this.fd = openSync(join(dir, 'images.bin'), 'w');
+  }
+
+  get count(): number {
+    return this.ids.length;
+  }
+
+  /** @param pixels uint8 [height, width, channels] */
+  add(id: string, label: string, pixels: Uint8Array, width: number): void {
+    if (pixels.length !== this.height * width * this.channels) {
+      throw new OcropsError('OCROPS_DATA_SHARD', `${id}: ${pixels.length} bytes for ${width}x${this.height}x${this.channels}`);
+    }
+    writeSync(this.fd, pixels);
+    this.ids.push(id);
+    this.labels.push(label);
+    this.widths.push(width);
+  }
+
+  close(): { count: number; maxWidth: number } {
+    closeSync(this.fd);
+    const maxWidth = this.widths.reduce((m, w) => Math.max(m, w), 0);
+    const index: SplitIndex = {
+      count: this.ids.length,
+      height: this.height,
+      channels: this.channels,
+      maxWidth,
+      ids: this.ids,
+      labels: this.labels,
+      widths: this.widths,
+    };
+    writeFileSync(join(this.dir, 'index.json'), `${JSON.stringify(index)}\n`);
+    return { count: index.count, maxWidth };
+  }
+}
+
+function readJson<T>(path: string, what: string): T {
+  if (!existsSync(path)) {
+    throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${path} not found (${what})`, {
+      hint: 'run `ocrops data prepare --config configs/data/<name>.yaml` first',
+    });
+  }
+  return parseJsonText<T>(readFileSync(path, 'utf8'), path);
+}
+
+/** Opens a prepared dataset folder (`data/prepared/<name>`): reads meta.json and every split's index. */
+export async function openPrepared(dir: string): Promise<PreparedDataset> {
+  const meta = readJson<PreparedMeta>(join(dir, 'meta.json'), 'prepared dataset metadata');
+  if (meta.format !== PREPARED_FORMAT) {
+    throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${join(dir, 'meta.json')}: format '${meta.format}', expected '${PREPARED_FORMAT}'`, {
+      hint: 'prepare the dataset again with this version of ocrops',
+    });
+  }
+  const charset = Charset.fromJSON(meta.charset);
+  const splits = {} as Record<SplitName, PreparedSplit>;
+  for (const name of SPLITS) {
+    const sdir = join(dir, name);
+    const idx = readJson<SplitIndex>(join(sdir, 'index.json'), `index of split ${name}`);
+    const offsets: number[] = new Array(idx.count);
+    let off = 0;
+    for (let i = 0; i < idx.count; i++) {
+      offsets[i] = off;
+      off += idx.height * idx.widths[i] * idx.channels;
+    }
+    splits[name] = {
+      name,
+      dir: sdir,
+      count: idx.count,
+      height: idx.height,
+      channels: idx.channels,
+      maxWidth: idx.maxWidth,
+      charset,
+      ids: idx.ids,
+      labels: idx.labels,
+      widths: idx.widths,
+      offsets,
+    };
+  }
+  return { dir, name: meta.name, charset, height: meta.height, channels: meta.channels, splits };
+}
+
+/** One batch of a prepared split. */
+export interface Batch {
+  /** NHWC float32 in [0, 1], right-padded with white (1.0) to the widest image of the batch (or fixedWidth). */
+  images: Float32Array;
+  /** [batch, height, width, channels] */
+  shape: [number, number, number, number];
+  /** Width of each image before padding, px (<= shape[2]). */
+  widths: number[];
+  labels: string[];
+  /** Source image names, for error reports. */
+  ids: string[];
+}
+
+/** Options of `batches()`. */
+export interface BatchOptions {
+  batchSize: number;
+  /** Shuffle the order with `seed` (use a different seed per epoch, e.g. seed + epoch). */
+  shuffle?: boolean;
+  /** Seeds the shuffle and the augmentation (default 0). */
+  seed?: number;
+  /** Augment each image (seeded by `seed` and the image's position in the epoch). */
+  augment?: AugmentConfig | false;
+  /** Pad (or squeeze wider images) to this width instead of the widest image of the batch. */
+  fixedWidth?: number;
+  /** Drop a last, smaller batch. */
+  dropLast?: boolean;
+  /** Skip the first batches (resuming within an epoch); the order is the same as without it. */
+  startBatch?: number;
+}
+
+/** Number of batches `batches()` yields for `split` (ignoring startBatch). */
+export function batchCount(split: PreparedSplit, opts: Pick<BatchOptions, 'batchSize' | 'dropLast'>): number {
+  return opts.dropLast ? Math.floor(split.count / opts.batchSize) : Math.ceil(split.count / opts.batchSize);
+}
+
+/**
+ * Streams a prepared split as float32 NHWC batches without decoding images again.
+ * Deterministic for the same options (order, padding and augmentation).
+ */
+export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncGenerator<Batch> {
+  const bs = opts.batchSize;
+  if (!Number.isInteger(bs) || bs < 1) {
+    throw new OcropsError('OCROPS_DATA_BATCH', `batchSize must be a positive integer, got ${bs}`);
+  }
+  if (opts.fixedWidth !== undefined && (!Number.isInteger(opts.fixedWidth) || opts.fixedWidth < 1)) {
+    throw new OcropsError('OCROPS_DATA_BATCH', `fixedWidth must be a positive integer, got ${opts.fixedWidth}`);
+  }
+  const seed = opts.seed ?? 0;
+  const order = Array.from({ length: split.count }, (_, i) => i);
+  if (opts.shuffle) new Rng(seed).shuffle(order);
+  const nb = batchCount(split, opts);
+  const { height: H, channels: C } = split;
+  const fd = openSync(join(split.dir, 'images.bin'), 'r');
+  let buf = Buffer.alloc(H * split.maxWidth * C);
+  const scratch = opts.augment ? new Float32Array(H * split.maxWidth * C) : undefined;
+  const work = opts.augment ? new Float32Array(H * split.maxWidth * C) : undefined;
+  try {
+    for (let b = opts.startBatch ?? 0; b < nb; b++) {
+      const idx = order.slice(b * bs, Math.min((b + 1) * bs, split.count));
+      const W = opts.fixedWidth ?? idx.reduce((m, i) => Math.max(m, split.widths[i]), 1);
+      const B = idx.length;
+      const images = new Float32Array(B * H * W * C);
+      const widths: number[] = [];
+      for (let k = 0; k < B; k++) {
+        const i = idx[k];
+        const w = split.widths[i];
+        const bytes = H * w * C;
+        if (buf.length < bytes) buf = Buffer.alloc(bytes);
+        const got = readSync(fd, buf, 0, bytes, split.offsets[i]);
+        if (got !== bytes) {
+          throw new OcropsError('OCROPS_DATA_SHARD', `${join(split.dir, 'images.bin')}: short read for ${split.ids[i]} (file truncated?)`, {
+            hint: 'prepare the dataset again',
+          });
+        }
+        const base = k * H * W * C;
+        const ow = Math.min(w, W);
+        widths.push(ow);
+        if (opts.augment && work && scratch) {
+          for (let j = 0; j < bytes; j++) work[j] = buf[j] * INV255;
+          augmentImage(work, H, w, C, opts.augment, rngFor(seed, b * bs + k), scratch);
+          copyRows(work, w, images, base, W, H, C);
+        } else copyRowsU8(buf, w, images, base, W, H, C);
+      }
+      yield { images, shape: [B, H, W, C], widths, labels: idx.map((i) => split.labels[i]), ids: idx.map((i) => split.ids[i]) };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** 1/255 as a float: uint8 -> [0, 1]. */
+const INV255 = 1 / 255;
+
+/**
+ * Writes an image of width w into a batch slot of width W: pixels scaled to [0, 1], the rest of each row white (1.0).
+ * Wider images are squeezed to W by nearest neighbour. `dst` is freshly allocated (zeros), so every element is written once.
+ */
+function copyRowsU8(src: Uint8Array, w: number, dst: Float32Array, base: number, W: number, H: number, C: number): void {
+  const rowOut = W * C;
+  if (w <= W) {
+    const row = w * C;
+    for (let y = 0; y < H; y++) {
+      const s = y * row;
+      const d = base + y * rowOut;
+      for (let j = 0; j < row; j++) dst[d + j] = src[s + j] * INV255;
+      if (row < rowOut) dst.fill(1, d + row, d + rowOut);
+    }
+    return;
+  }
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(w - 1, Math.floor(((x + 0.5) * w) / W));
+      for (let c = 0; c < C; c++) dst[base + (y * W + x) * C + c] = src[(y * w + sx) * C + c] * INV255;
+    }
+  }
+}
+
+function copyRows(src: Float32Array, w: number, dst: Float32Array, base: number, W: number, H: number, C: number): void {
+  const rowOut = W * C;
+  if (w <= W) {
+    const row = w * C;
+    for (let y = 0; y < H; y++) {
+      const d = base + y * rowOut;
+      dst.set(src.subarray(y * row, (y + 1) * row), d);
+      if (row < rowOut) dst.fill(1, d + row, d + rowOut);
+    }
+    return;
+  }
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(w - 1, Math.floor(((x + 0.5) * w) / W));
+      for (let c = 0; c < C; c++) dst[base + (y * W + x) * C + c] = src[(y * w + sx) * C + c];
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { createCanvas, GlobalFonts, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { OcropsError } from '@ocrops/common';
+import { randomAddress } from './addresses.js';
+import type { SyntheticOptions } from './config.js';
+import { Rng, rngFor } from './rng.js';
+
+/** Fonts that cover Vietnamese, looked for under /usr/share/fonts (the setup installs DejaVu, Noto and Liberation). */
+export const DEFAULT_FONT_FILES = [
+  'dejavu/DejaVuSans.ttf', 'dejavu/DejaVuSans-Bold.ttf', 'dejavu/DejaVuSans-Oblique.ttf', 'dejavu/DejaVuSansCondensed.ttf',
+  'dejavu/DejaVuSerif.ttf', 'dejavu/DejaVuSerif-Italic.ttf', 'dejavu/DejaVuSerifCondensed.ttf',
+  'noto/NotoSans-Regular.ttf', 'noto/NotoSans-Bold.ttf', 'noto/NotoSans-Italic.ttf', 'noto/NotoSerif-Regular.ttf',
+  'noto/NotoSerif-Italic.ttf', 'noto/NotoSerif-Bold.ttf',
+  'liberation/LiberationSans-Regular.ttf', 'liberation/LiberationSans-Bold.ttf', 'liberation/LiberationSans-Italic.ttf',
+  'liberation/LiberationSerif-Regular.ttf', 'liberation/LiberationSerif-Italic.ttf', 'liberation/LiberationSansNarrow-Regular.ttf',
+].map((f) => `/usr/share/fonts/truetype/${f}`);
+
+/** A fixed table of standard-normal samples: per-pixel noise reads it at a seeded offset and stride (fast, deterministic). */
+const NOISE_N = 1 << 16;
+const NOISE = (() => {
+  const rng = new Rng(0x5eed);
+  const t = new Float32Array(NOISE_N);
+  for (let i = 0; i < NOISE_N; i++) t[i] = rng.normal();
+  return t;
+})();
+
+const registered = new Map<string, string>();
+
+/** Registers font files with the canvas and returns their family aliases (in the order given, missing files left out). */
+export function loadFonts(files?: string[]): string[] {
+  const list = (files ?? DEFAULT_FONT_FILES).filter((f) => existsSync(f));
+  const aliases: string[] = [];
+  for (const f of list) {
+    let alias = registered.get(f);
+    if (!alias) {
+      alias = `ocrops-font-${registered.size}`;
+      if (!GlobalFonts.registerFromPath(f, alias)) continue;
+      registered.set(f, alias);
+    }
+    aliases.push(alias);
+  }
+  if (aliases.length === 0) {
+    throw new OcropsError('OCROPS_DATA_FONTS', `no usable font found (looked for ${files ? files.join(', ') : 'DejaVu, Noto and Liberation under /usr/share/fonts/truetype'})`, {
+      hint: 'install fonts-dejavu-core, fonts-noto-core or fonts-liberation (scripts/setup does), or list font files in synthetic.fonts',
+    });
+  }
+  return aliases;
+}
+
+/** One rendered synthetic line: uint8 pixels [height, width, channels] (255 = white) and its text. */
+export interface SynthLine {
+  text: string;
+  data: Uint8Array;
+  width: number;
+}
+
+/**
+ * Renders synthetic Vietnamese address lines with varying font, size, spacing, slant, blur and noise.
+ * `line(i)` depends only on (seed, i): the same seed gives the same pixels on the same machine and fonts.
+ */
+export class SyntheticLines {
+  private readonly fonts: string[];
+  private readonly canvas: Canvas;
+  private readonly ctx: SKRSContext2D;
+  private readonly maxWidth: number;
+
+  constructor(
+    private readonly opts: SyntheticOptions,
+    private readonly height: number,
+    private readonly channels: 1 | 3 = 1,
+    maxWidth?: number,
+    private readonly fixedWidth?: number,
+  ) {
+    this.fonts = loadFonts(opts.fonts);
+    this.maxWidth = fixedWidth ?? maxWidth ?? height * 40;
+    this.canvas = createCanvas(this.maxWidth, height);
+    this.ctx = this.canvas.getContext('2d');
+  }
+
+  /** Text of line i (cheap; no rendering). */
+  text(i: number): string {
+    return randomAddress(rngFor(this.opts.seed, i));
+  }
+
+  /** Renders line i. */
+  line(i: number): SynthLine {
+    const rng = rngFor(this.opts.seed, i);
+    const text = randomAddress(rng);
+    return { text, ...this.render(text, rng) };
+  }
+
+  /** Renders `text` with styles drawn from `rng`. */
+  render(text: string, rng: Rng): { data: Uint8Array; width: number } {
+    const { opts, height: H, ctx } = this;
+    const s = H / 32;
+    const font = rng.pick(this.fonts);
+    const size = Math.max(6, Math.round(H * rng.uniform(opts.fontScale[0], opts.fontScale[1])));
+    const spacing = rng.uniform(opts.spacing[0], opts.spacing[1]) * s;
+    const slant = rng.uniform(opts.slant[0], opts.slant[1]);
+    const ink = rng.int(0, 70);
+    const paper = rng.int(205, 255);
+    const marginL = rng.uniform(1, 6) * s;
+    const marginR = rng.uniform(1, 6) * s;
+    const dy = rng.uniform(-0.06, 0.06) * H;
+    const blurR = rng.chance(opts.blur.p) ? rng.uniform(opts.blur.radius[0], opts.blur.radius[1]) * s : 0;
+    const noise = rng.uniform(opts.noise[0], opts.noise[1]) * 255;
+
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.filter = 'none';
+    ctx.font = `${size}px "${font}"`;
+    ctx.letterSpacing = `${spacing.toFixed(2)}px`;
+    const textW = ctx.measureText(text).width;
+    const natural = Math.ceil(marginL + textW + marginR + Math.abs(slant) * H);
+    const W = this.fixedWidth ?? Math.max(8, Math.min(this.maxWidth, natural));
+    const sx = Math.min(1, W / natural);
+
+    ctx.fillStyle = `rgb(${paper},${paper},${paper})`;
+    ctx.fillRect(0, 0, this.maxWidth, H);
+    const base = H / 2 + dy;
+    // x' = sx * (x - slant * (y - base)) + offset: shear about the text's middle line, then fit to the width
+    ctx.setTransform(sx, 0, -slant * sx, 1, sx * (marginL + Math.max(0, slant) * H * 0.5) + slant * sx * base, 0);
+    if (blurR > 0.05) ctx.filter = `blur(${blurR.toFixed(2)}px)`;
+    ctx.fillStyle = `rgb(${ink},${ink},${ink})`;
+    ctx.textBaseline = 'middle';
+    ctx.fillText(text, 0, base);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.filter = 'none';
+
+    const rgba = ctx.getImageData(0, 0, W, H).data;
+    const C = this.channels;
+    const start = rng.int(0, NOISE_N - 1);
+    const stride = rng.int(0, 1023) * 2 + 1;
+    const out = new Uint8Array(W * H * C);
+    for (let p = 0, q = 0; p < W * H; p++, q += 4) {
+      if (C === 1) {
+        let v = (rgba[q] * 77 + rgba[q + 1] * 150 + rgba[q + 2] * 29) >> 8;
+        if (noise > 0) v += noise * NOISE[(start + p * stride) & (NOISE_N - 1)];
+        out[p] = v < 0 ? 0 : v > 255 ? 255 : v;
+      } else {
+        const n = noise > 0 ? noise * NOISE[(start + p * stride) & (NOISE_N - 1)] : 0;
+        for (let c = 0; c < 3; c++) {
+          const v = rgba[q + c] + n;
+          out[p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+        }
+      }
+    }
+    return { data: out, width: W };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Model configuration: the typed `ModelConfig` and its YAML reader. YAML keys use the names of the origin documents
+ * (`inner_dim`, snake_case); the TypeScript object uses camelCase.
+ */
+import { ConfigReader, OcropsError, readYamlFile } from '@ocrops/common';
+
+export type Arch = 'vgg' | 'resnet' | 'small';
+export const ARCHS: readonly Arch[] = ['vgg', 'resnet', 'small'];
+
+/** Recurrent part of a CRNN. */
+export interface RnnConfig {
+  type: 'gru' | 'lstm';
+  /** Hidden units per direction (every layer unless `hiddenPerLayer` is given). */
+  hidden: number;
+  layers: number;
+  bidirectional: boolean;
+  /** Dropout on the outputs of every recurrent layer but the last, in training (PyTorch's `dropout` semantics). */
+  dropout: number;
+  /** Hidden units per layer, overriding `hidden` (document 004's BiLSTM 128 then 64: `[128, 64]`). */
+  hiddenPerLayer?: number[];
+}
+
+/** Architecture and input of an OCR model; see packages/model/README.md for each architecture. */
+export interface ModelConfig {
+  arch: Arch;
+  /** Input image height in pixels (images are resized to it, width free). */
+  height: number;
+  channels: 1 | 3;
+  /**
+   * Width of the convolutional extractor: `vgg` channels [d/8, d/4, d/2, d] (document 000's `inner_dim`);
+   * `resnet` channels [d/8, d/4, d/2, d] of its four stages; unused by `small`.
+   */
+  innerDim?: number;
+  rnn: RnnConfig;
+  /** `vgg`: the linear layer after the BiGRU (document 000: 256); `small`: the dense layer before the RNN (64). */
+  embedDim?: number;
+  /** `small`: dropout after its dense layer (document 004: 0.2). */
+  dropout?: number;
+}
+
+/** Default configuration of each architecture, as the origin documents define them. */
+export function defaultModelConfig(arch: Arch): ModelConfig {
+  switch (arch) {
+    case 'vgg':
+      return {
+        arch,
+        height: 64,
+        channels: 3,
+        innerDim: 128,
+        rnn: { type: 'gru', hidden: 256, layers: 1, bidirectional: true, dropout: 0 },
+        embedDim: 256,
+      };
+    case 'small':
+      return {
+        arch,
+        height: 50,
+        channels: 1,
+        rnn: { type: 'lstm', hidden: 128, layers: 2, bidirectional: true, dropout: 0.25, hiddenPerLayer: [128, 64] },
+        embedDim: 64,
+        dropout: 0.2,
+      };
+    case 'resnet':
+      return {
+        arch,
+        height: 64,
+        channels: 3,
+        innerDim: 256,
+        rnn: { type: 'gru', hidden: 128, layers: 2, bidirectional: true, dropout: 0.3 },
+      };
+  }
+}
+
+const MODEL_KEYS = ['arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout'] as const;
+const RNN_KEYS = ['type', 'hidden', 'layers', 'bidirectional', 'dropout', 'hidden_per_layer'] as const;
+
+/**
+ * Reads a model section (`arch`, `height`, `channels`, `inner_dim`, `rnn: {type, hidden, layers, bidirectional,
+ * dropout, hidden_per_layer}`, `embed_dim`, `dropout`); unspecified fields take the architecture's defaults.
+ * Use this to read the `model:` section of a larger config (e.g. the trainer's).
+ */
+export function readModelConfig(r: ConfigReader): ModelConfig {
+  r.only(MODEL_KEYS);
+  const arch = r.oneOf('arch', ARCHS);
+  const d = defaultModelConfig(arch);
+  const height = r.integer('height', d.height, { min: arch === 'small' ? 4 : 32, max: 4096 });
+  const channels = r.integer('channels', d.channels);
+  if (channels !== 1 && channels !== 3) r.fail('channels', `must be 1 or 3, got ${channels}`);
+  let innerDim = d.innerDim;
+  if (arch !== 'small') {
+    innerDim = r.integer('inner_dim', d.innerDim, { min: 8 });
+    if (innerDim % 8 !== 0) r.fail('inner_dim', `must be a multiple of 8 (channels are inner_dim/8, /4, /2), got ${innerDim}`);
+  } else if (r.has('inner_dim')) r.fail('inner_dim', "is not used by arch 'small'; remove it");
+  const rr = r.section('rnn');
+  rr.only(RNN_KEYS);
+  const layers = rr.integer('layers', d.rnn.layers, { min: 1, max: 16 });
+  let hiddenPerLayer: number[] | undefined = d.rnn.hiddenPerLayer;
+  if (rr.has('hidden') || rr.has('layers')) hiddenPerLayer = undefined;
+  if (rr.has('hidden_per_layer')) {
+    const v = rr.raw('hidden_per_layer');
+    if (!Array.isArray(v) || v.some((x) => !Number.isInteger(x) || (x as number) < 1)) {
+      rr.fail('hidden_per_layer', 'must be a list of positive integers');
+    }
+    hiddenPerLayer = v as number[];
+    if (hiddenPerLayer.length !== layers) rr.fail('hidden_per_layer', `has ${hiddenPerLayer.length} entries for ${layers} layers`);
+  }
+  const rnn: RnnConfig = {
+    type: rr.oneOf('type', ['gru', 'lstm'] as const, d.rnn.type),
+    hidden: rr.integer('hidden', d.rnn.hidden, { min: 1, max: 8192 }),
+    layers,
+    bidirectional: rr.boolean('bidirectional', d.rnn.bidirectional),
+    dropout: rr.number('dropout', d.rnn.dropout, { min: 0, max: 0.99 }),
+  };
+  if (hiddenPerLayer && hiddenPerLayer.length === layers) rnn.hiddenPerLayer = hiddenPerLayer;
+  const cfg: ModelConfig = { arch, height, channels, rnn };
+  if (innerDim !== undefined) cfg.innerDim = innerDim;
+  if (arch !== 'resnet') cfg.embedDim = r.integer('embed_dim', d.embedDim, { min: 1 });
+  else if (r.has('embed_dim')) r.fail('embed_dim', "is not used by arch 'resnet'; remove it");
+  if (arch === 'small') cfg.dropout = r.number('dropout', d.dropout, { min: 0, max: 0.99 });
+  else if (r.has('dropout')) r.fail('dropout', `is only used by arch 'small' (use rnn.dropout)`);
+  return cfg;
+}
+
+/**
+ * Loads a model config from YAML: either the model section at the top level or under a `model:` key.
+ * Errors are `OcropsError`s (`OCROPS_CONFIG_INVALID`) naming the file and field.
+ */
+export function loadModelConfig(path: string): ModelConfig {
+  const root = ConfigReader.from(readYamlFile(path), path);
+  if (root.has('model')) return readModelConfig(root.section('model'));
+  if (!root.has('arch')) {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `${path}: field 'arch' is required (vgg, resnet or small)`, {
+      hint: "start the file with 'arch: vgg' (or put the model fields under 'model:')",
+    });
+  }
+  return readModelConfig(root);
+}
+
+/** Validates a ModelConfig object built in code (e.g. from saved metadata), returning a normalised copy. */
+export function parseModelConfig(value: unknown, source: string): ModelConfig {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>;
+    const rnn = (v.rnn ?? {}) as Record<string, unknown>;
+    const snake: Record<string, unknown> = {
+      arch: v.arch,
+      height: v.height,
+      channels: v.channels,
+      inner_dim: v.innerDim,
+      embed_dim: v.embedDim,
+      dropout: v.dropout,
+      rnn: {
+        type: rnn.type,
+        hidden: rnn.hidden,
+        layers: rnn.layers,
+        bidirectional: rnn.bidirectional,
+        dropout: rnn.dropout,
+        hidden_per_layer: rnn.hiddenPerLayer,
+      },
+    };
+    return readModelConfig(ConfigReader.from(snake, source));
+  }
+  throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: model config must be a mapping`);
+}

@@ -1,0 +1,102 @@
+/**
+ * Saving and loading models: `model.json` (TensorFlow.js weights manifest), `weights.bin` (little-endian float32,
+ * tfjs layout) and `ocrops.json` (model config, class count and the caller's metadata such as the charset).
+ * A saved model loads and predicts on any backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OcropsError } from '@ocrops/common';
+import { parseModelConfig, type ModelConfig } from './config.js';
+import { createModel, type OcrModel } from './model.js';
+
+export const MODEL_FORMAT = 'ocrops-crnn/1';
+
+/** Contents of `ocrops.json`. Callers' metadata (charset, input size, training summary, ...) sits beside these keys. */
+export interface ModelMeta {
+  format: string;
+  config: ModelConfig;
+  numClasses: number;
+  savedAt: string;
+  tfjsVersion: string;
+  [key: string]: unknown;
+}
+
+/** Writes a model to `dir` (created if needed). `meta` keys must not be `format`, `config` or `numClasses`. */
+export async function saveModel(model: OcrModel, dir: string, meta: Record<string, unknown> = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const named: tf.NamedTensorMap = {};
+  for (const [name, v] of model.namedWeights()) named[name] = v;
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const manifest = {
+    format: MODEL_FORMAT,
+    generatedBy: `ocrops (tfjs ${tf.version.tfjs})`,
+    modelTopology: null,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+  };
+  const full: ModelMeta = {
+    ...meta,
+    format: MODEL_FORMAT,
+    config: model.config,
+    numClasses: model.numClasses,
+    savedAt: new Date().toISOString(),
+    tfjsVersion: tf.version.tfjs,
+  };
+  await writeFile(join(dir, 'weights.bin'), Buffer.from(data));
+  await writeFile(join(dir, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(join(dir, 'ocrops.json'), JSON.stringify(full, null, 2) + '\n');
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new OcropsError('OCROPS_MODEL_LOAD', `cannot read ${path}: ${(err as Error).message}`, {
+      hint: 'pass the folder written by model.save() / ocrops trainer train (it holds model.json, weights.bin, ocrops.json)',
+      cause: err,
+    });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new OcropsError('OCROPS_MODEL_LOAD', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Loads a model saved by {@link saveModel}; weights are checked by name and shape against the config. */
+export async function loadModel(dir: string): Promise<{ model: OcrModel; meta: ModelMeta }> {
+  const metaPath = join(dir, 'ocrops.json');
+  const meta = (await readJson(metaPath)) as ModelMeta;
+  if (meta.format !== MODEL_FORMAT) {
+    throw new OcropsError('OCROPS_MODEL_LOAD', `${metaPath}: format '${String(meta.format)}' is not ${MODEL_FORMAT}`);
+  }
+  const config = parseModelConfig(meta.config, `${metaPath} (config)`);
+  const manifest = await readJson(join(dir, 'model.json'));
+  const groups = manifest.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
+  if (!Array.isArray(groups)) throw new OcropsError('OCROPS_MODEL_LOAD', `${join(dir, 'model.json')}: no weightsManifest`);
+  const tensors: tf.NamedTensorMap = {};
+  for (const g of groups) {
+    const bufs = await Promise.all(g.paths.map((p) => readFile(join(dir, p))));
+    const buf = Buffer.concat(bufs);
+    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    Object.assign(tensors, tf.io.decodeWeights(ab, g.weights));
+  }
+  const model = createModel(config, meta.numClasses);
+  try {
+    for (const [name, v] of model.namedWeights()) {
+      const t = tensors[name];
+      if (!t) throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: weight '${name}' is missing from weights.bin`);
+      if (t.shape.join(',') !== v.shape.join(',')) {
+        throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: weight '${name}' has shape [${t.shape}], the config needs [${v.shape}]`);
+      }
+      v.assign(t);
+    }
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  return { model, meta: { ...meta, config } };
+}

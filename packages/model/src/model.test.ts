@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { OcropsError } from '@ocrops/common';
+import { selectBackend } from './backend.js';
+import { defaultModelConfig, loadModelConfig, type ModelConfig } from './config.js';
+import { createModel } from './model.js';
+import { loadModel } from './io.js';
+import { ctcLoss } from './ctc.js';
+import { greedyDecode } from './decode.js';
+import { makeRnnLayer, rnnLayer } from './rnn.js';
+import { ParamStore } from './params.js';
+
+await selectBackend({ quiet: true });
+
+function tiny(arch: ModelConfig['arch']): ModelConfig {
+  const c = defaultModelConfig(arch);
+  if (arch !== 'small') c.innerDim = 16;
+  c.rnn = { ...c.rnn, hidden: 8 };
+  delete c.rnn.hiddenPerLayer;
+  if (c.embedDim) c.embedDim = 8;
+  return c;
+}
+
+test('output length T per architecture matches the README formulas and the logits', () => {
+  const expect: Record<ModelConfig['arch'], (w: number) => number> = {
+    vgg: (w) => Math.floor(w / 4) - 1,
+    small: (w) => Math.floor(w / 4),
+    resnet: (w) => Math.ceil(w / 4),
+  };
+  for (const arch of ['vgg', 'small', 'resnet'] as const) {
+    const cfg = tiny(arch);
+    const m = createModel(cfg, 11);
+    for (const w of [33, 64, 101]) {
+      const x = tf.ones([2, cfg.height, w, cfg.channels]) as tf.Tensor4D;
+      const y = m.forward(x, false);
+      assert.deepEqual(y.shape, [2, expect[arch](w), 11], `${arch} width ${w}`);
+      assert.equal(m.outputLength(w), expect[arch](w));
+      tf.dispose([x, y]);
+    }
+    m.dispose();
+  }
+  assert.equal(createModel(defaultModelConfig('vgg'), 5).outputLength(256), 63); // document 000 at 64x256
+});
+
+test('fused GRU (hand-written BPTT) equals autodiff GRU in outputs and gradients, both directions', () => {
+  const p = new ParamStore(3);
+  const layer = makeRnnLayer(p, 'g', 'gru', 5, 6, true);
+  const x = tf.randomNormal([7, 3, 5], 0, 1, 'float32', 4) as tf.Tensor3D;
+  const w = p.trainable();
+  const target = tf.randomNormal([7, 3, 12], 0, 1, 'float32', 5);
+  const run = (impl: 'fused' | 'autodiff') =>
+    tf.variableGrads(() => tf.sum(tf.mul(rnnLayer(x, layer, impl), target)) as tf.Scalar, w);
+  const a = run('fused');
+  const b = run('autodiff');
+  assert.ok(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-4);
+  for (const v of w) {
+    const ga = a.grads[v.name].dataSync();
+    const gb = b.grads[v.name].dataSync();
+    for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-4, `${v.name}[${i}] ${ga[i]} vs ${gb[i]}`);
+  }
+  const gxa = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, 'fused'), target)))(x).dataSync();
+  const gxb = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, 'autodiff'), target)))(x).dataSync();
+  for (let i = 0; i < gxa.length; i++) assert.ok(Math.abs(gxa[i] - gxb[i]) < 1e-4);
+  p.dispose();
+});
+
+test('a training step leaks no tensors', () => {
+  const cfg = tiny('vgg');
+  const m = createModel(cfg, 9);
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomUniform([2, 64, 48, 3]) as tf.Tensor4D;
+  const step = () => opt.minimize(() => ctcLoss(m.forward(x, true), [[1, 2], [3]]), false, m.getWeights());
+  step();
+  const before = tf.memory().numTensors;
+  step();
+  step();
+  assert.equal(tf.memory().numTensors, before);
+  m.dispose();
+  opt.dispose();
+  x.dispose();
+});
+
+test('save and load round trip: same logits, config and metadata, on the active and the cpu backend', async () => {
+  const cfg = tiny('vgg');
+  cfg.channels = 1;
+  const m = createModel(cfg, 13, { seed: 99 });
+  // one training step so batch-norm running statistics differ from their initial values
+  const x = tf.randomUniform([2, 64, 40, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  tf.train.sgd(0.1).minimize(() => ctcLoss(m.forward(x, true), [[1, 2], [3, 4, 5]]), false, m.getWeights());
+  const want = m.forward(x, false).arraySync();
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-model-'));
+  await m.save(dir, { charset: { chars: ['a', 'b'] }, trainLoss: 1.5 });
+  const { model, meta } = await loadModel(dir);
+  assert.deepEqual(meta.config, cfg);
+  assert.equal(meta.numClasses, 13);
+  assert.deepEqual(meta.charset, { chars: ['a', 'b'] });
+  const got = model.forward(x, false).arraySync();
+  assert.deepEqual(got, want);
+  const active = tf.getBackend();
+  const xs = x.arraySync();
+  await tf.setBackend('cpu');
+  try {
+    const { model: onCpu } = await loadModel(dir);
+    const y = onCpu.forward(tf.tensor4d(xs), false).dataSync();
+    const flat = (want as number[][][]).flat(2);
+    for (let i = 0; i < flat.length; i++) assert.ok(Math.abs(y[i] - flat[i]) < 1e-3, `logit ${i}`);
+    assert.deepEqual(greedyDecode(onCpu.forward(tf.tensor4d(xs), false)).ids.length, 2);
+  } finally {
+    await tf.setBackend(active);
+  }
+  await assert.rejects(loadModel(join(dir, 'nope')), (e: unknown) => e instanceof OcropsError && /ocrops\.json/.test(e.message));
+});
+
+test('model configs from YAML: defaults, overrides and errors naming the field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-mcfg-'));
+  const f = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const vgg = loadModelConfig(f('a.yaml', 'model:\n  arch: vgg\n  inner_dim: 64\n  rnn: { hidden: 128 }\n'));
+  assert.equal(vgg.innerDim, 64);
+  assert.equal(vgg.rnn.hidden, 128);
+  assert.equal(vgg.rnn.type, 'gru');
+  assert.equal(vgg.embedDim, 256);
+  const small = loadModelConfig(f('b.yaml', 'arch: small\n'));
+  assert.deepEqual(small.rnn.hiddenPerLayer, [128, 64]);
+  assert.throws(() => loadModelConfig(f('c.yaml', 'arch: vgg\ninner_dim: 100\n')), /c\.yaml: field 'inner_dim' must be a multiple of 8/);
+  assert.throws(() => loadModelConfig(f('d.yaml', 'arch: vgg\nrnn: { type: rnn }\n')), /field 'rnn\.type' must be one of gru, lstm/);
+  assert.throws(() => loadModelConfig(f('e.yaml', 'arch: vgg\nhieght: 64\n')), /field 'hieght' is not a known field/);
+  assert.throws(() => loadModelConfig(f('g.yaml', 'height: 64\n')), /field 'arch' is required/);
+  assert.throws(() => loadModelConfig(f('h.yaml', 'arch: vgg\nchannels: 2\n')), /'channels' must be 1 or 3/);
+  assert.throws(
+    () => createModel(defaultModelConfig('vgg'), 10).forward(tf.zeros([1, 32, 64, 3]), false),
+    /expects images \[B, 64, W, 3\]/,
+  );
+});

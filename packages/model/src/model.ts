@@ -1,0 +1,228 @@
+/**
+ * CRNN models as functional code over named tf.Variables: `vgg` (document 000), `small` (document 004) and `resnet`
+ * (a residual backbone after document 002, trained from scratch). NHWC input [B, H, W, C] in [0, 1];
+ * output logits [B, T, numClasses] (pre-softmax, blank = class 0 by convention of the charsets).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { OcropsError } from '@ocrops/common';
+import type { ModelConfig } from './config.js';
+import {
+  ParamStore,
+  batchNorm,
+  conv,
+  dense,
+  makeBatchNorm,
+  makeConv,
+  makeDense,
+  type BatchNorm,
+  type Conv,
+  type Dense,
+} from './params.js';
+import { makeRnnLayer, rnnLayer, type RnnLayer } from './rnn.js';
+
+/** An OCR model: a convolutional extractor, recurrent layers and a per-frame classifier. */
+export interface OcrModel {
+  readonly config: ModelConfig;
+  readonly numClasses: number;
+  /** [B, H, W, C] float32 images (H = config.height) -> logits [B, T, numClasses], T = outputLength(W). */
+  forward(images: tf.Tensor4D, training: boolean): tf.Tensor3D;
+  /** Number of frames T the model outputs for an input of this width (pixels). */
+  outputLength(width: number): number;
+  /** Trainable variables (what an optimizer updates; batch-norm running statistics are not included). */
+  getWeights(): tf.Variable[];
+  /** Every variable by name, including batch-norm running statistics (what `save` writes). */
+  namedWeights(): Map<string, tf.Variable>;
+  /** Writes `model.json` + `weights.bin` (TensorFlow.js weights-manifest format) and `ocrops.json` (config + meta). */
+  save(dir: string, meta?: Record<string, unknown>): Promise<void>;
+  dispose(): void;
+}
+
+/** Options of {@link createModel}. */
+export interface CreateModelOptions {
+  /** Seed of the weight initialisers (default 1234). */
+  seed?: number;
+  /** Recurrent implementation: `fused` (default; GRU with hand-written BPTT) or `autodiff` (per-step tf ops). */
+  rnnImpl?: 'fused' | 'autodiff';
+}
+
+type Features = (x: tf.Tensor4D, training: boolean) => tf.Tensor3D; // -> [T, B, F]
+
+function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
+  return tf.maxPool(x, size, size, 'valid');
+}
+
+/** Document 000's VGG_FeatureExtractor + height average pool. [B,H,W,C] -> [T,B,innerDim], T = floor(W/4) - 1. */
+function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+  const d = cfg.innerDim ?? 128;
+  const ch = [d / 8, d / 4, d / 2, d];
+  const c0 = makeConv(p, 'conv0', [3, 3], cfg.channels, ch[0]);
+  const c1 = makeConv(p, 'conv1', [3, 3], ch[0], ch[1]);
+  const c2 = makeConv(p, 'conv2', [3, 3], ch[1], ch[2]);
+  const c3 = makeConv(p, 'conv3', [3, 3], ch[2], ch[2]);
+  const c4 = makeConv(p, 'conv4', [3, 3], ch[2], ch[3], { bias: false });
+  const bn4 = makeBatchNorm(p, 'bn4', ch[3]);
+  const c5 = makeConv(p, 'conv5', [3, 3], ch[3], ch[3], { bias: false });
+  const bn5 = makeBatchNorm(p, 'bn5', ch[3]);
+  const c6 = makeConv(p, 'conv6', [2, 2], ch[3], ch[3], { pad: 'valid' });
+  const fn: Features = (x, training) => {
+    let y = maxPool(conv(x, c0, true, false), [2, 2]);
+    y = maxPool(conv(y, c1, true), [2, 2]);
+    y = conv(conv(y, c2, true), c3, true);
+    y = maxPool(y, [2, 1]);
+    y = tf.relu(batchNorm(conv(y, c4, false), bn4, training));
+    y = tf.relu(batchNorm(conv(y, c5, false), bn5, training));
+    y = maxPool(y, [2, 1]);
+    y = conv(y, c6, true); // [B, H', T, d]
+    return tf.mean(y, 1).transpose([1, 0, 2]) as tf.Tensor3D;
+  };
+  return { fn, dim: d, length: (w) => Math.floor(Math.floor(w / 2) / 2) - 1 };
+}
+
+/** Document 004's two conv blocks, columns flattened, dense + ReLU + dropout. T = floor(W/4). */
+function smallExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+  const c0 = makeConv(p, 'conv0', [3, 3], cfg.channels, 32, { init: 'he' });
+  const c1 = makeConv(p, 'conv1', [3, 3], 32, 64, { init: 'he' });
+  const h4 = Math.floor(Math.floor(cfg.height / 2) / 2);
+  const embed = cfg.embedDim ?? 64;
+  const d0 = makeDense(p, 'dense0', h4 * 64, embed, 'glorot');
+  const fn: Features = (x, training) => {
+    let y = maxPool(conv(x, c0, true, false), [2, 2]);
+    y = maxPool(conv(y, c1, true), [2, 2]); // [B, H/4, W/4, 64]
+    const [B, H4, T, C] = y.shape;
+    const cols = y.transpose([2, 0, 1, 3]).reshape([T * B, H4 * C]) as tf.Tensor2D;
+    let e = dense(cols, d0, 'relu');
+    if (training && (cfg.dropout ?? 0) > 0) e = tf.dropout(e, cfg.dropout ?? 0) as tf.Tensor2D;
+    return e.reshape([T, B, embed]) as tf.Tensor3D;
+  };
+  return { fn, dim: embed, length: (w) => Math.floor(Math.floor(w / 2) / 2) };
+}
+
+interface Block {
+  c1: Conv;
+  b1: BatchNorm;
+  c2: Conv;
+  b2: BatchNorm;
+  proj?: { c: Conv; b: BatchNorm };
+}
+
+/**
+ * Residual backbone (ResNet BasicBlocks, from scratch): stem conv3x3 + BN + ReLU, then four blocks with channels
+ * [d/8, d/4, d/2, d] and strides (2,2), (2,2), (2,1), (2,1); height averaged to 1. T = ceil(ceil(W/2)/2).
+ */
+function resnetExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+  const d = cfg.innerDim ?? 256;
+  const ch = [d / 8, d / 4, d / 2, d];
+  const stem = makeConv(p, 'stem', [3, 3], cfg.channels, ch[0], { bias: false });
+  const stemBn = makeBatchNorm(p, 'stem_bn', ch[0]);
+  const strides: [number, number][] = [
+    [2, 2],
+    [2, 2],
+    [2, 1],
+    [2, 1],
+  ];
+  const blocks: Block[] = [];
+  let cin = ch[0];
+  for (let i = 0; i < 4; i++) {
+    const cout = ch[i];
+    const s = strides[i];
+    const blk: Block = {
+      c1: makeConv(p, `block${i}/conv1`, [3, 3], cin, cout, { bias: false, strides: s }),
+      b1: makeBatchNorm(p, `block${i}/bn1`, cout),
+      c2: makeConv(p, `block${i}/conv2`, [3, 3], cout, cout, { bias: false }),
+      b2: makeBatchNorm(p, `block${i}/bn2`, cout),
+    };
+    if (cin !== cout || s[0] !== 1 || s[1] !== 1) {
+      blk.proj = {
+        c: makeConv(p, `block${i}/proj`, [1, 1], cin, cout, { bias: false, strides: s }),
+        b: makeBatchNorm(p, `block${i}/proj_bn`, cout),
+      };
+    }
+    blocks.push(blk);
+    cin = cout;
+  }
+  const fn: Features = (x, training) => {
+    let y = tf.relu(batchNorm(conv(x, stem, false, false), stemBn, training));
+    for (const blk of blocks) {
+      const a = tf.relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
+      const b = batchNorm(conv(a, blk.c2, false), blk.b2, training);
+      const short = blk.proj ? batchNorm(conv(y, blk.proj.c, false), blk.proj.b, training) : y;
+      y = tf.relu(tf.add(b, short)) as tf.Tensor4D;
+    }
+    return tf.mean(y, 1).transpose([1, 0, 2]) as tf.Tensor3D;
+  };
+  return { fn, dim: d, length: (w) => Math.ceil(Math.ceil(w / 2) / 2) };
+}
+
+/** Minimum input height of each architecture (the extractor must leave at least one row). */
+export function minHeight(cfg: ModelConfig): number {
+  return cfg.arch === 'vgg' ? 32 : cfg.arch === 'resnet' ? 9 : 4;
+}
+
+/**
+ * Builds a model with freshly initialised weights (PyTorch's default initialisers; He normal in `small` like
+ * document 004's Keras code).
+ * @param numClasses classes including the blank (Charset.numClasses)
+ */
+export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateModelOptions = {}): OcrModel {
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw new OcropsError('OCROPS_MODEL_CONFIG', `numClasses must be an integer >= 2 (blank + characters), got ${numClasses}`);
+  }
+  if (cfg.height < minHeight(cfg)) {
+    throw new OcropsError('OCROPS_MODEL_CONFIG', `model height ${cfg.height} is below the minimum ${minHeight(cfg)} of arch '${cfg.arch}'`);
+  }
+  const p = new ParamStore(opts.seed ?? 1234);
+  const impl = opts.rnnImpl ?? 'fused';
+  const ext = cfg.arch === 'vgg' ? vggExtractor(p, cfg) : cfg.arch === 'small' ? smallExtractor(p, cfg) : resnetExtractor(p, cfg);
+  const dirs = cfg.rnn.bidirectional ? 2 : 1;
+  const rnn: RnnLayer[] = [];
+  let dim = ext.dim;
+  for (let i = 0; i < cfg.rnn.layers; i++) {
+    const hidden = cfg.rnn.hiddenPerLayer?.[i] ?? cfg.rnn.hidden;
+    rnn.push(makeRnnLayer(p, `rnn${i}`, cfg.rnn.type, dim, hidden, cfg.rnn.bidirectional));
+    dim = hidden * dirs;
+  }
+  let embed: Dense | undefined;
+  if (cfg.arch === 'vgg') {
+    embed = makeDense(p, 'embedding', dim, cfg.embedDim ?? 256);
+    dim = cfg.embedDim ?? 256;
+  }
+  const decoder = makeDense(p, 'decoder', dim, numClasses, cfg.arch === 'small' ? 'glorot' : 'torch');
+
+  const model: OcrModel = {
+    config: cfg,
+    numClasses,
+    forward(images, training) {
+      return tf.tidy(() => {
+        if (images.rank !== 4 || images.shape[1] !== cfg.height || images.shape[3] !== cfg.channels) {
+          throw new OcropsError(
+            'OCROPS_MODEL_INPUT',
+            `model expects images [B, ${cfg.height}, W, ${cfg.channels}], got [${images.shape}]`,
+            { hint: 'resize images to the model height and channel count of its config' },
+          );
+        }
+        const T = ext.length(images.shape[2]);
+        if (T < 1) {
+          throw new OcropsError('OCROPS_MODEL_INPUT', `image width ${images.shape[2]} is too small for arch '${cfg.arch}'`);
+        }
+        let x = ext.fn(images, training); // [T, B, F]
+        for (let i = 0; i < rnn.length; i++) {
+          x = rnnLayer(x, rnn[i], impl);
+          if (training && cfg.rnn.dropout > 0 && i < rnn.length - 1) x = tf.dropout(x, cfg.rnn.dropout) as tf.Tensor3D;
+        }
+        const [Tn, B, F] = x.shape;
+        let rows = x.reshape([Tn * B, F]) as tf.Tensor2D;
+        if (embed) rows = dense(rows, embed);
+        return dense(rows, decoder).reshape([Tn, B, numClasses]).transpose([1, 0, 2]) as tf.Tensor3D;
+      });
+    },
+    outputLength: ext.length,
+    getWeights: () => p.trainable(),
+    namedWeights: () => new Map(p.vars),
+    save: async (dir, meta = {}) => {
+      const { saveModel } = await import('./io.js');
+      await saveModel(model, dir, meta);
+    },
+    dispose: () => p.dispose(),
+  };
+  return model;
+}

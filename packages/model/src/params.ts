@@ -1,0 +1,194 @@
+/**
+ * Named tf.Variables of a model with PyTorch-style initialisers (seeded, so a model is reproducible), and the small
+ * functional layers built on them (convolution, batch norm, dense). Layouts are TensorFlow's: NHWC activations,
+ * convolution kernels [kh, kw, in, out], dense weights [in, out].
+ */
+import * as tf from '@tensorflow/tfjs';
+import { reluGrad } from './native.js';
+
+/** A model's variables by name (`conv1/kernel`, `rnn0/wh`, ...), in creation order. */
+export class ParamStore {
+  readonly vars = new Map<string, tf.Variable>();
+  private seed: number;
+
+  constructor(seed = 1234) {
+    this.seed = seed;
+  }
+
+  private add(name: string, value: tf.Tensor, trainable: boolean): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`duplicate parameter ${name}`);
+    const v = tf.variable(value, trainable, `${name}_${Math.random().toString(36).slice(2, 8)}`);
+    value.dispose();
+    this.vars.set(name, v);
+    return v;
+  }
+
+  /** Uniform(-bound, bound) initialised variable. */
+  uniform(name: string, shape: number[], bound: number): tf.Variable {
+    return this.add(name, tf.randomUniform(shape, -bound, bound, 'float32', this.seed++), true);
+  }
+
+  /** Normal(0, std) initialised variable (He normal: std = sqrt(2 / fanIn)). */
+  normal(name: string, shape: number[], std: number): tf.Variable {
+    return this.add(name, tf.randomNormal(shape, 0, std, 'float32', this.seed++), true);
+  }
+
+  constant(name: string, shape: number[], value: number, trainable = true): tf.Variable {
+    return this.add(name, tf.fill(shape, value), trainable);
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`unknown parameter ${name}`);
+    return v;
+  }
+
+  trainable(): tf.Variable[] {
+    return [...this.vars.values()].filter((v) => v.trainable);
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+/** 2-D convolution layer (optionally + bias), NHWC. */
+export interface Conv {
+  kernel: tf.Variable;
+  bias?: tf.Variable;
+  strides: [number, number];
+  pad: 'same' | 'valid';
+}
+
+/**
+ * Creates a conv layer with PyTorch's default init (kaiming-uniform a=sqrt(5): bound 1/sqrt(fanIn)) or He normal.
+ * @param k kernel size [kh, kw]
+ */
+export function makeConv(
+  p: ParamStore,
+  name: string,
+  k: [number, number],
+  cin: number,
+  cout: number,
+  opts: { bias?: boolean; strides?: [number, number]; pad?: 'same' | 'valid'; init?: 'torch' | 'he' } = {},
+): Conv {
+  const fanIn = k[0] * k[1] * cin;
+  const kernel =
+    opts.init === 'he'
+      ? p.normal(`${name}/kernel`, [k[0], k[1], cin, cout], Math.sqrt(2 / fanIn))
+      : p.uniform(`${name}/kernel`, [k[0], k[1], cin, cout], 1 / Math.sqrt(fanIn));
+  const conv: Conv = { kernel, strides: opts.strides ?? [1, 1], pad: opts.pad ?? 'same' };
+  if (opts.bias !== false) {
+    conv.bias = opts.init === 'he' ? p.constant(`${name}/bias`, [cout], 0) : p.uniform(`${name}/bias`, [cout], 1 / Math.sqrt(fanIn));
+  }
+  return conv;
+}
+
+type ConvAttrs = { strides: [number, number]; pad: 'same' | 'valid'; dataFormat: 'NHWC'; dimRoundingMode?: undefined };
+
+/**
+ * Applies a conv layer: [B,H,W,Cin] -> [B,H',W',Cout]. Forward is one fused op (conv + bias + ReLU); the backward
+ * pass is written out (tf.customGrad): ReLU gradient from the output (one native op on tfjs-node), then the input and
+ * filter gradients as single kernels and the bias gradient as one sum. `inputGrad: false` skips the input gradient
+ * (first layer: nothing upstream needs it).
+ */
+export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): tf.Tensor4D {
+  const attrs: ConvAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+  const forward = (xi: tf.Tensor4D, k: tf.Tensor4D, b?: tf.Tensor) =>
+    tf.fused.conv2d({ x: xi, filter: k, strides: c.strides, pad: c.pad, bias: b, activation: relu ? 'relu' : 'linear' });
+  const backward = (dy: tf.Tensor, y: tf.Tensor, xi: tf.Tensor4D, k: tf.Tensor4D, withInput: boolean, withBias: boolean) => {
+    const dyr = relu ? reluGrad(dy, y) : dy;
+    const grads: tf.Tensor[] = [];
+    if (withInput) {
+      grads.push(
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: dyr, filter: k }, { ...attrs, inputShape: xi.shape } as never) as tf.Tensor,
+      );
+    }
+    grads.push(
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: xi, dy: dyr }, { ...attrs, filterShape: k.shape } as never) as tf.Tensor,
+    );
+    if (withBias) grads.push(tf.sum(dyr, [0, 1, 2]));
+    return grads;
+  };
+  type Save = tf.GradSaveFunc;
+  const hasBias = c.bias !== undefined;
+  if (inputGrad) {
+    const f = tf.customGrad(((xi: tf.Tensor4D, k: tf.Tensor4D, ...rest: unknown[]) => {
+      const b = hasBias ? (rest[0] as tf.Tensor) : undefined;
+      const save = rest[hasBias ? 1 : 0] as Save;
+      const value = forward(xi, k, b);
+      save([xi, k, value]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s[2], s[0] as tf.Tensor4D, s[1] as tf.Tensor4D, true, hasBias),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return (hasBias ? f(x, c.kernel, c.bias!) : f(x, c.kernel)) as tf.Tensor4D;
+  }
+  const f = tf.customGrad(((k: tf.Tensor4D, ...rest: unknown[]) => {
+    const b = hasBias ? (rest[0] as tf.Tensor) : undefined;
+    const save = rest[hasBias ? 1 : 0] as Save;
+    const value = forward(x, k, b);
+    save([k, value]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s[1], x, s[0] as tf.Tensor4D, false, hasBias),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (hasBias ? f(c.kernel, c.bias!) : f(c.kernel)) as tf.Tensor4D;
+}
+
+/** Batch normalisation over N, H, W of NHWC input, with running statistics (PyTorch momentum 0.1, eps 1e-5). */
+export interface BatchNorm {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  mean: tf.Variable;
+  variance: tf.Variable;
+}
+
+export function makeBatchNorm(p: ParamStore, name: string, channels: number): BatchNorm {
+  return {
+    gamma: p.constant(`${name}/gamma`, [channels], 1),
+    beta: p.constant(`${name}/beta`, [channels], 0),
+    mean: p.constant(`${name}/moving_mean`, [channels], 0, false),
+    variance: p.constant(`${name}/moving_variance`, [channels], 1, false),
+  };
+}
+
+/**
+ * Batch norm: in training, normalises with the batch's statistics and updates the running ones (unbiased variance,
+ * like PyTorch); otherwise uses the running statistics. [B,H,W,C] -> same shape.
+ */
+export function batchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean): tf.Tensor4D {
+  const eps = 1e-5;
+  if (!training) return tf.batchNorm4d(x, bn.mean as tf.Tensor1D, bn.variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, eps);
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  tf.tidy(() => {
+    const m = 0.1;
+    bn.mean.assign(bn.mean.mul(1 - m).add(mean.mul(m)));
+    bn.variance.assign(bn.variance.mul(1 - m).add(variance.mul((m * n) / Math.max(n - 1, 1))));
+  });
+  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, eps);
+}
+
+/** Fully connected layer [.., in] -> [.., out]. */
+export interface Dense {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
+
+export function makeDense(p: ParamStore, name: string, din: number, dout: number, init: 'torch' | 'glorot' = 'torch'): Dense {
+  if (init === 'glorot') {
+    const b = Math.sqrt(6 / (din + dout));
+    return { kernel: p.uniform(`${name}/kernel`, [din, dout], b), bias: p.constant(`${name}/bias`, [dout], 0) };
+  }
+  const bound = 1 / Math.sqrt(din);
+  return { kernel: p.uniform(`${name}/kernel`, [din, dout], bound), bias: p.uniform(`${name}/bias`, [dout], bound) };
+}
+
+/** Applies a dense layer to [N, in] -> [N, out] (bias and activation fused). */
+export function dense(x: tf.Tensor2D, d: Dense, activation: 'linear' | 'relu' = 'linear'): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: d.kernel as tf.Tensor2D, bias: d.bias, activation }) as tf.Tensor2D;
+}

@@ -1,0 +1,16 @@
+import { GaussianProcess, lmlAndGrad } from './gp.js';
+import { Rng } from './rng.js';
+const rng = new Rng(1);
+const n = 100, d = 6;
+const X = Array.from({ length: n }, () => Float64Array.from({ length: d }, () => rng.next()));
+const y = X.map((x) => Math.sin(5 * x[0]) + x[1] * x[1] + 0.1 * rng.normal());
+const th = Float64Array.from([...Array(d).fill(Math.log(0.5)), 0, Math.log(1e-3)]);
+let t0 = performance.now();
+for (let i = 0; i < 50; i++) lmlAndGrad(X, y, th, d);
+console.log('lmlAndGrad ms', (performance.now() - t0) / 50);
+t0 = performance.now();
+const gp = GaussianProcess.fit(X, y, d, { rng, restarts: 2 });
+console.log('fit ms', performance.now() - t0, gp.hyper);
+t0 = performance.now();
+GaussianProcess.fit(X, y, d, { rng, restarts: 0, init: gp.hyper });
+console.log('fit warm ms (init + centre)', performance.now() - t0);

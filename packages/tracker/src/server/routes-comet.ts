@@ -1,0 +1,370 @@
+// Comet REST v2 write and read endpoints (references.md section 1) under /api/rest/v2.
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
+import { streamToTemp } from './asset-storage.js';
+import { HttpError, badRequest } from './http-error.js';
+import { bodies, queries } from './schemas.js';
+import { newKey, type MetricInput } from './store.js';
+
+const V2 = '/api/rest/v2';
+
+/** Rejects asset names that could escape a folder or confuse a file system: `..`, absolute paths, backslashes, control characters. */
+export function checkAssetName(name: string): string {
+  if (/[\u0000-\u001f\\]/.test(name)) throw badRequest(`fileName "${name.slice(0, 100)}" contains control characters or backslashes`);
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw badRequest(`fileName "${name}" must be a relative name`);
+  const parts = name.split('/');
+  if (parts.some((p) => p === '..' || p === '.' || p === '')) throw badRequest(`fileName "${name}" must not contain "..", "." or empty path segments`);
+  return name;
+}
+
+type Body = Record<string, any>;
+
+export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store } = ctx;
+  const write = async (req: FastifyRequest, key: string) => {
+    requireWrite(req);
+    const e = await experimentOf(ctx, req, key);
+    return e;
+  };
+  const touched = (e: { experiment_key: string; workspace: string; project_name: string }, type: 'metric' | 'experiment') =>
+    ctx.emit({ type, experimentKey: e.experiment_key, workspaceName: e.workspace, projectName: e.project_name });
+
+  // ---- write ------------------------------------------------------------------------------------------------
+  app.post(`${V2}/write/project/create`, { schema: { body: bodies.projectCreate, summary: 'Create a project' } }, async (req) => {
+    requireWrite(req);
+    const b = req.body as Body;
+    return store.project(workspaceOf(req, b.workspaceName), b.projectName, b.projectDescription, b.isPublic);
+  });
+
+  app.post(`${V2}/write/experiment/create`, { schema: { body: bodies.experimentCreate, summary: 'Create an experiment' } }, async (req) => {
+    requireWrite(req);
+    const b = req.body as Body;
+    const ws = workspaceOf(req, b.workspaceName);
+    const r = await store.createExperiment(ws, b.projectName ?? 'general', b.experimentName ?? null, b.experimentKey);
+    ctx.emit({ type: 'experiment', experimentKey: r.experimentKey, workspaceName: ws, projectName: r.projectName });
+    return { ...r, link: `/experiments/${r.experimentKey}` };
+  });
+
+  app.post(`${V2}/write/experiment/metric`, { schema: { body: bodies.metric, summary: 'Log one metric value' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.addMetrics(e.experiment_key, [toMetric(b)]);
+    touched(e, 'metric');
+    return {};
+  });
+
+  app.post(
+    '/api/rest/v2/clientlib/batch/logger/experiment/metric',
+    { schema: { body: bodies.metricBatch, summary: 'Log a batch of metric values (deduplicated by `id`)' } },
+    async (req) => {
+      const b = req.body as Body;
+      const e = await write(req, b.experimentKey);
+      const inserted = await store.addMetrics(e.experiment_key, (b.values as Body[]).map(toMetric));
+      touched(e, 'metric');
+      return { inserted };
+    },
+  );
+  app.post(`${V2}/write/experiment/parameter`, { schema: { body: bodies.parameter, summary: 'Log a parameter' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.setParams(e.experiment_key, 'parameter', [
+      { name: b.parameterName, value: b.parameterValue, step: b.step, timestamp: round(b.timestamp) },
+    ]);
+    touched(e, 'experiment');
+    return {};
+  });
+  app.post(
+    '/api/rest/v2/clientlib/batch/logger/experiment/parameter',
+    { schema: { body: bodies.parameterBatch, summary: 'Log a batch of parameters' } },
+    async (req) => {
+      const b = req.body as Body;
+      const e = await write(req, b.experimentKey);
+      await store.setParams(
+        e.experiment_key,
+        'parameter',
+        (b.values as Body[]).map((v) => ({ name: v.parameterName, value: v.parameterValue, step: v.step, timestamp: round(v.timestamp) })),
+      );
+      touched(e, 'experiment');
+      return {};
+    },
+  );
+  app.post(`${V2}/write/experiment/log-other`, { schema: { body: bodies.logOther, summary: 'Log an "other" value' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.setParams(e.experiment_key, 'other', [{ name: b.key, value: b.value, timestamp: round(b.timestamp) }]);
+    if (b.key === 'optimizer_id' && typeof b.value === 'string' && /^[0-9a-f]{32}$/.test(b.value))
+      await store.setOptimizationId(e.experiment_key, b.value);
+    if (b.key === 'Name' && typeof b.value === 'string')
+      await store.db.run('UPDATE experiments SET name = ? WHERE experiment_key = ?', [b.value, e.experiment_key]);
+    touched(e, 'experiment');
+    return {};
+  });
+  app.post(`${V2}/write/experiment/tags`, { schema: { body: bodies.tags, summary: 'Add tags' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.addTags(e.experiment_key, b.addedTags);
+    touched(e, 'experiment');
+    return {};
+  });
+  app.post(`${V2}/write/experiment/html`, { schema: { body: bodies.html, summary: 'Log HTML' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.addHtml(e.experiment_key, b.html, !!b.override, b.id, round(b.timestamp));
+    return {};
+  });
+  app.post(`${V2}/write/experiment/output`, { schema: { body: bodies.output, summary: 'Log console output lines' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.addOutput(
+      e.experiment_key,
+      (b.outputLines as Body[]).map((l) => ({ id: l.id, output: l.output, stderr: l.stderr, offset: l.offset, localTimestamp: round(l.localTimestamp) })),
+      b.runContext,
+    );
+    return {};
+  });
+  app.post(`${V2}/write/experiment/git/metadata`, { schema: { body: bodies.gitMetadata, summary: 'Log git metadata' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.mergeDetails(e.experiment_key, 'git', b);
+    return {};
+  });
+  app.post(
+    `${V2}/write/experiment/system-details`,
+    { schema: { body: bodies.systemDetails, summary: 'Log system details (partial updates merge)' } },
+    async (req) => {
+      const b = req.body as Body;
+      const e = await write(req, b.experimentKey);
+      await store.mergeDetails(e.experiment_key, 'system', b);
+      return {};
+    },
+  );
+  app.get(`${V2}/write/experiment/set-status`, { schema: { querystring: queries.experimentKey, summary: 'Heartbeat' } }, async (req) => {
+    const q = req.query as Body;
+    const e = await write(req, q.experimentKey);
+    await store.heartbeat(e.experiment_key);
+    return { isAliveBeatDurationMillis: store.heartbeatMillis };
+  });
+  app.post(
+    `${V2}/write/experiment/set-start-end-time`,
+    { schema: { body: bodies.startEnd, summary: 'Set start/end time (ends a run)' } },
+    async (req) => {
+      const b = req.body as Body;
+      const e = await write(req, b.experimentKey);
+      await store.setStartEnd(e.experiment_key, round(b.startTimeMillis), round(b.endTimeMillis));
+      touched(e, 'experiment');
+      return {};
+    },
+  );
+  app.post(
+    `${V2}/write/experiment/update-status`,
+    { schema: { body: bodies.updateStatus, summary: 'Update alive/crashed status' } },
+    async (req) => {
+      const b = req.body as Body;
+      const e = await write(req, b.experimentKey);
+      await store.updateStatus(e.experiment_key, b);
+      touched(e, 'experiment');
+      return {};
+    },
+  );
+
+  app.post(
+    `${V2}/write/experiment/upload-asset`,
+    {
+      schema: {
+        querystring: queries.upload,
+        summary: 'Upload an asset (multipart/form-data, part `file`, optional part `metadata`); `id` makes replays idempotent',
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as Body;
+      const e = await write(req, q.experimentKey);
+      const clientId: string = q.id ?? randomUUID();
+      const existing = await store.assetByClientId(e.experiment_key, clientId);
+      if (existing) {
+        req.raw.resume();
+        return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
+      }
+      const { tmpPath, size, fileName, metadata, truncated } = await receiveMultipart(ctx, req, q.fileName);
+      if (truncated) {
+        await rm(tmpPath, { force: true });
+        reply.code(413);
+        return { msg: `asset exceeds the server's limit of ${ctx.maxAssetBytes} bytes`, sdk_error_code: 41300 };
+      }
+      const name = checkAssetName(q.fileName ?? fileName ?? '');
+      const assetId = newKey();
+      const storageKey = `${e.experiment_key}/${assetId}`;
+      try {
+        await ctx.assets.putFile(storageKey, tmpPath, size);
+      } catch (err) {
+        await rm(tmpPath, { force: true });
+        throw err;
+      }
+      const stored = await store.addAsset(
+        e.experiment_key,
+        clientId,
+        {
+          assetId,
+          fileName: name,
+          fileSize: size,
+          step: q.step ?? null,
+          epoch: q.epoch ?? null,
+          type: q.type ?? 'asset',
+          groupingName: q.groupingName ?? null,
+          metadata,
+          createdAt: Date.now(),
+          storageKey,
+        },
+        q.overwrite === true,
+      );
+      touched(e, 'experiment');
+      return { assetId, fileName: name, duplicate: !stored };
+    },
+  );
+
+  // ---- read -------------------------------------------------------------------------------------------------
+  app.get(`${V2}/workspaces`, { schema: { summary: 'Workspaces of this API key' } as object }, async (req) => {
+    if (req.auth.workspace !== null) return { workspaceNames: [req.auth.workspace] };
+    const rows = await store.db.all<{ name: string }>('SELECT name FROM workspaces ORDER BY name');
+    return { workspaceNames: rows.map((r) => r.name) };
+  });
+  app.get(`${V2}/projects`, { schema: { querystring: queries.workspace, summary: 'Projects of a workspace' } }, async (req) => {
+    const q = req.query as Body;
+    return { projects: await store.projects(workspaceOf(req, q.workspaceName)) };
+  });
+  app.get(`${V2}/experiments`, { schema: { querystring: queries.experiments, summary: 'Experiments of a project' } }, async (req) => {
+    const q = req.query as Body;
+    const rows = await store.experiments(workspaceOf(req, q.workspaceName), q);
+    return { experiments: rows.map((r) => store.experimentJson(r)) };
+  });
+  const readKey = (path: string, summary: string, fn: (key: string, q: Body) => Promise<unknown>) =>
+    app.get(`${V2}${path}`, { schema: { querystring: queries.experimentKey, summary } }, async (req) => {
+      const q = req.query as Body;
+      const e = await experimentOf(ctx, req, q.experimentKey);
+      return fn(e.experiment_key, q);
+    });
+  app.get(`${V2}/experiment/metadata`, { schema: { querystring: queries.experimentKey, summary: 'Experiment metadata' } }, async (req) => {
+    const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+    return store.experimentJson(e);
+  });
+  readKey('/experiment/metrics/summary', 'Per-metric summary', async (k) => ({ values: await store.metricsSummary(k) }));
+  app.get(
+    `${V2}/experiment/metrics/get-metric`,
+    { schema: { querystring: queries.getMetric, summary: 'Every point of one metric' } },
+    async (req) => {
+      const q = req.query as Body;
+      const e = await experimentOf(ctx, req, q.experimentKey);
+      return { metrics: await store.metricPoints(e.experiment_key, q.metricName) };
+    },
+  );
+  readKey('/experiment/parameters', 'Parameters', async (k) => ({ values: await store.params(k, 'parameter') }));
+  readKey('/experiment/log-other', 'Other values', async (k) => ({ values: await store.params(k, 'other') }));
+  readKey('/experiment/tags', 'Tags', async (k) => ({ tags: (await store.tags([k])).get(k) ?? [] }));
+  readKey('/experiment/html', 'HTML', async (k) => ({ html: await store.html(k) }));
+  readKey('/experiment/output', 'Console output', async (k) => {
+    const lines = await store.output(k);
+    return { output: lines.map((l) => l.output).join(''), lines };
+  });
+  readKey('/experiment/git/metadata', 'Git metadata', (k) => store.details(k, 'git'));
+  readKey('/experiment/system-details', 'System details', (k) => store.details(k, 'system'));
+  app.get(`${V2}/experiment/asset/list`, { schema: { querystring: queries.assetList, summary: 'Assets' } }, async (req) => {
+    const q = req.query as Body;
+    const e = await experimentOf(ctx, req, q.experimentKey);
+    const list = await store.assets(e.experiment_key, q.type);
+    return { assets: list.map(({ storageKey: _s, ...a }) => a) };
+  });
+  app.get(`${V2}/experiment/asset/get-asset`, { schema: { querystring: queries.getAsset, summary: 'Asset bytes' } }, async (req, reply) => {
+    const q = req.query as Body;
+    const e = await experimentOf(ctx, req, q.experimentKey);
+    const a = await store.asset(e.experiment_key, q.assetId);
+    const stream = await ctx.assets.get(a.storageKey);
+    reply.header('content-type', 'application/octet-stream');
+    reply.header('content-length', String(a.fileSize));
+    reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.fileName.split('/').pop()!)}`);
+    return reply.send(stream);
+  });
+}
+
+function round(v: unknown): number | undefined {
+  return typeof v === 'number' ? Math.round(v) : undefined;
+}
+
+function toMetric(b: Body): MetricInput {
+  return {
+    id: b.id,
+    name: b.metricName,
+    value: b.metricValue,
+    step: b.step ?? null,
+    epoch: b.epoch ?? null,
+    timestamp: round(b.timestamp),
+    context: b.context ?? null,
+  };
+}
+
+/** Streams a multipart upload's `file` part to a temporary file; reads the optional `metadata` JSON part. */
+function receiveMultipart(
+  ctx: RouteContext,
+  req: FastifyRequest,
+  queryName?: string,
+): Promise<{ tmpPath: string; size: number; fileName?: string; metadata: Record<string, unknown> | null; truncated: boolean }> {
+  const ct = String(req.headers['content-type'] ?? '');
+  if (!ct.startsWith('multipart/form-data')) throw new HttpError(415, 'upload-asset expects multipart/form-data with a part named "file"');
+  if (queryName !== undefined) checkAssetName(queryName);
+  return new Promise((resolve, reject) => {
+    let bb: BusboyInstance;
+    try {
+      bb = new Busboy({ headers: req.headers as any, limits: { files: 1, fileSize: ctx.maxAssetBytes, fields: 10, fieldSize: 1 << 20 } });
+    } catch (err) {
+      reject(badRequest(`malformed multipart request: ${(err as Error).message}`));
+      return;
+    }
+    let metadata: Record<string, unknown> | null = null;
+    let file: Promise<{ path: string; size: number }> | undefined;
+    let fileName: string | undefined;
+    let truncated = false;
+    let failed: Error | undefined;
+    bb.on('field', (name: string, value: string) => {
+      if (name !== 'metadata' || !value) return;
+      try {
+        const m = JSON.parse(value);
+        if (m && typeof m === 'object' && !Array.isArray(m)) metadata = m;
+        else failed = badRequest('metadata part must be a JSON object');
+      } catch {
+        failed = badRequest('metadata part is not valid JSON');
+      }
+    });
+    bb.on('file', (name: string, stream: Readable, filename: string) => {
+      if (name !== 'file') {
+        stream.resume();
+        return;
+      }
+      fileName = filename;
+      stream.on('limit', () => {
+        truncated = true;
+      });
+      file = streamToTemp(ctx.assets.tmpDir, `${randomUUID()}.part`, stream);
+    });
+    bb.on('error', (err: Error) => reject(badRequest(`malformed multipart request: ${err.message}`)));
+    bb.on('finish', async () => {
+      if (!file) {
+        reject(badRequest('upload-asset: missing multipart part "file"'));
+        return;
+      }
+      try {
+        const f = await file;
+        if (failed) {
+          await rm(f.path, { force: true });
+          reject(failed);
+          return;
+        }
+        resolve({ tmpPath: f.path, size: f.size, fileName, metadata, truncated });
+      } catch (err) {
+        reject(err);
+      }
+    });
+    req.raw.pipe(bb);
+  });
+}

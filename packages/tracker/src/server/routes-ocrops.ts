@@ -1,0 +1,130 @@
+// Dashboard endpoints (/api/ocrops/*) and the optimizer resource (/api/rest/v2/optimizer/*).
+import type { FastifyInstance } from 'fastify';
+import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
+import { downsample, matches, parseFilter, sortRuns } from './query.js';
+import { bodies, queries } from './schemas.js';
+import type { RunRow, TrackerEvent } from '../types.js';
+
+type Body = Record<string, any>;
+
+export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store } = ctx;
+
+  app.get('/api/ocrops/runs', { schema: { querystring: queries.runs, summary: 'Runs table: sort/filter on metric summaries and params' } }, async (req) => {
+    const q = req.query as Body;
+    const ws = workspaceOf(req, q.workspaceName);
+    const conds = q.filter ? parseFilter(q.filter) : [];
+    const rows = await store.experiments(ws, { projectName: q.projectName });
+    const keys = rows.map((r) => r.experiment_key);
+    const [summaries, params, tags] = await Promise.all([store.summaries(keys), store.paramValues(keys, 'parameter'), store.tags(keys)]);
+    let runs: RunRow[] = rows.map((r) => {
+      const j = store.experimentJson(r);
+      return {
+        experimentKey: j.experimentKey,
+        experimentName: j.experimentName,
+        projectName: j.projectName,
+        workspaceName: j.workspaceName,
+        status: store.status(r),
+        startTimeMillis: j.startTimeMillis,
+        endTimeMillis: j.endTimeMillis,
+        durationMillis: j.durationMillis,
+        tags: tags.get(r.experiment_key) ?? [],
+        optimizationId: j.optimizationId,
+        params: params.get(r.experiment_key) ?? {},
+        metrics: summaries.get(r.experiment_key) ?? {},
+      };
+    });
+    if (conds.length) runs = runs.filter((r) => matches(r, conds));
+    runs = sortRuns(runs, q.sort ?? 'startTimeMillis', q.order ?? (q.sort ? 'asc' : 'desc'));
+    const total = runs.length;
+    const offset = q.offset ?? 0;
+    return { total, runs: runs.slice(offset, offset + (q.limit ?? 1000)) };
+  });
+
+  app.get(
+    '/api/ocrops/series',
+    { schema: { querystring: queries.series, summary: 'One metric series downsampled to N points (min/max kept per bucket)' } },
+    async (req) => {
+      const q = req.query as Body;
+      const e = await experimentOf(ctx, req, q.experimentKey);
+      const x = (q.x ?? 'step') as 'step' | 'epoch' | 'timestamp';
+      const rows = await store.seriesRows(e.experiment_key, q.metricName, x, q.from, q.to);
+      const { points, downsampled } = downsample(rows, q.points ?? 500);
+      return { metricName: q.metricName, total: rows.length, downsampled, points };
+    },
+  );
+
+  app.get(
+    '/api/ocrops/events',
+    { schema: { querystring: queries.events, summary: 'Server-sent events {type, experimentKey} for live runs' } },
+    async (req, reply) => {
+      const q = req.query as Body;
+      const ws = workspaceOf(req, q.workspaceName);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      const listener = (e: TrackerEvent) => {
+        if (e.workspaceName !== ws || (q.projectName && e.projectName && e.projectName !== q.projectName)) return;
+        res.write(`data: ${JSON.stringify(e)}\n\n`);
+      };
+      ctx.events.on('event', listener);
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      req.raw.on('close', () => {
+        clearInterval(ping);
+        ctx.events.off('event', listener);
+      });
+    },
+  );
+
+  app.get('/api/ocrops/sweeps', { schema: { querystring: queries.optimizerList, summary: 'Sweeps of a project' } }, async (req) => {
+    const q = req.query as Body;
+    return { sweeps: await ctx.optimizer.list(workspaceOf(req, q.workspaceName), q.projectName) };
+  });
+  app.get('/api/ocrops/sweep', { schema: { querystring: queries.sweep, summary: 'One sweep: config, state, trials' } }, async (req) => {
+    const q = req.query as Body;
+    return ctx.optimizer.status(workspaceOf(req), q.id);
+  });
+
+  // ---- optimizer resource -----------------------------------------------------------------------------------
+  const O = '/api/rest/v2/optimizer';
+  app.post(`${O}/create`, { schema: { body: bodies.optimizerCreate, summary: 'Create a sweep from a Comet optimizer config' } }, async (req) => {
+    requireWrite(req);
+    const b = req.body as Body;
+    const ws = workspaceOf(req, b.workspaceName);
+    const r = await ctx.optimizer.create(ws, { config: b.config, projectName: b.projectName });
+    ctx.emit({ type: 'sweep', optimizerId: r.id, workspaceName: ws, projectName: b.projectName });
+    return r;
+  });
+  app.get(`${O}/next`, { schema: { querystring: queries.optimizerId, summary: 'Next suggestion (204 when done)' } }, async (req, reply) => {
+    requireWrite(req);
+    const q = req.query as Body;
+    const ws = workspaceOf(req);
+    const s = await ctx.optimizer.next(ws, q.id);
+    if (!s) {
+      reply.code(204);
+      return reply.send();
+    }
+    ctx.emit({ type: 'sweep', optimizerId: q.id, workspaceName: ws });
+    return s;
+  });
+  app.post(`${O}/update`, { schema: { body: bodies.optimizerUpdate, summary: 'Report a trial status / score' } }, async (req) => {
+    requireWrite(req);
+    const ws = workspaceOf(req);
+    const r = await ctx.optimizer.update(ws, req.body as any);
+    ctx.emit({ type: 'sweep', optimizerId: (req.body as Body).id, workspaceName: ws });
+    return r;
+  });
+  app.post(`${O}/release`, { schema: { body: bodies.optimizerRelease, summary: 'Hand a running trial back for re-suggestion' } }, async (req) => {
+    requireWrite(req);
+    const b = req.body as Body;
+    return ctx.optimizer.release(workspaceOf(req), b.id, b.pid, b.trial);
+  });
+  app.get(`${O}/status`, { schema: { querystring: queries.optimizerId, summary: 'Sweep config, trials and best trial' } }, async (req) =>
+    ctx.optimizer.status(workspaceOf(req), (req.query as Body).id),
+  );
+  app.get(`${O}/list`, { schema: { querystring: queries.optimizerList, summary: 'Sweeps of a workspace/project' } }, async (req) => {
+    const q = req.query as Body;
+    return { optimizers: await ctx.optimizer.list(workspaceOf(req, q.workspaceName), q.projectName) };
+  });
+}

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OcropsError, repoRoot } from '@ocrops/common';
+import { PARAM_ALIASES, buildTrainConfig, flatParameters, loadTrainConfig, parseSet } from './config.js';
+import { modelConfigOf } from './train.js';
+import { commands } from './commands.js';
+
+const root = repoRoot();
+const dataCfg = join(root, 'configs/data/synthetic.yaml');
+const base = () => ({
+  data: dataCfg,
+  model: { arch: 'small', height: 32, channels: 1 },
+  train: { epochs: 2 },
+});
+
+function code(fn: () => unknown, c: string, msg?: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof OcropsError, `expected an OcropsError, got ${String(e)}`);
+    assert.equal(e.code, c, e.message);
+    if (msg) assert.match(e.message, msg);
+    return true;
+  });
+}
+
+test('every shipped train config loads and its model section validates', () => {
+  const files = readdirSync(join(root, 'configs/train')).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.length >= 5, `expected the 5 shipped configs, found ${files.join(', ')}`);
+  for (const f of files) {
+    const cfg = loadTrainConfig(join(root, 'configs/train', f));
+    const m = modelConfigOf(cfg);
+    assert.ok(['vgg', 'small', 'resnet'].includes(m.arch), f);
+    assert.ok(cfg.train.epochs >= 1 && cfg.optim.lr > 0, f);
+  }
+  const vn = loadTrainConfig(join(root, 'configs/train/vn-handwriting.yaml'));
+  assert.equal(vn.model.inner_dim, 128);
+  assert.equal(vn.train.batchSize, 32);
+  assert.equal(vn.train.epochs, 50);
+  assert.equal(vn.optim.name, 'adam');
+  const cap = loadTrainConfig(join(root, 'configs/train/captcha-v2.yaml'));
+  assert.equal(cap.train.patience, 10);
+  assert.equal(modelConfigOf(cap).arch, 'small');
+});
+
+test('--set takes dotted keys and the sweep aliases, values as YAML scalars', () => {
+  const cfg = buildTrainConfig(base(), 't.yaml', [
+    'inner_dim=64', 'model.arch=vgg', 'lr=0.0005', 'batch_size=8', 'optimizer=rmsprop', 'rnn_type=gru', 'hidden=32',
+    'layers=1', 'dropout=0.1', 'weight_decay=1e-4', 'patience=3', 'epochs=7', 'train.augment=false', 'tracker.offline=true',
+  ]);
+  assert.equal(cfg.model.inner_dim, 64);
+  assert.equal(cfg.optim.lr, 0.0005);
+  assert.equal(cfg.optim.name, 'rmsprop');
+  assert.equal(cfg.optim.weightDecay, 1e-4);
+  assert.equal(cfg.train.batchSize, 8);
+  assert.equal(cfg.train.patience, 3);
+  assert.equal(cfg.train.epochs, 7);
+  assert.equal(cfg.train.augment, false);
+  assert.equal(cfg.tracker.offline, true);
+  assert.deepEqual((cfg.model.rnn as Record<string, unknown>), { type: 'gru', hidden: 32, layers: 1, dropout: 0.1 });
+  assert.equal(modelConfigOf(cfg).innerDim, 64);
+  assert.equal(parseSet('learning_rate=0.01').key, 'optim.lr');
+  assert.equal(Object.keys(PARAM_ALIASES).length, 12);
+  const flat = flatParameters(cfg);
+  assert.equal(flat.inner_dim, 64);
+  assert.equal(flat['optim.lr'], 0.0005);
+  assert.equal(flat.lr, 0.0005);
+});
+
+test('config errors name the file and the field', () => {
+  code(() => buildTrainConfig({ ...base(), optim: { lr: 'fast' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /bad\.yaml: field 'optim\.lr' must be a number/);
+  code(() => buildTrainConfig({ ...base(), trian: {} }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'trian' is not a known field/);
+  code(() => buildTrainConfig({ ...base(), train: { batchSize: 0 } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.batchSize' must be >= 1/);
+  code(() => buildTrainConfig({ ...base(), optim: { name: 'sgd' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /optim\.name' must be one of adam, rmsprop/);
+  code(() => buildTrainConfig({ ...base(), train: { monitor: 'accuracy' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.monitor/);
+  code(() => buildTrainConfig({ ...base(), data: 'configs/data/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'data' names configs\/data\/nope\.yaml/);
+  code(() => buildTrainConfig({ ...base(), model: 'configs/model/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'model'/);
+  const { model: _m, ...noModel } = base();
+  code(() => buildTrainConfig(noModel, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'model' is required/);
+  code(() => buildTrainConfig(base(), 't.yaml', ['lr']), 'OCROPS_CONFIG_OVERRIDE', /not of the form key=value/);
+  code(() => buildTrainConfig(base(), 't.yaml', ['foo.bar=1']), 'OCROPS_CONFIG_OVERRIDE', /'foo' is not a train config section/);
+  code(() => buildTrainConfig(base(), 't.yaml', ['lr=[1']), 'OCROPS_CONFIG_SYNTAX', /--set lr/);
+  code(() => buildTrainConfig(base(), 't.yaml', ['lr=-1']), 'OCROPS_CONFIG_INVALID', /optim\.lr' must be >= 0/);
+  const bad = buildTrainConfig(base(), 'm.yaml', ['model.arch=vgg', 'inner_dim=60']);
+  code(() => modelConfigOf(bad), 'OCROPS_CONFIG_INVALID', /m\.yaml \(model\).*inner_dim.*multiple of 8/);
+  code(() => loadTrainConfig('configs/train/does-not-exist.yaml'), 'OCROPS_CONFIG_MISSING', /does-not-exist\.yaml/);
+});
+
+test('malformed YAML in a train config reports file, line and column', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-trcfg-'));
+  const f = join(dir, 'broken.yaml');
+  writeFileSync(f, `data: ${dataCfg}\nmodel: {arch: small\ntrain: {}\n`);
+  code(() => loadTrainConfig(f), 'OCROPS_CONFIG_SYNTAX', /broken\.yaml:\d+:\d+/);
+});
+
+test('train command: unknown options and a missing --config are usage errors', async () => {
+  await assert.rejects(commands.train.run(['--config', 'x.yaml', '--bogus']), (e: unknown) => {
+    assert.ok(e instanceof OcropsError);
+    assert.equal(e.code, 'OCROPS_USAGE');
+    assert.match(e.message, /bogus/);
+    return true;
+  });
+  await assert.rejects(commands.train.run([]), /--config is required/);
+  await assert.rejects(commands.evaluate.run(['--split', 'dev']), /--split must be train, val or test/);
+  await assert.rejects(commands.predict.run([]), /at least one image/);
+});

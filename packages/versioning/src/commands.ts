@@ -1,0 +1,158 @@
+// CLI commands of @ocrops/versioning, mounted by @ocrops/cli as `ocrops weights pull` and `ocrops services start|stop|status`.
+import { join, resolve } from 'node:path';
+import { OcropsError, parseCommand, repoRoot, type CommandSpec } from '@ocrops/common';
+import { pullWeights } from './pull.js';
+import { readS3Remote } from './remote.js';
+import { DEFAULT_S3_PORT, seaweedStatus, startSeaweed, stopSeaweed } from './seaweed.js';
+import { DEFAULT_TRACKER_PORT, startTracker, stopTracker, trackerStatus } from './tracker-service.js';
+
+/** Same shape as @ocrops/cli's CommandTable (not imported: the CLI depends on this package). */
+export interface VersioningCommand {
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+export type VersioningCommandTable = Record<string, VersioningCommand>;
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Parses argv (handles --help); values keyed by long option name. */
+function parse(spec: CommandSpec, argv: string[]): Values {
+  return parseCommand(spec, argv).values as Values;
+}
+
+const pullSpec: CommandSpec = {
+  usage: 'ocrops weights pull [--out models/best] [--dest <folder>] [--lock dvc.lock | --dvc-file <file.dvc>]',
+  description:
+    'Downloads a DVC-tracked output (default: the best weights, models/best) straight from the S3 remote of .dvc/config,\n' +
+    'without Python or DVC: resolves its md5 in dvc.lock (or a .dvc file), fetches <prefix>/files/md5/xx/... objects,\n' +
+    'verifies every md5 and rebuilds directory outputs from their .dir manifest.',
+  options: {
+    out: { type: 'string', default: 'models/best' },
+    dest: { type: 'string' },
+    lock: { type: 'string' },
+    'dvc-file': { type: 'string' },
+    remote: { type: 'string' },
+    jobs: { type: 'string', default: '4' },
+  },
+  help: {
+    out: 'output path as recorded in dvc.lock / the .dvc file',
+    dest: 'where to write it (default: the output path itself, under the repository)',
+    lock: 'dvc.lock to read (default: <repo>/dvc.lock)',
+    'dvc-file': 'read the output from this .dvc file instead of dvc.lock',
+    remote: 'DVC remote name (default: core.remote of .dvc/config)',
+    jobs: 'parallel downloads',
+  },
+  examples: ['ocrops weights pull', 'ocrops weights pull --dest /srv/ocr/weights', 'ocrops weights pull --dvc-file best_model.pth.dvc --dest model.pth'],
+};
+
+export const weightsCommands: VersioningCommandTable = {
+  pull: {
+    summary: 'download DVC-tracked weights from the S3 remote (md5-verified)',
+    async run(argv) {
+      const values = parse(pullSpec, argv);
+      const root = repoRoot();
+      const dvcFile = values['dvc-file'] as string | undefined;
+      const lockPath = dvcFile ? undefined : resolve((values.lock as string | undefined) ?? join(root, 'dvc.lock'));
+      const out = values.out as string;
+      const jobs = Number(values.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new OcropsError('OCROPS_USAGE', `--jobs must be a positive integer, got '${String(values.jobs)}'`);
+      const remoteRoot = dvcFile ? undefined : root;
+      const remote = values.remote ? readS3Remote(remoteRoot ?? root, values.remote as string) : undefined;
+      const dest = resolve((values.dest as string | undefined) ?? join(root, out));
+      const started = Date.now();
+      const rep = await pullWeights({
+        lockPath, dvcFile, out: dvcFile && argv.every((a) => !a.startsWith('--out')) ? undefined : out, dest, remote, concurrency: jobs,
+        onFile: (f) => { if (process.stderr.isTTY) process.stderr.write(`\r  ${f.done}/${f.total} files`); },
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      console.log(`pulled ${rep.out} (${rep.md5}, ${rep.files} file(s), ${rep.bytes} bytes, md5 verified) from ${rep.url} into ${rep.dest} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    },
+  },
+};
+
+const startSpec: CommandSpec = {
+  usage: 'ocrops services start [--s3-port 8333] [--tracker-port 5959] [--no-tracker]',
+  description:
+    'Starts the local services in the background, reusing those already running: SeaweedFS (`weed mini`, S3 on\n' +
+    '127.0.0.1, data in .ocrops/seaweedfs, bucket `ocrops`, credentials of .dvc/config.local) and the tracker server\n' +
+    '(`ocrops tracker serve`, data in .ocrops/tracker, log in .ocrops/logs/tracker.log).',
+  options: {
+    's3-port': { type: 'string', default: String(DEFAULT_S3_PORT) },
+    'tracker-port': { type: 'string', default: String(DEFAULT_TRACKER_PORT) },
+    'no-tracker': { type: 'boolean', default: false },
+    'no-seaweed': { type: 'boolean', default: false },
+  },
+  help: {
+    's3-port': 'SeaweedFS S3 port (master/volume/filer/admin use the next 4 ports, gRPC +10000)',
+    'tracker-port': 'tracker server port',
+    'no-tracker': 'start only SeaweedFS',
+    'no-seaweed': 'start only the tracker server',
+  },
+};
+
+function port(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new OcropsError('OCROPS_USAGE', `--${flag} must be a port number, got '${String(v)}'`);
+  return n;
+}
+
+const stopSpec: CommandSpec = {
+  usage: 'ocrops services stop',
+  description: 'Stops the SeaweedFS and tracker server started by `ocrops services start` (data is kept).',
+  options: {},
+  help: {},
+};
+
+const statusSpec: CommandSpec = {
+  usage: 'ocrops services status [--json]',
+  description: 'Shows whether the local SeaweedFS and tracker server run, with their URLs and pids.',
+  options: { json: { type: 'boolean', default: false } },
+  help: { json: 'print JSON' },
+};
+
+export const servicesCommands: VersioningCommandTable = {
+  start: {
+    summary: 'start SeaweedFS (S3) and the tracker server in the background',
+    async run(argv) {
+      const values = parse(startSpec, argv);
+      if (!values['no-seaweed']) {
+        const sw = await startSeaweed({ s3Port: port(values['s3-port'], 's3-port') });
+        console.log(`SeaweedFS ${sw.reused ? 'already running' : 'started'}: S3 ${sw.endpoint} (bucket ${sw.bucket}, pid ${sw.pid}, log ${sw.logFile})`);
+      }
+      if (!values['no-tracker']) {
+        const tr = await startTracker({ port: port(values['tracker-port'], 'tracker-port') });
+        console.log(`tracker ${tr.reused ? 'already running' : 'started'}: ${tr.url}${tr.pid ? ` (pid ${tr.pid})` : ''}, log ${tr.logFile}`);
+      }
+    },
+  },
+  stop: {
+    summary: 'stop the background SeaweedFS and tracker server',
+    async run(argv) {
+      parse(stopSpec, argv);
+      const tr = await stopTracker();
+      console.log(tr.stopped ? `tracker stopped (pid ${tr.pid})` : 'tracker was not running (from this checkout)');
+      const sw = await stopSeaweed();
+      console.log(sw.stopped ? `SeaweedFS stopped (pid ${sw.pid})` : 'SeaweedFS was not running');
+    },
+  },
+  status: {
+    summary: 'show whether SeaweedFS and the tracker server run',
+    async run(argv) {
+      const values = parse(statusSpec, argv);
+      const sw = seaweedStatus();
+      const tr = await trackerStatus();
+      if (values.json) {
+        console.log(JSON.stringify({ seaweedfs: sw, tracker: tr }, null, 2));
+        return;
+      }
+      console.log(sw.running ? `SeaweedFS: running, S3 ${sw.endpoint} (pid ${sw.pid}, since ${sw.startedAt})` : `SeaweedFS: stopped (data in ${sw.dataDir})`);
+      console.log(tr.running ? `tracker:   running, ${tr.url}${tr.pid ? ` (pid ${tr.pid})` : ''}` : 'tracker:   stopped');
+    },
+  },
+};
+
+/** Both tables by group name, for mounting: `ocrops weights ...`, `ocrops services ...`. */
+export const commands: Record<'weights' | 'services', VersioningCommandTable> = {
+  weights: weightsCommands,
+  services: servicesCommands,
+};

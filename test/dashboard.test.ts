@@ -1,0 +1,274 @@
+// The dashboard in a real browser (Debian Chromium driven by playwright-core) against a real tracker server on
+// loopback, seeded through the tracker client with runs (train/val metrics over steps and epochs, params, others,
+// an asset and a model) and a sweep run through the optimizer resource. Screenshots: test-output/dashboard/*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot } from '@ocrops/common';
+import { ensureDashboardBuilt } from '@ocrops/dashboard';
+import { Experiment, TrackerApi, startServer } from '@ocrops/tracker';
+import { optimizerAlgorithm } from '@ocrops/sweep';
+
+const CHROMIUM = '/usr/bin/chromium';
+const PROJECT = 'ocr-dash';
+const WS = 'default';
+const SHOTS = join(repoRoot(), 'test-output', 'dashboard');
+
+interface Seeded {
+  keys: Record<string, string>;
+  sweepId: string;
+  sweepKeys: string[];
+}
+
+let server: Awaited<ReturnType<typeof startServer>> | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let dataDir: string;
+let seeded: Seeded;
+let live: Experiment | undefined;
+
+const common = (url: string, apiKey: string, name: string) => ({
+  url, apiKey, workspace: WS, project: PROJECT, name,
+  captureConsole: false, crashHandler: false, logEnvironment: true, flushIntervalMs: 200,
+});
+
+/** Train loss per step (`steps` points) and val loss / accuracy per epoch (`epochs` points); `q` in (0,1] = quality. */
+function logCurves(exp: Experiment, steps: number, epochs: number, q: number): void {
+  const perEpoch = steps / epochs;
+  for (let s = 0; s < steps; s++) {
+    const epoch = Math.floor(s / perEpoch);
+    exp.logMetric('train_loss', 3 * Math.exp((-3 * q * s) / steps) + 0.05 * Math.sin(s), { step: s, epoch });
+    if ((s + 1) % perEpoch === 0) {
+      const v = 3.2 * Math.exp((-2.5 * q * s) / steps) + 0.3 * (1 - q);
+      exp.logMetrics({ val_loss: v, val_acc_by_char: Math.max(0, 1 - v / 3.5) }, { step: s, epoch });
+    }
+  }
+}
+
+async function seed(url: string, apiKey: string): Promise<Seeded> {
+  const keys: Record<string, string> = {};
+  const specs = [
+    { name: 'crnn-a', innerDim: 64, lr: 1e-3, q: 0.6, steps: 120 },
+    { name: 'crnn-b', innerDim: 256, lr: 3e-4, q: 1.0, steps: 120 },
+    { name: 'crnn-c', innerDim: 128, lr: 1e-3, q: 0.8, steps: 1500 },
+  ];
+  const file = join(dataDir, 'confusion.txt');
+  writeFileSync(file, 'confusion matrix of crnn-a\n');
+  const modelDir = join(dataDir, 'best');
+  mkdirSync(modelDir, { recursive: true });
+  writeFileSync(join(modelDir, 'model.json'), '{"format":"layers-model"}');
+  for (const s of specs) {
+    const exp = await Experiment.create(common(url, apiKey, s.name));
+    exp.logParameters({ inner_dim: s.innerDim, lr: s.lr, batch_size: 32, arch: 'vgg' });
+    exp.addTags(['dashboard-test', s.innerDim >= 128 ? 'large' : 'small']);
+    exp.logOther('git_commit', '82c254e0b1d3f0c9a8e7d6c5b4a39281706f5e4d');
+    exp.logOther('dvc_models_best', 'd41d8cd98f00b204e9800998ecf8427e.dir');
+    logCurves(exp, s.steps, 12, s.q);
+    if (s.name === 'crnn-a') {
+      await exp.logAsset(file, { name: 'confusion.txt', type: 'text-sample', step: 119 });
+      await exp.logModel('best', modelDir);
+    }
+    await exp.end();
+    keys[s.name] = exp.key;
+  }
+  // a run that is still going (for live updates)
+  live = await Experiment.create(common(url, apiKey, 'crnn-live'));
+  live.logParameters({ inner_dim: 32, lr: 1e-3, batch_size: 32, arch: 'vgg' });
+  logCurves(live, 40, 4, 0.5);
+  await live.flush();
+  keys['crnn-live'] = live.key;
+
+  // a grid sweep over inner_dim through the optimizer resource
+  const api = new TrackerApi({ url, apiKey, workspace: WS });
+  const sweepId = await api.optimizerCreate(
+    { algorithm: 'grid', name: 'inner-dim search', spec: { metric: 'val_loss', objective: 'minimize', maxCombo: 3 },
+      parameters: { inner_dim: { type: 'discrete', values: [32, 64, 128] } }, trials: 1 },
+    { projectName: PROJECT },
+  );
+  const sweepKeys: string[] = [];
+  for (;;) {
+    const sug = await api.optimizerNext(sweepId);
+    if (!sug) break;
+    const innerDim = Number(sug.parameters.inner_dim);
+    const exp = await Experiment.create(common(url, apiKey, `sweep-${innerDim}`));
+    exp.logParameters({ ...sug.parameters, lr: 1e-3, batch_size: 32, arch: 'vgg' });
+    exp.logOther('optimizer_id', sweepId);
+    exp.logOther('optimizer_pid', sug.pid);
+    const q = Math.log2(innerDim) / 8;
+    logCurves(exp, 60, 6, q);
+    await exp.end();
+    const score = 3.2 * Math.exp(-2.5 * q * (59 / 60)) + 0.3 * (1 - q);
+    await api.optimizerUpdate({ id: sweepId, pid: sug.pid, trial: sug.trial, status: 'completed', score, experimentKey: exp.key });
+    sweepKeys.push(exp.key);
+  }
+  return { keys, sweepId, sweepKeys };
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+const haveChromium = existsSync(CHROMIUM);
+
+before(async () => {
+  if (!haveChromium) return;
+  await ensureDashboardBuilt();
+  mkdirSync(SHOTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'ocrops-dash-'));
+  server = await startServer({ port: 0, dataDir: join(dataDir, 'tracker'), optimizer: optimizerAlgorithm });
+  seeded = await seed(server.url, server.defaultKey);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  // the API key arrives once in the URL and is kept in local storage
+  await page.goto(`${server.url}/?apiKey=${server.defaultKey}#/`);
+  await page.waitForSelector('[data-testid="projects"] a');
+});
+
+after(async () => {
+  await browser?.close();
+  await live?.end().catch(() => undefined);
+  await server?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const rowKeys = () => page.$$eval('.tbody .tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.key!));
+const cellValues = (col: string) =>
+  page.$$eval(`.tbody .tr .cell[data-col="${col}"]`, (cells) => cells.map((c) => Number((c.textContent ?? '').replace(/,/g, ''))));
+
+test('projects list links to the project, runs table sorts by val_loss', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  assert.ok(await page.isVisible(`text=${PROJECT}`));
+  await page.click(`[data-testid="projects"] a:text("${PROJECT}")`);
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 7);
+  const all = [...Object.values(seeded.keys), ...seeded.sweepKeys];
+  assert.deepEqual(new Set(await rowKeys()), new Set(all));
+
+  await page.click('.th[data-col="metrics.val_loss.min"]');
+  await page.waitForFunction(() => document.querySelector('.th.sorted')?.getAttribute('data-col') === 'metrics.val_loss.min');
+  await page.waitForFunction((key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key, seeded.keys['crnn-b']);
+  const asc = await cellValues('metrics.val_loss.min');
+  assert.equal(asc.length, 7);
+  assert.deepEqual(asc, [...asc].sort((a, b) => a - b), `val_loss.min ascending: ${asc}`);
+  assert.equal((await rowKeys())[0], seeded.keys['crnn-b'], 'crnn-b has the lowest val_loss');
+  await page.$eval('[data-testid="runs-table"]', (el) => el.scrollTo(0, 0));
+  await shot('runs-table');
+
+  await page.click('.th[data-col="metrics.val_loss.min"]');
+  await page.waitForFunction(() => document.querySelector('.th.sorted .th-arrow')?.textContent === '▼');
+  // crnn-live has logged only 4 epochs: the highest val_loss
+  await page.waitForFunction((key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key, seeded.keys['crnn-live']);
+  const desc = await cellValues('metrics.val_loss.min');
+  assert.deepEqual(desc, [...desc].sort((a, b) => b - a), `val_loss.min descending: ${desc}`);
+
+  await page.fill('[data-testid="runs-filter"]', 'params.inner_dim>=128 and metrics.val_loss.min<5');
+  await page.press('[data-testid="runs-filter"]', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 3);
+  await page.fill('[data-testid="runs-filter"]', '');
+  await page.press('[data-testid="runs-filter"]', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 7);
+
+  await page.check('[data-testid="only-differing"]');
+  await page.waitForFunction(() => !document.querySelector('.th[data-col="params.arch"]'));
+  assert.ok(await page.$('.th[data-col="params.inner_dim"]'), 'inner_dim differs between runs and stays');
+  await page.uncheck('[data-testid="only-differing"]');
+});
+
+test('run page: charts with the right number of points, versions, assets', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  await page.click(`.tbody .tr[data-key="${seeded.keys['crnn-a']}"] [data-col="name"] a`);
+  await page.waitForSelector('[data-testid="run-page"]');
+  await page.waitForSelector('.chart[data-metric="train_loss"][data-points="120"]');
+  await page.waitForSelector('.chart[data-metric="val_loss"][data-points="12"]');
+  const canvases = await page.$$eval('.chart[data-metric="train_loss"] canvas', (c) => c.length);
+  assert.equal(canvases, 1, 'the chart is drawn on a canvas');
+  await shot('run');
+
+  await page.click('[data-tab="versions"]');
+  await page.waitForSelector('[data-testid="versions"]');
+  const versions = await page.textContent('[data-testid="versions"]');
+  assert.match(versions ?? '', /d41d8cd98f00b204e9800998ecf8427e\.dir/);
+  assert.match(versions ?? '', /dvc pull models\/best/);
+
+  await page.click('[data-tab="assets"]');
+  await page.waitForSelector('a:text("download")');
+  const links = await page.$$eval('a:text("download")', (as) => as.map((a) => (a as HTMLAnchorElement).href));
+  assert.equal(links.length, 2, 'one asset and one model file');
+  const bodies = await Promise.all(links.map(async (l) => (await page.request.get(l)).text()));
+  assert.ok(bodies.includes('confusion matrix of crnn-a\n'), 'the asset downloads with its content');
+  assert.ok(bodies.includes('{"format":"layers-model"}'), 'the model file downloads');
+});
+
+test('run page: a long series is downsampled, zooming re-fetches full resolution', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  await page.goto(`${server!.url}/#/run/${seeded.keys['crnn-c']}`);
+  const chart = '.chart[data-metric="train_loss"]';
+  await page.waitForSelector(`${chart}[data-points]`);
+  await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-points')) > 0, chart);
+  const n = Number(await page.getAttribute(chart, 'data-points'));
+  assert.ok(n <= 500 && n >= 250, `1,500 points downsampled to ${n}`);
+  assert.match((await page.textContent(`${chart} .chart-note`)) ?? '', /of 1,500/);
+  // drag over roughly the first tenth of the plot: the zoomed range has < 500 raw points, all shown
+  const box = (await (await page.$(`${chart} .u-over`))!.boundingBox())!;
+  await page.mouse.move(box.x + 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForSelector('.chart-reset');
+  await page.waitForFunction((sel) => /zoom/.test(document.querySelector(`${sel} .chart-note`)?.textContent ?? ''), chart);
+  const note = (await page.textContent(`${chart} .chart-note`)) ?? '';
+  const zoomed = Number(await page.getAttribute(chart, 'data-points'));
+  assert.doesNotMatch(note, /buckets/, `zoomed view at full resolution: ${note}`);
+  assert.ok(zoomed > 50 && zoomed < 300, `zoomed points ${zoomed}`);
+  await page.click('.chart-reset');
+  await page.waitForFunction((sel) => /of 1,500/.test(document.querySelector(`${sel} .chart-note`)?.textContent ?? ''), chart);
+});
+
+test('live run: new points appear without reloading (server-sent events)', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  await page.goto(`${server!.url}/#/run/${seeded.keys['crnn-live']}`);
+  await page.waitForSelector('.chart[data-metric="train_loss"][data-points="40"]');
+  assert.ok(await page.isVisible('h1 .status-running'));
+  for (let s = 40; s < 50; s++) live!.logMetric('train_loss', 0.5, { step: s, epoch: 4 });
+  await live!.flush();
+  await page.waitForSelector('.chart[data-metric="train_loss"][data-points="50"]', { timeout: 15_000 });
+});
+
+test('compare view overlays two runs and diffs their parameters', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  await page.goto(`${server!.url}/#/p/${WS}/${PROJECT}`);
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 7);
+  for (const name of ['crnn-a', 'crnn-b']) await page.check(`.tbody .tr[data-key="${seeded.keys[name]}"] .cell.check input`);
+  await page.click('[data-testid="compare-button"]');
+  await page.waitForSelector('[data-testid="compare-page"]');
+  await page.waitForSelector('.chart[data-metric="val_loss"][data-points="24"]');
+  await page.waitForSelector('.chart[data-metric="train_loss"][data-points="240"]');
+  const diffRows = await page.$$eval('[data-testid="param-diff"] tbody tr.differs th', (th) => th.map((x) => x.textContent));
+  assert.deepEqual(diffRows.sort(), ['inner_dim', 'lr']);
+  assert.equal(await page.$$eval('.legend-item', (l) => l.length), 2);
+  await shot('compare');
+});
+
+test('sweep view: history, parallel coordinates, importance, trials', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  await page.goto(`${server!.url}/#/p/${WS}/${PROJECT}`);
+  await page.click('[data-testid="sweeps-tab"]');
+  await page.waitForSelector('[data-testid="sweeps"] a');
+  await page.click('[data-testid="sweeps"] a');
+  await page.waitForSelector('[data-testid="sweep-page"]');
+  await page.waitForSelector('[data-testid="history-chart"][data-points="3"]');
+  assert.equal(await page.$$eval('[data-testid="trials"] tbody tr', (r) => r.length), 3);
+  assert.equal(await page.$$eval('[data-testid="parallel-coords"] polyline', (p) => p.length), 3);
+  const imp = await page.$$eval('[data-testid="importance"] .bar-label', (l) => l.map((x) => x.textContent));
+  assert.deepEqual(imp, ['inner_dim']);
+  const runLinks = await page.$$eval('[data-testid="trials"] a', (as) => as.map((a) => (a as HTMLAnchorElement).hash));
+  assert.deepEqual(new Set(runLinks.map((h) => h.split('/').pop())), new Set(seeded.sweepKeys));
+  await shot('sweep');
+});

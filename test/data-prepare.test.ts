@@ -1,0 +1,166 @@
+// Acceptance scenarios of @ocrops/data (issue 2, items 2-4) on real data: the shared vn-handwriting set (skipped when
+// ../shared/datasets is absent), the shipped synthetic config, and a Label Studio export through the CLI command.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { OcropsError, repoRoot, sharedDataset } from '@ocrops/common';
+import { commands, loadDataConfig, openPrepared, parseDataConfig, prepare } from '@ocrops/data';
+
+function temp(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-accept-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a data command in-process and returns what it printed. */
+async function runCommand(name: string, argv: string[]): Promise<string> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+  try {
+    await commands[name].run(argv);
+  } finally {
+    console.log = log;
+  }
+  return lines.join('\n');
+}
+
+/** sha256 of every file under dir, by relative path. */
+function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('acceptance 2: a copy with 3 truncated images and 2 out-of-charset labels reports exactly those 5', async (t) => {
+  const src = sharedDataset('vn-handwriting');
+  if (!src) return t.skip('../shared/datasets/vn-handwriting absent');
+  const dir = temp(t);
+  const labels: Record<string, string> = JSON.parse(readFileSync(join(src, 'labels.json'), 'utf8'));
+  const names = Object.keys(labels).sort().slice(0, 100);
+  mkdirSync(join(dir, 'set', 'images'), { recursive: true });
+  const subset: Record<string, string> = {};
+  for (const n of names) {
+    copyFileSync(join(src, 'images', n), join(dir, 'set', 'images', n));
+    subset[n] = labels[n];
+  }
+  const truncated = [names[3], names[40], names[77]];
+  for (const n of truncated) {
+    const p = join(dir, 'set', 'images', n);
+    truncateSync(p, Math.floor(statSync(p).size / 3));
+  }
+  const badLabels = [names[10], names[60]];
+  subset[badLabels[0]] = `${subset[badLabels[0]]} €`;
+  subset[badLabels[1]] = `Số 5 "Nguyễn Trãi" @ Hà Nội`;
+  writeFileSync(join(dir, 'set', 'labels.json'), JSON.stringify(subset, null, 1));
+  const cfgFile = join(dir, 'vn.yaml');
+  writeFileSync(
+    cfgFile,
+    `name: vn-copy\nsource: { format: labels-json, path: ${join(dir, 'set', 'labels.json')} }\ncharset: vietnamese\nonUnknownChars: filter\n` +
+      `image: { height: 64, channels: 1, maxWidth: 2048 }\nsplit: { train: 0.8, val: 0.1, test: 0.1, seed: 42 }\noutput: ${join(dir, 'out')}\n`,
+  );
+  const report = await prepare(loadDataConfig(cfgFile), { progress: false });
+  assert.equal(report.skipped.length, 5);
+  const byStage = (s: string) => report.skipped.filter((k) => k.stage === s).map((k) => k.id).sort();
+  assert.deepEqual(byStage('image'), [...truncated].sort());
+  assert.deepEqual(byStage('charset'), [...badLabels].sort());
+  for (const k of report.skipped.filter((s) => s.stage === 'image')) {
+    assert.ok(k.reason.startsWith(join(dir, 'set', 'images', k.id)), `reason names the path: ${k.reason}`);
+    assert.match(k.reason, /truncated/);
+  }
+  assert.match(report.skipped.find((k) => k.id === badLabels[0])!.reason, /outside the charset: "€"/);
+  assert.match(report.skipped.find((k) => k.id === badLabels[1])!.reason, /outside the charset: "\\"" "@"/);
+  const total = report.counts.train + report.counts.val + report.counts.test;
+  assert.equal(total, 95);
+  const stats = JSON.parse(readFileSync(join(dir, 'out', 'stats.json'), 'utf8'));
+  assert.equal(stats.counts.skipped, 5);
+  assert.equal(stats.skipped.length, 5);
+  const ds = await openPrepared(join(dir, 'out'));
+  const prepared = new Set(['train', 'val', 'test'].flatMap((s) => ds.splits[s as 'train'].ids));
+  for (const k of report.skipped) assert.ok(!prepared.has(k.id));
+
+  // the same copy with onUnknownChars: fail stops with the count and examples
+  const strict = { ...parseDataConfig({ name: 'strict', source: { format: 'labels-json', path: join(dir, 'set', 'labels.json') }, onUnknownChars: 'fail', image: { height: 64 } }, 'strict.yaml', dir) };
+  await assert.rejects(prepare(strict, { progress: false }), (e: unknown) => {
+    assert.ok(e instanceof OcropsError);
+    assert.equal(e.code, 'OCROPS_DATA_UNKNOWN_CHARS');
+    assert.match(e.message, /2 label\(s\) hold characters outside the charset/);
+    assert.ok(e.message.includes(badLabels[0]) && e.message.includes(badLabels[1]));
+    return true;
+  });
+});
+
+test('acceptance 2: the shipped vn-handwriting config prepares all 1538 lines with 0 skipped', async (t) => {
+  if (!sharedDataset('vn-handwriting')) return t.skip('../shared/datasets/vn-handwriting absent');
+  const dir = temp(t);
+  const out = await runCommand('prepare', ['--config', join(repoRoot(), 'configs/data/vn-handwriting.yaml'), '--output', join(dir, 'vn'), '--quiet']);
+  assert.match(out, /dataset vn-handwriting: 1538 lines \(train 1230, val 154, test 154\), 0 skipped/);
+  const ds = await openPrepared(join(dir, 'vn'));
+  assert.equal(ds.height, 64);
+  assert.equal(ds.splits.train.count + ds.splits.val.count + ds.splits.test.count, 1538);
+});
+
+test('acceptance 3: Label Studio export of 3 tasks, one without caption -> 2 entries, the third named; malformed JSON', async (t) => {
+  const dir = temp(t);
+  const task = (id: number, img: string, caption?: string) => ({
+    id,
+    data: { captioning: img },
+    annotations: [
+      {
+        id: id * 7,
+        result: [
+          { from_name: 'chc', to_name: 'image', type: 'choices', value: { choices: ['Good'] } },
+          ...(caption ? [{ from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } }] : []),
+        ],
+      },
+    ],
+  });
+  const exp = join(dir, 'label_studio_data.json');
+  writeFileSync(
+    exp,
+    JSON.stringify([
+      task(11, 's3://ocr/data/train/images/0000_samples.png', '27A Hoàng Việt, Phường 4, Quận Tân Bình, TP Hồ Chí Minh'),
+      task(12, 's3://ocr/data/train/images/0001_samples.png', '59 Phạm Tu, Phường Phước Mỹ, Quận Sơn Trà, Đà Nẵng'),
+      task(13, 's3://ocr/data/train/images/0002_samples.png'),
+    ]),
+  );
+  const out = await runCommand('convert-labelstudio', ['--input', exp, '--out', join(dir, 'train', 'labels.json')]);
+  const labels = JSON.parse(readFileSync(join(dir, 'train', 'labels.json'), 'utf8'));
+  assert.deepEqual(Object.keys(labels), ['0000_samples.png', '0001_samples.png']);
+  assert.match(out, /2 entries/);
+  assert.match(out, /skipped 1 task\(s\):\n {2}task 13 \(s3:\/\/ocr\/data\/train\/images\/0002_samples\.png\) has no caption/);
+
+  const bad = join(dir, 'broken.json');
+  writeFileSync(bad, '[\n  {"id": 1,\n   "data": {"captioning": "s3://b/x.png"}\n  ,, \n]');
+  await assert.rejects(runCommand('convert-labelstudio', ['--input', bad]), (e: unknown) => {
+    assert.ok(e instanceof OcropsError);
+    assert.match(e.message, new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: malformed JSON`));
+    return true;
+  });
+});
+
+test('acceptance 4: prepare on the synthetic config twice with the same seed gives byte-identical shards', async (t) => {
+  const dir = temp(t);
+  const cfg = loadDataConfig(join(repoRoot(), 'configs/data/synthetic.yaml'));
+  const a = await prepare({ ...cfg, output: join(dir, 'a') }, { progress: false });
+  await prepare({ ...cfg, output: join(dir, 'b') }, { progress: false });
+  assert.deepEqual(a.counts, { train: 2000, val: 200, test: 200 });
+  const ha = hashTree(join(dir, 'a'));
+  const hb = hashTree(join(dir, 'b'));
+  assert.deepEqual(Object.keys(ha), ['meta.json', 'stats.json', 'test/images.bin', 'test/index.json', 'train/images.bin', 'train/index.json', 'val/images.bin', 'val/index.json']);
+  assert.deepEqual(ha, hb);
+  assert.ok(a.seconds < 60, `prepare took ${a.seconds} s`);
+  const c = await prepare({ ...cfg, synthetic: { ...cfg.synthetic, seed: cfg.synthetic.seed + 1 }, output: join(dir, 'c') }, { progress: false });
+  assert.notEqual(hashTree(join(dir, 'c'))['train/images.bin'], ha['train/images.bin']);
+  assert.equal(c.counts.train, 2000);
+});
