@@ -21,6 +21,8 @@ interface Seeded {
   keys: Record<string, string>;
   sweepId: string;
   sweepKeys: string[];
+  /** inner_dim of each sweep trial (the grid's order is the algorithm's choice). */
+  sweepInnerDims: number[];
 }
 
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -68,6 +70,17 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
     exp.logOther('dvc_models_best', 'd41d8cd98f00b204e9800998ecf8427e.dir');
     logCurves(exp, s.steps, 12, s.q);
     if (s.name === 'crnn-a') {
+      exp.logHtml('<h2 id="report">crnn-a report</h2>');
+      // console output through Comet's write endpoint (the client's console capture would grab the test runner's output)
+      const res = await fetch(`${url}/api/rest/v2/write/experiment/output`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: apiKey },
+        body: JSON.stringify({ experimentKey: exp.key, outputLines: [
+          { output: 'epoch 1/12 train_loss=2.91\n', stderr: false, localTimestamp: Date.now(), offset: 0 },
+          { output: 'warning: slow data loader\n', stderr: true, localTimestamp: Date.now() + 1, offset: 1 },
+        ] }),
+      });
+      assert.equal(res.status, 200, await res.text());
       await exp.logAsset(file, { name: 'confusion.txt', type: 'text-sample', step: 119 });
       await exp.logModel('best', modelDir);
     }
@@ -84,27 +97,30 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
   // a grid sweep over inner_dim through the optimizer resource
   const api = new TrackerApi({ url, apiKey, workspace: WS });
   const sweepId = await api.optimizerCreate(
-    { algorithm: 'grid', name: 'inner-dim search', spec: { metric: 'val_loss', objective: 'minimize', maxCombo: 3 },
-      parameters: { inner_dim: { type: 'discrete', values: [32, 64, 128] } }, trials: 1 },
+    { algorithm: 'grid', name: 'inner-dim search', spec: { metric: 'val_loss', objective: 'minimize', maxCombo: 4, seed: 1 },
+      parameters: { inner_dim: { type: 'discrete', values: [32, 64, 128] }, lr: { type: 'discrete', values: [0.001, 0.0003] } }, trials: 1 },
     { projectName: PROJECT },
   );
   const sweepKeys: string[] = [];
+  const sweepInnerDims: number[] = [];
   for (;;) {
     const sug = await api.optimizerNext(sweepId);
     if (!sug) break;
     const innerDim = Number(sug.parameters.inner_dim);
-    const exp = await Experiment.create(common(url, apiKey, `sweep-${innerDim}`));
-    exp.logParameters({ ...sug.parameters, lr: 1e-3, batch_size: 32, arch: 'vgg' });
+    const exp = await Experiment.create(common(url, apiKey, `sweep-${innerDim}-${sug.parameters.lr}`));
+    exp.logParameters({ ...sug.parameters, batch_size: 32, arch: 'vgg' });
     exp.logOther('optimizer_id', sweepId);
     exp.logOther('optimizer_pid', sug.pid);
-    const q = Math.log2(innerDim) / 8;
+    const q = Math.log2(innerDim) / 8 + (Number(sug.parameters.lr) > 5e-4 ? 0.05 : 0);
     logCurves(exp, 60, 6, q);
     await exp.end();
     const score = 3.2 * Math.exp(-2.5 * q * (59 / 60)) + 0.3 * (1 - q);
     await api.optimizerUpdate({ id: sweepId, pid: sug.pid, trial: sug.trial, status: 'completed', score, experimentKey: exp.key });
     sweepKeys.push(exp.key);
+    sweepInnerDims.push(innerDim);
   }
-  return { keys, sweepId, sweepKeys };
+  assert.equal(sweepKeys.length, 4, 'maxCombo 4');
+  return { keys, sweepId, sweepKeys, sweepInnerDims };
 }
 
 async function shot(name: string): Promise<void> {
@@ -147,7 +163,7 @@ test('projects list links to the project, runs table sorts by val_loss', async (
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
   assert.ok(await page.isVisible(`text=${PROJECT}`));
   await page.click(`[data-testid="projects"] a:text("${PROJECT}")`);
-  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 7);
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 8);
   const all = [...Object.values(seeded.keys), ...seeded.sweepKeys];
   assert.deepEqual(new Set(await rowKeys()), new Set(all));
 
@@ -155,10 +171,9 @@ test('projects list links to the project, runs table sorts by val_loss', async (
   await page.waitForFunction(() => document.querySelector('.th.sorted')?.getAttribute('data-col') === 'metrics.val_loss.min');
   await page.waitForFunction((key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key, seeded.keys['crnn-b']);
   const asc = await cellValues('metrics.val_loss.min');
-  assert.equal(asc.length, 7);
+  assert.equal(asc.length, 8);
   assert.deepEqual(asc, [...asc].sort((a, b) => a - b), `val_loss.min ascending: ${asc}`);
   assert.equal((await rowKeys())[0], seeded.keys['crnn-b'], 'crnn-b has the lowest val_loss');
-  await page.$eval('[data-testid="runs-table"]', (el) => el.scrollTo(0, 0));
   await shot('runs-table');
 
   await page.click('.th[data-col="metrics.val_loss.min"]');
@@ -170,10 +185,11 @@ test('projects list links to the project, runs table sorts by val_loss', async (
 
   await page.fill('[data-testid="runs-filter"]', 'params.inner_dim>=128 and metrics.val_loss.min<5');
   await page.press('[data-testid="runs-filter"]', 'Enter');
-  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 3);
+  const expected = [128, 256].length + seeded.sweepInnerDims.filter((d) => d >= 128).length;
+  await page.waitForFunction((n) => document.querySelectorAll('.tbody .tr').length === n, expected);
   await page.fill('[data-testid="runs-filter"]', '');
   await page.press('[data-testid="runs-filter"]', 'Enter');
-  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 7);
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 8);
 
   await page.check('[data-testid="only-differing"]');
   await page.waitForFunction(() => !document.querySelector('.th[data-col="params.arch"]'));
@@ -196,6 +212,18 @@ test('run page: charts with the right number of points, versions, assets', async
   const versions = await page.textContent('[data-testid="versions"]');
   assert.match(versions ?? '', /d41d8cd98f00b204e9800998ecf8427e\.dir/);
   assert.match(versions ?? '', /dvc pull models\/best/);
+
+  await page.click('[data-tab="output"]');
+  await page.waitForSelector('[data-testid="console"]');
+  assert.match((await page.textContent('[data-testid="console"]')) ?? '', /epoch 1\/12 train_loss=2\.91/);
+  assert.equal(await page.textContent('[data-testid="console"] .stderr'), 'warning: slow data loader\n');
+
+  await page.click('[data-tab="html"]');
+  const frame = await (await page.waitForSelector('iframe.html-frame')).contentFrame();
+  assert.equal(await frame?.textContent('#report'), 'crnn-a report');
+
+  await page.click('[data-tab="system"]');
+  await page.waitForSelector('text=hostname');
 
   await page.click('[data-tab="assets"]');
   await page.waitForSelector('a:text("download")');
@@ -244,7 +272,7 @@ test('live run: new points appear without reloading (server-sent events)', async
 test('compare view overlays two runs and diffs their parameters', async (t) => {
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
   await page.goto(`${server!.url}/#/p/${WS}/${PROJECT}`);
-  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 7);
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 8);
   for (const name of ['crnn-a', 'crnn-b']) await page.check(`.tbody .tr[data-key="${seeded.keys[name]}"] .cell.check input`);
   await page.click('[data-testid="compare-button"]');
   await page.waitForSelector('[data-testid="compare-page"]');
@@ -263,12 +291,49 @@ test('sweep view: history, parallel coordinates, importance, trials', async (t) 
   await page.waitForSelector('[data-testid="sweeps"] a');
   await page.click('[data-testid="sweeps"] a');
   await page.waitForSelector('[data-testid="sweep-page"]');
-  await page.waitForSelector('[data-testid="history-chart"][data-points="3"]');
-  assert.equal(await page.$$eval('[data-testid="trials"] tbody tr', (r) => r.length), 3);
-  assert.equal(await page.$$eval('[data-testid="parallel-coords"] polyline', (p) => p.length), 3);
+  await page.waitForSelector('[data-testid="history-chart"][data-points="4"]');
+  assert.equal(await page.$$eval('[data-testid="trials"] tbody tr', (r) => r.length), 4);
+  assert.equal(await page.$$eval('[data-testid="parallel-coords"] polyline', (p) => p.length), 4);
   const imp = await page.$$eval('[data-testid="importance"] .bar-label', (l) => l.map((x) => x.textContent));
-  assert.deepEqual(imp, ['inner_dim']);
+  assert.deepEqual(new Set(imp), new Set(['inner_dim', 'lr']));
   const runLinks = await page.$$eval('[data-testid="trials"] a', (as) => as.map((a) => (a as HTMLAnchorElement).hash));
   assert.deepEqual(new Set(runLinks.map((h) => h.split('/').pop())), new Set(seeded.sweepKeys));
   await shot('sweep');
+});
+
+test('without a stored key the dashboard asks for one, then loads', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  const ctx = await browser!.newContext({ viewport: { width: 1200, height: 700 } });
+  try {
+    const p = await ctx.newPage();
+    await p.goto(`${server!.url}/#/`);
+    await p.waitForSelector('.modal');
+    assert.match((await p.textContent('.modal')) ?? '', /API key needed/);
+    await p.fill('.modal input', server!.defaultKey);
+    await p.click('.modal button[type="submit"]');
+    await p.waitForSelector(`[data-testid="projects"] a:text("${PROJECT}")`);
+    assert.equal(await p.$('.modal'), null);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('runs table keeps only the visible rows in the DOM (2,000 runs)', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  const store = server!.store;
+  const n = 2000;
+  for (let i = 0; i < n; i++) {
+    const { experimentKey } = await store.createExperiment(WS, 'ocr-many', `many-${String(i).padStart(4, '0')}`);
+    await store.setParams(experimentKey, 'parameter', [{ name: 'seed', value: i }]);
+    await store.addMetrics(experimentKey, [{ name: 'val_loss', value: 1 + i / n, step: 0 }]);
+  }
+  await page.goto(`${server!.url}/#/p/${WS}/ocr-many`);
+  await page.waitForFunction(() => /2,000 runs/.test(document.querySelector('[data-testid="runs-count"]')?.textContent ?? ''));
+  await page.click('.th[data-col="metrics.val_loss.last"]');
+  await page.waitForFunction(() => document.querySelector('.tbody .tr [data-col="name"]')?.textContent === 'many-0000');
+  const inDom = await page.$$eval('.tbody .tr', (r) => r.length);
+  assert.ok(inDom < 80, `${inDom} rows in the DOM for 2,000 runs`);
+  await page.$eval('[data-testid="runs-table"]', (el) => el.scrollTo(0, el.scrollHeight));
+  await page.waitForFunction(() => [...document.querySelectorAll('.tbody .tr [data-col="name"]')].some((c) => c.textContent === 'many-1999'));
+  assert.ok((await page.$$eval('.tbody .tr', (r) => r.length)) < 80);
 });

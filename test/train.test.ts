@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@ocrops/common';
+import { writeSyntheticFolder } from '@ocrops/data';
 import { startServer } from '@ocrops/tracker';
 import { OcropsError } from '@ocrops/common';
 import { loadTrainConfig, parseEventLine, train, type TrainResult, type TrainState } from '@ocrops/trainer';
@@ -181,6 +182,27 @@ test('acceptance 1: the synthetic default trains with a real tracker server; run
   const report = JSON.parse(readFileSync(join(dir, 'reports', 'errors.json'), 'utf8')) as { worst: Array<Record<string, unknown>> };
   assert.ok(report.worst.length > 0 && 'truth' in report.worst[0] && 'confidence' in report.worst[0]);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'plots', 'run.json'), 'utf8')), plots);
+
+  // export a self-contained folder, then predict image files with it (one unreadable file is reported, not fatal)
+  const exported = join(dir, 'exported');
+  const ex = await spawnTrainer(['export', '--model', out, '--out', exported]).done;
+  assert.equal(ex.code, 0, ex.stderr.slice(-2000));
+  for (const f of ['model.json', 'weights.bin', 'ocrops.json', 'README.md']) assert.ok(existsSync(join(exported, f)), f);
+  const meta = JSON.parse(readFileSync(join(exported, 'ocrops.json'), 'utf8')) as { charset?: unknown; training?: { experimentKey: string } };
+  assert.ok(meta.charset);
+  assert.equal(meta.training?.experimentKey, key);
+  const imgs = join(dir, 'images-to-read');
+  await writeSyntheticFolder(imgs, { count: 3, height: 40, seed: 11 });
+  writeFileSync(join(imgs, 'images', 'broken.png'), 'not a png');
+  const pr = await spawnTrainer(['predict', '--model', exported, '--json', join(imgs, 'images')]).done;
+  assert.equal(pr.code, 1, 'exit 1 when an image is unreadable');
+  const preds = JSON.parse(pr.stdout) as Array<{ path: string; text: string; confidence: number; error?: string }>;
+  assert.equal(preds.length, 4);
+  assert.ok(preds.find((p) => p.path.endsWith('broken.png'))?.error);
+  for (const p of preds.filter((x) => !x.error)) {
+    assert.equal(typeof p.text, 'string');
+    assert.ok(p.confidence >= 0 && p.confidence <= 1, `confidence ${p.confidence}`);
+  }
 });
 
 test('acceptance 2: a run killed with SIGKILL mid-epoch and resumed ends with the same metrics as an uninterrupted run', async () => {

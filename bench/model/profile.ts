@@ -10,7 +10,7 @@ const model = createModel({ ...defaultModelConfig('vgg'), innerDim: 128 }, 140, 
 const opt = tf.train.adam(1e-3);
 const x = tf.randomUniform([B, 64, 256, 3]) as tf.Tensor4D;
 const labels = Array.from({ length: B }, (_, b) => Array.from({ length: 30 }, (_, i) => 1 + ((i * 13 + b) % 139)));
-const step = () => tf.dispose(opt.minimize(() => ctcLoss(model.forward(x, true), labels), true, model.getWeights()));
+const step = () => tf.dispose(opt.minimize(() => ctcLoss(model.forward(x, true), labels), true, model.getWeights()) ?? []);
 for (let i = 0; i < 3; i++) step();
 const t0 = performance.now();
 for (let i = 0; i < 3; i++) step();
@@ -18,6 +18,7 @@ console.log(`step ${((performance.now() - t0) / 3).toFixed(0)} ms (batch ${B}, $
 const prof = await tf.profile(step);
 const by = new Map<string, { ms: number; n: number }>();
 for (const k of prof.kernels) {
+  if (!/^[A-Z_]/.test(k.name) || k.name.endsWith('__op')) continue; // scopes, not kernels
   const key = `${k.name} ${k.name.startsWith('Conv') || k.name.includes('MatMul') ? JSON.stringify(k.inputShapes) : ''}`;
   const e = by.get(key) ?? { ms: 0, n: 0 };
   e.ms += (k.kernelTimeMs as number) || 0;

@@ -1,9 +1,14 @@
-// Command groups of the ocrops CLI. Each package exports a command table `{ name: { summary, run(argv) } }`;
-// this file only wires them together.
-export interface Command {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
-export type CommandTable = Record<string, Command>;
+// Command groups of the ocrops CLI. Each package exports its command table; this file only wires them together.
+import type { CommandTable } from '@ocrops/common';
+import { commands as dataCommands } from '@ocrops/data';
+import { makeTrackerCommands } from '@ocrops/tracker';
+import { commands as trainerCommands } from '@ocrops/trainer';
+import { servicesCommands, weightsCommands } from '@ocrops/versioning';
 
-export const groups: Record<string, CommandTable> = {};
+export const groups: Record<string, CommandTable> = {
+  data: dataCommands,
+  trainer: trainerCommands,
+  tracker: makeTrackerCommands(),
+  weights: weightsCommands,
+  services: servicesCommands,
+};

@@ -1,1 +1,1 @@
-export { groups, type Command, type CommandTable } from "./commands.js";
+export { groups } from "./commands.js";

@@ -1,6 +1,7 @@
 // The `ocrops` command: dispatches `ocrops <group> <command> [options]` to the packages' command tables.
 import { OcropsError, runMain } from '@ocrops/common';
-import { groups, type CommandTable } from './commands.js';
+import type { CommandTable } from "@ocrops/common";
+import { groups } from './commands.js';
 
 function usage(): string {
   const lines = ['Usage: ocrops <group> <command> [options]    (every command takes --help)', ''];
@@ -11,6 +12,12 @@ function usage(): string {
   }
   return lines.join('\n');
 }
+
+// `ocrops ... | head` closes stdout early: end quietly instead of crashing with EPIPE
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 await runMain(async () => {
   const [group, name, ...rest] = process.argv.slice(2);

@@ -1,6 +1,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatError, OcropsError } from './errors.js';
 
+/** One CLI command of a package: `ocrops <group> <name>` runs `run(argv)` with the arguments after the name. */
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+/** A package's commands by name; `@ocrops/cli` mounts each table as a command group. */
+export type CommandTable = Record<string, Command>;
+
 export interface CommandSpec {
   /** e.g. `ocrops data prepare` */
   usage: string;

@@ -8,6 +8,7 @@ export class ProgressBar {
   private lastDraw = 0;
   private lastLinePct = -1;
   private extra = '';
+  private lastLine = '';
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
 
@@ -72,6 +73,10 @@ export class ProgressBar {
     } else {
       const pct = Math.floor((this.current / Math.max(this.total, 1)) * 10);
       if (!final && pct === this.lastLinePct && now - this.lastDraw < 30_000) return;
+      // the final line repeats the last one when the bar already reached 100%: print it once
+      const progressPart = `${this.current}/${this.total}|${this.extra}`;
+      if (final && progressPart === this.lastLine) return;
+      this.lastLine = progressPart;
       this.lastLinePct = pct;
       this.lastDraw = now;
       this.stream.write(`${this.render()}\n`);

@@ -111,37 +111,43 @@ function shearRows(img: Float32Array, h: number, w: number, ch: number, shear: n
     const shift = shear * (y - cy);
     const i0 = Math.floor(shift);
     const f = shift - i0;
+    const g = 1 - f;
     const base = y * row;
+    // destination x takes f * src[x - i0 - 1] + (1 - f) * src[x - i0]; outside the row = white
     for (let x = 0; x < w; x++) {
-      const sx = x - i0; // source = x - shift = sx - f, between sx - 1 and sx
-      const a = sx - 1 >= 0 && sx - 1 < w;
-      const b = sx >= 0 && sx < w;
+      const sx = x - i0;
       for (let c = 0; c < ch; c++) {
-        const pa = a ? img[base + (sx - 1) * ch + c] : 1;
-        const pb = b ? img[base + sx * ch + c] : 1;
-        tmp[base + x * ch + c] = pa * f + pb * (1 - f);
+        const pa = sx - 1 >= 0 && sx - 1 < w ? img[base + (sx - 1) * ch + c] : 1;
+        const pb = sx >= 0 && sx < w ? img[base + sx * ch + c] : 1;
+        tmp[base + x * ch + c] = pa * f + pb * g;
       }
     }
   }
   img.set(tmp.subarray(0, h * row));
 }
 
-/** Column x is shifted down by tan * (x - cx) px (linear interpolation); uncovered pixels become white. */
+/** Column x is shifted down by tan * (x - cx) px (linear interpolation); uncovered pixels become white. Row-major. */
 function shearColumns(img: Float32Array, h: number, w: number, ch: number, tan: number, tmp: Float32Array): void {
   const cx = (w - 1) / 2;
   const row = w * ch;
+  const i0s = new Int32Array(w);
+  const fs = new Float32Array(w);
   for (let x = 0; x < w; x++) {
     const shift = tan * (x - cx);
-    const i0 = Math.floor(shift);
-    const f = shift - i0;
-    for (let y = 0; y < h; y++) {
-      const sy = y - i0;
+    i0s[x] = Math.floor(shift);
+    fs[x] = shift - i0s[x];
+  }
+  for (let y = 0; y < h; y++) {
+    const out = y * row;
+    for (let x = 0; x < w; x++) {
+      const sy = y - i0s[x];
+      const f = fs[x];
       const a = sy - 1 >= 0 && sy - 1 < h;
       const b = sy >= 0 && sy < h;
       for (let c = 0; c < ch; c++) {
         const pa = a ? img[(sy - 1) * row + x * ch + c] : 1;
         const pb = b ? img[sy * row + x * ch + c] : 1;
-        tmp[y * row + x * ch + c] = pa * f + pb * (1 - f);
+        tmp[out + x * ch + c] = pa * f + pb * (1 - f);
       }
     }
   }

@@ -2,18 +2,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { OcropsError, parseCommand, readJsonFile, type CommandSpec } from '@ocrops/common';
+import { OcropsError, parseCommand, readJsonFile, type Command, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { defaultSyntheticOptions, loadDataConfig } from './config.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { prepare } from './prepare.js';
 import { formatStats, type DatasetStats } from './stats.js';
 import { SyntheticLines } from './synth.js';
 
-/** One CLI command (same shape as @ocrops/cli's Command). */
-export interface DataCommand {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
+/** One CLI command of this package. */
+export type DataCommand = Command;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -92,7 +89,7 @@ const synthSpec: CommandSpec = {
   examples: ['ocrops data synth --out /tmp/synth --count 50 --height 64'],
 };
 
-export const commands: Record<string, DataCommand> = {
+export const commands: CommandTable = {
   prepare: {
     summary: 'prepare a dataset into train/val/test shards + stats.json',
     async run(argv) {

@@ -21,6 +21,11 @@ export interface DataSource {
   labelPattern?: string;
   /** label-studio: S3 endpoint for `s3://` image URIs (else env AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL). */
   s3Endpoint?: string;
+  /**
+   * A dataset that comes already split (document 000's train/validation/test Label Studio exports): one source per
+   * split, each with its own path (and images); the `split` shares are then not used.
+   */
+  splits?: Record<'train' | 'val' | 'test', { path: string; images?: string }>;
 }
 
 export type CharsetSpec = { kind: 'vietnamese' } | { kind: 'derive' } | { kind: 'explicit'; chars: string };
@@ -134,7 +139,7 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
   const name = r.string('name');
   if (!/^[A-Za-z0-9._-]+$/.test(name)) r.fail('name', 'may only hold letters, digits, ".", "_" and "-" (it names the output folder)');
 
-  const s = r.section('source', true).only(['format', 'dataset', 'path', 'images', 'labelPattern', 's3Endpoint']);
+  const s = r.section('source', true).only(['format', 'dataset', 'path', 'images', 'labelPattern', 's3Endpoint', 'splits']);
   const format = s.oneOf('format', SOURCE_FORMATS);
   const source: DataSource = { format };
   if (s.has('dataset')) {
@@ -160,7 +165,15 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
     source.labelPattern = p;
   }
   source.s3Endpoint = s.optionalString('s3Endpoint');
-  if (format !== 'synthetic' && !source.path) s.fail('path', `is required for format '${format}' (or give 'dataset')`);
+  if (s.has('splits')) {
+    if (format === 'synthetic') s.fail('splits', 'is not used with format synthetic');
+    const sp = s.section('splits').only(['train', 'val', 'test']);
+    const one = (k: 'train' | 'val' | 'test') => {
+      const e = sp.section(k, true).only(['path', 'images']);
+      return { path: resolve(baseDir, e.string('path')), images: e.has('images') ? resolve(baseDir, e.string('images')) : undefined };
+    };
+    source.splits = { train: one('train'), val: one('val'), test: one('test') };
+  } else if (format !== 'synthetic' && !source.path) s.fail('path', `is required for format '${format}' (or give 'dataset' or 'splits')`);
 
   let charset: CharsetSpec;
   const cs = r.string('charset', 'vietnamese');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { OcropsError } from '@ocrops/common';
 import { decodeLine, loadImageForModel, scaledWidth } from './image.js';
 import { tempDir, writeLineImage } from './testing/fixtures.js';
@@ -63,6 +64,21 @@ test('decodeLine: truncated, empty, non-image and missing files give OCROPS_DATA
       return true;
     });
   }
+});
+
+test('decodeLine: 16-bit PNGs come out as 8-bit pixels', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const w = 60;
+  const h = 20;
+  const px = new Uint16Array(w * h * 3).fill(65535);
+  for (let y = 8; y < 12; y++) for (let x = 10; x < 50; x++) px.fill(0, (y * w + x) * 3, (y * w + x) * 3 + 3);
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png().toFile(join(dir, 'deep.png'));
+  assert.equal((await sharp(join(dir, 'deep.png')).metadata()).depth, 'ushort');
+  const img = await decodeLine(join(dir, 'deep.png'), { height: 20, channels: 1 });
+  assert.equal(img.data.length, w * h);
+  assert.equal(img.data[0], 255);
+  assert.equal(img.data[10 * w + 30], 0);
 });
 
 test('loadImageForModel: float32 [H,W,C] in [0,1], white = 1', async (t) => {

@@ -78,7 +78,7 @@ export async function decodeLine(input: string | Buffer, opts: LineImageOptions,
   pipeline = opts.channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
   let out: { data: Buffer; info: sharp.OutputInfo };
   try {
-    out = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    out = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw imageError(source, await failureReason(input, err), err);
   }

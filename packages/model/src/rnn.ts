@@ -3,12 +3,14 @@
  * - the input projections of every time step and both directions are one matMul ([T*B, D] x [D, dirs*G*H]);
  * - both directions advance together: one batched matMul per step ([dirs, B, H] x [dirs, H, G*H]);
  * - gates are fused (one sigmoid over r|z, one tanh; LSTM: one sigmoid over i|f|o).
- * The GRU's backward pass is a hand-written BPTT inside `tf.customGrad` (see gru-cell.ts); LSTM uses autodiff.
+ * Backward passes are hand-written BPTT inside `tf.customGrad` (gru-cell.ts, lstm-cell.ts); `impl: 'autodiff'` runs
+ * the same recurrences through tf's tape instead (the reference the tests compare against).
  * Time-major layout: input [T, B, D], output [T, B, dirs*H] with the forward direction's features first.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params.js';
 import { gruSequence } from './gru-cell.js';
+import { lstmSequence } from './lstm-cell.js';
 
 /** One recurrent layer's variables. G = 3 gates (GRU: r, z, n) or 4 (LSTM: i, f, o, g). */
 export interface RnnLayer {
@@ -58,7 +60,7 @@ function flipBackward(x: tf.Tensor4D, dirs: number): tf.Tensor4D {
 /**
  * Runs one recurrent layer over a sequence.
  * @param x [T, B, D]
- * @param impl 'fused' (default: hand-written BPTT for GRU) or 'autodiff' (per-step ops through tf's tape)
+ * @param impl 'fused' (default: hand-written BPTT) or 'autodiff' (per-step ops through tf's tape)
  * @returns [T, B, dirs*H]
  */
 export function rnnLayer(x: tf.Tensor3D, l: RnnLayer, impl: 'fused' | 'autodiff' = 'fused'): tf.Tensor3D {
@@ -74,7 +76,7 @@ export function rnnLayer(x: tf.Tensor3D, l: RnnLayer, impl: 'fused' | 'autodiff'
   if (l.type === 'gru') {
     hs = impl === 'fused' ? gruSequence(gx, l.wh as tf.Tensor3D, l.bh as tf.Tensor3D) : gruAutodiff(gx, l);
   } else {
-    hs = lstmAutodiff(gx, l);
+    hs = impl === 'fused' ? lstmSequence(gx, l.wh as tf.Tensor3D, l.bh as tf.Tensor3D) : lstmAutodiff(gx, l);
   }
   return flipBackward(hs, l.dirs).transpose([0, 2, 1, 3]).reshape([T, B, l.dirs * H]) as tf.Tensor3D;
 }

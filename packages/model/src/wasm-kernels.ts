@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 interface BackendWithBuffers {
   readSync(dataId: unknown): tf.backend_util.BackendValues;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): tf.TensorInfo;
 }
 
 let registered = false;
@@ -86,7 +86,7 @@ export function registerWasmKernels(): void {
       const xv = be.readSync(x.dataId) as Float32Array;
       const dyv = be.readSync(dy.dataId) as Float32Array;
       const out = conv2dBackpropFilterJs(xv, x.shape, dyv, info);
-      return be.makeTensorInfo(a.filterShape, 'float32', out);
+      return be.makeOutput(a.filterShape, 'float32', undefined, out);
     },
   });
 }

@@ -106,7 +106,7 @@ export function latinHypercube(n: number, d: number, rng: Rng): number[][] {
 /** Size of the seeded initial design of `bayes` (spec.minSampleSize when set). */
 export function initialDesignSize(cfg: OptimizerConfig, space: SearchSpace): number {
   if (cfg.spec.minSampleSize > 0) return cfg.spec.minSampleSize;
-  return Math.max(4, Math.min(10, space.latentDims + 3));
+  return Math.max(4, Math.min(8, Math.ceil(space.latentDims / 2) + 2));
 }
 
 /** Last fitted hyperparameters per sweep config: a warm start for the next fit (pure cache, results do not depend on it). */
@@ -116,7 +116,7 @@ const hyperCache = new Map<string, GpHyper>();
 export const bayesTuning = {
   restarts: 2,
   maxIter: 60,
-  /** From this many observations on, one restart less and `maxIterBig` iterations. */
+  /** From this many observations on, no random restarts (one start: the warm start or a neutral kernel) and `maxIterBig` iterations. */
   bigN: 40,
   maxIterBig: 30,
   randomCandidates: 1000,
@@ -125,7 +125,10 @@ export const bayesTuning = {
   refineSteps: 25,
   xi: 0,
   /** Log-normal prior on length-scales: log l ~ N(mu + dimScale * log(width), sigma²); null for pure ML-II. */
-  lengthscalePrior: null as null | { mu: number; sigma: number; dimScale: number },
+  lengthscalePrior: { mu: -0.7, sigma: 2, dimScale: 0.5 } as null | { mu: number; sigma: number; dimScale: number },
+  /** Exploration margin of EI (standardised units) when the fitted noise variance exceeds `noisyAbove`. */
+  xiNoisy: 0.05,
+  noisyAbove: 1e-3,
 };
 
 function bayesSuggest(
@@ -171,7 +174,7 @@ function bayesSuggest(
   const big = X.length >= bayesTuning.bigN;
   const fitted = GaussianProcess.fit(X, y, space.width, {
     rng,
-    restarts: Math.max(0, (big ? bayesTuning.restarts - 1 : bayesTuning.restarts) - (warm ? 1 : 0)),
+    restarts: big ? 0 : Math.max(0, bayesTuning.restarts - (warm ? 1 : 0)),
     maxIter: big ? bayesTuning.maxIterBig : bayesTuning.maxIter,
     init: warm,
     lengthscalePrior: bayesTuning.lengthscalePrior
@@ -213,7 +216,8 @@ function noisyIncumbent(gp: GaussianProcess, X: Float64Array[], bestY: number, n
 
 function eiAt(gp: GaussianProcess, x: Float64Array, best: number, scratch: { k: Float64Array; v: Float64Array }): number {
   const { mean, variance } = gp.predict(x, scratch);
-  return expectedImprovement(mean, variance, best, bayesTuning.xi);
+  const xi = gp.hyper.noiseVar > bayesTuning.noisyAbove ? bayesTuning.xiNoisy : bayesTuning.xi;
+  return expectedImprovement(mean, variance, best, xi);
 }
 
 function argmaxFinite(

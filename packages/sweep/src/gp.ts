@@ -71,7 +71,7 @@ export class GaussianProcess {
   }
 
   /** Cross-covariances k(x, X_i) for one input. */
-  crossCov(x: Float64Array, out = new Float64Array(this.n)): Float64Array {
+  crossCov(x: Float64Array, out: Float64Array = new Float64Array(this.n)): Float64Array {
     for (let i = 0; i < this.n; i++) out[i] = matern52(scaledDist2(x, this.X[i], this.invL2), this.hyper.signalVar);
     return out;
   }

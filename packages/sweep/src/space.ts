@@ -56,7 +56,7 @@ export class SearchSpace {
   }
 
   /** GP features of a parameter set: numeric columns in [0,1] (log scale honoured), categoricals one-hot. */
-  encode(params: Record<string, unknown>, out = new Float64Array(this.width)): Float64Array {
+  encode(params: Record<string, unknown>, out: Float64Array = new Float64Array(this.width)): Float64Array {
     let at = 0;
     for (const d of this.dims) {
       d.features(params[d.spec.name], out, at);

@@ -1,18 +1,15 @@
 // CLI commands of the tracker: `ocrops tracker serve | keys create | keys list | sync`.
 import { resolve } from 'node:path';
-import { OcropsError, parseCommand, type CommandSpec } from '@ocrops/common';
+import { OcropsError, parseCommand, type Command, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { resolveClientConfig, defaultSpoolDir, localDefaultKey } from './client/config.js';
 import { syncSpool } from './client/spool.js';
 import { createApiKey, listApiKeys, NAME_PATTERN } from './server/keys.js';
 import { defaultDataDir, openDatabase, startServer } from './server/server.js';
 import type { OptimizerAlgorithm } from './types.js';
 
-/** Same shape as @ocrops/cli's CommandTable (tracker cannot import the cli package). */
-export interface TrackerCommand {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
-export type TrackerCommandTable = Record<string, TrackerCommand>;
+/** The CLI command shapes of @ocrops/common, under the names this package exported first. */
+export type TrackerCommand = Command;
+export type TrackerCommandTable = CommandTable;
 
 const storeOptions = {
   'data-dir': { type: 'string' as const },

@@ -32,7 +32,7 @@ export interface LoopConfig {
   mode: 'min' | 'max';
   /** apply the data config's `augment` section to training batches (seeded per sample and epoch by @ocrops/data) */
   augment: boolean;
-  /** cap on training batches per epoch (tiny runs and tests); 0 = the whole split */
+  /** batches per epoch, like Keras' steps_per_epoch (each epoch draws a new shuffle); 0 = the whole split */
   maxStepsPerEpoch: number;
   /** cap on validation lines per evaluation; 0 = the whole split */
   maxValSamples: number;

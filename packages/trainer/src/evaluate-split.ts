@@ -100,6 +100,7 @@ export async function evaluateSplit(
     }
     count += n;
     opts.onBatch?.(count);
+    await new Promise((r) => setImmediate(r)); // let signal handlers and timers run between batches
     if (count >= max) break;
   }
   const metrics: SplitMetrics = {

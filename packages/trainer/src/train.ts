@@ -210,7 +210,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         { hint: 'resume with the same config and --set values (only epochs and patience may change), or use a new --out' },
       );
     }
-    state.finished = state.finished && state.epoch >= cfg.train.epochs;
+    // A finished run continues only if more epochs are asked for (and it did not stop early).
+    state.finished = state.finished && (state.stoppedEarly || state.epoch >= cfg.train.epochs);
   }
 
   const backend = await selectBackend({ prefer: cfg.backend, quiet: true });
@@ -377,6 +378,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
             await saveLast();
             t0 = Date.now();
           }
+          // Let the event loop run (signal handlers, the tracker client's flush timers and heartbeats): the batch
+          // reads and the step are synchronous, so without this nothing else would run until the epoch ends.
+          await new Promise((r) => setImmediate(r));
           if (stopRequested()) await interrupt();
         }
       }
@@ -422,7 +426,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         state.badEpochs = 0;
         await saveModelAtomic(model, bestModelDir, {
           charset: charset.toJSON(), epoch: epoch + 1, step: state.step, monitor: cfg.train.monitor, value, metrics,
-          experimentKey: run.key, trainConfig: relativeToRoot(cfg.source),
+          experimentKey: run.key, trainConfig: relativeToRoot(cfg.source), backend: backend.name,
         });
         await writeCheckpoint(bestCkptDir, { state, model: allVars, optimizer: await optimizerTensors(optimizer) });
       } else {

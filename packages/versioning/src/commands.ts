@@ -1,7 +1,7 @@
 // CLI commands of @ocrops/versioning, mounted by @ocrops/cli as `ocrops weights pull` and `ocrops services start|stop|status`.
 import { join, resolve } from 'node:path';
 import { OcropsError, parseCommand, repoRoot, type CommandSpec } from '@ocrops/common';
-import { pullWeights } from './pull.js';
+import { findDvcRoot, pullWeights } from './pull.js';
 import { readS3Remote } from './remote.js';
 import { DEFAULT_S3_PORT, seaweedStatus, startSeaweed, stopSeaweed } from './seaweed.js';
 import { DEFAULT_TRACKER_PORT, startTracker, stopTracker, trackerStatus } from './tracker-service.js';
@@ -27,7 +27,7 @@ const pullSpec: CommandSpec = {
     'without Python or DVC: resolves its md5 in dvc.lock (or a .dvc file), fetches <prefix>/files/md5/xx/... objects,\n' +
     'verifies every md5 and rebuilds directory outputs from their .dir manifest.',
   options: {
-    out: { type: 'string', default: 'models/best' },
+    out: { type: 'string' },
     dest: { type: 'string' },
     lock: { type: 'string' },
     'dvc-file': { type: 'string' },
@@ -35,7 +35,7 @@ const pullSpec: CommandSpec = {
     jobs: { type: 'string', default: '4' },
   },
   help: {
-    out: 'output path as recorded in dvc.lock / the .dvc file',
+    out: 'output path as recorded in dvc.lock (default models/best) or the .dvc file (default: its only output)',
     dest: 'where to write it (default: the output path itself, under the repository)',
     lock: 'dvc.lock to read (default: <repo>/dvc.lock)',
     'dvc-file': 'read the output from this .dvc file instead of dvc.lock',
@@ -53,15 +53,16 @@ export const weightsCommands: VersioningCommandTable = {
       const root = repoRoot();
       const dvcFile = values['dvc-file'] as string | undefined;
       const lockPath = dvcFile ? undefined : resolve((values.lock as string | undefined) ?? join(root, 'dvc.lock'));
-      const out = values.out as string;
+      const out = (values.out as string | undefined) ?? (dvcFile ? undefined : 'models/best');
       const jobs = Number(values.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) throw new OcropsError('OCROPS_USAGE', `--jobs must be a positive integer, got '${String(values.jobs)}'`);
-      const remoteRoot = dvcFile ? undefined : root;
-      const remote = values.remote ? readS3Remote(remoteRoot ?? root, values.remote as string) : undefined;
-      const dest = resolve((values.dest as string | undefined) ?? join(root, out));
+      const remote = values.remote ? readS3Remote(findDvcRoot(dvcFile ?? lockPath!), values.remote as string) : undefined;
+      const destArg = values.dest as string | undefined;
+      if (!destArg && !out) throw new OcropsError('OCROPS_USAGE', 'give --dest (or --out) with --dvc-file');
+      const dest = resolve(destArg ?? join(root, out!));
       const started = Date.now();
       const rep = await pullWeights({
-        lockPath, dvcFile, out: dvcFile && argv.every((a) => !a.startsWith('--out')) ? undefined : out, dest, remote, concurrency: jobs,
+        lockPath, dvcFile, out, dest, remote, concurrency: jobs,
         onFile: (f) => { if (process.stderr.isTTY) process.stderr.write(`\r  ${f.done}/${f.total} files`); },
       });
       if (process.stderr.isTTY) process.stderr.write('\n');

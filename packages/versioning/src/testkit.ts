@@ -1,9 +1,12 @@
 // Helpers for this package's tests and the end-to-end tests in test/: a SeaweedFS on free ports in a temp folder,
 // and a throw-away git + DVC repository whose default remote points at it. Not part of the public API.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { dvc } from './dvc.js';
 import { freePorts, LOCAL_S3_CREDENTIALS, startSeaweed, type SeaweedHandle, type SeaweedPorts } from './seaweed.js';
 
@@ -34,4 +37,56 @@ export async function initDvcRepo(opts: { endpoint: string; bucket: string; pref
   writeFileSync(join(dir, '.dvc', 'config.local'),
     `['remote "storage"']\n    access_key_id = ${LOCAL_S3_CREDENTIALS.accessKeyId}\n    secret_access_key = ${LOCAL_S3_CREDENTIALS.secretAccessKey}\n`);
   return dir;
+}
+
+/**
+ * A working copy of the repository in a temp folder, as a fresh clone would have it (tracked + untracked, not ignored
+ * files), plus `git init`. node_modules is rebuilt from symlinks so that `@ocrops/*` resolve to the copy's packages
+ * and everything else to the original install; `.venv` is a symlink.
+ */
+export function copyRepo(root: string, dest = mkdtempSync(join(tmpdir(), 'ocrops-clone-'))): string {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 64 << 20 })
+    .toString('utf8').split('\0').filter(Boolean);
+  for (const f of files) {
+    const src = join(root, f);
+    if (!existsSync(src) || !statSync(src).isFile()) continue; // deleted in the working tree
+    mkdirSync(dirname(join(dest, f)), { recursive: true });
+    copyFileSync(src, join(dest, f));
+    chmodSync(join(dest, f), statSync(src).mode);
+  }
+  const nm = join(dest, 'node_modules');
+  mkdirSync(join(nm, '@ocrops'), { recursive: true });
+  for (const name of readdirSync(join(root, 'node_modules'))) {
+    if (name === '@ocrops' || name === '.bin') continue;
+    symlinkSync(join(root, 'node_modules', name), join(nm, name));
+  }
+  for (const pkg of readdirSync(join(root, 'node_modules', '@ocrops'))) {
+    const target = realpathSync(join(root, 'node_modules', '@ocrops', pkg));
+    symlinkSync(join(dest, relative(root, target)), join(nm, '@ocrops', pkg));
+  }
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    const inner = join(root, 'packages', pkg, 'node_modules');
+    if (existsSync(inner) && existsSync(join(dest, 'packages', pkg))) symlinkSync(inner, join(dest, 'packages', pkg, 'node_modules'));
+  }
+  symlinkSync(join(root, '.venv'), join(dest, '.venv'));
+  execFileSync('git', ['init', '-q'], { cwd: dest });
+  return dest;
+}
+
+/** An S3 port p such that p..p+4 and p+10000..p+10004 (the ports derived from it) are all free. */
+export async function freeS3Port(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = 20000 + Math.floor(Math.random() * 30000);
+    const all = [0, 1, 2, 3, 4].flatMap((i) => [p + i, p + 10000 + i]);
+    if ((await Promise.all(all.map(isPortFree))).every(Boolean)) return p;
+  }
+  throw new Error('no free block of SeaweedFS ports found');
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => res(true)));
+  });
 }

@@ -92,6 +92,7 @@ export class Experiment {
   private ended = false;
   private restoreConsole?: () => void;
   private crashListener?: (err: Error) => void;
+  private exitListener?: () => void;
   private lastError?: Error;
 
   private constructor(
@@ -148,6 +149,9 @@ export class Experiment {
       this.crashListener = (err: Error) => this.crashSync(err);
       process.on('uncaughtExceptionMonitor', this.crashListener);
     }
+    // like Comet's SDK at exit: a run the program forgot to end is ended (and flushed) when the event loop drains
+    this.exitListener = () => void this.end().catch(() => undefined);
+    process.once('beforeExit', this.exitListener);
   }
 
   private nextId(): string {
@@ -372,6 +376,7 @@ export class Experiment {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.beatTimer) clearTimeout(this.beatTimer);
     if (this.crashListener) process.off('uncaughtExceptionMonitor', this.crashListener);
+    if (this.exitListener) process.off('beforeExit', this.exitListener);
   }
 
   private checkOpen(): void {

@@ -164,4 +164,35 @@ describe('spool and sync', () => {
       tmp.cleanup();
     }
   });
+
+  test('a run the program forgets to end is flushed and ended when the event loop drains', async () => {
+    const tmp = tempDir();
+    const server = await startServer({ port: 0, dataDir: join(tmp.dir, 'data') });
+    try {
+      const script = `
+        import { Experiment } from '@ocrops/tracker';
+        const e = await Experiment.create({ url: ${JSON.stringify(server.url)}, apiKey: ${JSON.stringify(server.defaultKey)},
+          project: 'forgot', spoolDir: ${JSON.stringify(join(tmp.dir, 'spool'))}, captureConsole: false, flushIntervalMs: 60000 });
+        for (let i = 0; i < 25; i++) e.logMetric('loss', i, { step: i });
+        process.stdout.write('KEY ' + e.key + '\\n');`;
+      const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: join(import.meta.dirname, '..', '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      assert.equal(await new Promise<number | null>((r) => child.on('exit', r)), 0, out);
+      const key = /KEY ([0-9a-f]{32})/.exec(out)?.[1];
+      assert.ok(key, out);
+      const api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });
+      assert.equal((await api.getMetric(key, 'loss')).length, 25);
+      const meta = await api.metadata(key);
+      assert.ok(meta.endTimeMillis, 'ended');
+      assert.equal(meta.hasCrashed, false);
+    } finally {
+      await server.close();
+      tmp.cleanup();
+    }
+  });
 });

@@ -14,6 +14,7 @@ const V2 = '/api/rest/v2';
 
 /** Rejects asset names that could escape a folder or confuse a file system: `..`, absolute paths, backslashes, control characters. */
 export function checkAssetName(name: string): string {
+  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\\]/.test(name)) throw badRequest(`fileName "${name.slice(0, 100)}" contains control characters or backslashes`);
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw badRequest(`fileName "${name}" must be a relative name`);
   const parts = name.split('/');

@@ -200,6 +200,23 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.ok(assets.every((a) => a.groupingName === 'best'));
     const shard = assets.find((a) => a.fileName.endsWith('.bin'))!;
     assert.deepEqual(await api.getAsset(exp.key, shard.assetId), Buffer.alloc(200_000, 7));
+    // the same upload replayed with its client id (a spool delivered twice) is stored once
+    const upload = async () => {
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from('once')]), 'once.txt');
+      const r = await request(`${server.url}/api/rest/v2/write/experiment/upload-asset?experimentKey=${exp.key}&fileName=once.txt&id=client-id-1`, {
+        method: 'POST',
+        headers: { authorization: server.defaultKey },
+        body: form,
+      });
+      return (await r.body.json()) as { assetId: string; duplicate: boolean };
+    };
+    const first = await upload();
+    const second = await upload();
+    assert.equal(first.duplicate, false);
+    assert.equal(second.duplicate, true);
+    assert.equal(second.assetId, first.assetId);
+    assert.equal((await api.assets(exp.key)).filter((a) => a.fileName === 'once.txt').length, 1);
   });
 
   test('console capture, crash status and git details', async () => {
@@ -263,6 +280,16 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.match(spa.text, /<title>ocrops<\/title>/);
     const apiMiss = await raw(server.url, 'GET', '/api/nope', { key: server.defaultKey });
     assert.equal(apiMiss.status, 404);
+    // CORS for a dashboard dev server on another loopback port; foreign origins get no CORS headers
+    const pre = await request(`${server.url}/api/ocrops/runs`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' } });
+    await pre.body.text();
+    assert.equal(pre.statusCode, 204);
+    assert.equal(pre.headers['access-control-allow-origin'], 'http://localhost:5173');
+    const foreign = await raw(server.url, 'GET', '/api/ocrops/runs', { key: server.defaultKey, headers: { origin: 'https://evil.example' } });
+    assert.equal(foreign.status, 200);
+    const foreignHeaders = await request(`${server.url}/api/health`, { headers: { origin: 'https://evil.example' } });
+    await foreignHeaders.body.text();
+    assert.equal(foreignHeaders.headers['access-control-allow-origin'], undefined);
   });
 
   test('server-sent events announce metric and experiment changes', async () => {

@@ -84,6 +84,7 @@ export async function ensureDefaultKey(db: Db, dataDir: string): Promise<string>
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK_ORIGIN = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 function keyFromRequest(req: FastifyRequest): string | undefined {
   const h = req.headers;
@@ -151,6 +152,20 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
     if (r.url.startsWith('/api/')) routes.push({ method: r.method, url: r.url, schema: r.schema as any });
+  });
+
+  // CORS for a dashboard dev server on another loopback port (the built dashboard is same-origin)
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!origin || !LOOPBACK_ORIGIN.test(origin)) return;
+    reply.header('access-control-allow-origin', origin);
+    reply.header('access-control-allow-credentials', 'true');
+    reply.header('vary', 'origin');
+    if (req.method === 'OPTIONS') {
+      reply.header('access-control-allow-headers', 'authorization, comet-sdk-api, content-type');
+      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
+      return reply.code(204).send();
+    }
   });
 
   app.decorateRequest('auth', null as unknown as Auth);

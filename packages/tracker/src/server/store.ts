@@ -94,8 +94,8 @@ const UPSERT_SUMMARY = `INSERT INTO series_summary (experiment_key, name, count,
   ${lower('ts_min')}, ${higher('ts_max')}, ${newer('value_last')}, ${newer('step_last')}, ${newer('epoch_last')},
   ${newer('ts_last')}`;
 
-const INSERT_METRIC = `INSERT INTO metrics (experiment_key, value_id, name, value, value_text, step, epoch, ts, context)
-  VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (experiment_key, value_id) DO NOTHING`;
+const METRIC_COLS = ['experiment_key', 'value_id', 'name', 'value', 'value_text', 'step', 'epoch', 'ts', 'context'];
+const METRIC_PG_TYPES = ['text', 'text', 'text', 'float8', 'text', 'int8', 'int8', 'int8', 'text'];
 
 export class TrackerStore {
   constructor(
@@ -255,12 +255,10 @@ export class TrackerStore {
       return [key, p.id ?? randomUUID(), p.name, value, text, p.step ?? null, p.epoch ?? null, p.timestamp ?? now, p.context ?? null];
     });
     return this.db.transaction(async (tx) => {
-      const changes = await tx.runMany(INSERT_METRIC, rows as SqlValue[][]);
+      const fresh = await tx.insertIgnore('metrics', METRIC_COLS, ['experiment_key', 'value_id'], rows as SqlValue[][], METRIC_PG_TYPES);
       const agg = new Map<string, SqlValue[]>();
-      let inserted = 0;
-      changes.forEach((c, i) => {
-        if (!c) return;
-        inserted++;
+      const inserted = fresh.length;
+      fresh.forEach((i) => {
         const [, , name, value, , step, epoch, ts] = rows[i] as [string, string, string, number | null, unknown, number | null, number | null, number];
         const a = agg.get(name);
         if (!a) {

@@ -70,10 +70,11 @@ export function MetricChart(props: MetricChartProps) {
   const single = cleaned.length === 1;
   const toX = (x: number) => (xAxis === 'timestamp' ? x / 1000 : x);
 
-  const { data, opts } = useMemo(() => {
+  const { data, opts, bandSeries } = useMemo(() => {
     const tables: uPlot.AlignedData[] = [];
     const useries: uPlot.Series[] = [{ label: xAxis }];
     const bands: uPlot.Band[] = [];
+    const bandSeries: number[] = [];
     for (const s of cleaned) {
       const xs = s.points.map((p) => toX(p.x));
       const raw = s.points.map((p) => p.value);
@@ -95,6 +96,7 @@ export function MetricChart(props: MetricChartProps) {
         cols.push(s.points.map((p) => p.min ?? p.value));
         useries.push({ label: 'min', stroke: 'transparent', points: { show: false } });
         bands.push({ series: [base, base + 1], fill: withAlpha(s.color, 0.15) });
+        bandSeries.push(base, base + 1);
       }
       tables.push([xs, ...cols] as uPlot.AlignedData);
     }
@@ -125,7 +127,7 @@ export function MetricChart(props: MetricChartProps) {
         ],
       },
     };
-    return { data: joined, opts: o };
+    return { data: joined, opts: o, bandSeries };
     // toX depends only on xAxis
   }, [cleaned, smoothing, xAxis, height, single]);
 
@@ -133,6 +135,9 @@ export function MetricChart(props: MetricChartProps) {
     if (!plotRef.current) return;
     const u = new uPlot({ ...opts, width: Math.max(200, width || 400) }, data, plotRef.current);
     uRef.current = u;
+    // the min/max band's edge series are not worth a legend entry
+    const rows = u.root.querySelectorAll<HTMLElement>('.u-legend .u-series');
+    for (const i of bandSeries) if (rows[i]) rows[i].style.display = 'none';
     const over = u.over;
     const dbl = () => zoomRef.current?.(null);
     over.addEventListener('dblclick', dbl);
@@ -142,7 +147,7 @@ export function MetricChart(props: MetricChartProps) {
       uRef.current = null;
     };
     // width changes are handled by setSize below
-  }, [opts, data]);
+  }, [opts, data, bandSeries]);
 
   useEffect(() => {
     if (uRef.current && width > 0) uRef.current.setSize({ width: Math.max(200, width), height });

@@ -10,7 +10,7 @@ import { href } from '../router.js';
 import { ChartsGrid } from '../components/ChartsGrid.js';
 import { PALETTE, StatusBadge } from '../components/StatusBadge.js';
 
-type Tab = 'charts' | 'params' | 'others' | 'versions' | 'system' | 'output' | 'assets';
+type Tab = 'charts' | 'params' | 'others' | 'versions' | 'system' | 'output' | 'html' | 'assets';
 
 function valuesToMap(values: NamedValue[] | undefined): Record<string, unknown> {
   const m: Record<string, unknown> = {};
@@ -65,6 +65,20 @@ function Lazy<T>({ load, render, deps }: { load: (s: AbortSignal) => Promise<T>;
   return <>{render(st.data)}</>;
 }
 
+interface OutLine {
+  output: string;
+  stderr?: boolean;
+}
+
+/** Console lines from Comet's `/experiment/output` reply (`{output, lines?}`; older shapes tolerated). */
+function outputLines(reply: unknown): OutLine[] {
+  const r = reply as { lines?: OutLine[]; outputLines?: OutLine[] };
+  const lines = r && !Array.isArray(r) ? (r.lines ?? r.outputLines) : undefined;
+  if (Array.isArray(lines)) return lines.map((l) => ({ output: String(l.output ?? ''), stderr: !!l.stderr }));
+  const text = outputText(reply);
+  return text ? [{ output: text }] : [];
+}
+
 function outputText(reply: unknown): string {
   if (typeof reply === 'string') return reply;
   if (Array.isArray(reply)) return reply.map((l) => (typeof l === 'string' ? l : String((l as { output?: string }).output ?? ''))).join('');
@@ -115,6 +129,7 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
     ['versions', `Versions${versioning.outputs.length ? ` (${versioning.outputs.length})` : ''}`],
     ['system', 'System & git'],
     ['output', 'Output'],
+    ['html', 'HTML'],
     ['assets', 'Assets & models'],
   ];
 
@@ -206,9 +221,29 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
           load={(s) => api.output(experimentKey, s)}
           deps={[experimentKey, refresh]}
           render={(o) => {
-            const text = outputText(o);
-            return text ? <pre className="console">{text}</pre> : <div className="empty">No console output.</div>;
+            const lines = outputLines(o);
+            if (lines.length === 0) return <div className="empty">No console output.</div>;
+            return (
+              <pre className="console" data-testid="console">
+                {lines.map((l, i) => (
+                  <span key={i} className={l.stderr ? 'stderr' : undefined}>{l.output}</span>
+                ))}
+              </pre>
+            );
           }}
+        />
+      )}
+      {tab === 'html' && (
+        <Lazy
+          load={(s) => api.html(experimentKey, s)}
+          deps={[experimentKey, refresh]}
+          render={(h) =>
+            h.html ? (
+              <iframe className="html-frame" sandbox="" srcDoc={h.html} title="logged HTML" />
+            ) : (
+              <div className="empty">No HTML logged.</div>
+            )
+          }
         />
       )}
       {tab === 'assets' && (

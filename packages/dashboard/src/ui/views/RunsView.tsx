@@ -49,6 +49,7 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
   const [filter, setFilter] = useState('');
   const [aggs, setAggs] = useState<Record<Agg, boolean>>({ last: true, min: true, max: false });
   const [onlyDiff, setOnlyDiff] = useState(false);
+  const [colSearch, setColSearch] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [scrollTop, setScrollTop] = useState(0);
   const [scrollRef, viewH] = useHeight<HTMLDivElement>();
@@ -72,9 +73,10 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
   }, [runs]);
 
   const columns = useMemo(() => {
-    const shownParams = onlyDiff ? differingNames(runs, paramNames, (r, n) => r.params[n]) : paramNames;
+    const wanted = (n: string) => n.toLowerCase().includes(colSearch.trim().toLowerCase());
+    const shownParams = (onlyDiff ? differingNames(runs, paramNames, (r, n) => r.params[n]) : paramNames).filter(wanted);
     const aggList = (['last', 'min', 'max'] as Agg[]).filter((a) => aggs[a]);
-    const metricCols = metricNames.flatMap((m) => aggList.map((a) => ({ m, a })));
+    const metricCols = metricNames.filter(wanted).flatMap((m) => aggList.map((a) => ({ m, a })));
     const shownMetricCols = onlyDiff
       ? metricCols.filter(({ m, a }) => differingNames(runs, [m], (r) => r.metrics[m]?.[a]).length > 0)
       : metricCols;
@@ -83,10 +85,13 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
     const cols: Column[] = [
       { id: 'status', label: 'status', width: 92, sortPath: 'status', sticky: 32, render: (r) => <StatusBadge status={r.status} /> },
       {
-        id: 'name', label: 'name', width: 190, sortPath: 'experimentName', sticky: 124,
+        id: 'name', label: 'name', width: 170, sortPath: 'experimentName', sticky: 124,
         render: (r) => <a href={href.run(r.experimentKey)} title={r.experimentKey}>{r.experimentName || r.experimentKey.slice(0, 9)}</a>,
       },
-      { id: 'start', label: 'started', width: 128, sortPath: 'startTimeMillis', className: 'mono', render: (r) => formatTime(r.startTimeMillis) },
+      {
+        id: 'start', label: 'started', width: 100, sortPath: 'startTimeMillis', className: 'mono',
+        render: (r) => <span title={formatTime(r.startTimeMillis)}>{formatTime(r.startTimeMillis).slice(5)}</span>,
+      },
       { id: 'duration', label: 'duration', width: 80, sortPath: 'durationMillis', className: 'num', render: (r) => formatDuration(r.durationMillis) },
       { id: 'tags', label: 'tags', width: tagsWidth, render: (r) => r.tags.map((t) => <span className="tag" key={t}>{t}</span>) },
       ...shownParams.map((n): Column => ({
@@ -99,7 +104,7 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
       })),
     ];
     return cols;
-  }, [runs, paramNames, metricNames, aggs, onlyDiff]);
+  }, [runs, paramNames, metricNames, aggs, onlyDiff, colSearch]);
 
   const totalWidth = 32 + columns.reduce((a, c) => a + c.width, 0);
   const first = Math.max(0, Math.floor(scrollTop / ROW_H) - OVERSCAN);
@@ -138,6 +143,13 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
             onChange={(e) => setFilterText(e.target.value)}
           />
         </form>
+        <input
+          className="search"
+          placeholder="columns…"
+          title="Show only the parameter and metric columns whose name contains this"
+          value={colSearch}
+          onChange={(e) => setColSearch(e.target.value)}
+        />
         <span className="seg" title="Metric summary columns">
           {(['last', 'min', 'max'] as Agg[]).map((a) => (
             <label key={a} className={aggs[a] ? 'on' : ''}>

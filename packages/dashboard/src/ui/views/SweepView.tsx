@@ -25,6 +25,11 @@ function spec(s: SweepInfo): { metric: string; objective: 'minimize' | 'maximize
   };
 }
 
+function firstTrialTime(trials: SweepTrial[]): number | undefined {
+  const times = trials.map((t) => Number((t as { createdAt?: number }).createdAt)).filter(Number.isFinite);
+  return times.length ? Math.min(...times) : undefined;
+}
+
 export function SweepsList({ ws, project }: { ws: string; project: string }) {
   const st = useAsync((s) => api.sweeps({ workspaceName: ws, projectName: project }, s), [ws, project]);
   return (
@@ -33,7 +38,7 @@ export function SweepsList({ ws, project }: { ws: string; project: string }) {
       {st.error && <div className="error">{st.error.message}</div>}
       {st.data && st.data.length === 0 && <div className="empty">No sweeps in this project.</div>}
       <table className="grid-table" data-testid="sweeps">
-        <thead><tr><th>sweep</th><th>algorithm</th><th>objective</th><th>state</th><th>trials</th><th>best</th><th>created</th></tr></thead>
+        <thead><tr><th>sweep</th><th>algorithm</th><th>objective</th><th>state</th><th>trials</th><th>best</th><th>started</th></tr></thead>
         <tbody>
           {(st.data ?? []).map((s) => {
             const sp = spec(s);
@@ -47,7 +52,7 @@ export function SweepsList({ ws, project }: { ws: string; project: string }) {
                 <td>{sweepState(s)}</td>
                 <td className="num">{formatValue((s.trialCount as number | undefined) ?? trials.length)}</td>
                 <td className="num">{formatValue(best)}</td>
-                <td>{formatTime(s.createdAt as number | undefined)}</td>
+                <td>{formatTime((s.createdAt as number | undefined) ?? firstTrialTime(trials))}</td>
               </tr>
             );
           })}

@@ -1,0 +1,95 @@
+// The "before" of issue 3: document 000's model built from stock tfjs-layers (Conv2D, MaxPooling2D,
+// BatchNormalization, Bidirectional GRU, Dense) on the same data, with our CTC loss. Prints one JSON line like worker.ts.
+// node --conditions=@ocrops/source --import tsx bench/model/layers_ref.ts --data DIR --batch 16 --steps 3
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { ctcLoss, selectBackend } from '@ocrops/model';
+
+const { values: a } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    batch: { type: 'string', default: '16' },
+    steps: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+await selectBackend({ prefer: 'tensorflow', quiet: true, threads: Number(a.threads) });
+const meta = JSON.parse(readFileSync(join(a.data!, 'meta.json'), 'utf8')) as {
+  shape: [number, number, number, number];
+  labels: number[][];
+  numClasses: number;
+};
+const [n, h, w, c] = meta.shape;
+const buf = readFileSync(join(a.data!, 'images.f32'));
+const images = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+const d = 128;
+const L = tf.layers;
+const input = tf.input({ shape: [h, w, c] });
+let y = L.conv2d({ filters: d / 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+y = L.maxPooling2d({ poolSize: 2 }).apply(y) as tf.SymbolicTensor;
+y = L.conv2d({ filters: d / 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(y) as tf.SymbolicTensor;
+y = L.maxPooling2d({ poolSize: 2 }).apply(y) as tf.SymbolicTensor;
+y = L.conv2d({ filters: d / 2, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(y) as tf.SymbolicTensor;
+y = L.conv2d({ filters: d / 2, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(y) as tf.SymbolicTensor;
+y = L.maxPooling2d({ poolSize: [2, 1] }).apply(y) as tf.SymbolicTensor;
+for (let i = 0; i < 2; i++) {
+  y = L.conv2d({ filters: d, kernelSize: 3, padding: 'same', useBias: false }).apply(y) as tf.SymbolicTensor;
+  y = L.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(y) as tf.SymbolicTensor;
+  y = L.activation({ activation: 'relu' }).apply(y) as tf.SymbolicTensor;
+}
+y = L.maxPooling2d({ poolSize: [2, 1] }).apply(y) as tf.SymbolicTensor;
+y = L.conv2d({ filters: d, kernelSize: 2, padding: 'valid', activation: 'relu' }).apply(y) as tf.SymbolicTensor;
+const [, hh, tt] = y.shape as number[];
+y = L.averagePooling2d({ poolSize: [hh, 1] }).apply(y) as tf.SymbolicTensor;
+y = L.reshape({ targetShape: [tt, d] }).apply(y) as tf.SymbolicTensor;
+// uniform recurrent init: tfjs-layers' default orthogonal initialiser takes minutes at hidden 256 (references.md §6)
+y = L.bidirectional({
+  layer: L.gru({ units: 256, returnSequences: true, recurrentInitializer: 'glorotUniform' }) as never,
+  mergeMode: 'concat',
+}).apply(y) as tf.SymbolicTensor;
+y = L.timeDistributed({ layer: L.dense({ units: 256 }) }).apply(y) as tf.SymbolicTensor;
+y = L.timeDistributed({ layer: L.dense({ units: meta.numClasses }) }).apply(y) as tf.SymbolicTensor;
+const model = tf.model({ inputs: input, outputs: y });
+const opt = tf.train.adam(1e-3);
+const B = Number(a.batch);
+const batch = (i: number) => {
+  const x = new Float32Array(B * h * w * c);
+  const labels: number[][] = [];
+  for (let k = 0; k < B; k++) {
+    const j = (i * B + k) % n;
+    x.set(images.subarray(j * h * w * c, (j + 1) * h * w * c), k * h * w * c);
+    labels.push(meta.labels[j]);
+  }
+  return { x: tf.tensor4d(x, [B, h, w, c]), labels };
+};
+const warmup = Number(a.warmup);
+const steps = Number(a.steps);
+const times: number[] = [];
+for (let s = 0; s < warmup + steps; s++) {
+  const { x, labels } = batch(s);
+  const t0 = performance.now();
+  const loss = opt.minimize(
+    () => ctcLoss(model.apply(x, { training: true }) as tf.Tensor3D, labels),
+    true,
+    model.trainableWeights.map((v) => v.read() as tf.Variable),
+  )!;
+  loss.dataSync();
+  times.push(performance.now() - t0);
+  tf.dispose([x, loss]);
+}
+const train = times.slice(warmup);
+const ms = train.reduce((s, v) => s + v, 0) / train.length;
+console.log(
+  JSON.stringify({
+    impl: 'tfjs-layers/tensorflow',
+    batch: B,
+    steps,
+    msPerStep: ms,
+    imagesPerSec: (B * 1000) / ms,
+    inferLinesPerSec: 0,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  }),
+);

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// Tracker benchmark: N concurrent clients log metric batches for a fixed time into (1) the ocrops tracker server
+// (SQLite) and (2) an MLflow tracking server (SQLite backend, REST log-batch), one after the other in the same run.
+// Reports sustained points/s and request latency percentiles for both, counts every point back from both servers
+// (each step exactly once), prints the throughput ratio and writes bench/results/tracker.json.
+//
+// Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow]
+/* global process, console, performance, URLSearchParams */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '15' },
+    clients: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '1000' },
+    'skip-mlflow': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  console.log('Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow]');
+  process.exit(0);
+}
+const SECONDS = Number(args.seconds);
+const CLIENTS = Number(args.clients);
+const BATCH = Number(args.batch);
+const agent = new Agent({ connections: CLIENTS * 2, keepAliveTimeout: 30_000 });
+const children = [];
+process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function http(method, url, { body, headers = {} } = {}) {
+  // reads are retried when a server drops an idle keep-alive connection; writes are not (they would be counted twice)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await http1(method, url, { body, headers });
+    } catch (err) {
+      if (method !== 'GET' || attempt >= 3 || err.code !== 'UND_ERR_SOCKET') throw err;
+      await sleep(100);
+    }
+  }
+}
+
+async function http1(method, url, { body, headers = {} } = {}) {
+  const res = await request(url, {
+    method,
+    dispatcher: agent,
+    headers: body ? { 'content-type': 'application/json', ...headers } : headers,
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${url} -> ${res.statusCode}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function healthy(url) {
+  const r = await request(url, { dispatcher: agent });
+  await r.body.text();
+  return r.statusCode === 200;
+}
+
+async function waitUntil(fn, what, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch {
+      /* not ready */
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not start in ${timeoutMs / 1000}s`);
+    await sleep(250);
+  }
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Runs CLIENTS loops for SECONDS; `send(client, step0, n)` posts one batch of n points starting at step0. */
+async function drive(name, send) {
+  const latencies = [];
+  const acked = new Array(CLIENTS).fill(0);
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        try {
+          await send(c, acked[c], BATCH);
+          acked[c] += BATCH;
+          latencies.push(performance.now() - t0);
+        } catch (err) {
+          errors++;
+          if (errors <= 3) console.error(`${name}: ${err.message}`);
+          await sleep(50);
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const total = acked.reduce((a, b) => a + b, 0);
+  return {
+    points: total,
+    perClient: acked,
+    requests: latencies.length,
+    errors,
+    seconds: Number(elapsed.toFixed(2)),
+    pointsPerSecond: Math.round(total / elapsed),
+    latencyMs: {
+      p50: Number(percentile(latencies, 50)?.toFixed(1)),
+      p99: Number(percentile(latencies, 99)?.toFixed(1)),
+      max: Number(latencies[latencies.length - 1]?.toFixed(1)),
+    },
+  };
+}
+
+/** Checks that `steps` is exactly 0..n-1 with no duplicates. */
+function exactlyOnce(steps, n) {
+  if (steps.length !== n) return false;
+  const sorted = [...steps].sort((a, b) => a - b);
+  return sorted.every((s, i) => s === i);
+}
+
+async function benchOcrops(tmp) {
+  const dataDir = join(tmp, 'ocrops');
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@ocrops/source', '--import', 'tsx', join(root, 'packages/tracker/test-fixtures/serve.ts'), dataDir, String(port)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(() => healthy(`${url}/api/health`), 'ocrops tracker');
+  const key = readFileSync(join(dataDir, 'default-key'), 'utf8').trim();
+  const h = { authorization: key };
+  const V2 = `${url}/api/rest/v2`;
+  const exps = [];
+  for (let c = 0; c < CLIENTS; c++)
+    exps.push((await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'bench', experimentName: `client-${c}` } })).experimentKey);
+  const ts0 = Date.now();
+  const result = await drive('ocrops', (c, step0, n) => {
+    const values = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const step = step0 + i;
+      values[i] = { metricName: 'loss', metricValue: 1 / (step + 1), step, timestamp: ts0 + step, id: `${c}.${step}` };
+    }
+    return http('POST', `${V2}/clientlib/batch/logger/experiment/metric`, { headers: h, body: { experimentKey: exps[c], values } });
+  });
+  // count back
+  let counted = 0;
+  let exact = true;
+  for (let c = 0; c < CLIENTS; c++) {
+    const { metrics } = await http('GET', `${V2}/experiment/metrics/get-metric?experimentKey=${exps[c]}&metricName=loss`, { headers: h });
+    counted += metrics.length;
+    exact &&= exactlyOnce(metrics.map((m) => m.step), result.perClient[c]);
+  }
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return { ...result, countedBack: counted, exactlyOnce: exact };
+}
+
+async function benchMlflow(tmp) {
+  const mlflow = join(root, '.venv-bench', 'bin', 'mlflow');
+  if (!existsSync(mlflow)) return { skipped: `MLflow absent (${mlflow}); run scripts/setup --bench` };
+  const port = await freePort();
+  const dir = join(tmp, 'mlflow');
+  mkdirSync(dir, { recursive: true });
+  const child = spawn(
+    mlflow,
+    ['server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--default-artifact-root', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port)],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
+  children.push(child);
+  let log = '';
+  child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(() => healthy(`${url}/health`), 'mlflow server', 180_000);
+  } catch (err) {
+    process.kill(-child.pid, 'SIGKILL');
+    return { skipped: `${err.message}: ${log.slice(-500)}` };
+  }
+  const A = `${url}/api/2.0/mlflow`;
+  // the parent answers before all workers are up: require several healthy answers and a successful warm-up write
+  for (let ok = 0; ok < 5; ) {
+    ok = (await healthy(`${url}/health`).catch(() => false)) ? ok + 1 : 0;
+    await sleep(500);
+  }
+  const { experiment_id } = await http('POST', `${A}/experiments/create`, { body: { name: `bench-${Date.now()}` } });
+  const warm = (await http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: 'warm-up' } })).run.info.run_id;
+  for (let i = 0; i < CLIENTS * 2; i++)
+    await http('POST', `${A}/runs/log-batch`, { body: { run_id: warm, metrics: [{ key: 'warm', value: i, timestamp: Date.now(), step: i }] } });
+  const runs = [];
+  for (let c = 0; c < CLIENTS; c++)
+    runs.push((await http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: `client-${c}` } })).run.info.run_id);
+  const ts0 = Date.now();
+  const result = await drive('mlflow', (c, step0, n) => {
+    const metrics = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const step = step0 + i;
+      metrics[i] = { key: 'loss', value: 1 / (step + 1), timestamp: ts0 + step, step };
+    }
+    return http('POST', `${A}/runs/log-batch`, { body: { run_id: runs[c], metrics } });
+  });
+  let counted = 0;
+  let exact = true;
+  for (let c = 0; c < CLIENTS; c++) {
+    const steps = [];
+    let token;
+    do {
+      const q = new URLSearchParams({ run_id: runs[c], metric_key: 'loss', max_results: '25000' });
+      if (token) q.set('page_token', token);
+      const r = await http('GET', `${A}/metrics/get-history?${q}`);
+      for (const m of r.metrics ?? []) steps.push(Number(m.step));
+      token = r.next_page_token;
+    } while (token);
+    counted += steps.length;
+    exact &&= exactlyOnce(steps, result.perClient[c]);
+  }
+  process.kill(-child.pid, 'SIGTERM');
+  await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)]);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  return { ...result, countedBack: counted, exactlyOnce: exact, workers: 'mlflow server default (4 workers)' };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ocrops-bench-tracker-'));
+try {
+  console.log(`tracker bench: ${CLIENTS} clients x ${SECONDS}s, batches of ${BATCH} points, ${cpus().length} CPUs`);
+  const ocrops = await benchOcrops(tmp);
+  console.log(`ocrops : ${ocrops.pointsPerSecond} points/s, p50 ${ocrops.latencyMs.p50} ms, p99 ${ocrops.latencyMs.p99} ms, ` +
+    `${ocrops.points} acknowledged, ${ocrops.countedBack} counted back, exactly once: ${ocrops.exactlyOnce}, errors ${ocrops.errors}`);
+  const mlflow = args['skip-mlflow'] ? { skipped: '--skip-mlflow' } : await benchMlflow(tmp);
+  if (mlflow.skipped) console.log(`mlflow : skipped (${mlflow.skipped})`);
+  else
+    console.log(`mlflow : ${mlflow.pointsPerSecond} points/s, p50 ${mlflow.latencyMs.p50} ms, p99 ${mlflow.latencyMs.p99} ms, ` +
+      `${mlflow.points} acknowledged, ${mlflow.countedBack} counted back, exactly once: ${mlflow.exactlyOnce}, errors ${mlflow.errors}`);
+  const ratio = mlflow.skipped ? null : Number((ocrops.pointsPerSecond / mlflow.pointsPerSecond).toFixed(2));
+  if (ratio !== null) console.log(`ratio  : ocrops/mlflow throughput = ${ratio}x (goal >= 2x, nothing lost)`);
+  const out = {
+    benchmark: 'tracker',
+    date: new Date().toISOString(),
+    config: { clients: CLIENTS, seconds: SECONDS, batch: BATCH, cpus: cpus().length, node: process.version },
+    ocrops,
+    mlflow,
+    ratio,
+    note: 'same client code and workload for both; servers run one after the other on a shared, noisy machine',
+  };
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results', 'tracker.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log('wrote bench/results/tracker.json');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+  await agent.close();
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+/* global process, console, setTimeout, clearTimeout */
+// Quality benchmark of @ocrops/trainer (not a test): trains the shipped configs on the shared datasets and reports
+// what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
+//
+//   node bench/train/run.mjs [--only captcha-v2|vn-handwriting] [--epochs N] [--deadline-minutes M] [--resume]
+//                            [--set key=value ...]
+//
+// - captcha-v2 with `small` (document 004's Keras example): goal >= 95% field accuracy on the held-out 10%
+//   (the data config's val 5% + test 5%; val also drives early stopping, test is never seen in training).
+//   `predict` is then run on the original PNGs of the test split (../shared/datasets/captcha-v2/images).
+// - vn-handwriting with `vgg` (document 000): goal > 0.906 val acc_by_char within 50 epochs.
+// Writes bench/results/train.json and bench/results/train.md (merging with results of earlier tasks).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const main = join(root, 'packages/trainer/src/main.ts');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const sets = args.flatMap((a, i) => (a === '--set' ? [args[i + 1]] : []));
+const only = opt('only');
+const datasets = process.env.OCROPS_DATASETS ?? join(root, '..', 'shared', 'datasets');
+
+const TASKS = {
+  'captcha-v2': {
+    config: 'configs/train/captcha-v2.yaml', epochs: 100, goal: 'acc_by_field >= 0.95 on the held-out 10%',
+    images: join(datasets, 'captcha-v2', 'images'),
+  },
+  'vn-handwriting': {
+    config: 'configs/train/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (document 000) in 50 epochs',
+    images: join(datasets, 'vn-handwriting', 'images'),
+  },
+};
+
+/** Runs a trainer command; with `deadlineMs`, sends SIGINT when it is reached (the trainer checkpoints and exits 130). */
+function run(cmdArgs, { capture = false, deadlineMs } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', main, ...cmdArgs], {
+      cwd: root, stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env },
+    });
+    let out = '';
+    let timedOut = false;
+    const timer = deadlineMs ? setTimeout(() => { timedOut = true; child.kill('SIGINT'); }, deadlineMs) : undefined;
+    if (capture) child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      if (code === 0 || (timedOut && code === 130)) resolve(capture ? out : { timedOut });
+      else reject(new Error(`trainer ${cmdArgs[0]} exited with ${code}`));
+    });
+  });
+}
+
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+
+async function bench(name, task) {
+  if (!existsSync(task.images)) {
+    console.log(`${name}: skipped, ${task.images} is absent`);
+    return undefined;
+  }
+  const out = join(root, 'runs', 'bench', name);
+  const epochs = Number(opt('epochs', task.epochs));
+  const load0 = loadavg()[0];
+  const t0 = Date.now();
+  const trainArgs = ['train', '--config', task.config, '--out', out, '--set', `epochs=${epochs}`, '--set', 'tracker.enabled=false',
+    ...sets.flatMap((s) => ['--set', s])];
+  if (existsSync(join(out, 'checkpoints', 'last', 'state.json')) && args.includes('--resume')) trainArgs.push('--resume');
+  console.log(`\n== ${name}: trainer ${trainArgs.join(' ')}`);
+  const deadline = opt('deadline-minutes');
+  const { timedOut } = await run(trainArgs, { deadlineMs: deadline ? Number(deadline) * 60_000 : undefined });
+  const wall = (Date.now() - t0) / 1000;
+  let result;
+  if (timedOut) {
+    // Stopped at the time budget: report the best model so far (the run can continue with --resume).
+    const st = readJson(join(out, 'checkpoints', 'last', 'state.json'));
+    const last = st.history.at(-1);
+    result = { backend: readJson(join(out, 'best', 'ocrops.json')).backend ?? 'tensorflow', epochs: st.history.length,
+      stoppedEarly: false, best: st.best, wallTimeSeconds: st.wallTimeSeconds, final: { metrics: last?.metrics ?? {} } };
+    console.log(`${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`);
+  } else result = readJson(join(out, 'result.json'));
+  const prepared = join(root, 'data', 'prepared', name);
+  const evals = {};
+  for (const split of ['val', 'test']) {
+    await run(['evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', split, '--run', out,
+      '--metrics', join(out, `eval-${split}.json`), '--errors', join(out, `errors-${split}.json`),
+      '--plots', join(out, 'plots-copy.json'), '--quiet']);
+    evals[split] = readJson(join(out, `eval-${split}.json`));
+  }
+  const nv = evals.val.val_count;
+  const nt = evals.test.test_count;
+  const heldout = {
+    lines: nv + nt,
+    acc_by_field: (evals.val.val_acc_by_field * nv + evals.test.test_acc_by_field * nt) / (nv + nt),
+    acc_by_char: (evals.val.val_acc_by_char * nv + evals.test.test_acc_by_char * nt) / (nv + nt),
+    cer_line_weighted: (evals.val.val_cer * nv + evals.test.test_cer * nt) / (nv + nt),
+  };
+  // predict on the original image files of the test split (decoded from the source PNGs, not the prepared shards)
+  const testIndex = readJson(join(prepared, 'test', 'index.json'));
+  const files = testIndex.ids.map((id) => join(task.images, id));
+  const predOut = await run(['predict', '--model', join(out, 'best'), '--json', ...files], { capture: true });
+  const preds = JSON.parse(predOut);
+  const truth = new Map(testIndex.ids.map((id, i) => [join(task.images, id), testIndex.labels[i]]));
+  const correct = preds.filter((p) => p.text === truth.get(p.path)).length;
+  return {
+    config: task.config,
+    goal: task.goal,
+    overrides: [`epochs=${epochs}`, ...sets],
+    backend: result.backend,
+    epochs_run: result.epochs,
+    stopped_early: result.stoppedEarly,
+    stopped_at_time_budget: Boolean(timedOut),
+    best: result.best,
+    wall_time_seconds: Math.round(wall),
+    train_wall_time_seconds: result.wallTimeSeconds,
+    images_per_second_last_epoch: Math.round((result.final.metrics.images_per_second ?? 0) * 10) / 10,
+    final_epoch_metrics: result.final.metrics,
+    val: evals.val,
+    test: evals.test,
+    heldout_10pct: heldout,
+    predict_test_images: { files: preds.length, exact: correct, acc_by_field: correct / Math.max(preds.length, 1),
+      examples: preds.slice(0, 5).map((p) => ({ file: p.path.split('/').pop(), text: p.text, confidence: Math.round(p.confidence * 1e4) / 1e4 })) },
+    machine: { cores: cpus().length, loadavg_at_start: Math.round(load0 * 10) / 10, loadavg_at_end: Math.round(loadavg()[0] * 10) / 10 },
+    date: new Date().toISOString(),
+  };
+}
+
+function markdown(results) {
+  const lines = ['# bench/train results', '',
+    'Produced by `node bench/train/run.mjs` on this 2-core machine (shared with other jobs: see the load averages).', '',
+    '| task | backend | epochs (best) | held-out lines | field acc | acc_by_char | CER | val acc_by_char | predict on PNGs | wall time |',
+    '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const [name, r] of Object.entries(results)) {
+    lines.push(`| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${r.heldout_10pct.lines} | ` +
+      `${r.heldout_10pct.acc_by_field.toFixed(3)} | ${r.heldout_10pct.acc_by_char.toFixed(3)} | ` +
+      `${r.heldout_10pct.cer_line_weighted.toFixed(4)} | ${r.val.val_acc_by_char.toFixed(3)} | ` +
+      `${r.predict_test_images.exact}/${r.predict_test_images.files} | ${Math.round(r.wall_time_seconds / 60)} min |`);
+  }
+  lines.push('', 'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen).');
+  for (const [name, r] of Object.entries(results)) {
+    lines.push('', `## ${name}`, '', `Goal: ${r.goal}. Config ${r.config} with ${r.overrides.join(', ')}.`,
+      `Test split alone: acc_by_field ${r.test.test_acc_by_field.toFixed(3)}, CER ${r.test.test_cer.toFixed(4)} (${r.test.test_count} lines).`,
+      `Load average ${r.machine.loadavg_at_start} at start, ${r.machine.loadavg_at_end} at end; ${r.images_per_second_last_epoch} training images/s in the last epoch.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const resultsDir = join(root, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const jsonPath = join(resultsDir, 'train.json');
+const all = existsSync(jsonPath) ? readJson(jsonPath) : {};
+for (const [name, task] of Object.entries(TASKS)) {
+  if (only && only !== name) continue;
+  const r = await bench(name, task);
+  if (!r) continue;
+  all[name] = r;
+  writeFileSync(jsonPath, `${JSON.stringify(all, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'train.md'), markdown(all));
+  console.log(`\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)}, ` +
+    `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${r.wall_time_seconds}s on ${r.backend}`);
+}
+console.log(`\nwrote ${jsonPath} and bench/results/train.md`);

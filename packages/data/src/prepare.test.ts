@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDataConfig } from './config.js';
+import { prepare, splitSizes } from './prepare.js';
+import { openPrepared } from './shards.js';
+import { tempDir, writeLineImage } from './testing/fixtures.js';
+
+test('splitSizes: rounded shares, test takes the rest', () => {
+  assert.deepEqual(splitSizes(1538, { train: 0.8, val: 0.1, test: 0.1 }), { train: 1230, val: 154, test: 154 });
+  assert.deepEqual(splitSizes(2400, { train: 2000, val: 200, test: 200 }), { train: 2000, val: 200, test: 200 });
+  assert.deepEqual(splitSizes(10, { train: 1, val: 0, test: 0 }), { train: 10, val: 0, test: 0 });
+  assert.deepEqual(splitSizes(3, { train: 1, val: 1, test: 1 }), { train: 1, val: 1, test: 1 });
+});
+
+test('given splits (train/validation/test folders as in document 000) are kept as they are; charset derived', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const sets = { train: ['AB1', 'BC2', 'CA3'], validation: ['AA9'], test: ['CB7', 'BB0'] };
+  for (const [name, texts] of Object.entries(sets)) {
+    mkdirSync(join(dir, name, 'images'), { recursive: true });
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < texts.length; i++) {
+      await writeLineImage(join(dir, name, 'images', `${i}.png`), 90 + 10 * i, 30, { channels: 3 });
+      labels[`${i}.png`] = texts[i];
+    }
+    writeFileSync(join(dir, name, 'labels.json'), JSON.stringify(labels));
+  }
+  const cfg = parseDataConfig(
+    {
+      name: 'given',
+      source: { format: 'labels-json', splits: { train: { path: 'train' }, val: { path: 'validation' }, test: { path: 'test' } } },
+      charset: 'derive',
+      image: { height: 30, channels: 3, width: 64 },
+    },
+    'given.yaml',
+    dir,
+  );
+  const rep = await prepare(cfg, { progress: false });
+  assert.deepEqual(rep.counts, { train: 3, val: 1, test: 2 });
+  const ds = await openPrepared(cfg.output);
+  assert.deepEqual(ds.splits.train.labels, ['AB1', 'BC2', 'CA3']);
+  assert.deepEqual(ds.splits.val.labels, ['AA9']);
+  assert.deepEqual(ds.charset.chars, [...'012379ABC']);
+  assert.equal(ds.width, 64);
+  assert.ok(ds.splits.test.widths.every((w) => w === 64));
+  assert.equal(ds.channels, 3);
+});
+
+test('prepare from a config.json list and a folder of named files', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'crops'));
+  const plates = ['A123BC77', 'B456CE99', 'K001MH12', 'X777XX77', 'M010OP50'];
+  for (const p of plates) await writeLineImage(join(dir, 'crops', `${p}.png`), 160, 32);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(plates.map((p) => ({ file: `crops/${p}.png`, text: p }))));
+  const a = parseDataConfig({ name: 'plates', source: { format: 'config-json', path: 'config.json' }, charset: '0123456789ABEKMHOPCTYX', image: { height: 32 } }, 'p.yaml', dir);
+  const ra = await prepare(a, { progress: false });
+  assert.equal(ra.counts.train + ra.counts.val + ra.counts.test, 5);
+  const b = parseDataConfig({ name: 'folder', source: { format: 'folder', path: 'crops' }, charset: 'derive', image: { height: 16 } }, 'f.yaml', dir);
+  const rb = await prepare(b, { progress: false });
+  assert.equal(rb.skipped.length, 0);
+  const ds = await openPrepared(b.output);
+  assert.equal(ds.splits.train.widths[0], 80);
+  assert.deepEqual([...ds.splits.train.labels, ...ds.splits.val.labels, ...ds.splits.test.labels].sort(), [...plates].sort());
+});
+
+test('synthetic lines outside an explicit charset: filtered and reported, or fatal with onUnknownChars: fail', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const base = { name: 's', source: { format: 'synthetic' }, charset: 'abcdefghijklmnopqrstuvwxyz ,0123456789ĐđPQHXườậệã', image: { height: 16 }, synthetic: { count: 8, seed: 2 } };
+  const rep = await prepare(parseDataConfig({ ...base, onUnknownChars: 'filter' }, 's.yaml', dir), { progress: false });
+  assert.ok(rep.skipped.length > 0);
+  assert.equal(rep.counts.train + rep.counts.val + rep.counts.test + rep.skipped.length, 8);
+  assert.ok(rep.skipped.every((s) => s.stage === 'charset' && /outside the charset/.test(s.reason)));
+  await assert.rejects(prepare(parseDataConfig({ ...base, onUnknownChars: 'fail' }, 's.yaml', dir), { progress: false }), /label\(s\) hold characters outside the charset/);
+});

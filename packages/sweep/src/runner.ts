@@ -1,0 +1,390 @@
+// The sweep runner: creates or joins a sweep in the tracker's optimizer resource, runs trials in parallel child
+// processes (`ocrops trainer train`), reports epochs and results, prunes hopeless trials, and publishes the best model.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { OcropsError, repoRoot } from '@ocrops/common';
+import { TrackerApi, TrackerHttpError, type OptimizerStatus } from '@ocrops/tracker';
+import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
+import { bestUpTo, shouldPrune, type History } from './pruner.js';
+import { loadSweepFile, parseSweepFile, type SweepFile } from './sweep-config.js';
+
+export interface RunSweepOptions {
+  /** Sweep file (Comet optimizer config + `ocrops` section). Optional when joining with `sweepId`. */
+  config?: string;
+  /** Join this sweep instead of creating one (workers on other machines). */
+  sweepId?: string;
+  /** Continue the sweep recorded in `<out>/sweep.json`: its running trials are released and run again. */
+  resume?: boolean;
+  /** Parallel trials (default: the file's `ocrops.workers`). */
+  workers?: number;
+  /** Override `ocrops.out` / `ocrops.best`. */
+  out?: string;
+  best?: string;
+  /** Tracker connection (default: COMET_URL_OVERRIDE / COMET_API_KEY / local defaults). */
+  url?: string;
+  apiKey?: string;
+  workspace?: string;
+  /** Start at most this many trials in this process. */
+  maxTrials?: number;
+  /** Stop request: running trials get SIGTERM and are released to the sweep. */
+  signal?: AbortSignal;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** `best.json` beside the best model's weights. */
+export interface BestRecord {
+  sweepId: string;
+  pid: string;
+  trial: number;
+  parameters: Record<string, unknown>;
+  metric: string;
+  objective: 'minimize' | 'maximize';
+  value: number;
+  experimentKey?: string;
+  trialDir: string;
+  modelDir: string;
+  createdAt: string;
+}
+
+export interface SweepSummary {
+  sweepId: string;
+  completed: number;
+  pruned: number;
+  failed: number;
+  running: number;
+  /** Trials this process ran. */
+  ran: number;
+  stopped: boolean;
+  best?: BestRecord;
+  bestDir?: string;
+}
+
+interface TrialRun {
+  pid: string;
+  trial: number;
+  history: History;
+  experimentKey?: string;
+  child?: ChildProcess;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The runner gives up after this many failed trials in a row (a broken config would fail every trial). */
+const MAX_FAILURES_IN_A_ROW = 3;
+
+/** Folder of a trial inside the sweep folder. */
+export function trialDirName(pid: string, trial: number): string {
+  return `${pid.slice(0, 12)}-${trial}`;
+}
+
+/** Formats a parameter value for the trainer's `--set key=value` (JSON is valid YAML). */
+function setValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null);
+}
+
+/** Runs (or joins, or resumes) a sweep until the optimizer has nothing left to suggest, or until stopped. */
+export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const api = new TrackerApi({ url: opts.url, apiKey: opts.apiKey, workspace: opts.workspace });
+  let file: SweepFile | undefined = opts.config ? loadSweepFile(opts.config) : undefined;
+  let sweepId = opts.sweepId;
+  const outOf = (f: SweepFile) => opts.out ?? f.run.out;
+  if (!sweepId && opts.resume) {
+    if (!file) throw new OcropsError('OCROPS_USAGE', '--resume needs --config (or --sweep-id)');
+    const statePath = join(outOf(file), 'sweep.json');
+    if (!existsSync(statePath)) {
+      throw new OcropsError('OCROPS_SWEEP_RESUME', `nothing to resume: ${statePath} does not exist`, {
+        hint: 'start the sweep without --resume, or pass --sweep-id <id>',
+      });
+    }
+    sweepId = (JSON.parse(readFileSync(statePath, 'utf8')) as { sweepId: string }).sweepId;
+  }
+  let status: OptimizerStatus | undefined;
+  if (sweepId) {
+    try {
+      status = await api.optimizerStatus(sweepId);
+    } catch (err) {
+      if (err instanceof TrackerHttpError && err.code === 'OCROPS_TRACKER_HTTP_404') {
+        throw new OcropsError('OCROPS_SWEEP_UNKNOWN', `sweep ${sweepId} is not known to the tracker at ${api.http.url}`, {
+          hint: 'check --sweep-id and COMET_URL_OVERRIDE / COMET_WORKSPACE',
+        });
+      }
+      throw err;
+    }
+    file ??= parseSweepFile(status.config, `sweep ${sweepId} (config stored in the tracker)`);
+  }
+  if (!file) throw new OcropsError('OCROPS_USAGE', 'give --config <sweep.yaml> or --sweep-id <id>');
+  const run = file.run;
+  const out = outOf(file);
+  const bestDir = opts.best ?? run.best;
+  const metric = file.optimizer.spec.metric;
+  const maximize = file.optimizer.spec.objective === 'maximize';
+  const sets = Object.entries(run.set).map(([k, v]) => `${k}=${setValue(v)}`);
+  if (/^(train|val)_[a-z_]+$/.test(metric)) sets.push(`train.monitor=${metric}`, `train.mode=${maximize ? 'max' : 'min'}`);
+  const trainCfg = loadTrainConfig(run.train, sets);
+  const project = run.project ?? trainCfg.tracker.project;
+
+  if (!sweepId) {
+    sweepId = await api.optimizerCreate(file.raw, { projectName: project });
+    log(`sweep ${sweepId} created (${file.optimizer.algorithm}, metric ${metric} ${file.optimizer.spec.objective})`);
+  } else {
+    log(`sweep ${sweepId} joined`);
+  }
+  mkdirSync(join(out, 'trials'), { recursive: true });
+  writeFileSync(join(out, 'sweep.json'), `${JSON.stringify({
+    sweepId, config: relative(repoRoot(), file.source), tracker: api.http.url, workspace: api.workspace, project,
+  }, null, 2)}\n`);
+  if (opts.resume && status) {
+    for (const t of status.trials.filter((x) => x.status === 'running')) {
+      await api.optimizerRelease(sweepId, t.pid, t.trial);
+      log(`released trial ${t.pid.slice(0, 12)}-${t.trial} of the interrupted sweep: it runs again`);
+    }
+  }
+  // prepare the data once, before parallel workers would race to do it
+  await openTrainData(trainCfg, { quiet: true });
+
+  const id = sweepId;
+  const runs = new Map<string, TrialRun>();
+  const remote = new Map<string, History>();
+  let stopping = Boolean(opts.signal?.aborted);
+  let failuresInARow = 0;
+  let gaveUp: string | undefined;
+  let started = 0;
+  let ran = 0;
+  const onAbort = () => {
+    stopping = true;
+    for (const r of runs.values()) r.child?.kill('SIGTERM');
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+
+  /** Histories of the other trials of the sweep (this process's, plus finished ones from the tracker). */
+  const peerHistories = async (self: TrialRun): Promise<History[]> => {
+    const local = [...runs.values()].filter((r) => r !== self).map((r) => r.history);
+    if (run.pruner.type === 'none') return local;
+    try {
+      const st = await api.optimizerStatus(id);
+      for (const t of st.trials) {
+        const k = `${t.pid}-${t.trial}`;
+        if (runs.has(k) || remote.has(k) || !t.experimentKey || t.status === 'running') continue;
+        const points = await api.getMetric(t.experimentKey, metric);
+        const h: History = [];
+        for (const p of points) if (p.epoch !== null && p.epoch >= 1) h[p.epoch - 1] = Number(p.metricValue);
+        remote.set(k, Array.from(h, (v) => (v === undefined ? NaN : v)));
+      }
+    } catch (err) {
+      log(`warning: could not read other trials from the tracker: ${(err as Error).message}`);
+    }
+    return [...local, ...remote.values()];
+  };
+
+  const runTrial = async (s: { pid: string; trial: number; count: number; parameters: Record<string, unknown> }, w: number) => {
+    const key = `${s.pid}-${s.trial}`;
+    const tr: TrialRun = { pid: s.pid, trial: s.trial, history: [] };
+    runs.set(key, tr);
+    const dir = join(out, 'trials', trialDirName(s.pid, s.trial));
+    mkdirSync(dir, { recursive: true });
+    await waitForStaleWorker(dir, log);
+    const name = `${file!.optimizer.name ?? 'sweep'}-${s.count}`;
+    const others: Record<string, unknown> = {
+      optimizer_id: id, optimizer_pid: s.pid, optimizer_trial: s.trial, optimizer_count: s.count,
+      optimizer_metric: metric, optimizer_objective: file!.optimizer.spec.objective,
+      optimizer_name: file!.optimizer.name ?? '', optimizer_parameters: JSON.stringify(s.parameters),
+      optimizer_version: 'ocrops-sweep',
+    };
+    const args = [
+      '--config', run.train, '--out', dir, '--experiment-name', name, '--tag', 'sweep', '--quiet',
+      ...sets.flatMap((x) => ['--set', x]),
+      ...Object.entries(s.parameters).flatMap(([k, v]) => ['--set', `${k}=${setValue(v)}`]),
+      ...Object.entries(others).flatMap(([k, v]) => ['--log-other', `${k}=${String(v)}`]),
+    ];
+    if (existsSync(join(dir, 'checkpoints', 'last'))) args.push('--resume');
+    const shown = Object.entries(s.parameters).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`).join(' ');
+    log(`[worker ${w}] trial ${s.count} (${trialDirName(s.pid, s.trial)}) ${shown}`);
+    const logFile = createWriteStream(join(dir, 'train.log'), { flags: 'a' });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@ocrops/source', '--import', 'tsx', '--no-warnings=ExperimentalWarning', join(here, 'trial-main.ts'), ...args],
+      {
+        cwd: repoRoot(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: {
+          TF_CPP_MIN_LOG_LEVEL: '2', ...process.env, OCROPS_EVENTS: '1',
+          COMET_URL_OVERRIDE: api.http.url, ...(api.http.apiKey ? { COMET_API_KEY: api.http.apiKey } : {}),
+          COMET_WORKSPACE: api.workspace,
+        },
+      },
+    );
+    tr.child = child;
+    writeFileSync(join(dir, 'worker.pid'), String(child.pid ?? ''));
+    if (stopping) child.kill('SIGTERM');
+    let pruned = false;
+    let chain = Promise.resolve();
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const ev = parseEventLine(line);
+      if (!ev) {
+        logFile.write(`${line}\n`);
+        return;
+      }
+      tr.experimentKey = ev.experimentKey || tr.experimentKey;
+      if (ev.type !== 'epoch') return;
+      const value = ev.metrics[metric];
+      tr.history[ev.epoch - 1] = typeof value === 'number' && Number.isFinite(value) ? value : NaN;
+      chain = chain.then(async () => {
+        log(`[worker ${w}] trial ${s.count} epoch ${ev.epoch}: ${metric}=${Number.isFinite(value) ? value.toFixed(4) : value}`);
+        await api.optimizerUpdate({
+          id, pid: s.pid, trial: s.trial, status: 'running', epoch: ev.epoch, experimentKey: ev.experimentKey,
+          ...(Number.isFinite(value) ? { score: value } : {}),
+        }).catch((err) => log(`warning: update of trial ${s.count} failed: ${(err as Error).message}`));
+        if (!pruned && !stopping && shouldPrune(run.pruner, tr.history, await peerHistories(tr), ev.epoch, maximize)) {
+          pruned = true;
+          log(`[worker ${w}] trial ${s.count} pruned after epoch ${ev.epoch} (${run.pruner.type})`);
+          child.kill('SIGTERM');
+        }
+      });
+    });
+    child.stderr!.on('data', (d) => logFile.write(d));
+    const code = await new Promise<number | null>((res) => child.on('close', (c, sig) => res(c ?? (sig ? 128 : null))));
+    await chain;
+    logFile.end();
+    rmSync(join(dir, 'worker.pid'), { force: true });
+    tr.child = undefined;
+    ran++;
+    const result = readResult(dir);
+    tr.experimentKey ??= result?.experimentKey;
+    let score = bestUpTo(tr.history, tr.history.length, maximize);
+    if (result?.best && result.monitor === metric && Number.isFinite(result.best.value)) score = result.best.value;
+    if (stopping && !pruned && code !== 0) {
+      await api.optimizerRelease(id, s.pid, s.trial).catch(() => undefined);
+      log(`[worker ${w}] trial ${s.count} stopped and released (it runs again on --resume)`);
+      return;
+    }
+    const status = pruned ? 'pruned' : code === 0 && Number.isFinite(score) ? 'completed' : 'failed';
+    await api.optimizerUpdate({
+      id, pid: s.pid, trial: s.trial, status, experimentKey: tr.experimentKey,
+      ...(Number.isFinite(score) ? { score } : {}), ...(tr.history.length ? { epoch: tr.history.length } : {}),
+    });
+    if (tr.experimentKey && Number.isFinite(score)) {
+      await api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key: 'optimizer_metric_value', value: score })
+        .catch(() => undefined);
+    }
+    failuresInARow = status === 'failed' ? failuresInARow + 1 : 0;
+    if (failuresInARow >= MAX_FAILURES_IN_A_ROW && !stopping) {
+      stopping = true;
+      gaveUp = `${failuresInARow} trials in a row failed (last: ${relative(repoRoot(), join(dir, 'train.log'))})`;
+    }
+    log(`[worker ${w}] trial ${s.count} ${status}${Number.isFinite(score) ? `: ${metric}=${score.toFixed(4)}` : ''}` +
+      (status === 'failed' ? ` (exit ${code}; see ${relative(repoRoot(), join(dir, 'train.log'))})` : ''));
+  };
+
+  const worker = async (w: number) => {
+    while (!stopping && (opts.maxTrials === undefined || started < opts.maxTrials)) {
+      started++;
+      const s = await api.optimizerNext(id);
+      if (!s) break;
+      if (stopping) {
+        await api.optimizerRelease(id, s.pid, s.trial);
+        break;
+      }
+      // a re-issued trial keeps its place: number trials by their order in the sweep, not by hand-out count
+      const order = await api.optimizerStatus(id).then((st) => st.trials.findIndex((t) => t.pid === s.pid && t.trial === s.trial))
+        .catch(() => -1);
+      await runTrial({ ...s, count: order >= 0 ? order + 1 : s.count }, w);
+    }
+  };
+  const nWorkers = opts.workers ?? run.workers;
+  try {
+    await Promise.all(Array.from({ length: nWorkers }, (_, i) => worker(i + 1)));
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+
+  if (gaveUp) {
+    throw new OcropsError('OCROPS_SWEEP_FAILING', `sweep ${id}: ${gaveUp}; stopped`, {
+      hint: 'fix the cause (parameter names must be trainer aliases or dotted config keys), then run again with --resume',
+    });
+  }
+  const final = await api.optimizerStatus(id);
+  const count = (st: string) => final.trials.filter((t) => t.status === st).length;
+  const summary: SweepSummary = {
+    sweepId: id, completed: count('completed'), pruned: count('pruned'), failed: count('failed'), running: count('running'),
+    ran, stopped: stopping,
+  };
+  if (!stopping && final.best) {
+    const best = publishBest(final, out, bestDir, metric, maximize, log);
+    if (best) {
+      summary.best = best;
+      summary.bestDir = bestDir;
+    }
+  }
+  log(`sweep ${id}: ${summary.completed} completed, ${summary.pruned} pruned, ${summary.failed} failed` +
+    (summary.running ? `, ${summary.running} running elsewhere` : '') + (stopping ? ' (stopped; continue with --resume)' : ''));
+  return summary;
+}
+
+interface ResultJson {
+  experimentKey?: string;
+  monitor?: string;
+  best?: { value: number; epoch: number } | null;
+  bestModelDir?: string;
+}
+
+function readResult(dir: string): ResultJson | undefined {
+  const p = join(dir, 'result.json');
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as ResultJson;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A trial re-issued after its runner died may still have a live orphan trainer: wait for it (it stops on EOF). */
+async function waitForStaleWorker(dir: string, log: (l: string) => void): Promise<void> {
+  const p = join(dir, 'worker.pid');
+  if (!existsSync(p)) return;
+  const pid = Number(readFileSync(p, 'utf8'));
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!pid || !alive()) return;
+  log(`waiting for the previous trainer of ${dir} (pid ${pid}) to stop`);
+  for (let i = 0; i < 600 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(pid, 'SIGKILL');
+}
+
+/** Copies the best completed trial's weights to `bestDir` and writes `bestDir/best.json`. */
+function publishBest(
+  st: OptimizerStatus, out: string, bestDir: string, metric: string, maximize: boolean, log: (l: string) => void,
+): BestRecord | undefined {
+  const b = st.best!;
+  const trialDir = join(out, 'trials', trialDirName(b.pid, b.trial));
+  const result = readResult(trialDir);
+  const modelDir = result?.bestModelDir ?? join(trialDir, 'best');
+  if (!existsSync(modelDir)) {
+    log(`best trial ${trialDirName(b.pid, b.trial)} ran elsewhere (no ${modelDir} here): ${bestDir} not updated`);
+    return undefined;
+  }
+  const record: BestRecord = {
+    sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric,
+    objective: maximize ? 'maximize' : 'minimize', value: b.score!, experimentKey: b.experimentKey,
+    trialDir: relative(repoRoot(), trialDir), modelDir: relative(repoRoot(), modelDir), createdAt: new Date().toISOString(),
+  };
+  // write beside, then swap, so a reader never sees a half-copied folder
+  const tmp = `${bestDir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(dirname(bestDir), { recursive: true });
+  cpSync(modelDir, tmp, { recursive: true });
+  writeFileSync(join(tmp, 'best.json'), `${JSON.stringify(record, null, 2)}\n`);
+  rmSync(bestDir, { recursive: true, force: true });
+  renameSync(tmp, bestDir);
+  log(`best: trial ${trialDirName(b.pid, b.trial)} ${metric}=${b.score} -> ${relative(repoRoot(), bestDir)}/ (best.json)`);
+  return record;
+}

@@ -1,0 +1,137 @@
+// Acceptance 4 (and the full-pipeline forms of acceptance 1 and 2): scripts/quickstart run twice on a fresh copy of the
+// repository with a tiny configuration, on free ports, then a param change, dvc pull and `ocrops weights pull`.
+// The copy gets tiny versions of configs/data|train|sweep/synthetic.yaml (a few dozen lines, 1 epoch) so that the whole
+// test takes a few minutes on 2 cores; the quickstart itself is unchanged (--skip-setup: this machine is set up).
+// OCROPS_QUICKSTART_TARGET=train is used while `ocrops sweep run` is not available.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { parseDocument } from 'yaml';
+import { repoRoot, venvBin } from '@ocrops/common';
+import {
+  dvc, freePorts, hashDirectory, seaweedStatus, stopSeaweed, stopTracker, trackerStatus, weightsCommands,
+} from '@ocrops/versioning';
+import { copyRepo, freeS3Port } from '../packages/versioning/src/testkit.js';
+
+const root = repoRoot();
+
+function cliHas(group: string, cmd: string): boolean {
+  const r = spawnSync(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), group, cmd, '--help'], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0;
+}
+
+function why(): string | false {
+  if (!existsSync(venvBin('dvc')) || !existsSync(venvBin('weed'))) return '.venv/bin/dvc or weed absent: run scripts/setup';
+  if (!cliHas('data', 'prepare') || !cliHas('trainer', 'train')) return 'the ocrops CLI does not mount `data prepare` / `trainer train` yet';
+  return false;
+}
+const skip = why();
+const withSweep = !skip && cliHas('sweep', 'run');
+const target = withSweep ? 'evaluate' : 'train';
+const weights = withSweep ? 'models/best' : 'models/train';
+
+let copy: string | undefined;
+
+/** Edits a YAML file in place, keeping comments. */
+function editYaml(path: string, edit: (doc: ReturnType<typeof parseDocument>) => void): void {
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  edit(doc);
+  writeFileSync(path, doc.toString());
+}
+
+function tinyConfigs(dir: string): void {
+  editYaml(join(dir, 'configs/data/synthetic.yaml'), (d) => {
+    d.setIn(['synthetic', 'count'], 80);
+    d.setIn(['split', 'train'], 60);
+    d.setIn(['split', 'val'], 10);
+    d.setIn(['split', 'test'], 10);
+  });
+  editYaml(join(dir, 'configs/train/synthetic.yaml'), (d) => {
+    d.setIn(['train', 'epochs'], 1);
+    d.setIn(['train', 'batchSize'], 16);
+    if (d.hasIn(['model', 'embed_dim'])) d.setIn(['model', 'embed_dim'], 16);
+    d.setIn(['model', 'rnn', 'hidden'], 16);
+  });
+  const sweep = join(dir, 'configs/sweep/synthetic.yaml');
+  if (existsSync(sweep)) {
+    editYaml(sweep, (d) => {
+      d.setIn(['spec', 'maxCombo'], 2);
+      if (d.hasIn(['ocrops'])) {
+        d.setIn(['ocrops', 'workers'], 1);
+        d.setIn(['ocrops', 'set'], { 'train.epochs': 1, 'train.maxStepsPerEpoch': 3 });
+      }
+    });
+  }
+}
+
+after(async () => {
+  if (!copy) return;
+  await stopTracker({ root: copy });
+  await stopSeaweed({ dataDir: join(copy, '.ocrops', 'seaweedfs'), kill: true });
+  rmSync(copy, { recursive: true, force: true });
+});
+
+test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target}), dashboard reachable, then repro/pull checks`, { skip, timeout: 1_500_000 }, async () => {
+  copy = copyRepo(root);
+  tinyConfigs(copy);
+  const s3Port = await freeS3Port();
+  const [trackerPort] = await freePorts(1);
+  const env = { OCROPS_S3_PORT: String(s3Port), OCROPS_TRACKER_PORT: String(trackerPort), OCROPS_QUICKSTART_TARGET: target };
+  const quickstart = () => execa(join(copy!, 'scripts/quickstart'), ['--skip-setup'], { cwd: copy, env, all: true, reject: false });
+
+  const first = await quickstart();
+  assert.equal(first.exitCode, 0, `first quickstart failed:\n${first.all}`);
+  assert.match(first.all, /SeaweedFS started/);
+  assert.match(first.all, /tracker started/);
+  assert.match(first.all, new RegExp(`Running stage '${withSweep ? 'sweep' : 'train'}'`));
+  assert.match(first.all, /files? pushed/);
+  assert.match(first.all, new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${trackerPort}/`));
+  assert.match(first.all, /tracked run\(s\) in project ocr/);
+
+  const second = await quickstart();
+  assert.equal(second.exitCode, 0, `second quickstart failed:\n${second.all}`);
+  assert.match(second.all, /SeaweedFS already running/);
+  assert.match(second.all, /tracker already running/);
+  assert.doesNotMatch(second.all, /Running stage/);
+  assert.match(second.all, /Everything is up to date/);
+
+  const page = await fetch(`http://127.0.0.1:${trackerPort}/`);
+  assert.equal(page.status, 200);
+  await page.arrayBuffer();
+  assert.equal(seaweedStatus({ dataDir: join(copy, '.ocrops', 'seaweedfs') }).running, true);
+
+  // acceptance 1 on the real stages: one declared param re-runs only the stages that read it
+  const ran = async () => {
+    const out = (await execa(venvBin('dvc'), ['repro', target], { cwd: copy, all: true, env: { DVC_NO_ANALYTICS: '1' } })).all;
+    return [...out.matchAll(/Running stage '([^']+)'/g)].map((m) => m[1]);
+  };
+  if (withSweep) {
+    editYaml(join(copy, 'configs/pipeline.yaml'), (d) => d.setIn(['evaluate', 'worst'], 7));
+    assert.deepEqual(await ran(), ['evaluate']);
+  } else {
+    editYaml(join(copy, 'configs/data/synthetic.yaml'), (d) => d.setIn(['augment', 'noise'], 0.04));
+    assert.deepEqual(await ran(), ['train']);
+  }
+  assert.deepEqual(await ran(), []);
+  await dvc(['push'], { cwd: copy });
+
+  // acceptance 2 on the real weights: delete cache and outputs, dvc pull gives the same bytes, so does weights pull
+  const before = await hashDirectory(join(copy, weights));
+  assert.ok(before.length > 0);
+  rmSync(join(copy, '.dvc', 'cache'), { recursive: true, force: true });
+  rmSync(join(copy, weights), { recursive: true, force: true });
+  await dvc(['pull', weights], { cwd: copy });
+  assert.deepEqual(await hashDirectory(join(copy, weights)), before);
+  const other = join(copy, 'elsewhere');
+  await weightsCommands.pull.run(['--lock', join(copy, 'dvc.lock'), '--out', weights, '--dest', other]);
+  assert.deepEqual((await hashDirectory(other)).sort((a, b) => a.relpath.localeCompare(b.relpath)),
+    [...before].sort((a, b) => a.relpath.localeCompare(b.relpath)));
+
+  const stop = await execa(join(copy, 'scripts/stop'), [], { cwd: copy, all: true, reject: false });
+  assert.equal(stop.exitCode, 0, stop.all);
+  assert.equal(seaweedStatus({ dataDir: join(copy, '.ocrops', 'seaweedfs') }).running, false);
+  assert.equal((await trackerStatus({ root: copy, port: trackerPort })).running, false);
+});
