@@ -180,7 +180,7 @@ try {
     console.log(`table ${JSON.stringify(tableMs.at(-1))} charts ${JSON.stringify(chartMs.at(-1))}`);
   }
   await page.goto(`${server.url}/#/p/${WS}/${PROJECT}`);
-  await page.waitForFunction(tableDone);
+  await page.waitForFunction(`(${tableDone})()`);
   const renderedRows = await page.$$eval('.tbody .tr', (r) => r.length);
   await page.evaluate(() => document.querySelector('[data-testid="runs-table"]').scrollTo(0, 20000));
   await page.waitForTimeout(200);

@@ -35,7 +35,16 @@ const CLIENTS = Number(args.clients);
 const BATCH = Number(args.batch);
 const agent = new Agent({ connections: CLIENTS * 2, keepAliveTimeout: 30_000 });
 const children = [];
-process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+/** Kills a child and, when it leads its own process group (mlflow's uvicorn workers and job runners), the whole group. */
+function killTree(c, signal = 'SIGKILL') {
+  try {
+    if (c.spawnargs && c.detached) process.kill(-c.pid, signal);
+    else if (c.exitCode === null) c.kill(signal);
+  } catch {
+    /* already gone */
+  }
+}
+process.on('exit', () => children.forEach((c) => killTree(c)));
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -194,29 +203,52 @@ async function benchMlflow(tmp) {
     ['server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--default-artifact-root', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port)],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
+  child.detached = true;
   children.push(child);
+  try {
+    return await mlflowWorkload(child, port);
+  } finally {
+    killTree(child, 'SIGTERM');
+    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)]);
+    await sleep(2000);
+    killTree(child, 'SIGKILL');
+  }
+}
+
+/** Retries a setup call (not timed) when the server drops a connection while its workers start. */
+async function setup(fn) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 10 || err.code !== 'UND_ERR_SOCKET') throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+async function mlflowWorkload(child, port) {
   let log = '';
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(() => healthy(`${url}/health`), 'mlflow server', 180_000);
+    await waitUntil(() => healthy(`${url}/health`), 'mlflow server', 240_000);
   } catch (err) {
-    process.kill(-child.pid, 'SIGKILL');
     return { skipped: `${err.message}: ${log.slice(-500)}` };
   }
   const A = `${url}/api/2.0/mlflow`;
   // the parent answers before all workers are up: require several healthy answers and a successful warm-up write
-  for (let ok = 0; ok < 5; ) {
+  for (let ok = 0, tries = 0; ok < 5 && tries < 240; tries++) {
     ok = (await healthy(`${url}/health`).catch(() => false)) ? ok + 1 : 0;
     await sleep(500);
   }
-  const { experiment_id } = await http('POST', `${A}/experiments/create`, { body: { name: `bench-${Date.now()}` } });
-  const warm = (await http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: 'warm-up' } })).run.info.run_id;
+  const { experiment_id } = await setup(() => http('POST', `${A}/experiments/create`, { body: { name: `bench-${Date.now()}-${Math.random()}` } }));
+  const warm = (await setup(() => http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: 'warm-up' } }))).run.info.run_id;
   for (let i = 0; i < CLIENTS * 2; i++)
-    await http('POST', `${A}/runs/log-batch`, { body: { run_id: warm, metrics: [{ key: 'warm', value: i, timestamp: Date.now(), step: i }] } });
+    await setup(() => http('POST', `${A}/runs/log-batch`, { body: { run_id: warm, metrics: [{ key: 'warm', value: i, timestamp: Date.now(), step: i }] } }));
   const runs = [];
   for (let c = 0; c < CLIENTS; c++)
-    runs.push((await http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: `client-${c}` } })).run.info.run_id);
+    runs.push((await setup(() => http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: `client-${c}` } }))).run.info.run_id);
   const ts0 = Date.now();
   const result = await drive('mlflow', (c, step0, n) => {
     const metrics = new Array(n);
@@ -240,13 +272,6 @@ async function benchMlflow(tmp) {
     } while (token);
     counted += steps.length;
     exact &&= exactlyOnce(steps, result.perClient[c]);
-  }
-  process.kill(-child.pid, 'SIGTERM');
-  await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)]);
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
   }
   return { ...result, countedBack: counted, exactlyOnce: exact, workers: 'mlflow server default (4 workers)' };
 }

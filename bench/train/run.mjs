@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const main = join(root, 'packages/trainer/src/main.ts');
@@ -30,11 +31,11 @@ const datasets = process.env.OCROPS_DATASETS ?? join(root, '..', 'shared', 'data
 
 const TASKS = {
   'captcha-v2': {
-    config: 'configs/train/captcha-v2.yaml', epochs: 100, goal: 'acc_by_field >= 0.95 on the held-out 10%',
+    config: 'configs/train/captcha-v2.yaml', data: 'configs/data/captcha-v2.yaml', epochs: 100, goal: 'acc_by_field >= 0.95 on the held-out 10%',
     images: join(datasets, 'captcha-v2', 'images'),
   },
   'vn-handwriting': {
-    config: 'configs/train/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (document 000) in 50 epochs',
+    config: 'configs/train/vn-handwriting.yaml', data: 'configs/data/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (document 000) in 50 epochs',
     images: join(datasets, 'vn-handwriting', 'images'),
   },
 };
@@ -68,7 +69,14 @@ async function bench(name, task) {
   const epochs = Number(opt('epochs', task.epochs));
   const load0 = loadavg()[0];
   const t0 = Date.now();
-  const trainArgs = ['train', '--config', task.config, '--out', out, '--set', `epochs=${epochs}`, '--set', 'tracker.enabled=false',
+  // A private copy of the data config with its own prepared folder: other jobs may re-prepare data/prepared/<name>.
+  const dataCfg = YAML.parse(readFileSync(join(root, task.data), 'utf8'));
+  dataCfg.output = join(root, 'runs', 'bench', 'data', name);
+  mkdirSync(out, { recursive: true });
+  const dataFile = join(root, 'runs', 'bench', `data-${name}.yaml`);
+  writeFileSync(dataFile, YAML.stringify(dataCfg));
+  const trainArgs = ['train', '--config', task.config, '--out', out, '--set', `data=${dataFile}`, '--set', `epochs=${epochs}`,
+    '--set', 'tracker.enabled=false',
     ...sets.flatMap((s) => ['--set', s])];
   if (existsSync(join(out, 'checkpoints', 'last', 'state.json')) && args.includes('--resume')) trainArgs.push('--resume');
   console.log(`\n== ${name}: trainer ${trainArgs.join(' ')}`);
@@ -84,7 +92,7 @@ async function bench(name, task) {
       stoppedEarly: false, best: st.best, wallTimeSeconds: st.wallTimeSeconds, final: { metrics: last?.metrics ?? {} } };
     console.log(`${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`);
   } else result = readJson(join(out, 'result.json'));
-  const prepared = join(root, 'data', 'prepared', name);
+  const prepared = dataCfg.output;
   const evals = {};
   for (const split of ['val', 'test']) {
     await run(['evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', split, '--run', out,

@@ -52,3 +52,18 @@ test('a training step gives the same loss and gradients on tensorflow, wasm and 
   }
   console.log(`compared backends: ${Object.keys(results).join(', ')}`);
 });
+
+test('OCROPS_BACKEND overrides the preference; an unknown name is an OcropsError', async () => {
+  const active = tf.getBackend();
+  const saved = process.env.OCROPS_BACKEND;
+  try {
+    process.env.OCROPS_BACKEND = 'cpu';
+    assert.equal((await selectBackend({ prefer: 'tensorflow', quiet: true })).name, 'cpu');
+    process.env.OCROPS_BACKEND = 'tpu';
+    await assert.rejects(selectBackend({ quiet: true }), /OCROPS_BACKEND='tpu' is not a backend/);
+  } finally {
+    if (saved === undefined) delete process.env.OCROPS_BACKEND;
+    else process.env.OCROPS_BACKEND = saved;
+    await tf.setBackend(active);
+  }
+});

@@ -6,10 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { attr, dtypeAttr, nativeBackend, reluGrad } from './native.js';
 
+let storeCount = 0;
+
 /** A model's variables by name (`conv1/kernel`, `rnn0/wh`, ...), in creation order. */
 export class ParamStore {
   readonly vars = new Map<string, tf.Variable>();
   private seed: number;
+  /** Prefix that keeps tf variable names unique when several models live in one process. */
+  private readonly scope = `m${storeCount++}`;
 
   constructor(seed = 1234) {
     this.seed = seed;
@@ -17,7 +21,7 @@ export class ParamStore {
 
   private add(name: string, value: tf.Tensor, trainable: boolean): tf.Variable {
     if (this.vars.has(name)) throw new Error(`duplicate parameter ${name}`);
-    const v = tf.variable(value, trainable, `${name}_${Math.random().toString(36).slice(2, 8)}`);
+    const v = tf.variable(value, trainable, `${this.scope}/${name}`);
     value.dispose();
     this.vars.set(name, v);
     return v;

@@ -120,6 +120,7 @@ export const bayesTuning = {
   bigN: 40,
   maxIterBig: 30,
   randomCandidates: 1000,
+  randomCandidatesBig: 400,
   localCandidates: 40,
   refineStarts: 5,
   refineSteps: 25,
@@ -265,7 +266,9 @@ function argmaxContinuous(
     const x = space.encode(p);
     cands.push({ p, x, v: eiAt(gp, x, best, scratch) });
   };
-  for (let i = 0; i < bayesTuning.randomCandidates; i++) consider(space.sample(rng));
+  // each prediction costs O(n^2): fewer random candidates once the GP is big (local ones keep the precision)
+  const nRandom = gp.n >= bayesTuning.bigN ? bayesTuning.randomCandidatesBig : bayesTuning.randomCandidates;
+  for (let i = 0; i < nRandom; i++) consider(space.sample(rng));
   // around the best observations
   const order = y.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 5);
   for (const [, i] of order) {

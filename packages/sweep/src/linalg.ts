@@ -60,24 +60,28 @@ export function solveUpperT(L: Float64Array, n: number, b: ArrayLike<number>, ou
 
 /** (L L^T)^-1 from the Cholesky factor L, as a full symmetric n x n matrix. */
 export function cholInverse(L: Float64Array, n: number): Float64Array {
-  // Linv = L^-1 (lower), then A^-1 = Linv^T Linv
-  const Li = new Float64Array(n * n);
+  // row j of U holds column j of L^-1 (non-zero from index j on): forward substitution with contiguous rows
+  const U = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    Li[j * n + j] = 1 / L[j * n + j];
+    const rj = j * n;
+    U[rj + j] = 1 / L[j * n + j];
     for (let i = j + 1; i < n; i++) {
-      let s = 0;
       const ri = i * n;
-      for (let k = j; k < i; k++) s -= L[ri + k] * Li[k * n + j];
-      Li[ri + j] = s / L[ri + i];
+      let s = 0;
+      for (let k = j; k < i; k++) s -= L[ri + k] * U[rj + k];
+      U[rj + i] = s / L[ri + i];
     }
   }
+  // A^-1[i][j] = sum_k Linv[k][i] Linv[k][j] = sum_{k >= max(i,j)} U[i][k] U[j][k]
   const inv = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
+    const ri = i * n;
     for (let j = 0; j <= i; j++) {
+      const rj = j * n;
       let s = 0;
-      for (let k = i; k < n; k++) s += Li[k * n + i] * Li[k * n + j];
-      inv[i * n + j] = s;
-      inv[j * n + i] = s;
+      for (let k = i; k < n; k++) s += U[ri + k] * U[rj + k];
+      inv[ri + j] = s;
+      inv[rj + i] = s;
     }
   }
   return inv;

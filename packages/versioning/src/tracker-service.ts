@@ -7,7 +7,7 @@ import { OcropsError, repoRoot } from '@ocrops/common';
 export const DEFAULT_TRACKER_PORT = 5959;
 
 export interface TrackerServiceOptions {
-  /** Repository root (its node_modules resolve @ocrops/tracker; holds .ocrops/); default: this checkout. */
+  /** Repository root (holds packages/cli/bin/ocrops.mjs and .ocrops/); default: this checkout. */
   root?: string;
   port?: number;
   /** Tracker data folder (default `<root>/.ocrops/tracker`). */
@@ -82,11 +82,10 @@ export async function startTracker(opts: TrackerServiceOptions = {}): Promise<Tr
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(join(root, '.ocrops', 'run'), { recursive: true });
   const fd = openSync(logFile, 'a');
-  // `ocrops tracker serve`, run from @ocrops/tracker's own command table (no build step, no CLI mount needed)
+  // `ocrops tracker serve` through the CLI, which wires the sweep's optimizer algorithm into the server
   const child = spawn(process.execPath, [
-    '--conditions=@ocrops/source', '--import', 'tsx', '--no-warnings=ExperimentalWarning', '--input-type=module', '-e',
-    "const { commands } = await import('@ocrops/tracker'); await commands.serve.run(process.argv.slice(1));",
-    '--', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir,
+    join(root, 'packages', 'cli', 'bin', 'ocrops.mjs'), 'tracker', 'serve',
+    '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir,
   ], { cwd: root, detached: true, stdio: ['ignore', fd, fd], env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env } });
   closeSync(fd);
   let exited = false;

@@ -1,9 +1,15 @@
 // Talking to the tracker server from the browser: API key handling, JSON GETs and server-sent events.
 // The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
 // Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
-import type { RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
+import type { RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
 
 const KEY_STORE = 'ocrops.apiKey';
+
+/**
+ * Runs-table rows seen last, by experiment key: a run page opened from the table knows its metric names before its
+ * own summary request returns, so its charts start loading one round trip earlier.
+ */
+export const runRowCache = new Map<string, RunRow>();
 const REST = '/api/rest/v2';
 
 /** Error of an API call, with the HTTP status (401 = the key is missing or wrong). */

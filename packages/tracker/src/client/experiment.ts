@@ -43,6 +43,11 @@ export interface ExperimentOptions {
   tags?: string[];
   /** At `end()`, deliver this run's own spool when the server is reachable again (default true). */
   syncOnEnd?: boolean;
+  /**
+   * 'ocrops' (default) uses the batch endpoints and client value ids of the ocrops server; 'comet' (default for
+   * comet.com URLs) sends only documented Comet endpoints, one value per request, and takes the key from the server.
+   */
+  protocol?: 'ocrops' | 'comet';
 }
 
 interface MetricItem {
@@ -72,12 +77,13 @@ export interface DeliveryStats {
 }
 
 export class Experiment {
-  readonly key: string;
+  private _key: string;
   readonly config: ClientConfig;
   readonly stats: DeliveryStats = { sent: 0, spooled: 0, rejected: 0 };
   private readonly http: HttpOptions;
   private readonly spool: Spool;
   private readonly session = randomBytes(6).toString('hex');
+  private readonly comet: boolean;
   private seq = 0;
   private ops: RequestSpec[] = [];
   private metrics: MetricItem[] = [];
@@ -100,9 +106,15 @@ export class Experiment {
     key: string,
   ) {
     this.config = resolveClientConfig(opts);
-    this.key = key;
+    this._key = key;
+    this.comet = (opts.protocol ?? (/comet\.(com|ml)/.test(this.config.url) ? 'comet' : 'ocrops')) === 'comet';
     this.http = { url: this.config.url, apiKey: this.config.apiKey };
     this.spool = new Spool(this.config.spoolDir);
+  }
+
+  /** The experiment key (32 lowercase hex characters). */
+  get key(): string {
+    return this._key;
   }
 
   /** Creates (or continues) an experiment. Never fails because the server is down: the run then spools. */
@@ -132,9 +144,20 @@ export class Experiment {
   }
 
   private async start(): Promise<void> {
-    await this.deliver(this.createSpec());
-    const now = Date.now();
-    this.ops.push({ method: 'POST', path: '/write/experiment/set-start-end-time', body: { experimentKey: this.key, startTimeMillis: now } });
+    if (this.comet) {
+      if (this.config.offline) throw new OcropsError('OCROPS_TRACKER_OFFLINE', 'offline mode needs the ocrops server protocol (protocol: "ocrops")');
+      const { experimentKey: _mine, ...body } = this.createSpec().body as Record<string, unknown>;
+      try {
+        const r = await sendWithRetry(this.http, { method: 'POST', path: '/write/experiment/create', body }, this.opts.retries ?? 3, this.opts.retryDelayMs ?? 200);
+        this._key = r.experimentKey;
+        this.created = true;
+      } catch (err) {
+        throw new OcropsError('OCROPS_TRACKER_UNREACHABLE', `cannot create an experiment at ${this.config.url}: ${(err as Error).message}`, { cause: err });
+      }
+    } else await this.deliver(this.createSpec());
+    if (this.opts.experimentKey) // continuing a run: keep its start time, mark it alive (clears end time / crash)
+      this.ops.push({ method: 'POST', path: '/write/experiment/update-status', body: { experimentKey: this.key, isAlive: true, hasCrashed: false } });
+    else this.ops.push({ method: 'POST', path: '/write/experiment/set-start-end-time', body: { experimentKey: this.key, startTimeMillis: Date.now() } });
     if (this.opts.logEnvironment !== false) {
       const git = gitMetadata();
       if (git) this.ops.push({ method: 'POST', path: '/write/experiment/git/metadata', body: { experimentKey: this.key, ...git } });
@@ -184,7 +207,9 @@ export class Experiment {
     this.checkOpen();
     const timestamp = Date.now();
     const values = Object.entries(params).map(([parameterName, parameterValue]) => ({ parameterName, parameterValue: parameterValue ?? null, timestamp }));
-    if (values.length)
+    if (this.comet)
+      for (const v of values) this.ops.push({ method: 'POST', path: '/write/experiment/parameter', body: { experimentKey: this.key, ...v } });
+    else if (values.length)
       this.ops.push({ method: 'POST', path: '/clientlib/batch/logger/experiment/parameter', body: { experimentKey: this.key, values } });
   }
 
@@ -207,7 +232,7 @@ export class Experiment {
     this.ops.push({
       method: 'POST',
       path: '/write/experiment/html',
-      body: { experimentKey: this.key, html, override, timestamp: Date.now(), id: this.nextId() },
+      body: { experimentKey: this.key, html, override, timestamp: Date.now(), id: this.comet ? undefined : this.nextId() },
     });
   }
 
@@ -225,7 +250,7 @@ export class Experiment {
     this.ops.push({
       method: 'POST',
       path: '/write/experiment/upload-asset',
-      query: { experimentKey: this.key, fileName, type: opts.type ?? 'asset', step: opts.step, epoch: opts.epoch, groupingName: opts.groupingName, id: this.nextId() },
+      query: { experimentKey: this.key, fileName, type: opts.type ?? 'asset', step: opts.step, epoch: opts.epoch, groupingName: opts.groupingName, id: this.comet ? undefined : this.nextId() },
       upload: { file: path, fileName, metadata: opts.metadata },
     });
     await this.flush();
@@ -256,8 +281,13 @@ export class Experiment {
     const out = this.ops;
     this.ops = [];
     if (this.output.length) {
-      out.push({ method: 'POST', path: '/write/experiment/output', body: { experimentKey: this.key, outputLines: this.output } });
+      const outputLines = this.comet ? this.output.map(({ id: _id, ...l }) => l) : this.output;
+      out.push({ method: 'POST', path: '/write/experiment/output', body: { experimentKey: this.key, outputLines } });
       this.output = [];
+    }
+    if (this.comet) {
+      for (const { id: _id, ...m } of this.metrics) out.push({ method: 'POST', path: '/write/experiment/metric', body: { experimentKey: this.key, ...m } });
+      this.metrics = [];
     }
     const max = this.opts.maxBatch ?? 1000;
     while (this.metrics.length) {
@@ -332,10 +362,10 @@ export class Experiment {
         try {
           const text = partial[which] + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
           const lines = text.split('\n');
-          partial[which] = lines.pop() ?? '';
+          partial[which] = visible(lines.pop() ?? '').slice(-65536);
           const ts = Date.now();
           for (const l of lines)
-            this.output.push({ id: this.nextId(), output: `${l}\n`, stderr: which === 'err', localTimestamp: ts, offset: this.outputOffset++ });
+            this.output.push({ id: this.nextId(), output: `${visible(l)}\n`, stderr: which === 'err', localTimestamp: ts, offset: this.outputOffset++ });
         } catch {
           /* never break the program's output */
         }
@@ -414,6 +444,13 @@ export class Experiment {
   get lastRejection(): Error | undefined {
     return this.lastError;
   }
+}
+
+/** What a terminal shows of a line with carriage returns (progress bars): the text after the last `\r`. */
+function visible(line: string): string {
+  const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+  const cr = l.lastIndexOf('\r');
+  return cr >= 0 ? l.slice(cr + 1) : l;
 }
 
 function walk(dir: string): string[] {

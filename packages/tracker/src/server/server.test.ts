@@ -187,6 +187,36 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(bytes.toString(), 'weights-bytes');
   });
 
+  test("protocol 'comet' uses only documented Comet endpoints and the server's experiment key", async () => {
+    const exp = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'comet-mode', spoolDir: join(tmp.dir, 'spool'), captureConsole: false, protocol: 'comet' });
+    for (let i = 0; i < 30; i++) exp.logMetric('acc', i / 30, { step: i });
+    exp.logParameters({ batch_size: 32, arch: 'vgg' });
+    exp.logHtml('<i>x</i>');
+    await exp.end();
+    assert.equal(exp.stats.rejected, 0);
+    assert.equal((await api.getMetric(exp.key, 'acc')).length, 30);
+    assert.deepEqual((await api.parameters(exp.key)).map((p) => p.name), ['arch', 'batch_size']);
+    assert.equal(await api.html(exp.key), '<i>x</i>');
+  });
+
+  test('continuing an ended run by its key keeps its start time and history', async () => {
+    const opts = { url: server.url, apiKey: server.defaultKey, project: 'resume', spoolDir: join(tmp.dir, 'spool'), captureConsole: false };
+    const first = await Experiment.create(opts);
+    first.logMetric('loss', 1, { step: 0 });
+    await first.end();
+    const before = await api.metadata(first.key);
+    const again = await Experiment.create({ ...opts, experimentKey: first.key });
+    again.logMetric('loss', 0.5, { step: 1 });
+    await again.flush();
+    const during = await api.metadata(first.key);
+    assert.equal(during.running, true);
+    assert.equal(during.endTimeMillis, null);
+    assert.equal(during.startTimeMillis, before.startTimeMillis);
+    await again.end();
+    assert.equal((await api.metadata(first.key)).running, false);
+    assert.deepEqual((await api.getMetric(first.key, 'loss')).map((p) => p.metricValue), [1, 0.5]);
+  });
+
   test('logModel uploads a folder as model-element assets and logAsset replays are not duplicated', async () => {
     const model = join(tmp.dir, 'model');
     mkdirSync(join(model, 'sub'), { recursive: true });
@@ -223,10 +253,12 @@ describe('tracker server (SQLite) on loopback', () => {
     const exp = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'ocr', spoolDir: join(tmp.dir, 'spool') });
     console.log('captured line one');
     process.stderr.write('captured err\n');
+    process.stdout.write('progress 10%\rprogress 50%\rprogress 100%\n');
     await exp.end({ crashed: true, error: 'boom' });
     const out = await api.output(exp.key);
     assert.ok(out.output.includes('captured line one\n'));
     assert.ok(out.lines.some((l) => l.stderr && l.output === 'captured err\n'));
+    assert.ok(out.lines.some((l) => l.output === 'progress 100%\n'), 'a progress bar line is stored as the terminal shows it');
     const meta = await api.metadata(exp.key);
     assert.equal(meta.hasCrashed, true);
     const runs = await api.runs({ projectName: 'ocr', filter: 'status=crashed' });
@@ -331,6 +363,27 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(viaQuery.status, 200);
     const none = await raw(server.url, 'GET', `${V2}/experiment/metadata?experimentKey=${mine.key}`);
     assert.equal(none.status, 401);
+  });
+});
+
+describe('run status from heartbeats', () => {
+  test('a run whose heartbeats stop counts as crashed; one that beats is running', async () => {
+    const tmp = tempDir();
+    const server = await startServer({ port: 0, dataDir: tmp.dir, heartbeatMillis: 250 });
+    try {
+      const api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });
+      const silent = await raw(server.url, 'POST', '/api/rest/v2/write/experiment/create', { key: server.defaultKey, body: { projectName: 'hb' } });
+      const beating = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'hb', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+      await new Promise((r) => setTimeout(r, 1600));
+      const runs = Object.fromEntries((await api.runs({ projectName: 'hb' })).runs.map((r) => [r.experimentKey, r.status]));
+      assert.equal(runs[silent.json.experimentKey], 'crashed');
+      assert.equal(runs[beating.key], 'running');
+      await beating.end();
+      assert.equal((await api.metadata(beating.key)).running, false);
+    } finally {
+      await server.close();
+      tmp.cleanup();
+    }
   });
 });
 

@@ -234,7 +234,9 @@ export class TrackerStore {
     if (s.hasCrashed !== undefined)
       await this.db.run('UPDATE experiments SET has_crashed = ? WHERE experiment_key = ?', [s.hasCrashed ? 1 : 0, key]);
     if (s.error) await this.db.run('UPDATE experiments SET error = ? WHERE experiment_key = ?', [s.error, key]);
-    if (s.isAlive) await this.db.run('UPDATE experiments SET heartbeat_at = ? WHERE experiment_key = ?', [now, key]);
+    // alive again (a resumed run): not ended, not crashed
+    if (s.isAlive && !s.hasCrashed)
+      await this.db.run('UPDATE experiments SET heartbeat_at = ?, end_time = NULL, has_crashed = 0 WHERE experiment_key = ?', [now, key]);
     if (s.isAlive === false || s.hasCrashed)
       await this.db.run('UPDATE experiments SET end_time = COALESCE(end_time, ?) WHERE experiment_key = ?', [now, key]);
     await this.db.run('UPDATE experiments SET updated_at = ? WHERE experiment_key = ?', [now, key]);

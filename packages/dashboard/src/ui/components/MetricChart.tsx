@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SeriesPoint, XAxis } from '../../lib/api-types.js';
 import { emaSmooth } from '../../lib/smoothing.js';
+import { collapseSameX } from '../../lib/series.js';
 import { formatValue } from '../../lib/format.js';
 import { useWidth } from '../hooks.js';
 
@@ -29,26 +30,6 @@ export interface MetricChartProps {
   loading?: boolean;
 }
 
-/** Merges points with the same x (e.g. many steps in one epoch): keeps the last value, widens min/max. */
-export function collapseSameX(points: SeriesPoint[]): SeriesPoint[] {
-  const out: SeriesPoint[] = [];
-  for (const p of points) {
-    const prev = out[out.length - 1];
-    if (prev && prev.x === p.x) {
-      out[out.length - 1] = { ...p, min: minOf(prev.min ?? prev.value, p.min ?? p.value), max: maxOf(prev.max ?? prev.value, p.max ?? p.value) };
-    } else out.push(p);
-  }
-  return out;
-}
-
-function minOf(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.min(a, b);
-}
-
-function maxOf(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.max(a, b);
-}
-
 function withAlpha(hex: string, alpha: number): string {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
@@ -63,7 +44,7 @@ export function MetricChart(props: MetricChartProps) {
   zoomRef.current = onZoom;
 
   const cleaned = useMemo(
-    () => series.map((s) => ({ ...s, points: collapseSameX([...s.points].sort((a, b) => a.x - b.x)) })),
+    () => series.map((s) => ({ ...s, points: collapseSameX(s.points) })),
     [series],
   );
   const pointCount = cleaned.reduce((a, s) => a + s.points.length, 0);
@@ -132,7 +113,8 @@ export function MetricChart(props: MetricChartProps) {
   }, [cleaned, smoothing, xAxis, height, single]);
 
   useEffect(() => {
-    if (!plotRef.current) return;
+    // nothing to draw until the series arrive (avoids building every chart twice)
+    if (!plotRef.current || cleaned.length === 0) return;
     const u = new uPlot({ ...opts, width: Math.max(200, width || 400) }, data, plotRef.current);
     uRef.current = u;
     // the min/max band's edge series are not worth a legend entry
@@ -147,7 +129,7 @@ export function MetricChart(props: MetricChartProps) {
       uRef.current = null;
     };
     // width changes are handled by setSize below
-  }, [opts, data, bandSeries]);
+  }, [opts, data, bandSeries, cleaned.length]);
 
   useEffect(() => {
     if (uRef.current && width > 0) uRef.current.setSize({ width: Math.max(200, width), height });
@@ -160,7 +142,7 @@ export function MetricChart(props: MetricChartProps) {
         {note && <span className="chart-note">{note}</span>}
         {loading && <span className="chart-note">loading…</span>}
       </div>
-      <div ref={plotRef} />
+      <div ref={plotRef} style={{ minHeight: height }} />
     </div>
   );
 }

@@ -34,7 +34,7 @@ function makeAxis(name: string, values: unknown[], logScale?: boolean): Axis {
     };
     const distinct = [...new Set(nums)].sort((a, b) => a - b);
     const even = [0, 0.25, 0.5, 0.75, 1].map((t) => (log ? 10 ** (f(lo) + t * span) : lo + t * span));
-    const tickVals = distinct.length <= 8 && distinct.every(Number.isInteger) ? distinct : span === 0 ? [lo] : even;
+    const tickVals = distinct.length <= 4 || (distinct.length <= 8 && distinct.every(Number.isInteger)) ? distinct : span === 0 ? [lo] : even;
     return { name: log ? `${name} (log)` : name, pos, ticks: declutter(tickVals.map((t) => ({ at: pos(t) ?? 0.5, label: formatValue(t) }))) };
   }
   const cats = [...new Set(present.map((v) => String(v)))].sort();

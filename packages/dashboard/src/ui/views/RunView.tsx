@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { NamedValue } from '../../lib/api-types.js';
 import { formatBytes, formatDuration, formatTime, formatValue } from '../../lib/format.js';
 import { runVersioning } from '../../lib/versioning.js';
-import { api, subscribeEvents } from '../api.js';
+import { api, runRowCache, subscribeEvents } from '../api.js';
 import { useAsync, useThrottled } from '../hooks.js';
 import { href } from '../router.js';
 import { ChartsGrid } from '../components/ChartsGrid.js';
@@ -110,7 +110,11 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
     });
   }, [running, ws, project, experimentKey, bump]);
 
-  const metricNames = useMemo(() => (summary.data?.values ?? []).map((v) => v.name).sort(), [summary.data]);
+  const metricNames = useMemo(() => {
+    if (summary.data) return summary.data.values.map((v) => v.name).sort();
+    const cached = runRowCache.get(experimentKey);
+    return cached ? Object.keys(cached.metrics).sort() : [];
+  }, [summary.data, experimentKey]);
   const paramMap = useMemo(() => valuesToMap(params.data?.values), [params.data]);
   const otherMap = useMemo(() => valuesToMap(others.data?.values), [others.data]);
   const versioning = useMemo(() => runVersioning(otherMap), [otherMap]);
@@ -160,7 +164,7 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
         <div className="run-body">
           <ChartsGrid runs={chartRuns} metrics={metricNames} refresh={refresh} />
           {metricNames.length > 0 && (
-            <details className="summary-box">
+            <details className="summary-box" open>
               <summary>Metric summary</summary>
               <table className="grid-table">
                 <thead><tr><th>metric</th><th>last</th><th>min</th><th>max</th><th>step</th></tr></thead>

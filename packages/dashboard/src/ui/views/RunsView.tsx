@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { RunRow } from '../../lib/api-types.js';
 import { differingNames } from '../../lib/query.js';
 import { formatDuration, formatTime, formatValue } from '../../lib/format.js';
-import { api, subscribeEvents } from '../api.js';
+import { api, runRowCache, subscribeEvents } from '../api.js';
 import { useAsync, useThrottled } from '../hooks.js';
 import { href } from '../router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
@@ -62,6 +62,10 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
   useEffect(() => subscribeEvents({ workspaceName: ws, projectName: project }, () => reload()), [ws, project, reload]);
 
   const runs = useMemo(() => state.data?.runs ?? [], [state.data]);
+  useEffect(() => {
+    runRowCache.clear();
+    for (const r of runs) runRowCache.set(r.experimentKey, r);
+  }, [runs]);
   const { paramNames, metricNames } = useMemo(() => {
     const p = new Set<string>();
     const m = new Set<string>();

@@ -1,0 +1,11 @@
+import { optimizerAlgorithm, bayesTuning } from './index.js';
+import { Rng } from './rng.js';
+const rng = new Rng(1);
+const params = Object.fromEntries([0, 1, 2, 3, 4, 5].map((i) => [`x${i}`, { type: 'float', min: 0, max: 1 }]));
+const trials = Array.from({ length: 100 }, (_, i) => { const p = Object.fromEntries(Object.keys(params).map((k) => [k, rng.next()])); return { pid: String(i), trial: 1, parameters: p, status: 'completed' as const, score: Math.sin(5 * (p.x0 as number)) }; });
+const cfg = { algorithm: 'bayes', spec: { seed: 1 }, parameters: params };
+const cpu = (f: () => void) => { const c0 = process.cpuUsage(); f(); const u = process.cpuUsage(c0); return ((u.user + u.system) / 1000).toFixed(1); };
+console.log('cold', cpu(() => optimizerAlgorithm.suggest(cfg, trials, 1)));
+console.log('warm', cpu(() => optimizerAlgorithm.suggest(cfg, trials, 1)));
+bayesTuning.randomCandidates = 0; bayesTuning.localCandidates = 0;
+console.log('warm no candidates', cpu(() => optimizerAlgorithm.suggest(cfg, trials, 1)));
