@@ -62,6 +62,10 @@ def main():
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--evals", type=int, default=50)
     a = ap.parse_args()
+    if a.sampler == "gp":
+        import torch  # one thread: fair to the single-threaded JavaScript optimiser, and kinder to a shared machine
+
+        torch.set_num_threads(1)
     start = time.time()
     runs = []
     for seed in range(a.seeds):
