@@ -197,12 +197,30 @@ test('projects list links to the project, runs table sorts by val_loss', async (
   await page.uncheck('[data-testid="only-differing"]');
 });
 
+/** Records the URLs of `/api/ocrops/series` requests the page sends until the returned function is called. */
+function countSeriesRequests(): () => string[] {
+  const urls: string[] = [];
+  const onRequest = (r: { url(): string }) => {
+    if (r.url().includes('/api/ocrops/series')) urls.push(decodeURIComponent(r.url()));
+  };
+  page.on('request', onRequest);
+  return () => {
+    page.off('request', onRequest);
+    return urls;
+  };
+}
+
 test('run page: charts with the right number of points, versions, assets', async (t) => {
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  const stopCounting = countSeriesRequests();
   await page.click(`.tbody .tr[data-key="${seeded.keys['crnn-a']}"] [data-col="name"] a`);
   await page.waitForSelector('[data-testid="run-page"]');
   await page.waitForSelector('.chart[data-metric="train_loss"][data-points="120"]');
   await page.waitForSelector('.chart[data-metric="val_loss"][data-points="12"]');
+  const seriesUrls = stopCounting();
+  assert.equal(seriesUrls.length, 1, `every chart of the run in one series request: ${seriesUrls.join(' ')}`);
+  assert.match(seriesUrls[0], /metricNames=[^&]*train_loss/);
+  assert.match(seriesUrls[0], /metricNames=[^&]*val_loss/);
   const canvases = await page.$$eval('.chart[data-metric="train_loss"] canvas', (c) => c.length);
   assert.equal(canvases, 1, 'the chart is drawn on a canvas');
   await shot('run');
@@ -274,10 +292,14 @@ test('compare view overlays two runs and diffs their parameters', async (t) => {
   await page.goto(`${server!.url}/#/p/${WS}/${PROJECT}`);
   await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 8);
   for (const name of ['crnn-a', 'crnn-b']) await page.check(`.tbody .tr[data-key="${seeded.keys[name]}"] .cell.check input`);
+  const stopCounting = countSeriesRequests();
   await page.click('[data-testid="compare-button"]');
   await page.waitForSelector('[data-testid="compare-page"]');
   await page.waitForSelector('.chart[data-metric="val_loss"][data-points="24"]');
   await page.waitForSelector('.chart[data-metric="train_loss"][data-points="240"]');
+  const seriesUrls = stopCounting();
+  assert.equal(seriesUrls.length, 2, `one series request per compared run: ${seriesUrls.join(' ')}`);
+  assert.ok(seriesUrls.every((u) => /metricNames=/.test(u)));
   const diffRows = await page.$$eval('[data-testid="param-diff"] tbody tr.differs th', (th) => th.map((x) => x.textContent));
   assert.deepEqual(diffRows.sort(), ['inner_dim', 'lr']);
   assert.equal(await page.$$eval('.legend-item', (l) => l.length), 2);

@@ -4,7 +4,7 @@
 // with RUNS runs x METRICS metrics x POINTS points, then measures in Chromium:
 //   - the runs table: from navigation (hash change) to the table's rows on screen (goal < 1 s for 1,000 runs);
 //   - a run page: from navigation to every metric chart drawn with its downsampled series (goal < 300 ms).
-// Usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5]
+// Usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only]
 // The seeded database is kept in --data-dir (default $TMPDIR/ocrops-bench-dashboard-<runs>x<metrics>x<points>) and
 // reused by later runs with the same sizes. Writes bench/results/dashboard.json.
 import { spawnSync } from 'node:child_process';
@@ -32,11 +32,12 @@ const { values: args } = parseArgs({
     points: { type: 'string', default: '5000' },
     'data-dir': { type: 'string' },
     repeat: { type: 'string', default: '5' },
+    'seed-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5]');
+  console.log('usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only]');
   process.exit(0);
 }
 const RUNS = Number(args.runs);
@@ -57,7 +58,7 @@ function dirBytes(d) {
 const metricNames = Array.from({ length: METRICS }, (_, i) =>
   ['train_loss', 'val_loss', 'train_acc_by_char', 'val_acc_by_char', 'train_acc_by_field', 'val_acc_by_field', 'lr', 'grad_norm', 'cer', 'wer'][i] ?? `metric_${i}`);
 
-/** Seeds through TrackerStore (the server's storage layer), one transaction per series. */
+/** Seeds through TrackerStore (the server's storage layer), one transaction per run. */
 async function seed(store) {
   const t0 = Date.now();
   const start = Date.UTC(2026, 0, 1);
@@ -74,16 +75,16 @@ async function seed(store) {
     ]);
     await store.addTags(key, [r % 2 ? 'baseline' : 'tuned']);
     const q = 0.3 + Math.log2(innerDim) / 12;
+    const pts = new Array(POINTS * METRICS);
     for (let m = 0; m < METRICS; m++) {
-      const pts = new Array(POINTS);
       for (let s = 0; s < POINTS; s++) {
         const base = 3 * Math.exp((-3 * q * s) / POINTS) + 0.05;
         const noise = Math.sin(s * 12.9898 + r * 78.233 + m) * 0.08;
-        pts[s] = { id: `${m}.${s}`, name: metricNames[m], value: m % 2 ? 1 - base / 3.1 + noise : base + noise,
+        pts[m * POINTS + s] = { id: `${m}.${s}`, name: metricNames[m], value: m % 2 ? 1 - base / 3.1 + noise : base + noise,
           step: s, epoch: Math.floor((s * 50) / POINTS), timestamp: runStart + s * 1000 };
       }
-      await store.addMetrics(key, pts);
     }
+    await store.addMetrics(key, pts); // one transaction per run
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
       const rate = ((r + 1) * METRICS * POINTS) / ((Date.now() - t0) / 1000);
@@ -105,11 +106,16 @@ try {
     console.log(`seeding ${RUNS} runs x ${METRICS} metrics x ${POINTS} points into ${dataDir} ...`);
     seedSeconds = await seed(server.store);
     writeFileSync(marker, JSON.stringify({ runs: RUNS, metrics: METRICS, points: POINTS, seedSeconds }));
+    console.log(`seeded in ${seedSeconds.toFixed(1)} s (${Math.round((RUNS * METRICS * POINTS) / seedSeconds).toLocaleString('en-US')} points/s)`);
   } else {
     seedSeconds = JSON.parse(readFileSync(marker, 'utf8')).seedSeconds;
     console.log(`reusing the seeded database in ${dataDir}`);
   }
   const dbBytes = dirBytes(dataDir);
+  if (args['seed-only']) {
+    await server.close();
+    process.exit(0);
+  }
 
   // server-side timings of the two requests behind the views
   const auth = { authorization: server.defaultKey };

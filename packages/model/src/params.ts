@@ -103,6 +103,9 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
     tf.fused.conv2d({ x: xi, filter: k, strides: c.strides, pad: c.pad, bias: b, activation: relu ? 'relu' : 'linear' });
   const backward = (dy: tf.Tensor, y: tf.Tensor, xi: tf.Tensor4D, k: tf.Tensor4D, withInput: boolean, withBias: boolean) => {
     const dyr = relu ? reluGrad(dy, y) : dy;
+    if (tf.getBackend() === 'wasm' && c.strides[0] === 1 && c.strides[1] === 1) {
+      return wasmConvBackward(dyr as tf.Tensor4D, xi, k, c.pad, withInput, withBias);
+    }
     const grads: tf.Tensor[] = [];
     if (withInput) {
       grads.push(
@@ -141,6 +144,46 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (hasBias ? f(c.kernel, c.bias!) : f(c.kernel)) as tf.Tensor4D;
+}
+
+/**
+ * Stride-1 convolution gradients in the forms the wasm backend runs fast (references.md §6): the filter gradient as
+ * one im2col matMul with both operands untransposed ([kh*kw*Cin, N] x [N, Cout]), the input gradient as a forward
+ * convolution of the padded output gradient with the flipped, in/out-swapped kernel.
+ */
+function wasmConvBackward(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  k: tf.Tensor4D,
+  pad: 'same' | 'valid',
+  withInput: boolean,
+  withBias: boolean,
+): tf.Tensor[] {
+  const [B, H, W, Cin] = x.shape;
+  const [KH, KW, , Cout] = k.shape;
+  const [, OH, OW] = dy.shape;
+  const pt = pad === 'same' ? Math.floor((KH - 1) / 2) : 0;
+  const pb = pad === 'same' ? KH - 1 - pt : 0;
+  const pl = pad === 'same' ? Math.floor((KW - 1) / 2) : 0;
+  const pr = pad === 'same' ? KW - 1 - pl : 0;
+  const grads: tf.Tensor[] = [];
+  if (withInput) {
+    const dyp = tf.pad(dy, [[0, 0], [KH - 1 - pt, KH - 1 - pb], [KW - 1 - pl, KW - 1 - pr], [0, 0]]);
+    const kf = tf.transpose(tf.reverse(k, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    grads.push(tf.conv2d(dyp as tf.Tensor4D, kf, 1, 'valid'));
+  }
+  const xp = pad === 'same' ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+  const N = B * OH * OW;
+  const cols: tf.Tensor[] = [];
+  for (let i = 0; i < KH; i++) {
+    for (let j = 0; j < KW; j++) cols.push(xp.slice([0, i, j, 0], [B, OH, OW, Cin]).reshape([N, Cin]));
+  }
+  const im2colT = tf.transpose(cols.length === 1 ? cols[0] : tf.concat(cols, 1)) as tf.Tensor2D; // [KH*KW*Cin, N]
+  grads.push(tf.matMul(im2colT, dy.reshape([N, Cout]) as tf.Tensor2D).reshape([KH, KW, Cin, Cout]));
+  if (withBias) grads.push(tf.sum(dy, [0, 1, 2]));
+  void H;
+  void W;
+  return grads;
 }
 
 /** Batch normalisation over N, H, W of NHWC input, with running statistics (PyTorch momentum 0.1, eps 1e-5). */

@@ -1,7 +1,7 @@
 // `ocrops sweep <command>`: run (create, join or resume a sweep) and status.
 import { OcropsError, parseCommand, type CommandSpec } from '@ocrops/common';
 import { TrackerApi } from '@ocrops/tracker';
-import { runSweep } from './runner.js';
+import { runSweep, trialDirName } from './runner.js';
 
 export interface SweepCommand {
   summary: string;
@@ -128,7 +128,7 @@ export const commands: Record<string, SweepCommand> = {
         `${spec.metric ?? 'loss'} ${spec.objective ?? 'minimize'}`);
       for (const t of st.trials) {
         const score = typeof t.score === 'number' ? t.score.toFixed(4) : '-';
-        console.log(`  ${t.trialId.slice(0, 14).padEnd(14)} ${t.status.padEnd(9)} ${score.padStart(9)}  ${JSON.stringify(t.parameters)}`);
+        console.log(`  ${trialDirName(t.pid, t.trial).padEnd(15)} ${t.status.padEnd(9)} ${score.padStart(9)}  ${JSON.stringify(t.parameters)}`);
       }
       if (st.best) console.log(`best: ${st.best.pid.slice(0, 12)}-${st.best.trial} ${spec.metric ?? 'loss'}=${st.best.score} ${JSON.stringify(st.best.parameters)}`);
     },

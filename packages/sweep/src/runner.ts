@@ -2,7 +2,7 @@
 // processes (`ocrops trainer train`), reports epochs and results, prunes hopeless trials, and publishes the best model.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OcropsError, repoRoot } from '@ocrops/common';
@@ -72,6 +72,12 @@ interface TrialRun {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** A path for records and messages: relative to the repository when inside it, else absolute. */
+function shownPath(p: string): string {
+  const r = relative(repoRoot(), p);
+  return r.startsWith('..') || isAbsolute(r) ? p : r;
+}
 /** The runner gives up after this many failed trials in a row (a broken config would fail every trial). */
 const MAX_FAILURES_IN_A_ROW = 3;
 
@@ -135,7 +141,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   }
   mkdirSync(join(out, 'trials'), { recursive: true });
   writeFileSync(join(out, 'sweep.json'), `${JSON.stringify({
-    sweepId, config: relative(repoRoot(), file.source), tracker: api.http.url, workspace: api.workspace, project,
+    sweepId, config: shownPath(file.source), tracker: api.http.url, workspace: api.workspace, project,
   }, null, 2)}\n`);
   if (opts.resume && status) {
     for (const t of status.trials.filter((x) => x.status === 'running')) {
@@ -273,10 +279,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     failuresInARow = status === 'failed' ? failuresInARow + 1 : 0;
     if (failuresInARow >= MAX_FAILURES_IN_A_ROW && !stopping) {
       stopping = true;
-      gaveUp = `${failuresInARow} trials in a row failed (last: ${relative(repoRoot(), join(dir, 'train.log'))})`;
+      gaveUp = `${failuresInARow} trials in a row failed (last: ${shownPath(join(dir, 'train.log'))})`;
     }
     log(`[worker ${w}] trial ${s.count} ${status}${Number.isFinite(score) ? `: ${metric}=${score.toFixed(4)}` : ''}` +
-      (status === 'failed' ? ` (exit ${code}; see ${relative(repoRoot(), join(dir, 'train.log'))})` : ''));
+      (status === 'failed' ? ` (exit ${code}; see ${shownPath(join(dir, 'train.log'))})` : ''));
   };
 
   const worker = async (w: number) => {
@@ -375,7 +381,7 @@ function publishBest(
   const record: BestRecord = {
     sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric,
     objective: maximize ? 'maximize' : 'minimize', value: b.score!, experimentKey: b.experimentKey,
-    trialDir: relative(repoRoot(), trialDir), modelDir: relative(repoRoot(), modelDir), createdAt: new Date().toISOString(),
+    trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(),
   };
   // write beside, then swap, so a reader never sees a half-copied folder
   const tmp = `${bestDir}.tmp-${process.pid}`;
@@ -385,6 +391,6 @@ function publishBest(
   writeFileSync(join(tmp, 'best.json'), `${JSON.stringify(record, null, 2)}\n`);
   rmSync(bestDir, { recursive: true, force: true });
   renameSync(tmp, bestDir);
-  log(`best: trial ${trialDirName(b.pid, b.trial)} ${metric}=${b.score} -> ${relative(repoRoot(), bestDir)}/ (best.json)`);
+  log(`best: trial ${trialDirName(b.pid, b.trial)} ${metric}=${b.score} -> ${shownPath(bestDir)}/ (best.json)`);
   return record;
 }

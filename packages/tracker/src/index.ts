@@ -26,5 +26,6 @@ export type {
   SeriesSummary,
   SeriesPoint,
   SeriesReply,
+  MultiSeriesReply,
   TrackerEvent,
 } from './types.js';

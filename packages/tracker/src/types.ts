@@ -83,11 +83,17 @@ export interface SeriesPoint {
   max: number | null;
 }
 
+/** Reply of `GET /api/ocrops/series?metricName=...` (one series). */
 export interface SeriesReply {
   metricName: string;
   total: number;
   downsampled: boolean;
   points: SeriesPoint[];
+}
+
+/** Reply of `GET /api/ocrops/series?metricNames=a,b,...`: the series in the order asked. */
+export interface MultiSeriesReply {
+  series: SeriesReply[];
 }
 
 /** Events sent on `GET /api/ocrops/events`. */

@@ -58,6 +58,11 @@ export interface SeriesReply {
   points: SeriesPoint[];
 }
 
+/** Reply of `GET /api/ocrops/series?metricNames=a,b,...`: one entry per asked name, in the order asked. */
+export interface MultiSeriesReply {
+  series: SeriesReply[];
+}
+
 /** One trial of a sweep (Comet optimizer). */
 export interface SweepTrial {
   trialId?: string | number;

@@ -1,7 +1,7 @@
 // Talking to the tracker server from the browser: API key handling, JSON GETs and server-sent events.
 // The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
 // Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
-import type { RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
+import type { MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
 
 const KEY_STORE = 'ocrops.apiKey';
 
@@ -11,6 +11,8 @@ const KEY_STORE = 'ocrops.apiKey';
  */
 export const runRowCache = new Map<string, RunRow>();
 const REST = '/api/rest/v2';
+/** Names per multi-series request (the server accepts up to 100). */
+export const SERIES_PER_REQUEST = 50;
 
 /** Error of an API call, with the HTTP status (401 = the key is missing or wrong). */
 export class ApiError extends Error {
@@ -96,6 +98,24 @@ export const api = {
     p: { experimentKey: string; metricName: string; points?: number; x?: XAxis; from?: number; to?: number },
     s?: AbortSignal,
   ) => getJson<SeriesReply>(`/api/ocrops/series${query(p)}`, s),
+  /** Several series of one run, one request per {@link SERIES_PER_REQUEST} names; replies in the order of `metricNames`. */
+  seriesMany: async (
+    p: { experimentKey: string; metricNames: string[]; points?: number; x?: XAxis },
+    s?: AbortSignal,
+  ): Promise<SeriesReply[]> => {
+    const { metricNames, ...rest } = p;
+    // a name with a comma cannot travel in the comma-separated list: ask for it alone
+    const listable = metricNames.filter((n) => !n.includes(','));
+    const parts: Promise<SeriesReply[]>[] = [];
+    for (let i = 0; i < listable.length; i += SERIES_PER_REQUEST) {
+      const names = listable.slice(i, i + SERIES_PER_REQUEST).join(',');
+      parts.push(getJson<MultiSeriesReply>(`/api/ocrops/series${query({ ...rest, metricNames: names })}`, s).then((r) => r.series));
+    }
+    for (const n of metricNames.filter((m) => m.includes(',')))
+      parts.push(getJson<SeriesReply>(`/api/ocrops/series${query({ ...rest, metricName: n })}`, s).then((r) => [r]));
+    const byName = new Map((await Promise.all(parts)).flat().map((r) => [r.metricName, r]));
+    return metricNames.map((n) => byName.get(n) ?? { metricName: n, total: 0, downsampled: false, points: [] });
+  },
   sweeps: (p: { workspaceName: string; projectName: string }, s?: AbortSignal) =>
     getJson<{ sweeps: SweepInfo[] } | SweepInfo[]>(`/api/ocrops/sweeps${query(p)}`, s).then((r) => (Array.isArray(r) ? r : r.sweeps ?? [])),
   sweep: (id: string, s?: AbortSignal) => getJson<SweepInfo>(`/api/ocrops/sweep${query({ id })}`, s),

@@ -1,7 +1,7 @@
 // `TrackerApi`: the read side of the Comet REST API, the dashboard endpoints and the optimizer resource.
 import { resolveClientConfig } from './config.js';
 import { send, sendWithRetry, type HttpOptions } from './http.js';
-import type { OptimizerStatus, OptimizerSuggestion, RunRow, SeriesReply, TrialRecord } from '../types.js';
+import type { MultiSeriesReply, OptimizerStatus, OptimizerSuggestion, RunRow, SeriesReply, TrialRecord } from '../types.js';
 
 export interface TrackerApiOptions {
   url?: string;
@@ -101,6 +101,11 @@ export class TrackerApi {
   }
   series(q: { experimentKey: string; metricName: string; points?: number; x?: 'step' | 'epoch' | 'timestamp'; from?: number; to?: number }) {
     return this.get<SeriesReply>('/api/ocrops/series', q);
+  }
+  /** Several series of one run in one request (at most 100 names), each downsampled to `points`. */
+  async seriesMany(q: { experimentKey: string; metricNames: string[]; points?: number; x?: 'step' | 'epoch' | 'timestamp'; from?: number; to?: number }) {
+    const { metricNames, ...rest } = q;
+    return (await this.get<MultiSeriesReply>('/api/ocrops/series', { ...rest, metricNames: metricNames.join(',') })).series;
   }
   async sweeps(projectName?: string, workspaceName = this.workspace): Promise<OptimizerStatus[]> {
     return (await this.get('/api/ocrops/sweeps', { workspaceName, projectName })).sweeps;

@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { downsample, matches, parseFilter, sortRuns } from './query.js';
+import { badRequest } from './http-error.js';
 import { bodies, queries } from './schemas.js';
-import type { RunRow, TrackerEvent } from '../types.js';
+import type { RunRow, SeriesReply, TrackerEvent } from '../types.js';
 
 type Body = Record<string, any>;
 
@@ -43,14 +44,26 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
 
   app.get(
     '/api/ocrops/series',
-    { schema: { querystring: queries.series, summary: 'One metric series downsampled to N points (min/max kept per bucket)' } },
+    {
+      schema: {
+        querystring: queries.series,
+        summary: 'Metric series downsampled to N points each (min/max kept per bucket): one (metricName) or several (metricNames=a,b)',
+      },
+    },
     async (req) => {
       const q = req.query as Body;
+      if ((q.metricName === undefined) === (q.metricNames === undefined))
+        throw badRequest('querystring must have exactly one of metricName or metricNames (comma-separated)');
+      const names = q.metricName !== undefined ? [q.metricName as string] : parseMetricNames(q.metricNames as string);
       const e = await experimentOf(ctx, req, q.experimentKey);
       const x = (q.x ?? 'step') as 'step' | 'epoch' | 'timestamp';
-      const rows = await store.seriesRows(e.experiment_key, q.metricName, x, q.from, q.to);
-      const { points, downsampled } = downsample(rows, q.points ?? 500);
-      return { metricName: q.metricName, total: rows.length, downsampled, points };
+      const series: SeriesReply[] = [];
+      for (const name of names) {
+        const rows = await store.seriesRows(e.experiment_key, name, x, q.from, q.to);
+        const { points, downsampled } = downsample(rows, q.points ?? 500);
+        series.push({ metricName: name, total: rows.length, downsampled, points });
+      }
+      return q.metricName !== undefined ? series[0] : { series };
     },
   );
 
@@ -127,4 +140,13 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
     const q = req.query as Body;
     return { optimizers: await ctx.optimizer.list(workspaceOf(req, q.workspaceName), q.projectName) };
   });
+}
+
+/** Splits `metricNames=a,b,c` (trimmed, duplicates dropped, 1..100 names) or answers 400 naming the field. */
+export function parseMetricNames(raw: string): string[] {
+  const names = [...new Set(raw.split(',').map((n) => n.trim()))];
+  if (names.some((n) => n === '' || n.length > 500))
+    throw badRequest('querystring/metricNames must be comma-separated names of 1..500 characters (no empty names)');
+  if (names.length > 100) throw badRequest(`querystring/metricNames has ${names.length} names; ask for at most 100 per request`);
+  return names;
 }

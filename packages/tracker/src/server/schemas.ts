@@ -128,13 +128,19 @@ export const queries = {
   series: obj(
     {
       experimentKey: KEY,
-      metricName: METRIC_NAME,
+      metricName: { ...METRIC_NAME, description: 'one series; the reply is `{metricName, total, downsampled, points}`' },
+      metricNames: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 20_000,
+        description: 'comma-separated series names (at most 100); the reply is `{series: [{metricName, total, downsampled, points}]}` in this order',
+      },
       points: { type: 'integer', minimum: 2, maximum: 100_000 },
       x: { type: 'string', enum: ['step', 'epoch', 'timestamp'] },
       from: { type: 'number' },
       to: { type: 'number' },
     },
-    ['experimentKey', 'metricName'],
+    ['experimentKey'],
   ),
   events: obj({ workspaceName: NAME, projectName: NAME }),
   sweep: obj({ id: KEY }, ['id']),

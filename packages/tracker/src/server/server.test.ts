@@ -301,12 +301,31 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(zoom.points[0].step, 490);
     const byEpoch = await api.series({ experimentKey: keys[0], metricName: 'val_loss', x: 'epoch', points: 10 });
     assert.equal(byEpoch.points.length, 10);
+    // several series of one run in one request: same replies as one request per series, in the order asked
+    const many = await api.seriesMany({ experimentKey: keys[0], metricNames: ['nope', 'val_loss'], points: 100 });
+    assert.deepEqual(many.map((m) => m.metricName), ['nope', 'val_loss']);
+    assert.deepEqual(many[0], { metricName: 'nope', total: 0, downsampled: false, points: [] });
+    assert.deepEqual(many[1], s);
+    const manyZoom = await api.seriesMany({ experimentKey: keys[0], metricNames: ['val_loss'], points: 100, from: 490, to: 520 });
+    assert.deepEqual(manyZoom[0], zoom);
+    for (const [q, field] of [
+      ['metricName=val_loss&metricNames=val_loss', /exactly one of metricName or metricNames/],
+      ['', /exactly one of metricName or metricNames/],
+      ['metricNames=a,,b', /metricNames/],
+      [`metricNames=${Array.from({ length: 101 }, (_, i) => `m${i}`).join(',')}`, /at most 100/],
+    ] as const) {
+      const r = await raw(server.url, 'GET', `/api/ocrops/series?experimentKey=${keys[0]}&${q}`, { key: server.defaultKey });
+      assert.equal(r.status, 400, q);
+      assert.match(r.json.msg, field);
+    }
 
     const oa = await raw(server.url, 'GET', '/api/openapi.json');
     assert.equal(oa.status, 200);
     assert.equal(oa.json.openapi, '3.0.3');
     assert.ok(oa.json.paths['/api/rest/v2/write/experiment/metric'].post.requestBody);
-    assert.ok(oa.json.paths['/api/ocrops/series'].get.parameters.some((p: any) => p.name === 'metricName' && p.required));
+    const seriesParams = oa.json.paths['/api/ocrops/series'].get.parameters;
+    assert.ok(seriesParams.some((p: any) => p.name === 'metricName' && !p.required));
+    assert.ok(seriesParams.some((p: any) => p.name === 'metricNames' && /comma-separated/.test(p.schema.description)));
     const spa = await raw(server.url, 'GET', '/runs/abc');
     assert.equal(spa.status, 200);
     assert.match(spa.text, /<title>ocrops<\/title>/);

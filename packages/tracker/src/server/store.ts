@@ -340,7 +340,7 @@ export class TrackerStore {
   async metricPoints(key: string, name: string) {
     const rows = await this.db.all<Record<string, any>>(
       `SELECT value, value_text, step, epoch, ts, context FROM metrics WHERE experiment_key = ? AND name = ?
-       ORDER BY step, ts, value_id`,
+       ORDER BY step, ts, id`,
       [key, name],
     );
     return rows.map((r) => ({
@@ -367,7 +367,7 @@ export class TrackerStore {
       params.push(to);
     }
     const rows = await this.db.all<Record<string, any>>(
-      `SELECT value, step, epoch, ts FROM metrics WHERE ${where.join(' AND ')} ORDER BY ${col}, ts, value_id`,
+      `SELECT value, step, epoch, ts FROM metrics WHERE ${where.join(' AND ')} ORDER BY ${col}, ts, id`,
       params,
     );
     return rows.map((r) => ({

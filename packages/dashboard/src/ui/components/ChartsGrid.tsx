@@ -1,6 +1,6 @@
 // Grid of metric charts for one run (run page) or several runs overlaid (compare view), with the x-axis choice,
-// EMA smoothing and a metric-name filter. Each chart fetches server-side downsampled series (min/max buckets) and
-// re-fetches the zoomed x range at full resolution.
+// EMA smoothing and a metric-name filter. The grid fetches every chart's server-side downsampled series (min/max
+// buckets) in one request per run; a zoomed chart re-fetches its x range at full resolution on its own.
 import { useMemo, useState } from 'react';
 import type { SeriesReply, XAxis } from '../../lib/api-types.js';
 import { formatValue } from '../../lib/format.js';
@@ -17,23 +17,37 @@ export interface ChartRun {
 /** Points asked per series (Comet samples ~500, MLflow ~320). */
 export const CHART_POINTS = 500;
 
-function MetricPanel(props: { runs: ChartRun[]; metric: string; xAxis: XAxis; smoothing: number; refresh: number }) {
-  const { runs, metric, xAxis, smoothing, refresh } = props;
+/** An empty reply for a series that could not be read (the chart shows "0 pts" instead of failing the grid). */
+const emptyReply = (metricName: string): SeriesReply => ({ metricName, total: 0, downsampled: false, points: [] });
+
+function MetricPanel(props: {
+  runs: ChartRun[];
+  metric: string;
+  xAxis: XAxis;
+  smoothing: number;
+  refresh: number;
+  /** The unzoomed series of each run (index = run), fetched by the grid; undefined while loading. */
+  base: SeriesReply[] | undefined;
+}) {
+  const { runs, metric, xAxis, smoothing, refresh, base } = props;
   const [range, setRange] = useState<[number, number] | null>(null);
-  const state = useAsync(
+  const zoomed = useAsync(
     (signal) =>
-      Promise.all(
-        runs.map((r) =>
-          api
-            .series({ experimentKey: r.experimentKey, metricName: metric, points: CHART_POINTS, x: xAxis, from: range?.[0], to: range?.[1] }, signal)
-            .catch((err: Error): SeriesReply => {
-              if (signal.aborted) throw err;
-              return { metricName: metric, total: 0, downsampled: false, points: [] };
-            }),
-        ),
-      ),
+      range
+        ? Promise.all(
+            runs.map((r) =>
+              api
+                .series({ experimentKey: r.experimentKey, metricName: metric, points: CHART_POINTS, x: xAxis, from: range[0], to: range[1] }, signal)
+                .catch((err: Error): SeriesReply => {
+                  if (signal.aborted) throw err;
+                  return emptyReply(metric);
+                }),
+            ),
+          )
+        : Promise.resolve(undefined),
     [runs.map((r) => r.experimentKey).join(','), metric, xAxis, range?.[0], range?.[1], refresh],
   );
+  const state = range ? zoomed : { data: base, loading: base === undefined, error: undefined };
   const replies = state.data;
   const series: ChartSeries[] = useMemo(
     () => (replies ?? []).map((rep, i) => ({ label: runs[i]?.label ?? '', color: runs[i]?.color ?? '#333', points: rep.points })),
@@ -73,6 +87,30 @@ export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh
   const [smoothing, setSmoothing] = useState(props.initialSmoothing ?? 0);
   const [search, setSearch] = useState('');
   const shown = metrics.filter((m) => m.toLowerCase().includes(search.toLowerCase()));
+  // every metric of a run in one request (not one per chart); filtering the charts does not refetch
+  const all = useAsync(
+    (signal) =>
+      Promise.all(
+        runs.map((r) =>
+          api.seriesMany({ experimentKey: r.experimentKey, metricNames: metrics, points: CHART_POINTS, x: xAxis }, signal).catch((err: Error) => {
+            if (signal.aborted) throw err;
+            return metrics.map(emptyReply);
+          }),
+        ),
+      ),
+    [runs.map((r) => r.experimentKey).join(','), metrics.join('\n'), xAxis, refresh],
+  );
+  /** metric -> one reply per run; built only from replies of the current runs/metrics (stale data keeps showing while reloading). */
+  const byMetric = useMemo(() => {
+    if (!all.data) return undefined;
+    const m = new Map<string, SeriesReply[]>();
+    all.data.forEach((perRun, i) => perRun.forEach((rep) => {
+      let list = m.get(rep.metricName);
+      if (!list) m.set(rep.metricName, (list = []));
+      list[i] = rep;
+    }));
+    return m;
+  }, [all.data]);
   return (
     <div>
       <div className="toolbar">
@@ -95,7 +133,7 @@ export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh
       {shown.length === 0 && <div className="empty">No metrics logged.</div>}
       <div className="charts">
         {shown.map((m) => (
-          <MetricPanel key={m} runs={runs} metric={m} xAxis={xAxis} smoothing={smoothing} refresh={refresh} />
+          <MetricPanel key={m} runs={runs} metric={m} xAxis={xAxis} smoothing={smoothing} refresh={refresh} base={byMetric?.get(m)} />
         ))}
       </div>
     </div>
