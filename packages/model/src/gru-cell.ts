@@ -59,7 +59,8 @@ export function gruSequence(gx: tf.Tensor4D, wh: tf.Tensor3D, bh: tf.Tensor3D): 
       const mh = tf.unstack(tf.concat([rFac, zFac, tf.mul(a, r)], 3), 0) as tf.Tensor3D[];
       const zSteps = tf.unstack(z, 0) as tf.Tensor3D[];
       const dySteps = tf.unstack(dy, 0) as tf.Tensor3D[];
-      const w3 = wSaved as unknown as tf.Tensor3D;
+      // transposed once, explicitly: per-step matMuls with a transposed operand are slow on wasm
+      const w3T = tf.transpose(wSaved as unknown as tf.Tensor3D, [0, 2, 1]);
       const dhs: tf.Tensor3D[] = new Array(T);
       const dghs: tf.Tensor3D[] = new Array(T);
       let dh = dySteps[T - 1];
@@ -68,7 +69,7 @@ export function gruSequence(gx: tf.Tensor4D, wh: tf.Tensor3D, bh: tf.Tensor3D): 
         const dgh = tf.mul(tf.tile(dh, [1, 1, 3]), mh[t]) as tf.Tensor3D;
         dghs[t] = dgh;
         if (t > 0) {
-          dh = tf.add(tf.add(dySteps[t - 1], tf.mul(dh, zSteps[t])), tf.matMul(dgh, w3, false, true)) as tf.Tensor3D;
+          dh = tf.add(tf.add(dySteps[t - 1], tf.mul(dh, zSteps[t])), tf.matMul(dgh, w3T)) as tf.Tensor3D;
         }
       }
       const dhAll = tf.stack(dhs, 0) as tf.Tensor4D; // [T, dirs, B, H]

@@ -62,7 +62,8 @@ export function lstmSequence(gx: tf.Tensor4D, wh: tf.Tensor3D, bh: tf.Tensor3D):
       const o1s = tf.unstack(o1, 0) as tf.Tensor3D[];
       const fs = tf.unstack(f, 0) as tf.Tensor3D[];
       const dys = tf.unstack(dy, 0) as tf.Tensor3D[];
-      const w3 = wSaved as unknown as tf.Tensor3D;
+      // transposed once, explicitly: per-step matMuls with a transposed operand are slow on wasm
+      const w3T = tf.transpose(wSaved as unknown as tf.Tensor3D, [0, 2, 1]);
       const dpres: tf.Tensor3D[] = new Array(T);
       let dh = dys[T - 1];
       let dc: tf.Tensor3D = tf.zeros([dirs, B, H]);
@@ -72,7 +73,7 @@ export function lstmSequence(gx: tf.Tensor4D, wh: tf.Tensor3D, bh: tf.Tensor3D):
         dpres[t] = dpre;
         if (t > 0) {
           dc = tf.mul(dct, fs[t]) as tf.Tensor3D;
-          dh = tf.add(dys[t - 1], tf.matMul(dpre, w3, false, true)) as tf.Tensor3D;
+          dh = tf.add(dys[t - 1], tf.matMul(dpre, w3T)) as tf.Tensor3D;
         }
       }
       const dgx = tf.stack(dpres, 0) as tf.Tensor4D; // [T, dirs, B, 4H]

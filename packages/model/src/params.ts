@@ -159,7 +159,7 @@ function wasmConvBackward(
   withInput: boolean,
   withBias: boolean,
 ): tf.Tensor[] {
-  const [B, H, W, Cin] = x.shape;
+  const [B, , , Cin] = x.shape;
   const [KH, KW, , Cout] = k.shape;
   const [, OH, OW] = dy.shape;
   const pt = pad === 'same' ? Math.floor((KH - 1) / 2) : 0;
@@ -181,8 +181,6 @@ function wasmConvBackward(
   const im2colT = tf.transpose(cols.length === 1 ? cols[0] : tf.concat(cols, 1)) as tf.Tensor2D; // [KH*KW*Cin, N]
   grads.push(tf.matMul(im2colT, dy.reshape([N, Cout]) as tf.Tensor2D).reshape([KH, KW, Cin, Cout]));
   if (withBias) grads.push(tf.sum(dy, [0, 1, 2]));
-  void H;
-  void W;
   return grads;
 }
 

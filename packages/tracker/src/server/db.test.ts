@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqlite } from './db.js';
+import { downsample } from './query.js';
 import { TrackerStore } from './store.js';
 import { tempDir } from '../../test-fixtures/helpers.js';
 
@@ -64,6 +65,43 @@ test('a legacy metrics table (text primary key) is migrated with every point; de
     const again = openSqlite(path);
     assert.equal((await again.get<{ n: number }>('SELECT COUNT(*) AS n FROM metrics'))?.n, 301);
     await again.close();
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('series read as tuples equal downsample() of the raw rows (ties, gaps, nulls, every x, zoom)', async () => {
+  const tmp = tempDir();
+  try {
+    const db = openSqlite(join(tmp.dir, 'tracker.db'));
+    const store = new TrackerStore(db);
+    const { experimentKey: key } = await store.createExperiment('default', 'p', 'r');
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const points = Array.from({ length: 3000 }, (_, i) => ({
+      id: `p${i}`,
+      name: 'loss',
+      // repeated steps and a gap; some non-numeric values (stored as null values)
+      value: i % 97 === 0 ? 'nan' : Math.round(rnd() * 1000) / 10,
+      step: i < 2500 ? Math.floor(i / 3) : 5000 + i,
+      epoch: Math.floor(i / 300),
+      timestamp: 1_700_000_000_000 + Math.floor(rnd() * 100_000),
+    }));
+    assert.equal(await store.addMetrics(key, points), 3000);
+    for (const x of ['step', 'epoch', 'timestamp'] as const)
+      for (const [n, from, to] of [[100, undefined, undefined], [7, undefined, undefined], [500, 100, 700], [2, 0, 3000], [5000, undefined, undefined]] as const) {
+        const xFrom = x === 'timestamp' && from !== undefined ? 1_700_000_000_000 + from * 10 : from;
+        const xTo = x === 'timestamp' && to !== undefined ? 1_700_000_000_000 + to * 10 : to;
+        const got = await store.series(key, 'loss', x, n, xFrom, xTo);
+        const rows = await store.seriesRows(key, 'loss', x, xFrom, xTo);
+        assert.deepEqual(got, { total: rows.length, ...downsample(rows, n) }, `x=${x} n=${n} from=${from} to=${to}`);
+      }
+    // one x value for every point: buckets by position
+    await store.addMetrics(key, Array.from({ length: 50 }, (_, i) => ({ id: `s${i}`, name: 'flat', value: i, step: 1, timestamp: 1 })));
+    const flat = await store.series(key, 'flat', 'step', 10);
+    assert.equal(flat.points.length, 10);
+    assert.equal(flat.total, 50);
+    await db.close();
   } finally {
     tmp.cleanup();
   }

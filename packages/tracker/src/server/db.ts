@@ -13,6 +13,8 @@ export interface Db {
   readonly dialect: 'sqlite' | 'postgres';
   all<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
+  /** Rows as arrays of column values in SELECT order (no per-row objects: for reads of many rows). */
+  allTuples(sql: string, params?: SqlValue[]): Promise<unknown[][]>;
   /** Runs a statement; resolves to the number of changed rows. */
   run(sql: string, params?: SqlValue[]): Promise<number>;
   /** Runs one statement once per row of parameters (inside the caller's transaction); resolves to changes per row. */
@@ -129,6 +131,7 @@ class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
   private readonly cache = new Map<string, Database.Statement>();
+  private readonly rawCache = new Map<string, Database.Statement>();
   private chain: Promise<unknown> = Promise.resolve();
   private inTx = false;
 
@@ -148,6 +151,14 @@ class SqliteDb implements Db {
   }
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
     return this.stmt(sql).get(...params) as T | undefined;
+  }
+  async allTuples(sql: string, params: SqlValue[] = []): Promise<unknown[][]> {
+    let s = this.rawCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql).raw(true);
+      this.rawCache.set(sql, s);
+    }
+    return s.all(...params) as unknown[][];
   }
   async run(sql: string, params: SqlValue[] = []): Promise<number> {
     return this.stmt(sql).run(...params).changes;
@@ -213,6 +224,10 @@ class PgDb implements Db {
   }
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
+  }
+  async allTuples(sql: string, params: SqlValue[] = []): Promise<unknown[][]> {
+    const r = await this.q.query({ text: toPgPlaceholders(sql), values: params as unknown[], rowMode: 'array' });
+    return r.rows as unknown[][];
   }
   async run(sql: string, params: SqlValue[] = []): Promise<number> {
     const r = await this.q.query(toPgPlaceholders(sql), params as unknown[]);

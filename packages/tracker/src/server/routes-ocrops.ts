@@ -1,7 +1,7 @@
 // Dashboard endpoints (/api/ocrops/*) and the optimizer resource (/api/rest/v2/optimizer/*).
 import type { FastifyInstance } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
-import { downsample, matches, parseFilter, sortRuns } from './query.js';
+import { matches, parseFilter, sortRuns } from './query.js';
 import { badRequest } from './http-error.js';
 import { bodies, queries } from './schemas.js';
 import type { RunRow, SeriesReply, TrackerEvent } from '../types.js';
@@ -59,9 +59,7 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
       const x = (q.x ?? 'step') as 'step' | 'epoch' | 'timestamp';
       const series: SeriesReply[] = [];
       for (const name of names) {
-        const rows = await store.seriesRows(e.experiment_key, name, x, q.from, q.to);
-        const { points, downsampled } = downsample(rows, q.points ?? 500);
-        series.push({ metricName: name, total: rows.length, downsampled, points });
+        series.push({ metricName: name, ...(await store.series(e.experiment_key, name, x, q.points ?? 500, q.from, q.to)) });
       }
       return q.metricName !== undefined ? series[0] : { series };
     },

@@ -4,7 +4,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, SqlValue } from './db.js';
 import { HttpError, notFound } from './http-error.js';
-import type { RunStatus, SeriesSummary } from '../types.js';
+import { downsampleTuples, type SeriesTuple } from './query.js';
+import type { RunStatus, SeriesPoint, SeriesSummary } from '../types.js';
 
 /** A random 32-hex-character experiment key / id. */
 export function newKey(): string {
@@ -96,6 +97,21 @@ const UPSERT_SUMMARY = `INSERT INTO series_summary (experiment_key, name, count,
 
 const METRIC_COLS = ['experiment_key', 'value_id', 'name', 'value', 'value_text', 'step', 'epoch', 'ts', 'context'];
 const METRIC_PG_TYPES = ['text', 'text', 'text', 'float8', 'text', 'int8', 'int8', 'int8', 'text'];
+
+/** WHERE clause of one series' points with a non-null x column, within [from, to] when given. */
+function seriesWhere(key: string, name: string, col: string, from?: number, to?: number): { where: string; params: SqlValue[] } {
+  const where = [`experiment_key = ?`, `name = ?`, `${col} IS NOT NULL`];
+  const params: SqlValue[] = [key, name];
+  if (from !== undefined) {
+    where.push(`${col} >= ?`);
+    params.push(from);
+  }
+  if (to !== undefined) {
+    where.push(`${col} <= ?`);
+    params.push(to);
+  }
+  return { where: where.join(' AND '), params };
+}
 
 export class TrackerStore {
   constructor(
@@ -353,21 +369,34 @@ export class TrackerStore {
     }));
   }
 
+  /**
+   * One series as served by `/api/ocrops/series`: at most `n` points (see {@link downsampleTuples}). The rows come
+   * from the covering index in (x, ts, id) order as plain arrays: materialising 5,000 row objects cost more than
+   * reading them from SQLite.
+   */
+  async series(
+    key: string,
+    name: string,
+    x: 'step' | 'epoch' | 'timestamp',
+    n: number,
+    from?: number,
+    to?: number,
+  ): Promise<{ total: number; downsampled: boolean; points: SeriesPoint[] }> {
+    const col = x === 'timestamp' ? 'ts' : x;
+    const { where, params } = seriesWhere(key, name, col, from, to);
+    const rows = await this.db.allTuples(
+      `SELECT ${col}, step, epoch, ts, value FROM metrics WHERE ${where} ORDER BY ${col}, ts, id`,
+      params,
+    );
+    return { total: rows.length, ...downsampleTuples(rows as SeriesTuple[], n) };
+  }
+
   /** Raw points for downsampling: x column chosen by the caller, within [from, to] when given. */
   async seriesRows(key: string, name: string, x: 'step' | 'epoch' | 'timestamp', from?: number, to?: number) {
     const col = x === 'timestamp' ? 'ts' : x;
-    const where = [`experiment_key = ?`, `name = ?`, `${col} IS NOT NULL`];
-    const params: SqlValue[] = [key, name];
-    if (from !== undefined) {
-      where.push(`${col} >= ?`);
-      params.push(from);
-    }
-    if (to !== undefined) {
-      where.push(`${col} <= ?`);
-      params.push(to);
-    }
+    const { where, params } = seriesWhere(key, name, col, from, to);
     const rows = await this.db.all<Record<string, any>>(
-      `SELECT value, step, epoch, ts FROM metrics WHERE ${where.join(' AND ')} ORDER BY ${col}, ts, id`,
+      `SELECT value, step, epoch, ts FROM metrics WHERE ${where} ORDER BY ${col}, ts, id`,
       params,
     );
     return rows.map((r) => ({
