@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global console, process, performance, fetch, document, location, requestAnimationFrame */
+/* global document, location, requestAnimationFrame -- browser code run by page.evaluate */
 // Dashboard benchmark (reported, not a timed test). Seeds a tracker database through the server's storage layer
 // with RUNS runs x METRICS metrics x POINTS points, then measures in Chromium:
 //   - the runs table: from navigation (hash change) to the table's rows on screen (goal < 1 s for 1,000 runs);

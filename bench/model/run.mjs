@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console, process, Buffer */
 // Benchmark of @ocrops/model (issue 3): training images/s, inference lines/s and peak RSS of document 000's vgg model
 // (inner_dim 128, input 64x256, BiGRU 256) on real vn-handwriting lines, for each TensorFlow.js backend and for our
 // PyTorch reference (bench/model/torch_ref.py) in the same run, at the same thread count; prints ratios and writes

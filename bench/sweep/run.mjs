@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console, performance */
 // Sweep benchmark: median simple regret after 20 and 50 evaluations over 20 seeds on Branin, Hartmann-6 and a noisy
 // discrete inner_dim-like function, for ocrops bayes and random and Optuna's TPE and GP samplers, in the same run;
 // plus the time ocrops bayes takes to propose a point after 100 evaluations.

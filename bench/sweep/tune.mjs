@@ -1,4 +1,3 @@
-/* global process, console */
 // Quick tuning harness: median regret of ocrops bayes on one benchmark function with overrides of `bayesTuning`.
 // Usage: node --conditions=@ocrops/source --import tsx bench/sweep/tune.mjs <branin|hartmann6|inner_dim> '<json overrides>' [seeds]
 import { optimizerAlgorithm, Rng, bayesTuning } from '@ocrops/sweep';

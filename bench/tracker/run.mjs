@@ -5,7 +5,6 @@
 // (each step exactly once), prints the throughput ratio and writes bench/results/tracker.json.
 //
 // Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow]
-/* global process, console, performance, URLSearchParams */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console, setTimeout, clearTimeout */
 // Quality benchmark of @ocrops/trainer (not a test): trains the shipped configs on the shared datasets and reports
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console */
 // Builds the dashboard into packages/dashboard/web-dist (Nx target `dashboard:build`).
 import { build } from 'vite';
 import { fileURLToPath } from 'node:url';
