@@ -41,6 +41,6 @@ const res = spawnSync(
     `--test-reporter=${new URL('./summary-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stdout',
     ...extra, ...selected,
   ],
-  { stdio: 'inherit', env: { ...process.env, OCROPS_TEST: '1' } },
+  { stdio: 'inherit', env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env, OCROPS_TEST: '1' } },
 );
 process.exit(res.status ?? 1);
