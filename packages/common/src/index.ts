@@ -3,4 +3,5 @@ export { OcropsError, isOcropsError, formatError } from './errors.js';
 export { readYamlFile, parseYamlText, readJsonFile, parseJsonText, ConfigReader } from './config.js';
 export { repoRoot, sharedDatasetsDir, sharedDataset, venvBin } from './paths.js';
 export { ProgressBar, formatDuration } from './progress.js';
+export { freePorts, isPortFree } from './net.js';
 export { helpText, parseCommand, runMain, type Command, type CommandTable, type CommandSpec } from './cli.js';

@@ -2,15 +2,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { OcropsError, parseCommand, readJsonFile, type Command, type CommandSpec, type CommandTable } from '@ocrops/common';
+import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { defaultSyntheticOptions, loadDataConfig } from './config.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { prepare } from './prepare.js';
 import { formatStats, type DatasetStats } from './stats.js';
 import { SyntheticLines } from './synth.js';
-
-/** One CLI command of this package. */
-export type DataCommand = Command;
 
 type Values = Record<string, string | boolean | undefined>;
 

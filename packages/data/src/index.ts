@@ -47,4 +47,4 @@ export {
   type SplitName,
 } from './shards.js';
 export { distribution, formatStats, type DatasetStats, type Distribution } from './stats.js';
-export { commands, writeSyntheticFolder, type DataCommand } from './commands.js';
+export { commands, writeSyntheticFolder } from './commands.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDataConfig } from './config.js';
 import { prepare, splitSizes } from './prepare.js';
@@ -75,4 +75,37 @@ test('synthetic lines outside an explicit charset: filtered and reported, or fat
   assert.equal(rep.counts.train + rep.counts.val + rep.counts.test + rep.skipped.length, 8);
   assert.ok(rep.skipped.every((s) => s.stage === 'charset' && /outside the charset/.test(s.reason)));
   await assert.rejects(prepare(parseDataConfig({ ...base, onUnknownChars: 'fail' }, 's.yaml', dir), { progress: false }), /label\(s\) hold characters outside the charset/);
+});
+
+test('prepare writes into a hidden sibling and swaps it in at the end: readers and failed prepares keep the old output', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'crops'));
+  const texts = ['ab1', 'ba2', 'cc3', 'ac4', 'cb5', 'ab6'];
+  for (const x of texts) await writeLineImage(join(dir, 'crops', `${x}.png`), 120, 24);
+  const base = { name: 'swap', source: { format: 'folder', path: 'crops' }, image: { height: 16 } };
+  const first = parseDataConfig({ ...base, charset: 'abc123456' }, 'a.yaml', dir);
+  await prepare(first, { progress: false });
+  writeFileSync(join(first.output, 'stale.txt'), 'from an older prepare');
+  const snapshot = () => ({
+    meta: readFileSync(join(first.output, 'meta.json'), 'utf8'),
+    train: readFileSync(join(first.output, 'train', 'index.json'), 'utf8'),
+  });
+  const before = snapshot();
+  // a failing prepare (labels outside the charset, fatal) leaves the previous output whole and no work folder
+  const failing = parseDataConfig({ ...base, charset: 'abc', onUnknownChars: 'fail' }, 'b.yaml', dir);
+  await assert.rejects(prepare(failing, { progress: false }), /outside the charset/);
+  assert.deepEqual(snapshot(), before);
+  // while a prepare runs, the output folder still holds the previous dataset
+  const second = parseDataConfig({ ...base, charset: 'derive', image: { height: 20 } }, 'c.yaml', dir);
+  const running = prepare(second, { progress: false });
+  assert.deepEqual(snapshot(), before);
+  const siblings = readdirSync(join(dir, 'data', 'prepared'));
+  assert.ok(siblings.some((n) => n.startsWith('.swap.preparing-')), `work folder beside the output: ${siblings.join(', ')}`);
+  const rep = await running;
+  assert.equal(rep.output, second.output);
+  const ds = await openPrepared(second.output);
+  assert.equal(ds.height, 20);
+  assert.deepEqual(readdirSync(join(dir, 'data', 'prepared')), ['swap'], 'only the output remains');
+  assert.ok(!readdirSync(second.output).includes('stale.txt'), 'the old folder was replaced as a whole');
 });

@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset } from './charset.js';
 import type { DataConfig } from './config.js';
@@ -77,9 +77,43 @@ function checkLabels(cfg: DataConfig, items: SourceItem[], charset: Charset): { 
   return { kept, skipped };
 }
 
-function cleanOutput(out: string): void {
-  mkdirSync(out, { recursive: true });
-  for (const f of ['meta.json', 'stats.json']) rmSync(join(out, f), { force: true });
+/** Marker in the names of the hidden sibling folders a prepare writes into: `.<name>.preparing-<pid>-<random>`. */
+const WORK_MARK = '.preparing-';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes work folders of `out` left by prepares that were killed (their process no longer exists). */
+function removeStaleWorkDirs(out: string): void {
+  const prefix = `.${basename(out)}${WORK_MARK}`;
+  for (const name of readdirSync(dirname(out))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) rmSync(join(dirname(out), name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves the finished `work` folder to `out`, replacing any previous output: the old folder is renamed aside first
+ * (a directory cannot be renamed over a non-empty one), then deleted. Readers see the old or the new dataset, whole.
+ */
+function moveIntoPlace(work: string, out: string): void {
+  const old = `${work}.old`;
+  const hadOld = existsSync(out);
+  if (hadOld) renameSync(out, old);
+  try {
+    renameSync(work, out);
+  } catch (err) {
+    if (hadOld) renameSync(old, out);
+    throw err;
+  }
+  if (hadOld) rmSync(old, { recursive: true, force: true });
 }
 
 /**
@@ -87,11 +121,28 @@ function cleanOutput(out: string): void {
  * deterministically by seed, decodes and resizes every image, and writes `<output>/{train,val,test}/images.bin +
  * index.json`, `meta.json` and `stats.json`. Bad images and labels are skipped and reported, never fatal
  * (except labels with onUnknownChars: fail). The same config and seed give byte-identical output.
+ * Everything is written into a hidden sibling folder (`.<name>.preparing-<pid>-*`) that replaces `output` only when
+ * complete, so a concurrent reader or an interrupted/failed prepare never sees half-written shards.
  */
 export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promise<PrepareReport> {
+  const out = cfg.output;
+  mkdirSync(dirname(out), { recursive: true });
+  removeStaleWorkDirs(out);
+  const work = mkdtempSync(join(dirname(out), `.${basename(out)}${WORK_MARK}${process.pid}-`));
+  try {
+    const report = await prepareInto({ ...cfg, output: work }, opts);
+    moveIntoPlace(work, out);
+    return { ...report, output: out };
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The body of {@link prepare}, writing into `cfg.output` (an empty folder). */
+async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<PrepareReport> {
   const t0 = performance.now();
   const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
-  cleanOutput(cfg.output);
   const skipped: SkippedItem[] = [];
   const counts = { train: 0, val: 0, test: 0 } as Record<SplitName, number>;
   const widths: Record<SplitName, number[]> = { train: [], val: [], test: [] };

@@ -97,6 +97,26 @@ test('impossible alignments: zeroInfinity gives 0 loss and 0 gradient, otherwise
   assert.equal(ctcLoss(logits, labels, { reduction: 'none' }).arraySync()[0], 0);
 });
 
+test('zeroInfinity zeroes only +Infinity losses: a NaN loss propagates to the loss and its gradient', () => {
+  const data = randomLogits(3, 6, 4, 13);
+  data[4] = NaN; // sample 0, frame 1: diverged logits
+  const logits = tf.tensor3d(data, [3, 6, 4]);
+  const labels = [[1, 2], [1, 1, 1, 1], [3]]; // sample 1 needs 7 frames: impossible
+  const none = ctcLoss(logits, labels, { reduction: 'none' }).arraySync();
+  assert.ok(Number.isNaN(none[0]), `NaN loss expected, got ${none[0]}`);
+  assert.equal(none[1], 0);
+  assert.ok(Number.isFinite(none[2]) && none[2] > 0);
+  assert.ok(Number.isNaN(ctcLoss(logits, labels).arraySync()));
+  assert.ok(Number.isNaN(ctcLoss(logits, labels, { reduction: 'sum' }).arraySync()));
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    const g = tf.grad((x: tf.Tensor) => tf.sum(ctcLoss(x as tf.Tensor3D, labels, { reduction })))(logits);
+    const ga = g.arraySync() as number[][][];
+    assert.ok(ga[0].flat().some((v) => Number.isNaN(v)), `${reduction}: NaN gradient for the NaN sample`);
+    assert.ok(ga[1].flat().every((v) => v === 0), `${reduction}: zero gradient for the zeroed sample`);
+    assert.ok(ga[2].flat().every((v) => Number.isFinite(v)) && ga[2].flat().some((v) => v !== 0));
+  }
+});
+
 test('analytic gradient matches central finite differences (float64)', () => {
   const B = 3;
   const T = 6;

@@ -10,7 +10,10 @@ import { OcropsError } from '@ocrops/common';
 export interface CtcLossOptions {
   /** Index of the blank class (default 0: the PAD/blank of the ocrops charsets). */
   blank?: number;
-  /** Replace infinite losses (labels that cannot fit the time axis) by 0 and their gradients by 0 (default true, like document 000). */
+  /**
+   * Replace +Infinity losses (labels that cannot fit the time axis) by 0 and their gradients by 0 (default true, like
+   * document 000 and PyTorch's `zero_infinity`). NaN losses (NaN/Infinity logits) are kept, so divergence stays visible.
+   */
   zeroInfinity?: boolean;
   /**
    * `mean` (default, PyTorch's definition): each sample's loss divided by its label length (at least 1), then averaged
@@ -171,12 +174,14 @@ export function ctcLoss(logits: tf.Tensor3D, labels: number[][], opts: CtcLossOp
     const per = new Float32Array(B);
     for (let b = 0; b < B; b++) {
       let l = losses[b];
-      const infinite = !Number.isFinite(l);
+      // only +Infinity (no alignment) is zeroed, as PyTorch's zero_infinity; a NaN (diverged logits) propagates
+      const infinite = l === Infinity;
       if (infinite && zeroInfinity) l = 0;
       const w = reduction === 'mean' ? 1 / (Math.max(labels[b].length, 1) * B) : 1;
       per[b] = reduction === 'mean' ? l / Math.max(labels[b].length, 1) : l;
       // infinite losses: zero gradient with zeroInfinity, NaN otherwise (as PyTorch)
       weights[b] = infinite ? (zeroInfinity ? 0 : NaN) : w;
+      if (infinite && zeroInfinity) grad.fill(0, b * T * C, (b + 1) * T * C);
     }
     let value: tf.Tensor;
     if (reduction === 'none') value = tf.tensor1d(per);

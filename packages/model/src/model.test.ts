@@ -74,6 +74,30 @@ for (const type of ['gru', 'lstm'] as const) {
   });
 }
 
+test('LSTM forget-gate bias starts at 1 (bx_f + bh_f), other biases keep the uniform init; GRU untouched', () => {
+  for (const bidirectional of [true, false]) {
+    const H = 6;
+    const dirs = bidirectional ? 2 : 1;
+    const p = new ParamStore(3);
+    const l = makeRnnLayer(p, 'l', 'lstm', 5, H, bidirectional);
+    const bx = l.bx.dataSync();
+    const bh = l.bh.dataSync();
+    const bound = 1 / Math.sqrt(H);
+    for (let d = 0; d < dirs; d++) {
+      for (let gate = 0; gate < 4; gate++) {
+        for (let j = 0; j < H; j++) {
+          const k = d * 4 * H + gate * H + j;
+          if (gate === 1) assert.equal(bx[k] + bh[k], 1, `dir ${d} forget ${j}`);
+          else assert.ok(Math.abs(bx[k]) <= bound && Math.abs(bh[k]) <= bound && bh[k] !== 1);
+        }
+      }
+    }
+    const g = makeRnnLayer(p, 'g', 'gru', 5, H, bidirectional);
+    assert.ok([...g.bh.dataSync()].every((v) => Math.abs(v) <= bound));
+    p.dispose();
+  }
+});
+
 test('a training step leaks no tensors', () => {
   const cfg = tiny('vgg');
   const m = createModel(cfg, 9);

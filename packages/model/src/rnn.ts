@@ -27,7 +27,34 @@ export interface RnnLayer {
   bh: tf.Variable;
 }
 
-/** Creates a recurrent layer with PyTorch's init: every weight and bias Uniform(-1/sqrt(H), 1/sqrt(H)). */
+/** Start of the LSTM forget-gate block (gate order i | f | o | g) inside each direction's 4H bias columns. */
+const LSTM_FORGET_GATE = 1;
+
+/**
+ * Sets the LSTM forget-gate bias so that b_f = bx_f + bh_f = 1 at initialisation (bx_f = 0, bh_f = 1; the other
+ * gates keep PyTorch's uniform init): the cell starts by remembering, which lets gradients flow through long lines.
+ */
+function initForgetBias(bx: tf.Variable, bh: tf.Variable, dirs: number, hidden: number): void {
+  const G = 4;
+  const H = hidden;
+  const lo = LSTM_FORGET_GATE * H;
+  const mask = tf.tidy(() => {
+    const cols = tf.range(0, G * H, 1, 'int32');
+    return tf.logicalAnd(tf.greaterEqual(cols, lo), tf.less(cols, lo + H)); // [G*H]
+  });
+  tf.tidy(() => {
+    const bxm = tf.tile(mask, [dirs]); // [dirs*G*H]
+    bx.assign(tf.where(bxm, tf.zerosLike(bx), bx));
+    const bhm = mask.reshape([1, 1, G * H]).tile([dirs, 1, 1]); // [dirs, 1, G*H]
+    bh.assign(tf.where(bhm, tf.onesLike(bh), bh));
+  });
+  mask.dispose();
+}
+
+/**
+ * Creates a recurrent layer with PyTorch's init: every weight and bias Uniform(-1/sqrt(H), 1/sqrt(H)), except the
+ * LSTM forget-gate bias, which starts at 1 (see {@link initForgetBias}).
+ */
 export function makeRnnLayer(
   p: ParamStore,
   name: string,
@@ -39,7 +66,7 @@ export function makeRnnLayer(
   const G = type === 'gru' ? 3 : 4;
   const dirs = bidirectional ? 2 : 1;
   const bound = 1 / Math.sqrt(hidden);
-  return {
+  const layer: RnnLayer = {
     type,
     hidden,
     dirs,
@@ -48,6 +75,8 @@ export function makeRnnLayer(
     wh: p.uniform(`${name}/wh`, [dirs, hidden, G * hidden], bound),
     bh: p.uniform(`${name}/bh`, [dirs, 1, G * hidden], bound),
   };
+  if (type === 'lstm') initForgetBias(layer.bx, layer.bh, dirs, hidden);
+  return layer;
 }
 
 /** Reverses the second direction's sequence in time: [T, dirs, B, F] -> same shape. */

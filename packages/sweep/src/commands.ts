@@ -1,12 +1,7 @@
 // `ocrops sweep <command>`: run (create, join or resume a sweep) and status.
-import { OcropsError, parseCommand, type CommandSpec } from '@ocrops/common';
+import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { TrackerApi } from '@ocrops/tracker';
 import { runSweep, trialDirName } from './runner.js';
-
-export interface SweepCommand {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
 
 const connection = {
   url: { type: 'string' },
@@ -72,7 +67,7 @@ function positiveInt(v: unknown, flag: string): number | undefined {
   return n;
 }
 
-export const commands: Record<string, SweepCommand> = {
+export const commands: CommandTable = {
   run: {
     summary: 'run, join or resume a hyperparameter sweep (parallel workers, pruning, best model)',
     async run(argv) {

@@ -11,5 +11,5 @@ export { optimizerAlgorithm } from './optimizer.js';
 export { shouldPrune, bestUpTo, type PrunerConfig, type History } from './pruner.js';
 export { parseSweepFile, loadSweepFile, type SweepFile, type SweepRunConfig } from './sweep-config.js';
 export { runSweep, trialDirName, type RunSweepOptions, type SweepSummary, type BestRecord } from './runner.js';
-export { commands, type SweepCommand } from './commands.js';
+export { commands } from './commands.js';
 export { Rng } from './rng.js';

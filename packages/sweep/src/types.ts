@@ -1,31 +1,16 @@
 // Types shared by the optimizer algorithms, the tracker server (which calls `optimizerAlgorithm`) and the sweep runner.
 
-/** One trial of a sweep as the tracker server stores it. `pid` identifies a parameter set, `trial` its repetition. */
-export interface TrialRecord {
-  pid: string;
-  trial: number;
-  parameters: Record<string, unknown>;
-  status: 'running' | 'completed' | 'failed' | 'pruned';
-  /** The objective metric's value (best value of the run, or the last one seen when pruned). */
-  score?: number;
-  experimentKey?: string;
-  epoch?: number;
-}
+import type { OptimizerAlgorithm, TrialRecord } from '@ocrops/tracker';
 
-/** The algorithm the tracker server's optimizer resource calls; stateless: everything it needs is in its arguments. */
-export interface OptimizerAlgorithm {
-  /** Throws an OcropsError naming the bad field when `config` is not a valid Comet optimizer config. */
-  validate(config: unknown): void;
-  /** Up to `count` new parameter sets given the trials so far; `[]` when the search is exhausted. */
-  suggest(config: unknown, trials: TrialRecord[], count: number): Array<Record<string, unknown>>;
-}
+/** Trials and the algorithm interface are the tracker's (its optimizer resource stores and calls them). */
+export type { OptimizerAlgorithm, TrialRecord };
 
 /** How a numeric parameter is distributed / scaled to the unit interval. */
 export type ScalingType = 'uniform' | 'loguniform' | 'normal' | 'lognormal';
 
-export interface FloatParam {
+/** A numeric range parameter: `min`..`max`, scaled as `scaling` (`mu`/`sigma` for the normal ones). */
+interface RangeParam {
   name: string;
-  type: 'float';
   min: number;
   max: number;
   scaling: ScalingType;
@@ -34,15 +19,12 @@ export interface FloatParam {
   gridSize?: number;
 }
 
-export interface IntegerParam {
-  name: string;
+export interface FloatParam extends RangeParam {
+  type: 'float';
+}
+
+export interface IntegerParam extends RangeParam {
   type: 'integer';
-  min: number;
-  max: number;
-  scaling: ScalingType;
-  mu?: number;
-  sigma?: number;
-  gridSize?: number;
 }
 
 /** Numbers: unit-interval position is the rank among the sorted values (or log/linear value with a scalingType). */

@@ -1,15 +1,11 @@
 // CLI commands of the tracker: `ocrops tracker serve | keys create | keys list | sync`.
 import { resolve } from 'node:path';
-import { OcropsError, parseCommand, type Command, type CommandSpec, type CommandTable } from '@ocrops/common';
+import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { resolveClientConfig, defaultSpoolDir, localDefaultKey } from './client/config.js';
 import { syncSpool } from './client/spool.js';
 import { createApiKey, listApiKeys, NAME_PATTERN } from './server/keys.js';
 import { defaultDataDir, openDatabase, startServer } from './server/server.js';
 import type { OptimizerAlgorithm } from './types.js';
-
-/** The CLI command shapes of @ocrops/common, under the names this package exported first. */
-export type TrackerCommand = Command;
-export type TrackerCommandTable = CommandTable;
 
 const storeOptions = {
   'data-dir': { type: 'string' as const },
@@ -103,7 +99,7 @@ function databaseUrl(v: string | undefined): string | undefined {
 }
 
 /** The tracker's command table; the optimizer algorithm (from @ocrops/sweep) is injected by the CLI. */
-export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {}): TrackerCommandTable {
+export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {}): CommandTable {
   return {
     serve: {
       summary: 'run the tracking server (default http://127.0.0.1:5959)',
@@ -186,4 +182,4 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
 }
 
 /** The command table without an optimizer algorithm (the CLI wires one with `makeTrackerCommands`). */
-export const commands: TrackerCommandTable = makeTrackerCommands();
+export const commands: CommandTable = makeTrackerCommands();

@@ -15,7 +15,7 @@ export {
 } from './server/server.js';
 export { createApiKey, listApiKeys } from './server/keys.js';
 export { downsample, parseFilter } from './server/query.js';
-export { makeTrackerCommands, commands, type TrackerCommand, type TrackerCommandTable } from './commands.js';
+export { makeTrackerCommands, commands } from './commands.js';
 export type {
   TrialRecord,
   OptimizerAlgorithm,

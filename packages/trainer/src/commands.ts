@@ -1,7 +1,7 @@
 // CLI commands of @ocrops/trainer, mounted by @ocrops/cli as `ocrops trainer <name>`.
 import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { OcropsError, parseCommand, type CommandSpec } from '@ocrops/common';
+import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { loadDataConfig } from '@ocrops/data';
 import { PARAM_ALIASES, loadTrainConfig, parseSet } from './config.js';
 import { evaluate } from './evaluate.js';
@@ -9,11 +9,6 @@ import { exportModel } from './export.js';
 import { predict, resolveModelDir } from './predict.js';
 import { openRun } from './tracking.js';
 import { TrainInterrupted, train } from './train.js';
-
-export interface TrainerCommand {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
 
 function keyValues(list: string[] | undefined, flag: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -150,7 +145,7 @@ function intOpt(v: string | undefined, flag: string, min = 1): number | undefine
 }
 
 /** `ocrops trainer <name>` commands. */
-export const commands: Record<string, TrainerCommand> = {
+export const commands: CommandTable = {
   train: {
     summary: 'train a model from a train config (tracked, checkpointed, resumable)',
     async run(argv) {

@@ -14,4 +14,4 @@ export { exportModel } from './export.js';
 export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEvent, type EndEvent } from './events.js';
 export { labelsTooLong, encodeLabels } from './labels.js';
 export { hashSeed, mulberry32, withSeededRandom } from './rng.js';
-export { commands, type TrainerCommand } from './commands.js';
+export { commands } from './commands.js';

@@ -1,17 +1,10 @@
 // CLI commands of @ocrops/versioning, mounted by @ocrops/cli as `ocrops weights pull` and `ocrops services start|stop|status`.
 import { join, resolve } from 'node:path';
-import { OcropsError, parseCommand, repoRoot, type CommandSpec } from '@ocrops/common';
+import { OcropsError, parseCommand, repoRoot, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { findDvcRoot, pullWeights } from './pull.js';
 import { readS3Remote } from './remote.js';
 import { DEFAULT_S3_PORT, seaweedStatus, startSeaweed, stopSeaweed } from './seaweed.js';
 import { DEFAULT_TRACKER_PORT, startTracker, stopTracker, trackerStatus } from './tracker-service.js';
-
-/** Same shape as @ocrops/cli's CommandTable (not imported: the CLI depends on this package). */
-export interface VersioningCommand {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
-export type VersioningCommandTable = Record<string, VersioningCommand>;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -45,7 +38,7 @@ const pullSpec: CommandSpec = {
   examples: ['ocrops weights pull', 'ocrops weights pull --dest /srv/ocr/weights', 'ocrops weights pull --dvc-file best_model.pth.dvc --dest model.pth'],
 };
 
-export const weightsCommands: VersioningCommandTable = {
+export const weightsCommands: CommandTable = {
   pull: {
     summary: 'download DVC-tracked weights from the S3 remote (md5-verified)',
     async run(argv) {
@@ -111,7 +104,7 @@ const statusSpec: CommandSpec = {
   help: { json: 'print JSON' },
 };
 
-export const servicesCommands: VersioningCommandTable = {
+export const servicesCommands: CommandTable = {
   start: {
     summary: 'start SeaweedFS (S3) and the tracker server in the background',
     async run(argv) {
@@ -153,7 +146,7 @@ export const servicesCommands: VersioningCommandTable = {
 };
 
 /** Both tables by group name, for mounting: `ocrops weights ...`, `ocrops services ...`. */
-export const commands: Record<'weights' | 'services', VersioningCommandTable> = {
+export const commands: Record<'weights' | 'services', CommandTable> = {
   weights: weightsCommands,
   services: servicesCommands,
 };

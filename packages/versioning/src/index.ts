@@ -18,7 +18,4 @@ export {
   type TrackerService, type TrackerServiceOptions,
 } from './tracker-service.js';
 export { runVersionInfo, versionOthers, VERSIONED_OUTPUTS, type RunVersionInfo } from './version-info.js';
-export {
-  commands, weightsCommands, servicesCommands,
-  type VersioningCommand, type VersioningCommandTable,
-} from './commands.js';
+export { commands, weightsCommands, servicesCommands } from './commands.js';

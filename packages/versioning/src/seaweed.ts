@@ -2,10 +2,9 @@
 // telemetry off, an identity with the DVC remote's credentials, and the bucket created. Reused when already running.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { OcropsError, repoRoot, venvBin } from '@ocrops/common';
+import { freePorts, isPortFree, OcropsError, repoRoot, venvBin } from '@ocrops/common';
 import { s3Client } from './remote.js';
 
 /** Every port `weed mini` listens on (an unspecified port that is busy would silently move, so all are explicit). */
@@ -106,27 +105,8 @@ function isWeed(pid: number): boolean {
   }
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => res(true)));
-  });
-}
-
 /** Free TCP ports on 127.0.0.1 (for tests): `n` distinct ports chosen by the OS. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen({ port: 0, host: '127.0.0.1' }, () => res(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+export { freePorts };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -214,7 +194,7 @@ export async function startSeaweed(opts: SeaweedOptions = {}): Promise<SeaweedHa
 
   const ports: SeaweedPorts = { ...seaweedPorts(opts.s3Port ?? opts.ports?.s3 ?? DEFAULT_S3_PORT), ...opts.ports };
   for (const [name, port] of Object.entries(ports)) {
-    if (!(await portFree(port))) {
+    if (!(await isPortFree(port))) {
       throw new OcropsError('OCROPS_SEAWEED_PORT', `port ${port} (SeaweedFS ${name}) on 127.0.0.1 is already in use`, {
         hint: 'another SeaweedFS (different data folder) or another program holds it: stop it, or start with another --s3-port',
       });

@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { isPortFree } from '@ocrops/common';
 import { dvc } from './dvc.js';
 import { LOCAL_S3_CREDENTIALS, startSeaweed, type SeaweedHandle, type SeaweedPorts } from './seaweed.js';
 
@@ -92,15 +92,8 @@ export async function freeS3Port(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const p = 20000 + Math.floor(Math.random() * 2760); // p + 10004 stays below the ephemeral range (32768)
     const all = [0, 1, 2, 3, 4].flatMap((i) => [p + i, p + 10000 + i]);
-    if ((await Promise.all(all.map(isPortFree))).every(Boolean)) return p;
+    if ((await Promise.all(all.map((port) => isPortFree(port)))).every(Boolean)) return p;
   }
   throw new Error('no free block of SeaweedFS ports found');
 }
 
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => res(true)));
-  });
-}

@@ -9,6 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Experiment, TrackerApi, makeTrackerCommands, startServer, syncSpool } from '../index.js';
 import { spawnServer, tempDir } from '../../test-fixtures/helpers.js';
 
+/** Runs an ESM script that imports @ocrops/tracker in a child node process; its exit code and stdout + stderr. */
+async function runScript(script: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  return { code, out };
+}
+
 describe('spool and sync', () => {
   test('SIGKILL of the server while logging, restart, sync: every point exactly once', async () => {
     const tmp = tempDir();
@@ -140,14 +153,7 @@ describe('spool and sync', () => {
         console.log('KEY ' + e.key);
         for (let i = 0; i < 50; i++) e.logMetric('loss', i, { step: i });
         setTimeout(() => { throw new Error('training blew up'); }, 10);`;
-      const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', '--input-type=module', '-e', script], {
-        cwd: join(import.meta.dirname, '..', '..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      const { code, out } = await runScript(script);
       assert.notEqual(code, 0);
       const key = /KEY ([0-9a-f]{32})/.exec(out)?.[1];
       assert.ok(key, out);
@@ -175,14 +181,8 @@ describe('spool and sync', () => {
           project: 'forgot', spoolDir: ${JSON.stringify(join(tmp.dir, 'spool'))}, captureConsole: false, flushIntervalMs: 60000 });
         for (let i = 0; i < 25; i++) e.logMetric('loss', i, { step: i });
         process.stdout.write('KEY ' + e.key + '\\n');`;
-      const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', '--input-type=module', '-e', script], {
-        cwd: join(import.meta.dirname, '..', '..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      assert.equal(await new Promise<number | null>((r) => child.on('exit', r)), 0, out);
+      const { code, out } = await runScript(script);
+      assert.equal(code, 0, out);
       const key = /KEY ([0-9a-f]{32})/.exec(out)?.[1];
       assert.ok(key, out);
       const api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });
