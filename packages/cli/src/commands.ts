@@ -1,17 +1,42 @@
 // Command groups of the ocrops CLI. Each package exports its command table; this file only wires them together
 // (and hands the sweep package's search algorithm to the tracker server, which stores sweep state and calls it).
+// Groups load lazily, so `ocrops data prepare` does not load TensorFlow, the tracker server or the AWS SDK.
 import type { CommandTable } from '@ocrops/common';
-import { commands as dataCommands } from '@ocrops/data';
-import { commands as sweepCommands, optimizerAlgorithm } from '@ocrops/sweep';
-import { makeTrackerCommands } from '@ocrops/tracker';
-import { commands as trainerCommands } from '@ocrops/trainer';
-import { servicesCommands, weightsCommands } from '@ocrops/versioning';
 
-export const groups: Record<string, CommandTable> = {
-  data: dataCommands,
-  trainer: trainerCommands,
-  sweep: sweepCommands,
-  tracker: makeTrackerCommands({ optimizer: optimizerAlgorithm }),
-  weights: weightsCommands,
-  services: servicesCommands,
+export interface CommandGroup {
+  summary: string;
+  load(): Promise<CommandTable>;
+}
+
+export const groups: Record<string, CommandGroup> = {
+  data: {
+    summary: 'prepare datasets, convert Label Studio exports, synthetic lines',
+    load: async () => (await import('@ocrops/data')).commands,
+  },
+  trainer: {
+    summary: 'train, evaluate, predict, export',
+    load: async () => (await import('@ocrops/trainer')).commands,
+  },
+  sweep: {
+    summary: 'hyperparameter sweeps (Comet optimizer configs)',
+    load: async () => (await import('@ocrops/sweep')).commands,
+  },
+  tracker: {
+    summary: 'the tracking server, API keys, spool sync',
+    load: async () => {
+      const [{ makeTrackerCommands }, { optimizerAlgorithm }] = await Promise.all([
+        import('@ocrops/tracker'),
+        import('@ocrops/sweep'),
+      ]);
+      return makeTrackerCommands({ optimizer: optimizerAlgorithm });
+    },
+  },
+  weights: {
+    summary: 'DVC-tracked weights from S3 without Python',
+    load: async () => (await import('@ocrops/versioning')).weightsCommands,
+  },
+  services: {
+    summary: 'background SeaweedFS (S3) and tracker server',
+    load: async () => (await import('@ocrops/versioning')).servicesCommands,
+  },
 };

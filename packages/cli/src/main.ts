@@ -1,16 +1,16 @@
 // The `ocrops` command: dispatches `ocrops <group> <command> [options]` to the packages' command tables.
-import { OcropsError, runMain } from '@ocrops/common';
-import type { CommandTable } from "@ocrops/common";
+import { OcropsError, runMain, type CommandTable } from '@ocrops/common';
 import { groups } from './commands.js';
 
-function usage(): string {
-  const lines = ['Usage: ocrops <group> <command> [options]    (every command takes --help)', ''];
-  for (const [group, table] of Object.entries(groups)) {
-    for (const [name, cmd] of Object.entries(table as CommandTable)) {
-      lines.push(`  ocrops ${`${group} ${name}`.padEnd(26)} ${cmd.summary}`);
-    }
-  }
+function groupList(): string {
+  const lines = ['Usage: ocrops <group> <command> [options]', '', 'Groups (`ocrops <group> --help` lists their commands):'];
+  for (const [name, group] of Object.entries(groups)) lines.push(`  ${name.padEnd(10)} ${group.summary}`);
+  lines.push('', 'Every command takes --help. `ocrops --help --all` lists every command.');
   return lines.join('\n');
+}
+
+function commandList(group: string, table: CommandTable): string[] {
+  return Object.entries(table).map(([name, cmd]) => `  ocrops ${`${group} ${name}`.padEnd(26)} ${cmd.summary}`);
 }
 
 // `ocrops ... | head` closes stdout early: end quietly instead of crashing with EPIPE
@@ -22,16 +22,24 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 await runMain(async () => {
   const [group, name, ...rest] = process.argv.slice(2);
   if (!group || group === '--help' || group === '-h' || group === 'help') {
-    console.log(usage());
+    if (name === '--all') {
+      const tables = await Promise.all(Object.entries(groups).map(async ([g, def]) => commandList(g, await def.load())));
+      console.log(['Usage: ocrops <group> <command> [options]    (every command takes --help)', '', ...tables.flat()].join('\n'));
+    } else {
+      console.log(groupList());
+    }
     return;
   }
-  const table = (groups as Record<string, CommandTable>)[group];
-  if (!table) throw new OcropsError('OCROPS_USAGE', `unknown command group '${group}'\n\n${usage()}`);
+  const def = groups[group];
+  if (!def) throw new OcropsError('OCROPS_USAGE', `unknown command group '${group}'\n\n${groupList()}`);
+  const table = await def.load();
   if (!name || name === '--help' || name === '-h') {
-    console.log(usage().split('\n').filter((l) => l.includes(`ocrops ${group} `) || l.startsWith('Usage')).join('\n'));
+    console.log([`Usage: ocrops ${group} <command> [options]    (every command takes --help)`, '', ...commandList(group, table)].join('\n'));
     return;
   }
   const cmd = table[name];
-  if (!cmd) throw new OcropsError('OCROPS_USAGE', `unknown command '${group} ${name}'\n\n${usage()}`);
+  if (!cmd) {
+    throw new OcropsError('OCROPS_USAGE', `unknown command '${group} ${name}'\n\n${commandList(group, table).join('\n')}`);
+  }
   await cmd.run(rest);
 });

@@ -4,4 +4,5 @@ export { readYamlFile, parseYamlText, readJsonFile, parseJsonText, ConfigReader 
 export { repoRoot, sharedDatasetsDir, sharedDataset, venvBin } from './paths.js';
 export { ProgressBar, formatDuration } from './progress.js';
 export { freePorts, isPortFree } from './net.js';
+export { mulberry32 } from './random.js';
 export { helpText, parseCommand, runMain, type Command, type CommandTable, type CommandSpec } from './cli.js';

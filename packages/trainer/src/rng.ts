@@ -3,6 +3,7 @@
 // TensorFlow.js draws the noise of its random ops (dropout masks, weight initialisers) from `Math.random` when no seed
 // is given. The trainer replaces `Math.random` with a generator seeded from (run seed, step) for the duration of each
 // synchronous training step, so a resumed run draws exactly what the uninterrupted run drew at the same step.
+import { mulberry32 } from '@ocrops/common';
 
 /** 32-bit FNV-1a style mix of numbers/strings into one seed. */
 export function hashSeed(...parts: Array<number | string>): number {
@@ -19,17 +20,7 @@ export function hashSeed(...parts: Array<number | string>): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /**
  * Runs a synchronous function with `Math.random` replaced by a generator seeded with `seed`, then restores it.
