@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { OcropsError, ProgressBar } from '@ocrops/common';
+import { OcropsError, ProgressBar, replaceDir } from '@ocrops/common';
 import { Charset } from './charset.js';
 import type { DataConfig } from './config.js';
 import { decodeLine } from './image.js';
@@ -100,23 +100,6 @@ function removeStaleWorkDirs(out: string): void {
 }
 
 /**
- * Moves the finished `work` folder to `out`, replacing any previous output: the old folder is renamed aside first
- * (a directory cannot be renamed over a non-empty one), then deleted. Readers see the old or the new dataset, whole.
- */
-function moveIntoPlace(work: string, out: string): void {
-  const old = `${work}.old`;
-  const hadOld = existsSync(out);
-  if (hadOld) renameSync(out, old);
-  try {
-    renameSync(work, out);
-  } catch (err) {
-    if (hadOld) renameSync(old, out);
-    throw err;
-  }
-  if (hadOld) rmSync(old, { recursive: true, force: true });
-}
-
-/**
  * Prepares a dataset: reads the source (or generates synthetic lines), checks labels against the charset, splits
  * deterministically by seed, decodes and resizes every image, and writes `<output>/{train,val,test}/images.bin +
  * index.json`, `meta.json` and `stats.json`. Bad images and labels are skipped and reported, never fatal
@@ -131,7 +114,7 @@ export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promi
   const work = mkdtempSync(join(dirname(out), `.${basename(out)}${WORK_MARK}${process.pid}-`));
   try {
     const report = await prepareInto({ ...cfg, output: work }, opts);
-    moveIntoPlace(work, out);
+    replaceDir(work, out);
     return { ...report, output: out };
   } catch (err) {
     rmSync(work, { recursive: true, force: true });

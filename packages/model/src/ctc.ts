@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
+import { logAdd, logSoftmaxRows } from './logspace.js';
 
 /** Options of {@link ctcLoss}. */
 export interface CtcLossOptions {
@@ -30,12 +31,6 @@ export interface CtcResult {
   losses: Float64Array;
   /** d(loss_b)/d(logits) per sample, NaN-free; zero for infinite losses. [B*T*C], row-major [B,T,C] */
   grad: Float32Array;
-}
-
-function logAdd(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
 /**
@@ -80,14 +75,7 @@ export function ctcForwardBackward(
     }
     // log-softmax of the frames in use
     const base = b * T * C;
-    for (let t = 0; t < Tb; t++) {
-      let max = -Infinity;
-      for (let k = 0; k < C; k++) max = Math.max(max, logits[base + t * C + k]);
-      let sum = 0;
-      for (let k = 0; k < C; k++) sum += Math.exp(logits[base + t * C + k] - max);
-      const lse = max + Math.log(sum);
-      for (let k = 0; k < C; k++) lp[t * C + k] = logits[base + t * C + k] - lse;
-    }
+    logSoftmaxRows(logits, base, Tb, C, lp);
     const L = label.length;
     const S = 2 * L + 1;
     const ext = new Int32Array(S);

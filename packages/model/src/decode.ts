@@ -5,23 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
+import { logAdd, logSoftmaxRows } from './logspace.js';
 
 /** Decoded class ids per line (blank removed, repeats collapsed) and a confidence per line in [0, 1]. */
 export interface DecodeResult {
   ids: number[][];
   confidence: number[];
-}
-
-function logSoftmaxRows(data: Float32Array, offset: number, T: number, C: number, out: Float64Array): void {
-  for (let t = 0; t < T; t++) {
-    const o = offset + t * C;
-    let max = -Infinity;
-    for (let k = 0; k < C; k++) max = Math.max(max, data[o + k]);
-    let sum = 0;
-    for (let k = 0; k < C; k++) sum += Math.exp(data[o + k] - max);
-    const lse = max + Math.log(sum);
-    for (let k = 0; k < C; k++) out[t * C + k] = data[o + k] - lse;
-  }
 }
 
 function check(logits: tf.Tensor): [number, number, number] {
@@ -59,12 +48,6 @@ export function greedyDecode(logits: tf.Tensor3D, opts: { blank?: number; length
     confidence.push(Tb > 0 ? Math.exp(logp / Tb) : 1);
   }
   return { ids, confidence };
-}
-
-function logAdd(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
 interface Beam {

@@ -2,6 +2,7 @@
 // processes (`ocrops trainer train`), reports epochs and results, prunes hopeless trials, and publishes the best model.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,16 @@ import { TrackerApi, TrackerHttpError, type OptimizerStatus } from '@ocrops/trac
 import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
 import { bestUpTo, shouldPrune, type History } from './pruner.js';
 import { loadSweepFile, parseSweepFile, type SweepFile } from './sweep-config.js';
+
+/**
+ * TensorFlow thread counts for one trial process: the machine's cores shared by the parallel workers (at least 1
+ * each), so N workers do not oversubscribe the CPU. TF_NUM_INTRAOP_THREADS/TF_NUM_INTEROP_THREADS set in the
+ * environment win (they are spread after this).
+ */
+function trialThreadEnv(workers: number): Record<string, string> {
+  const threads = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers))));
+  return { TF_NUM_INTRAOP_THREADS: threads, TF_NUM_INTEROP_THREADS: threads };
+}
 
 export interface RunSweepOptions {
   /** Sweep file (Comet optimizer config + `ocrops` section). Optional when joining with `sweepId`. */
@@ -217,7 +228,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
         cwd: repoRoot(),
         stdio: ['pipe', 'pipe', 'pipe'],
         env: {
-          TF_CPP_MIN_LOG_LEVEL: '2', ...process.env, OCROPS_EVENTS: '1',
+          TF_CPP_MIN_LOG_LEVEL: '2', ...trialThreadEnv(nWorkers), ...process.env, OCROPS_EVENTS: '1',
           COMET_URL_OVERRIDE: api.http.url, ...(api.http.apiKey ? { COMET_API_KEY: api.http.apiKey } : {}),
           COMET_WORKSPACE: api.workspace,
         },

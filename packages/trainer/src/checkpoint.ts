@@ -4,10 +4,10 @@
 //   state.json      TrainState (epoch, batch position, step, running epoch sums, best, history, ...)
 //   tensors.json    manifest: [{ group: 'model'|'optimizer', name, shape, dtype, offset, bytes }]
 //   tensors.bin     the tensors' raw little-endian values, concatenated
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { OcropsError, readJsonFile } from '@ocrops/common';
+import { OcropsError, readJsonFile, replaceDir } from '@ocrops/common';
 
 /** One epoch's metrics, as logged to the tracker and written to the plots file. */
 export interface EpochRecord {
@@ -156,11 +156,7 @@ export async function writeCheckpoint(
   writeFileDurable(join(tmp, 'tensors.bin'), chunks);
   writeFileDurable(join(tmp, 'tensors.json'), [Buffer.from(JSON.stringify(manifest))]);
   writeFileDurable(join(tmp, 'state.json'), [Buffer.from(JSON.stringify(contents.state, null, 1))]);
-  const old = `${dir}.old`;
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  replaceDir(tmp, dir);
 }
 
 /** The readable checkpoint folder for `dir` (the `.old` copy if a crash happened between the two renames). */

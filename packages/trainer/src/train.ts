@@ -1,9 +1,9 @@
 // The training loop: seeded, checkpointed, resumable, tracked.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigReader, OcropsError, ProgressBar, formatDuration } from '@ocrops/common';
+import { ConfigReader, OcropsError, ProgressBar, formatDuration, replaceDir } from '@ocrops/common';
 import {
   batches, loadDataConfig, openPrepared, prepare, type Charset, type DataConfig, type PreparedDataset,
 } from '@ocrops/data';
@@ -117,11 +117,7 @@ async function saveModelAtomic(model: OcrModel, dir: string, meta: Record<string
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   await model.save(tmp, meta);
-  const old = `${dir}.old`;
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  replaceDir(tmp, dir);
 }
 
 /** One optimiser step on a batch. Returns the loss and the decoded training predictions. */
@@ -149,8 +145,8 @@ function trainStep(
       let list = trainable.map((v) => grads[v.name]);
       if (cfg.optim.weightDecay > 0) list = list.map((g, i) => g.add(trainable[i].mul(cfg.optim.weightDecay)));
       const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
-      // The CTC loss zeroes non-finite per-line losses (zeroInfinity), so NaN logits would hide behind a loss of 0:
-      // check the loss, the logits and the gradient norm.
+      // The CTC loss zeroes only impossible alignments (+Infinity, zeroInfinity) and lets NaN through; still check the
+      // logits and the gradient norm too, so the error says where the divergence shows first.
       const lossValue = value.dataSync()[0];
       const logitsFinite = tf.all(tf.isFinite(logits as tf.Tensor3D)).dataSync()[0] === 1;
       const normValue = norm.dataSync()[0];
