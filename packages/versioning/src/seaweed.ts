@@ -194,7 +194,13 @@ export async function startSeaweed(opts: SeaweedOptions = {}): Promise<SeaweedHa
 
   const ports: SeaweedPorts = { ...seaweedPorts(opts.s3Port ?? opts.ports?.s3 ?? DEFAULT_S3_PORT), ...opts.ports };
   for (const [name, port] of Object.entries(ports)) {
-    if (!(await isPortFree(port))) {
+    // a SeaweedFS that was just stopped may take a moment to release its sockets: wait up to 5 s before giving up
+    let free = await isPortFree(port);
+    for (let waited = 0; !free && waited < 5_000; waited += 250) {
+      await sleep(250);
+      free = await isPortFree(port);
+    }
+    if (!free) {
       throw new OcropsError('OCROPS_SEAWEED_PORT', `port ${port} (SeaweedFS ${name}) on 127.0.0.1 is already in use`, {
         hint: 'another SeaweedFS (different data folder) or another program holds it: stop it, or start with another --s3-port',
       });
