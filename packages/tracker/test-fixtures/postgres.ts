@@ -2,22 +2,11 @@
 // As root, the binaries run as the `postgres` user (initdb refuses root). Resolves undefined when unavailable.
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '@ocrops/common';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const BIN = '/usr/lib/postgresql/15/bin';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 export interface PgCluster {
   url: string;
@@ -47,7 +36,7 @@ export async function startPostgres(): Promise<PgCluster | { skip: string }> {
   const data = join(dir, 'data');
   try {
     run('initdb', ['-D', data, '-U', 'ocrops', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    const port = await freePort();
+    const [port] = await freePorts(1);
     run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
     return {
       url: `postgres://ocrops@127.0.0.1:${port}/postgres`,

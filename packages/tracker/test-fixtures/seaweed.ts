@@ -2,26 +2,17 @@
 // Resolves { skip } when the `weed` binary of the project's venv is absent.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { venvBin } from '@ocrops/common';
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
+import { isPortFree, venvBin } from '@ocrops/common';
 
 /** A port p such that p and p + 10000 (SeaweedFS's gRPC port) are free. */
 async function freePairPort(taken: Set<number>): Promise<number> {
   for (;;) {
     const p = 20000 + Math.floor(Math.random() * 25000);
     if (taken.has(p)) continue;
-    if ((await isFree(p)) && (await isFree(p + 10000))) {
+    if ((await isPortFree(p)) && (await isPortFree(p + 10000))) {
       taken.add(p);
       return p;
     }
