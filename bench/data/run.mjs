@@ -7,24 +7,17 @@
 //     loader does) for the ratio.
 // Usage: node bench/data/run.mjs [--synth 600] [--epochs 3] [--out bench/results]
 // Prints the figures and goals; writes <out>/data.json. Needs no build (re-runs itself with tsx).
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { reexecUnderTsx } from '../tsx.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
-if (!process.env.OCROPS_BENCH_CHILD) {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@ocrops/source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, OCROPS_BENCH_CHILD: '1' } },
-  );
-  process.exit(r.status ?? 1);
-}
+reexecUnderTsx(import.meta.url);
 
 const { values: opt } = parseArgs({
   options: {

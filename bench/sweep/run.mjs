@@ -4,25 +4,18 @@
 // plus the time ocrops bayes takes to propose a point after 100 evaluations.
 // Usage: node bench/sweep/run.mjs [--seeds 20] [--evals 50] [--no-optuna] [--out bench/results]
 // Writes <out>/sweep.json and <out>/sweep.md and prints the table.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { reexecUnderTsx } from '../tsx.mjs';
 import { cpus, loadavg } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
-if (!process.env.OCROPS_BENCH_CHILD) {
-  // re-run with the TypeScript loader and the workspace's source condition
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@ocrops/source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, OCROPS_BENCH_CHILD: '1' } },
-  );
-  process.exit(r.status ?? 1);
-}
+reexecUnderTsx(import.meta.url);
 
 const { values: opt } = parseArgs({
   options: {
