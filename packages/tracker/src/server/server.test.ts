@@ -350,9 +350,14 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
     const seen: any[] = [];
     const got = new Promise<void>((resolve) => {
+      // an event may be split across chunks: parse complete events (terminated by a blank line) only
+      let buffered = '';
       res.body.on('data', (chunk: Buffer) => {
-        for (const m of chunk.toString().matchAll(/^data: (.*)$/gm)) seen.push(JSON.parse(m[1]));
-        if (seen.some((e) => e.type === 'metric')) resolve();
+        buffered += chunk.toString();
+        const events = buffered.split('\n\n');
+        buffered = events.pop() ?? '';
+        for (const ev of events) for (const m of ev.matchAll(/^data: (.*)$/gm)) seen.push(JSON.parse(m[1]));
+        if (seen.some((e) => e.type === 'metric') && seen.some((e) => e.type === 'experiment')) resolve();
       });
     });
     const e = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'live', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
