@@ -1,9 +1,8 @@
 // The "before" of issue 3: document 000's model built from stock tfjs-layers (Conv2D, MaxPooling2D,
 // BatchNormalization, Bidirectional GRU, Dense) on the same data, with our CTC loss. Prints one JSON line like worker.ts.
 // node --conditions=@ocrops/source --import tsx bench/model/layers_ref.ts --data DIR --batch 16 --steps 3
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadBenchData } from './batches.js';
 import * as tf from '@tensorflow/tfjs';
 import { ctcLoss, selectBackend } from '@ocrops/model';
 
@@ -17,14 +16,7 @@ const { values: a } = parseArgs({
   },
 });
 await selectBackend({ prefer: 'tensorflow', quiet: true, threads: Number(a.threads) });
-const meta = JSON.parse(readFileSync(join(a.data!, 'meta.json'), 'utf8')) as {
-  shape: [number, number, number, number];
-  labels: number[][];
-  numClasses: number;
-};
-const [n, h, w, c] = meta.shape;
-const buf = readFileSync(join(a.data!, 'images.f32'));
-const images = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+const { meta, h, w, c, batch: batchAt } = loadBenchData(a.data!);
 const d = 128;
 const L = tf.layers;
 const input = tf.input({ shape: [h, w, c] });
@@ -55,16 +47,7 @@ y = L.timeDistributed({ layer: L.dense({ units: meta.numClasses }) }).apply(y) a
 const model = tf.model({ inputs: input, outputs: y });
 const opt = tf.train.adam(1e-3);
 const B = Number(a.batch);
-const batch = (i: number) => {
-  const x = new Float32Array(B * h * w * c);
-  const labels: number[][] = [];
-  for (let k = 0; k < B; k++) {
-    const j = (i * B + k) % n;
-    x.set(images.subarray(j * h * w * c, (j + 1) * h * w * c), k * h * w * c);
-    labels.push(meta.labels[j]);
-  }
-  return { x: tf.tensor4d(x, [B, h, w, c]), labels };
-};
+const batch = (i: number) => batchAt(i, B);
 const warmup = Number(a.warmup);
 const steps = Number(a.steps);
 const times: number[] = [];

@@ -1,9 +1,8 @@
 // One benchmark measurement of @ocrops/model in its own process (so peak RSS is per configuration):
 // document 000's vgg model, Adam + CTC, on the batches prepared by run.mjs. Prints one JSON line.
 // node --conditions=@ocrops/source --import tsx bench/model/worker.ts --data DIR --backend tensorflow --batch 16 --steps 20
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadBenchData } from './batches.js';
 import * as tf from '@tensorflow/tfjs';
 import { createModel, ctcLoss, defaultModelConfig, greedyDecode, selectBackend, type BackendName } from '@ocrops/model';
 
@@ -23,28 +22,12 @@ const { values: a } = parseArgs({
 const threads = Number(a.threads);
 const backend = await selectBackend({ prefer: a.backend as BackendName, quiet: true, threads });
 if (backend.name !== a.backend) throw new Error(`backend ${a.backend} unavailable (got ${backend.name})`);
-const meta = JSON.parse(readFileSync(join(a.data!, 'meta.json'), 'utf8')) as {
-  shape: [number, number, number, number];
-  labels: number[][];
-  numClasses: number;
-};
-const [n, h, w, c] = meta.shape;
-const buf = readFileSync(join(a.data!, 'images.f32'));
-const images = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+const { meta, h, c, batch: batchAt } = loadBenchData(a.data!);
 const B = Number(a.batch);
 const cfg = { ...defaultModelConfig('vgg'), height: h, channels: c as 1 | 3, innerDim: Number(a['inner-dim']) };
 const model = createModel(cfg, meta.numClasses, { rnnImpl: a['rnn-impl'] as 'fused' | 'autodiff' });
 const opt = tf.train.adam(1e-3);
-const batch = (i: number) => {
-  const x = new Float32Array(B * h * w * c);
-  const labels: number[][] = [];
-  for (let k = 0; k < B; k++) {
-    const j = (i * B + k) % n;
-    x.set(images.subarray(j * h * w * c, (j + 1) * h * w * c), k * h * w * c);
-    labels.push(meta.labels[j]);
-  }
-  return { x: tf.tensor4d(x, [B, h, w, c]), labels };
-};
+const batch = (i: number) => batchAt(i, B);
 const warmup = Number(a.warmup);
 const steps = Number(a.steps);
 const times: number[] = [];
