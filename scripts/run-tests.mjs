@@ -37,6 +37,8 @@ const res = spawnSync(
   process.execPath,
   [
     '--conditions=@ocrops/source', '--import', 'tsx', '--test',
+    // a hung test fails after 10 minutes instead of holding CI until its own limit
+    `--test-timeout=${process.env.OCROPS_TEST_TIMEOUT_MS ?? 600_000}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${new URL('./summary-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stdout',
     ...extra, ...selected,
