@@ -65,6 +65,11 @@ export interface SyntheticOptions {
   blur: { p: number; radius: [number, number] };
   /** Standard deviation of pixel noise (0..1 scale), [min, max]. */
   noise: [number, number];
+  /**
+   * Shorter lines: with probability `p` a line is a run of `range` consecutive words of the address instead of the
+   * whole address (short lines train faster and teach the alignment sooner; long ones teach context). Default p 0.
+   */
+  words: { p: number; range: [number, number] };
 }
 
 /** A data config (configs/data/*.yaml), validated. */
@@ -110,14 +115,18 @@ export function defaultSyntheticOptions(): SyntheticOptions {
     slant: [-0.25, 0.25],
     blur: { p: 0.3, radius: [0.3, 0.8] },
     noise: [0, 0.06],
+    words: { p: 0, range: [2, 6] },
   };
 }
 
 /** Parses the `synthetic` section. */
 export function parseSyntheticOptions(r: ConfigReader): SyntheticOptions {
   const d = defaultSyntheticOptions();
-  r.only(['count', 'seed', 'fonts', 'fontScale', 'spacing', 'slant', 'blur', 'noise']);
+  r.only(['count', 'seed', 'fonts', 'fontScale', 'spacing', 'slant', 'blur', 'noise', 'words']);
   const blur = r.section('blur').only(['p', 'radius']);
+  const words = r.section('words').only(['p', 'range']);
+  const range = pair(words, 'range', d.words.range, 1);
+  if (!Number.isInteger(range[0]) || !Number.isInteger(range[1])) words.fail('range', `must be two whole numbers of words, got [${range.join(', ')}]`);
   return {
     count: r.integer('count', d.count, { min: 1 }),
     seed: r.integer('seed', d.seed),
@@ -127,6 +136,7 @@ export function parseSyntheticOptions(r: ConfigReader): SyntheticOptions {
     slant: pair(r, 'slant', d.slant),
     blur: { p: blur.number('p', d.blur.p, { min: 0, max: 1 }), radius: pair(blur, 'radius', d.blur.radius, 0) },
     noise: pair(r, 'noise', d.noise, 0),
+    words: { p: words.number('p', d.words.p, { min: 0, max: 1 }), range },
   };
 }
 

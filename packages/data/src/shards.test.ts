@@ -14,9 +14,9 @@ async function collect(split: PreparedSplit, opts: Parameters<typeof batches>[1]
   return out;
 }
 
-async function preparedSynthetic(dir: string, channels: 1 | 3 = 1) {
+async function preparedSynthetic(dir: string, channels: 1 | 3 = 1, maxWidth = 400) {
   const cfg = parseDataConfig(
-    { name: 'tiny', source: { format: 'synthetic' }, image: { height: 24, channels, maxWidth: 400 }, split: { train: 40, val: 10, test: 10, seed: 3 }, synthetic: { count: 60, seed: 5 } },
+    { name: 'tiny', source: { format: 'synthetic' }, image: { height: 24, channels, maxWidth }, split: { train: 40, val: 10, test: 10, seed: 3 }, synthetic: { count: 60, seed: 5 } },
     'tiny.yaml',
     dir,
   );
@@ -93,6 +93,34 @@ test('batches: seeded shuffle, dropLast, startBatch resumes the same order', asy
   const r = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, startBatch: 4 });
   assert.deepEqual(r.map((x) => x.ids), a.slice(4).map((x) => x.ids));
   assert.deepEqual(r[0].images, a[4].images);
+});
+
+test('batches with bucketWindow: every item once, less padding, deterministic, resumable', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir, 1, 2000); // widths of the lines vary (none squeezed to the maximum)
+  const tr = ds.splits.train;
+  assert.ok(new Set(tr.widths).size > 20, 'widths vary');
+  const padded = (bs: Batch[]) => bs.reduce((sum, b) => sum + b.shape[0] * b.shape[2], 0);
+  const plain = await collect(tr, { batchSize: 4, shuffle: true, seed: 11 });
+  const a = await collect(tr, { batchSize: 4, shuffle: true, seed: 11, bucketWindow: 5 });
+  const b = await collect(tr, { batchSize: 4, shuffle: true, seed: 11, bucketWindow: 5 });
+  assert.deepEqual(a.map((x) => x.ids), b.map((x) => x.ids));
+  assert.equal(a.length, plain.length);
+  assert.deepEqual(a.flatMap((x) => x.ids).sort(), [...tr.ids].sort(), 'every item once per epoch');
+  const real = tr.widths.reduce((s, w) => s + w, 0);
+  assert.ok(padded(a) < padded(plain), `bucketed pixels ${padded(a)} < plain ${padded(plain)}`);
+  assert.ok(real / padded(a) > 0.9, `padding efficiency ${(real / padded(a)).toFixed(3)}`);
+  // batches are not simply sorted by width across the epoch: the batch order is reshuffled
+  const widest = a.map((x) => x.shape[2]);
+  assert.notDeepEqual(widest, [...widest].sort((x, y) => x - y));
+  const r = await collect(tr, { batchSize: 4, shuffle: true, seed: 11, bucketWindow: 5, startBatch: 3 });
+  assert.deepEqual(r.map((x) => x.ids), a.slice(3).map((x) => x.ids));
+  const d = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, bucketWindow: 3, dropLast: true });
+  const dPlain = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, dropLast: true });
+  assert.deepEqual(d.flatMap((x) => x.ids).sort(), dPlain.flatMap((x) => x.ids).sort(), 'dropLast leaves out the same items');
+  assert.ok(d.every((x) => x.shape[0] === 6));
+  await assert.rejects(collect(tr, { batchSize: 4, shuffle: true, bucketWindow: -1 }), /bucketWindow/);
 });
 
 test('batches with reuseBuffers: the same data when each batch is used before the next two are requested', async (t) => {

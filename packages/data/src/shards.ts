@@ -211,11 +211,43 @@ export interface BatchOptions {
    * before that.
    */
   reuseBuffers?: boolean;
+  /**
+   * Width bucketing: after the shuffle, each window of `bucketWindow` batches is sorted by image width and cut into
+   * batches, and the batch order is shuffled again, so a batch pads to a width close to its images' own (lines of
+   * mixed widths cost up to ~1.4x less per epoch). 0 or 1 (default): plain shuffled batches. Needs `shuffle`.
+   */
+  bucketWindow?: number;
 }
 
 /** Number of batches `batches()` yields for `split` (ignoring startBatch). */
 export function batchCount(split: PreparedSplit, opts: Pick<BatchOptions, 'batchSize' | 'dropLast'>): number {
   return opts.dropLast ? Math.floor(split.count / opts.batchSize) : Math.ceil(split.count / opts.batchSize);
+}
+
+/** The image order of one pass: shuffled, then (with `bucketWindow`) width-bucketed with the batch order reshuffled. */
+function batchOrder(split: PreparedSplit, opts: BatchOptions, nb: number): number[] {
+  const order = Array.from({ length: split.count }, (_, i) => i);
+  if (!opts.shuffle) return order;
+  const rng = new Rng(opts.seed ?? 0);
+  rng.shuffle(order);
+  const window = opts.bucketWindow ?? 0;
+  if (!Number.isInteger(window) || window < 0) {
+    throw new OcropsError('OCROPS_DATA_BATCH', `bucketWindow must be a non-negative integer, got ${window}`);
+  }
+  if (window <= 1) return order;
+  const bs = opts.batchSize;
+  // only the batches that will be yielded take part (dropLast leaves the same images out as without bucketing)
+  const used = nb * bs < order.length ? order.slice(0, nb * bs) : order;
+  const groups: number[][] = [];
+  for (let start = 0; start < used.length; start += window * bs) {
+    const pool = used.slice(start, start + window * bs).sort((a, b) => split.widths[a] - split.widths[b] || a - b);
+    for (let k = 0; k < pool.length; k += bs) groups.push(pool.slice(k, k + bs));
+  }
+  // a short batch (the remainder) stays last, as without bucketing
+  const last = groups.length > 0 && groups[groups.length - 1].length < bs ? groups.pop() : undefined;
+  rng.shuffle(groups);
+  if (last) groups.push(last);
+  return [...groups.flat(), ...order.slice(used.length)];
 }
 
 /**
@@ -231,9 +263,8 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
     throw new OcropsError('OCROPS_DATA_BATCH', `fixedWidth must be a positive integer, got ${opts.fixedWidth}`);
   }
   const seed = opts.seed ?? 0;
-  const order = Array.from({ length: split.count }, (_, i) => i);
-  if (opts.shuffle) new Rng(seed).shuffle(order);
   const nb = batchCount(split, opts);
+  const order = batchOrder(split, opts, nb);
   const { height: H, channels: C } = split;
   const fd = openSync(join(split.dir, 'images.bin'), 'r');
   const cap = Math.max(1, H * split.maxWidth * C);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomAddress } from './addresses.js';
 import { Charset } from './charset.js';
-import { defaultSyntheticOptions } from './config.js';
+import { defaultSyntheticOptions, parseDataConfig } from './config.js';
 import { Rng } from './rng.js';
 import { SyntheticLines } from './synth.js';
 
@@ -41,4 +41,31 @@ test('synthetic lines: deterministic for a seed, different for another, sized to
   const l = rgb.line(0);
   assert.equal(l.data.length, l.width * 64 * 3);
   assert.ok(l.width <= 1000);
+});
+
+test('synthetic words option: runs of consecutive address words, shorter lines, config validated', () => {
+  const base = { ...defaultSyntheticOptions(), seed: 4 };
+  const full = new SyntheticLines(base, 32);
+  const short = new SyntheticLines({ ...base, words: { p: 1, range: [2, 3] } }, 32);
+  const mixed = new SyntheticLines({ ...base, words: { p: 0.5, range: [2, 3] } }, 32);
+  const n = 300;
+  const fullTexts = Array.from({ length: n }, (_, i) => full.text(i));
+  const shortTexts = Array.from({ length: n }, (_, i) => short.text(i));
+  for (const [i, t] of shortTexts.entries()) {
+    const words = t.split(' ');
+    assert.ok(words.length >= 2 && words.length <= 3, `line ${i}: "${t}" has 2-3 words`);
+    assert.ok(fullTexts[i].includes(t), `line ${i}: "${t}" is a run of "${fullTexts[i]}"`);
+    assert.ok(!t.endsWith(','), t);
+  }
+  // text(i) and line(i) agree; the whole address is kept with probability 1 - p
+  assert.equal(short.line(5).text, shortTexts[5]);
+  const kept = Array.from({ length: n }, (_, i) => mixed.text(i)).filter((t, i) => t === fullTexts[i]).length;
+  assert.ok(kept > n * 0.35 && kept < n * 0.65, `kept ${kept}/${n} whole addresses`);
+  const mean = (ts: string[]) => ts.reduce((s, t) => s + t.length, 0) / ts.length;
+  assert.ok(mean(shortTexts) < mean(fullTexts) / 2.5, `${mean(shortTexts)} vs ${mean(fullTexts)} characters`);
+  const bad = (words: unknown) => () =>
+    parseDataConfig({ name: 'x', source: { format: 'synthetic' }, image: { height: 32 }, synthetic: { words } }, 'x.yaml');
+  assert.throws(bad({ p: 2 }), /x\.yaml.*synthetic\.words\.p/);
+  assert.throws(bad({ p: 0.5, range: [1.5, 3] }), /synthetic\.words\.range.*whole numbers/);
+  assert.throws(bad({ p: 0.5, range: [0, 3] }), /synthetic\.words\.range.*>= 1/);
 });

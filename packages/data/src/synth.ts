@@ -81,13 +81,25 @@ export class SyntheticLines {
 
   /** Text of line i (cheap; no rendering). */
   text(i: number): string {
-    return randomAddress(rngFor(this.opts.seed, i));
+    return this.pickText(rngFor(this.opts.seed, i));
+  }
+
+  /** The address of a line, or (with probability `words.p`) a run of consecutive words of it. */
+  private pickText(rng: Rng): string {
+    const address = randomAddress(rng);
+    const { p, range } = this.opts.words ?? { p: 0, range: [1, 1] };
+    if (p <= 0 || !rng.chance(p)) return address;
+    const words = address.split(' ');
+    const k = Math.min(words.length, rng.int(range[0], range[1]));
+    const start = rng.int(0, words.length - k);
+    // a run may end on a separator: "Quận 3," reads as "Quận 3"
+    return words.slice(start, start + k).join(' ').replace(/,$/, '');
   }
 
   /** Renders line i. */
   line(i: number): SynthLine {
     const rng = rngFor(this.opts.seed, i);
-    const text = randomAddress(rng);
+    const text = this.pickText(rng);
     return { text, ...this.render(text, rng) };
   }
 

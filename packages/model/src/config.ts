@@ -36,6 +36,13 @@ export interface ModelConfig {
   embedDim?: number;
   /** `small`: dropout after its dense layer (document 004: 0.2). */
   dropout?: number;
+  /**
+   * Feed `1 - x`: ink bright on a dark (zero) background instead of the origin documents' [0, 1] pixels with white
+   * paper = 1. The first convolutions then see mostly zeros rather than a constant offset, and CTC training leaves
+   * its all-blank plateau several times sooner (see packages/model/README.md). Absent = false (saved models of
+   * earlier versions load unchanged).
+   */
+  invert?: boolean;
 }
 
 /** Default configuration of each architecture, as the origin documents define them. */
@@ -70,12 +77,12 @@ export function defaultModelConfig(arch: Arch): ModelConfig {
   }
 }
 
-const MODEL_KEYS = ['arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout'] as const;
+const MODEL_KEYS = ['arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout', 'invert'] as const;
 const RNN_KEYS = ['type', 'hidden', 'layers', 'bidirectional', 'dropout', 'hidden_per_layer'] as const;
 
 /**
  * Reads a model section (`arch`, `height`, `channels`, `inner_dim`, `rnn: {type, hidden, layers, bidirectional,
- * dropout, hidden_per_layer}`, `embed_dim`, `dropout`); unspecified fields take the architecture's defaults.
+ * dropout, hidden_per_layer}`, `embed_dim`, `dropout`, `invert`); unspecified fields take the architecture's defaults.
  * Use this to read the `model:` section of a larger config (e.g. the trainer's).
  */
 export function readModelConfig(r: ConfigReader): ModelConfig {
@@ -117,6 +124,7 @@ export function readModelConfig(r: ConfigReader): ModelConfig {
   else if (r.has('embed_dim')) r.fail('embed_dim', "is not used by arch 'resnet'; remove it");
   if (arch === 'small') cfg.dropout = r.number('dropout', d.dropout, { min: 0, max: 0.99 });
   else if (r.has('dropout')) r.fail('dropout', `is only used by arch 'small' (use rnn.dropout)`);
+  if (r.boolean('invert', false)) cfg.invert = true;
   return cfg;
 }
 
@@ -147,6 +155,7 @@ export function parseModelConfig(value: unknown, source: string): ModelConfig {
       inner_dim: v.innerDim,
       embed_dim: v.embedDim,
       dropout: v.dropout,
+      invert: v.invert,
       rnn: {
         type: rnn.type,
         hidden: rnn.hidden,

@@ -4,6 +4,7 @@
  * A saved model loads and predicts on any backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcropsError } from '@ocrops/common';
@@ -64,8 +65,12 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Loads a model saved by {@link saveModel}; weights are checked by name and shape against the config. */
+/**
+ * Loads a model saved by {@link saveModel}; weights are checked by name and shape against the config.
+ * `dir` may also be a training run's output folder: its `best/` model is loaded then.
+ */
 export async function loadModel(dir: string): Promise<{ model: OcrModel; meta: ModelMeta }> {
+  if (!existsSync(join(dir, 'ocrops.json')) && existsSync(join(dir, 'best', 'ocrops.json'))) dir = join(dir, 'best');
   const metaPath = join(dir, 'ocrops.json');
   const meta = (await readJson(metaPath)) as ModelMeta;
   if (meta.format !== MODEL_FORMAT) {

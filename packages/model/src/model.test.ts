@@ -143,6 +143,10 @@ test('save and load round trip: same logits, config and metadata, on the active 
     await tf.setBackend(active);
   }
   await assert.rejects(loadModel(join(dir, 'nope')), (e: unknown) => e instanceof OcropsError && /ocrops\.json/.test(e.message));
+  // a training run's folder: its best/ model
+  const run = mkdtempSync(join(tmpdir(), 'ocrops-run-'));
+  await m.save(join(run, 'best'), { charset: { chars: ['a', 'b'] } });
+  assert.deepEqual((await loadModel(run)).model.forward(x, false).arraySync(), want);
 });
 
 test('model configs from YAML: defaults, overrides and errors naming the field', () => {
@@ -183,4 +187,29 @@ test('the shipped configs/model/*.yaml load and build', async () => {
     assert.ok(m.getWeights().length > 0);
     m.dispose();
   }
+});
+
+test('invert: the model sees 1 - x; the option is read from YAML, saved and absent by default', async () => {
+  const cfg = tiny('vgg');
+  const inv = createModel({ ...cfg, invert: true }, 7, { seed: 5 });
+  const plain = createModel(cfg, 7, { seed: 5 });
+  const x = tf.randomUniform([2, 64, 40, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const a = inv.forward(x, false).dataSync();
+  const b = plain.forward(tf.sub(1, x) as tf.Tensor4D, false).dataSync();
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5, `logit ${i}`);
+  assert.notDeepEqual(Array.from(plain.forward(x, false).dataSync()), Array.from(a));
+  // a training step through the inverted input (the first convolution keeps its input for the filter gradient)
+  const before = inv.getWeights()[0].dataSync().slice();
+  tf.train.sgd(0.1).minimize(() => ctcLoss(inv.forward(x, true), [[1, 2], [3]]), false, inv.getWeights());
+  assert.notDeepEqual(Array.from(inv.getWeights()[0].dataSync()), Array.from(before));
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-inv-'));
+  writeFileSync(join(dir, 'm.yaml'), 'arch: vgg\ninvert: true\n');
+  assert.equal(loadModelConfig(join(dir, 'm.yaml')).invert, true);
+  assert.equal('invert' in defaultModelConfig('vgg'), false);
+  await inv.save(join(dir, 'saved'));
+  const { model } = await loadModel(join(dir, 'saved'));
+  assert.equal(model.config.invert, true);
+  assert.deepEqual(Array.from(model.forward(x, false).dataSync()), Array.from(inv.forward(x, false).dataSync()));
+  writeFileSync(join(dir, 'bad.yaml'), 'arch: vgg\ninvert: 2\n');
+  assert.throws(() => loadModelConfig(join(dir, 'bad.yaml')), /bad\.yaml.*invert/);
 });

@@ -202,7 +202,7 @@ export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateMo
         if (T < 1) {
           throw new OcropsError('OCROPS_MODEL_INPUT', `image width ${images.shape[2]} is too small for arch '${cfg.arch}'`);
         }
-        let x = ext.fn(images, training); // [T, B, F]
+        let x = ext.fn(cfg.invert ? (tf.sub(1, images) as tf.Tensor4D) : images, training); // [T, B, F]
         for (let i = 0; i < rnn.length; i++) {
           x = rnnLayer(x, rnn[i], impl);
           if (training && cfg.rnn.dropout > 0 && i < rnn.length - 1) x = tf.dropout(x, cfg.rnn.dropout) as tf.Tensor3D;

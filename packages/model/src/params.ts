@@ -137,10 +137,11 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
     const b = hasBias ? (rest[0] as tf.Tensor) : undefined;
     const save = rest[hasBias ? 1 : 0] as Save;
     const value = forward(x, k, b);
-    save([k, value]);
+    // x is saved too: it may be an intermediate (e.g. the inverted input) that the caller's tidy disposes
+    save([k, value, x]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s[1], x, s[0] as tf.Tensor4D, false, hasBias),
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s[1], s[2] as tf.Tensor4D, s[0] as tf.Tensor4D, false, hasBias),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (hasBias ? f(c.kernel, c.bias!) : f(c.kernel)) as tf.Tensor4D;

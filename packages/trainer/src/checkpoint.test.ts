@@ -9,7 +9,7 @@ import { selectBackend } from '@ocrops/model';
 import {
   assignWeights, findCheckpoint, freshState, optimizerTensors, readCheckpoint, restoreOptimizer, writeCheckpoint,
 } from './checkpoint.js';
-import { labelsTooLong } from './labels.js';
+import { frameLengths, labelsTooLong } from './labels.js';
 import { hashSeed, mulberry32, withSeededRandom } from './rng.js';
 
 await selectBackend({ quiet: true });
@@ -82,6 +82,13 @@ test('labelsTooLong counts repeats as needing a separating blank', () => {
   // T = 4: [1,2,3,4] needs 4, [1,1,2] needs 4, [1,1,1] needs 5, [5,6,7,8,9] needs 5
   assert.deepEqual(labelsTooLong([[1, 2, 3, 4], [1, 1, 2], [1, 1, 1], [5, 6, 7, 8, 9]], 4), [2, 3]);
   assert.deepEqual(labelsTooLong([[]], 0), []);
+  // per-sample frame counts: the short image of a padded batch has fewer frames
+  assert.deepEqual(labelsTooLong([[1, 2, 3], [1, 2, 3]], [2, 3]), [0]);
+});
+
+test('frameLengths: each image\'s own output frames, capped at the batch T, at least 1', () => {
+  const vggLike = { outputLength: (w: number) => Math.floor(Math.floor(w / 2) / 2) - 1 };
+  assert.deepEqual(frameLengths(vggLike, [256, 100, 8, 4, 300], 256), [63, 24, 1, 1, 63]);
 });
 
 test('seeded Math.random is reproducible and restored afterwards', () => {

@@ -36,6 +36,11 @@ export interface LoopConfig {
   maxStepsPerEpoch: number;
   /** cap on validation lines per evaluation; 0 = the whole split */
   maxValSamples: number;
+  /**
+   * width bucketing of training batches: each window of this many shuffled batches is sorted by image width before it
+   * is cut into batches (whose order is then reshuffled), so lines of mixed widths pad less; 0 or 1 = off
+   */
+  bucketWindow: number;
 }
 
 /** Tracker settings: `tracker: {project, workspace, url?, offline?, apiKey?}`. */
@@ -98,7 +103,7 @@ const TOP_KEYS = ['data', 'prepared', 'model', 'optim', 'train', 'tracker', 'dec
 const OPTIM_KEYS = ['name', 'lr', 'weightDecay', 'clipNorm'] as const;
 const LOOP_KEYS = [
   'batchSize', 'epochs', 'patience', 'seed', 'evalEvery', 'logEvery', 'checkpointEvery', 'monitor', 'mode', 'augment',
-  'maxStepsPerEpoch', 'maxValSamples',
+  'maxStepsPerEpoch', 'maxValSamples', 'bucketWindow',
 ] as const;
 const TRACKER_KEYS = ['project', 'workspace', 'url', 'apiKey', 'offline', 'enabled'] as const;
 
@@ -229,6 +234,7 @@ export function buildTrainConfig(
     augment: t.boolean('augment', true),
     maxStepsPerEpoch: t.integer('maxStepsPerEpoch', 0, { min: 0 }),
     maxValSamples: t.integer('maxValSamples', 0, { min: 0 }),
+    bucketWindow: t.integer('bucketWindow', 20, { min: 0 }),
   };
   if (!/^(train|val)_[a-z_]+$/.test(train.monitor)) {
     t.fail('monitor', `must name a train_* or val_* metric (e.g. val_loss, val_acc_by_char), got '${train.monitor}'`);

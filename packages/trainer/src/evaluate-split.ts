@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { accByChar, accByField, beamSearchDecode, cer, ctcLoss, greedyDecode, type OcrModel } from '@ocrops/model';
 import { batches, type Charset, type PreparedSplit } from '@ocrops/data';
-import { encodeLabels, labelsTooLong } from './labels.js';
+import { encodeLabels, frameLengths, labelsTooLong } from './labels.js';
 
 /** One evaluated line. */
 export interface LineResult {
@@ -47,8 +47,9 @@ export function decodeLogits(
   logits: tf.Tensor3D,
   charset: Charset,
   decode: EvaluateSplitOptions['decode'],
+  lengths?: number[],
 ): { texts: string[]; confidence: number[] } {
-  const r = decode.method === 'beam' ? beamSearchDecode(logits, { beamWidth: decode.beamWidth }) : greedyDecode(logits);
+  const r = decode.method === 'beam' ? beamSearchDecode(logits, { beamWidth: decode.beamWidth, lengths }) : greedyDecode(logits, { lengths });
   return { texts: r.ids.map((ids) => charset.decode(ids)), confidence: r.confidence };
 }
 
@@ -78,14 +79,14 @@ export async function evaluateSplit(
     const labels = batch.labels.slice(0, n);
     const ids = batch.ids.slice(0, n);
     const encoded = encodeLabels(labels, ids, charset);
-    const T = model.outputLength(batch.shape[2]);
-    tooLong += labelsTooLong(encoded, T).length;
+    const lengths = frameLengths(model, batch.widths.slice(0, n), batch.shape[2]);
+    tooLong += labelsTooLong(encoded, lengths).length;
     const { loss, texts, confidence } = tf.tidy(() => {
       let x = tf.tensor4d(batch.images, batch.shape);
       if (n < batch.shape[0]) x = x.slice([0, 0, 0, 0], [n, -1, -1, -1]);
       const logits = model.forward(x, false);
-      const l = ctcLoss(logits, encoded, { zeroInfinity: true, reduction: 'mean' });
-      const dec = decodeLogits(logits, charset, opts.decode);
+      const l = ctcLoss(logits, encoded, { zeroInfinity: true, reduction: 'mean', inputLengths: lengths });
+      const dec = decodeLogits(logits, charset, opts.decode, lengths);
       return { loss: l.dataSync()[0], ...dec };
     });
     lossSum += loss * n;

@@ -12,6 +12,6 @@ export { evaluateSplit, decodeLogits, type SplitMetrics, type LineResult } from 
 export { predict, collectImages, resolveModelDir, type Prediction } from './predict.js';
 export { exportModel } from './export.js';
 export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEvent, type EndEvent } from './events.js';
-export { labelsTooLong, encodeLabels } from './labels.js';
+export { labelsTooLong, encodeLabels, frameLengths } from './labels.js';
 export { hashSeed, mulberry32, withSeededRandom } from './rng.js';
 export { commands } from './commands.js';

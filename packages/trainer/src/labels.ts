@@ -21,12 +21,22 @@ export function encodeLabels(labels: string[], ids: string[], charset: Charset):
  * CTC needs at least `length + repeats` time steps for a label (a blank must separate repeated characters).
  * Returns the indices of labels that need more than `T` steps; their loss is infinite (zeroed with zeroInfinity).
  */
-export function labelsTooLong(encoded: number[][], T: number): number[] {
+export function labelsTooLong(encoded: number[][], T: number | readonly number[]): number[] {
   const out: number[] = [];
   encoded.forEach((ids, i) => {
     let need = ids.length;
     for (let k = 1; k < ids.length; k++) if (ids[k] === ids[k - 1]) need++;
-    if (need > T) out.push(i);
+    if (need > (typeof T === 'number' ? T : T[i])) out.push(i);
   });
   return out;
+}
+
+/**
+ * The model's output frames that belong to each image of a padded batch: `outputLength(width)` per image, capped at
+ * the batch's T (and at least 1). The CTC loss and the decoders use only these frames, so a short line in a wide batch
+ * is not asked to emit blanks over the padding (PyTorch's `input_lengths`).
+ */
+export function frameLengths(model: { outputLength(width: number): number }, widths: readonly number[], batchWidth: number): number[] {
+  const T = model.outputLength(batchWidth);
+  return widths.map((w) => Math.max(1, Math.min(T, model.outputLength(w))));
 }

@@ -8,6 +8,7 @@ import { loadModel, selectBackend } from '@ocrops/model';
 import { pullWeights } from '@ocrops/versioning';
 import { charsetOfModel } from './evaluate.js';
 import { decodeLogits } from './evaluate-split.js';
+import { frameLengths } from './labels.js';
 
 const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif', '.tif', '.tiff']);
 
@@ -102,7 +103,8 @@ export async function predict(opts: {
       });
       const dec = tf.tidy(() => {
         const logits = model.forward(tf.tensor4d(batch, [loaded.length, height, W, channels]), false);
-        return decodeLogits(logits, charset, opts.decode ?? { method: 'greedy', beamWidth: 10 });
+        const lengths = frameLengths(model, loaded.map((l) => l.width), W);
+        return decodeLogits(logits, charset, opts.decode ?? { method: 'greedy', beamWidth: 10 }, lengths);
       });
       loaded.forEach((l, b) => results.push({ path: l.path, text: dec.texts[b], confidence: dec.confidence[b] }));
     }

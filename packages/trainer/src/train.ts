@@ -15,7 +15,7 @@ import {
 import { flatParameters, relativeToRoot, type TrainConfig } from './config.js';
 import { decodeLogits, evaluateSplit } from './evaluate-split.js';
 import { emitEvent, type EndEvent } from './events.js';
-import { encodeLabels, labelsTooLong } from './labels.js';
+import { encodeLabels, frameLengths, labelsTooLong } from './labels.js';
 import { hashSeed, withSeededRandom } from './rng.js';
 import { logEnvironment, openRun, type TrackedRun } from './tracking.js';
 
@@ -98,7 +98,8 @@ export async function openTrainData(
 
 function configHash(cfg: TrainConfig): string {
   const essential = { model: cfg.model, optim: cfg.optim, batchSize: cfg.train.batchSize, seed: cfg.train.seed,
-    augment: cfg.train.augment, maxStepsPerEpoch: cfg.train.maxStepsPerEpoch, data: relativeToRoot(cfg.data) };
+    augment: cfg.train.augment, maxStepsPerEpoch: cfg.train.maxStepsPerEpoch, bucketWindow: cfg.train.bucketWindow,
+    data: relativeToRoot(cfg.data) };
   return createHash('sha256').update(JSON.stringify(essential)).digest('hex').slice(0, 16);
 }
 
@@ -128,6 +129,7 @@ function trainStep(
   images: Float32Array,
   shape: [number, number, number, number],
   encoded: number[][],
+  lengths: number[],
   cfg: TrainConfig,
   charset: Charset,
   seed: number,
@@ -140,7 +142,7 @@ function trainStep(
       const { value, grads } = tf.variableGrads(() => {
         const out = model.forward(x, true);
         logits = tf.keep(out);
-        return ctcLossOf(out, encoded);
+        return ctcLossOf(out, encoded, lengths);
       }, trainable);
       let list = trainable.map((v) => grads[v.name]);
       if (cfg.optim.weightDecay > 0) list = list.map((g, i) => g.add(trainable[i].mul(cfg.optim.weightDecay)));
@@ -166,7 +168,7 @@ function trainStep(
     });
     const l = logits as tf.Tensor3D | undefined;
     try {
-      const texts = l ? decodeLogits(l, charset, { method: 'greedy', beamWidth: 1 }).texts : [];
+      const texts = l ? decodeLogits(l, charset, { method: 'greedy', beamWidth: 1 }, lengths).texts : [];
       return { loss, texts };
     } finally {
       l?.dispose();
@@ -175,8 +177,8 @@ function trainStep(
 }
 
 /** CTC loss as trained here: mean reduction and zeroInfinity, document 000's setup. */
-function ctcLossOf(logits: tf.Tensor3D, encoded: number[][]): tf.Scalar {
-  return ctcLoss(logits, encoded, { zeroInfinity: true, reduction: 'mean' });
+function ctcLossOf(logits: tf.Tensor3D, encoded: number[][], lengths: number[]): tf.Scalar {
+  return ctcLoss(logits, encoded, { zeroInfinity: true, reduction: 'mean', inputLengths: lengths });
 }
 
 /**
@@ -317,21 +319,23 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       if (state.batchInEpoch < nBatches) {
         const iter = batches(trainSplit, {
           batchSize: cfg.train.batchSize, shuffle: true, seed: hashSeed(cfg.train.seed, 'epoch', epoch),
-          augment, startBatch: state.batchInEpoch,
+          augment, startBatch: state.batchInEpoch, bucketWindow: cfg.train.bucketWindow,
         });
         let t0 = Date.now();
         for await (const batch of iter) {
           if (state.batchInEpoch >= nBatches) break;
           const b = state.batchInEpoch;
           const encoded = encodeLabels(batch.labels, batch.ids, charset);
-          const T = model.outputLength(batch.shape[2]);
-          const tooLong = labelsTooLong(encoded, T);
+          const lengths = frameLengths(model, batch.widths, batch.shape[2]);
+          const tooLong = labelsTooLong(encoded, lengths);
           if (tooLong.length > 0 && state.labelsTooLong === 0) {
-            log(`warning: ${tooLong.length} label(s) need more than T=${T} CTC steps (e.g. ${batch.ids[tooLong[0]]}); ` +
+            const i = tooLong[0];
+            log(`warning: ${tooLong.length} label(s) need more CTC steps than their image gives (e.g. ${batch.ids[i]}: ` +
+              `${encoded[i].length} characters, T=${lengths[i]}); ` +
               'their loss is zeroed (counted in labels_too_long)');
           }
           const { loss, texts } = trainStep(
-            model, optimizer, trainable, batch.images, batch.shape, encoded, cfg, charset,
+            model, optimizer, trainable, batch.images, batch.shape, encoded, lengths, cfg, charset,
             hashSeed(cfg.train.seed, 'step', state.step),
             () => `step ${state.step} (epoch ${epoch + 1}, batch ${b}: ${batch.ids.slice(0, 4).join(', ')}` +
               `${batch.ids.length > 4 ? ', ...' : ''})`,
