@@ -197,11 +197,11 @@ test('projects list links to the project, runs table sorts by val_loss', async (
   await page.uncheck('[data-testid="only-differing"]');
 });
 
-/** Records the URLs of `/api/ocrops/series` requests the page sends until the returned function is called. */
-function countSeriesRequests(): () => string[] {
+/** Records the URLs of `/api/ocrops/series` (or, with `all`, every `/api/`) requests the page sends until the returned function is called. */
+function countSeriesRequests(all = false): () => string[] {
   const urls: string[] = [];
   const onRequest = (r: { url(): string }) => {
-    if (r.url().includes('/api/ocrops/series')) urls.push(decodeURIComponent(r.url()));
+    if (r.url().includes(all ? '/api/' : '/api/ocrops/series')) urls.push(decodeURIComponent(r.url()));
   };
   page.on('request', onRequest);
   return () => {
@@ -212,12 +212,17 @@ function countSeriesRequests(): () => string[] {
 
 test('run page: charts with the right number of points, versions, assets', async (t) => {
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
-  const stopCounting = countSeriesRequests();
+  const stopCounting = countSeriesRequests(true);
   await page.click(`.tbody .tr[data-key="${seeded.keys['crnn-a']}"] [data-col="name"] a`);
   await page.waitForSelector('[data-testid="run-page"]');
   await page.waitForSelector('.chart[data-metric="train_loss"][data-points="120"]');
   await page.waitForSelector('.chart[data-metric="val_loss"][data-points="12"]');
-  const seriesUrls = stopCounting();
+  await page.waitForSelector('.summary-box tbody tr');
+  const apiUrls = stopCounting();
+  // the requests started on the hash change (prefetch) are taken over by the page: each is sent once
+  for (const path of ['experiment/metadata', 'experiment/metrics/summary', 'experiment/parameters', 'experiment/log-other', 'experiment/tags'])
+    assert.equal(apiUrls.filter((u) => u.includes(`/${path}?`)).length, 1, `${path} sent once: ${apiUrls.join(' ')}`);
+  const seriesUrls = apiUrls.filter((u) => u.includes('/api/ocrops/series'));
   assert.equal(seriesUrls.length, 1, `every chart of the run in one series request: ${seriesUrls.join(' ')}`);
   assert.match(seriesUrls[0], /metricNames=[^&]*train_loss/);
   assert.match(seriesUrls[0], /metricNames=[^&]*val_loss/);
@@ -282,9 +287,12 @@ test('live run: new points appear without reloading (server-sent events)', async
   await page.goto(`${server!.url}/#/run/${seeded.keys['crnn-live']}`);
   await page.waitForSelector('.chart[data-metric="train_loss"][data-points="40"]');
   assert.ok(await page.isVisible('h1 .status-running'));
+  await page.$eval('.chart[data-metric="train_loss"] canvas', (c) => ((c as HTMLElement).dataset.mark = 'first'));
   for (let s = 40; s < 50; s++) live!.logMetric('train_loss', 0.5, { step: s, epoch: 4 });
   await live!.flush();
   await page.waitForSelector('.chart[data-metric="train_loss"][data-points="50"]', { timeout: 15_000 });
+  // new values of the same shape go into the existing chart (setData), not a rebuilt canvas
+  assert.equal(await page.$eval('.chart[data-metric="train_loss"] canvas', (c) => (c as HTMLElement).dataset.mark), 'first');
 });
 
 test('compare view overlays two runs and diffs their parameters', async (t) => {

@@ -5,8 +5,11 @@
 //   - the runs table: from navigation (hash change) to the table's rows on screen (goal < 1 s for 1,000 runs);
 //   - a run page: from navigation to every metric chart drawn with its downsampled series (goal < 300 ms).
 // Usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only]
+//   [--static-dir DIR] [--out FILE]
 // The seeded database is kept in --data-dir (default $TMPDIR/ocrops-bench-dashboard-<runs>x<metrics>x<points>) and
-// reused by later runs with the same sizes. Writes bench/results/dashboard.json.
+// reused by later runs with the same sizes. --static-dir serves another dashboard build (e.g. of an older revision,
+// for a before/after comparison in the same conditions). Writes bench/results/dashboard.json (or --out); the headline
+// figures of the file it replaces move to its `previous` section (two results back at most).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +20,7 @@ if (!process.execArgv.some((a) => a.includes('tsx'))) {
 }
 
 const { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, readdirSync } = await import('node:fs');
-const { join } = await import('node:path');
+const { dirname, join } = await import('node:path');
 const { tmpdir, cpus, loadavg } = await import('node:os');
 const { parseArgs } = await import('node:util');
 const { chromium } = await import('playwright-core');
@@ -33,11 +36,13 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string' },
     repeat: { type: 'string', default: '5' },
     'seed-only': { type: 'boolean', default: false },
+    'static-dir': { type: 'string' },
+    out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only]');
+  console.log('usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only] [--static-dir DIR] [--out FILE]');
   process.exit(0);
 }
 const RUNS = Number(args.runs);
@@ -96,11 +101,25 @@ async function seed(store) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The figures of an earlier results file worth keeping next to new ones (its own `previous` kept, older dropped). */
+function headline(r) {
+  if (!r.runCharts) return r; // already a headline
+  const { previous, ...rest } = r;
+  return {
+    date: rest.date, loadavg: rest.machine?.loadavg, runs: rest.data?.runs, metrics: rest.data?.metrics, pointsPerMetric: rest.data?.pointsPerMetric,
+    dbMegabytes: rest.data?.dbMegabytes, seedSeconds: rest.data?.seedSeconds, runsTableMedianMs: rest.runsTable?.medianMs,
+    runChartsMedianMs: rest.runCharts.medianMs, runChartsSamplesMs: rest.runCharts.samplesMs, runChartsRequests: rest.runCharts.requests,
+    runChartsLastApiResponseMedianMs: rest.runCharts.lastApiResponseMedianMs, seriesApiMedianMs: rest.runCharts.seriesApiMedianMs,
+    seriesManyApiMedianMs: rest.runCharts.seriesManyApiMedianMs, ...(rest.note ? { note: rest.note } : {}),
+    ...(previous ? { previous: { ...previous, previous: undefined } } : {}),
+  };
+}
+
 await ensureDashboardBuilt();
 mkdirSync(dataDir, { recursive: true });
 let seedSeconds;
 const reuse = existsSync(marker);
-const server = await startServer({ port: 0, dataDir });
+const server = await startServer({ port: 0, dataDir, staticDir: args['static-dir'] });
 try {
   if (!reuse) {
     console.log(`seeding ${RUNS} runs x ${METRICS} metrics x ${POINTS} points into ${dataDir} ...`);
@@ -215,8 +234,9 @@ try {
       seriesManyApiMedianMs: Math.round(median(seriesManyApi)), seriesManyApiSamplesMs: seriesManyApi.map((x) => Math.round(x)) },
     note: 'times from hash navigation to painted rows/charts in headless Chromium (--disable-gpu); lastApiResponse = when the last API reply of the view arrived (the rest is client work); machine shared by other jobs, so noisy',
   };
-  const out = join(repoRoot(), 'bench', 'results', 'dashboard.json');
-  mkdirSync(join(repoRoot(), 'bench', 'results'), { recursive: true });
+  const out = args.out ?? join(repoRoot(), 'bench', 'results', 'dashboard.json');
+  mkdirSync(dirname(out), { recursive: true });
+  if (existsSync(out)) result.previous = headline(JSON.parse(readFileSync(out, 'utf8')));
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   console.log(`runs table ${result.runsTable.medianMs} ms (goal < 1000), run charts ${result.runCharts.medianMs} ms (goal < 300); wrote ${out}`);

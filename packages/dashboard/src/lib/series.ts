@@ -24,3 +24,31 @@ export function collapseSameX(points: SeriesPoint[]): SeriesPoint[] {
   }
   return out;
 }
+
+/** How one series of a chart is drawn, apart from its values. */
+export interface ChartSeriesShape {
+  label: string;
+  color: string;
+  /** A min/max band (a single run's downsampled series whose buckets differ from their value somewhere). */
+  band: boolean;
+  /** Dots on the points (short series). */
+  dots: boolean;
+}
+
+/**
+ * The shape of a chart: what its uPlot is built from besides the values. A chart rebuilds its canvas only when the
+ * shape changes and takes new values of the same shape as new data (live refreshes).
+ */
+export function chartShape(
+  series: Array<{ label: string; color: string; points: SeriesPoint[] }>,
+  opts: { smoothed: boolean; xAxis: string; height: number },
+): { series: ChartSeriesShape[]; key: string } {
+  const single = series.length === 1;
+  const shapes = series.map((s) => ({
+    label: s.label,
+    color: s.color,
+    band: single && s.points.some((p) => p.min !== undefined && p.max !== undefined && p.min !== p.max),
+    dots: s.points.length < 60,
+  }));
+  return { series: shapes, key: JSON.stringify([shapes, opts.smoothed, opts.xAxis, opts.height]) };
+}

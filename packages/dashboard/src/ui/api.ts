@@ -1,6 +1,7 @@
 // Talking to the tracker server from the browser: API key handling, JSON GETs and server-sent events.
 // The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
 // Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
+import { ReplyHandoff } from '../lib/handoff.js';
 import type { MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
 
 const KEY_STORE = 'ocrops.apiKey';
@@ -68,7 +69,31 @@ export function withKey(path: string): string {
   return `${base()}${path}${path.includes('?') ? '&' : '?'}apiKey=${encodeURIComponent(apiKey)}`;
 }
 
+/** Replies of requests started by {@link prefetch}, waiting (3 s at most) for the view's identical request. */
+const early = new ReplyHandoff(3_000);
+let prefetching = false;
+
+/**
+ * Starts now the GETs that `issue` sends synchronously (e.g. `() => api.metadata(key)`), before the view that needs
+ * them has rendered: on navigation the requests go out at once instead of after the new view's first paint (when
+ * React runs its effects). The view's identical GETs then take over the replies in flight.
+ */
+export function prefetch(issue: () => unknown): void {
+  prefetching = true;
+  try {
+    const r = issue();
+    if (r instanceof Promise) r.catch(() => undefined); // failures reach the view's own request
+  } finally {
+    prefetching = false;
+  }
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  if (prefetching) return early.start(path, () => fetchJson<T>(path));
+  return early.take<T>(path) ?? fetchJson<T>(path, signal);
+}
+
+async function fetchJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (apiKey) headers.authorization = apiKey;
   const res = await fetch(base() + path, { headers, signal, credentials: 'same-origin' });

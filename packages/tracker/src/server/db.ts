@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { OcropsError } from '@ocrops/common';
 
-export type SqlValue = string | number | bigint | null;
+export type SqlValue = string | number | bigint | Uint8Array | null;
 
 /** The operations the store needs; every method is async so SQLite and PostgreSQL share one store. */
 export interface Db {
@@ -28,6 +28,11 @@ export interface Db {
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** `FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write transactions are already exclusive). */
   readonly forUpdate: string;
+  /**
+   * Holds a lock named `name` until the current transaction ends (PostgreSQL advisory lock; nothing on SQLite, whose
+   * write transactions are already exclusive). Call it inside {@link Db.transaction}.
+   */
+  lockUntilCommit(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +88,11 @@ export function metricsSchema(dialect: 'sqlite' | 'postgres'): string[] {
     dialect === 'sqlite'
       ? `CREATE INDEX IF NOT EXISTS metrics_by_step ON metrics (experiment_key, name, step, ts, id, value, epoch)`
       : `CREATE INDEX IF NOT EXISTS metrics_by_step ON metrics (experiment_key, name, step, ts, id) INCLUDE (value, epoch)`,
+    // every point of a series again, packed in arrival order (see series-blocks.ts): a chart reads a few blobs;
+    // `upto` = points in this block and the ones before it
+    `CREATE TABLE IF NOT EXISTS series_blocks (experiment_key TEXT NOT NULL, name TEXT NOT NULL, block INTEGER NOT NULL,
+       count INTEGER NOT NULL, upto BIGINT NOT NULL, data ${dialect === 'sqlite' ? 'BLOB' : 'BYTEA'} NOT NULL,
+       PRIMARY KEY (experiment_key, name, block))${dialect === 'sqlite' ? ' WITHOUT ROWID' : ''}`,
   ];
 }
 
@@ -130,6 +140,7 @@ export function openSqlite(path: string): Db {
 class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
+  async lockUntilCommit(): Promise<void> {}
   private readonly cache = new Map<string, Database.Statement>();
   private readonly rawCache = new Map<string, Database.Statement>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -213,6 +224,10 @@ type Queryable = pg.Pool | pg.PoolClient;
 class PgDb implements Db {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
+  async lockUntilCommit(name: string): Promise<void> {
+    // two-int4 key space: apart from the single-bigint lock that serialises schema creation
+    await this.q.query('SELECT pg_advisory_xact_lock(1, hashtext($1))', [name]);
+  }
   constructor(
     private readonly q: Queryable,
     private readonly pool: pg.Pool,
@@ -251,7 +266,7 @@ class PgDb implements Db {
       // the row index travels in an extra column and comes back for the inserted rows only
       const inserted = await this.all<Record<string, unknown>>(
         `WITH v (${cols.join(', ')}, idx) AS (VALUES ${tuples.join(', ')}),
-         ins AS (INSERT INTO ${table} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM v
+         ins AS (INSERT INTO ${table} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM v ORDER BY idx
            ON CONFLICT (${conflict.join(', ')}) DO NOTHING RETURNING ${conflict.join(', ')})
          SELECT MIN(v.idx) AS idx FROM v JOIN ins ON ${conflict.map((c) => `v.${c} = ins.${c}`).join(' AND ')}
          GROUP BY ${conflict.map((c) => `v.${c}`).join(', ')}`,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Experiment, TrackerApi, makeTrackerCommands, startServer, type OptimizerAlgorithm, type TrackerServer } from '../index.js';
 import { raw, tempDir } from '../../test-fixtures/helpers.js';
 import { startPostgres, type PgCluster } from '../../test-fixtures/postgres.js';
+import { assertSeriesMatchesIndex, writeHardSeries } from '../../test-fixtures/series.js';
 
 const listAlgorithm: OptimizerAlgorithm = {
   validate() {},
@@ -72,6 +73,15 @@ describe('PostgreSQL storage', () => {
       body: { experimentKey: exp.key, values: [{ metricName: 'val_loss', metricValue: 1, id: 'same' }, { metricName: 'val_loss', metricValue: 1, id: 'same' }] },
     });
     assert.equal(dup.json.inserted, 1);
+  });
+
+  test('packed series blocks stay exact through out-of-order, re-sent and concurrent writes', async (t) => {
+    if (skip) return t.skip(skip);
+    const { experimentKey: key } = await a.store.createExperiment('default', 'pg', 'blocks');
+    const stored = await writeHardSeries(a.store, key);
+    assert.equal(stored, 2600 + 81);
+    // read through the other server's store: same database
+    await assertSeriesMatchesIndex(b.store, key, 'loss', stored);
   });
 
   test('two servers on one database hand out distinct trials to 8 parallel workers', async (t) => {

@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db, SqlValue } from './db.js';
 import { HttpError, notFound } from './http-error.js';
 import { downsampleTuples, type SeriesTuple } from './query.js';
+import { appendToBlocks, readBlocks, seriesFromColumns, type PackedPoint } from './series-blocks.js';
 import type { RunStatus, SeriesPoint, SeriesSummary } from '../types.js';
 
 /** A random 32-hex-character experiment key / id. */
@@ -273,11 +274,17 @@ export class TrackerStore {
       return [key, p.id ?? randomUUID(), p.name, value, text, p.step ?? null, p.epoch ?? null, p.timestamp ?? now, p.context ?? null];
     });
     return this.db.transaction(async (tx) => {
+      // one writer per run at a time: ids and series blocks get the same order (PostgreSQL; SQLite writes are exclusive)
+      await tx.lockUntilCommit(`metrics:${key}`);
       const fresh = await tx.insertIgnore('metrics', METRIC_COLS, ['experiment_key', 'value_id'], rows as SqlValue[][], METRIC_PG_TYPES);
       const agg = new Map<string, SqlValue[]>();
+      const packed = new Map<string, PackedPoint[]>();
       const inserted = fresh.length;
       fresh.forEach((i) => {
         const [, , name, value, , step, epoch, ts] = rows[i] as [string, string, string, number | null, unknown, number | null, number | null, number];
+        const list = packed.get(name);
+        if (list) list.push({ step, epoch, timestamp: ts, value });
+        else packed.set(name, [{ step, epoch, timestamp: ts, value }]);
         const a = agg.get(name);
         if (!a) {
           agg.set(name, [key, name, 1, value, value, value, step, step, step, epoch, ts, ts, ts]);
@@ -298,6 +305,19 @@ export class TrackerStore {
           a[12] = ts;
         }
       });
+      if (packed.size) {
+        const names = [...packed.keys()];
+        const before = new Map<string, number>();
+        for (let i = 0; i < names.length; i += 500) {
+          const chunk = names.slice(i, i + 500);
+          const counts = await tx.all<{ name: string; count: number }>(
+            `SELECT name, count FROM series_summary WHERE experiment_key = ? AND name IN (${chunk.map(() => '?').join(',')})`,
+            [key, ...chunk],
+          );
+          for (const c of counts) before.set(c.name, Number(c.count));
+        }
+        for (const [name, points] of packed) await appendToBlocks(tx, key, name, points, before.get(name) ?? 0);
+      }
       if (agg.size) await tx.runMany(UPSERT_SUMMARY, [...agg.values()]);
       if (inserted) await tx.run('UPDATE experiments SET updated_at = ? WHERE experiment_key = ?', [now, key]);
       return inserted;
@@ -370,9 +390,10 @@ export class TrackerStore {
   }
 
   /**
-   * One series as served by `/api/ocrops/series`: at most `n` points (see {@link downsampleTuples}). The rows come
-   * from the covering index in (x, ts, id) order as plain arrays: materialising 5,000 row objects cost more than
-   * reading them from SQLite.
+   * One series as served by `/api/ocrops/series`: at most `n` points (see {@link downsampleTuples}). Read from the
+   * series' packed blocks (a few blobs, see series-blocks.ts), except a step range (a zoom seeks the covering index
+   * to just that range) and series whose blocks are incomplete; the covering index rows come in (x, ts, id) order as
+   * plain arrays. Both paths give the same answer.
    */
   async series(
     key: string,
@@ -382,6 +403,10 @@ export class TrackerStore {
     from?: number,
     to?: number,
   ): Promise<{ total: number; downsampled: boolean; points: SeriesPoint[] }> {
+    if (x !== 'step' || (from === undefined && to === undefined)) {
+      const cols = await readBlocks(this.db, key, name);
+      if (cols) return seriesFromColumns(cols, x, n, from, to);
+    }
     const col = x === 'timestamp' ? 'ts' : x;
     const { where, params } = seriesWhere(key, name, col, from, to);
     const rows = await this.db.allTuples(

@@ -17,6 +17,14 @@ export interface ChartRun {
 /** Points asked per series (Comet samples ~500, MLflow ~320). */
 export const CHART_POINTS = 500;
 
+/**
+ * The unzoomed series of every chart of one run (one multi-series request); the run page's prefetch sends exactly
+ * this request, so the grid takes over its reply.
+ */
+export function runSeries(experimentKey: string, metrics: string[], x: XAxis, signal?: AbortSignal): Promise<SeriesReply[]> {
+  return api.seriesMany({ experimentKey, metricNames: metrics, points: CHART_POINTS, x }, signal);
+}
+
 /** An empty reply for a series that could not be read (the chart shows "0 pts" instead of failing the grid). */
 const emptyReply = (metricName: string): SeriesReply => ({ metricName, total: 0, downsampled: false, points: [] });
 
@@ -92,7 +100,7 @@ export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh
     (signal) =>
       Promise.all(
         runs.map((r) =>
-          api.seriesMany({ experimentKey: r.experimentKey, metricNames: metrics, points: CHART_POINTS, x: xAxis }, signal).catch((err: Error) => {
+          runSeries(r.experimentKey, metrics, xAxis, signal).catch((err: Error) => {
             if (signal.aborted) throw err;
             return metrics.map(emptyReply);
           }),

@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { SeriesPoint, XAxis } from '../../lib/api-types.js';
 import { emaSmooth } from '../../lib/smoothing.js';
-import { collapseSameX } from '../../lib/series.js';
+import { chartShape, collapseSameX } from '../../lib/series.js';
 import { formatValue } from '../../lib/format.js';
 import { useWidth } from '../hooks.js';
 
@@ -51,37 +51,29 @@ export function MetricChart(props: MetricChartProps) {
   const single = cleaned.length === 1;
   const toX = (x: number) => (xAxis === 'timestamp' ? x / 1000 : x);
 
-  const { data, opts, bandSeries } = useMemo(() => {
-    const tables: uPlot.AlignedData[] = [];
+  // The chart's shape (series, labels, colours, band, smoothing on/off, axes): a new shape builds a new uPlot; new
+  // values of the same shape only replace the data (live refreshes, a late run label do not rebuild the canvas).
+  const { series: shape, key: shapeKey } = chartShape(cleaned, { smoothed: smoothing > 0, xAxis, height });
+
+  const { opts, bandSeries } = useMemo(() => {
     const useries: uPlot.Series[] = [{ label: xAxis }];
     const bands: uPlot.Band[] = [];
     const bandSeries: number[] = [];
-    for (const s of cleaned) {
-      const xs = s.points.map((p) => toX(p.x));
-      const raw = s.points.map((p) => p.value);
-      const showBand = single && s.points.some((p) => p.min !== undefined && p.max !== undefined && p.min !== p.max);
-      const cols: (number | null)[][] = [];
+    for (const s of shape) {
       if (smoothing > 0) {
-        cols.push(raw);
         useries.push({ label: `${s.label} (raw)`, stroke: withAlpha(s.color, 0.28), width: 1, points: { show: false } });
-        cols.push(emaSmooth(raw, smoothing));
         useries.push({ label: s.label, stroke: s.color, width: 1.6, points: { show: false }, value: (_u, v) => formatValue(v) });
       } else {
-        cols.push(raw);
-        useries.push({ label: s.label, stroke: s.color, width: 1.5, points: { show: s.points.length < 60, size: 4 }, value: (_u, v) => formatValue(v) });
+        useries.push({ label: s.label, stroke: s.color, width: 1.5, points: { show: s.dots, size: 4 }, value: (_u, v) => formatValue(v) });
       }
-      if (showBand) {
+      if (s.band) {
         const base = useries.length;
-        cols.push(s.points.map((p) => p.max ?? p.value));
         useries.push({ label: 'max', stroke: 'transparent', points: { show: false } });
-        cols.push(s.points.map((p) => p.min ?? p.value));
         useries.push({ label: 'min', stroke: 'transparent', points: { show: false } });
         bands.push({ series: [base, base + 1], fill: withAlpha(s.color, 0.15) });
         bandSeries.push(base, base + 1);
       }
-      tables.push([xs, ...cols] as uPlot.AlignedData);
     }
-    const joined = tables.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : tables.length === 1 ? tables[0] : uPlot.join(tables);
     const o: uPlot.Options = {
       width: 400,
       height,
@@ -108,14 +100,29 @@ export function MetricChart(props: MetricChartProps) {
         ],
       },
     };
-    return { data: joined, opts: o, bandSeries };
-    // toX depends only on xAxis
-  }, [cleaned, smoothing, xAxis, height, single]);
+    return { opts: o, bandSeries };
+    // everything the options read is in shapeKey
+  }, [shapeKey]);
+
+  const data = useMemo(() => {
+    const tables: uPlot.AlignedData[] = [];
+    cleaned.forEach((s, i) => {
+      const xs = s.points.map((p) => toX(p.x));
+      const raw = s.points.map((p) => p.value);
+      const cols: (number | null)[][] = smoothing > 0 ? [raw, emaSmooth(raw, smoothing)] : [raw];
+      if (shape[i].band) cols.push(s.points.map((p) => p.max ?? p.value), s.points.map((p) => p.min ?? p.value));
+      tables.push([xs, ...cols] as uPlot.AlignedData);
+    });
+    return tables.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : tables.length === 1 ? tables[0] : uPlot.join(tables);
+    // toX depends only on xAxis; shape follows cleaned
+  }, [cleaned, smoothing, xAxis]);
+  const dataRef = useRef(data);
+  dataRef.current = data;
 
   useEffect(() => {
     // nothing to draw until the series arrive (avoids building every chart twice)
     if (!plotRef.current || cleaned.length === 0) return;
-    const u = new uPlot({ ...opts, width: Math.max(200, width || 400) }, data, plotRef.current);
+    const u = new uPlot({ ...opts, width: Math.max(200, width || 400) }, dataRef.current, plotRef.current);
     uRef.current = u;
     // the min/max band's edge series are not worth a legend entry
     const rows = u.root.querySelectorAll<HTMLElement>('.u-legend .u-series');
@@ -128,8 +135,13 @@ export function MetricChart(props: MetricChartProps) {
       u.destroy();
       uRef.current = null;
     };
-    // width changes are handled by setSize below
-  }, [opts, data, bandSeries, cleaned.length]);
+    // width changes are handled by setSize, data changes of the same shape by setData below
+  }, [opts, bandSeries, cleaned.length > 0]);
+
+  useEffect(() => {
+    const u = uRef.current;
+    if (u && u.data !== data) u.setData(data);
+  }, [data]);
 
   useEffect(() => {
     if (uRef.current && width > 0) uRef.current.setSize({ width: Math.max(200, width), height });

@@ -4,10 +4,10 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { NamedValue } from '../../lib/api-types.js';
 import { formatBytes, formatDuration, formatTime, formatValue } from '../../lib/format.js';
 import { runVersioning } from '../../lib/versioning.js';
-import { api, runRowCache, subscribeEvents } from '../api.js';
+import { api, prefetch, runRowCache, subscribeEvents } from '../api.js';
 import { useAsync, useThrottled } from '../hooks.js';
 import { href } from '../router.js';
-import { ChartsGrid } from '../components/ChartsGrid.js';
+import { ChartsGrid, runSeries } from '../components/ChartsGrid.js';
 import { PALETTE, StatusBadge } from '../components/StatusBadge.js';
 
 type Tab = 'charts' | 'params' | 'others' | 'versions' | 'system' | 'output' | 'html' | 'assets';
@@ -89,6 +89,30 @@ function outputText(reply: unknown): string {
   return '';
 }
 
+/** Metric names of a run known before its summary arrives (from the runs table), sorted as the charts show them. */
+function cachedMetricNames(experimentKey: string): string[] {
+  const cached = runRowCache.get(experimentKey);
+  return cached ? Object.keys(cached.metrics).sort() : [];
+}
+
+/**
+ * Starts the run page's first requests (header, summary, parameters, others, tags and, when the metric names are
+ * known from the runs table, every chart's series) on navigation, before the page renders: see {@link prefetch}.
+ */
+export function prefetchRunPage(experimentKey: string): void {
+  prefetch(() => {
+    const names = cachedMetricNames(experimentKey);
+    return Promise.all([
+      names.length ? runSeries(experimentKey, names, 'step') : undefined,
+      api.metadata(experimentKey),
+      api.metricsSummary(experimentKey),
+      api.parameters(experimentKey),
+      api.others(experimentKey),
+      api.tags(experimentKey),
+    ]);
+  });
+}
+
 export function RunView({ experimentKey }: { experimentKey: string }) {
   const [tab, setTab] = useState<Tab>('charts');
   const [refresh, setRefresh] = useState(0);
@@ -112,13 +136,13 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
 
   const metricNames = useMemo(() => {
     if (summary.data) return summary.data.values.map((v) => v.name).sort();
-    const cached = runRowCache.get(experimentKey);
-    return cached ? Object.keys(cached.metrics).sort() : [];
+    return cachedMetricNames(experimentKey);
   }, [summary.data, experimentKey]);
   const paramMap = useMemo(() => valuesToMap(params.data?.values), [params.data]);
   const otherMap = useMemo(() => valuesToMap(others.data?.values), [others.data]);
   const versioning = useMemo(() => runVersioning(otherMap), [otherMap]);
-  const name = String(m.experimentName ?? '') || experimentKey.slice(0, 9);
+  // the runs table's name until the metadata arrives: the charts' label does not change under them
+  const name = String(m.experimentName ?? runRowCache.get(experimentKey)?.experimentName ?? '') || experimentKey.slice(0, 9);
   const status = running ? 'running' : m.hasCrashed ? 'crashed' : 'finished';
   const start = m.startTimeMillis as number | undefined;
   const end = m.endTimeMillis as number | undefined;
