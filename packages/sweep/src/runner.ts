@@ -287,6 +287,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
       await api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key: 'optimizer_metric_value', value: score })
         .catch(() => undefined);
     }
+    // the stopped trial's run ended cleanly (status finished): a tag says why it is short
+    if (tr.experimentKey && status === 'pruned') {
+      await api.post('/write/experiment/tags', { experimentKey: tr.experimentKey, addedTags: ['pruned'] }).catch(() => undefined);
+    }
     failuresInARow = status === 'failed' ? failuresInARow + 1 : 0;
     if (failuresInARow >= MAX_FAILURES_IN_A_ROW && !stopping) {
       stopping = true;

@@ -19,3 +19,4 @@ export {
 } from './tracker-service.js';
 export { runVersionInfo, versionOthers, VERSIONED_OUTPUTS, type RunVersionInfo } from './version-info.js';
 export { commands, weightsCommands, servicesCommands } from './commands.js';
+export { runsSummary } from './summary.js';

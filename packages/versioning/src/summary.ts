@@ -6,6 +6,7 @@ interface RunRow {
   experimentName?: string;
   experimentKey: string;
   status?: string;
+  tags?: string[];
   durationMillis?: number;
   params?: Record<string, unknown>;
   metrics?: Record<string, { last?: number; min?: number; max?: number }>;
@@ -38,7 +39,8 @@ export async function runsSummary(opts: { url: string; dataDir: string; project?
   if (runs.length === 0) return `no tracked runs in project ${opts.project ?? 'ocr'} yet`;
   const rows = runs.map((r) => [
     r.experimentName ?? r.experimentKey.slice(0, 8),
-    r.status ?? '',
+    // a sweep trial stopped early by its pruner ends cleanly but is tagged
+    r.tags?.includes('pruned') && r.status === 'finished' ? 'pruned' : r.status ?? '',
     fmt(r.metrics?.val_loss?.min),
     fmt(r.metrics?.val_acc_by_char?.max),
     fmt(r.metrics?.val_acc_by_field?.max),
