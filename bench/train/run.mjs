@@ -146,7 +146,8 @@ function markdown(results) {
     lines.push(`| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${r.heldout_10pct.lines} | ` +
       `${r.heldout_10pct.acc_by_field.toFixed(3)} | ${r.heldout_10pct.acc_by_char.toFixed(3)} | ` +
       `${r.heldout_10pct.cer_line_weighted.toFixed(4)} | ${r.val.val_acc_by_char.toFixed(3)} | ` +
-      `${r.predict_test_images.exact}/${r.predict_test_images.files} | ${Math.round(r.wall_time_seconds / 60)} min |`);
+      // training time summed over resumed sessions (the run's own clock), not just this invocation
+      `${r.predict_test_images.exact}/${r.predict_test_images.files} | ${Math.round((r.train_wall_time_seconds ?? r.wall_time_seconds) / 60)} min |`);
   }
   lines.push('', 'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen).');
   for (const [name, r] of Object.entries(results)) {
@@ -169,6 +170,6 @@ for (const [name, task] of Object.entries(TASKS)) {
   writeFileSync(jsonPath, `${JSON.stringify(all, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'train.md'), markdown(all));
   console.log(`\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)}, ` +
-    `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${r.wall_time_seconds}s on ${r.backend}`);
+    `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${Math.round(r.train_wall_time_seconds ?? r.wall_time_seconds)}s of training on ${r.backend}`);
 }
 console.log(`\nwrote ${jsonPath} and bench/results/train.md`);
