@@ -131,6 +131,43 @@ export function downsample(
   return { points, downsampled: true };
 }
 
+/**
+ * The min/max downsampling loop shared by the readers: `items` sorted by `x` go into `n` equal-width x buckets (by
+ * position when all x are equal); each bucket yields `point(its last item, min, max)` of the non-null values.
+ */
+export function bucketMinMax<T>(
+  items: readonly T[],
+  n: number,
+  x: (item: T) => number,
+  value: (item: T) => number | null,
+  point: (item: T, min: number | null, max: number | null) => SeriesPoint,
+): SeriesPoint[] {
+  const total = items.length;
+  const points: SeriesPoint[] = [];
+  if (total === 0) return points;
+  const x0 = x(items[0]);
+  const span = x(items[total - 1]) - x0;
+  let curBucket = -1;
+  let min: number | null = null;
+  let max: number | null = null;
+  for (let k = 0; k < total; k++) {
+    const item = items[k];
+    const b = span > 0 ? Math.min(n - 1, Math.floor(((x(item) - x0) / span) * n)) : Math.floor((k * n) / total);
+    const v = value(item);
+    if (b !== curBucket) {
+      if (k > 0) points.push(point(items[k - 1], min, max));
+      curBucket = b;
+      min = v;
+      max = v;
+    } else if (v !== null) {
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+    }
+  }
+  points.push(point(items[total - 1], min, max));
+  return points;
+}
+
 /** One raw point as read for a chart: `[x, step, epoch, timestamp, value]` (x is one of the other columns). */
 export type SeriesTuple = [x: number, step: number | null, epoch: number | null, timestamp: number, value: number | null];
 
@@ -148,29 +185,8 @@ export function downsampleTuples(rows: SeriesTuple[], n: number): { points: Seri
     min,
     max,
   });
-  if (rows.length <= n) return { points: rows.map((r) => point(r, r[4] === null ? null : Number(r[4]), r[4] === null ? null : Number(r[4]))), downsampled: false };
-  const x0 = Number(rows[0][0]);
-  const span = Number(rows[rows.length - 1][0]) - x0;
-  const points: SeriesPoint[] = [];
-  let curBucket = -1;
-  let last: SeriesTuple | undefined;
-  let min: number | null = null;
-  let max: number | null = null;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    const b = span > 0 ? Math.min(n - 1, Math.floor(((Number(r[0]) - x0) / span) * n)) : Math.floor((i * n) / rows.length);
-    const v = r[4] === null ? null : Number(r[4]);
-    if (b !== curBucket || !last) {
-      if (last) points.push(point(last, min, max));
-      curBucket = b;
-      min = v;
-      max = v;
-    } else if (v !== null) {
-      if (min === null || v < min) min = v;
-      if (max === null || v > max) max = v;
-    }
-    last = r;
-  }
-  if (last) points.push(point(last, min, max));
+  const value = (r: SeriesTuple) => (r[4] === null ? null : Number(r[4]));
+  if (rows.length <= n) return { points: rows.map((r) => point(r, value(r), value(r))), downsampled: false };
+  const points = bucketMinMax(rows, n, (r) => Number(r[0]), value, point);
   return { points, downsampled: true };
 }

@@ -10,6 +10,7 @@
 // whose blocks do not hold exactly its summary count (data written before this table existed) is rebuilt from the
 // metrics table on its next write and read from the covering index until then.
 import type { Db } from './db.js';
+import { bucketMinMax } from './query.js';
 import type { SeriesPoint } from '../types.js';
 
 /** Points per block (a block is 32 bytes per point: 32 KiB). */
@@ -216,28 +217,6 @@ export function seriesFromColumns(
   });
   const total = order.length;
   if (total <= n) return { total, downsampled: false, points: order.map((i) => point(i, nul(c.value[i]), nul(c.value[i]))) };
-  const x0 = xs[order[0]];
-  const span = xs[order[total - 1]] - x0;
-  const points: SeriesPoint[] = [];
-  let curBucket = -1;
-  let last = -1;
-  let min: number | null = null;
-  let max: number | null = null;
-  for (let k = 0; k < total; k++) {
-    const i = order[k];
-    const b = span > 0 ? Math.min(n - 1, Math.floor(((xs[i] - x0) / span) * n)) : Math.floor((k * n) / total);
-    const v = nul(c.value[i]);
-    if (b !== curBucket || last < 0) {
-      if (last >= 0) points.push(point(last, min, max));
-      curBucket = b;
-      min = v;
-      max = v;
-    } else if (v !== null) {
-      if (min === null || v < min) min = v;
-      if (max === null || v > max) max = v;
-    }
-    last = i;
-  }
-  if (last >= 0) points.push(point(last, min, max));
+  const points = bucketMinMax(order, n, (i) => xs[i], (i) => nul(c.value[i]), point);
   return { total, downsampled: true, points };
 }
