@@ -4,7 +4,7 @@ import { randomAddress } from './addresses.js';
 import { Charset } from './charset.js';
 import { defaultSyntheticOptions, parseDataConfig } from './config.js';
 import { Rng } from './rng.js';
-import { SyntheticLines } from './synth.js';
+import { DEFAULT_FONT_FILES, loadFonts, SyntheticLines } from './synth.js';
 
 test('address lines: Vietnamese, in the default charset, varied', () => {
   const cs = Charset.vietnamese();
@@ -68,4 +68,14 @@ test('synthetic words option: runs of consecutive address words, shorter lines, 
   assert.throws(bad({ p: 2 }), /x\.yaml.*synthetic\.words\.p/);
   assert.throws(bad({ p: 0.5, range: [1.5, 3] }), /synthetic\.words\.range.*whole numbers/);
   assert.throws(bad({ p: 0.5, range: [0, 3] }), /synthetic\.words\.range.*>= 1/);
+});
+
+test('default fonts: every file of the fixed set is there and used, and a missing font file is an error', () => {
+  const aliases = loadFonts();
+  assert.equal(aliases.length, DEFAULT_FONT_FILES.length, 'the synthetic data uses the whole default font set');
+  assert.throws(() => loadFonts(['/nonexistent/NoSuchFont.ttf']), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'OCROPS_DATA_FONTS');
+    assert.match(e.message, /NoSuchFont\.ttf/);
+    return true;
+  });
 });

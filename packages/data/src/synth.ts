@@ -5,15 +5,43 @@ import { randomAddress } from './addresses.js';
 import type { SyntheticOptions } from './config.js';
 import { Rng, rngFor } from './rng.js';
 
-/** Fonts that cover Vietnamese, looked for under /usr/share/fonts (the setup installs DejaVu, Noto and Liberation). */
-export const DEFAULT_FONT_FILES = [
-  'dejavu/DejaVuSans.ttf', 'dejavu/DejaVuSans-Bold.ttf', 'dejavu/DejaVuSans-Oblique.ttf', 'dejavu/DejaVuSansCondensed.ttf',
-  'dejavu/DejaVuSerif.ttf', 'dejavu/DejaVuSerif-Italic.ttf', 'dejavu/DejaVuSerifCondensed.ttf',
-  'noto/NotoSans-Regular.ttf', 'noto/NotoSans-Bold.ttf', 'noto/NotoSans-Italic.ttf', 'noto/NotoSerif-Regular.ttf',
-  'noto/NotoSerif-Italic.ttf', 'noto/NotoSerif-Bold.ttf',
-  'liberation/LiberationSans-Regular.ttf', 'liberation/LiberationSans-Bold.ttf', 'liberation/LiberationSans-Italic.ttf',
-  'liberation/LiberationSerif-Regular.ttf', 'liberation/LiberationSerif-Italic.ttf', 'liberation/LiberationSansNarrow-Regular.ttf',
-].map((f) => `/usr/share/fonts/truetype/${f}`);
+/**
+ * The default fonts, all covering Vietnamese, with the Debian package that ships each (scripts/setup installs them).
+ * Synthetic lines depend on this exact set: a missing file is an error, never a silently smaller set, so the same seed
+ * renders the same data on every machine.
+ */
+const DEFAULT_FONTS: Record<string, string[]> = {
+  'fonts-dejavu-core': ['dejavu/DejaVuSans.ttf', 'dejavu/DejaVuSans-Bold.ttf', 'dejavu/DejaVuSerif.ttf'],
+  'fonts-dejavu-extra': [
+    'dejavu/DejaVuSans-Oblique.ttf', 'dejavu/DejaVuSansCondensed.ttf', 'dejavu/DejaVuSerif-Italic.ttf', 'dejavu/DejaVuSerifCondensed.ttf',
+  ],
+  'fonts-noto-core': [
+    'noto/NotoSans-Regular.ttf', 'noto/NotoSans-Bold.ttf', 'noto/NotoSans-Italic.ttf', 'noto/NotoSerif-Regular.ttf',
+    'noto/NotoSerif-Italic.ttf', 'noto/NotoSerif-Bold.ttf',
+  ],
+  'fonts-liberation2': [
+    'liberation2/LiberationSans-Regular.ttf', 'liberation2/LiberationSans-Bold.ttf', 'liberation2/LiberationSans-Italic.ttf',
+    'liberation2/LiberationSerif-Regular.ttf', 'liberation2/LiberationSerif-Italic.ttf',
+  ],
+};
+const FONT_DIR = '/usr/share/fonts/truetype';
+
+/** Absolute paths of the default font files. */
+export const DEFAULT_FONT_FILES = Object.values(DEFAULT_FONTS).flatMap((files) => files.map((f) => `${FONT_DIR}/${f}`));
+
+/** Throws, naming the files and the Debian packages to install, when any default font file is missing. */
+function requireDefaultFonts(): void {
+  const missing = Object.entries(DEFAULT_FONTS).flatMap(([pkg, files]) =>
+    files.filter((f) => !existsSync(`${FONT_DIR}/${f}`)).map((f) => ({ pkg, file: `${FONT_DIR}/${f}` })),
+  );
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((m) => m.pkg))];
+  throw new OcropsError(
+    'OCROPS_DATA_FONTS',
+    `${missing.length} of the ${DEFAULT_FONT_FILES.length} default synthetic-data fonts are missing (${missing.map((m) => m.file).join(', ')})`,
+    { hint: `run scripts/setup, or: apt-get install ${packages.join(' ')}; or list font files of your own in synthetic.fonts` },
+  );
+}
 
 /** A fixed table of standard-normal samples: per-pixel noise reads it at a seeded offset and stride (fast, deterministic). */
 const NOISE_N = 1 << 16;
@@ -28,6 +56,7 @@ const registered = new Map<string, string>();
 
 /** Registers font files with the canvas and returns their family aliases (in the order given, missing files left out). */
 export function loadFonts(files?: string[]): string[] {
+  if (!files) requireDefaultFonts();
   const list = (files ?? DEFAULT_FONT_FILES).filter((f) => existsSync(f));
   const aliases: string[] = [];
   for (const f of list) {
@@ -40,8 +69,8 @@ export function loadFonts(files?: string[]): string[] {
     aliases.push(alias);
   }
   if (aliases.length === 0) {
-    throw new OcropsError('OCROPS_DATA_FONTS', `no usable font found (looked for ${files ? files.join(', ') : 'DejaVu, Noto and Liberation under /usr/share/fonts/truetype'})`, {
-      hint: 'install fonts-dejavu-core, fonts-noto-core or fonts-liberation (scripts/setup does), or list font files in synthetic.fonts',
+    throw new OcropsError('OCROPS_DATA_FONTS', `no usable font found (looked for ${(files ?? DEFAULT_FONT_FILES).join(', ')})`, {
+      hint: 'list readable .ttf/.otf files in synthetic.fonts, or remove it to use the default fonts that scripts/setup installs',
     });
   }
   return aliases;

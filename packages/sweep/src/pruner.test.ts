@@ -33,3 +33,15 @@ test('bestUpTo ignores missing values', () => {
   assert.ok(Number.isNaN(bestUpTo([], 2, false)));
   assert.equal(shouldPrune({ type: 'none' }, [9, 9], [[1, 1], [1, 1]], 2, false), false);
 });
+
+test('median pruner: warm-up epochs and startup trials protect trials still on the plateau', () => {
+  const warm = { type: 'median', minEpochs: 8, minTrials: 2 } as const;
+  const plateau = [0, 0, 0, 0];
+  // two completed trials that left the plateau by epoch 4: a trial still at 0 is not judged before the warm-up ends
+  const completed = [[0, 0, 0.3, 0.5, 0.6, 0.6, 0.7, 0.7], [0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.7, 0.72]];
+  assert.equal(shouldPrune(warm, plateau, completed, 4, true), false);
+  // after the warm-up, a trial that stayed on the plateau is stopped
+  assert.equal(shouldPrune(warm, [...plateau, 0, 0, 0, 0], completed, 8, true), true);
+  // one completed trial is not enough (startup trials)
+  assert.equal(shouldPrune(warm, [...plateau, 0, 0, 0, 0], completed.slice(0, 1), 8, true), false);
+});

@@ -33,9 +33,12 @@ function median(xs: number[]): number {
 }
 
 /**
- * Whether to stop a trial after epoch `epoch` (1-based).
- * - median: from `minEpochs` on, once at least `minTrials` other trials reached this epoch, stop when the trial's best
- *   value so far is worse than the median of the others' best values up to the same epoch (Golovin et al. 2017).
+ * Whether to stop a trial after epoch `epoch` (1-based). `others` are the competitors' histories: for `median` only
+ * the completed trials (a running or pruned trial says little about where a full trial ends), for `asha` every trial
+ * that reached the rung.
+ * - median: from `minEpochs` on (the warm-up: CTC models sit on the all-blank plateau for their first epochs), once at
+ *   least `minTrials` trials have completed (the startup trials), stop when the trial's best value so far is worse than
+ *   the median of the completed trials' best values up to the same epoch (Golovin et al. 2017; Optuna's MedianPruner).
  * - asha: rungs at minEpochs * reductionFactor^k epochs; at a rung a trial continues only when its best value so far
  *   ranks in the top max(1, floor(n / reductionFactor)) of the n trials that reached that rung (Li et al. 2020).
  */

@@ -78,6 +78,8 @@ interface TrialRun {
   pid: string;
   trial: number;
   history: History;
+  /** Set when the trial's process has ended. */
+  status?: 'completed' | 'failed' | 'pruned';
   experimentKey?: string;
   child?: ChildProcess;
 }
@@ -177,15 +179,22 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   };
   opts.signal?.addEventListener('abort', onAbort);
 
-  /** Histories of the other trials of the sweep (this process's, plus finished ones from the tracker). */
+  /**
+   * The competitors the pruner compares a trial with (this process's trials, plus finished ones from the tracker): the
+   * completed trials for the median rule, every other trial for ASHA.
+   */
   const peerHistories = async (self: TrialRun): Promise<History[]> => {
-    const local = [...runs.values()].filter((r) => r !== self).map((r) => r.history);
+    const completedOnly = run.pruner.type === 'median';
+    const local = [...runs.values()]
+      .filter((r) => r !== self && (!completedOnly || r.status === 'completed'))
+      .map((r) => r.history);
     if (run.pruner.type === 'none') return local;
     try {
       const st = await api.optimizerStatus(id);
       for (const t of st.trials) {
         const k = `${t.pid}-${t.trial}`;
         if (runs.has(k) || remote.has(k) || !t.experimentKey || t.status === 'running') continue;
+        if (completedOnly && t.status !== 'completed') continue;
         const points = await api.getMetric(t.experimentKey, metric);
         const h: History = [];
         for (const p of points) if (p.epoch !== null && p.epoch >= 1) h[p.epoch - 1] = Number(p.metricValue);
@@ -223,7 +232,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     const logFile = createWriteStream(join(dir, 'train.log'), { flags: 'a' });
     const child = spawn(
       process.execPath,
-      ['--conditions=@ocrops/source', '--import', 'tsx', '--no-warnings=ExperimentalWarning', join(here, 'trial-main.ts'), ...args],
+      ['--conditions=@ocrops/source', '--import', import.meta.resolve('tsx'), '--no-warnings=ExperimentalWarning', join(here, 'trial-main.ts'), ...args],
       {
         cwd: repoRoot(),
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -279,6 +288,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
       return;
     }
     const status = pruned ? 'pruned' : code === 0 && Number.isFinite(score) ? 'completed' : 'failed';
+    tr.status = status;
     await api.optimizerUpdate({
       id, pid: s.pid, trial: s.trial, status, experimentKey: tr.experimentKey,
       ...(Number.isFinite(score) ? { score } : {}), ...(tr.history.length ? { epoch: tr.history.length } : {}),

@@ -12,7 +12,7 @@ test('the shipped sweep files parse', () => {
   assert.equal(syn.optimizer.spec.maxCombo, 4);
   assert.equal(syn.run.workers, 2);
   assert.equal(syn.run.train, join(root, 'configs/train/synthetic.yaml'));
-  assert.deepEqual(syn.run.pruner, { type: 'median', minEpochs: 1, minTrials: 2 });
+  assert.deepEqual(syn.run.pruner, { type: 'median', minEpochs: 8, minTrials: 2 });
   assert.equal(syn.run.best, join(root, 'models/best'));
   const doc = loadSweepFile(join(root, 'configs/sweep/inner-dim.yaml'));
   const inner = doc.optimizer.parameters.find((p) => p.name === 'inner_dim');

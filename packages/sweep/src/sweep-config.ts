@@ -50,7 +50,7 @@ export function parseSweepFile(raw: unknown, source: string): SweepFile {
   const type = p.oneOf('type', ['none', 'median', 'asha'] as const, 'none');
   let pruner: PrunerConfig;
   if (type === 'median') {
-    pruner = { type, minEpochs: p.integer('minEpochs', 1, { min: 1 }), minTrials: p.integer('minTrials', 2, { min: 1 }) };
+    pruner = { type, minEpochs: p.integer('minEpochs', 4, { min: 1 }), minTrials: p.integer('minTrials', 2, { min: 1 }) };
   } else if (type === 'asha') {
     pruner = {
       type, minEpochs: p.integer('minEpochs', 1, { min: 1 }), reductionFactor: p.integer('reductionFactor', 3, { min: 2 }),
