@@ -149,6 +149,9 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
 
     const workerArgs = (h: string) => [cli(h), 'sweep', 'worker', '--tracker', info.tracker, '--sweep', id,
       '--s3-url', `s3://${info.bucket}/dvc`, '--s3-endpoint', info.s3, '--lease-seconds', String(LEASE_SECONDS), '--name', h];
+    const early = (c: ChildProcess, h: string) => exited(c).then((r) => {
+      throw new Error(`${h}'s worker ended too early (${JSON.stringify(r)}):\n${lines.join('\n')}`);
+    });
     const startWorker = (h: string, tag: string, onLine?: (l: string) => void) => {
       // its own process group: SIGKILL of the group takes the worker and its trainer, as a dying host would
       const c = lab.spawn(h, process.execPath, workerArgs(h), { cwd: clones[h], env: envs[h], detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -170,19 +173,23 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
       }
     });
     const w2 = startWorker('w2', 'w2');
-    const early = (c: ChildProcess, h: string) => exited(c).then((r) => {
-      throw new Error(`${h}'s worker ended before w1 was killed (${JSON.stringify(r)}):\n${lines.join('\n')}`);
-    });
     await within(Promise.race([w1Gone, early(w1, 'w1'), early(w2, 'w2')]), 480_000, 'w1 reaching epoch 1');
     assert.equal((await within(exited(w1), 30_000, 'w1 exit')).signal, 'SIGKILL');
 
-    // w2's link is cut for longer than a lease; meanwhile the w1 host comes back with a new worker
+    // the w1 host comes back with a new worker while w2's link is cut: the cut lasts until the new worker has asked
+    // for a trial (so it may be handed w2's trial, whose lease ran out) and at least a lease and a bit (bounded)
     lab.cut('w2');
     const cutAt = Date.now();
     assert.equal(lab.connects('w2', svcAddr, trackerPort), false, 'the cut link carries nothing');
-    const w1b = startWorker('w1', 'w1b');
-    await sleep(Math.max(0, LEASE_SECONDS * 1000 + 4000 - (Date.now() - cutAt)));
+    let w1bAsked: () => void = () => {};
+    const w1bTrial = new Promise<void>((res) => { w1bAsked = res; });
+    const w1b = startWorker('w1', 'w1b', (l) => {
+      if (/\[worker 1\] trial \d+ \(|sweep [0-9a-f]+: \d+ completed/.test(l)) w1bAsked();
+    });
+    await within(Promise.race([w1bTrial, early(w1b, 'w1b')]), 240_000, "w1's new worker asking for a trial");
+    await sleep(Math.max(0, (LEASE_SECONDS + 2) * 1000 - (Date.now() - cutAt)));
     lab.restore('w2');
+    const cutSeconds = (Date.now() - cutAt) / 1000;
 
     // both workers end on their own once the sweep has nothing left (bounded)
     const [e1, e2] = await within(Promise.all([exited(w1b), exited(w2)]), 600_000, 'workers finishing the sweep');
@@ -217,7 +224,7 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
     assert.deepEqual(pulled.sort((a, b) => a.relpath.localeCompare(b.relpath)), trained.sort((a, b) => a.relpath.localeCompare(b.relpath)));
     const best = JSON.parse(readFileSync(join(dest, 'best.json'), 'utf8')) as { pid: string; sweepId: string };
     assert.deepEqual([best.pid, best.sweepId], [st.best!.pid, id]);
-    t.diagnostic(`winner trained in ${winner.host}; lease events:\n${lines.filter((l) => /assigned to another|not recorded|answers again|heartbeat/.test(l)).join('\n') || '(none)'}`);
+    t.diagnostic(`w2's link was cut for ${cutSeconds.toFixed(1)} s; winner trained in ${winner.host}; lease events:\n${lines.filter((l) => /assigned to another|not recorded|answers again|heartbeat/.test(l)).join('\n') || '(none)'}`);
     if (process.env.OCROPS_TEST_VERBOSE) console.log(lines.join('\n'));
   } catch (err) {
     if (process.env.OCROPS_TEST_VERBOSE) console.log(lines.join('\n'));
