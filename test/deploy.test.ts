@@ -119,9 +119,9 @@ test('deploy/compose.yaml: PostgreSQL, SeaweedFS, tracker, N workers, serve; ima
   assert.ok(ids.some((i) => i.credentials.some((c) => c.accessKey === env.AWS_ACCESS_KEY_ID && c.secretKey === env.AWS_SECRET_ACCESS_KEY)));
   assert.ok(s.serve.healthcheck.test.join(' ').includes('/v2/health/ready'));
   // the comment's `sweep create` and `sweep best` lines are commands too
-  const text = readFileSync(file, 'utf8');
-  for (const m of text.matchAll(/run --rm worker (sweep (?:create|best)[^\n]*?)(?:\)|$)/gm)) {
-    commands.push({ where: 'compose comment', argv: m[1].replace(/\\\s*\n#\s*/g, ' ').replace(/"/g, '').split(/\s+/).filter(Boolean) });
+  const text = readFileSync(file, 'utf8').replace(/\\\n#\s*/g, ' ');
+  for (const m of text.matchAll(/run --rm worker (sweep (?:create|best)[^\n)]*)/g)) {
+    commands.push({ where: 'compose comment', argv: m[1].replace(/"/g, '').split(/\s+/).filter(Boolean) });
   }
 });
 
