@@ -2,15 +2,18 @@
 // processes (`ocrops trainer train`), reports epochs and results, prunes hopeless trials, and publishes the best model.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { TrackerApi, TrackerHttpError, type OptimizerStatus } from '@ocrops/tracker';
 import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
+import type { S3RemoteConfig } from '@ocrops/versioning';
+import { isConflict, persist, TrialHeartbeat, type LeaseGone } from './lease.js';
 import { bestUpTo, shouldPrune, type History } from './pruner.js';
 import { loadSweepFile, parseSweepFile, type SweepFile } from './sweep-config.js';
+import { bestWeights, installBest, pushTrialWeights, weightsOthers } from './weights.js';
 
 /**
  * TensorFlow thread counts for one trial process: the machine's cores shared by the parallel workers (at least 1
@@ -44,6 +47,16 @@ export interface RunSweepOptions {
   signal?: AbortSignal;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
+  /** Heartbeat lease on each trial (seconds, default 60): a trial whose worker stops heartbeating is assigned again. */
+  leaseSeconds?: number;
+  /** This worker's name in the tracker's leases (default: the host name and pid). */
+  workerName?: string;
+  /** Push every completed trial's best weights here (DVC cache layout) and log where on its run. */
+  weights?: S3RemoteConfig;
+  /** Copy (or download from S3) the best trial's weights to `best` at the end (default true). */
+  publish?: boolean;
+  /** How long a worker keeps trying to deliver a result while the tracker is unreachable (ms, default 5 min). */
+  deliverMillis?: number;
 }
 
 /** `best.json` beside the best model's weights. */
@@ -91,7 +104,7 @@ function shownPath(p: string): string {
   const r = relative(repoRoot(), p);
   return r.startsWith('..') || isAbsolute(r) ? p : r;
 }
-/** The runner gives up after this many failed trials in a row (a broken config would fail every trial). */
+/** The runner gives up after this many trials in a row failed for good (a broken config would fail every trial). */
 const MAX_FAILURES_IN_A_ROW = 3;
 
 /** Folder of a trial inside the sweep folder. */
@@ -170,6 +183,9 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   const remote = new Map<string, History>();
   let stopping = Boolean(opts.signal?.aborted);
   let failuresInARow = 0;
+  const leaseSeconds = opts.leaseSeconds ?? 60;
+  const workerName = opts.workerName ?? `${hostname()}:${process.pid}`;
+  const deliverMillis = opts.deliverMillis ?? 300_000;
   let gaveUp: string | undefined;
   let started = 0;
   let ran = 0;
@@ -206,7 +222,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     return [...local, ...remote.values()];
   };
 
-  const runTrial = async (s: { pid: string; trial: number; count: number; parameters: Record<string, unknown> }, w: number) => {
+  const runTrial = async (s: { pid: string; trial: number; count: number; parameters: Record<string, unknown>; lease?: string }, w: number) => {
     const key = `${s.pid}-${s.trial}`;
     const tr: TrialRun = { pid: s.pid, trial: s.trial, history: [] };
     runs.set(key, tr);
@@ -247,6 +263,19 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     writeFileSync(join(dir, 'worker.pid'), String(child.pid ?? ''));
     if (stopping) child.kill('SIGTERM');
     let pruned = false;
+    let gone: LeaseGone | undefined;
+    const heartbeat = s.lease
+      ? new TrialHeartbeat(api, { id, pid: s.pid, trial: s.trial, lease: s.lease }, leaseSeconds, log, (state) => {
+        gone = state;
+        if (state === 'reassigned') {
+          // this worker was presumed dead: it goes on, and whichever run finishes first is the trial's result
+          log(`[worker ${w}] trial ${s.count} was assigned to another worker meanwhile (lease expired); training on`);
+        } else {
+          log(`[worker ${w}] trial ${s.count} has its result from another worker (${state}): stopping this run`);
+          child.kill('SIGTERM');
+        }
+      }).start()
+      : undefined;
     let chain = Promise.resolve();
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const ev = parseEventLine(line);
@@ -262,8 +291,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
         log(`[worker ${w}] trial ${s.count} epoch ${ev.epoch}: ${metric}=${Number.isFinite(value) ? value.toFixed(4) : value}`);
         await api.optimizerUpdate({
           id, pid: s.pid, trial: s.trial, status: 'running', epoch: ev.epoch, experimentKey: ev.experimentKey,
-          ...(Number.isFinite(value) ? { score: value } : {}),
-        }).catch((err) => log(`warning: update of trial ${s.count} failed: ${(err as Error).message}`));
+          ...(Number.isFinite(value) ? { score: value } : {}), ...(s.lease ? { lease: s.lease } : {}),
+        }).catch((err) => {
+          if (!isConflict(err)) log(`warning: update of trial ${s.count} failed: ${(err as Error).message}`);
+        });
         if (!pruned && !stopping && shouldPrune(run.pruner, tr.history, await peerHistories(tr), ev.epoch, maximize)) {
           pruned = true;
           log(`[worker ${w}] trial ${s.count} pruned after epoch ${ev.epoch} (${run.pruner.type})`);
@@ -273,6 +304,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     });
     child.stderr!.on('data', (d) => logFile.write(d));
     const code = await new Promise<number | null>((res) => child.on('close', (c, sig) => res(c ?? (sig ? 128 : null))));
+    heartbeat?.stop();
     await chain;
     logFile.end();
     rmSync(join(dir, 'worker.pid'), { force: true });
@@ -282,17 +314,41 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     tr.experimentKey ??= result?.experimentKey;
     let score = bestUpTo(tr.history, tr.history.length, maximize);
     if (result?.best && result.monitor === metric && Number.isFinite(result.best.value)) score = result.best.value;
+    if (gone && gone !== 'reassigned') return;
     if (stopping && !pruned && code !== 0) {
       await api.optimizerRelease(id, s.pid, s.trial).catch(() => undefined);
       log(`[worker ${w}] trial ${s.count} stopped and released (it runs again on --resume)`);
       return;
     }
-    const status = pruned ? 'pruned' : code === 0 && Number.isFinite(score) ? 'completed' : 'failed';
+    let status: 'completed' | 'pruned' | 'failed' = pruned ? 'pruned' : code === 0 && Number.isFinite(score) ? 'completed' : 'failed';
+    let why = '';
+    if (status === 'completed' && opts.weights) {
+      // the weights go to S3 before the result is reported: a reported best trial always has its weights there
+      const modelDir = result?.bestModelDir ?? join(dir, 'best');
+      try {
+        const pushed = await pushTrialWeights(modelDir, opts.weights);
+        const others = weightsOthers(pushed, opts.weights);
+        for (const [key, value] of Object.entries(others)) {
+          await persist(() => api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key, value }), deliverMillis);
+        }
+        log(`[worker ${w}] trial ${s.count} weights -> ${pushed.url} (${pushed.files} files, ${pushed.skipped} already there)`);
+      } catch (err) {
+        status = 'failed';
+        why = ` (weights not pushed: ${(err as Error).message})`;
+      }
+    }
+    let recorded: Awaited<ReturnType<typeof api.optimizerUpdate>>;
+    try {
+      recorded = await persist(() => api.optimizerUpdate({
+        id, pid: s.pid, trial: s.trial, status, experimentKey: tr.experimentKey, ...(s.lease ? { lease: s.lease } : {}),
+        ...(Number.isFinite(score) ? { score } : {}), ...(tr.history.length ? { epoch: tr.history.length } : {}),
+      }), deliverMillis, (err) => log(`warning: reporting trial ${s.count} failed (${err.message}); retrying`));
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      log(`[worker ${w}] trial ${s.count} ${status} here, but not recorded: ${err.message.replace(/^.*-> 409: /, '')}`);
+      return;
+    }
     tr.status = status;
-    await api.optimizerUpdate({
-      id, pid: s.pid, trial: s.trial, status, experimentKey: tr.experimentKey,
-      ...(Number.isFinite(score) ? { score } : {}), ...(tr.history.length ? { epoch: tr.history.length } : {}),
-    });
     if (tr.experimentKey && Number.isFinite(score)) {
       await api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key: 'optimizer_metric_value', value: score })
         .catch(() => undefined);
@@ -301,19 +357,21 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     if (tr.experimentKey && status === 'pruned') {
       await api.post('/write/experiment/tags', { experimentKey: tr.experimentKey, addedTags: ['pruned'] }).catch(() => undefined);
     }
-    failuresInARow = status === 'failed' ? failuresInARow + 1 : 0;
+    // a failed trial the tracker assigns again (retryAssignLimit) does not count as failed for good
+    failuresInARow = status === 'failed' && recorded.status === 'failed' ? failuresInARow + 1 : status === 'failed' ? failuresInARow : 0;
     if (failuresInARow >= MAX_FAILURES_IN_A_ROW && !stopping) {
       stopping = true;
       gaveUp = `${failuresInARow} trials in a row failed (last: ${shownPath(join(dir, 'train.log'))})`;
     }
     log(`[worker ${w}] trial ${s.count} ${status}${Number.isFinite(score) ? `: ${metric}=${score.toFixed(4)}` : ''}` +
-      (status === 'failed' ? ` (exit ${code}; see ${shownPath(join(dir, 'train.log'))})` : ''));
+      (status === 'failed' ? ` (exit ${code}; see ${shownPath(join(dir, 'train.log'))})${why}` : '') +
+      (status === 'failed' && recorded.status !== 'failed' ? '; it will be assigned again (retryAssignLimit)' : ''));
   };
 
   const worker = async (w: number) => {
     while (!stopping && (opts.maxTrials === undefined || started < opts.maxTrials)) {
       started++;
-      const s = await api.optimizerNext(id);
+      const s = await api.optimizerNext(id, { leaseSeconds, worker: workerName });
       if (!s) break;
       if (stopping) {
         await api.optimizerRelease(id, s.pid, s.trial);
@@ -343,8 +401,8 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     sweepId: id, completed: count('completed'), pruned: count('pruned'), failed: count('failed'), running: count('running'),
     ran, stopped: stopping,
   };
-  if (!stopping && final.best) {
-    const best = publishBest(final, out, bestDir, metric, maximize, log);
+  if (!stopping && final.best && opts.publish !== false) {
+    const best = await publishBest(api, final, out, bestDir, metric, maximize, log);
     if (best) {
       summary.best = best;
       summary.bestDir = bestDir;
@@ -391,23 +449,33 @@ async function waitForStaleWorker(dir: string, log: (l: string) => void): Promis
   if (alive()) process.kill(pid, 'SIGKILL');
 }
 
-/** Copies the best completed trial's weights to `bestDir` and writes `bestDir/best.json`. */
-function publishBest(
-  st: OptimizerStatus, out: string, bestDir: string, metric: string, maximize: boolean, log: (l: string) => void,
-): BestRecord | undefined {
+/**
+ * Copies the best completed trial's weights to `bestDir` and writes `bestDir/best.json`: from this host's trial folder
+ * when that trial's run is the recorded one, else from S3 where the host that trained it pushed them.
+ */
+async function publishBest(
+  api: TrackerApi, st: OptimizerStatus, out: string, bestDir: string, metric: string, maximize: boolean, log: (l: string) => void,
+): Promise<BestRecord | undefined> {
   const b = st.best!;
   const trialDir = join(out, 'trials', trialDirName(b.pid, b.trial));
   const result = readResult(trialDir);
   const modelDir = result?.bestModelDir ?? join(trialDir, 'best');
-  if (!existsSync(modelDir)) {
-    log(`best trial ${trialDirName(b.pid, b.trial)} ran elsewhere (no ${modelDir} here): ${bestDir} not updated`);
-    return undefined;
-  }
   const record: BestRecord = {
     sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric,
     objective: maximize ? 'maximize' : 'minimize', value: b.score!, experimentKey: b.experimentKey,
     trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(),
   };
+  if (!existsSync(modelDir) || (b.experimentKey && result?.experimentKey && result.experimentKey !== b.experimentKey)) {
+    const w = await bestWeights(api, st).catch(() => undefined);
+    if (!w) {
+      log(`best trial ${trialDirName(b.pid, b.trial)} ran elsewhere (no ${modelDir} here, no weights in S3): ${bestDir} not updated`);
+      return undefined;
+    }
+    record.modelDir = `s3://${w.remote.bucket}/${w.remote.prefix ? `${w.remote.prefix}/` : ''}files/md5/ (${w.md5})`;
+    await installBest(w, bestDir, record as unknown as Record<string, unknown>);
+    log(`best: trial ${trialDirName(b.pid, b.trial)} ${metric}=${b.score} -> ${shownPath(bestDir)}/ (from S3, ${w.md5})`);
+    return record;
+  }
   // write beside, then swap, so a reader never sees a half-copied folder
   const tmp = `${bestDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -28,6 +28,12 @@ export interface OptimizerSuggestion {
   /** Total number of suggestions handed out so far in this sweep (Comet's `optimizer_count`). */
   count: number;
   parameters: Record<string, unknown>;
+  /** The lease on this trial: send it with updates and heartbeats. */
+  lease?: string;
+  /** When the lease runs out without a heartbeat (epoch ms; only when a heartbeat lease was asked for). */
+  leaseExpiresAt?: number;
+  /** 1 for the first assignment of this trial, 2 after its first re-assignment, ... */
+  assignment?: number;
 }
 
 /** `GET /optimizer/status` */

@@ -7,7 +7,8 @@ export {
   type DvcEntry, type DvcLock, type DvcLockStage, type ResolvedOutput,
 } from './lock.js';
 export { parseDvcConfig, readS3Remote, s3Client, objectKey, type S3RemoteConfig } from './remote.js';
-export { pullWeights, parseManifest, findDvcRoot, type PullWeightsOptions, type PullReport } from './pull.js';
+export { pullWeights, parseManifest, findDvcRoot, downloadOutput, type PullWeightsOptions, type PullReport } from './pull.js';
+export { pushDirectory, pullDirectory, s3RemoteFromUrl, type PushReport } from './push.js';
 export {
   startSeaweed, stopSeaweed, seaweedStatus, seaweedPorts, freePorts, defaultSeaweedDir,
   LOCAL_S3_CREDENTIALS, DEFAULT_S3_PORT, DEFAULT_BUCKET,

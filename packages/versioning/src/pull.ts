@@ -175,8 +175,19 @@ export async function pullWeights(opts: PullWeightsOptions): Promise<PullReport>
     });
   }
   const remote = opts.remote ?? readS3Remote(findDvcRoot(opts.lockPath ?? opts.dvcFile!));
+  return downloadOutput(resolved, remote, opts.dest, opts);
+}
+
+/**
+ * Downloads the output with content id `out.md5` (a file, or a `.dir` folder) from `remote` into `dest`, verifying
+ * every md5; a folder lands complete or not at all.
+ */
+export async function downloadOutput(
+  resolved: Pick<ResolvedOutput, 'path' | 'md5' | 'isDir'>, remote: S3RemoteConfig, destPath: string,
+  opts: Pick<PullWeightsOptions, 'concurrency' | 'onFile'> = {},
+): Promise<PullReport> {
   const client = s3Client(remote);
-  const dest = resolve(opts.dest);
+  const dest = resolve(destPath);
   const rootKey = objectKey(remote.prefix, resolved.md5);
   const url = `s3://${remote.bucket}/${rootKey}`;
   try {

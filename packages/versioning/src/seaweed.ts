@@ -52,6 +52,11 @@ export interface SeaweedOptions {
   timeoutMs?: number;
   /** `weed` executable (default `$OCROPS_WEED` or `.venv/bin/weed`). */
   weedBin?: string;
+  /**
+   * Address the servers listen on (default 127.0.0.1). `0.0.0.0` inside a container or network namespace lets other
+   * hosts reach S3; the servers still talk to each other over 127.0.0.1.
+   */
+  bindIp?: string;
 }
 
 export interface SeaweedHandle {
@@ -222,7 +227,7 @@ export async function startSeaweed(opts: SeaweedOptions = {}): Promise<SeaweedHa
     }],
   }, null, 2)}\n`, { mode: 0o600 });
   const args = [
-    'mini', `-dir=${join(dataDir, 'data')}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
+    'mini', `-dir=${join(dataDir, 'data')}`, '-ip=127.0.0.1', `-ip.bind=${opts.bindIp ?? '127.0.0.1'}`,
     `-s3.port=${ports.s3}`, `-s3.port.grpc=${ports.s3Grpc}`,
     `-master.port=${ports.master}`, `-master.port.grpc=${ports.masterGrpc}`,
     `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,

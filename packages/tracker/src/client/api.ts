@@ -118,13 +118,21 @@ export class TrackerApi {
     return r.id;
   }
   /** The next suggestion, or undefined when the sweep is done (maxCombo reached or search exhausted). */
-  async optimizerNext(id: string): Promise<OptimizerSuggestion | undefined> {
+  async optimizerNext(id: string, opts: { leaseSeconds?: number; worker?: string } = {}): Promise<OptimizerSuggestion | undefined> {
     // not retried blindly: a lost reply would leave a trial marked running (it is re-issued after the lease / release)
-    const r = await send(this.http, { method: 'GET', path: '/optimizer/next', query: { id } });
+    const r = await send(this.http, { method: 'GET', path: '/optimizer/next', query: { id, ...opts } });
     return r && !r.done ? (r as OptimizerSuggestion) : undefined;
   }
-  optimizerUpdate(u: { id: string; pid: string; trial?: number; status: TrialRecord['status']; score?: number; epoch?: number; experimentKey?: string }): Promise<TrialRecord> {
+  optimizerUpdate(u: {
+    id: string; pid: string; trial?: number; status: TrialRecord['status']; score?: number; epoch?: number; experimentKey?: string;
+    lease?: string;
+  }): Promise<TrialRecord> {
     return this.post('/optimizer/update', u);
+  }
+  /** Renews a trial's lease: `leased`, or what became of the trial (`reassigned`, `completed`, `failed`, `pruned`). */
+  optimizerHeartbeat(b: { id: string; pid: string; trial: number; lease: string }):
+    Promise<{ state: 'leased' | 'reassigned' | 'completed' | 'failed' | 'pruned'; leaseExpiresAt?: number }> {
+    return this.post('/optimizer/heartbeat', b);
   }
   optimizerRelease(id: string, pid: string, trial?: number): Promise<{ released: number }> {
     return this.post('/optimizer/release', { id, pid, trial });

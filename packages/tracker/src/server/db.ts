@@ -71,6 +71,10 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS trials (optimizer_id TEXT NOT NULL, pid TEXT NOT NULL, trial INTEGER NOT NULL,
      parameters TEXT NOT NULL, status TEXT NOT NULL, score DOUBLE PRECISION, epoch BIGINT, experiment_key TEXT,
      seq BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (optimizer_id, pid, trial))`,
+  // leases of sweep trials handed to workers (see trial-leases.ts)
+  `CREATE TABLE IF NOT EXISTS trial_leases (optimizer_id TEXT NOT NULL, pid TEXT NOT NULL, trial INTEGER NOT NULL,
+     lease TEXT NOT NULL, worker TEXT, expires_at BIGINT, lease_millis BIGINT, reassigns INTEGER NOT NULL DEFAULT 0,
+     final_lease TEXT, PRIMARY KEY (optimizer_id, pid, trial))`,
 ];
 
 /**

@@ -76,7 +76,7 @@ describe('optimizer resource', () => {
   });
 
   test('a released or expired trial is suggested again; several trials per parameter set', async () => {
-    const id = await api.optimizerCreate({ ...config, spec: { ...config.spec, maxCombo: 2 }, trials: 2 });
+    const id = await api.optimizerCreate({ ...config, spec: { ...config.spec, maxCombo: 2, retryAssignLimit: 1 }, trials: 2 });
     const a = (await api.optimizerNext(id))!;
     const a2 = (await api.optimizerNext(id))!;
     assert.equal(a2.pid, a.pid);
@@ -90,7 +90,7 @@ describe('optimizer resource', () => {
     await api.optimizerUpdate({ id, pid: a.pid, trial: 1, status: 'running' });
     await new Promise((r) => setTimeout(r, 400));
     await api.optimizerUpdate({ id, pid: a.pid, trial: 1, status: 'completed', score: 1 });
-    await api.optimizerUpdate({ id, pid: a.pid, trial: 2, status: 'failed' });
+    await api.optimizerUpdate({ id, pid: a.pid, trial: 2, status: 'completed', score: 2 });
     const reclaimed = (await api.optimizerNext(id))!;
     assert.equal(reclaimed.pid, b.pid);
     assert.equal(reclaimed.trial, 1);

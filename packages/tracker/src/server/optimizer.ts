@@ -1,9 +1,14 @@
 // The optimizer resource (Comet's optimizer service): stores sweep state and trials, hands out suggestions from the
-// configured algorithm inside a transaction so parallel workers get distinct trials, re-issues released or expired trials.
+// configured algorithm inside a transaction so parallel workers get distinct trials, re-issues released or expired trials
+// (leases and Comet's retryAssignLimit / retryLimit: trial-leases.ts).
 import { isOcropsError } from '@ocrops/common';
 import type { Db } from './db.js';
 import { HttpError, notFound } from './http-error.js';
 import { newKey } from './store.js';
+import {
+  canonicalParams, expireLeases, grantLease, leaseOf, putBack, recordFinalLease, renewLease, retryAssignLimit, retryLimit,
+  touchLease, type LeaseState,
+} from './trial-leases.js';
 import type { OptimizerAlgorithm, OptimizerStatus, OptimizerSuggestion, TrialRecord } from '../types.js';
 
 type InternalStatus = TrialRecord['status'] | 'pending';
@@ -40,6 +45,15 @@ export interface TrialUpdate {
   score?: number | null;
   epoch?: number | null;
   experimentKey?: string | null;
+  /** The lease `next` handed out with the trial: final results are then recorded once, stale updates refused. */
+  lease?: string;
+}
+
+export interface NextOptions {
+  /** Heartbeat lease: the trial is assigned again when no heartbeat renews it for this long. */
+  leaseMillis?: number;
+  /** A name for the worker host (shown nowhere yet; kept with the lease for debugging). */
+  worker?: string;
 }
 
 const FINAL = new Set<InternalStatus>(['completed', 'failed', 'pruned']);
@@ -56,6 +70,10 @@ function trialRecord(r: TrialRow): TrialRecord {
   if (r.experiment_key) t.experimentKey = r.experiment_key;
   if (r.epoch !== null && r.epoch !== undefined) t.epoch = Number(r.epoch);
   return t;
+}
+
+function leaseFields(l: { lease: string; expiresAt: number | null; assignment: number }) {
+  return { lease: l.lease, assignment: l.assignment, ...(l.expiresAt !== null ? { leaseExpiresAt: l.expiresAt } : {}) };
 }
 
 export class OptimizerService {
@@ -101,16 +119,13 @@ export class OptimizerService {
   }
 
   /** The next suggestion, or null when maxCombo is reached or the algorithm is exhausted. */
-  async next(workspace: string, id: string): Promise<OptimizerSuggestion | null> {
+  async next(workspace: string, id: string, opts: NextOptions = {}): Promise<OptimizerSuggestion | null> {
     const alg = this.requireAlgorithm();
     return this.db.transaction(async (tx) => {
       const opt = await this.row(tx, workspace, id, true);
       const config = JSON.parse(opt.config) as Record<string, any>;
       const now = Date.now();
-      await tx.run(`UPDATE trials SET status = 'pending' WHERE optimizer_id = ? AND status = 'running' AND updated_at < ?`, [
-        id,
-        now - this.leaseMillis,
-      ]);
+      await expireLeases(tx, id, now, this.leaseMillis, retryAssignLimit(config));
       const rows = await tx.all<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? ORDER BY seq', [id]);
       const count = rows.length;
       const issue = async (r: TrialRow): Promise<OptimizerSuggestion> => {
@@ -120,7 +135,8 @@ export class OptimizerService {
           r.pid,
           r.trial,
         ]);
-        return { id, pid: r.pid, trial: Number(r.trial), count, parameters: JSON.parse(r.parameters) };
+        const lease = await grantLease(tx, id, r.pid, Number(r.trial), now, opts.leaseMillis, opts.worker);
+        return { id, pid: r.pid, trial: Number(r.trial), count, parameters: JSON.parse(r.parameters), ...leaseFields(lease) };
       };
       const pending = rows.find((r) => r.status === 'pending');
       if (pending) return issue(pending);
@@ -136,21 +152,29 @@ export class OptimizerService {
           [id, pid, trial, JSON.stringify(parameters), seq, now, now],
         );
         await tx.run('UPDATE optimizers SET updated_at = ? WHERE id = ?', [now, id]);
-        return { id, pid, trial, count: count + 1, parameters };
+        const lease = await grantLease(tx, id, pid, trial, now, opts.leaseMillis, opts.worker);
+        return { id, pid, trial, count: count + 1, parameters, ...leaseFields(lease) };
       };
       for (const [pid, list] of byPid) {
         if (list.length < perSet) return insert(pid, list.length + 1, JSON.parse(list[0].parameters));
       }
       const maxCombo = Number(config.spec?.maxCombo ?? 0);
       if (maxCombo > 0 && byPid.size >= maxCombo) return null;
-      let suggestions: Array<Record<string, unknown>>;
-      try {
-        suggestions = alg.suggest(config, rows.map(trialRecord), 1);
-      } catch (err) {
-        throw new HttpError(400, `optimizer ${id}: ${(err as Error).message}`);
+      // Comet's retryLimit: attempts at a parameter set not tried before; a repeat is shown to the algorithm as taken
+      const seen = new Set(rows.map((r) => canonicalParams(JSON.parse(r.parameters))));
+      const taken = rows.map(trialRecord);
+      for (let attempt = 0; attempt <= retryLimit(config); attempt++) {
+        let suggestions: Array<Record<string, unknown>>;
+        try {
+          suggestions = alg.suggest(config, taken, 1);
+        } catch (err) {
+          throw new HttpError(400, `optimizer ${id}: ${(err as Error).message}`);
+        }
+        if (!suggestions.length) return null;
+        if (!seen.has(canonicalParams(suggestions[0]))) return insert(newKey(), 1, suggestions[0]);
+        taken.push({ pid: `repeat-${attempt}`, trial: 1, parameters: suggestions[0], status: 'running' });
       }
-      if (!suggestions.length) return null;
-      return insert(newKey(), 1, suggestions[0]);
+      return null;
     });
   }
 
@@ -165,6 +189,22 @@ export class OptimizerService {
       const r = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [u.id, u.pid, trial ?? 1]);
       if (!r) throw notFound(`trial ${u.pid}/${u.trial ?? 1} not found in optimizer ${u.id}`);
       const now = Date.now();
+      const lease = u.lease !== undefined ? await leaseOf(tx, u.id, u.pid, Number(r.trial)) : undefined;
+      if (u.lease !== undefined) {
+        const shown = `trial ${u.pid}-${r.trial} of optimizer ${u.id}`;
+        if (FINAL.has(r.status)) {
+          // the same worker repeating its request (a retried POST) gets the recorded trial back
+          if (lease?.final_lease === u.lease && r.status === u.status) return trialRecord(r);
+          throw new HttpError(409, `${shown} already has its result (${r.status}); this one is not recorded`);
+        }
+        const holder = (r.status === 'running' || r.status === 'pending') && lease?.lease === u.lease;
+        // a late final result of an assignment that was presumed dead is still the trial's result (recorded once);
+        // progress or a failure from it would disturb the worker that now runs the trial
+        if (!holder && (u.status === 'running' || u.status === 'failed'))
+          throw new HttpError(409, `${shown} was assigned again (its lease expired); stop this run`);
+        if (holder && u.status === 'running' && lease) await touchLease(tx, lease, now);
+        if (u.status === 'completed' || u.status === 'pruned') await recordFinalLease(tx, u.id, u.pid, Number(r.trial), u.lease);
+      }
       await tx.run(
         `UPDATE trials SET status = ?, score = COALESCE(?, score), epoch = COALESCE(?, epoch),
            experiment_key = COALESCE(?, experiment_key), updated_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?`,
@@ -177,8 +217,25 @@ export class OptimizerService {
           workspace,
         ]);
       await tx.run('UPDATE optimizers SET updated_at = ? WHERE id = ?', [now, u.id]);
+      if (u.status === 'failed') {
+        // Comet's retryAssignLimit: a trial that did not complete is assigned again while re-assignments remain
+        const config = JSON.parse((await this.row(tx, workspace, u.id)).config) as Record<string, any>;
+        const reassigns = lease?.reassigns ?? (await leaseOf(tx, u.id, u.pid, Number(r.trial)))?.reassigns ?? 0;
+        const to = await putBack(tx, u.id, u.pid, Number(r.trial), reassigns, retryAssignLimit(config), now);
+        if (to === 'failed' && u.lease !== undefined) await recordFinalLease(tx, u.id, u.pid, Number(r.trial), u.lease);
+      }
       const after = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [u.id, u.pid, r.trial]);
       return trialRecord(after!);
+    });
+  }
+
+  /** Renews a worker's lease on its trial, or tells it the trial was assigned again or has its result already. */
+  async heartbeat(workspace: string, b: { id: string; pid: string; trial: number; lease: string }): Promise<{ state: LeaseState; leaseExpiresAt?: number }> {
+    return this.db.transaction(async (tx) => {
+      await this.row(tx, workspace, b.id);
+      const r = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [b.id, b.pid, b.trial]);
+      if (!r) throw notFound(`trial ${b.pid}/${b.trial} not found in optimizer ${b.id}`);
+      return renewLease(tx, b.id, b.pid, b.trial, b.lease, r.status, Date.now(), this.leaseMillis);
     });
   }
 

@@ -107,11 +107,13 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
     ctx.emit({ type: 'sweep', optimizerId: r.id, workspaceName: ws, projectName: b.projectName });
     return r;
   });
-  app.get(`${O}/next`, { schema: { querystring: queries.optimizerId, summary: 'Next suggestion (204 when done)' } }, async (req, reply) => {
+  app.get(`${O}/next`, { schema: { querystring: queries.optimizerNext, summary: 'Next suggestion (204 when done), leased to the caller' } }, async (req, reply) => {
     requireWrite(req);
     const q = req.query as Body;
     const ws = workspaceOf(req);
-    const s = await ctx.optimizer.next(ws, q.id);
+    const s = await ctx.optimizer.next(ws, q.id, {
+      leaseMillis: q.leaseSeconds !== undefined ? q.leaseSeconds * 1000 : undefined, worker: q.worker,
+    });
     if (!s) {
       reply.code(204);
       return reply.send();
@@ -125,6 +127,11 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
     const r = await ctx.optimizer.update(ws, req.body as any);
     ctx.emit({ type: 'sweep', optimizerId: (req.body as Body).id, workspaceName: ws });
     return r;
+  });
+  app.post(`${O}/heartbeat`, { schema: { body: bodies.optimizerHeartbeat, summary: "Renew a worker's lease on its trial" } }, async (req) => {
+    requireWrite(req);
+    const b = req.body as Body;
+    return ctx.optimizer.heartbeat(workspaceOf(req), { id: b.id, pid: b.pid, trial: b.trial, lease: b.lease });
   });
   app.post(`${O}/release`, { schema: { body: bodies.optimizerRelease, summary: 'Hand a running trial back for re-suggestion' } }, async (req) => {
     requireWrite(req);

@@ -10,6 +10,8 @@ const ID = { type: 'string', minLength: 1, maxLength: 100 } as const;
 const METRIC_NAME = { type: 'string', minLength: 1, maxLength: 500 } as const;
 const METRIC_VALUE = { type: ['number', 'string', 'null'], maxLength: 1000 } as const;
 
+const LEASE = { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'the lease from optimizer/next' } as const;
+
 const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
 
 export const metricItem = obj(
@@ -83,8 +85,13 @@ export const bodies = {
       score: { type: ['number', 'null'] },
       epoch: INT_OR_NULL,
       experimentKey: { type: ['string', 'null'], pattern: '^[0-9a-f]{32}$' },
+      lease: LEASE,
     },
     ['id', 'pid', 'status'],
+  ),
+  optimizerHeartbeat: obj(
+    { id: KEY, pid: { type: 'string', minLength: 1, maxLength: 64 }, trial: { type: 'integer', minimum: 1 }, lease: LEASE },
+    ['id', 'pid', 'trial', 'lease'],
   ),
   optimizerRelease: obj({ id: KEY, pid: { type: 'string', minLength: 1, maxLength: 64 }, trial: { type: 'integer', minimum: 1 } }, [
     'id',
@@ -115,6 +122,14 @@ export const queries = {
     ['experimentKey'],
   ),
   optimizerId: obj({ id: KEY }, ['id']),
+  optimizerNext: obj(
+    {
+      id: KEY,
+      leaseSeconds: { type: 'integer', minimum: 1, maximum: 86_400, description: 'heartbeat lease length' },
+      worker: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+    ['id'],
+  ),
   optimizerList: obj({ workspaceName: NAME, projectName: NAME }),
   runs: obj({
     workspaceName: NAME,
