@@ -15,7 +15,7 @@ const connectionHelp = {
 };
 
 const runSpec: CommandSpec = {
-  usage: 'ocrops sweep run --config <sweep.yaml> [--workers N] [--sweep-id ID] [--resume]',
+  usage: 'ocrops sweep run --config <sweep.yaml> [--workers N] [--sweep-id ID] [--resume] [--register <model>]',
   description:
     'Run a hyperparameter sweep: a Comet optimizer config (grid, random or GP-based bayes) plus an `ocrops` section\n' +
     '(train config, workers, fixed overrides, pruner, out). Trials are `ocrops trainer train` child processes tracked\n' +
@@ -30,6 +30,7 @@ const runSpec: CommandSpec = {
     out: { type: 'string' },
     best: { type: 'string' },
     'max-trials': { type: 'string' },
+    register: { type: 'string' },
     ...connection,
   },
   help: {
@@ -40,6 +41,7 @@ const runSpec: CommandSpec = {
     out: 'sweep folder (default: ocrops.out)',
     best: 'where the best weights go (default: ocrops.best or models/best)',
     'max-trials': 'start at most this many trials in this process',
+    register: 'register the best trial as a new version of this model in the tracker\'s registry, alias `candidate`',
     ...connectionHelp,
   },
   examples: [
@@ -47,6 +49,7 @@ const runSpec: CommandSpec = {
     'ocrops sweep run --config configs/sweep/inner-dim.yaml --workers 2',
     'ocrops sweep run --sweep-id 0123abcd... --workers 1       # on another machine',
     'ocrops sweep run --config configs/sweep/synthetic.yaml --resume',
+    'ocrops sweep run --config configs/sweep/synthetic.yaml --register vn-address',
   ],
 };
 
@@ -87,7 +90,7 @@ export const commands: CommandTable = {
         const summary = await runSweep({
           config: v.config as string | undefined, sweepId: v['sweep-id'] as string | undefined, resume: Boolean(v.resume),
           workers: positiveInt(v.workers, 'workers'), out: v.out as string | undefined, best: v.best as string | undefined,
-          maxTrials: positiveInt(v['max-trials'], 'max-trials'), url: v.url as string | undefined,
+          maxTrials: positiveInt(v['max-trials'], 'max-trials'), register: v.register as string | undefined, url: v.url as string | undefined,
           apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined, signal: ac.signal,
         });
         if (summary.stopped) process.exitCode = 130;

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OcropsError, repoRoot } from '@ocrops/common';
-import { TrackerApi, TrackerHttpError, type OptimizerStatus } from '@ocrops/tracker';
+import { ModelRegistry, TrackerApi, TrackerHttpError, registerSource, type OptimizerStatus, type RegistryVersion } from '@ocrops/tracker';
 import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
 import { bestUpTo, shouldPrune, type History } from './pruner.js';
 import { loadSweepFile, parseSweepFile, type SweepFile } from './sweep-config.js';
@@ -40,6 +40,8 @@ export interface RunSweepOptions {
   workspace?: string;
   /** Start at most this many trials in this process. */
   maxTrials?: number;
+  /** Register the best trial's model as a new version of this registered model, with alias `candidate`. */
+  register?: string;
   /** Stop request: running trials get SIGTERM and are released to the sweep. */
   signal?: AbortSignal;
   /** Progress lines (default: stderr). */
@@ -59,6 +61,8 @@ export interface BestRecord {
   trialDir: string;
   modelDir: string;
   createdAt: string;
+  /** The best trial's lineage (dataset/config/git hashes, modelMd5 = DVC md5 of the weights without best.json). */
+  lineage?: Record<string, unknown>;
 }
 
 export interface SweepSummary {
@@ -72,6 +76,8 @@ export interface SweepSummary {
   stopped: boolean;
   best?: BestRecord;
   bestDir?: string;
+  /** The registry version made with `register`. */
+  registered?: RegistryVersion;
 }
 
 interface TrialRun {
@@ -338,6 +344,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     if (best) {
       summary.best = best;
       summary.bestDir = bestDir;
+      if (opts.register) {
+        summary.registered = await registerSource(bestDir, { registry: new ModelRegistry(api), modelName: opts.register, aliases: ['candidate'] });
+        log(`registered ${summary.registered.modelName}:${summary.registered.version} (@candidate) from trial ${best.pid.slice(0, 12)}-${best.trial}`);
+      }
     }
   }
   log(`sweep ${id}: ${summary.completed} completed, ${summary.pruned} pruned, ${summary.failed} failed` +
@@ -350,6 +360,7 @@ interface ResultJson {
   monitor?: string;
   best?: { value: number; epoch: number } | null;
   bestModelDir?: string;
+  lineage?: Record<string, unknown>;
 }
 
 function readResult(dir: string): ResultJson | undefined {
@@ -396,7 +407,7 @@ function publishBest(
   const record: BestRecord = {
     sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric,
     objective: maximize ? 'maximize' : 'minimize', value: b.score!, experimentKey: b.experimentKey,
-    trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(),
+    trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(), lineage: result?.lineage,
   };
   // write beside, then swap, so a reader never sees a half-copied folder
   const tmp = `${bestDir}.tmp-${process.pid}`;

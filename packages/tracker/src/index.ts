@@ -20,6 +20,7 @@ export {
 export { createApiKey, listApiKeys } from './server/keys.js';
 export { downsample, parseFilter } from './server/query.js';
 export { makeTrackerCommands, commands } from './commands.js';
+export { modelsCommands, registerSource, registrationSource, type RegistrationSource } from './commands-models.js';
 export type {
   TrialRecord,
   OptimizerAlgorithm,
