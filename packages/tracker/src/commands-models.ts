@@ -1,7 +1,7 @@
 // `ocrops models <command>`: the model registry from the command line (register, list, versions, alias, pull,
 // delete-alias), and `registerSource`, which the trainer and the sweep call for `--register <model>`.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { dirManifestMd5, findDvcRoot, hashDirectory, objectKey, readS3Remote } from '@ocrops/versioning';
 import { TrackerApi } from './client/api.js';
@@ -90,6 +90,18 @@ export async function registerSource(
   return (registry ?? new ModelRegistry()).register({ ...rest, ...src });
 }
 
+/** The numbers of a flat JSON metrics file (`dvc metrics` format); nested values are flattened with `.`. */
+function evaluationOf(path: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (o: unknown, prefix: string) => {
+    if (typeof o === 'number' && Number.isFinite(o)) out[prefix] = o;
+    else if (o && typeof o === 'object' && !Array.isArray(o)) for (const [k, v] of Object.entries(o)) walk(v, prefix ? `${prefix}.${k}` : k);
+  };
+  walk(readJson(path), '');
+  if (!Object.keys(out).length) throw new OcropsError('OCROPS_REGISTRY_SOURCE', `--metrics ${path} holds no numbers`, { hint: 'give the metrics.json written by `ocrops trainer evaluate`' });
+  return out;
+}
+
 function registryOf(v: Record<string, unknown>): ModelRegistry {
   return new ModelRegistry(new TrackerApi({ url: v.url as string | undefined, apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined }));
 }
@@ -123,11 +135,13 @@ const specs = {
       'The version records the run, weights md5 (and DVC/S3 location), formats, metrics and lineage.',
     options: {
       run: { type: 'string' }, name: { type: 'string', short: 'n' }, alias: { type: 'string', multiple: true }, tag: { type: 'string', multiple: true },
-      version: { type: 'string' }, description: { type: 'string' }, ...connection,
+      version: { type: 'string' }, description: { type: 'string' }, metrics: { type: 'string' }, record: { type: 'string' }, ...connection,
     },
     help: {
       run: 'experiment key, run folder or models/best', name: 'registered model name (letters, digits, . _ -)', alias: 'alias to point at the new version (champion, candidate, ...); repeatable',
-      tag: 'key=value tag of the version; repeatable', version: 'version string (default: the next number)', description: 'description of the version', ...connectionHelp,
+      tag: 'key=value tag of the version; repeatable', version: 'version string (default: the next number)', description: 'description of the version',
+      metrics: 'JSON file of evaluation metrics of these weights (a flat dict, e.g. metrics.json) recorded with the version',
+      record: 'write the registered version (JSON) to this file', ...connectionHelp,
     },
     examples: ['ocrops models register --run models/best --name vn-address --alias candidate', 'ocrops models register --run runs/captcha --name captcha --tag data=captcha-v2'],
   },
@@ -160,7 +174,13 @@ export const modelsCommands: CommandTable = {
       const r = await registerSource(v.run as string, {
         registry: registryOf(v), modelName: v.name as string, aliases: v.alias as string[] | undefined, tags: tagsOf(v.tag as string[] | undefined),
         version: v.version as string | undefined, description: v.description as string | undefined,
+        evaluation: v.metrics ? evaluationOf(v.metrics as string) : undefined,
       });
+      if (v.record) {
+        mkdirSync(dirname(resolve(v.record as string)), { recursive: true });
+        const { weights, ...rest } = r;
+        writeFileSync(v.record as string, `${JSON.stringify({ ...rest, weights: { md5: weights.md5, bytes: weights.bytes, dvc: weights.dvc } }, null, 2)}\n`);
+      }
       console.log(`registered ${r.modelName}:${r.version}${r.aliases.length ? ` (${r.aliases.map((a) => `@${a}`).join(', ')})` : ''} from run ${r.experimentKey}; weights ${r.weights.md5}`);
     },
   },

@@ -32,6 +32,7 @@ export interface RegistryVersion {
     dvc: { path: string | null; md5: string; remote: string | null } | null;
   };
   formats: string[];
+  evaluation: Record<string, number> | null;
   metrics: Record<string, { last: number | null; min: number | null; max: number | null }>;
   lineage: {
     gitCommit: string | null;
@@ -92,6 +93,8 @@ export interface RegisterOptions {
   weightsMd5?: string;
   /** Where the same folder is a DVC output. */
   dvc?: { path?: string; md5: string; remote?: string };
+  /** Metrics of an evaluation of these weights (name -> number), e.g. the pipeline's metrics.json. */
+  evaluation?: Record<string, number>;
 }
 
 /** Registry calls on a tracker server (ocrops' /api/ocrops/registry endpoints). */

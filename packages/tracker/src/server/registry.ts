@@ -56,6 +56,8 @@ export interface VersionRecord {
   };
   /** `tfjs` always; `onnx` when the weights hold a `.onnx` file. */
   formats: string[];
+  /** Metrics of an evaluation of these weights (e.g. the pipeline's metrics.json), when the registering client sent them. */
+  evaluation: Record<string, number> | null;
   /** The run's metrics when it was registered: name -> last/min/max. */
   metrics: Record<string, { last: number | null; min: number | null; max: number | null }>;
   lineage: {

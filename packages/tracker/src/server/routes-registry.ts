@@ -55,6 +55,7 @@ const registerBody = obj(
     aliases: { type: 'array', maxItems: 20, items: ALIAS },
     weightsMd5: { ...MD5_DIR, description: 'md5 the client computed of its weights folder; must equal what the run logged' },
     dvc: obj({ path: TEXT(1000), md5: MD5_DIR, remote: TEXT(2000) }, ['md5']),
+    evaluation: { type: 'object', maxProperties: 200, additionalProperties: { type: 'number' }, description: 'metrics of an evaluation of these weights (name -> number)' },
   },
   ['modelName', 'experimentKey'],
 );
@@ -155,6 +156,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
       sweepId: e.optimization_id ?? null,
       weights,
       formats: ['tfjs', ...(weights.files.some((f) => f.relpath.endsWith('.onnx')) ? ['onnx'] : [])],
+      evaluation: b.evaluation ?? null,
       metrics,
       lineage: {
         gitCommit: str(others.git_commit),
