@@ -111,7 +111,21 @@ function str(v: unknown): string | null {
   return v === undefined || v === null || v === '' ? null : String(v);
 }
 
+/**
+ * Registers the registry routes in their own fastify scope, whose JSON replies carry `content-type: application/json`
+ * exactly: the comet_ml SDK rejects `application/json; charset=utf-8` ("data is not json").
+ */
 export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  void app.register(async (scope) => {
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      if (String(reply.getHeader('content-type') ?? '').startsWith('application/json;')) reply.header('content-type', 'application/json');
+      return payload;
+    });
+    defineRoutes(scope, ctx);
+  });
+}
+
+function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
   const reg = new RegistryStore(store.db);
 
