@@ -31,6 +31,10 @@ export const groups: Record<string, CommandGroup> = {
       return makeTrackerCommands({ optimizer: optimizerAlgorithm });
     },
   },
+  models: {
+    summary: 'model registry: register runs, list versions, move aliases, pull weights',
+    load: async () => (await import('@ocrops/tracker')).modelsCommands,
+  },
   weights: {
     summary: 'DVC-tracked weights from S3 without Python',
     load: async () => (await import('@ocrops/versioning')).weightsCommands,

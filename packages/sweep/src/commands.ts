@@ -87,7 +87,7 @@ const bestSpec: CommandSpec = {
 };
 
 const runSpec: CommandSpec = {
-  usage: 'ocrops sweep run --config <sweep.yaml> [--workers N] [--sweep-id ID] [--resume]',
+  usage: 'ocrops sweep run --config <sweep.yaml> [--workers N] [--sweep-id ID] [--resume] [--register <model>]',
   description:
     'Run a hyperparameter sweep: a Comet optimizer config (grid, random or GP-based bayes) plus an `ocrops` section\n' +
     '(train config, workers, fixed overrides, pruner, out). Trials are `ocrops trainer train` child processes tracked\n' +
@@ -105,6 +105,7 @@ const runSpec: CommandSpec = {
     'push-weights': { type: 'boolean' },
     ...s3Options,
     'lease-seconds': { type: 'string' },
+    register: { type: 'string' },
     ...connection,
   },
   help: {
@@ -118,6 +119,7 @@ const runSpec: CommandSpec = {
     'push-weights': "push each completed trial's best weights to S3 (--s3-url or the DVC default remote)",
     ...s3Help,
     'lease-seconds': 'heartbeat lease on each trial: without a heartbeat for this long it is assigned again (default 60)',
+    register: 'register the best trial as a new version of this model in the tracker\'s registry, alias `candidate`',
     ...connectionHelp,
   },
   examples: [
@@ -125,6 +127,7 @@ const runSpec: CommandSpec = {
     'ocrops sweep run --config configs/sweep/inner-dim.yaml --workers 2',
     'ocrops sweep run --sweep-id 0123abcd... --workers 1       # on another machine',
     'ocrops sweep run --config configs/sweep/synthetic.yaml --resume',
+    'ocrops sweep run --config configs/sweep/synthetic.yaml --register vn-address',
   ],
 };
 
@@ -178,7 +181,7 @@ export const commands: CommandTable = {
         workers: positiveInt(v.workers, 'workers'), out: v.out as string | undefined, best: v.best as string | undefined,
         maxTrials: positiveInt(v['max-trials'], 'max-trials'), url: v.url as string | undefined,
         apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined,
-        leaseSeconds: positiveInt(v['lease-seconds'], 'lease-seconds'),
+        leaseSeconds: positiveInt(v['lease-seconds'], 'lease-seconds'), register: v.register as string | undefined,
         weights: push ? weightsRemote({ url: v['s3-url'] as string | undefined, endpoint: v['s3-endpoint'] as string | undefined }) : undefined,
       });
     },

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OcropsError, repoRoot } from '@ocrops/common';
-import { TrackerApi, TrackerHttpError, type OptimizerStatus } from '@ocrops/tracker';
+import { ModelRegistry, TrackerApi, TrackerHttpError, registerSource, type OptimizerStatus, type RegistryVersion } from '@ocrops/tracker';
 import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
 import type { S3RemoteConfig } from '@ocrops/versioning';
 import { isConflict, persist, TrialHeartbeat, type LeaseGone } from './lease.js';
@@ -43,6 +43,8 @@ export interface RunSweepOptions {
   workspace?: string;
   /** Start at most this many trials in this process. */
   maxTrials?: number;
+  /** Register the best trial's model as a new version of this registered model, with alias `candidate`. */
+  register?: string;
   /** Stop request: running trials get SIGTERM and are released to the sweep. */
   signal?: AbortSignal;
   /** Progress lines (default: stderr). */
@@ -72,6 +74,8 @@ export interface BestRecord {
   trialDir: string;
   modelDir: string;
   createdAt: string;
+  /** The best trial's lineage (dataset/config/git hashes, modelMd5 = DVC md5 of the weights without best.json). */
+  lineage?: Record<string, unknown>;
 }
 
 export interface SweepSummary {
@@ -85,6 +89,8 @@ export interface SweepSummary {
   stopped: boolean;
   best?: BestRecord;
   bestDir?: string;
+  /** The registry version made with `register`. */
+  registered?: RegistryVersion;
 }
 
 interface TrialRun {
@@ -406,6 +412,10 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     if (best) {
       summary.best = best;
       summary.bestDir = bestDir;
+      if (opts.register) {
+        summary.registered = await registerSource(bestDir, { registry: new ModelRegistry(api), modelName: opts.register, aliases: ['candidate'] });
+        log(`registered ${summary.registered.modelName}:${summary.registered.version} (@candidate) from trial ${best.pid.slice(0, 12)}-${best.trial}`);
+      }
     }
   }
   log(`sweep ${id}: ${summary.completed} completed, ${summary.pruned} pruned, ${summary.failed} failed` +
@@ -418,6 +428,7 @@ interface ResultJson {
   monitor?: string;
   best?: { value: number; epoch: number } | null;
   bestModelDir?: string;
+  lineage?: Record<string, unknown>;
 }
 
 function readResult(dir: string): ResultJson | undefined {
@@ -463,7 +474,7 @@ async function publishBest(
   const record: BestRecord = {
     sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric,
     objective: maximize ? 'maximize' : 'minimize', value: b.score!, experimentKey: b.experimentKey,
-    trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(),
+    trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(), lineage: result?.lineage,
   };
   if (!existsSync(modelDir) || (b.experimentKey && result?.experimentKey && result.experimentKey !== b.experimentKey)) {
     const w = await bestWeights(api, st).catch(() => undefined);

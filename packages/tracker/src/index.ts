@@ -6,6 +6,10 @@ export { syncSpool, Spool, type SyncOptions, type SyncReport, type SpoolRecord }
 export { TrackerHttpError, restBase, originOf } from './client/http.js';
 export { gitMetadata, systemDetails } from './client/details.js';
 export {
+  ModelRegistry, parseModelRef, formatModelRef, resolveRegistryModel, watchAlias, downloadVersion, verifyFolder,
+  type RegistryVersion, type RegistryModelSummary, type ModelRef, type RegisterOptions, type ResolvedModel, type AliasWatch,
+} from './client/registry.js';
+export {
   startServer,
   defaultDataDir,
   openDatabase,
@@ -16,6 +20,7 @@ export {
 export { createApiKey, listApiKeys } from './server/keys.js';
 export { downsample, parseFilter } from './server/query.js';
 export { makeTrackerCommands, commands } from './commands.js';
+export { modelsCommands, registerSource, registrationSource, type RegistrationSource } from './commands-models.js';
 export type {
   TrialRecord,
   OptimizerAlgorithm,

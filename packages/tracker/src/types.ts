@@ -104,8 +104,11 @@ export interface MultiSeriesReply {
 
 /** Events sent on `GET /api/ocrops/events`. */
 export interface TrackerEvent {
-  type: 'metric' | 'experiment' | 'sweep';
+  type: 'metric' | 'experiment' | 'sweep' | 'registry';
   experimentKey?: string;
+  /** Registry events: the model whose versions or aliases changed, and the alias when one moved. */
+  modelName?: string;
+  alias?: string;
   optimizerId?: string;
   workspaceName: string;
   projectName?: string;

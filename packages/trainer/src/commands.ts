@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { loadDataConfig } from '@ocrops/data';
-import { PARAM_ALIASES, loadTrainConfig, parseSet } from './config.js';
+import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { exportModel } from './export.js';
 import { predict, resolveModelDir } from './predict.js';
@@ -36,6 +36,7 @@ const trainSpec: CommandSpec = {
     'experiment-name': { type: 'string' },
     tag: { type: 'string', multiple: true },
     offline: { type: 'boolean' },
+    register: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
   },
   help: {
@@ -48,12 +49,14 @@ const trainSpec: CommandSpec = {
     'experiment-name': 'experiment name in the tracker (default: the run folder name)',
     tag: 'tag for the tracked run; repeatable',
     offline: 'track offline (spooled; `ocrops tracker sync` delivers it later)',
+    register: 'at the end, register the best model as a new version of this model in the tracker\'s registry, alias `candidate`',
     quiet: 'no progress bars',
   },
   examples: [
     'ocrops trainer train --config configs/train/synthetic.yaml',
     'ocrops trainer train --config configs/train/vn-handwriting.yaml --set inner_dim=64 --set lr=0.0005 --out runs/vn-64',
     'ocrops trainer train --config configs/train/synthetic.yaml --resume',
+    'ocrops trainer train --config configs/train/captcha-v2.yaml --register captcha',
   ],
 };
 
@@ -144,6 +147,14 @@ function intOpt(v: string | undefined, flag: string, min = 1): number | undefine
   return n;
 }
 
+/** Registers a finished run's best model (its `<out>` folder) as a new version with alias `candidate`. */
+async function registerRun(cfg: TrainConfig, modelName: string): Promise<void> {
+  const { ModelRegistry, TrackerApi, registerSource } = await import('@ocrops/tracker');
+  const api = new TrackerApi({ url: cfg.tracker.url, apiKey: cfg.tracker.apiKey, workspace: process.env.COMET_WORKSPACE ?? cfg.tracker.workspace });
+  const r = await registerSource(cfg.out, { registry: new ModelRegistry(api), modelName, aliases: ['candidate'] });
+  process.stderr.write(`registered ${r.modelName}:${r.version} (@candidate); weights ${r.weights.md5}\n`);
+}
+
 /** `ocrops trainer <name>` commands. */
 export const commands: CommandTable = {
   train: {
@@ -156,11 +167,14 @@ export const commands: CommandTable = {
       });
       if (v['experiment-name']) cfg.name = v['experiment-name'] as string;
       if (v.offline) cfg.tracker.offline = true;
+      if (v.register && (!cfg.tracker.enabled || cfg.tracker.offline))
+        throw new OcropsError('OCROPS_USAGE', '--register needs a tracked, online run (tracker.enabled true, no --offline)');
       try {
         await train(cfg, {
           resume: Boolean(v.resume), handleSignals: true, quiet: Boolean(v.quiet),
           logOther: keyValues(v['log-other'] as string[] | undefined, '--log-other'), tags: v.tag as string[] | undefined,
         });
+        if (v.register) await registerRun(cfg, v.register as string);
       } catch (err) {
         if (err instanceof TrainInterrupted) {
           process.stderr.write(`${err.message}\n  hint: ${err.hint}\n`);

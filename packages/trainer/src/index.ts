@@ -14,4 +14,5 @@ export { exportModel } from './export.js';
 export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEvent, type EndEvent } from './events.js';
 export { labelsTooLong, encodeLabels, frameLengths } from './labels.js';
 export { hashSeed, mulberry32, withSeededRandom } from './rng.js';
+export { startLineage, lineageOthers, folderMd5, repoPath, type RunLineage } from './lineage.js';
 export { commands } from './commands.js';

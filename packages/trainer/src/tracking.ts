@@ -2,8 +2,6 @@
 import { hostname, platform, release, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Experiment } from '@ocrops/tracker';
-import { runVersionInfo, versionOthers } from '@ocrops/versioning';
-import { repoRoot } from '@ocrops/common';
 import type { TrackerConfig } from './config.js';
 
 /** The subset of the tracker's Experiment the trainer uses. */
@@ -52,13 +50,11 @@ export async function openRun(
   return Exp.create(options as Parameters<typeof Experiment.create>[0]);
 }
 
-/** Logs git/DVC versions and system details as log-other values (`git_commit`, `dvc_*`, `hostname`, ...). */
+/**
+ * Logs system details as log-other values (`hostname`, `os`, `command`, ...). The run's versions (git, dataset and
+ * model hashes) are its lineage, logged by train() from what it actually read and wrote (lineage.ts).
+ */
 export function logEnvironment(run: TrackedRun, extra: Record<string, unknown>): void {
-  try {
-    for (const [k, v] of Object.entries(versionOthers(runVersionInfo(repoRoot())))) run.logOther(k, v);
-  } catch (err) {
-    run.logOther('versioning_error', (err as Error).message);
-  }
   let user = '';
   try {
     user = userInfo().username;

@@ -17,6 +17,7 @@ import { decodeLogits, evaluateSplit } from './evaluate-split.js';
 import { emitEvent, type EndEvent } from './events.js';
 import { encodeLabels, frameLengths, labelsTooLong } from './labels.js';
 import { hashSeed, withSeededRandom } from './rng.js';
+import { folderMd5, lineageOthers, startLineage, type RunLineage } from './lineage.js';
 import { logEnvironment, openRun, type TrackedRun } from './tracking.js';
 
 /** Options of `train()` beyond the config. */
@@ -57,6 +58,8 @@ export interface TrainResult {
   /** lines whose label needed more CTC steps than the model outputs, over the whole run */
   labelsTooLong: number;
   steps: number;
+  /** dataset/config/git hashes read at the start and the best-model folder's DVC md5 at the end */
+  lineage: RunLineage;
 }
 
 /** Thrown when a run stops on SIGINT/SIGTERM (or `signal`) after writing its checkpoint. */
@@ -216,6 +219,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   log(`backend: ${backend.name}${backend.detail ? ` (${backend.detail})` : ''}`);
   const { data, dataCfg } = await openTrainData(cfg, opts);
   const charset = data.charset;
+  const lineage = await startLineage(data.dir, cfg.source);
   const modelCfg = modelConfigOf(cfg);
   if (modelCfg.height !== data.height || modelCfg.channels !== data.channels) {
     throw new OcropsError(
@@ -263,6 +267,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   } else {
     run.logOther('resumed_at_step', state.step);
   }
+  for (const [k, v] of Object.entries(lineageOthers(lineage))) run.logOther(k, v);
   for (const [k, v] of Object.entries(opts.logOther ?? {})) run.logOther(k, v);
 
   const perEpoch = Math.ceil(trainSplit.count / cfg.train.batchSize);
@@ -453,6 +458,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     if (state.best && existsSync(join(bestCkptDir, 'state.json'))) {
       assignWeights(allVars, readCheckpoint(bestCkptDir).model, bestCkptDir);
     }
+    if (existsSync(bestModelDir)) lineage.modelMd5 = await folderMd5(bestModelDir);
     const result: TrainResult = {
       experimentKey: run.key,
       monitor: cfg.train.monitor,
@@ -466,11 +472,13 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       stoppedEarly: state.stoppedEarly,
       labelsTooLong: state.labelsTooLong,
       steps: state.step,
+      lineage,
     };
     writeFileSync(join(out, 'result.json'), JSON.stringify(result, null, 2));
     if (state.best) {
       run.logOther('best_epoch', state.best.epoch);
       run.logOther(`best_${cfg.train.monitor}`, state.best.value);
+      if (lineage.modelMd5) run.logOther('model_md5', lineage.modelMd5);
       await run.logModel(cfg.name, bestModelDir);
     }
     run.logOther('labels_too_long', state.labelsTooLong);

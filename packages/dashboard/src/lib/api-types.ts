@@ -128,3 +128,44 @@ export interface TrackerEvent {
   experimentKey?: string;
   metricName?: string;
 }
+
+/** A registered model (`GET /api/ocrops/registry/models`). */
+export interface RegistryModel {
+  modelName: string;
+  workspaceName: string;
+  description: string;
+  numberOfVersions: number;
+  latestVersion: string | null;
+  /** alias -> version */
+  aliases: Record<string, string | null>;
+  lastUpdated: number;
+}
+
+/** One registered version, with what it records. */
+export interface RegistryVersion {
+  modelName: string;
+  version: string;
+  experimentKey: string;
+  description: string;
+  status: string;
+  stages: string[];
+  tags: Record<string, string>;
+  aliases: string[];
+  createdAt: number;
+  createdBy: string | null;
+  projectName: string | null;
+  sweepId: string | null;
+  weights: { md5: string; bytes: number; files: Array<{ relpath: string }>; dvc: { path: string | null; md5: string; remote: string | null } | null };
+  formats: string[];
+  metrics: Record<string, { last: number | null; min: number | null; max: number | null }>;
+  lineage: {
+    gitCommit: string | null; gitDirty: boolean | null; configMd5: string | null; configPath: string | null;
+    datasetMd5: string | null; datasetPath: string | null;
+  };
+}
+
+export interface RegistryModelDetail {
+  model: RegistryModel;
+  versions: RegistryVersion[];
+  aliasHistory: Array<{ alias: string; version: string | null; previousVersion: string | null; at: number; by: string | null }>;
+}

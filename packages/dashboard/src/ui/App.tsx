@@ -7,6 +7,7 @@ import { RunsView } from './views/RunsView.js';
 import { RunView } from './views/RunView.js';
 import { CompareView } from './views/CompareView.js';
 import { SweepView, SweepsList } from './views/SweepView.js';
+import { ModelView, ModelsView } from './views/ModelsView.js';
 
 function KeyDialog({ onDone }: { onDone: () => void }) {
   const [key, setKey] = useState(getApiKey() ?? '');
@@ -68,6 +69,13 @@ export function App() {
         : [{ label: 'sweep' }];
       body = <SweepView id={route.id} ws={route.ws} project={route.project} />;
       break;
+    case 'models':
+      body = <ModelsView />;
+      break;
+    case 'model':
+      crumbs = [{ label: route.ws }, { label: route.name }];
+      body = <ModelView ws={route.ws} name={route.name} />;
+      break;
   }
   return (
     <div className="app">
@@ -75,6 +83,8 @@ export function App() {
         <a className="brand" href={href.projects()}>ocrops<span>tracker</span></a>
         <nav className="crumbs">
           <a href={href.projects()}>projects</a>
+          <span className="sep">·</span>
+          <a href={href.models()} data-testid="nav-models">models</a>
           {crumbs.map((c, i) => (
             <span key={i}>
               <span className="sep">/</span>

@@ -2,7 +2,7 @@
 // The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
 // Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
 import { ReplyHandoff } from '../lib/handoff.js';
-import type { MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
+import type { RegistryModel, RegistryModelDetail, RegistryVersion, MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
 
 const KEY_STORE = 'ocrops.apiKey';
 
@@ -166,7 +166,28 @@ export const api = {
     getJson<{ assets: AssetInfo[] }>(`${REST}/experiment/asset/list${query({ experimentKey, type: 'all' })}`, s),
   assetUrl: (experimentKey: string, assetId: string) =>
     withKey(`${REST}/experiment/asset/get-asset${query({ experimentKey, assetId })}`),
+  registryModels: (workspaceName: string, s?: AbortSignal) =>
+    getJson<{ models: RegistryModel[] }>(`/api/ocrops/registry/models${query({ workspaceName })}`, s),
+  registryModel: (workspaceName: string, modelName: string, s?: AbortSignal) =>
+    getJson<RegistryModelDetail>(`/api/ocrops/registry/model${query({ workspaceName, modelName })}`, s),
+  registeredAs: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ versions: Array<{ modelName: string; version: string; aliases: string[] }> }>(`/api/ocrops/registry/by-run${query({ experimentKey })}`, s),
+  setAlias: (p: { workspaceName: string; modelName: string; version: string; alias: string }) =>
+    postJson<RegistryVersion>('/api/ocrops/registry/alias', p),
 };
+
+/** POSTs a JSON body; errors as in getJson (the server's `msg`, 401 asks for a key). */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (apiKey) headers.authorization = apiKey;
+  const res = await fetch(base() + path, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin' });
+  const reply = (await res.json().catch(() => ({}))) as T & { msg?: string };
+  if (!res.ok) {
+    if (res.status === 401) for (const l of authListeners) l();
+    throw new ApiError(res.status, `${path}: ${reply.msg ?? `${res.status} ${res.statusText}`}`);
+  }
+  return reply;
+}
 
 /**
  * Subscribes to the server's events for a project (`GET /api/ocrops/events`); calls `onEvent` with each parsed event.

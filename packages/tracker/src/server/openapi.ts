@@ -3,7 +3,7 @@
 export interface RouteDoc {
   method: string | string[];
   url: string;
-  schema?: { body?: unknown; querystring?: { properties?: Record<string, any>; required?: string[] }; summary?: string };
+  schema?: { body?: unknown; querystring?: { properties?: Record<string, any>; required?: string[] }; summary?: string; errorResponses?: Record<string, string> };
 }
 
 export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
@@ -16,6 +16,9 @@ export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
         security: [{ apiKey: [] }],
         responses: { 200: { description: 'OK' }, 400: { description: 'invalid request: `{msg, sdk_error_code}` naming the field' }, 401: { description: 'missing or invalid API key' }, 404: { description: 'unknown experiment/project' } },
       };
+      // routes that declare their error replies list exactly those
+      if (r.schema?.errorResponses)
+        op.responses = { 200: { description: 'OK' }, ...Object.fromEntries(Object.entries(r.schema.errorResponses).map(([c, d]) => [c, { description: d }])) };
       const q = r.schema?.querystring;
       if (q?.properties)
         op.parameters = Object.entries(q.properties).map(([name, schema]) => ({

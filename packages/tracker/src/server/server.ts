@@ -16,6 +16,8 @@ import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { OptimizerService } from './optimizer.js';
 import { registerCometRoutes } from './routes-comet.js';
 import { registerOcropsRoutes } from './routes-ocrops.js';
+import { ensureRegistrySchema } from './registry.js';
+import { registerRegistryRoutes } from './routes-registry.js';
 import { TrackerStore } from './store.js';
 import type { OptimizerAlgorithm, TrackerEvent } from '../types.js';
 
@@ -105,6 +107,7 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
   const dataDir = resolve(opts.dataDir);
   const db = await openDatabase(dataDir, opts.databaseUrl);
   const defaultKey = await ensureDefaultKey(db, dataDir);
+  await ensureRegistrySchema(db);
   const store = new TrackerStore(db, opts.heartbeatMillis ?? 10_000);
   let assets: AssetStorage;
   if (opts.s3) {
@@ -214,6 +217,7 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
   };
   registerCometRoutes(app, ctx);
   registerOcropsRoutes(app, ctx);
+  registerRegistryRoutes(app, ctx);
   app.get('/api/openapi.json', async () => buildOpenApi(routes));
   app.get('/api/health', async () => ({ ok: true }));
 

@@ -121,6 +121,7 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
   const params = useAsync((s) => api.parameters(experimentKey, s), [experimentKey]);
   const others = useAsync((s) => api.others(experimentKey, s), [experimentKey, refresh]);
   const tags = useAsync((s) => api.tags(experimentKey, s), [experimentKey]);
+  const registered = useAsync((s) => api.registeredAs(experimentKey, s).catch(() => ({ versions: [] })), [experimentKey]);
 
   const m = meta.data ?? {};
   const running = m.running === true;
@@ -174,6 +175,11 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
           <span>duration {formatDuration(duration)}</span>
           {sweepId && <a href={href.sweep(sweepId, ws, project)}>sweep {sweepId.slice(0, 8)}</a>}
           {(tags.data?.tags ?? []).map((t) => <span className="tag" key={t}>{t}</span>)}
+          {(registered.data?.versions ?? []).map((v) => (
+            <a className="badge registered" key={`${v.modelName}:${v.version}`} href={href.model(ws || 'default', v.modelName)} data-testid="registered-as">
+              registered as {v.modelName}:{v.version}{v.aliases.map((a) => ` @${a}`).join('')}
+            </a>
+          ))}
         </div>
         {meta.error && <div className="error">{meta.error.message}</div>}
       </div>
