@@ -12,6 +12,7 @@ import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './co
 import { HttpError, badRequest } from './http-error.js';
 import { checkAssetName, receiveMultipart } from './routes-comet.js';
 import { SDK_OPTIMIZER_PREFIX } from './routes-optimizer-sdk.js';
+import { matchesPredicates, queryColumns, type QueryRun } from './sdk-query.js';
 import { newKey, type ExperimentRow, type MetricInput } from './store.js';
 
 type Body = Record<string, any>;
@@ -119,7 +120,15 @@ const sdkBodies = {
   ),
   filePath: obj({ experimentKey: KEY, path: OPT_STR(5000), filePath: OPT_STR(5000) }, ['experimentKey']),
   dependencies: obj({ experimentKey: KEY, dependencies: { type: 'array', maxItems: 100_000 } }, ['experimentKey']),
-  anyJson: { type: 'object', description: 'any JSON object (the call is answered 404/501)' },
+  projectQuery: obj(
+    {
+      workspaceName: { type: 'string', maxLength: 200 },
+      projectName: { type: 'string', minLength: 1, maxLength: 200 },
+      predicates: { type: 'array', maxItems: 1000, items: { type: 'object' } },
+      archived: { type: 'boolean' },
+    },
+    ['projectName', 'predicates'],
+  ),
 };
 
 const sdkQueries = {
@@ -143,9 +152,7 @@ const sdkQueries = {
     },
   ),
   experimentKey: obj({ experimentKey: KEY }, ['experimentKey']),
-  getByName: obj({ experimentKey: KEY, assetName: { type: 'string', maxLength: 1000 }, type: { type: 'string', maxLength: 100 } }, [
-    'experimentKey',
-  ]),
+  project: obj({ workspaceName: { type: 'string', maxLength: 200 }, projectName: { type: 'string', minLength: 1, maxLength: 200 } }, ['projectName']),
 };
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
@@ -427,6 +434,49 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     for (const n of names) metrics.push(...(await store.metricPoints(e.experiment_key, n)).map(metricJson));
     return { metrics };
   });
+
+  /** The values an SDK query looks at, for every run of a project. */
+  const queryRuns = async (ws: string, projectName: string): Promise<QueryRun[]> => {
+    const rows = await store.experiments(ws, { projectName });
+    const keys = rows.map((r) => r.experiment_key);
+    const [summaries, params, others, tags] = await Promise.all([
+      store.summaries(keys),
+      store.paramValues(keys, 'parameter'),
+      store.paramValues(keys, 'other'),
+      store.tags(keys),
+    ]);
+    return rows.map((r) => ({
+      experimentKey: r.experiment_key,
+      metrics: Object.fromEntries(Object.entries(summaries.get(r.experiment_key) ?? {}).map(([k, v]) => [k, v.last])),
+      params: params.get(r.experiment_key) ?? {},
+      others: others.get(r.experiment_key) ?? {},
+      tags: tags.get(r.experiment_key) ?? [],
+      metadata: {
+        experiment_key: r.experiment_key,
+        experiment_name: r.name,
+        start_server_timestamp: r.start_time === null ? null : Number(r.start_time),
+        end_server_timestamp: r.end_time === null ? null : Number(r.end_time),
+        status: store.status(r),
+      },
+    }));
+  };
+  app.get(
+    `${V2}/project/column-names`,
+    { schema: { querystring: sdkQueries.project, summary: 'comet_ml API.query: the columns (metrics, params, others, metadata, tags) of a project' } },
+    async (req) => {
+      const q = req.query as Body;
+      return { columns: queryColumns(await queryRuns(workspaceOf(req, q.workspaceName), q.projectName)) };
+    },
+  );
+  app.post(
+    `${V2}/project/query`,
+    { schema: { body: sdkBodies.projectQuery, summary: 'comet_ml API.query: keys of the runs matching all predicates (metrics compare their last value)' } },
+    async (req) => {
+      const b = req.body as Body;
+      const runs = await queryRuns(workspaceOf(req, b.workspaceName), b.projectName);
+      return { experimentKeys: runs.filter((r) => matchesPredicates(r, b.predicates)).map((r) => r.experimentKey) };
+    },
+  );
 
   // ---- everything else the SDK may call -------------------------------------------------------------------------
   const reported = new Set<string>();
