@@ -1,0 +1,27 @@
+# Reads an experiment back through comet_ml.API (the SDK's read API) and prints what it got as JSON.
+import json
+import sys
+
+import comet_ml
+from comet_ml.api import Metric, Parameter
+
+key = sys.argv[1]
+api = comet_ml.API()
+e = api.get_experiment("default", "sdk-e2e", key)
+assets = e.get_asset_list()
+data = next(a for a in assets if a["fileName"] == "data/asset.bin")
+print(json.dumps({
+    "workspaces": api.get_workspaces(),
+    "projects": api.get_projects("default"),
+    "experiments": [x.id for x in api.get_experiments("default", "sdk-e2e")],
+    "name": e.get_name(),
+    "loss": e.get_metrics("loss"),
+    "all_metric_names": sorted({m["metricName"] for m in e.get_metrics()}),
+    "params": {p["name"]: p["valueCurrent"] for p in e.get_parameters_summary()},
+    "others": {o["name"]: o["valueCurrent"] for o in e.get_others_summary()},
+    "tags": e.get_tags(),
+    "assets": sorted([a["fileName"], a["type"]] for a in assets),
+    "asset_hex": e.get_asset(data["assetId"], return_type="binary").hex(),
+    "query_hit": [x.id for x in api.query("default", "sdk-e2e", (Metric("loss") < 0.5) & (Parameter("optim") == "adam"))],
+    "query_miss": [x.id for x in api.query("default", "sdk-e2e", Metric("loss") > 0.5)],
+}))
