@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,12 +30,16 @@ const skip = sdkMissing();
 
 type Json = Record<string, any>;
 
-/** A throwaway git repository as the scripts' working directory (so the SDK logs git metadata). */
+/** A throwaway git repository with an uncommitted change as the scripts' working directory (git metadata and patch). */
 function gitWorkdir(): { dir: string; head: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-comet-sdk-'));
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=sdk@test', '-c', 'user.name=sdk', ...args], { cwd: dir, encoding: 'utf8' });
   git('init', '-q');
-  git('commit', '-q', '--allow-empty', '-m', 'init');
+  writeFileSync(join(dir, 'tracked.txt'), 'base\n');
+  git('add', 'tracked.txt');
+  git('commit', '-q', '-m', 'init');
+  // an uncommitted change: the SDK uploads it as the run's git patch
+  writeFileSync(join(dir, 'tracked.txt'), 'base\nuncommitted change\n');
   return { dir, head: git('rev-parse', 'HEAD').trim() };
 }
 
@@ -79,6 +83,8 @@ async function restJson(server: TrackerServer, path: string, query: Record<strin
 }
 
 const V2 = '/api/rest/v2';
+/** The model graph log_experiment.py sets. */
+const GRAPH = 'CRNN(\n  (cnn): VGG()\n  (rnn): BiGRU(128)\n)';
 const byName = (values: Json[]) => Object.fromEntries(values.map((v) => [v.name, v]));
 
 /** Every value, detail and asset byte log_experiment.py logged, read back through REST. */
@@ -108,6 +114,7 @@ async function checkLoggedExperiment(server: TrackerServer, key: string, head: s
   assert.equal(others.Name.value, 'sdk-run-1');
   assert.deepEqual((await restJson(server, `${V2}/experiment/tags`, q)).tags, ['baseline', 'e2e', 'sdk']);
   assert.equal((await restJson(server, `${V2}/experiment/html`, q)).html, '<b>hi</b>');
+  assert.equal((await restJson(server, `${V2}/experiment/graph`, q)).graph, GRAPH);
   assert.match((await restJson(server, `${V2}/experiment/output`, q)).output, /stdout line from the training script\n/);
 
   const system = await restJson(server, `${V2}/experiment/system-details`, q);
@@ -136,6 +143,8 @@ async function checkLoggedExperiment(server: TrackerServer, key: string, head: s
   assert.deepEqual([cm.matrix, cm.labels], [[[1, 2], [3, 4]], ['a', 'b']]);
   assert.deepEqual(JSON.parse((await asset('pr', 'curve')).buf.toString('utf8')), { x: [0, 0.5, 1], y: [1, 0.5, 0], name: 'pr' });
   assert.equal((await asset('auto-generated-in-the-backend', 'text-sample')).buf.toString('utf8'), 'hello text');
+  const patch = await asset('git-patch.zip', 'git-patch');
+  assert.equal(patch.buf.subarray(0, 2).toString('latin1'), 'PK', 'the git patch is the zip the SDK uploads');
   const source = assets.find((x) => x.type === 'source_code');
   assert.ok(source && /log_experiment\.py$/.test(source.fileName), 'the script itself is logged as source code');
   assert.deepEqual(
@@ -168,6 +177,8 @@ async function checkReadApi(server: TrackerServer, key: string, got: Json): Prom
   assert.deepEqual([got.params.lr, got.params.inner_dim, got.params.optim, got.params.batch], ['0.001', '128', 'adam', '32']);
   assert.equal(got.others.dataset, 'vn-handwriting');
   assert.deepEqual(got.tags, ['baseline', 'e2e', 'sdk']);
+  assert.equal(got.graph, GRAPH);
+  assert.match(got.git_patch, /^\+uncommitted change$/m, 'get_git_patch() returns the uncommitted change');
   assert.ok(got.assets.some(([n, t]: string[]) => n === 'model/weights.bin' && t === 'model-element'));
   assert.equal(got.asset_hex, Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)).toString('hex'));
   assert.deepEqual(got.query_hit, [key], 'query: last loss 0.2 < 0.5 and optim == adam');
@@ -300,15 +311,15 @@ for (const backend of backends) {
       await checkOffline(server, sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir);
     });
 
-    test('an unsupported SDK call gets a JSON 501 the SDK reports, logged once by the server', async (t) => {
+    test('an unsupported SDK call gets a JSON 404 the SDK reports, logged once by the server', async (t) => {
       if (!server) return t.skip(unavailable);
       const key = (await restJson(server, `${V2}/experiments`, { projectName: 'sdk-offline' })).experiments[0].experimentKey;
       const { errors } = await py(sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir, 'unsupported.py', key);
       assert.equal(errors.length, 2);
-      for (const e of errors) assert.match(e, /status code 501: the ocrops tracker does not implement GET \/api\/rest\/v2\/experiment\/graph/);
-      assert.equal(warnings.filter((w) => w.includes('GET /api/rest/v2/experiment/graph')).length, 1, warnings.join('\n'));
-      const r = await rest(server, `${V2}/experiment/graph`, { experimentKey: key });
-      assert.deepEqual([r.status, r.type, r.json?.sdk_error_code], [501, 'application/json', 50100]);
+      for (const e of errors) assert.match(e, /the ocrops tracker does not implement GET \/api\/rest\/v2\/experiment\/code/);
+      assert.equal(warnings.filter((w) => w.includes('GET /api/rest/v2/experiment/code')).length, 1, warnings.join('\n'));
+      const r = await rest(server, `${V2}/experiment/code`, { experimentKey: key });
+      assert.deepEqual([r.status, r.type, r.json?.sdk_error_code], [404, 'application/json', 40400]);
     });
   });
 }

@@ -1,6 +1,8 @@
 # Reads an experiment back through comet_ml.API (the SDK's read API) and prints what it got as JSON.
+import io
 import json
 import sys
+import zipfile
 
 import comet_ml
 from comet_ml.api import Metric, Parameter
@@ -20,6 +22,8 @@ print(json.dumps({
     "params": {p["name"]: p["valueCurrent"] for p in e.get_parameters_summary()},
     "others": {o["name"]: o["valueCurrent"] for o in e.get_others_summary()},
     "tags": e.get_tags(),
+    "graph": e.get_model_graph(),
+    "git_patch": zipfile.ZipFile(io.BytesIO(e.get_git_patch())).read("git_diff.patch").decode(),
     "assets": sorted([a["fileName"], a["type"]] for a in assets),
     "asset_hex": e.get_asset(data["assetId"], return_type="binary").hex(),
     "query_hit": [x.id for x in api.query("default", "sdk-e2e", (Metric("loss") < 0.5) & (Parameter("optim") == "adam"))],

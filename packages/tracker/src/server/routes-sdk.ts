@@ -119,6 +119,7 @@ const sdkBodies = {
     ['experimentKey', 'addedTags'],
   ),
   filePath: obj({ experimentKey: KEY, path: OPT_STR(5000), filePath: OPT_STR(5000) }, ['experimentKey']),
+  graph: obj({ experimentKey: KEY, graph: { type: 'string', maxLength: 10_000_000 } }, ['experimentKey', 'graph']),
   dependencies: obj({ experimentKey: KEY, dependencies: { type: 'array', maxItems: 100_000 } }, ['experimentKey']),
   projectQuery: obj(
     {
@@ -366,8 +367,26 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     },
   );
 
+  // the model graph (set_model_graph, framework auto-logging) is one text per run, kept beside the git/system details
+  app.post(`${V2}/write/experiment/graph`, { schema: { body: sdkBodies.graph, summary: 'comet_ml SDK: the model graph (text)' } }, async (req) => {
+    const b = req.body as Body;
+    const e = await write(req, b.experimentKey);
+    await store.db.run(
+      `INSERT INTO details (experiment_key, kind, data) VALUES (?, 'graph', ?)
+       ON CONFLICT (experiment_key, kind) DO UPDATE SET data = excluded.data`,
+      [e.experiment_key, JSON.stringify({ graph: b.graph })],
+    );
+    touched(e, 'experiment');
+    return {};
+  });
+  app.get(`${V2}/experiment/graph`, { schema: { querystring: sdkQueries.experimentKey, summary: 'The model graph (`graph`: null when none was logged)' } }, async (req) => {
+    const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+    const row = await store.db.get<{ data: string }>(`SELECT data FROM details WHERE experiment_key = ? AND kind = 'graph'`, [e.experiment_key]);
+    return row ? (JSON.parse(row.data) as { graph: string }) : { graph: null };
+  });
+
   // ---- uploads ----------------------------------------------------------------------------------------------------
-  const upload = async (req: FastifyRequest, reply: FastifyReply, defaultType: string) => {
+  const upload = async (req: FastifyRequest, reply: FastifyReply, defaultType: string, defaultName?: string) => {
     const q = req.query as Body;
     const key = q.experimentId ?? q.experimentKey;
     if (!key) throw badRequest('querystring must have experimentId (the experiment key)');
@@ -385,7 +404,7 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
       return { msg: `asset exceeds the server's limit of ${ctx.maxAssetBytes} bytes`, sdk_error_code: 41300 };
     }
     // the SDK names source files by their absolute path: stored relative (bytes live under server ids anyway)
-    const name = checkAssetName(String(q.fileName ?? q.figName ?? fileName ?? '').replace(/^\/+/, ''));
+    const name = checkAssetName(String(q.fileName ?? q.figName ?? defaultName ?? fileName ?? '').replace(/^\/+/, ''));
     const assetId = /^[0-9a-f]{32}$/.test(clientId) && !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))
       ? clientId
       : newKey();
@@ -423,7 +442,20 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     upload(req, reply, 'image'),
   );
   app.post(`${V2}/git-patch/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (git patch)` } }, (req, reply) =>
-    upload(req, reply, 'git-patch'),
+    upload(req, reply, 'git-patch', 'git-patch.zip'),
+  );
+  app.get(
+    `${V2}/experiment/git/patch`,
+    { schema: { querystring: sdkQueries.experimentKey, summary: 'The git patch (a zip holding git_diff.patch) the SDK uploaded last' } },
+    async (req, reply) => {
+      const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+      const patches = await store.assets(e.experiment_key, 'git-patch');
+      const a = patches[patches.length - 1];
+      if (!a) throw new HttpError(404, `experiment ${e.experiment_key} has no git patch`);
+      reply.header('content-type', 'application/octet-stream');
+      reply.header('content-length', String(a.fileSize));
+      return reply.send(await ctx.assets.get(a.storageKey));
+    },
   );
 
   // ---- reads the SDK's API makes beyond routes-comet.ts -----------------------------------------------------------
@@ -483,20 +515,20 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   const unsupported = async (req: FastifyRequest, reply: FastifyReply) => {
     const path = (req.originalUrl ?? req.url).split('?')[0];
     const id = `${req.method} ${path}`;
-    // the SDK treats a 404 of its notification call as "not available here"
-    const notification = path.endsWith('/notification/experiment');
     if (!reported.has(id)) {
       reported.add(id);
-      warn(`ocrops tracker: unsupported Comet SDK call ${id} (answered ${notification ? 404 : 501})`);
+      warn(`ocrops tracker: unsupported Comet SDK call ${id} (answered 404)`);
     }
     if (req.raw.readable) req.raw.resume();
-    reply.code(notification ? 404 : 501);
+    // 404, not 501: an unknown path is the caller's to fix, and the SDK neither retries it nor treats it as a server
+    // fault (its notification call, for one, takes 404 as "not available here")
+    reply.code(404);
     return {
       msg: `the ocrops tracker does not implement ${id} (see "Use your existing comet_ml code" in the README for what is supported)`,
-      sdk_error_code: notification ? 40400 : 50100,
+      sdk_error_code: 40400,
     };
   };
-  const catchAll = { schema: { summary: 'Comet SDK calls this tracker does not implement: JSON 501 (notification: 404), logged once' } as object };
-  app.all(`${V2}/*`, catchAll, unsupported);
-  app.all(`${SDK_OPTIMIZER_PREFIX}/*`, catchAll, unsupported);
+  const catchAll = { schema: { summary: 'Comet SDK calls this tracker does not implement: a JSON 404 naming the call, logged once' } as object };
+  for (const url of [`${V2}/*`, `${SDK_OPTIMIZER_PREFIX}/*`])
+    app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url, ...catchAll, handler: unsupported });
 }
