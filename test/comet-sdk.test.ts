@@ -306,6 +306,32 @@ for (const backend of backends) {
       assert.match(stdout, /best: \S+ val_loss=0\.1 \{"inner_dim":128\}/);
     });
 
+    test('`comet optimize -j 2` runs a grid sweep over two processes', async (t) => {
+      if (!server) return t.skip(unavailable);
+      if (backend.name !== 'SQLite') return t.skip('the same protocol as the Optimizer test; run on SQLite only');
+      const config = join(work.dir, 'grid.config');
+      writeFileSync(config, JSON.stringify({
+        algorithm: 'grid',
+        spec: { maxCombo: 4, metric: 'val_loss', objective: 'minimize' },
+        parameters: { inner_dim: [32, 64, 128, 256] },
+        trials: 1,
+      }));
+      const env = sdkEnv(server, `${server.url}/clientlib/`, work.dir);
+      const { stdout } = await run(venvBin('comet'), ['optimize', '-j', '2', join(scripts, 'optimize_cli.py'), config], { env, cwd: work.dir, timeout: 240_000 });
+      assert.match(stdout, /status: completed/);
+      const sweeps = (await restJson(server, '/api/ocrops/sweeps', { projectName: 'sdk-optimize-cli' })).sweeps as Json[];
+      assert.equal(sweeps.length, 1);
+      const trials = sweeps[0].trials as Json[];
+      assert.deepEqual(trials.map((x) => x.parameters.inner_dim).sort((a, b) => a - b), [32, 64, 128, 256]);
+      assert.ok(trials.every((x) => x.status === 'completed' && x.score === Math.abs(x.parameters.inner_dim - 128) / 128));
+      const pids = new Set<number>();
+      for (const x of trials) {
+        const others = byName((await restJson(server, `${V2}/experiment/log-other`, { experimentKey: x.experimentKey })).values);
+        pids.add(others.optimizer_process.value);
+      }
+      assert.equal(pids.size, 2, 'two processes shared the sweep');
+    });
+
     test('OfflineExperiment archives upload with `comet upload`', async (t) => {
       if (!server) return t.skip(unavailable);
       await checkOffline(server, sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir);

@@ -129,6 +129,8 @@ export function registerSdkOptimizerRoutes(app: FastifyInstance, ctx: RouteConte
   app.get(`${O}/status`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: the sweep config (as created), status and trials' } }, async (req) => {
     const s = await ctx.optimizer.status(workspaceOf(req), (req.query as Body).id);
     const c = s.config as Body;
+    const row = await ctx.store.db.get<{ created_at: number; updated_at: number }>('SELECT created_at, updated_at FROM optimizers WHERE id = ?', [s.id]);
+    const lastUpdate = Math.max(Number(row?.updated_at ?? 0), ...s.trials.map((t) => t.updatedAt));
     return {
       id: s.id,
       name: s.name ?? s.id,
@@ -138,6 +140,10 @@ export function registerSdkOptimizerRoutes(app: FastifyInstance, ctx: RouteConte
       trials: c.trials ?? 1,
       status: s.state,
       version: VERSION,
+      // `comet optimize` prints these times when the sweep is over
+      startTime: Number(row?.created_at ?? 0),
+      endTime: s.state === 'completed' ? lastUpdate : null,
+      lastUpdateTime: lastUpdate,
       projectName: s.projectName ?? null,
       comboCount: s.trials.length,
       best: s.best ?? null,
