@@ -52,6 +52,8 @@ function sdkEnv(server: TrackerServer, urlOverride: string, workdir: string): No
     COMET_API_KEY: server.defaultKey,
     COMET_URL_OVERRIDE: urlOverride,
     COMET_OFFLINE_DIRECTORY: join(workdir, 'comet-offline-fallback'),
+    // the SDK's own crash reports go to Comet's Sentry, not to the tracker
+    COMET_ERROR_TRACKING_ENABLE: 'false',
     HOME: workdir,
   };
 }
@@ -286,12 +288,27 @@ for (const backend of backends) {
       rmSync(work.dir, { recursive: true, force: true });
     });
 
-    test('Experiment logging lands exactly, and comet_ml.API reads it back', async (t) => {
+    test('Experiment logging lands exactly, comet_ml.API reads it back, ExistingExperiment and APIExperiment add to it', async (t) => {
       if (!server) return t.skip(unavailable);
       const { key } = await py(sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir, 'log_experiment.py', work.dir);
       await checkLoggedExperiment(server, key, work.head);
       const got = await py(sdkEnv(server, `${server.url}${V2}/`, work.dir), work.dir, 'read_experiment.py', key);
       await checkReadApi(server, key, got);
+
+      // ExistingExperiment continues the run; APIExperiment writes to it
+      await py(sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir, 'resume.py', key);
+      const q = { experimentKey: key };
+      const loss = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'loss' })).metrics as Json[];
+      assert.deepEqual(loss.map((p) => [p.step, p.epoch, p.metricValue]).at(-1), [5, 3, 0.125]);
+      assert.equal(loss.length, 6);
+      const api = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'api_metric' })).metrics as Json[];
+      assert.deepEqual(api.map((p) => [p.step, p.metricValue]), [[9, 7.5]]);
+      const params = byName((await restJson(server, `${V2}/experiment/parameters`, q)).values);
+      assert.deepEqual([params.resumed.value, params.api_param.value], [true, 'from-api']);
+      assert.equal(byName((await restJson(server, `${V2}/experiment/log-other`, q)).values).api_other.value, 'x');
+      assert.deepEqual((await restJson(server, `${V2}/experiment/tags`, q)).tags, ['api-tag', 'baseline', 'e2e', 'sdk']);
+      const meta = await restJson(server, `${V2}/experiment/metadata`, q);
+      assert.equal(meta.running, false, 'the resumed run ended again');
     });
 
     test('Optimizer: two processes share one sweep run by ocrops bayes', async (t) => {
