@@ -167,6 +167,7 @@ async function checkLoggedExperiment(server: TrackerServer, key: string, head: s
 /** What read_experiment.py got through comet_ml.API equals what REST serves. */
 async function checkReadApi(server: TrackerServer, key: string, got: Json): Promise<void> {
   assert.deepEqual(got.workspaces, ['default']);
+  assert.equal(got.default_workspace, 'default');
   assert.ok(got.projects.includes('sdk-e2e'));
   assert.ok(got.experiments.includes(key));
   assert.equal(got.name, 'sdk-run-1');

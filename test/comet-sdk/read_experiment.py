@@ -8,12 +8,14 @@ import comet_ml
 from comet_ml.api import Metric, Parameter
 
 key = sys.argv[1]
+comet_ml.login()  # checks the key against the tracker
 api = comet_ml.API()
 e = api.get_experiment("default", "sdk-e2e", key)
 assets = e.get_asset_list()
 data = next(a for a in assets if a["fileName"] == "data/asset.bin")
 print(json.dumps({
     "workspaces": api.get_workspaces(),
+    "default_workspace": api.get_default_workspace(),
     "projects": api.get_projects("default"),
     "experiments": [x.id for x in api.get_experiments("default", "sdk-e2e")],
     "name": e.get_name(),

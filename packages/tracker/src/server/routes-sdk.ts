@@ -459,6 +459,11 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   );
 
   // ---- reads the SDK's API makes beyond routes-comet.ts -----------------------------------------------------------
+  // comet_ml.login() checks the key here; a key is its workspace's "user"
+  app.get(`${V2}/account-details`, { schema: { summary: 'comet_ml SDK: the API key\'s user and default workspace (both the workspace)' } as object }, async (req) => {
+    const ws = workspaceOf(req);
+    return { userName: ws, defaultWorkspaceName: ws };
+  });
   app.get(`${V2}/experiment/metrics/get-all`, { schema: { querystring: sdkQueries.experimentKey, summary: 'Every point of every metric' } }, async (req) => {
     const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
     const names = (await store.metricsSummary(e.experiment_key)).map((s) => s.name);
