@@ -74,7 +74,7 @@ describe('comet_ml SDK routes', () => {
 
     const res = await fetch(`${server.url}/api/rest/v2/experiment/metrics/get-all?experimentKey=${exp}`, { headers: { authorization: key } });
     assert.equal(res.headers.get('content-type'), 'application/json');
-    assert.deepEqual((await res.json()).metrics, [{ metricName: 'loss', metricValue: '0.5', step: 1, epoch: 0, timestamp: 1000, runContext: null }]);
+    assert.deepEqual(((await res.json()) as { metrics: unknown }).metrics, [{ metricName: 'loss', metricValue: '0.5', step: 1, epoch: 0, timestamp: 1000, runContext: null }]);
 
     const end = await raw(server.url, 'POST', '/clientlib/status-report/update', { key, body: { experimentKey: exp, is_alive: false } });
     assert.equal(end.status, 200);
