@@ -6,9 +6,12 @@ import { OcropsError } from '@ocrops/common';
 
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
 
-/** Normalises a server URL to the Comet REST base (`http://host:port/api/rest/v2`). */
+/**
+ * Normalises a server URL to the Comet REST base (`http://host:port/api/rest/v2`); Comet's own form of
+ * COMET_URL_OVERRIDE, `http://host:port/clientlib/` (what the Python SDK is given), names the same server.
+ */
 export function restBase(url: string): string {
-  const u = url.replace(/\/+$/, '');
+  const u = url.replace(/\/+$/, '').replace(/\/clientlib$/, '');
   return u.endsWith('/api/rest/v2') ? u : `${u}/api/rest/v2`;
 }
 

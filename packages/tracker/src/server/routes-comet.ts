@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { streamToTemp } from './asset-storage.js';
 import { HttpError, badRequest } from './http-error.js';
+import { linkSdkOptimizerExperiment } from './routes-optimizer-sdk.js';
 import { bodies, queries } from './schemas.js';
 import { newKey, type MetricInput } from './store.js';
 
@@ -99,6 +100,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     await store.setParams(e.experiment_key, 'other', [{ name: b.key, value: b.value, timestamp: round(b.timestamp) }]);
     if (b.key === 'optimizer_id' && typeof b.value === 'string' && /^[0-9a-f]{32}$/.test(b.value))
       await store.setOptimizationId(e.experiment_key, b.value);
+    if (typeof b.key === 'string' && b.key.startsWith('optimizer_')) await linkSdkOptimizerExperiment(store, e.experiment_key);
     if (b.key === 'Name' && typeof b.value === 'string')
       await store.db.run('UPDATE experiments SET name = ? WHERE experiment_key = ?', [b.value, e.experiment_key]);
     touched(e, 'experiment');
@@ -114,7 +116,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
   app.post(`${V2}/write/experiment/html`, { schema: { body: bodies.html, summary: 'Log HTML' } }, async (req) => {
     const b = req.body as Body;
     const e = await write(req, b.experimentKey);
-    await store.addHtml(e.experiment_key, b.html, !!b.override, b.id, round(b.timestamp));
+    await store.addHtml(e.experiment_key, b.html, !!b.override, b.id, round(b.timestamp > 1e14 ? b.timestamp / 1000 : b.timestamp));
     return {};
   });
   app.post(`${V2}/write/experiment/output`, { schema: { body: bodies.output, summary: 'Log console output lines' } }, async (req) => {
@@ -306,7 +308,7 @@ function toMetric(b: Body): MetricInput {
 }
 
 /** Streams a multipart upload's `file` part to a temporary file; reads the optional `metadata` JSON part. */
-function receiveMultipart(
+export function receiveMultipart(
   ctx: RouteContext,
   req: FastifyRequest,
   queryName?: string,

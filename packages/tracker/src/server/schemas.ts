@@ -47,7 +47,8 @@ export const bodies = {
     'experimentKey',
     'addedTags',
   ]),
-  html: obj({ experimentKey: KEY, html: { type: 'string', maxLength: 5_000_000 }, override: { type: 'boolean' }, timestamp: TS, id: ID }, [
+  // the comet_ml SDK sends the html timestamp in microseconds
+  html: obj({ experimentKey: KEY, html: { type: 'string', maxLength: 5_000_000 }, override: { type: 'boolean' }, timestamp: { ...TS, maximum: 1e17 }, id: ID }, [
     'experimentKey',
     'html',
   ]),

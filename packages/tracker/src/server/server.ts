@@ -18,6 +18,8 @@ import { registerCometRoutes } from './routes-comet.js';
 import { registerOcropsRoutes } from './routes-ocrops.js';
 import { ensureRegistrySchema } from './registry.js';
 import { registerRegistryRoutes } from './routes-registry.js';
+import { registerSdkOptimizerRoutes } from './routes-optimizer-sdk.js';
+import { registerSdkRoutes, rewriteSdkUrl } from './routes-sdk.js';
 import { TrackerStore } from './store.js';
 import type { OptimizerAlgorithm, TrackerEvent } from '../types.js';
 
@@ -145,6 +147,8 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
     forceCloseConnections: true,
     return503OnClosing: true,
+    // the comet_ml SDK's URLs (/clientlib/..., /optimizer/..., root endpoints) onto the canonical /api/ routes
+    rewriteUrl: (req) => rewriteSdkUrl(req.url ?? '/'),
   });
   // Bodies: strict types (a string is not a number). Query strings: numbers and booleans coerced from text.
   const Ajv = ((AjvModule as any).default ?? AjvModule) as typeof AjvModule.default;
@@ -215,9 +219,11 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
     emit,
     maxAssetBytes: opts.maxAssetBytes ?? 20 * 1024 ** 3,
   };
+  registerSdkRoutes(app, ctx);
   registerCometRoutes(app, ctx);
   registerOcropsRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
+  registerSdkOptimizerRoutes(app, ctx);
   app.get('/api/openapi.json', async () => buildOpenApi(routes));
   app.get('/api/health', async () => ({ ok: true }));
 
