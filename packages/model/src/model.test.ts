@@ -26,7 +26,7 @@ function tiny(arch: ModelConfig['arch']): ModelConfig {
 }
 
 test('output length T per architecture matches the README formulas and the logits', () => {
-  const expect: Record<ModelConfig['arch'], (w: number) => number> = {
+  const expect: Record<'vgg' | 'small' | 'resnet', (w: number) => number> = {
     vgg: (w) => Math.floor(w / 4) - 1,
     small: (w) => Math.floor(w / 4),
     resnet: (w) => Math.ceil(w / 4),
