@@ -427,7 +427,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         if (!r) await interrupt();
         vbar.done();
         const m = r!.metrics;
-        Object.assign(metrics, { val_loss: m.loss, val_acc_by_char: m.acc_by_char, val_acc_by_field: m.acc_by_field, val_cer: m.cer });
+        Object.assign(metrics, {
+          val_loss: m.loss, val_acc_by_char: m.acc_by_char, val_acc_by_field: m.acc_by_field, val_cer: m.cer, val_wer: m.wer,
+        });
       }
       Object.assign(metrics, {
         lr: lrOf(Math.max(state.step - 1, 0)),
@@ -455,7 +457,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         state.badEpochs = 0;
         await withAveraged(ema, () => saveModelAtomic(model, bestModelDir, {
           charset: charset.toJSON(), epoch: epoch + 1, step: state.step, monitor: cfg.train.monitor, value, metrics,
-          experimentKey: run.key, trainConfig: relativeToRoot(cfg.source), backend: backend.name,
+          experimentKey: run.key, trainConfig: relativeToRoot(cfg.source), backend: backend.name, decode: cfg.decode,
           ...(ema ? { ema: cfg.train.ema } : {}),
         }));
         await writeCheckpoint(bestCkptDir, { state, model: allVars, optimizer: await optimizerState() });
