@@ -30,8 +30,8 @@ function why(): string | false {
 }
 const skip = why();
 const withSweep = !skip && cliHas('sweep', 'run');
-const target = withSweep ? 'evaluate' : 'train';
-const weights = withSweep ? 'models/best' : 'models/train';
+const target = withSweep ? 'evaluate' : 'pipelines/dvc.yaml:evaluate@synthetic';
+const weights = withSweep ? 'models/best' : 'models/synthetic';
 
 let copy: string | undefined;
 
@@ -86,7 +86,7 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target}), dashb
   assert.equal(first.exitCode, 0, `first quickstart failed:\n${first.all}`);
   assert.match(first.all, /SeaweedFS started/);
   assert.match(first.all, /tracker started/);
-  assert.match(first.all, new RegExp(`Running stage '${withSweep ? 'sweep' : 'train'}'`));
+  assert.match(first.all, new RegExp(`Running stage '${withSweep ? 'sweep' : 'pipelines/dvc.yaml:train@synthetic'}'`));
   assert.match(first.all, /files? pushed/);
   assert.match(first.all, new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${trackerPort}/`));
   assert.match(first.all, /tracked run\(s\) in project ocr/);
@@ -97,6 +97,12 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target}), dashb
   assert.match(second.all, /tracker already running/);
   assert.doesNotMatch(second.all, /Running stage/);
   assert.match(second.all, /Everything is up to date/);
+  if (withSweep) {
+    // the README's plain `dvc repro` reproduces the same one pipeline: after the quickstart nothing is left to run
+    // (no second, unused training run)
+    const plain = await execa(venvBin('dvc'), ['repro'], { cwd: copy, all: true, env: { DVC_NO_ANALYTICS: '1' } });
+    assert.doesNotMatch(plain.all, /Running stage/, plain.all);
+  }
 
   const page = await fetch(`http://127.0.0.1:${trackerPort}/`);
   assert.equal(page.status, 200);
@@ -113,7 +119,7 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target}), dashb
     assert.deepEqual(await ran(), ['evaluate']);
   } else {
     editYaml(join(copy, 'configs/data/synthetic.yaml'), (d) => d.setIn(['augment', 'noise'], 0.04));
-    assert.deepEqual(await ran(), ['train']);
+    assert.deepEqual(await ran(), ['pipelines/dvc.yaml:train@synthetic', 'pipelines/dvc.yaml:evaluate@synthetic']);
   }
   assert.deepEqual(await ran(), []);
   await dvc(['push'], { cwd: copy });
