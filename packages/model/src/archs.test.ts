@@ -3,7 +3,7 @@
 // the benchmark venv exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -115,7 +115,7 @@ test('parameter counts and output shapes equal the PyTorch reference (bench/mode
     { args: ['--arch', 'crnn', '--height', '32', '--width', '100', '--classes', '37'], cfg: defaultModelConfig('crnn'), classes: 37, w: 100 },
   ];
   for (const c of cases) {
-    const r = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...c.args], { encoding: 'utf8', timeout: 120_000 });
+    const r: SpawnSyncReturns<string> = spawnSync(py as string, [join(repoRoot(), 'bench/model/arch_ref.py'), ...c.args], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     const ref = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { params: number; output_shape: number[] };
     const m = createModel(c.cfg, c.classes);
