@@ -179,7 +179,7 @@ test('the shipped configs/model/*.yaml load and build', async () => {
   const { repoRoot } = await import('@ocrops/common');
   const dir = join(repoRoot(), 'configs', 'model');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-  assert.deepEqual(files.sort(), ['resnet.yaml', 'small.yaml', 'vgg.yaml']);
+  assert.deepEqual(files.sort(), ['crnn.yaml', 'resnet.yaml', 'resnet18.yaml', 'small.yaml', 'vgg.yaml']);
   for (const f of files) {
     const cfg = loadModelConfig(join(dir, f));
     assert.deepEqual(cfg, defaultModelConfig(cfg.arch), `${f} states the defaults of its arch`);
