@@ -124,3 +124,22 @@ test('parameter counts and output shapes equal the PyTorch reference (bench/mode
     m.dispose();
   }
 });
+
+test('blank_bias: the output layer starts with p(blank) = e^b / (e^b + classes - 1); read, saved and absent by default', () => {
+  const read = (v: Record<string, unknown>) => readModelConfig(ConfigReader.from(v, 'm.yaml'));
+  assert.equal(read({ arch: 'small' }).blankBias, undefined);
+  const cfg = read({ arch: 'small', blank_bias: Math.log(9 * 19) });
+  assert.deepEqual(parseModelConfig(cfg, 'saved'), cfg);
+  const m = createModel(cfg, 20);
+  const x = tf.ones([2, 50, 40, 1]) as tf.Tensor4D;
+  const p = tf.softmax(m.forward(x, false)).slice([0, 0, 0], [-1, -1, 1]).mean().dataSync()[0];
+  // the other logits start near 0 (glorot kernel, zero bias), so p(blank) is near 9 * 19 / (9 * 19 + 19) = 0.9
+  assert.ok(Math.abs(p - 0.9) < 0.05, `p(blank) ${p}`);
+  const plain = createModel(read({ arch: 'small' }), 20);
+  const q = tf.softmax(plain.forward(x, false)).slice([0, 0, 0], [-1, -1, 1]).mean().dataSync()[0];
+  assert.ok(q < 0.2, `without blank_bias p(blank) ${q}`);
+  tf.dispose([x]);
+  m.dispose();
+  plain.dispose();
+  assert.throws(() => read({ arch: 'small', blank_bias: 50 }), (e: unknown) => e instanceof OcropsError && /blank_bias/.test(e.message));
+});

@@ -50,6 +50,12 @@ export interface ModelConfig {
    * earlier versions load unchanged).
    */
   invert?: boolean;
+  /**
+   * Initial bias of the blank class in the output layer (0 = the layer's own init). With `b`, an untrained model gives
+   * p(blank) = e^b / (e^b + classes - 1) per frame; starting near the share of blank frames (1 - label length / T)
+   * spares the first steps the violent all-blank phase of CTC training, in which ReLU units die. Absent = 0.
+   */
+  blankBias?: number;
 }
 
 /** Default configuration of each architecture, as the origin documents define them. */
@@ -101,7 +107,9 @@ export function defaultModelConfig(arch: Arch): ModelConfig {
   }
 }
 
-const MODEL_KEYS = ['arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout', 'invert', 'width', 'steps'] as const;
+const MODEL_KEYS = [
+  'arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout', 'invert', 'width', 'steps', 'blank_bias',
+] as const;
 /** Architectures whose extractor width is `inner_dim`. */
 const INNER_DIM_ARCHS: readonly Arch[] = ['vgg', 'resnet'];
 /** Architectures with an `embed_dim` layer. */
@@ -165,6 +173,8 @@ export function readModelConfig(r: ConfigReader): ModelConfig {
   if (arch === 'small') cfg.dropout = r.number('dropout', d.dropout, { min: 0, max: 0.99 });
   else if (r.has('dropout')) r.fail('dropout', `is only used by arch 'small' (use rnn.dropout)`);
   if (r.boolean('invert', false)) cfg.invert = true;
+  const blankBias = r.number('blank_bias', 0, { min: -20, max: 20 });
+  if (blankBias !== 0) cfg.blankBias = blankBias;
   return cfg;
 }
 
@@ -196,6 +206,7 @@ export function parseModelConfig(value: unknown, source: string): ModelConfig {
       embed_dim: v.embedDim,
       dropout: v.dropout,
       invert: v.invert,
+      blank_bias: v.blankBias,
       width: v.width,
       steps: v.steps,
       rnn: {

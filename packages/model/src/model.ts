@@ -308,6 +308,11 @@ export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateMo
     dim = cfg.embedDim ?? 256;
   }
   const decoder = makeDense(p, 'decoder', dim, numClasses, cfg.arch === 'small' ? 'glorot' : 'torch');
+  if (cfg.blankBias) {
+    const b = decoder.bias.dataSync().slice();
+    b[0] = cfg.blankBias;
+    decoder.bias.assign(tf.tensor1d(b));
+  }
 
   const model: OcrModel = {
     config: cfg,
