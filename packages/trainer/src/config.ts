@@ -205,7 +205,9 @@ export function buildTrainConfig(
         hint: 'use a file under configs/model/ or an inline mapping',
       });
     }
-    raw.model = asMapping(readYamlFile(modelSource), modelSource);
+    const file = asMapping(readYamlFile(modelSource), modelSource);
+    // configs/model/*.yaml hold their fields under `model:` (or at the top level)
+    raw.model = file.model !== undefined && file.arch === undefined ? asMapping(file.model, `${modelSource}: field 'model'`) : file;
   }
   for (const o of overrides) {
     const { key, value } = parseSet(o);
