@@ -1,7 +1,8 @@
 // CTC's all-blank plateau on captcha-v2: the shipped configs/train/captcha-v2.yaml (blank_bias + lr warm-up) must leave
-// it within a few epochs for every seed tried. Bounded: 4 epochs per seed, seeds from OCROPS_PLATEAU_SEEDS (default
-// "1 2"; "1 2 3 4 42" for the five-seed check). On the plateau val_loss sits at 3.1-3.3 per character and val
-// acc_by_char at ~0.14 (one character right); a seed passes when some epoch reaches val_loss < 2 and acc_by_char > 0.3.
+// it within a few epochs for every seed tried. Bounded: 4 epochs (212 steps) per seed, about 1.5 minutes on an idle
+// core; seeds from OCROPS_PLATEAU_SEEDS (default: the config's 42; "1 2 3 4 42" with OCROPS_TEST_TIMEOUT_MS=3600000
+// for the five-seed check). On the plateau val_loss sits at 3.1-3.3 per character and val acc_by_char at ~0.14 (one
+// character right); a seed passes when some epoch reaches val_loss < 2 and acc_by_char > 0.3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { repoRoot, sharedDataset } from '@ocrops/common';
 import { loadTrainConfig, train } from '@ocrops/trainer';
 
 const EPOCHS = Number(process.env.OCROPS_PLATEAU_EPOCHS ?? 4);
-const SEEDS = (process.env.OCROPS_PLATEAU_SEEDS ?? '1 2').trim().split(/[\s,]+/).map(Number);
+const SEEDS = (process.env.OCROPS_PLATEAU_SEEDS ?? '42').trim().split(/[\s,]+/).map(Number);
 const skip = sharedDataset('captcha-v2') ? false : 'shared dataset captcha-v2 absent (../shared/datasets or OCROPS_DATASETS)';
 
 for (const seed of SEEDS) {
