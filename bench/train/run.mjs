@@ -2,8 +2,13 @@
 // Quality benchmark of @ocrops/trainer (not a test): trains the shipped configs on the shared datasets and reports
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //
-//   node bench/train/run.mjs [--only captcha-v2|vn-handwriting] [--epochs N] [--deadline-minutes M] [--resume]
-//                            [--set key=value ...]
+//   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
+//
+// --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and
+// prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
+// --show prints the stored row(s) of bench/results/train.json without training. Each row gives held-out field accuracy,
+// acc_by_char, CER and WER with greedy decoding, and the test split's field accuracy and CER with beam search (the
+// config's decode.beamWidth, else 10).
 //
 // - captcha-v2 with `small` (document 004's Keras example): goal >= 95% field accuracy on the held-out 10%
 //   (the data config's val 5% + test 5%; val also drives early stopping, test is never seen in training).
@@ -24,8 +29,10 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const sets = args.flatMap((a, i) => (a === '--set' ? [args[i + 1]] : []));
-const only = opt('only');
+const setArgs = args.flatMap((a, i) => (a === '--set' ? [args[i + 1]] : []));
+const sets = setArgs.filter((s) => s.includes('='));
+const named = setArgs.filter((s) => !s.includes('='));
+const only = opt('only') ?? named[0];
 const datasets = process.env.OCROPS_DATASETS ?? join(root, '..', 'shared', 'datasets');
 
 const TASKS = {
@@ -37,7 +44,23 @@ const TASKS = {
     config: 'configs/train/vn-handwriting.yaml', data: 'configs/data/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (document 000) in 50 epochs',
     images: join(datasets, 'vn-handwriting', 'images'),
   },
+  'plates-cn': {
+    config: 'configs/train/plates-cn.yaml', data: 'configs/data/plates-cn.yaml', epochs: 30, goal: 'field accuracy >= 0.95',
+    images: join(datasets, 'plates-cn', 'images'),
+  },
+  iiit5k: {
+    config: 'configs/train/iiit5k.yaml', data: 'configs/data/iiit5k.yaml', epochs: 40, goal: 'word accuracy >= 0.80 (CRNN level)',
+    images: join(datasets, 'iiit5k-train', 'images'),
+  },
+  synthetic: {
+    config: 'configs/train/synthetic.yaml', data: 'configs/data/synthetic.yaml', epochs: 16, goal: 'exact lines >= 0.5 (quickstart budget)',
+    images: undefined, // generated lines: no image files to predict on
+  },
 };
+if (only && !TASKS[only]) {
+  console.error(`bench/train: unknown set '${only}' (one of ${Object.keys(TASKS).join(', ')})`);
+  process.exit(2);
+}
 
 /** Runs a trainer command; with `deadlineMs`, sends SIGINT when it is reached (the trainer checkpoints and exits 130). */
 function run(cmdArgs, { capture = false, deadlineMs } = {}) {
@@ -60,7 +83,7 @@ function run(cmdArgs, { capture = false, deadlineMs } = {}) {
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 
 async function bench(name, task) {
-  if (!existsSync(task.images)) {
+  if (task.images && !existsSync(task.images)) {
     console.log(`${name}: skipped, ${task.images} is absent`);
     return undefined;
   }
@@ -99,6 +122,10 @@ async function bench(name, task) {
       '--plots', join(out, 'plots-copy.json'), '--quiet']);
     evals[split] = readJson(join(out, `eval-${split}.json`));
   }
+  const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beamWidth ?? 10;
+  await run(['evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', 'test', '--beam', String(Math.max(beamWidth, 2)),
+    '--metrics', join(out, 'eval-test-beam.json'), '--errors', join(out, 'errors-test-beam.json'), '--quiet']);
+  const beam = readJson(join(out, 'eval-test-beam.json'));
   const nv = evals.val.val_count;
   const nt = evals.test.test_count;
   const heldout = {
@@ -106,14 +133,19 @@ async function bench(name, task) {
     acc_by_field: (evals.val.val_acc_by_field * nv + evals.test.test_acc_by_field * nt) / (nv + nt),
     acc_by_char: (evals.val.val_acc_by_char * nv + evals.test.test_acc_by_char * nt) / (nv + nt),
     cer_line_weighted: (evals.val.val_cer * nv + evals.test.test_cer * nt) / (nv + nt),
+    wer_line_weighted: (evals.val.val_wer * nv + evals.test.test_wer * nt) / (nv + nt),
   };
   // predict on the original image files of the test split (decoded from the source PNGs, not the prepared shards)
-  const testIndex = readJson(join(prepared, 'test', 'index.json'));
-  const files = testIndex.ids.map((id) => join(task.images, id));
-  const predOut = await run(['predict', '--model', join(out, 'best'), '--json', ...files], { capture: true });
-  const preds = JSON.parse(predOut);
-  const truth = new Map(testIndex.ids.map((id, i) => [join(task.images, id), testIndex.labels[i]]));
-  const correct = preds.filter((p) => p.text === truth.get(p.path)).length;
+  let preds = [];
+  let correct = 0;
+  if (task.images) {
+    const testIndex = readJson(join(prepared, 'test', 'index.json'));
+    const files = testIndex.ids.map((id) => join(task.images, id));
+    const predOut = await run(['predict', '--model', join(out, 'best'), '--json', ...files], { capture: true });
+    preds = JSON.parse(predOut);
+    const truth = new Map(testIndex.ids.map((id, i) => [join(task.images, id), testIndex.labels[i]]));
+    correct = preds.filter((p) => p.text === truth.get(p.path)).length;
+  }
   return {
     config: task.config,
     goal: task.goal,
@@ -129,6 +161,7 @@ async function bench(name, task) {
     final_epoch_metrics: result.final.metrics,
     val: evals.val,
     test: evals.test,
+    test_beam: beam,
     heldout_10pct: heldout,
     predict_test_images: { files: preds.length, exact: correct, acc_by_field: correct / Math.max(preds.length, 1),
       examples: preds.slice(0, 5).map((p) => ({ file: p.path.split('/').pop(), text: p.text, confidence: Math.round(p.confidence * 1e4) / 1e4 })) },
@@ -137,18 +170,28 @@ async function bench(name, task) {
   };
 }
 
+const TABLE_HEAD = [
+  '| task | backend | epochs (best) | held-out lines | field acc | acc_by_char | CER | WER | test field acc (beam) | test CER (beam) | val acc_by_char | predict on PNGs | wall time |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+];
+const fmt = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+/** One set's row of the results table (figures absent from older results print as '-'). */
+function row(name, r) {
+  const h = r.heldout_10pct;
+  return `| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${h.lines} | ` +
+    `${fmt(h.acc_by_field, 3)} | ${fmt(h.acc_by_char, 3)} | ${fmt(h.cer_line_weighted, 4)} | ${fmt(h.wer_line_weighted, 4)} | ` +
+    `${fmt(r.test_beam?.test_acc_by_field, 3)} | ${fmt(r.test_beam?.test_cer, 4)} | ${fmt(r.val.val_acc_by_char, 3)} | ` +
+    `${r.predict_test_images.files ? `${r.predict_test_images.exact}/${r.predict_test_images.files}` : '-'} | ` +
+    // training time summed over resumed sessions (the run's own clock), not just this invocation
+    `${Math.round((r.train_wall_time_seconds ?? r.wall_time_seconds) / 60)} min |`;
+}
+
 function markdown(results) {
   const lines = ['# bench/train results', '',
     'Produced by `node bench/train/run.mjs` on this 2-core machine (shared with other jobs: see the load averages).', '',
-    '| task | backend | epochs (best) | held-out lines | field acc | acc_by_char | CER | val acc_by_char | predict on PNGs | wall time |',
-    '|---|---|---|---|---|---|---|---|---|---|'];
-  for (const [name, r] of Object.entries(results)) {
-    lines.push(`| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${r.heldout_10pct.lines} | ` +
-      `${r.heldout_10pct.acc_by_field.toFixed(3)} | ${r.heldout_10pct.acc_by_char.toFixed(3)} | ` +
-      `${r.heldout_10pct.cer_line_weighted.toFixed(4)} | ${r.val.val_acc_by_char.toFixed(3)} | ` +
-      // training time summed over resumed sessions (the run's own clock), not just this invocation
-      `${r.predict_test_images.exact}/${r.predict_test_images.files} | ${Math.round((r.train_wall_time_seconds ?? r.wall_time_seconds) / 60)} min |`);
-  }
+    ...TABLE_HEAD];
+  for (const [name, r] of Object.entries(results)) lines.push(row(name, r));
   lines.push('', 'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen).');
   for (const [name, r] of Object.entries(results)) {
     lines.push('', `## ${name}`, '', `Goal: ${r.goal}. Config ${r.config} with ${r.overrides.join(', ')}.`,
@@ -162,6 +205,12 @@ const resultsDir = join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const jsonPath = join(resultsDir, 'train.json');
 const all = existsSync(jsonPath) ? readJson(jsonPath) : {};
+if (args.includes('--show')) {
+  const names = only ? [only] : Object.keys(all);
+  console.log(TABLE_HEAD.join('\n'));
+  for (const n of names) console.log(all[n] ? row(n, all[n]) : `| ${n} | not benched yet: node bench/train/run.mjs --set ${n} |`);
+  process.exit(0);
+}
 for (const [name, task] of Object.entries(TASKS)) {
   if (only && only !== name) continue;
   const r = await bench(name, task);
@@ -171,5 +220,6 @@ for (const [name, task] of Object.entries(TASKS)) {
   writeFileSync(join(resultsDir, 'train.md'), markdown(all));
   console.log(`\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)}, ` +
     `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${Math.round(r.train_wall_time_seconds ?? r.wall_time_seconds)}s of training on ${r.backend}`);
+  console.log([...TABLE_HEAD, row(name, r)].join('\n'));
 }
 console.log(`\nwrote ${jsonPath} and bench/results/train.md`);

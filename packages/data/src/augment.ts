@@ -21,10 +21,27 @@ export interface AugmentConfig {
   colorP: number;
   brightness: number;
   contrast: number;
+  /**
+   * Probability of an elastic warp (handwriting): every pixel moves by a displacement interpolated bilinearly from a
+   * random grid; `elastic` is the largest displacement as a share of the height, `elasticGrid` the grid spacing as a
+   * share of the height (larger = smoother). Default p 0.
+   */
+  elasticP: number;
+  elastic: number;
+  elasticGrid: number;
+  /**
+   * Probability of a stroke-width change (handwriting pens): ink thickened (3x3 minimum, dark ink) or thinned (3x3
+   * maximum), blended with the original by a random share up to `stroke` (0..1). Default p 0.
+   */
+  strokeP: number;
+  stroke: number;
 }
 
 export function defaultAugmentConfig(): AugmentConfig {
-  return { geometryP: 0.5, rotation: 2, shear: 0.2, blurP: 0.3, noiseP: 0.3, noise: 0.05, colorP: 0.5, brightness: 0.15, contrast: 0.3 };
+  return {
+    geometryP: 0.5, rotation: 2, shear: 0.2, blurP: 0.3, noiseP: 0.3, noise: 0.05, colorP: 0.5, brightness: 0.15, contrast: 0.3,
+    elasticP: 0, elastic: 0.04, elasticGrid: 0.5, strokeP: 0, stroke: 0.6,
+  };
 }
 
 /** Parses an `augment` config section (any missing field takes its default). */
@@ -42,6 +59,11 @@ export function parseAugmentConfig(r: ConfigReader): AugmentConfig {
     colorP: p('colorP'),
     brightness: r.number('brightness', d.brightness, { min: 0, max: 1 }),
     contrast: r.number('contrast', d.contrast, { min: 0, max: 1 }),
+    elasticP: p('elasticP'),
+    elastic: r.number('elastic', d.elastic, { min: 0, max: 0.5 }),
+    elasticGrid: r.number('elasticGrid', d.elasticGrid, { min: 0.05, max: 10 }),
+    strokeP: p('strokeP'),
+    stroke: r.number('stroke', d.stroke, { min: 0, max: 1 }),
   };
 }
 
@@ -72,6 +94,14 @@ export function augmentImage(
   scratch: Float32Array,
 ): void {
   const n = height * width * channels;
+  // The handwriting effects come first and draw from the generator only when enabled, so configs without them get
+  // exactly the augmentations they got before these existed.
+  if (cfg.elasticP > 0 && cfg.elastic > 0 && rng.chance(cfg.elasticP)) {
+    elasticWarp(img, height, width, channels, cfg.elastic * height, Math.max(2, cfg.elasticGrid * height), rng, scratch);
+  }
+  if (cfg.strokeP > 0 && cfg.stroke > 0 && rng.chance(cfg.strokeP)) {
+    strokeWidth(img, height, width, channels, rng.chance(0.5), rng.uniform(0, cfg.stroke), scratch);
+  }
   if (rng.chance(cfg.geometryP) && (cfg.rotation > 0 || cfg.shear > 0)) {
     const shear = rng.uniform(-cfg.shear, cfg.shear);
     const maxTan = Math.min(Math.tan((cfg.rotation * Math.PI) / 180), (0.1 * height) / Math.max(1, width / 2));
@@ -101,6 +131,77 @@ export function augmentImage(
       img[i] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }
+}
+
+/**
+ * Elastic warp: random displacements (up to `amp` px in x and y) on a grid of `spacing` px, interpolated bilinearly to
+ * every pixel; each output pixel samples the input there (bilinear), outside = white.
+ */
+function elasticWarp(
+  img: Float32Array, h: number, w: number, ch: number, amp: number, spacing: number, rng: Rng, tmp: Float32Array,
+): void {
+  const gw = Math.ceil((w - 1) / spacing) + 2;
+  const gh = Math.ceil((h - 1) / spacing) + 2;
+  const gx = new Float32Array(gw * gh);
+  const gy = new Float32Array(gw * gh);
+  for (let i = 0; i < gx.length; i++) {
+    gx[i] = rng.uniform(-amp, amp);
+    gy[i] = rng.uniform(-amp, amp);
+  }
+  const row = w * ch;
+  for (let y = 0; y < h; y++) {
+    const fy = y / spacing;
+    const j0 = Math.floor(fy);
+    const ty = fy - j0;
+    for (let x = 0; x < w; x++) {
+      const fx = x / spacing;
+      const i0 = Math.floor(fx);
+      const tx = fx - i0;
+      const k = j0 * gw + i0;
+      const lerp = (g: Float32Array) =>
+        (g[k] * (1 - tx) + g[k + 1] * tx) * (1 - ty) + (g[k + gw] * (1 - tx) + g[k + gw + 1] * tx) * ty;
+      const sx = x + lerp(gx);
+      const sy = y + lerp(gy);
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const ax = sx - x0;
+      const ay = sy - y0;
+      for (let c = 0; c < ch; c++) {
+        const at = (yy: number, xx: number) => (yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * row + xx * ch + c] : 1);
+        tmp[y * row + x * ch + c] =
+          (at(y0, x0) * (1 - ax) + at(y0, x0 + 1) * ax) * (1 - ay) + (at(y0 + 1, x0) * (1 - ax) + at(y0 + 1, x0 + 1) * ax) * ay;
+      }
+    }
+  }
+  img.set(tmp.subarray(0, h * row));
+}
+
+/**
+ * Stroke width: a 3x3 minimum (`thicken`: dark ink spreads) or maximum (thins it), blended with the original by
+ * `amount` (0 = unchanged, 1 = the full filter).
+ */
+function strokeWidth(img: Float32Array, h: number, w: number, ch: number, thicken: boolean, amount: number, tmp: Float32Array): void {
+  const row = w * ch;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < ch; c++) {
+        let v = thicken ? Infinity : -Infinity;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= h) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= w) continue;
+            const p = img[yy * row + xx * ch + c];
+            v = thicken ? Math.min(v, p) : Math.max(v, p);
+          }
+        }
+        const i = y * row + x * ch + c;
+        tmp[i] = img[i] * (1 - amount) + v * amount;
+      }
+    }
+  }
+  img.set(tmp.subarray(0, h * row));
 }
 
 /** Row y is shifted right by shear * (y - cy) px (linear interpolation); uncovered pixels become white. */

@@ -45,7 +45,7 @@ const prepareSpec: CommandSpec = {
 };
 
 const convertSpec: CommandSpec = {
-  usage: 'ocrops data convert-labelstudio --input <export.json> [--out labels.json] [--images dir]',
+  usage: 'ocrops data convert-labelstudio --input <export.json> [--out labels.json] [--images dir] [--quality Good,...]',
   description:
     'Converts a Label Studio JSON export to labels.json = {image file name: transcript}. Tasks without a caption are\n' +
     'skipped and named. With --images, s3:// image URIs are downloaded there (endpoint from --s3-endpoint or\n' +
@@ -55,9 +55,11 @@ const convertSpec: CommandSpec = {
     out: { type: 'string', short: 'o' },
     images: { type: 'string' },
     's3-endpoint': { type: 'string' },
+    quality: { type: 'string' },
   },
   help: {
     input: 'the Label Studio export (JSON)',
+    quality: "keep only tasks whose quality choice (the 'chc' choices control) is one of these, comma-separated",
     out: 'labels.json to write (default: labels.json beside the export)',
     images: 'folder to download s3:// images into',
     's3-endpoint': 'S3 endpoint URL, e.g. http://127.0.0.1:8333',
@@ -111,6 +113,7 @@ export const commands: CommandTable = {
         out: values.out as string | undefined,
         imagesDir: values.images as string | undefined,
         s3: { endpoint: values['s3-endpoint'] as string | undefined },
+        filter: values.quality ? { quality: String(values.quality).split(',').map((q) => q.trim()).filter(Boolean) } : {},
       });
       console.log(`wrote ${r.out}: ${Object.keys(r.labels).length} entries${r.downloaded ? `, ${r.downloaded} images downloaded` : ''}`);
       if (r.skipped.length) {

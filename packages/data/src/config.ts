@@ -26,6 +26,12 @@ export interface DataSource {
    * split, each with its own path (and images); the `split` shares are then not used.
    */
   splits?: Record<'train' | 'val' | 'test', { path: string; images?: string }>;
+  /** label-studio: keep only tasks whose quality choice is one of these (e.g. `[Good]`); the rest are reported as skipped */
+  quality?: string[];
+  /** label-studio: `from_name` of the quality choices control (default `chc`) */
+  qualityFrom?: string;
+  /** keep only items whose whole label matches this regular expression (e.g. a plate mask); the rest are reported as skipped */
+  textPattern?: string;
 }
 
 export type CharsetSpec = { kind: 'vietnamese' } | { kind: 'derive' } | { kind: 'explicit'; chars: string };
@@ -149,7 +155,9 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
   const name = r.string('name');
   if (!/^[A-Za-z0-9._-]+$/.test(name)) r.fail('name', 'may only hold letters, digits, ".", "_" and "-" (it names the output folder)');
 
-  const s = r.section('source', true).only(['format', 'dataset', 'path', 'images', 'labelPattern', 's3Endpoint', 'splits']);
+  const s = r.section('source', true).only([
+    'format', 'dataset', 'path', 'images', 'labelPattern', 's3Endpoint', 'splits', 'quality', 'qualityFrom', 'textPattern',
+  ]);
   const format = s.oneOf('format', SOURCE_FORMATS);
   const source: DataSource = { format };
   if (s.has('dataset')) {
@@ -175,6 +183,28 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
     source.labelPattern = p;
   }
   source.s3Endpoint = s.optionalString('s3Endpoint');
+  if (s.has('quality') || s.has('qualityFrom')) {
+    if (format !== 'label-studio') s.fail(s.has('quality') ? 'quality' : 'qualityFrom', `filters Label Studio tasks; format is '${format}'`);
+    if (s.has('quality')) {
+      const q = s.raw('quality');
+      const list = typeof q === 'string' ? [q] : q;
+      if (!Array.isArray(list) || list.length === 0 || list.some((x) => typeof x !== 'string' || x === '')) {
+        s.fail('quality', 'must be a non-empty list of choice names, e.g. [Good]');
+      }
+      source.quality = list as string[];
+    }
+    source.qualityFrom = s.optionalString('qualityFrom');
+  }
+  if (s.has('textPattern')) {
+    if (format === 'synthetic') s.fail('textPattern', 'filters read labels; format synthetic generates its own');
+    const p = s.string('textPattern');
+    try {
+      new RegExp(p, 'u');
+    } catch (e) {
+      s.fail('textPattern', `is not a valid regular expression: ${(e as Error).message}`);
+    }
+    source.textPattern = p;
+  }
   if (s.has('splits')) {
     if (format === 'synthetic') s.fail('splits', 'is not used with format synthetic');
     const sp = s.section('splits').only(['train', 'val', 'test']);

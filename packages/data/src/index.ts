@@ -15,7 +15,7 @@ export {
   type SplitOptions,
   type SyntheticOptions,
 } from './config.js';
-export { readSource, readLabelsJson, readConfigJson, readFolder, readTags, readLabelStudio, type SourceItem, type SkippedItem, type SourceRead } from './readers.js';
+export { readSource, filterByTextPattern, readLabelsJson, readConfigJson, readFolder, readTags, readLabelStudio, type SourceItem, type SkippedItem, type SourceRead } from './readers.js';
 export {
   convertLabelStudio,
   parseLabelStudioExport,
@@ -23,6 +23,7 @@ export {
   imageFileName,
   type LabelStudioEntry,
   type LabelStudioSkip,
+  type LabelStudioFilter,
   type LabelStudioReport,
   type S3Options,
 } from './labelstudio.js';

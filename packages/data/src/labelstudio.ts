@@ -13,6 +13,16 @@ export interface LabelStudioEntry {
   uri: string;
   text: string;
   taskId: string;
+  /** The annotation's quality choices (e.g. `["Good"]`, from the `chc` choices control), if it has any. */
+  quality?: string[];
+}
+
+/** Which tasks of an export to keep, by the annotation's quality choice. */
+export interface LabelStudioFilter {
+  /** keep only tasks whose quality choice is one of these (e.g. `["Good"]`); the others are skipped and reported */
+  quality?: string[];
+  /** `from_name` of the choices control holding the quality (default `chc`, document 000's project) */
+  qualityFrom?: string;
 }
 
 /** A task that gave no entry, and why. */
@@ -20,6 +30,8 @@ export interface LabelStudioSkip {
   taskId: string;
   uri?: string;
   reason: string;
+  /** true when the task was dropped by the quality filter (not a defect of the task) */
+  filtered?: boolean;
 }
 
 /** S3 connection for `s3://` image URIs; unset fields come from the environment (AWS_* variables). */
@@ -44,7 +56,7 @@ const IMAGE_KEYS = ['captioning', 'image', 'ocr', 'img', 'url'];
  * (or the first `textarea` item) of the first annotation that was not cancelled. Transcripts are NFC-normalised.
  * A malformed JSON file gives OCROPS_JSON_SYNTAX with the file and line:column.
  */
-export function parseLabelStudioExport(text: string, source: string): LabelStudioParse {
+export function parseLabelStudioExport(text: string, source: string, filter: LabelStudioFilter = {}): LabelStudioParse {
   const tasks = parseJsonText<unknown>(text, source);
   if (!Array.isArray(tasks)) {
     throw new OcropsError('OCROPS_DATA_LABELSTUDIO', `${source}: expected a list of tasks at the top level`, {
@@ -72,9 +84,26 @@ export function parseLabelStudioExport(text: string, source: string): LabelStudi
       skipped.push({ taskId, uri, reason: `task ${taskId} (${uri}) has no caption (no non-empty 'caption' text in its annotation)` });
       return;
     }
-    entries.push({ file: imageFileName(uri), uri, text: caption.normalize('NFC'), taskId });
+    const quality = qualityOf(results, filter.qualityFrom ?? 'chc');
+    if (filter.quality) {
+      const want = filter.quality;
+      if (!quality || !quality.some((q) => want.includes(q))) {
+        const got = quality ? `quality ${quality.map((q) => `'${q}'`).join(', ')}` : 'no quality choice';
+        skipped.push({ taskId, uri, reason: `task ${taskId} (${uri}): ${got}, not one of quality [${want.join(', ')}]`, filtered: true });
+        return;
+      }
+    }
+    entries.push({ file: imageFileName(uri), uri, text: caption.normalize('NFC'), taskId, ...(quality ? { quality } : {}) });
   });
   return { entries, skipped };
+}
+
+/** The choices of the `fromName` choices control of an annotation's results (e.g. `["Good"]`), if present. */
+function qualityOf(results: any[], fromName: string): string[] | undefined {
+  const item = results.find((r) => r?.from_name === fromName);
+  const c = item?.value?.choices;
+  if (Array.isArray(c) && c.every((x) => typeof x === 'string')) return c as string[];
+  return typeof c === 'string' ? [c] : undefined;
 }
 
 /** The image file name of a Label Studio URI: basename of the path, or of the `d` parameter of local-files URLs. */
@@ -159,7 +188,7 @@ export interface LabelStudioReport {
  */
 export async function convertLabelStudio(
   exportPath: string,
-  opts: { out?: string; imagesDir?: string; s3?: S3Options } = {},
+  opts: { out?: string; imagesDir?: string; s3?: S3Options; filter?: LabelStudioFilter } = {},
 ): Promise<LabelStudioReport> {
   let text: string;
   try {
@@ -167,7 +196,7 @@ export async function convertLabelStudio(
   } catch (err) {
     throw new OcropsError('OCROPS_FILE_UNREADABLE', `cannot read ${exportPath}: ${(err as Error).message}`, { cause: err });
   }
-  const { entries, skipped } = parseLabelStudioExport(text, exportPath);
+  const { entries, skipped } = parseLabelStudioExport(text, exportPath, opts.filter);
   let kept = entries;
   let downloaded = 0;
   if (opts.imagesDir) {

@@ -4,8 +4,8 @@
  */
 import { ConfigReader, OcropsError, readYamlFile } from '@ocrops/common';
 
-export type Arch = 'vgg' | 'resnet' | 'small';
-export const ARCHS: readonly Arch[] = ['vgg', 'resnet', 'small'];
+export type Arch = 'vgg' | 'resnet' | 'small' | 'resnet18' | 'crnn';
+export const ARCHS: readonly Arch[] = ['vgg', 'resnet', 'small', 'resnet18', 'crnn'];
 
 /** Recurrent part of a CRNN. */
 export interface RnnConfig {
@@ -32,8 +32,15 @@ export interface ModelConfig {
    */
   innerDim?: number;
   rnn: RnnConfig;
-  /** `vgg`: the linear layer after the BiGRU (document 000: 256); `small`: the dense layer before the RNN (64). */
+  /**
+   * `vgg`: the linear layer after the BiGRU (document 000: 256); `small`: the dense layer before the RNN (64);
+   * `crnn`: the map-to-sequence linear layer (64).
+   */
   embedDim?: number;
+  /** `resnet18`: the fixed input width in pixels (the 1x1 width projection maps its columns to `steps` frames). */
+  width?: number;
+  /** `resnet18`: output frames T (the licence-plate recipe: 20). */
+  steps?: number;
   /** `small`: dropout after its dense layer (document 004: 0.2). */
   dropout?: number;
   /**
@@ -43,6 +50,12 @@ export interface ModelConfig {
    * earlier versions load unchanged).
    */
   invert?: boolean;
+  /**
+   * Initial bias of the blank class in the output layer (0 = the layer's own init). With `b`, an untrained model gives
+   * p(blank) = e^b / (e^b + classes - 1) per frame; starting near the share of blank frames (1 - label length / T)
+   * spares the first steps the violent all-blank phase of CTC training, in which ReLU units die. Absent = 0.
+   */
+  blankBias?: number;
 }
 
 /** Default configuration of each architecture, as the origin documents define them. */
@@ -74,10 +87,35 @@ export function defaultModelConfig(arch: Arch): ModelConfig {
         innerDim: 256,
         rnn: { type: 'gru', hidden: 128, layers: 2, bidirectional: true, dropout: 0.3 },
       };
+    case 'resnet18':
+      return {
+        arch,
+        height: 32,
+        channels: 3,
+        width: 128,
+        steps: 20,
+        rnn: { type: 'gru', hidden: 128, layers: 2, bidirectional: true, dropout: 0.3 },
+      };
+    case 'crnn':
+      return {
+        arch,
+        height: 32,
+        channels: 1,
+        embedDim: 64,
+        rnn: { type: 'lstm', hidden: 256, layers: 2, bidirectional: true, dropout: 0 },
+      };
   }
 }
 
-const MODEL_KEYS = ['arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout', 'invert'] as const;
+const MODEL_KEYS = [
+  'arch', 'height', 'channels', 'inner_dim', 'rnn', 'embed_dim', 'dropout', 'invert', 'width', 'steps', 'blank_bias',
+] as const;
+/** Architectures whose extractor width is `inner_dim`. */
+const INNER_DIM_ARCHS: readonly Arch[] = ['vgg', 'resnet'];
+/** Architectures with an `embed_dim` layer. */
+const EMBED_ARCHS: readonly Arch[] = ['vgg', 'small', 'crnn'];
+/** Smallest `height` each architecture accepts in a config. */
+const MIN_CONFIG_HEIGHT: Record<Arch, number> = { vgg: 32, resnet: 32, small: 4, resnet18: 8, crnn: 32 };
 const RNN_KEYS = ['type', 'hidden', 'layers', 'bidirectional', 'dropout', 'hidden_per_layer'] as const;
 
 /**
@@ -89,14 +127,16 @@ export function readModelConfig(r: ConfigReader): ModelConfig {
   r.only(MODEL_KEYS);
   const arch = r.oneOf('arch', ARCHS);
   const d = defaultModelConfig(arch);
-  const height = r.integer('height', d.height, { min: arch === 'small' ? 4 : 32, max: 4096 });
+  const height = r.integer('height', d.height, { min: MIN_CONFIG_HEIGHT[arch], max: 4096 });
   const channels = r.integer('channels', d.channels);
   if (channels !== 1 && channels !== 3) r.fail('channels', `must be 1 or 3, got ${channels}`);
   let innerDim = d.innerDim;
-  if (arch !== 'small') {
+  if (INNER_DIM_ARCHS.includes(arch)) {
     innerDim = r.integer('inner_dim', d.innerDim, { min: 8 });
     if (innerDim % 8 !== 0) r.fail('inner_dim', `must be a multiple of 8 (channels are inner_dim/8, /4, /2), got ${innerDim}`);
-  } else if (r.has('inner_dim')) r.fail('inner_dim', "is not used by arch 'small'; remove it");
+  } else if (r.has('inner_dim')) {
+    r.fail('inner_dim', `is not used by arch '${arch}' (its channels are fixed by its recipe); remove it`);
+  }
   const rr = r.section('rnn');
   rr.only(RNN_KEYS);
   const layers = rr.integer('layers', d.rnn.layers, { min: 1, max: 16 });
@@ -120,11 +160,21 @@ export function readModelConfig(r: ConfigReader): ModelConfig {
   if (hiddenPerLayer && hiddenPerLayer.length === layers) rnn.hiddenPerLayer = hiddenPerLayer;
   const cfg: ModelConfig = { arch, height, channels, rnn };
   if (innerDim !== undefined) cfg.innerDim = innerDim;
-  if (arch !== 'resnet') cfg.embedDim = r.integer('embed_dim', d.embedDim, { min: 1 });
-  else if (r.has('embed_dim')) r.fail('embed_dim', "is not used by arch 'resnet'; remove it");
+  if (EMBED_ARCHS.includes(arch)) cfg.embedDim = r.integer('embed_dim', d.embedDim, { min: 1 });
+  else if (r.has('embed_dim')) r.fail('embed_dim', `is not used by arch '${arch}'; remove it`);
+  if (arch === 'resnet18') {
+    cfg.width = r.integer('width', d.width, { min: 8, max: 16384 });
+    cfg.steps = r.integer('steps', d.steps, { min: 1, max: 4096 });
+  } else {
+    for (const k of ['width', 'steps']) {
+      if (r.has(k)) r.fail(k, `is only used by arch 'resnet18' (its fixed input width and output frames)`);
+    }
+  }
   if (arch === 'small') cfg.dropout = r.number('dropout', d.dropout, { min: 0, max: 0.99 });
   else if (r.has('dropout')) r.fail('dropout', `is only used by arch 'small' (use rnn.dropout)`);
   if (r.boolean('invert', false)) cfg.invert = true;
+  const blankBias = r.number('blank_bias', 0, { min: -20, max: 20 });
+  if (blankBias !== 0) cfg.blankBias = blankBias;
   return cfg;
 }
 
@@ -136,7 +186,7 @@ export function loadModelConfig(path: string): ModelConfig {
   const root = ConfigReader.from(readYamlFile(path), path);
   if (root.has('model')) return readModelConfig(root.section('model'));
   if (!root.has('arch')) {
-    throw new OcropsError('OCROPS_CONFIG_INVALID', `${path}: field 'arch' is required (vgg, resnet or small)`, {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `${path}: field 'arch' is required (${ARCHS.join(', ')})`, {
       hint: "start the file with 'arch: vgg' (or put the model fields under 'model:')",
     });
   }
@@ -156,6 +206,9 @@ export function parseModelConfig(value: unknown, source: string): ModelConfig {
       embed_dim: v.embedDim,
       dropout: v.dropout,
       invert: v.invert,
+      blank_bias: v.blankBias,
+      width: v.width,
+      steps: v.steps,
       rnn: {
         type: rnn.type,
         hidden: rnn.hidden,

@@ -26,7 +26,7 @@ function tiny(arch: ModelConfig['arch']): ModelConfig {
 }
 
 test('output length T per architecture matches the README formulas and the logits', () => {
-  const expect: Record<ModelConfig['arch'], (w: number) => number> = {
+  const expect: Record<'vgg' | 'small' | 'resnet', (w: number) => number> = {
     vgg: (w) => Math.floor(w / 4) - 1,
     small: (w) => Math.floor(w / 4),
     resnet: (w) => Math.ceil(w / 4),
@@ -179,7 +179,7 @@ test('the shipped configs/model/*.yaml load and build', async () => {
   const { repoRoot } = await import('@ocrops/common');
   const dir = join(repoRoot(), 'configs', 'model');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-  assert.deepEqual(files.sort(), ['resnet.yaml', 'small.yaml', 'vgg.yaml']);
+  assert.deepEqual(files.sort(), ['crnn.yaml', 'resnet.yaml', 'resnet18.yaml', 'small.yaml', 'vgg.yaml']);
   for (const f of files) {
     const cfg = loadModelConfig(join(dir, f));
     assert.deepEqual(cfg, defaultModelConfig(cfg.arch), `${f} states the defaults of its arch`);

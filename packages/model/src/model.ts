@@ -151,9 +151,132 @@ function resnetExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: 
   return { fn, dim: d, length: (w) => Math.ceil(Math.ceil(w / 2) / 2) };
 }
 
+/** A torchvision BasicBlock: conv3x3(stride) BN ReLU conv3x3 BN, plus the input (1x1 conv + BN when the shape changes). */
+function makeBasicBlock(p: ParamStore, name: string, cin: number, cout: number, stride: number): Block {
+  const s: [number, number] = [stride, stride];
+  const blk: Block = {
+    c1: makeConv(p, `${name}/conv1`, [3, 3], cin, cout, { bias: false, strides: s }),
+    b1: makeBatchNorm(p, `${name}/bn1`, cout),
+    c2: makeConv(p, `${name}/conv2`, [3, 3], cout, cout, { bias: false }),
+    b2: makeBatchNorm(p, `${name}/bn2`, cout),
+  };
+  if (cin !== cout || stride !== 1) {
+    blk.proj = {
+      c: makeConv(p, `${name}/downsample`, [1, 1], cin, cout, { bias: false, strides: s }),
+      b: makeBatchNorm(p, `${name}/downsample_bn`, cout),
+    };
+  }
+  return blk;
+}
+
+function basicBlock(y: tf.Tensor4D, blk: Block, training: boolean): tf.Tensor4D {
+  const a = relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
+  const b = batchNorm(conv(a, blk.c2, false), blk.b2, training);
+  const short = blk.proj ? batchNorm(conv(y, blk.proj.c, false), blk.proj.b, training) : y;
+  return relu(tf.add(b, short)) as tf.Tensor4D;
+}
+
+/**
+ * The licence-plate recipe's backbone: torchvision ResNet-18 without its last two stages (conv7x7/2 64 + BN + ReLU,
+ * maxpool 3x3/2, layer1 = 2 BasicBlocks of 64, layer2 = 2 BasicBlocks of 128 with stride 2), averaged over the height,
+ * then a 1x1 convolution over the width axis (PyTorch Conv1d(W/8, steps, 1) with the columns as its channels) maps
+ * the W/8 columns to `steps` frames. Input width fixed (`width`); T = steps. 'same' padding gives the recipe's output
+ * sizes (ceil(x/2) at each stride 2).
+ */
+function resnet18Extractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+  const width = cfg.width ?? 128;
+  const steps = cfg.steps ?? 20;
+  const down = (x: number) => Math.ceil(x / 2);
+  const cols = down(down(down(width)));
+  const stem = makeConv(p, 'conv1', [7, 7], cfg.channels, 64, { bias: false, strides: [2, 2] });
+  const stemBn = makeBatchNorm(p, 'bn1', 64);
+  const blocks = [
+    makeBasicBlock(p, 'layer1/0', 64, 64, 1),
+    makeBasicBlock(p, 'layer1/1', 64, 64, 1),
+    makeBasicBlock(p, 'layer2/0', 64, 128, 2),
+    makeBasicBlock(p, 'layer2/1', 128, 128, 1),
+  ];
+  const bound = 1 / Math.sqrt(cols);
+  const projW = p.uniform('width_proj/kernel', [cols, steps], bound);
+  const projB = p.uniform('width_proj/bias', [steps], bound);
+  const fn: Features = (x, training) => {
+    if (x.shape[2] !== width) {
+      throw new OcropsError('OCROPS_MODEL_INPUT', `arch 'resnet18' expects images ${width} px wide (model.width), got ${x.shape[2]}`, {
+        hint: `set the data config's image.width to ${width} (or model.width to the images' width)`,
+      });
+    }
+    let y = relu(batchNorm(conv(x, stem, false, false), stemBn, training));
+    y = tf.maxPool(y, 3, 2, 'same');
+    for (const blk of blocks) y = basicBlock(y, blk, training);
+    const [B, , W, C] = y.shape;
+    const seq = tf.mean(y, 1) as tf.Tensor3D; // [B, W/8, 128]
+    // 1x1 conv over the width axis: frames[b, t, c] = sum_w seq[b, w, c] * projW[w, t] + projB[t]
+    const byCol = seq.transpose([0, 2, 1]).reshape([B * C, W]) as tf.Tensor2D;
+    const frames = tf.matMul(byCol, projW).add(projB).reshape([B, C, steps]); // [B, 128, T]
+    return frames.transpose([2, 0, 1]) as tf.Tensor3D; // [T, B, 128]
+  };
+  return { fn, dim: 128, length: () => steps };
+}
+
+/**
+ * The Synth90k recipe's CRNN (Shi et al. 2015 as commonly reproduced): gray 32 x W, VGG with batch norm on conv 5 and 6
+ * (64, pool 2x2, 128, pool 2x2, 256, 256, pool 2x1, 512 + BN, 512 + BN, pool 2x1, conv2x2 valid 512), each conv with
+ * bias and ReLU; the H/16 - 1 rows x 512 channels of each column mapped to `embed_dim` (64) by a linear layer
+ * (map-to-sequence). T = floor(W/4) - 1 (24 at width 100).
+ */
+function crnnExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+  const ch = [cfg.channels, 64, 128, 256, 256, 512, 512, 512];
+  const convs = ch.slice(0, 7).map((cin, i) =>
+    makeConv(p, `conv${i}`, i === 6 ? [2, 2] : [3, 3], cin, ch[i + 1], i === 6 ? { pad: 'valid' } : {}));
+  const bn4 = makeBatchNorm(p, 'bn4', 512);
+  const bn5 = makeBatchNorm(p, 'bn5', 512);
+  const rows = Math.floor(cfg.height / 16) - 1;
+  const embed = cfg.embedDim ?? 64;
+  const mapToSeq = makeDense(p, 'map_to_seq', 512 * rows, embed);
+  const fn: Features = (x, training) => {
+    let y = maxPool(conv(x, convs[0], true, false), [2, 2]);
+    y = maxPool(conv(y, convs[1], true), [2, 2]);
+    y = maxPool(conv(conv(y, convs[2], true), convs[3], true), [2, 1]);
+    y = relu(batchNorm(conv(y, convs[4], false), bn4, training));
+    y = relu(batchNorm(conv(y, convs[5], false), bn5, training));
+    y = conv(maxPool(y, [2, 1]), convs[6], true); // [B, H/16 - 1, T, 512]
+    const [B, H, T, C] = y.shape;
+    // each column's rows x channels, PyTorch's [C, H] order (channel-major), to the map-to-sequence layer
+    const colsIn = y.transpose([2, 0, 3, 1]).reshape([T * B, C * H]) as tf.Tensor2D;
+    return dense(colsIn, mapToSeq).reshape([T, B, embed]) as tf.Tensor3D;
+  };
+  return { fn, dim: embed, length: (w) => Math.floor(Math.floor(w / 2) / 2) - 1 };
+}
+
 /** Minimum input height of each architecture (the extractor must leave at least one row). */
 export function minHeight(cfg: ModelConfig): number {
-  return cfg.arch === 'vgg' ? 32 : cfg.arch === 'resnet' ? 9 : 4;
+  switch (cfg.arch) {
+    case 'vgg':
+    case 'crnn':
+      return 32;
+    case 'resnet':
+      return 9;
+    case 'resnet18':
+      return 8;
+    default:
+      return 4;
+  }
+}
+
+/** The extractor of an architecture. */
+function extractorOf(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+  switch (cfg.arch) {
+    case 'vgg':
+      return vggExtractor(p, cfg);
+    case 'small':
+      return smallExtractor(p, cfg);
+    case 'resnet':
+      return resnetExtractor(p, cfg);
+    case 'resnet18':
+      return resnet18Extractor(p, cfg);
+    case 'crnn':
+      return crnnExtractor(p, cfg);
+  }
 }
 
 /**
@@ -170,7 +293,7 @@ export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateMo
   }
   const p = new ParamStore(opts.seed ?? 1234);
   const impl = opts.rnnImpl ?? 'fused';
-  const ext = cfg.arch === 'vgg' ? vggExtractor(p, cfg) : cfg.arch === 'small' ? smallExtractor(p, cfg) : resnetExtractor(p, cfg);
+  const ext = extractorOf(p, cfg);
   const dirs = cfg.rnn.bidirectional ? 2 : 1;
   const rnn: RnnLayer[] = [];
   let dim = ext.dim;
@@ -185,6 +308,11 @@ export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateMo
     dim = cfg.embedDim ?? 256;
   }
   const decoder = makeDense(p, 'decoder', dim, numClasses, cfg.arch === 'small' ? 'glorot' : 'torch');
+  if (cfg.blankBias) {
+    const b = decoder.bias.dataSync().slice();
+    b[0] = cfg.blankBias;
+    decoder.bias.assign(tf.tensor1d(b));
+  }
 
   const model: OcrModel = {
     config: cfg,

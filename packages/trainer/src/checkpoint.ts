@@ -8,6 +8,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rm
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError, readJsonFile, replaceDir } from '@ocrops/common';
+import type { PlateauState } from './schedule.js';
 
 /** One epoch's metrics, as logged to the tracker and written to the plots file. */
 export interface EpochRecord {
@@ -53,6 +54,8 @@ export interface TrainState {
   stoppedEarly: boolean;
   /** fingerprint of the config parts that must not change across a resume */
   configHash: string;
+  /** the `plateau` lr schedule's reductions and counters (absent in checkpoints of earlier versions) */
+  plateau?: PlateauState;
 }
 
 /** A new state at the start of a run. */

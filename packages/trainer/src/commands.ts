@@ -93,7 +93,7 @@ const evaluateSpec: CommandSpec = {
     plots: 'per-epoch plots file to write (default: plots/<run name>.json)',
     worst: 'lines kept in the error report',
     'batch-size': 'lines per batch',
-    beam: 'beam search width (default: greedy decoding)',
+    beam: "beam search width, 1 = greedy (default: the config's decode, else the model's, else greedy)",
     'experiment-key': 'also log the results to this tracked run (default: the run\'s, from result.json)',
     quiet: 'no progress bar',
   },
@@ -193,8 +193,10 @@ export const commands: CommandTable = {
       let modelDir = v.model as string | undefined;
       let prepared = v.prepared as string | undefined;
       let runDir = v.run as string | undefined;
+      let decode: { method: 'greedy' | 'beam'; beamWidth: number } | undefined;
       if (v.config) {
         const cfg = loadTrainConfig(v.config as string, (v.set as string[]) ?? []);
+        decode = cfg.decode;
         modelDir ??= join(cfg.out, 'best');
         prepared ??= cfg.prepared ?? loadDataConfig(cfg.data).output;
         runDir ??= cfg.out;
@@ -221,10 +223,12 @@ export const commands: CommandTable = {
         }
       }
       const beam = intOpt(v.beam as string | undefined, 'beam');
+      if (beam) decode = beam > 1 ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 };
       const res = await evaluate({
         modelDir: resolve(modelDir), preparedDir: resolve(prepared), split: split as 'test',
         batchSize: intOpt(v['batch-size'] as string, 'batch-size'),
-        decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
+        // --beam, else the config's decode, else the decode the model was trained with (its ocrops.json)
+        decode,
         metricsPath: resolve(v.metrics as string), errorsPath: resolve(v.errors as string),
         worst: intOpt(v.worst as string, 'worst', 0),
         plots: plotsFrom && plotsTo && existsSync(plotsFrom) ? { from: plotsFrom, to: resolve(plotsTo) } : undefined,

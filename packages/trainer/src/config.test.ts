@@ -31,7 +31,7 @@ test('every shipped train config loads and its model section validates', () => {
   for (const f of files) {
     const cfg = loadTrainConfig(join(root, 'configs/train', f));
     const m = modelConfigOf(cfg);
-    assert.ok(['vgg', 'small', 'resnet'].includes(m.arch), f);
+    assert.ok(['vgg', 'small', 'resnet', 'resnet18', 'crnn'].includes(m.arch), f);
     assert.ok(cfg.train.epochs >= 1 && cfg.optim.lr > 0, f);
   }
   const vn = loadTrainConfig(join(root, 'configs/train/vn-handwriting.yaml'));
@@ -104,4 +104,11 @@ test('train command: unknown options and a missing --config are usage errors', a
   await assert.rejects(commands.train.run([]), /--config is required/);
   await assert.rejects(commands.evaluate.run(['--split', 'dev']), /--split must be train, val or test/);
   await assert.rejects(commands.predict.run([]), /at least one image/);
+});
+
+test('model: a configs/model/*.yaml file (fields under `model:`) is inlined like a mapping', () => {
+  const cfg = buildTrainConfig({ data: dataCfg, model: join(root, 'configs/model/crnn.yaml') }, 'x.yaml');
+  assert.equal(cfg.model.arch, 'crnn');
+  assert.equal(modelConfigOf(cfg).rnn.hidden, 256);
+  assert.equal(cfg.modelSource, join(root, 'configs/model/crnn.yaml'));
 });

@@ -2,12 +2,17 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ConfigReader, OcropsError, parseYamlText, readYamlFile, repoRoot } from '@ocrops/common';
+import { constantSchedule, readScheduleConfig, type ScheduleConfig } from './schedule.js';
 
-/** Optimiser settings: `optim: {name, lr, weightDecay, clipNorm}`. */
+/** Optimiser settings: `optim: {name, lr, amsgrad, weightDecay, clipNorm, schedule}`. */
 export interface OptimConfig {
   name: 'adam' | 'rmsprop';
-  /** learning rate */
+  /** base learning rate (the peak of `onecycle`) */
   lr: number;
+  /** adam only: the AMSGrad variant (PyTorch `Adam(amsgrad=True)`) */
+  amsgrad: boolean;
+  /** lr per step: constant (default), step, cosine, onecycle or plateau, with optional linear warm-up */
+  schedule: ScheduleConfig;
   /** L2 penalty added to the gradient (PyTorch `weight_decay` semantics); 0 = off */
   weightDecay: number;
   /** clip gradients to this global L2 norm; 0 = off */
@@ -41,6 +46,17 @@ export interface LoopConfig {
    * is cut into batches (whose order is then reshuffled), so lines of mixed widths pad less; 0 or 1 = off
    */
   bucketWindow: number;
+  /**
+   * exponential moving average of the trainable weights, decay per step (e.g. 0.999); validation, the best model and
+   * the export use the averaged weights; 0 = off
+   */
+  ema: number;
+}
+
+/** CTC loss settings: `loss: {reduction}`. */
+export interface LossConfig {
+  /** `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
+  reduction: 'mean' | 'sum';
 }
 
 /** Tracker settings: `tracker: {project, workspace, url?, offline?, apiKey?}`. */
@@ -69,6 +85,7 @@ export interface TrainConfig {
   modelSource?: string;
   optim: OptimConfig;
   train: LoopConfig;
+  loss: LossConfig;
   tracker: TrackerConfig;
   /** decoding used for validation/evaluation metrics */
   decode: { method: 'greedy' | 'beam'; beamWidth: number };
@@ -99,11 +116,11 @@ export const PARAM_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   patience: 'train.patience',
 });
 
-const TOP_KEYS = ['data', 'prepared', 'model', 'optim', 'train', 'tracker', 'decode', 'backend', 'out', 'name'] as const;
-const OPTIM_KEYS = ['name', 'lr', 'weightDecay', 'clipNorm'] as const;
+const TOP_KEYS = ['data', 'prepared', 'model', 'optim', 'train', 'loss', 'tracker', 'decode', 'backend', 'out', 'name'] as const;
+const OPTIM_KEYS = ['name', 'lr', 'amsgrad', 'weightDecay', 'clipNorm', 'schedule'] as const;
 const LOOP_KEYS = [
   'batchSize', 'epochs', 'patience', 'seed', 'evalEvery', 'logEvery', 'checkpointEvery', 'monitor', 'mode', 'augment',
-  'maxStepsPerEpoch', 'maxValSamples', 'bucketWindow',
+  'maxStepsPerEpoch', 'maxValSamples', 'bucketWindow', 'ema',
 ] as const;
 const TRACKER_KEYS = ['project', 'workspace', 'url', 'apiKey', 'offline', 'enabled'] as const;
 
@@ -188,7 +205,9 @@ export function buildTrainConfig(
         hint: 'use a file under configs/model/ or an inline mapping',
       });
     }
-    raw.model = asMapping(readYamlFile(modelSource), modelSource);
+    const file = asMapping(readYamlFile(modelSource), modelSource);
+    // configs/model/*.yaml hold their fields under `model:` (or at the top level)
+    raw.model = file.model !== undefined && file.arch === undefined ? asMapping(file.model, `${modelSource}: field 'model'`) : file;
   }
   for (const o of overrides) {
     const { key, value } = parseSet(o);
@@ -215,10 +234,19 @@ export function buildTrainConfig(
   const optim: OptimConfig = {
     name: o.oneOf('name', ['adam', 'rmsprop'] as const, 'adam'),
     lr: o.number('lr', 1e-3, { min: 0 }),
+    amsgrad: o.boolean('amsgrad', false),
+    schedule: constantSchedule(),
     weightDecay: o.number('weightDecay', 0, { min: 0 }),
     clipNorm: o.number('clipNorm', 0, { min: 0 }),
   };
   if (optim.lr <= 0) o.fail('lr', `must be > 0, got ${optim.lr}`);
+  if (optim.amsgrad && optim.name !== 'adam') o.fail('amsgrad', `is an Adam variant; optim.name is '${optim.name}'`);
+  if (o.has('schedule')) {
+    const raw = o.raw('schedule');
+    optim.schedule = typeof raw === 'string'
+      ? readScheduleConfig(ConfigReader.from({ type: raw }, `${source} (optim.schedule)`))
+      : readScheduleConfig(o.section('schedule'));
+  }
 
   const t = r.section('train').only(LOOP_KEYS);
   const train: LoopConfig = {
@@ -235,10 +263,14 @@ export function buildTrainConfig(
     maxStepsPerEpoch: t.integer('maxStepsPerEpoch', 0, { min: 0 }),
     maxValSamples: t.integer('maxValSamples', 0, { min: 0 }),
     bucketWindow: t.integer('bucketWindow', 20, { min: 0 }),
+    ema: t.number('ema', 0, { min: 0, max: 0.999999 }),
   };
   if (!/^(train|val)_[a-z_]+$/.test(train.monitor)) {
     t.fail('monitor', `must name a train_* or val_* metric (e.g. val_loss, val_acc_by_char), got '${train.monitor}'`);
   }
+
+  const l = r.section('loss').only(['reduction']);
+  const loss: LossConfig = { reduction: l.oneOf('reduction', ['mean', 'sum'] as const, 'mean') };
 
   const k = r.section('tracker').only(TRACKER_KEYS);
   const tracker: TrackerConfig = {
@@ -262,7 +294,7 @@ export function buildTrainConfig(
   const out = isAbsolute(outRel) ? outRel : resolve(outRel);
   const name = r.string('name', basename(out));
   return {
-    source, data, prepared: prepared ? resolvePath(prepared) : undefined, model, modelSource, optim, train, tracker,
+    source, data, prepared: prepared ? resolvePath(prepared) : undefined, model, modelSource, optim, train, loss, tracker,
     decode, backend, out, name,
   };
 }
@@ -278,6 +310,7 @@ export function flatParameters(cfg: TrainConfig): Record<string, unknown> {
   walk('model', cfg.model);
   walk('optim', cfg.optim);
   walk('train', cfg.train);
+  walk('loss', cfg.loss);
   walk('decode', cfg.decode);
   flat.data = relativeToRoot(cfg.data);
   if (cfg.prepared) flat.prepared = relativeToRoot(cfg.prepared);

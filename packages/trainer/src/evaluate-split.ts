@@ -1,6 +1,6 @@
 // Evaluation of a model on a prepared split: CTC loss, acc_by_char, acc_by_field, CER, and per-line predictions.
 import * as tf from '@tensorflow/tfjs';
-import { accByChar, accByField, beamSearchDecode, cer, ctcLoss, greedyDecode, type OcrModel } from '@ocrops/model';
+import { accByChar, accByField, beamSearchDecode, cer, ctcLoss, greedyDecode, wer, type OcrModel } from '@ocrops/model';
 import { batches, type Charset, type PreparedSplit } from '@ocrops/data';
 import { encodeLabels, frameLengths, labelsTooLong } from './labels.js';
 
@@ -24,6 +24,8 @@ export interface SplitMetrics {
   acc_by_char: number;
   acc_by_field: number;
   cer: number;
+  /** word error rate (words split on whitespace, corpus-level) */
+  wer: number;
   count: number;
   /** lines whose label is too long for the model's T (their loss is zeroed) */
   labels_too_long: number;
@@ -109,6 +111,7 @@ export async function evaluateSplit(
     acc_by_char: count ? charAccSum / count : 0,
     acc_by_field: count ? accByField(preds, truths) : 0,
     cer: count ? cer(preds, truths) : 0,
+    wer: count ? wer(preds, truths) : 0,
     count,
     labels_too_long: tooLong,
   };

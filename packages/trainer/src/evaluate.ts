@@ -64,6 +64,14 @@ export function charsetOfModel(meta: unknown, modelDir: string): Charset {
   return Charset.fromJSON(c);
 }
 
+/** The decoding a model was validated with (`decode` in its ocrops.json, written by the trainer), if recorded. */
+export function decodeOfModel(meta: unknown): { method: 'greedy' | 'beam'; beamWidth: number } | undefined {
+  const d = (meta as { decode?: { method?: unknown; beamWidth?: unknown } } | undefined)?.decode;
+  if (!d || (d.method !== 'greedy' && d.method !== 'beam')) return undefined;
+  const w = Number(d.beamWidth);
+  return { method: d.method, beamWidth: Number.isInteger(w) && w >= 1 ? w : 10 };
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -119,8 +127,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
           `${relativeToRoot(data.dir)} holds ${data.height} x ${data.channels}`);
     }
     const bar = new ProgressBar(`evaluate ${split}`, s.count, { unit: 'line', silent: opts.quiet });
+    const decode = opts.decode ?? decodeOfModel(meta) ?? { method: 'greedy', beamWidth: 1 };
     const r = await evaluateSplit(model, s, charset, {
-      batchSize: opts.batchSize ?? 32, decode: opts.decode ?? { method: 'greedy', beamWidth: 10 }, collect: true,
+      batchSize: opts.batchSize ?? 32, decode, collect: true,
       onBatch: (n) => bar.update(n),
     });
     bar.done();
@@ -130,6 +139,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       [`${split}_acc_by_char`]: m.acc_by_char,
       [`${split}_acc_by_field`]: m.acc_by_field,
       [`${split}_cer`]: m.cer,
+      [`${split}_wer`]: m.wer,
+      // the decoding the figures are for: 1 = greedy, else the beam width
+      [`${split}_beam_width`]: decode.method === 'beam' ? decode.beamWidth : 1,
       [`${split}_count`]: m.count,
       [`${split}_labels_too_long`]: m.labels_too_long,
     };

@@ -18,6 +18,9 @@ import { emitEvent, type EndEvent } from './events.js';
 import { encodeLabels, frameLengths, labelsTooLong } from './labels.js';
 import { hashSeed, withSeededRandom } from './rng.js';
 import { folderMd5, lineageOthers, startLineage, type RunLineage } from './lineage.js';
+import { WeightAverage } from './ema.js';
+import { makeOptimizer, setLearningRate } from './optimizers.js';
+import { freshPlateau, lrAt, plateauEpochEnd } from './schedule.js';
 import { logEnvironment, openRun, type TrackedRun } from './tracking.js';
 
 /** Options of `train()` beyond the config. */
@@ -100,14 +103,19 @@ export async function openTrainData(
 }
 
 function configHash(cfg: TrainConfig): string {
-  const essential = { model: cfg.model, optim: cfg.optim, batchSize: cfg.train.batchSize, seed: cfg.train.seed,
+  // options added later enter the fingerprint only when set, so checkpoints written before them still resume
+  const { amsgrad, schedule, ...optim } = cfg.optim;
+  const optimKey = {
+    ...optim,
+    ...(amsgrad ? { amsgrad } : {}),
+    ...(schedule.type !== 'constant' || schedule.warmupSteps > 0 ? { schedule } : {}),
+    ...(cfg.loss.reduction !== 'mean' ? { reduction: cfg.loss.reduction } : {}),
+    ...(cfg.train.ema > 0 ? { ema: cfg.train.ema } : {}),
+  };
+  const essential = { model: cfg.model, optim: optimKey, batchSize: cfg.train.batchSize, seed: cfg.train.seed,
     augment: cfg.train.augment, maxStepsPerEpoch: cfg.train.maxStepsPerEpoch, bucketWindow: cfg.train.bucketWindow,
     data: relativeToRoot(cfg.data) };
   return createHash('sha256').update(JSON.stringify(essential)).digest('hex').slice(0, 16);
-}
-
-function makeOptimizer(cfg: TrainConfig): tf.Optimizer {
-  return cfg.optim.name === 'rmsprop' ? tf.train.rmsprop(cfg.optim.lr) : tf.train.adam(cfg.optim.lr);
 }
 
 function isBetter(value: number, best: number | undefined, mode: 'min' | 'max'): boolean {
@@ -145,7 +153,7 @@ function trainStep(
       const { value, grads } = tf.variableGrads(() => {
         const out = model.forward(x, true);
         logits = tf.keep(out);
-        return ctcLossOf(out, encoded, lengths);
+        return ctcLossOf(out, encoded, lengths, cfg.loss.reduction);
       }, trainable);
       let list = trainable.map((v) => grads[v.name]);
       if (cfg.optim.weightDecay > 0) list = list.map((g, i) => g.add(trainable[i].mul(cfg.optim.weightDecay)));
@@ -179,9 +187,14 @@ function trainStep(
   });
 }
 
-/** CTC loss as trained here: mean reduction and zeroInfinity, document 000's setup. */
-function ctcLossOf(logits: tf.Tensor3D, encoded: number[][], lengths: number[]): tf.Scalar {
-  return ctcLoss(logits, encoded, { zeroInfinity: true, reduction: 'mean', inputLengths: lengths });
+/**
+ * CTC loss as trained here: zeroInfinity, each line over its own frames; `mean` (document 000's setup: per-line loss
+ * over label length, batch-averaged) or `sum` (the Synth90k CRNN recipe).
+ */
+export function ctcLossOf(
+  logits: tf.Tensor3D, encoded: number[][], lengths: number[], reduction: 'mean' | 'sum' = 'mean',
+): tf.Scalar {
+  return ctcLoss(logits, encoded, { zeroInfinity: true, reduction, inputLengths: lengths });
 }
 
 /**
@@ -243,13 +256,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   }
 
   const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
-  const optimizer = makeOptimizer(cfg);
+  const optimizer = makeOptimizer(cfg.optim);
   // Checkpoints hold every variable (batch-norm running statistics too); the optimiser updates the trainable ones.
   const allVars = [...model.namedWeights().values()];
   const trainable = model.getWeights();
+  const ema = cfg.train.ema > 0 ? new WeightAverage(trainable, cfg.train.ema) : undefined;
   if (restored) {
     assignWeights(allVars, restored.model, lastDir);
-    await restoreOptimizer(optimizer, restored.optimizer);
+    await restoreOptimizer(optimizer, restored.optimizer.filter((t) => !WeightAverage.owns(t.name)));
+    ema?.restore(restored.optimizer, lastDir);
     log(`resuming ${relativeToRoot(out)} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, step ${state.step}`);
   }
 
@@ -272,6 +287,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
 
   const perEpoch = Math.ceil(trainSplit.count / cfg.train.batchSize);
   const nBatches = cfg.train.maxStepsPerEpoch > 0 ? Math.min(perEpoch, cfg.train.maxStepsPerEpoch) : perEpoch;
+  const totalSteps = nBatches * cfg.train.epochs;
+  state.plateau ??= freshPlateau();
+  const lrOf = (step: number) => lrAt(cfg.optim.schedule, cfg.optim.lr, step, totalSteps, state.plateau);
+  const scheduled = cfg.optim.schedule.type !== 'constant' || cfg.optim.schedule.warmupSteps > 0;
   const augment = cfg.train.augment ? dataCfg.augment : false;
   const sessionStart = Date.now();
   const baseWall = state.wallTimeSeconds;
@@ -294,9 +313,10 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   opts.signal?.addEventListener('abort', abort);
   const stopRequested = () => Boolean(stopSignal) || Boolean(opts.signal?.aborted);
 
+  const optimizerState = async () => [...(await optimizerTensors(optimizer)), ...(ema?.tensors() ?? [])];
   const saveLast = async () => {
     state.wallTimeSeconds = wall();
-    await writeCheckpoint(lastDir, { state, model: allVars, optimizer: await optimizerTensors(optimizer) });
+    await writeCheckpoint(lastDir, { state, model: allVars, optimizer: await optimizerState() });
   };
   const interrupt = async (): Promise<never> => {
     await saveLast();
@@ -339,12 +359,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
               `${encoded[i].length} characters, T=${lengths[i]}); ` +
               'their loss is zeroed (counted in labels_too_long)');
           }
+          const lr = lrOf(state.step);
+          setLearningRate(optimizer, lr);
           const { loss, texts } = trainStep(
             model, optimizer, trainable, batch.images, batch.shape, encoded, lengths, cfg, charset,
             hashSeed(cfg.train.seed, 'step', state.step),
             () => `step ${state.step} (epoch ${epoch + 1}, batch ${b}: ${batch.ids.slice(0, 4).join(', ')}` +
               `${batch.ids.length > 4 ? ', ...' : ''})`,
           );
+          ema?.update(state.step);
           const s = state.sums;
           s.lossSum += loss;
           s.batches += 1;
@@ -364,12 +387,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
           bar.tick(1, `loss ${(s.lossSum / s.batches).toFixed(4)} | ${ips.toFixed(1)} img/s`);
           if (state.step % cfg.train.logEvery === 0) {
             run.logMetrics(
-              { train_loss: s.lossSum / s.batches, lr: cfg.optim.lr, images_per_second: ips },
+              { train_loss: s.lossSum / s.batches, lr, images_per_second: ips },
               { step: state.step, epoch: epoch + 1 },
             );
+          } else if (scheduled) {
+            // a schedule's lr is logged at every step (the lr the step just used)
+            run.logMetrics({ lr }, { step: state.step, epoch: epoch + 1 });
           }
           if (cfg.train.evalEvery > 0 && state.step % cfg.train.evalEvery === 0 && state.batchInEpoch < nBatches && valSplit) {
-            const r = await evaluateSplit(model, valSplit, charset, evalOpts());
+            const r = await withAveraged(ema, () => evaluateSplit(model, valSplit, charset, evalOpts()));
             if (r) {
               run.logMetrics(
                 { val_loss: r.metrics.loss, val_acc_by_char: r.metrics.acc_by_char, val_acc_by_field: r.metrics.acc_by_field,
@@ -402,14 +428,16 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         const vbar = new ProgressBar('  validation', Math.min(valSplit.count, cfg.train.maxValSamples || Infinity), {
           unit: 'line', silent: opts.quiet,
         });
-        const r = await evaluateSplit(model, valSplit, charset, evalOpts(vbar));
+        const r = await withAveraged(ema, () => evaluateSplit(model, valSplit, charset, evalOpts(vbar)));
         if (!r) await interrupt();
         vbar.done();
         const m = r!.metrics;
-        Object.assign(metrics, { val_loss: m.loss, val_acc_by_char: m.acc_by_char, val_acc_by_field: m.acc_by_field, val_cer: m.cer });
+        Object.assign(metrics, {
+          val_loss: m.loss, val_acc_by_char: m.acc_by_char, val_acc_by_field: m.acc_by_field, val_cer: m.cer, val_wer: m.wer,
+        });
       }
       Object.assign(metrics, {
-        lr: cfg.optim.lr,
+        lr: lrOf(Math.max(state.step - 1, 0)),
         images_per_second: s.seconds > 0 ? s.samples / s.seconds : 0,
         epoch_time: s.seconds,
         labels_too_long: s.tooLong,
@@ -426,14 +454,18 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
           hint: `use one of ${Object.keys(metrics).join(', ')}`,
         });
       }
+      if (cfg.optim.schedule.type === 'plateau' && plateauEpochEnd(cfg.optim.schedule, state.plateau!, value, cfg.train.mode)) {
+        log(`${cfg.train.monitor} has not improved for ${cfg.optim.schedule.patience + 1} epoch(s): lr -> ${lrOf(state.step)}`);
+      }
       if (isBetter(value, state.best?.value, cfg.train.mode)) {
         state.best = { value, epoch: epoch + 1, step: state.step };
         state.badEpochs = 0;
-        await saveModelAtomic(model, bestModelDir, {
+        await withAveraged(ema, () => saveModelAtomic(model, bestModelDir, {
           charset: charset.toJSON(), epoch: epoch + 1, step: state.step, monitor: cfg.train.monitor, value, metrics,
-          experimentKey: run.key, trainConfig: relativeToRoot(cfg.source), backend: backend.name,
-        });
-        await writeCheckpoint(bestCkptDir, { state, model: allVars, optimizer: await optimizerTensors(optimizer) });
+          experimentKey: run.key, trainConfig: relativeToRoot(cfg.source), backend: backend.name, decode: cfg.decode,
+          ...(ema ? { ema: cfg.train.ema } : {}),
+        }));
+        await writeCheckpoint(bestCkptDir, { state, model: allVars, optimizer: await optimizerState() });
       } else {
         state.badEpochs += 1;
       }
@@ -456,7 +488,13 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
 
     // Restore the best weights (early stopping semantics) so in-process callers get the best model.
     if (state.best && existsSync(join(bestCkptDir, 'state.json'))) {
-      assignWeights(allVars, readCheckpoint(bestCkptDir).model, bestCkptDir);
+      const best = readCheckpoint(bestCkptDir);
+      assignWeights(allVars, best.model, bestCkptDir);
+      // with an average, the best model is the averaged weights (what validation scored and bestModelDir holds)
+      if (ema) {
+        ema.restore(best.optimizer, bestCkptDir);
+        ema.swapIn();
+      }
     }
     if (existsSync(bestModelDir)) lineage.modelMd5 = await folderMd5(bestModelDir);
     const result: TrainResult = {
@@ -506,7 +544,19 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     }
     opts.signal?.removeEventListener('abort', abort);
     optimizer.dispose();
+    ema?.dispose();
     model.dispose();
+  }
+}
+
+/** Runs `fn` with the averaged weights in the model (if averaging), then puts the trained weights back. */
+async function withAveraged<T>(ema: WeightAverage | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!ema) return fn();
+  ema.swapIn();
+  try {
+    return await fn();
+  } finally {
+    ema.swapOut();
   }
 }
 
