@@ -36,3 +36,4 @@ export {
   type FrameStep,
   type BuildContractOptions,
 } from './contract.js';
+export { exportOnnx, ONNX_OPSET, type OnnxExportOptions } from './onnx-export.js';
