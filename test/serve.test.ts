@@ -15,7 +15,7 @@ import { freePorts, repoRoot, venvBin } from '@ocrops/common';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
 import { saveRandomModel, tinyConfig } from './serve-fixtures.js';
 
-const RUNTIME = (process.env.OCROPS_SERVE_TEST_RUNTIME ?? 'tfjs') as 'onnx' | 'tfjs';
+const RUNTIME = (process.env.OCROPS_SERVE_TEST_RUNTIME ?? 'onnx') as 'onnx' | 'tfjs';
 let dir: string;
 let modelDir: string;
 let server: RunningServer;

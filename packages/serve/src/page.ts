@@ -19,7 +19,7 @@ export function pageHtml(opts: { modelName: string; runtime: string; needsKey: b
   body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d2430; }
   h1 { font-size: 1.3rem; margin: 0 0 .2rem; }
   .sub { color: #5b6575; margin-bottom: 1rem; }
-  #drop { border: 2px dashed #9aa5b5; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer; background: #f7f9fc; }
+  #drop { display: block; border: 2px dashed #9aa5b5; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer; background: #f7f9fc; }
   #drop.over { background: #e6efff; border-color: #3b6fd8; }
   .controls { margin: .8rem 0; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
   .result { display: grid; grid-template-columns: minmax(8rem, 20rem) 1fr; gap: 1rem; align-items: center; padding: .8rem 0; border-bottom: 1px solid #e3e7ee; }
