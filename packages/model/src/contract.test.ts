@@ -59,6 +59,7 @@ test('invalid contracts are rejected naming the field', () => {
     ["'decoding.frames[0].op'", (c) => (c.decoding.frames[0].op = 'mul')],
     ["'input.width.min'", (c) => (c.input.width.min = 1)],
     ["'files'", (c) => (c.files = {})],
+    ["source.config", (c) => (c.source.config.rnn.type = 'rnn')],
   ];
   for (const [field, mutate] of cases) {
     const c = structuredClone(good) as Record<string, any>;

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OcropsError } from '@ocrops/common';
-import type { Arch, ModelConfig } from './config.js';
+import { parseModelConfig, type Arch, type ModelConfig } from './config.js';
 
 /** File name of the contract in an export folder. */
 export const CONTRACT_FILE = 'ocrops-model.json';
@@ -239,6 +239,15 @@ function parseSteps(v: unknown, source: string): FrameStep[] {
   });
 }
 
+/** The model config stored in a contract, checked like a model's own config (errors re-coded as contract errors). */
+function contractModelConfig(value: unknown, source: string): ModelConfig {
+  try {
+    return parseModelConfig(value, `${source} (field 'source.config')`);
+  } catch (err) {
+    throw new OcropsError('OCROPS_CONTRACT_INVALID', (err as Error).message, { cause: err });
+  }
+}
+
 /**
  * Checks a parsed `ocrops-model.json` and returns it typed. Errors are `OcropsError`s (`OCROPS_CONTRACT_INVALID`)
  * naming `source` and the field.
@@ -314,8 +323,14 @@ export function parseContract(value: unknown, source: string): ModelContract {
     outputs,
     decoding,
     files: {},
-    source: { ...(src as ModelContract['source']), arch: oneOf(src.arch, ['vgg', 'resnet', 'small'] as const, source, 'source.arch') },
+    source: {
+      arch: oneOf(src.arch, ['vgg', 'resnet', 'small'] as const, source, 'source.arch'),
+      config: contractModelConfig(src.config, source),
+    },
   };
+  if (contract.source.config.arch !== contract.source.arch) fail(source, 'source.arch', `is '${contract.source.arch}' but source.config.arch is '${contract.source.config.arch}'`);
+  if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
+  if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
   if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
   if (files.tfjs !== undefined) contract.files.tfjs = str(files.tfjs, source, 'files.tfjs');
   if (c.opset !== undefined) contract.opset = int(c.opset, source, 'opset', 1);
