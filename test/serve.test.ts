@@ -1,8 +1,8 @@
 // The inference server against real clients on loopback: the official tritonclient[http] Python client (unmodified),
 // bad input of every kind while good requests of the same batches still get their answers, and a graceful SIGTERM of
 // the real `ocrops serve` command with requests in flight. The model is the tiny CRNN with random weights: these tests
-// check the protocol and the serving path (texts are compared with the server's own /predict and with ocrops's
-// forward pass), not reading quality (see serve-page.test.ts for a model that reads).
+// check the protocol and the serving path (the client's texts are compared with the server's own /predict), not
+// reading quality (see serve-page.test.ts for a model that reads).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
