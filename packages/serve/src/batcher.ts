@@ -2,7 +2,7 @@
  * Dynamic batching: lines submitted by concurrent requests wait up to `maxDelayMs` to be run together, at most
  * `maxBatch` per run. A batch is built around the oldest waiting line from the lines closest to it in width (within
  * `widthRatio`), so the padding to the widest line of a batch stays small; the others wait for a batch of their width.
- * One batch runs at a time (the runtime already uses every core for one batch).
+ * Up to `parallel` batches run at the same time (one per runtime session).
  */
 import { OcropsError } from '@ocrops/common';
 
@@ -30,6 +30,8 @@ export interface BatcherOptions {
   maxDelayMs: number;
   /** Lines join a batch when their width is within [w / ratio, w * ratio] of the oldest line's width w. */
   widthRatio: number;
+  /** batches run at the same time (default 1) */
+  parallel?: number;
   /** Called with the size of each batch run (metrics). */
   onBatch?: (size: number, ms: number) => void;
   /** Called when the number of waiting lines changes (metrics). */
@@ -45,7 +47,7 @@ interface Pending {
 
 export class Batcher {
   private queue: Pending[] = [];
-  private running = false;
+  private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -75,18 +77,21 @@ export class Batcher {
   /** Stops accepting lines; resolves when every queued line has run. */
   drain(): Promise<void> {
     this.closed = true;
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
-    const wait = this.queue.length >= this.opts.maxBatch || this.closed ? 0 : this.queue[0].since + this.opts.maxDelayMs - Date.now();
-    if (wait <= 0) {
+    while (this.running < (this.opts.parallel ?? 1) && this.queue.length > 0) {
+      const wait = this.queue.length >= this.opts.maxBatch || this.closed ? 0 : this.queue[0].since + this.opts.maxDelayMs - Date.now();
+      if (wait > 0) break;
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       void this.runNext();
-    } else if (!this.timer) {
+    }
+    if (this.running >= (this.opts.parallel ?? 1) || this.queue.length === 0) return;
+    const wait = this.queue[0].since + this.opts.maxDelayMs - Date.now();
+    if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.schedule();
@@ -112,7 +117,7 @@ export class Batcher {
   }
 
   private async runNext(): Promise<void> {
-    this.running = true;
+    this.running++;
     const batch = this.takeBatch();
     this.opts.onQueue?.(this.queue.length);
     const started = Date.now();
@@ -123,9 +128,9 @@ export class Batcher {
     } catch (err) {
       batch.forEach((p) => p.reject(err));
     } finally {
-      this.running = false;
+      this.running--;
       if (this.queue.length > 0) this.schedule();
-      else if (this.closed) for (const w of this.idleWaiters.splice(0)) w();
+      else if (this.closed && this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 }

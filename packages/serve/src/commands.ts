@@ -17,6 +17,7 @@ const spec: CommandSpec = {
     name: { type: 'string', default: 'ocr' },
     runtime: { type: 'string', default: 'onnx' },
     threads: { type: 'string' },
+    sessions: { type: 'string' },
     'max-batch': { type: 'string', default: '16' },
     'max-delay-ms': { type: 'string', default: '5' },
     'api-key': { type: 'string', multiple: true },
@@ -31,7 +32,8 @@ const spec: CommandSpec = {
     host: 'address to listen on',
     name: 'model name in /v2/models/{name}',
     runtime: `inference runtime: ${RUNTIMES.join(' | ')}`,
-    threads: 'compute threads of the runtime (default: all cores)',
+    threads: 'compute threads per runtime session (onnx default 1; tfjs default: all cores)',
+    sessions: 'onnx: sessions running batches side by side (default: cores / threads)',
     'max-batch': 'most lines run together in one batch',
     'max-delay-ms': 'longest a line waits for others to fill its batch',
     'api-key': 'accept this API key (repeat for several); without keys the server is open',
@@ -60,8 +62,9 @@ async function serve(argv: string[]): Promise<void> {
   const runtime = v.runtime as RuntimeName;
   if (!RUNTIMES.includes(runtime)) throw new OcropsError('OCROPS_USAGE', `--runtime must be one of ${RUNTIMES.join(', ')}, got '${v.runtime}'`);
   const threads = v.threads === undefined ? undefined : positiveNumber(v.threads, 'threads');
+  const sessions = v.sessions === undefined ? undefined : positiveNumber(v.sessions, 'sessions');
   const log = (m: string) => console.log(m);
-  const { runtime: rt, files } = await openModel(v.model!, { runtime, threads, log });
+  const { runtime: rt, files } = await openModel(v.model!, { runtime, threads, sessions, log });
   const server = await startServe({
     runtime: rt,
     name: v.name!,

@@ -118,7 +118,7 @@ function contractOfWeights(dir: string): ModelContract {
 /** Resolves `--model` (pulling it from DVC storage if needed) and loads it on the chosen runtime. */
 export async function openModel(
   model: string,
-  opts: { runtime: RuntimeName; threads?: number; log?: (m: string) => void },
+  opts: { runtime: RuntimeName; threads?: number; sessions?: number; log?: (m: string) => void },
 ): Promise<{ runtime: InferenceRuntime; files: ModelFiles }> {
   const log = opts.log ?? (() => {});
   let files = findModelFiles(model);
@@ -131,7 +131,7 @@ export async function openModel(
   if (opts.runtime === 'onnx') {
     if (!files.onnx) files = await onnxCopy(files, log);
     const { onnxRuntime } = await import('./runtime-onnx.js');
-    return { runtime: await onnxRuntime(files.onnx!, files.contract!, { threads: opts.threads }), files };
+    return { runtime: await onnxRuntime(files.onnx!, files.contract!, { threads: opts.threads, sessions: opts.sessions }), files };
   }
   if (!files.ocropsWeights) {
     throw new OcropsError('OCROPS_SERVE_MODEL', `${files.dir} holds no ocrops weights (${OCROPS_META}) for --runtime tfjs`, {

@@ -11,6 +11,7 @@ export async function tfjsRuntime(modelDir: string, contract: ModelContract, opt
     name: 'tfjs',
     contract,
     detail: `tfjs ${tf.version.tfjs} (${backend.name})`,
+    parallel: 1, // TensorFlow.js runs its ops on the main thread, one batch at a time
     async infer(input, dims) {
       const logits = tf.tidy(() => model.forward(tf.tensor4d(input, dims), false));
       try {

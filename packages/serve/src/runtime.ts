@@ -16,6 +16,8 @@ export interface InferenceRuntime {
   readonly contract: ModelContract;
   /** e.g. "onnxruntime-node 1.30.0" or "tfjs 4.22.0 (tensorflow)" */
   readonly detail: string;
+  /** batches this runtime can run at the same time (one per session) */
+  readonly parallel: number;
   /**
    * @param input batch in the contract's layout (NHWC [B,H,W,C] or NCHW [B,C,H,W]), float32
    * @returns output [B,T,classes] float32 (logits or log-probabilities, as the contract says)

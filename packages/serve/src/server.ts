@@ -119,6 +119,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const metrics = createMetrics(maxBatch);
   const batcher = new Batcher((items) => runBatch(runtime, items), {
     maxBatch,
+    parallel: runtime.parallel,
     maxDelayMs: opts.maxDelayMs ?? 5,
     widthRatio: opts.widthRatio ?? 1.5,
     onBatch: (size, ms) => {
@@ -134,7 +135,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const warm: BatchItem = { pixels: new Float32Array(contract.input.height * warmWidth * contract.input.channels).fill(contract.input.padValue), width: warmWidth };
   const warmStart = Date.now();
   await runBatch(runtime, [warm]);
-  await runBatch(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm));
+  await Promise.all(Array.from({ length: runtime.parallel }, () => runBatch(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm))));
   log(`warm-up: ${Date.now() - warmStart} ms`);
 
   let beamDecoder: ((out: ItemOutput, width: number) => Promise<LineText>) | undefined;
@@ -248,7 +249,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, -1, contract.input.channels] },
     ],
     outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({ name, datatype, shape: name === 'char_confidence' ? [-1, -1] : [-1] })),
-    parameters: { charset_size: contract.charset.length, runtime: runtime.detail, max_batch: maxBatch },
+    parameters: { charset_size: contract.charset.length, runtime: runtime.detail, max_batch: maxBatch, parallel_batches: runtime.parallel },
   });
   app.get('/v2', async () => ({ name: 'ocrops', version: '0.1.0', extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', async () => ({ live: true }));
