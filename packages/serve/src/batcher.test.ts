@@ -18,7 +18,8 @@ function recorder(failOn?: number) {
 
 test('concurrent lines are grouped up to maxBatch and each gets its own output', async () => {
   const r = recorder();
-  const b = new Batcher(r.run, { maxBatch: 4, maxDelayMs: 20, widthRatio: 10 });
+  // (a long delay: the full queue, not the timer, must form the first batch even if this process is descheduled)
+  const b = new Batcher(r.run, { maxBatch: 4, maxDelayMs: 400, widthRatio: 10 });
   const outs = await Promise.all([100, 101, 102, 103, 104, 105].map((w) => b.submit(item(w))));
   assert.deepEqual(outs.map((o) => o.data[0]), [100, 101, 102, 103, 104, 105]);
   assert.deepEqual(r.batches.map((x) => x.length), [4, 2]);
@@ -36,7 +37,7 @@ test('a lone line waits at most maxDelayMs', async () => {
 
 test('width buckets: a batch takes the oldest line and the closest widths within the ratio', async () => {
   const r = recorder();
-  const b = new Batcher(r.run, { maxBatch: 8, maxDelayMs: 10, widthRatio: 1.5 });
+  const b = new Batcher(r.run, { maxBatch: 8, maxDelayMs: 300, widthRatio: 1.5 });
   await Promise.all([100, 900, 120, 1000, 140, 95].map((w) => b.submit(item(w))));
   for (const batch of r.batches) {
     assert.ok(Math.max(...batch) / Math.min(...batch) <= 1.5, `batch [${batch}] mixes widths beyond 1.5x`);
