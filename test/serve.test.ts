@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { freePorts, repoRoot, venvBin } from '@ocrops/common';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
+import { startServer } from '@ocrops/tracker';
 import { saveRandomModel, tinyConfig } from './serve-fixtures.js';
 
 const RUNTIME = (process.env.OCROPS_SERVE_TEST_RUNTIME ?? 'onnx') as 'onnx' | 'tfjs';
@@ -202,6 +203,23 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
       assert.equal(plain.headers.get('access-control-allow-origin'), null, 'CORS is off by default');
     } finally {
       await guarded.close();
+    }
+  });
+
+  test("the tracker's API keys are accepted with --tracker-keys; a request not answered in time gets 504", async () => {
+    const tracker = await startServer({ port: 0, dataDir: join(dir, 'tracker') });
+    const { runtime } = await openModel(modelDir, { runtime: RUNTIME });
+    const guarded = await startServe({ runtime, name: 'tiny', port: 0, trackerUrl: tracker.url, timeoutMs: 1, maxDelayMs: 200 });
+    try {
+      const png = new Uint8Array(await sharp(images[0]).png().toBuffer());
+      const send = (key: string) => fetch(`${guarded.url}/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png', authorization: `Bearer ${key}` } });
+      assert.equal((await send('not-a-tracker-key')).status, 401);
+      const slow = await send(tracker.defaultKey);
+      assert.equal(slow.status, 504, 'the key passes; the line waits 200 ms for its batch, longer than the 1 ms timeout');
+      assert.match(((await slow.json()) as { error: string }).error, /no answer within 1 ms/);
+    } finally {
+      await guarded.close();
+      await tracker.close();
     }
   });
 
