@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import sharp from 'sharp';
 import { parseDocument } from 'yaml';
 import { repoRoot, venvBin } from '@ocrops/common';
 import {
@@ -91,6 +92,7 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target || '(eve
   assert.match(first.all, /files? pushed/);
   assert.match(first.all, new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${trackerPort}/`));
   assert.match(first.all, /tracked run\(s\) in project ocr/);
+  assert.match(first.all, new RegExp(`ocrops\\.mjs serve --model ${weights}`), 'the quickstart prints the command that serves its model');
 
   const second = await quickstart();
   assert.equal(second.exitCode, 0, `second quickstart failed:\n${second.all}`);
@@ -139,6 +141,32 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target || '(eve
   await weightsCommands.pull.run(['--lock', join(copy, 'dvc.lock'), '--out', weights, '--dest', other]);
   assert.deepEqual((await hashDirectory(other)).sort((a, b) => a.relpath.localeCompare(b.relpath)),
     [...before].sort((a, b) => a.relpath.localeCompare(b.relpath)));
+
+  // the printed serve command answers an upload with the text (the model is lazily exported to ONNX first)
+  const [servePort] = await freePorts(1);
+  const server = execa(process.execPath, [join(copy, 'packages/cli/bin/ocrops.mjs'), 'serve', '--model', weights, '--port', String(servePort)],
+    { cwd: copy, all: true, reject: false });
+  try {
+    let served = '';
+    server.all?.on('data', (c: Buffer) => (served += c));
+    const deadline = Date.now() + 300_000;
+    while (!/serving /.test(served)) {
+      assert.ok(Date.now() < deadline && server.exitCode === null, `ocrops serve did not start:\n${served}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const png = await sharp({ create: { width: 240, height: 40, channels: 3, background: '#ffffff' } })
+      .composite([{ input: Buffer.from('<svg width="240" height="40"><text x="4" y="28" font-size="24">12 Lê Lợi</text></svg>') }]).png().toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'line.png');
+    const res = await fetch(`http://127.0.0.1:${servePort}/predict`, { method: 'POST', body: form });
+    const body = (await res.json()) as { text?: unknown; confidence?: unknown };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(typeof body.text, 'string');
+    assert.equal(typeof body.confidence, 'number');
+  } finally {
+    server.kill('SIGTERM');
+    await server;
+  }
 
   const stop = await execa(join(copy, 'scripts/stop'), [], { cwd: copy, all: true, reject: false });
   assert.equal(stop.exitCode, 0, stop.all);

@@ -189,7 +189,7 @@ test('acceptance 1: the synthetic default trains with a real tracker server; run
   const exported = join(dir, 'exported');
   const ex = await spawnTrainer(['export', '--model', out, '--out', exported]).done;
   assert.equal(ex.code, 0, ex.stderr.slice(-2000));
-  for (const f of ['model.json', 'weights.bin', 'ocrops.json', 'README.md']) assert.ok(existsSync(join(exported, f)), f);
+  for (const f of ['model.onnx', 'ocrops-model.json', 'model.json', 'weights.bin', 'ocrops.json', 'README.md']) assert.ok(existsSync(join(exported, f)), f);
   const meta = JSON.parse(readFileSync(join(exported, 'ocrops.json'), 'utf8')) as { charset?: unknown; training?: { experimentKey: string } };
   assert.ok(meta.charset);
   assert.equal(meta.training?.experimentKey, key);

@@ -6,6 +6,8 @@ import type { CommandTable } from '@ocrops/common';
 export interface CommandGroup {
   summary: string;
   load(): Promise<CommandTable>;
+  /** Command run when the group is called without one (`ocrops serve --model ...`). */
+  defaultCommand?: string;
 }
 
 export const groups: Record<string, CommandGroup> = {
@@ -38,6 +40,11 @@ export const groups: Record<string, CommandGroup> = {
   weights: {
     summary: 'DVC-tracked weights from S3 without Python',
     load: async () => (await import('@ocrops/versioning')).weightsCommands,
+  },
+  serve: {
+    summary: 'serve a model over HTTP: KServe v2 / Open Inference Protocol, /predict, web page, metrics',
+    load: async () => (await import('@ocrops/serve')).commands,
+    defaultCommand: 'serve',
   },
   services: {
     summary: 'background SeaweedFS (S3) and tracker server',

@@ -33,6 +33,10 @@ await runMain(async () => {
   const def = groups[group];
   if (!def) throw new OcropsError('OCROPS_USAGE', `unknown command group '${group}'\n\n${groupList()}`);
   const table = await def.load();
+  if (def.defaultCommand && !(name && table[name])) {
+    await table[def.defaultCommand].run(process.argv.slice(3));
+    return;
+  }
   if (!name || name === '--help' || name === '-h') {
     console.log([`Usage: ocrops ${group} <command> [options]    (every command takes --help)`, '', ...commandList(group, table)].join('\n'));
     return;

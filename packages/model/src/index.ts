@@ -16,3 +16,24 @@ export { ctcLoss, ctcForwardBackward, type CtcLossOptions, type CtcResult } from
 export { greedyDecode, beamSearchDecode, type DecodeResult } from './decode.js';
 export { accByChar, meanAccByChar, accByField, cer, wer, editDistance, matchingCharacters } from './metrics.js';
 export { registerWasmKernels } from './wasm-kernels.js';
+export {
+  CONTRACT_FILE,
+  CONTRACT_FORMAT,
+  ONNX_FILE,
+  TFJS_FILE,
+  buildContract,
+  parseContract,
+  readContract,
+  frameSteps,
+  framesForWidth,
+  frameLengthsForBatch,
+  minWidthForFrames,
+  charOfClass,
+  type ModelContract,
+  type ContractInput,
+  type ContractOutput,
+  type ContractDecoding,
+  type FrameStep,
+  type BuildContractOptions,
+} from './contract.js';
+export { exportOnnx, ONNX_OPSET, type OnnxExportOptions } from './onnx-export.js';

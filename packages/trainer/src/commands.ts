@@ -5,7 +5,7 @@ import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '
 import { loadDataConfig } from '@ocrops/data';
 import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
-import { exportModel } from './export.js';
+import { EXPORT_FORMATS, exportModel, type ExportFormat } from './export.js';
 import { predict, resolveModelDir } from './predict.js';
 import { openRun } from './tracking.js';
 import { TrainInterrupted, train } from './train.js';
@@ -122,14 +122,31 @@ const predictSpec: CommandSpec = {
 };
 
 const exportSpec: CommandSpec = {
-  usage: 'ocrops trainer export --model <run or model dir> --out <dir>',
-  description: 'Write a self-contained model folder: weights, architecture, charset, input size, training summary, README.',
+  usage: 'ocrops trainer export --model <run or model dir> --out <dir> [--format onnx|tfjs] [--keep-batch-norm] [--beam N]',
+  description:
+    'Write a self-contained model folder. --format onnx (default): model.onnx (standard ONNX, opset 17, dynamic batch\n' +
+    'and width; input `image` NHWC float32, output `logits` [batch, frames, classes]) for any ONNX runtime. Both formats\n' +
+    "also write ocrops's own TensorFlow.js weights (model.json + weights.bin + ocrops.json, loaded by ocrops / @ocrops/model\n" +
+    "loadModel, not by tf.loadLayersModel or tf.loadGraphModel), ocrops-model.json (the preprocessing and decoding\n" +
+    'contract: charset, input height/channels, normalisation, width rules, blank, decoding), the training summary and a README.',
   options: {
     model: { type: 'string', short: 'm' },
     out: { type: 'string', short: 'o' },
+    format: { type: 'string', short: 'f' },
+    'keep-batch-norm': { type: 'boolean' },
+    beam: { type: 'string' },
   },
-  help: { model: 'run folder (runs/<name>) or model folder', out: 'folder to write' },
-  examples: ['ocrops trainer export --model runs/synthetic --out models/export/synthetic'],
+  help: {
+    model: 'run folder (runs/<name>) or model folder',
+    out: 'folder to write',
+    format: 'onnx (default) or tfjs',
+    'keep-batch-norm': 'onnx: keep BatchNormalization nodes instead of folding them into the convolutions',
+    beam: 'decoding recorded in the contract: CTC beam search of this width (default: greedy)',
+  },
+  examples: [
+    'ocrops trainer export --model runs/synthetic --out models/export/synthetic',
+    'ocrops trainer export --model runs/captcha-v2 --out models/export/captcha --format tfjs',
+  ],
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -261,11 +278,21 @@ export const commands: CommandTable = {
     },
   },
   export: {
-    summary: 'write a self-contained model folder',
+    summary: 'write a self-contained model folder: ONNX (default) or ocrops tfjs weights, plus ocrops-model.json',
     async run(argv) {
       const { v } = parse(exportSpec, argv);
       if (!v.model || !v.out) throw new OcropsError('OCROPS_USAGE', '--model and --out are required');
-      const { dir } = await exportModel({ model: v.model as string, out: v.out as string });
+      const format = (v.format as string | undefined) ?? 'onnx';
+      if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
+        throw new OcropsError('OCROPS_USAGE', `--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`);
+      }
+      const beam = intOpt(v.beam as string | undefined, 'beam');
+      const { dir, files } = await exportModel({
+        model: v.model as string, out: v.out as string, format: format as ExportFormat,
+        foldBatchNorm: !v['keep-batch-norm'],
+        decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
+      });
+      process.stderr.write(`wrote ${files.join(', ')}\n`);
       console.log(dir);
     },
   },

@@ -1,49 +1,136 @@
-// `export`: a self-contained model folder (weights, architecture, charset, input size, training summary, README).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// `export`: a self-contained model folder: model.onnx (standard ONNX) and/or ocrops's TensorFlow.js weights, the
+// preprocessing/decoding contract ocrops-model.json, the training summary and a README.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OcropsError } from '@ocrops/common';
-import { loadModel, selectBackend } from '@ocrops/model';
+import {
+  CONTRACT_FILE,
+  ONNX_FILE,
+  ONNX_OPSET,
+  TFJS_FILE,
+  buildContract,
+  exportOnnx,
+  loadModel,
+  selectBackend,
+  type ModelConfig,
+  type ModelContract,
+} from '@ocrops/model';
 import { relativeToRoot } from './config.js';
+import { charsetOfModel } from './evaluate.js';
 
-/**
- * Writes `out` from a model folder (or a run folder, whose `best/` is used): the model in TensorFlow.js format with
- * its ocrops.json (architecture, charset, input height/channels), plus the run's result/metrics and a README.
- */
-export async function exportModel(opts: { model: string; out: string }): Promise<{ dir: string; meta: Record<string, unknown> }> {
-  let src = resolve(opts.model);
+/** Export formats: `onnx` (model.onnx beside ocrops's own weights) or `tfjs` (ocrops's own weights only). */
+export type ExportFormat = 'onnx' | 'tfjs';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs'];
+
+/** Options of {@link exportModel}. */
+export interface ExportOptions {
+  /** Run folder (its best/ is used) or model folder written by train. */
+  model: string;
+  /** Folder to write (must differ from the model folder). */
+  out: string;
+  /** Default `onnx`. */
+  format?: ExportFormat;
+  /** ONNX only: fold batch norm into the convolutions (default true) or keep BatchNormalization nodes. */
+  foldBatchNorm?: boolean;
+  /** Decoding recorded in the contract (default greedy). */
+  decode?: { method: 'greedy' | 'beam'; beamWidth: number };
+}
+
+/** What {@link exportModel} wrote. */
+export interface ExportResult {
+  dir: string;
+  meta: Record<string, unknown>;
+  contract: ModelContract;
+  /** Files written, relative to `dir`. */
+  files: string[];
+}
+
+function sourceFolder(model: string): string {
+  let src = resolve(model);
   if (!existsSync(join(src, 'ocrops.json')) && existsSync(join(src, 'best', 'ocrops.json'))) src = join(src, 'best');
   if (!existsSync(src)) {
-    throw new OcropsError('OCROPS_EXPORT_MODEL', `model folder ${opts.model} does not exist`, {
+    throw new OcropsError('OCROPS_EXPORT_MODEL', `model folder ${model} does not exist`, {
       hint: 'pass a run folder (runs/<name>) or a model folder written by train',
     });
   }
+  return src;
+}
+
+function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, out: string): string {
+  const lines = [
+    `# ocrops OCR model (${cfg.arch})`,
+    '',
+    `Input: text-line images resized to height ${cfg.height} keeping the aspect ratio, ${cfg.channels} channel(s), pixel`,
+    'bytes / 255 (white = 1), NHWC float32 [batch, height, width, channels]; batches padded on the right with 1.0.',
+    `Output: CTC logits [batch, frames, ${numClasses}] (pre-softmax); class 0 is the blank.`,
+    `${CONTRACT_FILE} states all of it (charset, normalisation, width rules, frame count per width, decoding).`,
+    '',
+    'Files:',
+  ];
+  if (format === 'onnx') {
+    lines.push(`- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch and width), input \`image\`, output \`logits\`;`,
+      '  runs on any ONNX runtime (onnxruntime, onnxruntime-node, ...).');
+  }
+  lines.push(
+    `- \`${TFJS_FILE}\`, \`weights.bin\`, \`ocrops.json\`: ocrops's own TensorFlow.js weights (a tfjs weights manifest`,
+    "  without a topology: the architecture is ocrops's code). Load them with `loadModel(dir)` of @ocrops/model;",
+    '  tf.loadLayersModel and tf.loadGraphModel cannot load them.',
+    '',
+    'Use it with ocrops:',
+    '',
+    '```',
+    `ocrops trainer predict --model ${relativeToRoot(out)} image.png folder/`,
+    '```',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/**
+ * Writes `out` from a model folder (or a run folder, whose `best/` is used): `model.onnx` (format onnx), ocrops's
+ * TensorFlow.js weights with ocrops.json (both formats), the contract `ocrops-model.json`, the run's result and a
+ * README.
+ */
+export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
+  const format = opts.format ?? 'onnx';
+  if (!EXPORT_FORMATS.includes(format)) {
+    throw new OcropsError('OCROPS_USAGE', `export format '${String(format)}' is not one of ${EXPORT_FORMATS.join(', ')}`);
+  }
+  const src = sourceFolder(opts.model);
   const out = resolve(opts.out);
   if (out === src) throw new OcropsError('OCROPS_EXPORT_OUT', '--out must differ from the model folder');
   await selectBackend({ quiet: true });
   const { model, meta } = await loadModel(src);
   try {
-    const runDir = resolve(src, '..');
-    const extra: Record<string, unknown> = { exportedFrom: relativeToRoot(src), exportedAt: new Date().toISOString() };
-    const resultPath = join(runDir, 'result.json');
+    const charset = charsetOfModel(meta, src);
+    const exportedAt = new Date().toISOString();
+    const extra: Record<string, unknown> = { exportedFrom: relativeToRoot(src), exportedAt };
+    const resultPath = join(resolve(src, '..'), 'result.json');
     if (existsSync(resultPath)) extra.training = JSON.parse(readFileSync(resultPath, 'utf8'));
     const m = { ...(meta as unknown as Record<string, unknown>), ...extra };
     await model.save(out, m);
-    const cfg = model.config;
-    writeFileSync(join(out, 'README.md'), [
-      `# ocrops OCR model (${cfg.arch})`,
-      '',
-      `Input: text-line images resized to height ${cfg.height}, ${cfg.channels} channel(s), any width, values in [0,1],`,
-      'batches padded on the right with white (1.0). Output: CTC logits [batch, T, classes]; class 0 is the blank.',
-      'The charset, architecture and training summary are in ocrops.json; weights in TensorFlow.js format.',
-      '',
-      'Use it with ocrops:',
-      '',
-      '```',
-      `ocrops trainer predict --model ${relativeToRoot(out)} image.png folder/`,
-      '```',
-      '',
-    ].join('\n'));
-    return { dir: out, meta: m };
+    const files = [TFJS_FILE, 'weights.bin', 'ocrops.json'];
+    const contract = buildContract({
+      config: model.config,
+      charset: charset.chars,
+      decoding: opts.decode,
+      files: format === 'onnx' ? { onnx: ONNX_FILE, tfjs: TFJS_FILE } : { tfjs: TFJS_FILE },
+      opset: format === 'onnx' ? ONNX_OPSET : undefined,
+      exportedFrom: relativeToRoot(src),
+      exportedAt,
+    });
+    if (format === 'onnx') {
+      const bytes = exportOnnx(model, {
+        foldBatchNorm: opts.foldBatchNorm,
+        metadata: { [CONTRACT_FILE]: JSON.stringify(contract) },
+      });
+      writeFileSync(join(out, ONNX_FILE), bytes);
+      files.unshift(ONNX_FILE);
+    } else rmSync(join(out, ONNX_FILE), { force: true }); // a stale graph of an earlier export would contradict the contract
+    writeFileSync(join(out, CONTRACT_FILE), JSON.stringify(contract, null, 2) + '\n');
+    writeFileSync(join(out, 'README.md'), readmeText(model.config, model.numClasses, format, out));
+    files.push(CONTRACT_FILE, 'README.md');
+    return { dir: out, meta: m, contract, files };
   } finally {
     model.dispose();
   }

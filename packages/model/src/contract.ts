@@ -1,0 +1,358 @@
+/**
+ * The preprocessing and decoding contract of an exported OCR model (`ocrops-model.json`, written beside `model.onnx`
+ * and the `tfjs/` folder by `ocrops trainer export`): what a client must do to the pixels before running the graph, what
+ * the graph returns, and how to turn its output into text. Everything a server or another language needs to serve the
+ * model without ocrops.
+ *
+ * This module imports no TensorFlow: `@ocrops/model/contract` loads it alone (a server can read and check contracts
+ * cheaply); it is also exported from @ocrops/model's index.
+ */
+import { readFileSync } from 'node:fs';
+import { OcropsError } from '@ocrops/common';
+import { parseModelConfig, type Arch, type ModelConfig } from './config.js';
+
+/** File name of the contract in an export folder. */
+export const CONTRACT_FILE = 'ocrops-model.json';
+/** Value of `format` in contracts this version writes and reads. */
+export const CONTRACT_FORMAT = 'ocrops-model/1';
+/** File name of the ONNX graph in an export folder. */
+export const ONNX_FILE = 'model.onnx';
+/**
+ * ocrops's own TensorFlow.js files in an export folder: `model.json` (a tfjs weights manifest with no topology),
+ * `weights.bin` and `ocrops.json`, loaded by @ocrops/model's `loadModel(folder)` (not by tf.loadLayersModel or
+ * tf.loadGraphModel: the architecture is ocrops's code).
+ */
+export const TFJS_FILE = 'model.json';
+
+/**
+ * One step of the frame-count rule, applied to the input width in order:
+ * `floorDiv`: w = floor(w / by); `ceilDiv`: w = ceil(w / by); `add`: w = w + value.
+ */
+export type FrameStep = { op: 'floorDiv'; by: number } | { op: 'ceilDiv'; by: number } | { op: 'add'; value: number };
+
+/** Input tensor of the graph and how to build it from an image. */
+export interface ContractInput {
+  /** Input name in the ONNX graph / tfjs graph model. */
+  name: string;
+  /** Axis order of the input tensor: NHWC = [batch, height, width, channels], NCHW = [batch, channels, height, width]. */
+  layout: 'NHWC' | 'NCHW';
+  dtype: 'float32';
+  /** Images are resized to this height (px), keeping the aspect ratio: width = round(srcWidth * height / srcHeight). */
+  height: number;
+  /** 1 = grayscale (luma 0.299 R + 0.587 G + 0.114 B), 3 = RGB. Transparent pixels are flattened onto white first. */
+  channels: 1 | 3;
+  /** How a pixel byte p (0 = black, 255 = white) becomes the float fed to the graph: p * scale + offset. */
+  normalisation: { scale: number; offset: number };
+  /**
+   * Whether the model computes on 1 - x (ink bright on a dark background). The graph (and ocrops's forward pass) does
+   * this itself as its first operation: clients feed the normalised pixels as they are and never invert them.
+   */
+  invert: boolean;
+  /** Width rules (px): batches are padded on the right with `padValue` to the widest line. */
+  width: {
+    /** Narrowest input the graph accepts (at least one output frame); pad narrower lines on the right. */
+    min: number;
+    /** Widths must be a multiple of this (1 = any width). */
+    multiple: number;
+    /** Lines wider than this were squeezed to it in training (the graph itself accepts any width). */
+    max: number;
+  };
+  /** Float value of padding (after normalisation): 1 = white. */
+  padValue: number;
+}
+
+/** Output tensor of the graph. */
+export interface ContractOutput {
+  name: string;
+  /** Meaning of each axis, in order: always ['batch', 'frames', 'classes']. */
+  axes: ['batch', 'frames', 'classes'];
+  dtype: 'float32';
+  /** `logits`: pre-softmax scores (apply log-softmax over `classes` for CTC decoding); `log_probs`: already normalised. */
+  kind: 'logits' | 'log_probs';
+}
+
+/** How to turn the output into text. */
+export interface ContractDecoding {
+  /** CTC decoding: `greedy` (argmax per frame, collapse repeats, drop blanks) or `beam` (CTC prefix beam search). */
+  method: 'greedy' | 'beam';
+  beamWidth: number;
+  /**
+   * Frames of one line: T(width) by applying `frames` to the line's own (unpadded) width, clamped to [1, T(batch
+   * width)]; frames past it belong to the padding and are ignored.
+   */
+  frames: FrameStep[];
+  /** Line confidence = exp(log P(decoded) / T): per-frame geometric mean of the decoded path's probability. */
+  confidence: 'geometric-mean-per-frame';
+}
+
+/** The whole contract (`ocrops-model.json`). */
+export interface ModelContract {
+  format: typeof CONTRACT_FORMAT;
+  task: 'ocr';
+  /** Characters in class order, without the blank: class ids skip `blank` (blank 0: class k is charset[k - 1]). */
+  charset: string[];
+  /** Class id of the CTC blank. */
+  blank: number;
+  /** charset.length + 1. */
+  numClasses: number;
+  input: ContractInput;
+  outputs: ContractOutput[];
+  decoding: ContractDecoding;
+  /**
+   * Files of the export folder (relative paths); absent entries were not written. `onnx`: the ONNX graph; `tfjs`:
+   * ocrops's TensorFlow.js weights manifest (with weights.bin and ocrops.json beside it, for @ocrops/model loadModel).
+   */
+  files: { onnx?: string; tfjs?: string };
+  /** ONNX opset of `files.onnx`. */
+  opset?: number;
+  /** Where the model came from: architecture, its ocrops config, the source folder, export time. */
+  source: { arch: Arch; config: ModelConfig; exportedFrom?: string; exportedAt?: string };
+}
+
+/** Frame-count rule of each architecture (see packages/model/README.md): vgg floor(W/4) - 1, small floor(W/4), resnet ceil(W/4). */
+export function frameSteps(arch: Arch): FrameStep[] {
+  switch (arch) {
+    case 'vgg':
+      return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }, { op: 'add', value: -1 }];
+    case 'small':
+      return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }];
+    case 'resnet':
+      return [{ op: 'ceilDiv', by: 2 }, { op: 'ceilDiv', by: 2 }];
+  }
+}
+
+/** Number of output frames T for an input of `width` pixels (may be < 1 for too narrow inputs). */
+export function framesForWidth(steps: readonly FrameStep[], width: number): number {
+  let w = width;
+  for (const s of steps) {
+    if (s.op === 'floorDiv') w = Math.floor(w / s.by);
+    else if (s.op === 'ceilDiv') w = Math.ceil(w / s.by);
+    else w += s.value;
+  }
+  return w;
+}
+
+/** Frames of each line of a batch padded to `batchWidth`: own-width frames clamped to [1, T(batchWidth)]. */
+export function frameLengthsForBatch(steps: readonly FrameStep[], widths: readonly number[], batchWidth: number): number[] {
+  const T = framesForWidth(steps, batchWidth);
+  return widths.map((w) => Math.max(1, Math.min(T, framesForWidth(steps, w))));
+}
+
+/** Smallest width (px) with at least one output frame. */
+export function minWidthForFrames(steps: readonly FrameStep[]): number {
+  let w = 1;
+  while (framesForWidth(steps, w) < 1) w++;
+  return w;
+}
+
+/** The character of a class id, or '' for the blank. */
+export function charOfClass(contract: Pick<ModelContract, 'charset' | 'blank'>, id: number): string {
+  if (id === contract.blank) return '';
+  const c = contract.charset[id < contract.blank ? id : id - 1];
+  if (c === undefined) throw new OcropsError('OCROPS_CONTRACT_CLASS', `class id ${id} is outside the charset (${contract.charset.length} characters + blank)`);
+  return c;
+}
+
+/** Inputs of {@link buildContract}. */
+export interface BuildContractOptions {
+  config: ModelConfig;
+  /** Characters without the blank (the blank is class 0). */
+  charset: string[];
+  decoding?: { method: 'greedy' | 'beam'; beamWidth: number };
+  files: { onnx?: string; tfjs?: string };
+  opset?: number;
+  exportedFrom?: string;
+  exportedAt?: string;
+}
+
+/** The contract of an ocrops model: NHWC float input in [0, 1] (white = 1), logits [batch, frames, classes] out. */
+export function buildContract(o: BuildContractOptions): ModelContract {
+  const steps = frameSteps(o.config.arch);
+  const contract: ModelContract = {
+    format: CONTRACT_FORMAT,
+    task: 'ocr',
+    charset: [...o.charset],
+    blank: 0,
+    numClasses: o.charset.length + 1,
+    input: {
+      name: 'image',
+      layout: 'NHWC',
+      dtype: 'float32',
+      height: o.config.height,
+      channels: o.config.channels,
+      normalisation: { scale: 1 / 255, offset: 0 },
+      invert: o.config.invert === true,
+      width: { min: minWidthForFrames(steps), multiple: 1, max: o.config.height * 40 },
+      padValue: 1,
+    },
+    outputs: [{ name: 'logits', axes: ['batch', 'frames', 'classes'], dtype: 'float32', kind: 'logits' }],
+    decoding: { method: o.decoding?.method ?? 'greedy', beamWidth: o.decoding?.beamWidth ?? 10, frames: steps, confidence: 'geometric-mean-per-frame' },
+    files: { ...o.files },
+    source: { arch: o.config.arch, config: o.config },
+  };
+  if (o.opset !== undefined) contract.opset = o.opset;
+  if (o.exportedFrom !== undefined) contract.source.exportedFrom = o.exportedFrom;
+  if (o.exportedAt !== undefined) contract.source.exportedAt = o.exportedAt;
+  return contract;
+}
+
+type Obj = Record<string, unknown>;
+
+function fail(source: string, field: string, what: string): never {
+  throw new OcropsError('OCROPS_CONTRACT_INVALID', `${source}: field '${field}' ${what}`, {
+    hint: `re-export the model with 'ocrops trainer export' (it writes ${CONTRACT_FILE})`,
+  });
+}
+
+function obj(v: unknown, source: string, field: string): Obj {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(source, field, 'must be an object');
+  return v as Obj;
+}
+
+function int(v: unknown, source: string, field: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(source, field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function num(v: unknown, source: string, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, field, `must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], source: string, field: string): T {
+  if (!allowed.includes(v as T)) fail(source, field, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function str(v: unknown, source: string, field: string): string {
+  if (typeof v !== 'string' || v === '') fail(source, field, 'must be a non-empty string');
+  return v;
+}
+
+function parseSteps(v: unknown, source: string): FrameStep[] {
+  if (!Array.isArray(v)) fail(source, 'decoding.frames', 'must be a list of {op, by|value} steps');
+  return v.map((s, i) => {
+    const f = `decoding.frames[${i}]`;
+    const o = obj(s, source, f);
+    const op = oneOf(o.op, ['floorDiv', 'ceilDiv', 'add'] as const, source, `${f}.op`);
+    return op === 'add' ? { op, value: int(o.value, source, `${f}.value`, -1e6) } : { op, by: int(o.by, source, `${f}.by`, 1) };
+  });
+}
+
+/** The model config stored in a contract, checked like a model's own config (errors re-coded as contract errors). */
+function contractModelConfig(value: unknown, source: string): ModelConfig {
+  try {
+    return parseModelConfig(value, `${source} (field 'source.config')`);
+  } catch (err) {
+    throw new OcropsError('OCROPS_CONTRACT_INVALID', (err as Error).message, { cause: err });
+  }
+}
+
+/**
+ * Checks a parsed `ocrops-model.json` and returns it typed. Errors are `OcropsError`s (`OCROPS_CONTRACT_INVALID`)
+ * naming `source` and the field.
+ */
+export function parseContract(value: unknown, source: string): ModelContract {
+  const c = obj(value, source, '(root)');
+  if (c.format !== CONTRACT_FORMAT) fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
+  oneOf(c.task, ['ocr'] as const, source, 'task');
+  if (!Array.isArray(c.charset) || c.charset.length === 0 || c.charset.some((ch) => typeof ch !== 'string' || [...ch].length !== 1)) {
+    fail(source, 'charset', 'must be a non-empty list of single characters');
+  }
+  const charset = c.charset as string[];
+  if (new Set(charset).size !== charset.length) fail(source, 'charset', 'lists a character twice');
+  const numClasses = int(c.numClasses, source, 'numClasses', 2);
+  if (numClasses !== charset.length + 1) fail(source, 'numClasses', `must be charset.length + 1 = ${charset.length + 1}, got ${numClasses}`);
+  const blank = int(c.blank, source, 'blank', 0);
+  if (blank >= numClasses) fail(source, 'blank', `must be below numClasses ${numClasses}, got ${blank}`);
+
+  const i = obj(c.input, source, 'input');
+  const norm = obj(i.normalisation, source, 'input.normalisation');
+  const width = obj(i.width, source, 'input.width');
+  const input: ContractInput = {
+    name: str(i.name, source, 'input.name'),
+    layout: oneOf(i.layout, ['NHWC', 'NCHW'] as const, source, 'input.layout'),
+    dtype: oneOf(i.dtype, ['float32'] as const, source, 'input.dtype'),
+    height: int(i.height, source, 'input.height', 1),
+    channels: oneOf(i.channels as never, [1, 3] as never[], source, 'input.channels'),
+    normalisation: { scale: num(norm.scale, source, 'input.normalisation.scale'), offset: num(norm.offset, source, 'input.normalisation.offset') },
+    invert: typeof i.invert === 'boolean' ? i.invert : fail(source, 'input.invert', 'must be true or false'),
+    width: {
+      min: int(width.min, source, 'input.width.min', 1),
+      multiple: int(width.multiple, source, 'input.width.multiple', 1),
+      max: int(width.max, source, 'input.width.max', 1),
+    },
+    padValue: num(i.padValue, source, 'input.padValue'),
+  };
+
+  if (!Array.isArray(c.outputs) || c.outputs.length === 0) fail(source, 'outputs', 'must be a non-empty list');
+  const outputs = c.outputs.map((o, k): ContractOutput => {
+    const f = `outputs[${k}]`;
+    const oo = obj(o, source, f);
+    const axes = oo.axes;
+    if (!Array.isArray(axes) || axes.join(',') !== 'batch,frames,classes') fail(source, `${f}.axes`, "must be ['batch', 'frames', 'classes']");
+    return {
+      name: str(oo.name, source, `${f}.name`),
+      axes: ['batch', 'frames', 'classes'],
+      dtype: oneOf(oo.dtype, ['float32'] as const, source, `${f}.dtype`),
+      kind: oneOf(oo.kind, ['logits', 'log_probs'] as const, source, `${f}.kind`),
+    };
+  });
+
+  const d = obj(c.decoding, source, 'decoding');
+  const decoding: ContractDecoding = {
+    method: oneOf(d.method, ['greedy', 'beam'] as const, source, 'decoding.method'),
+    beamWidth: int(d.beamWidth, source, 'decoding.beamWidth', 1),
+    frames: parseSteps(d.frames, source),
+    confidence: oneOf(d.confidence, ['geometric-mean-per-frame'] as const, source, 'decoding.confidence'),
+  };
+  if (framesForWidth(decoding.frames, input.width.min) < 1) {
+    fail(source, 'input.width.min', `gives ${framesForWidth(decoding.frames, input.width.min)} frames; it must give at least 1`);
+  }
+
+  const files = obj(c.files, source, 'files');
+  if (files.onnx === undefined && files.tfjs === undefined) fail(source, 'files', 'must name at least one of onnx, tfjs');
+  const src = obj(c.source, source, 'source');
+  const contract: ModelContract = {
+    format: CONTRACT_FORMAT,
+    task: 'ocr',
+    charset,
+    blank,
+    numClasses,
+    input,
+    outputs,
+    decoding,
+    files: {},
+    source: {
+      arch: oneOf(src.arch, ['vgg', 'resnet', 'small'] as const, source, 'source.arch'),
+      config: contractModelConfig(src.config, source),
+    },
+  };
+  if (contract.source.config.arch !== contract.source.arch) fail(source, 'source.arch', `is '${contract.source.arch}' but source.config.arch is '${contract.source.config.arch}'`);
+  if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
+  if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
+  if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
+  if (files.tfjs !== undefined) contract.files.tfjs = str(files.tfjs, source, 'files.tfjs');
+  if (c.opset !== undefined) contract.opset = int(c.opset, source, 'opset', 1);
+  return contract;
+}
+
+/** Reads and checks an `ocrops-model.json` file. */
+export function readContract(path: string): ModelContract {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new OcropsError('OCROPS_CONTRACT_READ', `cannot read ${path}: ${(err as Error).message}`, {
+      hint: `pass a folder written by 'ocrops trainer export' (it holds ${CONTRACT_FILE})`,
+      cause: err,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new OcropsError('OCROPS_CONTRACT_INVALID', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseContract(value, path);
+}
