@@ -118,6 +118,8 @@ export function frameSteps(arch: Arch): FrameStep[] {
       return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }];
     case 'resnet':
       return [{ op: 'ceilDiv', by: 2 }, { op: 'ceilDiv', by: 2 }];
+    default:
+      throw new OcropsError('OCROPS_CONTRACT_ARCH', `no width-to-frames rule for arch '${arch}' in the export contract`);
   }
 }
 

@@ -239,6 +239,11 @@ function resnetFeatures(c: CrnnWriter, x: string): string {
  */
 export function exportOnnx(model: OcrModel, opts: OnnxExportOptions = {}): Uint8Array {
   const cfg = model.config;
+  if (cfg.arch !== 'vgg' && cfg.arch !== 'small' && cfg.arch !== 'resnet') {
+    throw new OcropsError('OCROPS_EXPORT_ARCH', `ONNX export does not know arch '${cfg.arch}' yet (it writes vgg, small and resnet)`, {
+      hint: 'export with --format tfjs (ocrops weights, served with --runtime tfjs)',
+    });
+  }
   const g = new OnnxGraph();
   const names = new Set(model.namedWeights().keys());
   const writer = new CrnnWriter(g, weightReader(model), opts.foldBatchNorm !== false, (n) => names.has(n));
