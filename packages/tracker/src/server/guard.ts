@@ -137,6 +137,8 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
   const cors = new Set(opts.corsOrigins ?? []);
   const keyCache = new Map<string, { ws: string; at: number }>();
   const limiter = new FailureLimiter(opts.authFailuresPerMinute);
+  /** Keys that were valid when last looked up (still checked against the database after the cache time). */
+  const knownGood = new Set<string>();
 
   // DNS rebinding: a page on another name that resolves to this server must not be answered
   app.addHook('onRequest', async (req) => {
@@ -165,7 +167,8 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
     const ip = req.socket.remoteAddress ?? '';
     const key = keyFromRequest(req);
     if (key) {
-      const wait = limiter.blocked(ip);
+      // a blocked address may still use keys it has shown to be valid: other clients behind it keep working
+      const wait = knownGood.has(key) ? 0 : limiter.blocked(ip);
       if (wait > 0) throw new HttpError(429, `too many failed authentications from ${ip}; retry in ${wait} s`);
       const ws = await lookup(key);
       if (!ws) {
@@ -190,7 +193,12 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
     if (ws) {
       if (keyCache.size > 10_000) keyCache.clear();
       keyCache.set(key, { ws, at: Date.now() });
-    } else keyCache.delete(key);
+      if (knownGood.size > 10_000) knownGood.clear();
+      knownGood.add(key);
+    } else {
+      keyCache.delete(key);
+      knownGood.delete(key);
+    }
     return ws;
   }
 

@@ -265,8 +265,11 @@ describe('tracker hardening: failures', () => {
     const server = await startServer({ port: 0, dataDir: tmp.dir, authFailuresPerMinute: 5 });
     try {
       const statuses: number[] = [];
+      assert.equal((await raw(server.url, 'GET', `${V2}/workspaces`, { key: server.defaultKey })).status, 200);
       for (let i = 0; i < 8; i++) statuses.push((await raw(server.url, 'GET', `${V2}/workspaces`, { key: `wrong-${i}` })).status);
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+      // a key already shown valid from that address keeps working (other clients behind the same address)
+      assert.equal((await raw(server.url, 'GET', `${V2}/workspaces`, { key: server.defaultKey })).status, 200);
     } finally {
       await server.close();
       tmp.cleanup();
