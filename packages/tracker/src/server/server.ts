@@ -12,7 +12,6 @@ import type { Auth, RouteContext } from './context.js';
 import { installGuard, redactUrl, requestId } from './guard.js';
 import { installJsonParser } from './json-body.js';
 import { openPostgres, openSqlite, type Db } from './db.js';
-import { HttpError } from './http-error.js';
 import { createApiKey, ensureWorkspace, workspaceOfKey } from './keys.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { OptimizerService } from './optimizer.js';
