@@ -218,6 +218,8 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
         throw err;
       }
       const { tmpPath, size, fileName, metadata } = upload;
+      // storing a large file (S3) may take longer than the idle timeout: the client is waiting, not idle
+      req.raw.socket?.setTimeout(0);
       let name: string;
       try {
         name = checkAssetName(q.fileName ?? fileName ?? '');
