@@ -159,7 +159,7 @@ function exactlyOnce(steps, n) {
 }
 
 /** Writes raw bytes on a fresh connection; resolves with the status line once the server answers or closes (or after `waitMs`). */
-function rawSend(port, chunks, { destroyAfterMs, waitMs = 10_000 } = {}) {
+function rawSend(port, chunks, { destroyAfterMs, waitMs = 60_000 } = {}) {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     let text = '';
@@ -182,12 +182,12 @@ function rawSend(port, chunks, { destroyAfterMs, waitMs = 10_000 } = {}) {
   });
 }
 
-/** The hostile requests, one round; returns the answers by name (status lines or statuses). */
-async function hostileRound(port, key, exp) {
+/** The hostile requests by name: each sends one request and resolves with the answer (status line or status). */
+function hostileRequests(port, key, exp) {
   const V2 = '/api/rest/v2';
-  const head = (len, extra = '') =>
+  const head = (len) =>
     `POST ${V2}/write/experiment/upload-asset?experimentKey=${exp}&fileName=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${key}\r\n` +
-    `Content-Type: multipart/form-data; boundary=XXB\r\n${len === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${len}`}\r\n${extra}Connection: close\r\n\r\n`;
+    `Content-Type: multipart/form-data; boundary=XXB\r\n${len === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${len}`}\r\nConnection: close\r\n\r\n`;
   const part = '--XXB\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
   const big = Buffer.concat([Buffer.from(part), Buffer.alloc(2 * 1024 * 1024, 97)]);
   const json = (path, body, headers = {}) =>
@@ -195,22 +195,21 @@ async function hostileRound(port, key, exp) {
       method: body === undefined ? 'GET' : 'POST',
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    }).then(async (r) => (await r.body.text(), r.statusCode), (e) => e.code ?? e.message);
+    }).then(async (r) => (await r.body.text(), String(r.statusCode)), (e) => e.code ?? e.message);
   const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
-  const r = await Promise.all([
-    rawSend(port, [head(Buffer.byteLength(`${part}hello world`)), `${part}hello world`]),
-    rawSend(port, [head('chunked'), `${big.length.toString(16)}\r\n`, big, '\r\n0\r\n\r\n']),
-    rawSend(port, [head(1024 * 1024), part, Buffer.alloc(64 * 1024, 1)], { destroyAfterMs: 50 }),
-    rawSend(port, [head(100_000), part, 'a'], { destroyAfterMs: 2000 }), // a slow client, given up by itself
-    json(`/%61pi/rest/v2/experiment/metadata?experimentKey=${exp}`),
-    json(`${V2}/workspaces`, undefined, { authorization: `wrong-${Math.random()}` }),
-    json(`${V2}/write/experiment/parameter`, `{"experimentKey":"${exp}","parameterName":"p","parameterValue":${deep}}`, { authorization: key }),
-    json(`${V2}/optimizer/create`, { config: { algorithm: 'grid', spec: { gridSize: 1_000_000, randomize: true }, parameters: { x: { type: 'float', min: 0, max: 1 } } } }, { authorization: key }),
-    json(`${V2}/experiments?workspaceName=default`, undefined, { host: 'rebind.evil.example', authorization: key }),
-    json(`${V2}/workspaces?apiKey=${encodeURIComponent(key)}`),
-  ]);
-  const names = ['crash body', 'chunked 2 MiB broken', 'aborted upload', 'slow upload', 'encoded path', 'wrong key', 'deep JSON', 'huge grid', 'foreign Host', 'apiKey query'];
-  return Object.fromEntries(names.map((n, i) => [n, String(r[i])]));
+  return {
+    'crash body': () => rawSend(port, [head(Buffer.byteLength(`${part}hello world`)), `${part}hello world`]),
+    'chunked 2 MiB broken': () => rawSend(port, [head('chunked'), `${big.length.toString(16)}\r\n`, big, '\r\n0\r\n\r\n']),
+    'aborted upload': () => rawSend(port, [head(1024 * 1024), part, Buffer.alloc(64 * 1024, 1)], { destroyAfterMs: 50 }),
+    'slow upload': () => rawSend(port, [head(100_000), part, 'a'], { destroyAfterMs: 2000 }), // a slow client, given up by itself
+    'encoded path': () => json(`/%61pi/rest/v2/experiment/metadata?experimentKey=${exp}`),
+    'wrong key': () => json(`${V2}/workspaces`, undefined, { authorization: `wrong-${Math.random()}` }),
+    'deep JSON': () => json(`${V2}/write/experiment/parameter`, `{"experimentKey":"${exp}","parameterName":"p","parameterValue":${deep}}`, { authorization: key }),
+    'huge grid': () =>
+      json(`${V2}/optimizer/create`, { config: { algorithm: 'grid', spec: { gridSize: 1_000_000, randomize: true }, parameters: { x: { type: 'float', min: 0, max: 1 } } } }, { authorization: key }),
+    'foreign Host': () => json(`${V2}/experiments?workspaceName=default`, undefined, { host: 'rebind.evil.example', authorization: key }),
+    'apiKey query': () => json(`${V2}/workspaces?apiKey=${encodeURIComponent(key)}`),
+  };
 }
 
 async function benchOcrops(tmp, { soak = false } = {}) {
@@ -232,17 +231,29 @@ async function benchOcrops(tmp, { soak = false } = {}) {
     exps.push((await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'bench', experimentName: `client-${c}` } })).experimentKey);
   let exited = null;
   child.once('exit', (code, signal) => (exited = { code, signal }));
-  const hostile = { rounds: 0, answers: {}, healthFailures: 0 };
+  const hostile = { requests: 0, answers: {}, healthChecks: 0, healthFailures: 0 };
   let stopHostile = false;
+  // one loop per kind of hostile request, so the quick ones keep coming while a slow one is in flight
   const hostileLoop = (async () => {
     if (!soak) return;
     const victim = (await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'hostile' } })).experimentKey;
-    while (!stopHostile) {
-      const answers = await hostileRound(port, key, victim);
-      hostile.rounds++;
-      for (const [k, v] of Object.entries(answers)) (hostile.answers[k] ??= {})[v] = (hostile.answers[k][v] ?? 0) + 1;
-      if (!(await healthy(`${url}/api/health`).catch(() => false))) hostile.healthFailures++;
-    }
+    const kinds = Object.entries(hostileRequests(port, key, victim));
+    const loops = kinds.map(async ([name, send]) => {
+      while (!stopHostile) {
+        const answer = String(await send());
+        hostile.requests++;
+        const a = (hostile.answers[name] ??= {});
+        a[answer] = (a[answer] ?? 0) + 1;
+      }
+    });
+    const health = (async () => {
+      while (!stopHostile) {
+        hostile.healthChecks++;
+        if (!(await healthy(`${url}/api/health`).catch(() => false))) hostile.healthFailures++;
+        await sleep(1000);
+      }
+    })();
+    await Promise.all([...loops, health]);
   })();
   const ts0 = Date.now();
   const result = await drive('ocrops', (c, step0, n) => {
@@ -265,13 +276,20 @@ async function benchOcrops(tmp, { soak = false } = {}) {
   }
   const serverNeverExited = exited === null && child.exitCode === null;
   child.kill('SIGTERM');
-  await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  const stopped = await Promise.race([
+    new Promise((r) => (child.exitCode !== null ? r(true) : child.once('exit', () => r(true)))),
+    sleep(15_000).then(() => false),
+  ]);
+  if (!stopped) {
+    console.error('ocrops server did not stop within 15 s of SIGTERM: killed');
+    child.kill('SIGKILL');
+  }
   const lost = result.points - Math.min(counted, result.points);
   return {
     ...result,
     countedBack: counted,
     exactlyOnce: exact,
-    ...(soak ? { lost, duplicated: Math.max(0, counted - result.points), serverNeverExited, hostile } : {}),
+    ...(soak ? { lost, duplicated: Math.max(0, counted - result.points), serverNeverExited, stoppedOnSigterm: stopped, hostile } : {}),
   };
 }
 
@@ -367,7 +385,7 @@ try {
     console.log(`ocrops : ${soak.pointsPerSecond} points/s, p50 ${soak.latencyMs.p50} ms, p99 ${soak.latencyMs.p99} ms, ` +
       `${soak.points} acknowledged, ${soak.countedBack} counted back, lost ${soak.lost}, duplicated ${soak.duplicated}, ` +
       `exactly once: ${soak.exactlyOnce}, writer errors ${soak.errors}, server never exited: ${soak.serverNeverExited}`);
-    console.log(`hostile: ${soak.hostile.rounds} rounds, health failures ${soak.hostile.healthFailures}`);
+    console.log(`hostile: ${soak.hostile.requests} requests, health checks ${soak.hostile.healthChecks}, failed ${soak.hostile.healthFailures}`);
     for (const [k, v] of Object.entries(soak.hostile.answers)) console.log(`  ${k}: ${JSON.stringify(v)}`);
     const out = {
       benchmark: 'tracker-soak',

@@ -14,7 +14,7 @@ import { raw, tempDir } from '../../test-fixtures/helpers.js';
 const V2 = '/api/rest/v2';
 
 /** Sends raw bytes on a new connection; resolves with everything the server answered once it closes or `waitMs` passes. */
-function rawHttp(url: string, chunks: Array<string | Buffer>, opts: { waitMs?: number; destroyAfterSend?: boolean } = {}): Promise<{ text: string; closedByServer: boolean; ms: number }> {
+function rawHttp(url: string, chunks: Array<string | Buffer>, opts: { waitMs?: number; destroyAfterSend?: boolean; destroyAfterMs?: number } = {}): Promise<{ text: string; closedByServer: boolean; ms: number }> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const t0 = Date.now();
@@ -34,7 +34,7 @@ function rawHttp(url: string, chunks: Array<string | Buffer>, opts: { waitMs?: n
     s.on('error', () => finish(true));
     s.on('connect', () => {
       for (const c of chunks) s.write(c);
-      if (opts.destroyAfterSend) setTimeout(() => finish(false), 100);
+      if (opts.destroyAfterSend) setTimeout(() => finish(false), opts.destroyAfterMs ?? 100);
     });
   });
 }
@@ -297,4 +297,23 @@ describe('tracker hardening: failures', () => {
       tmp.cleanup();
     }
   });
+});
+
+test('aborted uploads: clients gone before the upload is read leave no request hanging (close finishes)', async () => {
+  const tmp = tempDir();
+  const server = await startServer({ port: 0, dataDir: tmp.dir });
+  const key = server.defaultKey;
+  const exp = (await raw(server.url, 'POST', `${V2}/write/experiment/create`, { key, body: { projectName: 'p' } })).json.experimentKey;
+  const head =
+    `POST ${V2}/write/experiment/upload-asset?experimentKey=${exp}&fileName=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `Authorization: ${key}\r\nContent-Type: multipart/form-data; boundary=XXB\r\nContent-Length: 100000\r\n\r\n--XXB\r\n`;
+  // 40 clients that send the head and vanish at once, while the route is still looking up the experiment
+  await Promise.all(Array.from({ length: 40 }, (_, i) => rawHttp(server.url, [head], { destroyAfterSend: true, destroyAfterMs: i % 5, waitMs: 2000 })));
+  await sleep(300);
+  assert.equal((await raw(server.url, 'GET', '/api/health')).status, 200);
+  const t0 = Date.now();
+  await Promise.race([server.close(), sleep(10_000).then(() => assert.fail('server.close() still waiting after 10 s: a request never finished'))]);
+  assert.ok(Date.now() - t0 < 10_000);
+  assert.deepEqual(partFiles(tmp.dir), []);
+  tmp.cleanup();
 });

@@ -66,6 +66,11 @@ export async function receiveMultipart(req: FastifyRequest, tmpDir: string, maxB
     };
     raw.once('close', onClose);
     raw.once('aborted', onClose);
+    // the client may have gone while the route awaited its lookups: no event will come any more
+    if (raw.destroyed || raw.readableAborted) {
+      onClose();
+      return;
+    }
 
     bb.on('field', (name: string, value: string) => {
       if (name !== 'metadata' || !value) return;
