@@ -71,6 +71,8 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
     logCurves(exp, s.steps, 12, s.q);
     if (s.name === 'crnn-a') {
       exp.logHtml('<h2 id="report">crnn-a report</h2>');
+      // a count that never moves off 0 (its chart must not read as "0 %" on a 0..100 axis)
+      for (let e = 0; e < 12; e++) exp.logMetric('labels_too_long', 0, { step: e * 10, epoch: e });
       // console output through Comet's write endpoint (the client's console capture would grab the test runner's output)
       const res = await fetch(`${url}/api/rest/v2/write/experiment/output`, {
         method: 'POST',
@@ -228,6 +230,11 @@ test('run page: charts with the right number of points, versions, assets', async
   assert.match(seriesUrls[0], /metricNames=[^&]*val_loss/);
   const canvases = await page.$$eval('.chart[data-metric="train_loss"] canvas', (c) => c.length);
   assert.equal(canvases, 1, 'the chart is drawn on a canvas');
+  // an all-zero series gets a y axis around its data (0..1), not uPlot's 0..100
+  const flat = await page.waitForSelector('.chart[data-metric="labels_too_long"][data-y-max]');
+  assert.deepEqual([Number(await flat.getAttribute('data-y-min')), Number(await flat.getAttribute('data-y-max'))], [0, 1]);
+  const loss = await page.waitForSelector('.chart[data-metric="train_loss"][data-y-max]');
+  assert.ok(Number(await loss.getAttribute('data-y-max')) < 5, 'a varying series keeps a range near its data');
   await shot('run');
 
   await page.click('[data-tab="versions"]');

@@ -4,10 +4,15 @@
 // Reports sustained points/s and request latency percentiles for both, counts every point back from both servers
 // (each step exactly once), prints the throughput ratio and writes bench/results/tracker.json.
 //
-// Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow]
+// With --soak: the ocrops server only, while one more client sends hostile requests in a loop (broken multipart
+// bodies, aborted and trickled uploads, encoded paths without a key, wrong keys, deep JSON, huge sweep grids, foreign
+// Host headers); reports points/s, p99, lost/duplicated points and whether the server process ever exited, and writes
+// bench/results/tracker-soak.json.
+//
+// Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow] [--soak]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +27,12 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '8' },
     batch: { type: 'string', default: '1000' },
     'skip-mlflow': { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
-  console.log('Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow]');
+  console.log('Usage: node bench/tracker/run.mjs [--seconds 15] [--clients 8] [--batch 1000] [--skip-mlflow] [--soak]');
   process.exit(0);
 }
 const SECONDS = Number(args.seconds);
@@ -152,7 +158,61 @@ function exactlyOnce(steps, n) {
   return sorted.every((s, i) => s === i);
 }
 
-async function benchOcrops(tmp) {
+/** Writes raw bytes on a fresh connection; resolves with the status line once the server answers or closes (or after `waitMs`). */
+function rawSend(port, chunks, { destroyAfterMs, waitMs = 60_000 } = {}) {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    const done = (what) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(what);
+    };
+    const timer = setTimeout(() => done('timeout'), waitMs);
+    s.on('data', (d) => {
+      text += d;
+      if (text.includes('\r\n')) done(text.slice(0, text.indexOf('\r\n')));
+    });
+    s.on('error', () => done('reset'));
+    s.on('close', () => done(text ? text.split('\r\n')[0] : 'closed'));
+    s.on('connect', () => {
+      for (const c of chunks) s.write(c);
+      if (destroyAfterMs !== undefined) setTimeout(() => done('aborted by client'), destroyAfterMs);
+    });
+  });
+}
+
+/** The hostile requests by name: each sends one request and resolves with the answer (status line or status). */
+function hostileRequests(port, key, exp) {
+  const V2 = '/api/rest/v2';
+  const head = (len) =>
+    `POST ${V2}/write/experiment/upload-asset?experimentKey=${exp}&fileName=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${key}\r\n` +
+    `Content-Type: multipart/form-data; boundary=XXB\r\n${len === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${len}`}\r\nConnection: close\r\n\r\n`;
+  const part = '--XXB\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
+  const big = Buffer.concat([Buffer.from(part), Buffer.alloc(2 * 1024 * 1024, 97)]);
+  const json = (path, body, headers = {}) =>
+    request(`http://127.0.0.1:${port}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    }).then(async (r) => (await r.body.text(), String(r.statusCode)), (e) => e.code ?? e.message);
+  const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+  return {
+    'crash body': () => rawSend(port, [head(Buffer.byteLength(`${part}hello world`)), `${part}hello world`]),
+    'chunked 2 MiB broken': () => rawSend(port, [head('chunked'), `${big.length.toString(16)}\r\n`, big, '\r\n0\r\n\r\n']),
+    'aborted upload': () => rawSend(port, [head(1024 * 1024), part, Buffer.alloc(64 * 1024, 1)], { destroyAfterMs: 50 }),
+    'slow upload': () => rawSend(port, [head(100_000), part, 'a'], { destroyAfterMs: 2000 }), // a slow client, given up by itself
+    'encoded path': () => json(`/%61pi/rest/v2/experiment/metadata?experimentKey=${exp}`),
+    'wrong key': () => json(`${V2}/workspaces`, undefined, { authorization: `wrong-${Math.random()}` }),
+    'deep JSON': () => json(`${V2}/write/experiment/parameter`, `{"experimentKey":"${exp}","parameterName":"p","parameterValue":${deep}}`, { authorization: key }),
+    'huge grid': () =>
+      json(`${V2}/optimizer/create`, { config: { algorithm: 'grid', spec: { gridSize: 1_000_000, randomize: true }, parameters: { x: { type: 'float', min: 0, max: 1 } } } }, { authorization: key }),
+    'foreign Host': () => json(`${V2}/experiments?workspaceName=default`, undefined, { host: 'rebind.evil.example', authorization: key }),
+    'apiKey query': () => json(`${V2}/workspaces?apiKey=${encodeURIComponent(key)}`),
+  };
+}
+
+async function benchOcrops(tmp, { soak = false } = {}) {
   const dataDir = join(tmp, 'ocrops');
   const port = await freePort();
   const child = spawn(
@@ -169,6 +229,32 @@ async function benchOcrops(tmp) {
   const exps = [];
   for (let c = 0; c < CLIENTS; c++)
     exps.push((await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'bench', experimentName: `client-${c}` } })).experimentKey);
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  const hostile = { requests: 0, answers: {}, healthChecks: 0, healthFailures: 0 };
+  let stopHostile = false;
+  // one loop per kind of hostile request, so the quick ones keep coming while a slow one is in flight
+  const hostileLoop = (async () => {
+    if (!soak) return;
+    const victim = (await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'hostile' } })).experimentKey;
+    const kinds = Object.entries(hostileRequests(port, key, victim));
+    const loops = kinds.map(async ([name, send]) => {
+      while (!stopHostile) {
+        const answer = String(await send());
+        hostile.requests++;
+        const a = (hostile.answers[name] ??= {});
+        a[answer] = (a[answer] ?? 0) + 1;
+      }
+    });
+    const health = (async () => {
+      while (!stopHostile) {
+        hostile.healthChecks++;
+        if (!(await healthy(`${url}/api/health`).catch(() => false))) hostile.healthFailures++;
+        await sleep(1000);
+      }
+    })();
+    await Promise.all([...loops, health]);
+  })();
   const ts0 = Date.now();
   const result = await drive('ocrops', (c, step0, n) => {
     const values = new Array(n);
@@ -178,6 +264,8 @@ async function benchOcrops(tmp) {
     }
     return http('POST', `${V2}/clientlib/batch/logger/experiment/metric`, { headers: h, body: { experimentKey: exps[c], values } });
   });
+  stopHostile = true;
+  await hostileLoop;
   // count back
   let counted = 0;
   let exact = true;
@@ -186,9 +274,25 @@ async function benchOcrops(tmp) {
     counted += metrics.length;
     exact &&= exactlyOnce(metrics.map((m) => m.step), result.perClient[c]);
   }
+  const serverNeverExited = exited === null && child.exitCode === null;
+  const stopAt = performance.now();
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  return { ...result, countedBack: counted, exactlyOnce: exact };
+  const stopped = await Promise.race([
+    new Promise((r) => (child.exitCode !== null ? r(true) : child.once('exit', () => r(true)))),
+    sleep(60_000).then(() => false),
+  ]);
+  const stopMillis = Math.round(performance.now() - stopAt);
+  if (!stopped) {
+    console.error('ocrops server did not stop within 60 s of SIGTERM: killed');
+    child.kill('SIGKILL');
+  }
+  const lost = result.points - Math.min(counted, result.points);
+  return {
+    ...result,
+    countedBack: counted,
+    exactlyOnce: exact,
+    ...(soak ? { lost, duplicated: Math.max(0, counted - result.points), serverNeverExited, stoppedOnSigterm: stopped, stopMillis, hostile } : {}),
+  };
 }
 
 async function benchMlflow(tmp) {
@@ -277,6 +381,26 @@ async function mlflowWorkload(child, port) {
 
 const tmp = mkdtempSync(join(tmpdir(), 'ocrops-bench-tracker-'));
 try {
+  if (args.soak) {
+    console.log(`tracker soak: ${CLIENTS} writers x ${SECONDS}s (batches of ${BATCH}) while a hostile client loops, ${cpus().length} CPUs`);
+    const soak = await benchOcrops(tmp, { soak: true });
+    console.log(`ocrops : ${soak.pointsPerSecond} points/s, p50 ${soak.latencyMs.p50} ms, p99 ${soak.latencyMs.p99} ms, ` +
+      `${soak.points} acknowledged, ${soak.countedBack} counted back, lost ${soak.lost}, duplicated ${soak.duplicated}, ` +
+      `exactly once: ${soak.exactlyOnce}, writer errors ${soak.errors}, server never exited: ${soak.serverNeverExited}`);
+    console.log(`hostile: ${soak.hostile.requests} requests, health checks ${soak.hostile.healthChecks}, failed ${soak.hostile.healthFailures}`);
+    for (const [k, v] of Object.entries(soak.hostile.answers)) console.log(`  ${k}: ${JSON.stringify(v)}`);
+    const out = {
+      benchmark: 'tracker-soak',
+      date: new Date().toISOString(),
+      config: { writers: CLIENTS, seconds: SECONDS, batch: BATCH, cpus: cpus().length, node: process.version },
+      ocrops: soak,
+      note: 'one run under nice on a shared 2-core machine with other jobs running (loaded): absolute figures are low',
+    };
+    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results', 'tracker-soak.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log('wrote bench/results/tracker-soak.json');
+    process.exitCode = soak.lost || soak.duplicated || !soak.exactlyOnce || !soak.serverNeverExited ? 1 : 0;
+  } else {
   console.log(`tracker bench: ${CLIENTS} clients x ${SECONDS}s, batches of ${BATCH} points, ${cpus().length} CPUs`);
   const ocrops = await benchOcrops(tmp);
   console.log(`ocrops : ${ocrops.pointsPerSecond} points/s, p50 ${ocrops.latencyMs.p50} ms, p99 ${ocrops.latencyMs.p99} ms, ` +
@@ -300,6 +424,7 @@ try {
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'tracker.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('wrote bench/results/tracker.json');
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
   await agent.close();

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { resolveClientConfig, defaultSpoolDir, localDefaultKey } from './client/config.js';
 import { syncSpool } from './client/spool.js';
-import { createApiKey, listApiKeys, NAME_PATTERN } from './server/keys.js';
+import { createApiKey, listApiKeys, NAME_PATTERN, revokeApiKeys } from './server/keys.js';
 import { defaultDataDir, openDatabase, startServer } from './server/server.js';
 import type { OptimizerAlgorithm } from './types.js';
 
@@ -40,6 +40,9 @@ const serveSpec: CommandSpec = {
     'heartbeat-ms': { type: 'string' },
     'trial-lease-minutes': { type: 'string' },
     'static-dir': { type: 'string' },
+    'allowed-hosts': { type: 'string' },
+    'cors-origins': { type: 'string' },
+    'body-timeout-s': { type: 'string' },
     log: { type: 'boolean' },
   },
   help: {
@@ -50,7 +53,10 @@ const serveSpec: CommandSpec = {
     's3-endpoint': 'S3 endpoint for --s3-url (default http://127.0.0.1:8333, the local SeaweedFS); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
     'open-read': 'allow GET requests from loopback without an API key (read-only; for a local dashboard)',
     'body-limit-mb': 'largest JSON body (default 16); larger requests get 413',
-    'max-asset-mb': 'largest asset upload (default 20480)',
+    'max-asset-mb': 'largest asset upload, enforced while it streams (default 2048)',
+    'allowed-hosts': 'comma-separated names the Host header may carry besides the bound address and localhost (a proxy or DNS name; * = any)',
+    'cors-origins': 'comma-separated origins (http://host:port) allowed to call the API from a browser; none by default',
+    'body-timeout-s': 'time a client gets to send a whole request body, uploads included (default 1800)',
     'heartbeat-ms': 'heartbeat interval asked of clients (default 10000)',
     'trial-lease-minutes': 'a running sweep trial without an update for this long is handed out again (default 360)',
     'static-dir': 'dashboard build to serve at / (default packages/dashboard/web-dist)',
@@ -60,12 +66,20 @@ const serveSpec: CommandSpec = {
 };
 
 const keysSpec: CommandSpec = {
-  usage: 'ocrops tracker keys create|list [--workspace NAME] [options]',
-  description: 'Creates an API key for a workspace (printed once; the server stores only its hash), or lists key prefixes.',
+  usage: 'ocrops tracker keys create|list|revoke [--workspace NAME] [options]',
+  description:
+    'Creates an API key for a workspace (printed once; the server stores only its hash), lists key prefixes, or revokes ' +
+    'a key (a running server stops accepting it within 5 s).',
   allowPositionals: true,
-  options: { workspace: { type: 'string' }, label: { type: 'string' }, ...storeOptions },
-  help: { workspace: 'workspace name (create: default "default")', label: 'a note stored with the key', ...storeHelp },
-  examples: ['ocrops tracker keys create --workspace default', 'ocrops tracker keys list'],
+  options: { workspace: { type: 'string' }, label: { type: 'string' }, prefix: { type: 'string' }, key: { type: 'string' }, ...storeOptions },
+  help: {
+    workspace: 'workspace name (create: default "default"; revoke: only keys of this workspace)',
+    label: 'a note stored with the key',
+    prefix: 'revoke: the key prefix shown by `keys list`',
+    key: 'revoke: the whole key',
+    ...storeHelp,
+  },
+  examples: ['ocrops tracker keys create --workspace default', 'ocrops tracker keys list', 'ocrops tracker keys revoke --prefix Ab3xY_'],
 };
 
 const syncSpec: CommandSpec = {
@@ -92,6 +106,11 @@ const syncSpec: CommandSpec = {
 function parse(spec: CommandSpec, argv: string[]): { values: Record<string, any>; positionals: string[] } {
   const r = parseCommand(spec, argv);
   return { values: r.values as Record<string, any>, positionals: r.positionals };
+}
+
+/** A comma-separated option as a list (undefined when absent). */
+function listOption(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean);
 }
 
 function databaseUrl(v: string | undefined): string | undefined {
@@ -122,6 +141,9 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
           heartbeatMillis: intOption(v['heartbeat-ms'] as string | undefined, 'heartbeat-ms', 100),
           trialLeaseMillis: (intOption(v['trial-lease-minutes'] as string | undefined, 'trial-lease-minutes', 1) ?? 360) * 60_000,
           staticDir: v['static-dir'] as string | undefined,
+          allowedHosts: listOption(v['allowed-hosts'] as string | undefined),
+          corsOrigins: listOption(v['cors-origins'] as string | undefined),
+          bodyTimeoutMillis: (intOption(v['body-timeout-s'] as string | undefined, 'body-timeout-s', 1) ?? 1800) * 1000,
           optimizer: opts.optimizer,
           logger: !!v.log,
         });
@@ -140,8 +162,10 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
       async run(argv) {
         const { values: v, positionals } = parse(keysSpec, argv);
         const action = positionals[0];
-        if (action !== 'create' && action !== 'list')
-          throw new OcropsError('OCROPS_USAGE', `expected "keys create" or "keys list", got "${positionals.join(' ')}"`);
+        if (action !== 'create' && action !== 'list' && action !== 'revoke')
+          throw new OcropsError('OCROPS_USAGE', `expected "keys create", "keys list" or "keys revoke", got "${positionals.join(' ')}"`);
+        if (action === 'revoke' && !v.prefix && !v.key)
+          throw new OcropsError('OCROPS_USAGE', 'keys revoke needs --prefix PREFIX (from `keys list`) or --key KEY');
         const workspace = v.workspace as string | undefined;
         if (workspace !== undefined && !new RegExp(NAME_PATTERN).test(workspace))
           throw new OcropsError('OCROPS_USAGE', `--workspace "${workspace}": use letters, digits, ".", "_" and "-" (max 100)`);
@@ -149,6 +173,15 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
         try {
           if (action === 'create') {
             console.log(await createApiKey(db, workspace ?? 'default', v.label as string | undefined));
+          } else if (action === 'revoke') {
+            let n: number;
+            try {
+              n = await revokeApiKeys(db, { key: v.key as string | undefined, prefix: v.prefix as string | undefined, workspace });
+            } catch (err) {
+              throw new OcropsError('OCROPS_USAGE', (err as Error).message);
+            }
+            if (!n) throw new OcropsError('OCROPS_TRACKER_KEY', `no API key matches ${v.key ? 'the given key' : `prefix ${v.prefix}`}`, { hint: 'see `ocrops tracker keys list`' });
+            console.log(`revoked ${n} key(s)`);
           } else {
             for (const k of await listApiKeys(db, workspace))
               console.log(`${k.workspace}\t${k.prefix}…\t${new Date(k.createdAt).toISOString()}\t${k.label ?? ''}`);
@@ -171,7 +204,23 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
           experimentKeys: v.experiment as string[] | undefined,
           log: (l) => console.error(l),
         });
-        console.log(`synced ${r.experiments} experiment(s): ${r.delivered} request(s) delivered, ${r.rejected} rejected, ${r.pending.length} pending`);
+        console.log(
+          `synced ${r.experiments} experiment(s): ${r.delivered} request(s) delivered, ${r.rejected} rejected as invalid, ` +
+            `${r.pending.length} pending, ${r.refused.length} refused`,
+        );
+        for (const d of r.deadLetters) console.log(`rejected records kept in ${d}`);
+        if (r.refused.length) {
+          const statuses = [...new Set(r.refused.map((x) => x.status))].join('/');
+          throw new OcropsError(
+            'OCROPS_TRACKER_REFUSED',
+            `the server refused ${r.refused.length} experiment(s) (HTTP ${statuses}: ${r.refused[0].message}); nothing was removed from ${spoolDir}`,
+            {
+              hint:
+                'check the API key (--api-key or COMET_API_KEY; `ocrops tracker keys list` on the server), its workspace ' +
+                '(COMET_WORKSPACE) and --url, then run `ocrops tracker sync` again',
+            },
+          );
+        }
         if (r.pending.length)
           throw new OcropsError('OCROPS_TRACKER_UNREACHABLE', `could not deliver ${r.pending.length} experiment(s); they stay in ${spoolDir}`, {
             hint: 'start the server (npx nx run tracker:serve) and run `ocrops tracker sync` again',

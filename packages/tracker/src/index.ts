@@ -2,7 +2,7 @@
 export { Experiment, type ExperimentOptions, type DeliveryStats } from './client/experiment.js';
 export { TrackerApi, type TrackerApiOptions } from './client/api.js';
 export { resolveClientConfig, localDefaultKey, defaultSpoolDir, DEFAULT_URL, type ClientConfig } from './client/config.js';
-export { syncSpool, Spool, type SyncOptions, type SyncReport, type SpoolRecord } from './client/spool.js';
+export { syncSpool, Spool, deadLetterFile, type SyncOptions, type SyncReport, type SpoolRecord } from './client/spool.js';
 export { TrackerHttpError, restBase, originOf } from './client/http.js';
 export { gitMetadata, systemDetails } from './client/details.js';
 export {
@@ -17,7 +17,7 @@ export {
   type ServerOptions,
   type TrackerServer,
 } from './server/server.js';
-export { createApiKey, listApiKeys } from './server/keys.js';
+export { createApiKey, listApiKeys, revokeApiKeys } from './server/keys.js';
 export { downsample, parseFilter } from './server/query.js';
 export { makeTrackerCommands, commands } from './commands.js';
 export { modelsCommands, registerSource, registrationSource, type RegistrationSource } from './commands-models.js';

@@ -5,7 +5,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readF
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { OcropsError } from '@ocrops/common';
-import { isTransient, sendWithRetry, type RequestSpec } from './http.js';
+import { isTransient, sendWithRetry, TrackerHttpError, type RequestSpec } from './http.js';
 
 /** One spooled request; `url` is the server it was meant for. */
 export interface SpoolRecord {
@@ -69,9 +69,29 @@ export interface SyncOptions {
 export interface SyncReport {
   experiments: number;
   delivered: number;
+  /** Records the server rejected as invalid data (400, 413, ...): moved to the dead-letter file, never dropped. */
   rejected: number;
   /** Experiments whose delivery stopped (server unreachable): their records stay in the spool. */
   pending: string[];
+  /** Experiments the server refused (401/403/404/409: wrong key, workspace or server): their records stay in the spool. */
+  refused: Array<{ experimentKey: string; status: number; message: string }>;
+  /** The dead-letter file of each experiment with rejected records. */
+  deadLetters: string[];
+}
+
+/** Statuses that say "not with this key / workspace / server", not "this value is invalid": the records are kept. */
+const REFUSED = new Set([401, 403, 404, 409]);
+
+/** Where records the server rejected as invalid data go: `<spoolDir>/dead-letter/<experimentKey>.jsonl`. */
+export function deadLetterFile(spoolDir: string, experimentKey: string): string {
+  return join(spoolDir, 'dead-letter', `${experimentKey}.jsonl`);
+}
+
+/** A refusal that stops an experiment's delivery and keeps its records. */
+class Refused extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
 }
 
 /**
@@ -81,7 +101,7 @@ export interface SyncReport {
  */
 export async function syncSpool(opts: SyncOptions): Promise<SyncReport> {
   const spool = new Spool(opts.spoolDir);
-  const report: SyncReport = { experiments: 0, delivered: 0, rejected: 0, pending: [] };
+  const report: SyncReport = { experiments: 0, delivered: 0, rejected: 0, pending: [], refused: [], deadLetters: [] };
   const keys = opts.experimentKeys ?? spool.keys();
   for (const key of keys) {
     const files = existsSync(spool.dir) ? readdirSync(spool.dir).filter((f) => f.startsWith(`${key}.jsonl`)) : [];
@@ -119,13 +139,20 @@ export async function syncSpool(opts: SyncOptions): Promise<SyncReport> {
           report.delivered++;
         } catch (err) {
           if (isTransient(err)) throw err;
+          if (err instanceof TrackerHttpError && REFUSED.has(err.status)) throw new Refused(err.status, err.message);
           report.rejected++;
-          opts.log?.(`spool ${key}: record rejected by the server, dropped: ${(err as Error).message}`);
+          const dead = deadLetterFile(spool.dir, key);
+          mkdirSync(join(spool.dir, 'dead-letter'), { recursive: true });
+          appendFileSync(dead, `${JSON.stringify({ ...r, error: (err as Error).message, rejectedAt: Date.now() })}\n`);
+          if (!report.deadLetters.includes(dead)) report.deadLetters.push(dead);
+          opts.log?.(`spool ${key}: record rejected by the server as invalid, moved to ${dead}: ${(err as Error).message}`);
+          continue; // a dead-lettered upload keeps its file
         }
         if (r.ownedFile) rmSync(r.ownedFile, { force: true });
       }
     } catch (err) {
-      report.pending.push(key);
+      if (err instanceof Refused) report.refused.push({ experimentKey: key, status: err.status, message: err.message });
+      else report.pending.push(key);
       opts.log?.(`spool ${key}: delivery stopped (${(err as Error).message}); ${records.length - i} record(s) kept`);
       mkdirSync(spool.dir, { recursive: true });
       appendFileSync(spool.fileOf(key), records.slice(i).map((r) => `${JSON.stringify(r)}\n`).join(''));

@@ -1,10 +1,9 @@
 // Where asset bytes live: a local folder (default `<dataDir>/assets`) or an S3 bucket (the local SeaweedFS).
 // Objects are addressed by server-generated keys (`<experimentKey>/<assetId>`), never by the client's file name.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { S3Client, PutObjectCommand, GetObjectCommand, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { OcropsError } from '@ocrops/common';
 
@@ -33,7 +32,7 @@ export class LocalAssetStorage implements AssetStorage {
   async putFile(key: string, tmpPath: string): Promise<void> {
     checkKey(key);
     const dest = join(this.root, key);
-    await mkdir(dirname(dest), { recursive: true });
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     await rename(tmpPath, dest);
   }
   async get(key: string): Promise<Readable> {
@@ -111,12 +110,4 @@ export class S3AssetStorage implements AssetStorage {
     const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
     return r.Body as Readable;
   }
-}
-
-/** Writes a stream to a temporary file in `dir`, returning its path and size. */
-export async function streamToTemp(dir: string, name: string, src: Readable): Promise<{ path: string; size: number }> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, name);
-  await pipeline(src, createWriteStream(path));
-  return { path, size: (await stat(path)).size };
 }

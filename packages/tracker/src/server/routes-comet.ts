@@ -1,12 +1,11 @@
 // Comet REST v2 write and read endpoints (references.md section 1) under /api/rest/v2.
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
-import { streamToTemp } from './asset-storage.js';
-import { HttpError, badRequest } from './http-error.js';
+import { badRequest } from './http-error.js';
+import { checkExperimentName, checkValueSize } from './limits.js';
+import { receiveMultipart } from './multipart.js';
 import { linkSdkOptimizerExperiment } from './routes-optimizer-sdk.js';
 import { bodies, queries } from './schemas.js';
 import { newKey, type MetricInput } from './store.js';
@@ -72,6 +71,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
   );
   app.post(`${V2}/write/experiment/parameter`, { schema: { body: bodies.parameter, summary: 'Log a parameter' } }, async (req) => {
     const b = req.body as Body;
+    checkValueSize('parameterValue', b.parameterValue);
     const e = await write(req, b.experimentKey);
     await store.setParams(e.experiment_key, 'parameter', [
       { name: b.parameterName, value: b.parameterValue, step: b.step, timestamp: round(b.timestamp) },
@@ -84,6 +84,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     { schema: { body: bodies.parameterBatch, summary: 'Log a batch of parameters' } },
     async (req) => {
       const b = req.body as Body;
+      (b.values as Body[]).forEach((v, i) => checkValueSize(`values/${i}/parameterValue`, v.parameterValue));
       const e = await write(req, b.experimentKey);
       await store.setParams(
         e.experiment_key,
@@ -96,6 +97,8 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
   );
   app.post(`${V2}/write/experiment/log-other`, { schema: { body: bodies.logOther, summary: 'Log an "other" value' } }, async (req) => {
     const b = req.body as Body;
+    checkValueSize('value', b.value);
+    if (b.key === 'Name') checkExperimentName('value', b.value);
     const e = await write(req, b.experimentKey);
     await store.setParams(e.experiment_key, 'other', [{ name: b.key, value: b.value, timestamp: round(b.timestamp) }]);
     if (b.key === 'optimizer_id' && typeof b.value === 'string' && /^[0-9a-f]{32}$/.test(b.value))
@@ -140,12 +143,13 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     { schema: { body: bodies.systemDetails, summary: 'Log system details (partial updates merge)' } },
     async (req) => {
       const b = req.body as Body;
+      for (const [k, v] of Object.entries(b)) checkValueSize(k.slice(0, 100), v);
       const e = await write(req, b.experimentKey);
       await store.mergeDetails(e.experiment_key, 'system', b);
       return {};
     },
   );
-  app.get(`${V2}/write/experiment/set-status`, { schema: { querystring: queries.experimentKey, summary: 'Heartbeat' } }, async (req) => {
+  app.get(`${V2}/write/experiment/set-status`, { schema: { querystring: queries.experimentKey, summary: 'Heartbeat' }, config: { auth: 'key' } }, async (req) => {
     const q = req.query as Body;
     const e = await write(req, q.experimentKey);
     await store.heartbeat(e.experiment_key);
@@ -181,6 +185,21 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
         querystring: queries.upload,
         summary: 'Upload an asset (multipart/form-data, part `file`, optional part `metadata`); `id` makes replays idempotent',
       },
+      config: {
+        auth: 'key',
+        requestBody: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              properties: {
+                file: { type: 'string', format: 'binary', description: 'the asset bytes' },
+                metadata: { type: 'string', description: 'optional JSON object stored with the asset' },
+              },
+              required: ['file'],
+            },
+          },
+        },
+      },
     },
     async (req, reply) => {
       const q = req.query as Body;
@@ -191,13 +210,25 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
         req.raw.resume();
         return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
       }
-      const { tmpPath, size, fileName, metadata, truncated } = await receiveMultipart(ctx, req, q.fileName);
-      if (truncated) {
-        await rm(tmpPath, { force: true });
-        reply.code(413);
-        return { msg: `asset exceeds the server's limit of ${ctx.maxAssetBytes} bytes`, sdk_error_code: 41300 };
+      if (q.fileName !== undefined) checkAssetName(q.fileName);
+      let upload;
+      try {
+        upload = await receiveMultipart(req, ctx.assets.tmpDir, ctx.maxAssetBytes);
+      } catch (err) {
+        // the rest of a rejected body is not read: the connection closes after the reply
+        reply.header('connection', 'close');
+        throw err;
       }
-      const name = checkAssetName(q.fileName ?? fileName ?? '');
+      const { tmpPath, size, fileName, metadata } = upload;
+      // storing a large file (S3) may take longer than the idle timeout: the client is waiting, not idle
+      req.raw.socket?.setTimeout(0);
+      let name: string;
+      try {
+        name = checkAssetName(q.fileName ?? fileName ?? '');
+      } catch (err) {
+        await rm(tmpPath, { force: true });
+        throw err;
+      }
       const assetId = newKey();
       const storageKey = `${e.experiment_key}/${assetId}`;
       try {
@@ -305,69 +336,4 @@ function toMetric(b: Body): MetricInput {
     timestamp: round(b.timestamp),
     context: b.context ?? null,
   };
-}
-
-/** Streams a multipart upload's `file` part to a temporary file; reads the optional `metadata` JSON part. */
-export function receiveMultipart(
-  ctx: RouteContext,
-  req: FastifyRequest,
-  queryName?: string,
-): Promise<{ tmpPath: string; size: number; fileName?: string; metadata: Record<string, unknown> | null; truncated: boolean }> {
-  const ct = String(req.headers['content-type'] ?? '');
-  if (!ct.startsWith('multipart/form-data')) throw new HttpError(415, 'upload-asset expects multipart/form-data with a part named "file"');
-  if (queryName !== undefined) checkAssetName(queryName);
-  return new Promise((resolve, reject) => {
-    let bb: BusboyInstance;
-    try {
-      bb = new Busboy({ headers: req.headers as any, limits: { files: 1, fileSize: ctx.maxAssetBytes, fields: 10, fieldSize: 1 << 20 } });
-    } catch (err) {
-      reject(badRequest(`malformed multipart request: ${(err as Error).message}`));
-      return;
-    }
-    let metadata: Record<string, unknown> | null = null;
-    let file: Promise<{ path: string; size: number }> | undefined;
-    let fileName: string | undefined;
-    let truncated = false;
-    let failed: Error | undefined;
-    bb.on('field', (name: string, value: string) => {
-      if (name !== 'metadata' || !value) return;
-      try {
-        const m = JSON.parse(value);
-        if (m && typeof m === 'object' && !Array.isArray(m)) metadata = m;
-        else failed = badRequest('metadata part must be a JSON object');
-      } catch {
-        failed = badRequest('metadata part is not valid JSON');
-      }
-    });
-    bb.on('file', (name: string, stream: Readable, filename: string) => {
-      if (name !== 'file') {
-        stream.resume();
-        return;
-      }
-      fileName = filename;
-      stream.on('limit', () => {
-        truncated = true;
-      });
-      file = streamToTemp(ctx.assets.tmpDir, `${randomUUID()}.part`, stream);
-    });
-    bb.on('error', (err: Error) => reject(badRequest(`malformed multipart request: ${err.message}`)));
-    bb.on('finish', async () => {
-      if (!file) {
-        reject(badRequest('upload-asset: missing multipart part "file"'));
-        return;
-      }
-      try {
-        const f = await file;
-        if (failed) {
-          await rm(f.path, { force: true });
-          reject(failed);
-          return;
-        }
-        resolve({ tmpPath: f.path, size: f.size, fileName, metadata, truncated });
-      } catch (err) {
-        reject(err);
-      }
-    });
-    req.raw.pipe(bb);
-  });
 }

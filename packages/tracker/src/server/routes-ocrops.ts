@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { matches, parseFilter, sortRuns } from './query.js';
 import { badRequest } from './http-error.js';
+import { checkSweepConfig } from './limits.js';
 import { bodies, queries } from './schemas.js';
 import type { RunRow, SeriesReply, TrackerEvent } from '../types.js';
 
@@ -67,7 +68,7 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
 
   app.get(
     '/api/ocrops/events',
-    { schema: { querystring: queries.events, summary: 'Server-sent events {type, experimentKey} for live runs' } },
+    { schema: { querystring: queries.events, summary: 'Server-sent events {type, experimentKey} for live runs' }, config: { longLived: true } },
     async (req, reply) => {
       const q = req.query as Body;
       const ws = workspaceOf(req, q.workspaceName);
@@ -102,12 +103,13 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.post(`${O}/create`, { schema: { body: bodies.optimizerCreate, summary: 'Create a sweep from a Comet optimizer config' } }, async (req) => {
     requireWrite(req);
     const b = req.body as Body;
+    checkSweepConfig(b.config);
     const ws = workspaceOf(req, b.workspaceName);
     const r = await ctx.optimizer.create(ws, { config: b.config, projectName: b.projectName });
     ctx.emit({ type: 'sweep', optimizerId: r.id, workspaceName: ws, projectName: b.projectName });
     return r;
   });
-  app.get(`${O}/next`, { schema: { querystring: queries.optimizerNext, summary: 'Next suggestion (204 when done), leased to the caller' } }, async (req, reply) => {
+  app.get(`${O}/next`, { schema: { querystring: queries.optimizerNext, summary: 'Next suggestion (204 when done), leased to the caller' }, config: { auth: 'key' } }, async (req, reply) => {
     requireWrite(req);
     const q = req.query as Body;
     const ws = workspaceOf(req);

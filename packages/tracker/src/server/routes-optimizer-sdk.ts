@@ -150,7 +150,7 @@ export function registerSdkOptimizerRoutes(app: FastifyInstance, ctx: RouteConte
     };
   });
 
-  app.get(`${O}/next`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: next parameter set (`code` 204 when the sweep is done)' } }, async (req) => {
+  app.get(`${O}/next`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: next parameter set (`code` 204 when the sweep is done)' }, config: { auth: 'key' } }, async (req) => {
     requireWrite(req);
     const ws = workspaceOf(req);
     const id = (req.query as Body).id;

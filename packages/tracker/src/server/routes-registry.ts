@@ -283,7 +283,7 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return {};
   });
   const stageQuery = obj({ modelItemId: ITEM_ID, stage: { type: 'string', minLength: 1, maxLength: 100 } }, ['modelItemId', 'stage']);
-  app.get(`${V2}/write/registry-model/item/stage`, { schema: { querystring: stageQuery, summary: 'Add a stage to a version', errorResponses: errors(400, 401, 403, 404) } as object }, async (req) => {
+  app.get(`${V2}/write/registry-model/item/stage`, { schema: { querystring: stageQuery, summary: 'Add a stage to a version', errorResponses: errors(400, 401, 403, 404) } as object, config: { auth: 'key' } }, async (req) => {
     const q = req.query as Body;
     const { model, version } = await itemOf(req, q.modelItemId);
     const stages = new Set<string>(JSON.parse(version.stages));
@@ -292,7 +292,7 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
     registered(model.workspace, model.name);
     return {};
   });
-  app.get(`${V2}/write/registry-model/item/stage/delete`, { schema: { querystring: stageQuery, summary: 'Remove a stage from a version', errorResponses: errors(400, 401, 403, 404) } as object }, async (req) => {
+  app.get(`${V2}/write/registry-model/item/stage/delete`, { schema: { querystring: stageQuery, summary: 'Remove a stage from a version', errorResponses: errors(400, 401, 403, 404) } as object, config: { auth: 'key' } }, async (req) => {
     const q = req.query as Body;
     const { model, version } = await itemOf(req, q.modelItemId);
     await reg.updateVersion(q.modelItemId, { stages: (JSON.parse(version.stages) as string[]).filter((s) => s !== q.stage) });

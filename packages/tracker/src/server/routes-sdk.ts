@@ -10,7 +10,8 @@ import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { HttpError, badRequest } from './http-error.js';
-import { checkAssetName, receiveMultipart } from './routes-comet.js';
+import { receiveMultipart } from './multipart.js';
+import { checkAssetName } from './routes-comet.js';
 import { SDK_OPTIMIZER_PREFIX } from './routes-optimizer-sdk.js';
 import { matchesPredicates, queryColumns, type QueryRun } from './sdk-query.js';
 import { newKey, type ExperimentRow, type MetricInput } from './store.js';
@@ -241,7 +242,7 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
 
   // ---- handshake and status ---------------------------------------------------------------------------------------
   for (const path of [`${V2}/isAlive/ver`, `${V2}/clientlib/isAlive/ver`])
-    app.get(path, { schema: { summary: 'comet_ml SDK: backend version' } as object }, async () => ({ version: SDK_BACKEND_VERSION }));
+    app.get(path, { schema: { summary: 'comet_ml SDK: backend version (public, as on comet.com)' } as object, config: { auth: 'public' } }, async () => ({ version: SDK_BACKEND_VERSION }));
   app.post(`${V2}/asset/3d-limits`, { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: 3D point cloud limits (the SDK defaults)' } }, async () => ({
     maxPoints: 1_000_000,
     maxPointsFileSizeInBytes: 0,
@@ -397,12 +398,17 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
       req.raw.resume();
       return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
     }
-    const { tmpPath, size, fileName, metadata, truncated } = await receiveMultipart(ctx, req);
-    if (truncated) {
-      await rm(tmpPath, { force: true });
-      reply.code(413);
-      return { msg: `asset exceeds the server's limit of ${ctx.maxAssetBytes} bytes`, sdk_error_code: 41300 };
+    let upload;
+    try {
+      upload = await receiveMultipart(req, ctx.assets.tmpDir, ctx.maxAssetBytes);
+    } catch (err) {
+      // the rest of a rejected body is not read: the connection closes after the reply
+      reply.header('connection', 'close');
+      throw err;
     }
+    const { tmpPath, size, fileName, metadata } = upload;
+    // storing a large file (S3) may take longer than the idle timeout: the client is waiting, not idle
+    req.raw.socket?.setTimeout(0);
     // the SDK names source files by their absolute path: stored relative (bytes live under server ids anyway)
     const name = checkAssetName(String(q.fileName ?? q.figName ?? defaultName ?? fileName ?? '').replace(/^\/+/, ''));
     const assetId = /^[0-9a-f]{32}$/.test(clientId) && !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))

@@ -71,7 +71,7 @@ export const bodies = {
     { experimentKey: KEY, user: STR(500), root: STR(2000), branch: STR(500), parent: STR(200), origin: STR(2000) },
     ['experimentKey'],
   ),
-  systemDetails: obj({ experimentKey: KEY }, ['experimentKey']),
+  systemDetails: { ...obj({ experimentKey: KEY }, ['experimentKey']), maxProperties: 200 },
   startEnd: obj({ experimentKey: KEY, startTimeMillis: TS, endTimeMillis: TS }, ['experimentKey']),
   updateStatus: obj({ experimentKey: KEY, isAlive: { type: 'boolean' }, error: STR(100_000), hasCrashed: { type: 'boolean' } }, [
     'experimentKey',

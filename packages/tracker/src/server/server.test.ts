@@ -17,7 +17,7 @@ describe('tracker server (SQLite) on loopback', () => {
   before(async () => {
     mkdirSync(join(tmp.dir, 'web'), { recursive: true });
     writeFileSync(join(tmp.dir, 'web', 'index.html'), '<!doctype html><title>ocrops</title>');
-    server = await startServer({ port: 0, dataDir: join(tmp.dir, 'data'), staticDir: join(tmp.dir, 'web') });
+    server = await startServer({ port: 0, dataDir: join(tmp.dir, 'data'), staticDir: join(tmp.dir, 'web'), corsOrigins: ['http://localhost:5173'] });
     api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });
   });
   after(async () => {
@@ -331,7 +331,7 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.match(spa.text, /<title>ocrops<\/title>/);
     const apiMiss = await raw(server.url, 'GET', '/api/nope', { key: server.defaultKey });
     assert.equal(apiMiss.status, 404);
-    // CORS for a dashboard dev server on another loopback port; foreign origins get no CORS headers
+    // CORS only for the explicitly allowed origin (a dashboard dev server); other origins, loopback or not, get none
     const pre = await request(`${server.url}/api/ocrops/runs`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' } });
     await pre.body.text();
     assert.equal(pre.statusCode, 204);
@@ -341,6 +341,9 @@ describe('tracker server (SQLite) on loopback', () => {
     const foreignHeaders = await request(`${server.url}/api/health`, { headers: { origin: 'https://evil.example' } });
     await foreignHeaders.body.text();
     assert.equal(foreignHeaders.headers['access-control-allow-origin'], undefined);
+    const otherLoopback = await request(`${server.url}/api/health`, { headers: { origin: 'http://127.0.0.1:8080' } });
+    await otherLoopback.body.text();
+    assert.equal(otherLoopback.headers['access-control-allow-origin'], undefined);
   });
 
   test('server-sent events announce metric and experiment changes', async () => {

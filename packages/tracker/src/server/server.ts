@@ -1,16 +1,17 @@
 // The tracking server: fastify 5 + SQLite (WAL) or PostgreSQL, assets in a local folder or S3, Comet REST v2 routes,
 // dashboard routes, the optimizer resource, OpenAPI and the dashboard's static build.
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import AjvModule from 'ajv';
 import { repoRoot } from '@ocrops/common';
 import { LocalAssetStorage, S3AssetStorage, type AssetStorage, type S3AssetConfig } from './asset-storage.js';
 import type { Auth, RouteContext } from './context.js';
+import { installGuard, redactUrl, requestId } from './guard.js';
+import { installJsonParser } from './json-body.js';
 import { openPostgres, openSqlite, type Db } from './db.js';
-import { HttpError } from './http-error.js';
 import { createApiKey, ensureWorkspace, workspaceOfKey } from './keys.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { OptimizerService } from './optimizer.js';
@@ -38,8 +39,22 @@ export interface ServerOptions {
   optimizer?: OptimizerAlgorithm;
   /** Largest JSON body in bytes (default 16 MiB); larger bodies get 413. */
   bodyLimit?: number;
-  /** Largest asset upload in bytes (default 20 GiB); uploads stream to disk/S3. */
+  /** Largest asset upload in bytes (default 2 GiB), enforced while the upload streams to disk/S3. */
   maxAssetBytes?: number;
+  /** Extra names the Host header may carry besides the bound address and loopback names (`*` = any). */
+  allowedHosts?: string[];
+  /** Origins allowed to call the API from a browser with credentials (CORS); none by default. */
+  corsOrigins?: string[];
+  /** Time a client gets to send a request body (ms, default 30 min). */
+  bodyTimeoutMillis?: number;
+  /** A connection with no traffic for this long is closed (ms, default 120 s). */
+  idleTimeoutMillis?: number;
+  /** Failed authentications per client IP and minute before it gets 429 (default 30). */
+  authFailuresPerMinute?: number;
+  /** A key's workspace is cached this long, so a revoked key stops working within it (ms, default 5 s). */
+  keyCacheMillis?: number;
+  /** Where log lines go (default stdout); errors are always logged, every request with `logger`. */
+  logStream?: { write(line: string): void };
   /** Serve GET requests from loopback without an API key (read-only, all workspaces), for a local dashboard. */
   openRead?: boolean;
   /** Heartbeat interval asked of clients (ms, default 10,000). */
@@ -76,7 +91,7 @@ export async function openDatabase(dataDir: string, databaseUrl?: string): Promi
 /** Reads `<dataDir>/default-key`, creating the default workspace and its key on first start. */
 export async function ensureDefaultKey(db: Db, dataDir: string): Promise<string> {
   const path = join(dataDir, 'default-key');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   await ensureWorkspace(db, 'default');
   if (existsSync(path)) {
     const key = readFileSync(path, 'utf8').trim();
@@ -87,29 +102,22 @@ export async function ensureDefaultKey(db: Db, dataDir: string): Promise<string>
   return key;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-const LOOPBACK_ORIGIN = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
-
-function keyFromRequest(req: FastifyRequest): string | undefined {
-  const h = req.headers;
-  const header = (h['comet-sdk-api'] ?? h.authorization) as string | undefined;
-  if (header) return header.replace(/^Bearer\s+/i, '').trim();
-  const q = req.query as Record<string, unknown> | undefined;
-  if (q && typeof q.apiKey === 'string') return q.apiKey;
-  const cookie = h.cookie;
-  if (cookie) {
-    const m = /(?:^|;\s*)ocrops_api_key=([^;]+)/.exec(cookie);
-    if (m) return decodeURIComponent(m[1]);
-  }
-  return undefined;
+/** Data folder 0700 and database files 0600: API key hashes, parameters and assets are the users' business only. */
+function restrictDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  for (const f of ['tracker.db', 'tracker.db-wal', 'tracker.db-shm', 'default-key'])
+    if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
 }
 
 /** Starts the tracking server; resolves once it listens. */
 export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
   const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase(dataDir, opts.databaseUrl);
   const defaultKey = await ensureDefaultKey(db, dataDir);
   await ensureRegistrySchema(db);
+  restrictDataDir(dataDir);
   const store = new TrackerStore(db, opts.heartbeatMillis ?? 10_000);
   let assets: AssetStorage;
   if (opts.s3) {
@@ -143,13 +151,22 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
   };
 
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: {
+      level: opts.logger ? 'info' : 'error',
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
+      serializers: {
+        req: (req: any) => ({ method: req.method, url: redactUrl(String(req.url)), remoteAddress: req.ip }),
+      },
+    },
+    genReqId: () => requestId(),
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
+    connectionTimeout: opts.idleTimeoutMillis ?? 120_000,
     forceCloseConnections: true,
     return503OnClosing: true,
     // the comet_ml SDK's URLs (/clientlib/..., /optimizer/..., root endpoints) onto the canonical /api/ routes
     rewriteUrl: (req) => rewriteSdkUrl(req.url ?? '/'),
   });
+  installJsonParser(app);
   // Bodies: strict types (a string is not a number). Query strings: numbers and booleans coerced from text.
   const Ajv = ((AjvModule as any).default ?? AjvModule) as typeof AjvModule.default;
   const strict = new Ajv({ allErrors: false, coerceTypes: false, strict: false, useDefaults: true });
@@ -158,54 +175,20 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
 
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
-    if (r.url.startsWith('/api/')) routes.push({ method: r.method, url: r.url, schema: r.schema as any });
-  });
-
-  // CORS for a dashboard dev server on another loopback port (the built dashboard is same-origin)
-  app.addHook('onRequest', async (req, reply) => {
-    const origin = req.headers.origin;
-    if (!origin || !LOOPBACK_ORIGIN.test(origin)) return;
-    reply.header('access-control-allow-origin', origin);
-    reply.header('access-control-allow-credentials', 'true');
-    reply.header('vary', 'origin');
-    if (req.method === 'OPTIONS') {
-      reply.header('access-control-allow-headers', 'authorization, comet-sdk-api, content-type');
-      reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
-      return reply.code(204).send();
-    }
+    if (r.config?.auth !== 'public' || r.url.startsWith('/api/')) routes.push({ method: r.method, url: r.url, schema: r.schema as any, config: r.config });
   });
 
   app.decorateRequest('auth', null as unknown as Auth);
-  const keyCache = new Map<string, { ws: string; at: number }>();
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/') || req.url.startsWith('/api/openapi.json') || req.url === '/api/health') return;
-    const key = keyFromRequest(req);
-    if (key) {
-      const c = keyCache.get(key);
-      let ws = c && Date.now() - c.at < 30_000 ? c.ws : undefined;
-      if (!ws && key.length <= 200) {
-        ws = await workspaceOfKey(db, key);
-        if (ws) keyCache.set(key, { ws, at: Date.now() });
-      }
-      if (!ws) throw new HttpError(401, 'invalid API key');
-      req.auth = { workspace: ws, readOnly: false };
-      return;
-    }
-    if (opts.openRead && req.method === 'GET' && LOOPBACK.has(req.socket.remoteAddress ?? '')) {
-      req.auth = { workspace: null, readOnly: true };
-      return;
-    }
-    throw new HttpError(401, 'missing API key: send header "Authorization: <API_KEY>" (or Comet-Sdk-Api)');
-  });
-
-  app.setErrorHandler((err: any, _req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.statusCode).send({ msg: err.message, sdk_error_code: err.sdkErrorCode });
-    if (err.validation) {
-      return reply.code(400).send({ msg: err.message, sdk_error_code: 40000, field: err.validation[0]?.instancePath || err.validationContext });
-    }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error(err);
-    return reply.code(status).send({ msg: status === 500 ? `internal error: ${err.message}` : err.message, sdk_error_code: status * 100 });
+  const host = opts.host ?? '127.0.0.1';
+  installGuard(app, {
+    host,
+    allowedHosts: opts.allowedHosts,
+    corsOrigins: opts.corsOrigins,
+    openRead: !!opts.openRead,
+    workspaceOfKey: (key) => workspaceOfKey(db, key),
+    keyCacheMillis: opts.keyCacheMillis ?? 5000,
+    authFailuresPerMinute: opts.authFailuresPerMinute ?? 30,
+    bodyTimeoutMillis: opts.bodyTimeoutMillis ?? 30 * 60_000,
   });
 
   // multipart bodies are streamed by the upload route itself (no body limit: the asset limit applies)
@@ -217,21 +200,25 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
     assets,
     events,
     emit,
-    maxAssetBytes: opts.maxAssetBytes ?? 20 * 1024 ** 3,
+    maxAssetBytes: opts.maxAssetBytes ?? 2 * 1024 ** 3,
   };
   registerSdkRoutes(app, ctx);
   registerCometRoutes(app, ctx);
   registerOcropsRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
   registerSdkOptimizerRoutes(app, ctx);
-  app.get('/api/openapi.json', async () => buildOpenApi(routes));
-  app.get('/api/health', async () => ({ ok: true }));
+  app.get('/api/openapi.json', { config: { auth: 'public' } }, async () => buildOpenApi(routes));
+  app.get('/api/health', { config: { auth: 'public' } }, async () => ({ ok: true }));
 
   const staticDir = opts.staticDir ?? join(repoRoot(), 'packages', 'dashboard', 'web-dist');
   if (existsSync(join(staticDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: staticDir, prefix: '/', wildcard: false });
+    // the dashboard's files are public (the API calls they make are not)
+    await app.register(async (scope) => {
+      scope.addHook('onRoute', (r) => void (r.config = { ...(r.config ?? {}), auth: 'public' }));
+      await scope.register(fastifyStatic, { root: staticDir, prefix: '/', wildcard: false });
+    });
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.sendFile('index.html');
+      if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.type('text/html; charset=utf-8').send(createReadStream(join(staticDir, 'index.html')));
       return reply.code(404).send({ msg: `no route ${req.method} ${req.url.split('?')[0]}`, sdk_error_code: 40400 });
     });
   } else {
@@ -240,7 +227,6 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
     );
   }
 
-  const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port, host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;

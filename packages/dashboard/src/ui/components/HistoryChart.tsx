@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import { bestSoFar } from '../../lib/smoothing.js';
 import { formatValue } from '../../lib/format.js';
+import { yRange } from '../../lib/scale.js';
 import { useWidth } from '../hooks.js';
 
 export function HistoryChart(props: { scores: (number | null)[]; objective: string; direction: 'minimize' | 'maximize' }) {
@@ -17,7 +18,7 @@ export function HistoryChart(props: { scores: (number | null)[]; objective: stri
       {
         width: Math.max(300, width || 500),
         height: 240,
-        scales: { x: { time: false } },
+        scales: { x: { time: false }, y: { range: (_u, min, max) => yRange(min, max) } },
         series: [
           { label: 'trial' },
           { label: objective, stroke: '#4e79a7', paths: () => null, points: { show: true, size: 7, fill: '#4e79a7' }, value: (_u, v) => formatValue(v) },

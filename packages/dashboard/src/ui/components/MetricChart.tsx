@@ -8,6 +8,7 @@ import type { SeriesPoint, XAxis } from '../../lib/api-types.js';
 import { emaSmooth } from '../../lib/smoothing.js';
 import { chartShape, collapseSameX } from '../../lib/series.js';
 import { formatValue } from '../../lib/format.js';
+import { yRange } from '../../lib/scale.js';
 import { useWidth } from '../hooks.js';
 
 export interface ChartSeries {
@@ -80,7 +81,7 @@ export function MetricChart(props: MetricChartProps) {
       series: useries,
       bands,
       legend: { show: !single || smoothing > 0 ? true : false, live: true },
-      scales: { x: { time: xAxis === 'timestamp' } },
+      scales: { x: { time: xAxis === 'timestamp' }, y: { range: (_u, min, max) => yRange(min, max) } },
       axes: [
         { stroke: '#667', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#dde', width: 1 }, size: 32, font: '11px system-ui' },
         { stroke: '#667', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#dde', width: 1 }, size: 52, font: '11px system-ui',
@@ -88,6 +89,15 @@ export function MetricChart(props: MetricChartProps) {
       ],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 6 } },
       hooks: {
+        // the drawn y range, for tests and for reading the chart without the canvas
+        setScale: [
+          (u, key) => {
+            if (key !== 'y') return;
+            const box = u.root.parentElement?.parentElement;
+            box?.setAttribute('data-y-min', String(u.scales.y.min));
+            box?.setAttribute('data-y-max', String(u.scales.y.max));
+          },
+        ],
         setSelect: [
           (u) => {
             if (u.select.width < 4) return;
