@@ -58,9 +58,9 @@ export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
         responses: { ...successResponses(r), ...errorResponses(r, !!body) },
       };
       if (r.schema?.description) op.description = r.schema.description;
-      // routes that declare their error replies list exactly those
+      // routes that declare their error replies say what those mean for them, beside the replies any route may give
       if (r.schema?.errorResponses)
-        op.responses = { ...successResponses(r), ...Object.fromEntries(Object.entries(r.schema.errorResponses).map(([c, d]) => [c, error(d)])) };
+        Object.assign(op.responses as object, Object.fromEntries(Object.entries(r.schema.errorResponses).map(([c, d]) => [c, error(d)])));
       const q = r.schema?.querystring;
       if (q?.properties)
         op.parameters = Object.entries(q.properties).map(([name, schema]) => ({
