@@ -26,7 +26,14 @@ test('the contract frame rule equals each architecture forward pass output lengt
       const c = buildContract({ config: cfg, charset: ['a', 'b', 'c', 'd'], files: { onnx: 'model.onnx' } });
       for (let w = 1; w <= 67; w++) assert.equal(framesForWidth(c.decoding.frames, w), model.outputLength(w), `${arch} width ${w}`);
       assert.ok(framesForWidth(c.decoding.frames, c.input.width.min) >= 1);
-      assert.ok(framesForWidth(c.decoding.frames, c.input.width.min - 1) < 1, `${arch}: min width is the smallest`);
+      if (c.input.width.fixed !== undefined) {
+        // a fixed-width model: that width only, its `steps` frames
+        assert.equal(arch, 'resnet18');
+        assert.deepEqual([c.input.width.fixed, c.input.width.min, c.input.width.max], [cfg.width, cfg.width, cfg.width]);
+        assert.equal(framesForWidth(c.decoding.frames, cfg.width!), cfg.steps);
+      } else {
+        assert.ok(framesForWidth(c.decoding.frames, c.input.width.min - 1) < 1, `${arch}: min width is the smallest`);
+      }
     } finally {
       model.dispose();
     }
@@ -45,6 +52,29 @@ test('a written contract reads back identical; class ids map to characters aroun
   assert.equal(back.input.width.min, 8);
   assert.deepEqual([0, 1, 2].map((k) => charOfClass(back, k)), ['', 'x', 'y']);
   assert.throws(() => charOfClass(back, 3), /outside the charset/);
+});
+
+test('resnet18: the contract states its fixed width and constant frame count, reads back identical, and is checked', () => {
+  const cfg = { ...defaultModelConfig('resnet18'), width: 96, steps: 12 };
+  const c = buildContract({ config: cfg, charset: ['A', 'B', '7'], files: { onnx: 'model.onnx' }, opset: 17 });
+  assert.deepEqual(c.input.width, { fixed: 96, min: 96, multiple: 1, max: 96 });
+  assert.deepEqual(c.decoding.frames, [{ op: 'const', value: 12 }]);
+  assert.deepEqual(frameLengthsForBatch(c.decoding.frames, [96, 96], 96), [12, 12]);
+  assert.deepEqual(parseContract(structuredClone(c), 'x.json'), c);
+  const bad: Array<[string, (c: Record<string, any>) => void]> = [
+    ["'input.width'", (x) => (x.input.width.max = 200)],
+    ["'input.width.fixed'", (x) => (x.input.width.fixed = 0)],
+    ["'decoding.frames[0].value'", (x) => (x.decoding.frames[0].value = 0)],
+  ];
+  for (const [field, mutate] of bad) {
+    const x = structuredClone(c) as Record<string, any>;
+    mutate(x);
+    assert.throws(() => parseContract(x, 'x.json'), (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_CONTRACT_INVALID' && e.message.includes(field), field);
+  }
+  // the crnn recipe: vgg's rule, floor(W/4) - 1 (24 frames at width 100)
+  const crnn = buildContract({ config: defaultModelConfig('crnn'), charset: ['a'], files: { onnx: 'model.onnx' } });
+  assert.equal(framesForWidth(crnn.decoding.frames, 100), 24);
+  assert.equal(crnn.input.width.fixed, undefined);
 });
 
 test('invalid contracts are rejected naming the field', () => {

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OcropsError } from '@ocrops/common';
-import { parseModelConfig, type Arch, type ModelConfig } from './config.js';
+import { ARCHS, parseModelConfig, type Arch, type ModelConfig } from './config.js';
 
 /** File name of the contract in an export folder. */
 export const CONTRACT_FILE = 'ocrops-model.json';
@@ -26,9 +26,14 @@ export const TFJS_FILE = 'model.json';
 
 /**
  * One step of the frame-count rule, applied to the input width in order:
- * `floorDiv`: w = floor(w / by); `ceilDiv`: w = ceil(w / by); `add`: w = w + value.
+ * `floorDiv`: w = floor(w / by); `ceilDiv`: w = ceil(w / by); `add`: w = w + value; `const`: w = value (the graph
+ * gives this many frames whatever the width: models with a fixed input width).
  */
-export type FrameStep = { op: 'floorDiv'; by: number } | { op: 'ceilDiv'; by: number } | { op: 'add'; value: number };
+export type FrameStep =
+  | { op: 'floorDiv'; by: number }
+  | { op: 'ceilDiv'; by: number }
+  | { op: 'add'; value: number }
+  | { op: 'const'; value: number };
 
 /** Input tensor of the graph and how to build it from an image. */
 export interface ContractInput {
@@ -37,7 +42,10 @@ export interface ContractInput {
   /** Axis order of the input tensor: NHWC = [batch, height, width, channels], NCHW = [batch, channels, height, width]. */
   layout: 'NHWC' | 'NCHW';
   dtype: 'float32';
-  /** Images are resized to this height (px), keeping the aspect ratio: width = round(srcWidth * height / srcHeight). */
+  /**
+   * Images are resized to this height (px), keeping the aspect ratio: width = round(srcWidth * height / srcHeight);
+   * unless `width.fixed` is set: then to exactly width.fixed x height (aspect ratio ignored).
+   */
   height: number;
   /** 1 = grayscale (luma 0.299 R + 0.587 G + 0.114 B), 3 = RGB. Transparent pixels are flattened onto white first. */
   channels: 1 | 3;
@@ -50,6 +58,11 @@ export interface ContractInput {
   invert: boolean;
   /** Width rules (px): batches are padded on the right with `padValue` to the widest line. */
   width: {
+    /**
+     * Present when the graph takes one width only (resnet18): every image is resized to exactly this width (then
+     * min = max = fixed and no padding happens). Absent: any width from `min` on.
+     */
+    fixed?: number;
     /** Narrowest input the graph accepts (at least one output frame); pad narrower lines on the right. */
     min: number;
     /** Widths must be a multiple of this (1 = any width). */
@@ -109,17 +122,23 @@ export interface ModelContract {
   source: { arch: Arch; config: ModelConfig; exportedFrom?: string; exportedAt?: string };
 }
 
-/** Frame-count rule of each architecture (see packages/model/README.md): vgg floor(W/4) - 1, small floor(W/4), resnet ceil(W/4). */
-export function frameSteps(arch: Arch): FrameStep[] {
+/**
+ * Frame-count rule of a model (see packages/model/README.md): vgg and crnn floor(W/4) - 1, small floor(W/4), resnet
+ * ceil(W/4), resnet18 its `steps` whatever the (fixed) width.
+ */
+export function frameSteps(config: Pick<ModelConfig, 'arch' | 'steps'>): FrameStep[] {
+  const arch: Arch = config.arch;
   switch (arch) {
     case 'vgg':
+    case 'crnn':
       return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }, { op: 'add', value: -1 }];
     case 'small':
       return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }];
     case 'resnet':
       return [{ op: 'ceilDiv', by: 2 }, { op: 'ceilDiv', by: 2 }];
-    default:
-      throw new OcropsError('OCROPS_CONTRACT_ARCH', `no width-to-frames rule for arch '${arch}' in the export contract`);
+    case 'resnet18':
+      if (config.steps === undefined) throw new OcropsError('OCROPS_CONTRACT_ARCH', "arch 'resnet18' needs model.steps (its number of frames) in the config");
+      return [{ op: 'const', value: config.steps }];
   }
 }
 
@@ -129,6 +148,7 @@ export function framesForWidth(steps: readonly FrameStep[], width: number): numb
   for (const s of steps) {
     if (s.op === 'floorDiv') w = Math.floor(w / s.by);
     else if (s.op === 'ceilDiv') w = Math.ceil(w / s.by);
+    else if (s.op === 'const') w = s.value;
     else w += s.value;
   }
   return w;
@@ -167,9 +187,18 @@ export interface BuildContractOptions {
   exportedAt?: string;
 }
 
+/** Width rules of a model: one fixed width (resnet18's model.width) or any width with at least one frame. */
+function widthRules(config: ModelConfig, steps: readonly FrameStep[]): ContractInput['width'] {
+  if (config.arch === 'resnet18') {
+    if (config.width === undefined) throw new OcropsError('OCROPS_CONTRACT_ARCH', "arch 'resnet18' needs model.width (its fixed input width) in the config");
+    return { fixed: config.width, min: config.width, multiple: 1, max: config.width };
+  }
+  return { min: minWidthForFrames(steps), multiple: 1, max: config.height * 40 };
+}
+
 /** The contract of an ocrops model: NHWC float input in [0, 1] (white = 1), logits [batch, frames, classes] out. */
 export function buildContract(o: BuildContractOptions): ModelContract {
-  const steps = frameSteps(o.config.arch);
+  const steps = frameSteps(o.config);
   const contract: ModelContract = {
     format: CONTRACT_FORMAT,
     task: 'ocr',
@@ -184,7 +213,7 @@ export function buildContract(o: BuildContractOptions): ModelContract {
       channels: o.config.channels,
       normalisation: { scale: 1 / 255, offset: 0 },
       invert: o.config.invert === true,
-      width: { min: minWidthForFrames(steps), multiple: 1, max: o.config.height * 40 },
+      width: widthRules(o.config, steps),
       padValue: 1,
     },
     outputs: [{ name: 'logits', axes: ['batch', 'frames', 'classes'], dtype: 'float32', kind: 'logits' }],
@@ -236,8 +265,10 @@ function parseSteps(v: unknown, source: string): FrameStep[] {
   return v.map((s, i) => {
     const f = `decoding.frames[${i}]`;
     const o = obj(s, source, f);
-    const op = oneOf(o.op, ['floorDiv', 'ceilDiv', 'add'] as const, source, `${f}.op`);
-    return op === 'add' ? { op, value: int(o.value, source, `${f}.value`, -1e6) } : { op, by: int(o.by, source, `${f}.by`, 1) };
+    const op = oneOf(o.op, ['floorDiv', 'ceilDiv', 'add', 'const'] as const, source, `${f}.op`);
+    if (op === 'add') return { op, value: int(o.value, source, `${f}.value`, -1e6) };
+    if (op === 'const') return { op, value: int(o.value, source, `${f}.value`, 1) };
+    return { op, by: int(o.by, source, `${f}.by`, 1) };
   });
 }
 
@@ -308,6 +339,13 @@ export function parseContract(value: unknown, source: string): ModelContract {
     frames: parseSteps(d.frames, source),
     confidence: oneOf(d.confidence, ['geometric-mean-per-frame'] as const, source, 'decoding.confidence'),
   };
+  if (width.fixed !== undefined) {
+    const fixed = int(width.fixed, source, 'input.width.fixed', 1);
+    if (input.width.min !== fixed || input.width.max !== fixed) {
+      fail(source, 'input.width', `has fixed ${fixed} but min ${input.width.min} and max ${input.width.max}; with a fixed width both must equal it`);
+    }
+    input.width = { fixed, ...input.width };
+  }
   if (framesForWidth(decoding.frames, input.width.min) < 1) {
     fail(source, 'input.width.min', `gives ${framesForWidth(decoding.frames, input.width.min)} frames; it must give at least 1`);
   }
@@ -326,7 +364,7 @@ export function parseContract(value: unknown, source: string): ModelContract {
     decoding,
     files: {},
     source: {
-      arch: oneOf(src.arch, ['vgg', 'resnet', 'small'] as const, source, 'source.arch'),
+      arch: oneOf(src.arch, ARCHS, source, 'source.arch'),
       config: contractModelConfig(src.config, source),
     },
   };

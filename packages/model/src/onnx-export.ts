@@ -3,8 +3,9 @@
  * same order, with the trained weights rearranged into ONNX's layouts.
  *
  * Graph: input `image` float32 [batch, height, width, channels] (NHWC, as model.forward takes it; batch and width
- * dynamic) -> (1 - x when the config inverts) -> NCHW -> extractor (Conv, BatchNormalization or folded into the conv,
- * Relu, MaxPool, ReduceMean over height) -> GRU/LSTM ops (PyTorch gate semantics: GRU linear_before_reset = 1) ->
+ * dynamic, except resnet18's fixed width) -> (1 - x when the config inverts) -> NCHW -> extractor (Conv,
+ * BatchNormalization or folded into the conv, Relu, MaxPool, ReduceMean over height; crnn and small: Reshape + MatMul
+ * map-to-sequence; resnet18: MatMul width projection) -> GRU/LSTM ops (PyTorch gate semantics: GRU linear_before_reset = 1) ->
  * MatMul + Add -> output `logits` float32 [batch, frames, classes] (pre-softmax).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -233,25 +234,80 @@ function resnetFeatures(c: CrnnWriter, x: string): string {
   return c.heightMeanToSequence(y);
 }
 
+/** One torchvision BasicBlock (model.ts basicBlock): conv3x3(stride) BN ReLU conv3x3 BN, plus the (projected) input, ReLU. */
+function basicBlock(c: CrnnWriter, x: string, name: string, stride: number): string {
+  const s: [number, number] = [stride, stride];
+  const a = c.conv(x, `${name}/conv1`, { pad: 'same', strides: s, bn: `${name}/bn1`, relu: true });
+  const b = c.conv(a, `${name}/conv2`, { pad: 'same', bn: `${name}/bn2`, relu: false });
+  const short = c.has(`${name}/downsample/kernel`) ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false }) : x;
+  return c.g.op('Relu', [c.g.op('Add', [b, short])]);
+}
+
+/**
+ * resnet18 extractor (model.ts resnet18Extractor): conv7x7/2 + BN + ReLU, max pool 3x3/2 ('same': SAME_UPPER, the
+ * padding never wins a max), layer1 and layer2 of ResNet-18, mean over height -> [B, 128, W/8], then the 1x1 projection
+ * over the width axis as a MatMul with the [W/8, steps] kernel (+ bias per frame) -> [steps, B, 128].
+ */
+function resnet18Features(c: CrnnWriter, x: string): string {
+  let y = c.conv(x, 'conv1', { pad: 'same', strides: [2, 2], bn: 'bn1', relu: true });
+  y = c.g.op('MaxPool', [y], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, auto_pad: { s: 'SAME_UPPER' } });
+  y = basicBlock(c, y, 'layer1/0', 1);
+  y = basicBlock(c, y, 'layer1/1', 1);
+  y = basicBlock(c, y, 'layer2/0', 2);
+  y = basicBlock(c, y, 'layer2/1', 1);
+  const byCol = c.g.op('ReduceMean', [y], { axes: { ints: [2] }, keepdims: { i: 0 } }); // [B, 128, W/8]
+  const k = c.w('width_proj/kernel');
+  const b = c.w('width_proj/bias');
+  const frames = c.g.op('Add', [c.g.op('MatMul', [byCol, c.g.floats('width_proj.kernel', k.data, k.shape)]), c.g.floats('width_proj.bias', b.data, b.shape)]); // [B, 128, T]
+  return c.g.op('Transpose', [frames], { perm: { ints: [2, 0, 1] } });
+}
+
+/**
+ * crnn extractor (model.ts crnnExtractor): VGG with BN on conv 4 and 5 (every conv with bias and ReLU), then each
+ * column's channels x rows (channel-major, PyTorch's order) through the map-to-sequence linear layer -> [T, B, embed].
+ */
+function crnnFeatures(c: CrnnWriter, x: string): string {
+  let y = c.maxPool(c.conv(x, 'conv0', { pad: 'same', relu: true }), [2, 2]);
+  y = c.maxPool(c.conv(y, 'conv1', { pad: 'same', relu: true }), [2, 2]);
+  y = c.conv(c.conv(y, 'conv2', { pad: 'same', relu: true }), 'conv3', { pad: 'same', relu: true });
+  y = c.maxPool(y, [2, 1]);
+  y = c.conv(y, 'conv4', { pad: 'same', bn: 'bn4', relu: true });
+  y = c.conv(y, 'conv5', { pad: 'same', bn: 'bn5', relu: true });
+  y = c.maxPool(y, [2, 1]);
+  y = c.conv(y, 'conv6', { pad: 'valid', relu: true }); // [B, 512, H/16 - 1, T]
+  const cols = c.mergeTail(c.g.op('Transpose', [y], { perm: { ints: [3, 0, 1, 2] } })); // [T, B, 512 * rows]
+  return c.dense(cols, 'map_to_seq');
+}
+
+/** The extractor writer of an architecture: NCHW image in, time-major sequence [T, B, F] out. */
+function featuresOf(arch: OcrModel['config']['arch']): (c: CrnnWriter, x: string) => string {
+  switch (arch) {
+    case 'vgg':
+      return vggFeatures;
+    case 'small':
+      return smallFeatures;
+    case 'resnet':
+      return resnetFeatures;
+    case 'resnet18':
+      return resnet18Features;
+    case 'crnn':
+      return crnnFeatures;
+  }
+}
+
 /**
  * Writes `model` (in inference mode: batch norm with running statistics, no dropout) as ONNX bytes: input `image`
  * [batch, height, width, channels], output `logits` [batch, frames, classes].
  */
 export function exportOnnx(model: OcrModel, opts: OnnxExportOptions = {}): Uint8Array {
   const cfg = model.config;
-  if (cfg.arch !== 'vgg' && cfg.arch !== 'small' && cfg.arch !== 'resnet') {
-    throw new OcropsError('OCROPS_EXPORT_ARCH', `ONNX export does not know arch '${cfg.arch}' yet (it writes vgg, small and resnet)`, {
-      hint: 'export with --format tfjs (ocrops weights, served with --runtime tfjs)',
-    });
-  }
   const g = new OnnxGraph();
   const names = new Set(model.namedWeights().keys());
   const writer = new CrnnWriter(g, weightReader(model), opts.foldBatchNorm !== false, (n) => names.has(n));
   let x = g.input('image');
   if (cfg.invert) x = g.op('Sub', [g.floats('one', Float32Array.of(1), []), x], {}, 'invert');
   x = g.op('Transpose', [x], { perm: { ints: [0, 3, 1, 2] } }, 'nchw');
-  let seq =
-    cfg.arch === 'vgg' ? vggFeatures(writer, x) : cfg.arch === 'small' ? smallFeatures(writer, x) : resnetFeatures(writer, x);
+  let seq = featuresOf(cfg.arch)(writer, x);
   const dirs = cfg.rnn.bidirectional ? 2 : 1;
   for (let i = 0; i < cfg.rnn.layers; i++) {
     const hidden = cfg.rnn.hiddenPerLayer?.[i] ?? cfg.rnn.hidden;
@@ -262,11 +318,12 @@ export function exportOnnx(model: OcrModel, opts: OnnxExportOptions = {}): Uint8
   const logits = g.rename(g.op('Transpose', [scores], { perm: { ints: [1, 0, 2] } }), 'logits');
   return g.encode({
     name: opts.name ?? `ocrops-${cfg.arch}`,
-    inputs: [{ name: 'image', dims: ['batch', cfg.height, 'width', cfg.channels] }],
-    outputs: [{ name: logits, dims: ['batch', 'frames', model.numClasses] }],
+    // resnet18 takes one fixed width (model.width) and always gives `steps` frames; the others any width
+    inputs: [{ name: 'image', dims: ['batch', cfg.height, cfg.arch === 'resnet18' ? (cfg.width as number) : 'width', cfg.channels] }],
+    outputs: [{ name: logits, dims: ['batch', cfg.arch === 'resnet18' ? (cfg.steps as number) : 'frames', model.numClasses] }],
     opset: ONNX_OPSET,
     producerVersion: `tfjs ${tf.version.tfjs}`,
-    docString: `ocrops CRNN (${cfg.arch}, ${cfg.rnn.layers}x${cfg.rnn.bidirectional ? 'bi' : ''}${cfg.rnn.type}): image [batch, ${cfg.height}, width, ${cfg.channels}] in [0, 1] -> logits [batch, frames, ${model.numClasses}]`,
+    docString: `ocrops CRNN (${cfg.arch}, ${cfg.rnn.layers}x${cfg.rnn.bidirectional ? 'bi' : ''}${cfg.rnn.type}): image [batch, ${cfg.height}, ${cfg.width ?? 'width'}, ${cfg.channels}] in [0, 1] -> logits [batch, frames, ${model.numClasses}]`,
     metadata: opts.metadata,
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Requests to model lines, as the model's contract asks: encoded images are decoded, flattened onto white, resized to
- * the model's height keeping the aspect ratio (squeezed to the contract's widest width) and converted to grayscale or
+ * the model's height keeping the aspect ratio (squeezed to the contract's widest width; to exactly its fixed width when
+ * it has one) and converted to grayscale or
  * RGB by @ocrops/data's `decodeLine`, exactly as training prepared them; pixel bytes p become p * scale + offset.
  */
 import { OcropsError } from '@ocrops/common';
@@ -21,7 +22,8 @@ export async function imageToLine(bytes: Buffer, contract: ModelContract, name: 
   const { height, channels, width, normalisation } = contract.input;
   let img;
   try {
-    img = await decodeLine(bytes, { height, channels, maxWidth: width.max }, name);
+    // a fixed-width model (contract input.width.fixed) takes every image resized to exactly that width
+    img = await decodeLine(bytes, { height, channels, width: width.fixed, maxWidth: width.max }, name);
   } catch (err) {
     throw new InputError(400, (err as Error).message, 'send a PNG or JPEG image');
   }
@@ -51,6 +53,9 @@ export function pixelsToLines(
     throw new InputError(400, `input '${inputName}' has shape [${shape}]; this model needs height ${height} and ${channels} channel(s): ${expected}`);
   }
   if (n < 1 || w < 1) throw new InputError(400, `input '${inputName}' has shape [${shape}]: batch and width must be >= 1`);
+  if (width.fixed !== undefined && w !== width.fixed) {
+    throw new InputError(400, `input '${inputName}' is ${w} px wide; this model takes exactly ${width.fixed} px (resize the line to ${width.fixed} x ${height})`);
+  }
   if (w > width.max) throw new InputError(400, `input '${inputName}' is ${w} px wide; this model takes at most ${width.max} px (resize the line)`);
   const per = h * w * c;
   if (data.length !== n * per) {

@@ -131,7 +131,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   let closing = false;
 
   // warm-up: one line through the whole path, so the first request does not pay for lazy initialisation
-  const warmWidth = Math.max(contract.input.width.min, contract.input.height * 4);
+  const warmWidth = contract.input.width.fixed ?? Math.max(contract.input.width.min, contract.input.height * 4);
   const warm: BatchItem = { pixels: new Float32Array(contract.input.height * warmWidth * contract.input.channels).fill(contract.input.padValue), width: warmWidth };
   const warmStart = Date.now();
   await runBatch(runtime, [warm]);

@@ -67,6 +67,28 @@ const CASES: Case[] = [
     foldBatchNorm: true,
   },
   {
+    // the licence-plate recipe's real backbone (ResNet-18 stem and stages 1-2, 64/128 channels), a narrow fixed width
+    name: 'resnet18, fixed width 96 -> 12 frames, BiGRU x2, RGB, BN folded',
+    config: { ...defaultModelConfig('resnet18'), height: H, channels: 3, width: 96, steps: 12, rnn: { type: 'gru', hidden: 12, layers: 2, bidirectional: true, dropout: 0.3 } },
+    foldBatchNorm: true,
+  },
+  {
+    name: 'resnet18, fixed width 64 -> 9 frames, LSTM x1 (unidirectional), inverted, BN kept',
+    config: { ...defaultModelConfig('resnet18'), height: H, channels: 1, width: 64, steps: 9, invert: true, rnn: { type: 'lstm', hidden: 12, layers: 1, bidirectional: false, dropout: 0 } },
+    foldBatchNorm: false,
+  },
+  {
+    // the Synth90k recipe's real CRNN (VGG 64-512 with BN, map-to-sequence, 2 BiLSTM), small embedding and hidden sizes
+    name: 'crnn, map-to-seq 16, BiLSTM x2, BN folded',
+    config: { ...defaultModelConfig('crnn'), height: H, channels: 1, embedDim: 16, rnn: { type: 'lstm', hidden: 12, layers: 2, bidirectional: true, dropout: 0 } },
+    foldBatchNorm: true,
+  },
+  {
+    name: 'crnn, RGB, inverted, BN kept',
+    config: { ...defaultModelConfig('crnn'), height: H, channels: 3, embedDim: 16, invert: true, rnn: { type: 'gru', hidden: 8, layers: 2, bidirectional: true, dropout: 0 } },
+    foldBatchNorm: false,
+  },
+  {
     name: 'resnet, BiLSTM x1, RGB, inverted, BN kept',
     config: { ...defaultModelConfig('resnet'), height: H, channels: 3, innerDim: 16, invert: true, rnn: { type: 'lstm', hidden: 12, layers: 1, bidirectional: true, dropout: 0 } },
     foldBatchNorm: false,
@@ -83,7 +105,7 @@ function datasetLines(dir: string, n: number, skip = 0): { files: string[]; text
 /** A batch built as the contract says: bytes * scale + offset, padded on the right with padValue to the widest line. */
 async function contractBatch(c: ModelContract, files: string[]): Promise<{ data: Float32Array; shape: number[]; widths: number[] }> {
   const { height, channels, normalisation, padValue } = c.input;
-  const lines = await Promise.all(files.map((f) => decodeLine(f, { height, channels, maxWidth: c.input.width.max })));
+  const lines = await Promise.all(files.map((f) => decodeLine(f, { height, channels, width: c.input.width.fixed, maxWidth: c.input.width.max })));
   const widths = lines.map((l) => Math.max(l.width, c.input.width.min));
   const W = Math.max(...widths);
   const data = new Float32Array(files.length * height * W * channels).fill(padValue);
@@ -135,7 +157,7 @@ function pythonRun(onnxPath: string, batch: { data: Float32Array; shape: number[
 async function trainFewSteps(cfg: ModelConfig, charset: Charset, files: string[], texts: string[], steps: number) {
   const model = createModel(cfg, charset.numClasses, { seed: 7 });
   const opt = tf.train.adam(3e-3);
-  const lines = await Promise.all(files.map((f) => decodeLine(f, { height: cfg.height, channels: cfg.channels, maxWidth: 256 })));
+  const lines = await Promise.all(files.map((f) => decodeLine(f, { height: cfg.height, channels: cfg.channels, width: cfg.width, maxWidth: 256 })));
   const W = Math.max(...lines.map((l) => l.width));
   const data = new Float32Array(files.length * cfg.height * W * cfg.channels).fill(1);
   lines.forEach((l, b) => {
@@ -187,6 +209,11 @@ test('ONNX export of every architecture matches ocrops (onnxruntime-node and Pyt
         assert.equal(contract.files.onnx, 'model.onnx');
         assert.equal(contract.input.invert, c.config.invert === true);
         assert.deepEqual([contract.decoding.method, contract.decoding.beamWidth], [decode.method, decode.beamWidth]);
+        if (c.config.arch === 'resnet18') {
+          // one fixed width in, `steps` frames out, whatever the line
+          assert.deepEqual(contract.input.width, { fixed: c.config.width, min: c.config.width, multiple: 1, max: c.config.width });
+          assert.deepEqual(contract.decoding.frames, [{ op: 'const', value: c.config.steps }]);
+        }
 
         const batch = await contractBatch(contract, held.files);
         const { model: ocrops } = await loadModel(out);
@@ -199,6 +226,7 @@ test('ONNX export of every architecture matches ocrops (onnxruntime-node and Pyt
         const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
         const nodeOut = (await session.run({ image: new ort.Tensor('float32', batch.data, batch.shape) })).logits;
         assert.deepEqual(nodeOut.dims, refDims);
+        assert.equal(refDims[1], frameLengthsForBatch(contract.decoding.frames, [batch.shape[2]], batch.shape[2])[0], 'frames of the batch width as the contract says');
         const nodeDiff = maxAbsDiff(refLogits, nodeOut.data as Float32Array);
         const py = pythonRun(join(out, 'model.onnx'), batch, work);
         assert.deepEqual(py.info, { opset: 17, inputs: ['image'], outputs: ['logits'], shape: refDims });

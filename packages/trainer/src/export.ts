@@ -57,10 +57,13 @@ function sourceFolder(model: string): string {
 }
 
 function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, out: string): string {
+  const resize = cfg.width !== undefined
+    ? `resized to exactly ${cfg.width} x ${cfg.height} px (fixed width, aspect ratio ignored; ${cfg.steps} frames out)`
+    : `resized to height ${cfg.height} keeping the aspect ratio`;
   const lines = [
     `# ocrops OCR model (${cfg.arch})`,
     '',
-    `Input: text-line images resized to height ${cfg.height} keeping the aspect ratio, ${cfg.channels} channel(s), pixel`,
+    `Input: text-line images ${resize}, ${cfg.channels} channel(s), pixel`,
     'bytes / 255 (white = 1), NHWC float32 [batch, height, width, channels]; batches padded on the right with 1.0.',
     `Output: CTC logits [batch, frames, ${numClasses}] (pre-softmax); class 0 is the blank.`,
     `${CONTRACT_FILE} states all of it (charset, normalisation, width rules, frame count per width, decoding).`,
@@ -68,7 +71,7 @@ function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, 
     'Files:',
   ];
   if (format === 'onnx') {
-    lines.push(`- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch and width), input \`image\`, output \`logits\`;`,
+    lines.push(`- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch${cfg.width !== undefined ? `, width ${cfg.width}` : ' and width'}), input \`image\`, output \`logits\`;`,
       '  runs on any ONNX runtime (onnxruntime, onnxruntime-node, ...).');
   }
   lines.push(

@@ -85,7 +85,8 @@ export async function predict(opts: {
       const loaded: Array<{ path: string; data: Float32Array; width: number }> = [];
       for (const path of chunk) {
         try {
-          const img = await loadImageForModel(path, { height, channels });
+          // a fixed-width model (resnet18's model.width) takes every image resized to exactly that width
+          const img = await loadImageForModel(path, { height, channels, width: model.config.width });
           loaded.push({ path, ...img });
         } catch (err) {
           results.push({ path, text: '', confidence: 0, error: (err as Error).message });
