@@ -96,9 +96,12 @@ before(async () => {
 
 after(async () => {
   if (child && child.exitCode === null && child.signalCode === null) {
+    // SIGTERM first: the CLI wrapper forwards it to the node process that serves (SIGKILL would orphan that one)
     const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGKILL');
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child!.kill('SIGKILL'), 15_000);
     await exited;
+    clearTimeout(killer);
   }
   await Promise.race([tracker?.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -223,7 +223,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
 
   /** Runs `fn` holding the slot of `version`, so the slot is not released under it. */
   async function withSlot<T>(version: string | undefined, fn: (slot: ModelSlot) => Promise<T>): Promise<T> {
-    const slot = await slotFor(version);
+    let slot = await slotFor(version);
+    // a slot swapped out or evicted while this request waited for it may already be released: take the new one
+    while (slot.released && !closing) slot = await slotFor(version);
     slot.users++;
     try {
       return await fn(slot);
