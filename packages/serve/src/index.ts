@@ -9,3 +9,4 @@ export { imageToLine, pixelsToLines, InputError } from './preprocess.js';
 export { createMetrics, type ServeMetrics } from './metrics.js';
 export { pageHtml } from './page.js';
 export { commands } from './commands.js';
+export { openRegistryModel, followAlias, isRegistryRef, registryParameters, defaultRegistryCacheDir, type RegistryModel, type RegistryModelOptions } from './registry-source.js';

@@ -14,6 +14,7 @@ import { createMetrics, type ServeMetrics } from './metrics.js';
 import { OIP_OUTPUTS, inferResponse, parseInferRequest } from './oip.js';
 import { pageHtml } from './page.js';
 import { InputError, imageToLine } from './preprocess.js';
+import type { ModelContract } from '@ocrops/model/contract';
 import { runBatch, type InferenceRuntime } from './runtime.js';
 
 export interface ServeOptions {
@@ -41,12 +42,28 @@ export interface ServeOptions {
   timeoutMs?: number;
   /** log lines (default: none) */
   log?: (msg: string) => void;
+  /**
+   * Loads another version of the model on demand for `/v2/models/{name}/versions/{v}` (a model from the registry);
+   * without it only `version` is served.
+   */
+  loadVersion?: (version: string) => Promise<InferenceRuntime>;
+  /** pinned versions kept loaded besides the served one (default 2; the least recently used is released) */
+  versionCacheSize?: number;
+  /** extra model metadata parameters (e.g. the registry reference) */
+  parameters?: Record<string, string | number>;
 }
 
 export interface RunningServer {
   url: string;
   app: FastifyInstance;
   metrics: ServeMetrics;
+  /** The version answering requests that name none. */
+  readonly version: string;
+  /**
+   * Serves `runtime` as `version` from now on: it is warmed up first, then requests that start afterwards use it;
+   * the previous model is released only once the requests that started on it have finished.
+   */
+  swap(runtime: InferenceRuntime, version: string, parameters?: Record<string, string | number>): Promise<void>;
   /** Stops accepting requests, lets in-flight ones finish, releases the model. */
   close(): Promise<void>;
 }
@@ -108,42 +125,122 @@ function parseBeam(v: unknown): number | undefined {
   return n;
 }
 
+/**
+ * One loaded model version with its own batcher. Requests hold it from start to answer (`users`), so a model that is
+ * swapped out or evicted is released only after the requests that started on it have finished.
+ */
+interface ModelSlot {
+  version: string;
+  runtime: InferenceRuntime;
+  batcher: Batcher;
+  parameters: Record<string, string | number>;
+  users: number;
+  retired: boolean;
+  released?: Promise<void>;
+}
+
 /** Starts the server (the model is warmed up first) and listens on host:port. */
 export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
-  const runtime = opts.runtime;
-  const contract = runtime.contract;
-  const version = opts.version ?? '1';
   const maxBatch = opts.maxBatch ?? 16;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const metrics = createMetrics(maxBatch);
-  const batcher = new Batcher((items) => runBatch(runtime, items), {
-    maxBatch,
-    parallel: runtime.parallel,
-    maxDelayMs: opts.maxDelayMs ?? 5,
-    widthRatio: opts.widthRatio ?? 1.5,
-    onBatch: (size, ms) => {
-      metrics.batchSize.observe(size);
-      metrics.batchSeconds.observe(ms / 1000);
-    },
-    onQueue: (depth) => metrics.queueDepth.set(depth),
-  });
   let closing = false;
 
-  // warm-up: one line through the whole path, so the first request does not pay for lazy initialisation
-  const warmWidth = contract.input.width.fixed ?? Math.max(contract.input.width.min, contract.input.height * 4);
-  const warm: BatchItem = { pixels: new Float32Array(contract.input.height * warmWidth * contract.input.channels).fill(contract.input.padValue), width: warmWidth };
-  const warmStart = Date.now();
-  await runBatch(runtime, [warm]);
-  await Promise.all(Array.from({ length: runtime.parallel }, () => runBatch(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm))));
-  log(`warm-up: ${Date.now() - warmStart} ms`);
+  function newSlot(runtime: InferenceRuntime, version: string, parameters: Record<string, string | number>): ModelSlot {
+    const batcher = new Batcher((items) => runBatch(runtime, items), {
+      maxBatch,
+      parallel: runtime.parallel,
+      maxDelayMs: opts.maxDelayMs ?? 5,
+      widthRatio: opts.widthRatio ?? 1.5,
+      onBatch: (size, ms) => {
+        metrics.batchSize.observe(size);
+        metrics.batchSeconds.observe(ms / 1000);
+      },
+      onQueue: (depth) => metrics.queueDepth.set(depth),
+    });
+    return { version, runtime, batcher, parameters, users: 0, retired: false };
+  }
 
-  let beamDecoder: ((out: ItemOutput, width: number) => Promise<LineText>) | undefined;
-  async function decode(out: ItemOutput, beam: number | undefined): Promise<LineText> {
+  // warm-up: one line through the whole path, so the first request does not pay for lazy initialisation
+  async function warmUp(runtime: InferenceRuntime): Promise<void> {
+    const c = runtime.contract;
+    const warmWidth = c.input.width.fixed ?? Math.max(c.input.width.min, c.input.height * 4);
+    const warm: BatchItem = { pixels: new Float32Array(c.input.height * warmWidth * c.input.channels).fill(c.input.padValue), width: warmWidth };
+    const warmStart = Date.now();
+    await runBatch(runtime, [warm]);
+    await Promise.all(Array.from({ length: runtime.parallel }, () => runBatch(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm))));
+    log(`warm-up: ${Date.now() - warmStart} ms`);
+  }
+
+  /** Releases a retired slot once no request holds it: its queued batches run, then the model is disposed. */
+  function releaseWhenIdle(slot: ModelSlot): Promise<void> {
+    slot.retired = true;
+    if (slot.users > 0) return Promise.resolve();
+    slot.released ??= (async () => {
+      await slot.batcher.drain();
+      await slot.runtime.dispose();
+      log(`released version ${slot.version}`);
+    })();
+    return slot.released;
+  }
+
+  await warmUp(opts.runtime);
+  let current = newSlot(opts.runtime, opts.version ?? '1', opts.parameters ?? {});
+  /** pinned versions loaded on demand, least recently used first */
+  const pinned = new Map<string, Promise<ModelSlot>>();
+  const pinnedSize = opts.versionCacheSize ?? 2;
+
+  /** The slot answering `version` (the served one when none is named), loading a pinned version when allowed. */
+  async function slotFor(version: string | undefined): Promise<ModelSlot> {
+    if (version === undefined || version === current.version) return current;
+    const loader = opts.loadVersion;
+    if (!loader) throw new InputError(404, `unknown version '${version}' of model '${opts.name}'; it has version ${current.version}`);
+    let p = pinned.get(version);
+    if (p) pinned.delete(version);
+    else {
+      p = (async () => {
+        const runtime = await loader(version).catch((err: unknown) => {
+          if ((err as { status?: number }).status === 404) throw new InputError(404, `model '${opts.name}' has no version '${version}' in the registry`);
+          throw err;
+        });
+        await warmUp(runtime);
+        return newSlot(runtime, version, {});
+      })();
+      const loading = p;
+      loading.catch(() => {
+        if (pinned.get(version) === loading) pinned.delete(version);
+      });
+    }
+    pinned.set(version, p);
+    while (pinned.size > pinnedSize) {
+      const [oldest, old] = pinned.entries().next().value as [string, Promise<ModelSlot>];
+      pinned.delete(oldest);
+      void old.then(releaseWhenIdle, () => {});
+    }
+    return p;
+  }
+
+  /** Runs `fn` holding the slot of `version`, so the slot is not released under it. */
+  async function withSlot<T>(version: string | undefined, fn: (slot: ModelSlot) => Promise<T>): Promise<T> {
+    let slot = await slotFor(version);
+    // a slot swapped out or evicted while this request waited for it may already be released: take the new one
+    while (slot.released && !closing) slot = await slotFor(version);
+    slot.users++;
+    try {
+      return await fn(slot);
+    } finally {
+      slot.users--;
+      if (slot.retired && slot.users === 0) void releaseWhenIdle(slot);
+    }
+  }
+
+  let beamDecoder: ((out: ItemOutput, width: number, contract: ModelContract) => Promise<LineText>) | undefined;
+  async function decode(out: ItemOutput, beam: number | undefined, contract: ModelContract): Promise<LineText> {
     if (!beam) return greedyLine(out, contract);
     if (!beamDecoder) {
       const [tf, { beamSearchDecode }] = await Promise.all([import('@tensorflow/tfjs'), import('@ocrops/model')]);
-      beamDecoder = async (o, width) => {
+      beamDecoder = async (o, width, contract) => {
         const frames = o.data.subarray(o.offset, o.offset + o.frames * o.classes);
         const logits = tf.tensor3d(frames, [1, o.frames, o.classes]);
         try {
@@ -155,15 +252,15 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
         }
       };
     }
-    return beamDecoder(out, beam);
+    return beamDecoder(out, beam, contract);
   }
 
   /** Reads lines through the batcher; resolves per line with its text and the ms since `started`. */
-  async function readLines(lines: BatchItem[], beam: number | undefined, started: number): Promise<Array<LineText & { ms: number }>> {
+  async function readLines(slot: ModelSlot, lines: BatchItem[], beam: number | undefined, started: number): Promise<Array<LineText & { ms: number }>> {
     metrics.lines.inc(lines.length);
     return Promise.all(lines.map(async (line) => {
-      const out = await batcher.submit(line);
-      const text = await decode(out, beam);
+      const out = await slot.batcher.submit(line);
+      const text = await decode(out, beam, slot.runtime.contract);
       return { ...text, ms: Number((performance.now() - started).toFixed(2)) };
     }));
   }
@@ -233,51 +330,63 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   });
 
   // ---- Open Inference Protocol ----
-  const platform = runtime.name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs';
-  function checkModel(params: { name?: string; version?: string }) {
+  function checkName(params: { name?: string }) {
     if (params.name !== opts.name) throw new InputError(404, `unknown model '${params.name}'; this server serves '${opts.name}'`);
-    if (params.version !== undefined && params.version !== version) {
-      throw new InputError(404, `unknown version '${params.version}' of model '${opts.name}'; it has version ${version}`);
-    }
   }
-  const metadata = () => ({
-    name: opts.name,
-    versions: [version],
-    platform,
-    inputs: [
-      { name: 'image', datatype: 'BYTES', shape: [-1] },
-      { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, -1, contract.input.channels] },
-    ],
-    outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({ name, datatype, shape: name === 'char_confidence' ? [-1, -1] : [-1] })),
-    parameters: { charset_size: contract.charset.length, runtime: runtime.detail, max_batch: maxBatch, parallel_batches: runtime.parallel },
-  });
+  const metadata = (slot: ModelSlot) => {
+    const { runtime } = slot;
+    const contract = runtime.contract;
+    return {
+      name: opts.name,
+      versions: [slot.version],
+      platform: runtime.name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs',
+      inputs: [
+        { name: 'image', datatype: 'BYTES', shape: [-1] },
+        { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, -1, contract.input.channels] },
+      ],
+      outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({ name, datatype, shape: name === 'char_confidence' ? [-1, -1] : [-1] })),
+      parameters: {
+        charset_size: contract.charset.length,
+        runtime: runtime.detail,
+        max_batch: maxBatch,
+        parallel_batches: runtime.parallel,
+        served_version: current.version,
+        ...slot.parameters,
+      },
+    };
+  };
   app.get('/v2', async () => ({ name: 'ocrops', version: '0.1.0', extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_req, reply) => (closing ? reply.code(503).send({ ready: false }) : { ready: true }));
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get(prefix, async (req) => {
-      checkModel(req.params as { name: string; version?: string });
-      return metadata();
+      const params = req.params as { name: string; version?: string };
+      checkName(params);
+      return withSlot(params.version, async (slot) => metadata(slot));
     });
     app.get(`${prefix}/ready`, async (req) => {
-      checkModel(req.params as { name: string; version?: string });
-      return { name: opts.name, ready: !closing };
+      const params = req.params as { name: string; version?: string };
+      checkName(params);
+      return withSlot(params.version, async () => ({ name: opts.name, ready: !closing }));
     });
     app.post(`${prefix}/infer`, async (req, reply) => {
-      checkModel(req.params as { name: string; version?: string });
+      const params = req.params as { name: string; version?: string };
+      checkName(params);
       const started = (req as { started?: number }).started ?? performance.now();
       const header = req.headers['inference-header-content-length'];
-      const parsed = parseInferRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, contract);
-      const lines = await parsed.lines();
-      const results = await withTimeout(readLines(lines, parsed.beam, started), timeoutMs);
-      const res = inferResponse(parsed, results, { name: opts.name, version });
+      const res = await withSlot(params.version, async (slot) => {
+        const parsed = parseInferRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, slot.runtime.contract);
+        const lines = await parsed.lines();
+        const results = await withTimeout(readLines(slot, lines, parsed.beam, started), timeoutMs);
+        return inferResponse(parsed, results, { name: opts.name, version: slot.version });
+      });
       if (res.headerLength === undefined) return res.body;
       return reply.header('inference-header-content-length', String(res.headerLength)).type('application/octet-stream').send(res.body);
     });
   }
 
   // ---- plain upload ----
-  app.post('/predict', async (req) => {
+  app.post('/predict', async (req, reply) => {
     const started = (req as { started?: number }).started ?? performance.now();
     const beam = parseBeam((req.query as { beam?: string }).beam);
     const body = req.body as Buffer | undefined;
@@ -290,14 +399,17 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       if (!body || body.length === 0) throw new InputError(400, 'empty request body: send an image (raw body or multipart file)', 'curl -F file=@line.png http://host:port/predict');
       files = [{ name: 'request body', bytes: body }];
     }
-    const lines = await Promise.all(files.map((f) => imageToLine(f.bytes, contract, f.name)));
-    const results = await withTimeout(readLines(lines, beam, started), timeoutMs);
+    const { results, version } = await withSlot(undefined, async (slot) => {
+      const lines = await Promise.all(files.map((f) => imageToLine(f.bytes, slot.runtime.contract, f.name)));
+      return { results: await withTimeout(readLines(slot, lines, beam, started), timeoutMs), version: slot.version };
+    });
+    reply.header('x-model-version', version);
     const named = results.map((r, i) => ({ ...(type.startsWith('multipart/') ? { name: files[i].name } : {}), ...r }));
     return named.length === 1 ? named[0] : { results: named };
   });
 
   // ---- page and metrics ----
-  const html = pageHtml({ modelName: opts.name, runtime: runtime.detail, needsKey: authOn });
+  const html = pageHtml({ modelName: opts.name, runtime: opts.runtime.detail, needsKey: authOn });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
@@ -306,16 +418,42 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   let closed: Promise<void> | undefined;
+  let swapping: Promise<void> = Promise.resolve();
   return {
     url,
     app,
     metrics,
+    get version() {
+      return current.version;
+    },
+    swap(runtime, version, parameters) {
+      const next = swapping.then(async () => {
+        if (closing) {
+          await runtime.dispose();
+          throw new OcropsError('OCROPS_SERVE_CLOSING', `the server is shutting down; version ${version} was not switched to`);
+        }
+        await warmUp(runtime);
+        const previous = current;
+        current = newSlot(runtime, version, { ...previous.parameters, ...parameters });
+        log(`now serving version ${version} (was ${previous.version})`);
+        const stale = pinned.get(version);
+        if (stale) {
+          pinned.delete(version);
+          void stale.then(releaseWhenIdle, () => {});
+        }
+        await releaseWhenIdle(previous);
+      });
+      swapping = next.catch(() => {});
+      return next;
+    },
     close() {
       closed ??= (async () => {
         closing = true;
         await app.close(); // in-flight requests finish; new ones get 503
-        await batcher.drain();
-        await runtime.dispose();
+        await swapping;
+        const slots = [current, ...(await Promise.allSettled(pinned.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+        pinned.clear();
+        await Promise.all(slots.map(releaseWhenIdle));
       })();
       return closed;
     },
