@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Busboy, type BusboyInstance } from '@fastify/busboy';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, badRequest } from './http-error.js';
 
 export interface ReceivedUpload {
@@ -115,4 +115,21 @@ export async function receiveMultipart(req: FastifyRequest, tmpDir: string, maxB
     });
     raw.pipe(bb);
   });
+}
+
+/**
+ * An asset upload route's receiving step: the file part streamed to a temporary file. On a rejected body the
+ * connection closes after the reply (the rest is not read); once received, storing it may take longer than the idle
+ * timeout (S3), so the socket's timeout is lifted: the client is waiting, not idle.
+ */
+export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, tmpDir: string, maxBytes: number): Promise<ReceivedUpload> {
+  let upload: ReceivedUpload;
+  try {
+    upload = await receiveMultipart(req, tmpDir, maxBytes);
+  } catch (err) {
+    reply.header('connection', 'close');
+    throw err;
+  }
+  req.raw.socket?.setTimeout(0);
+  return upload;
 }

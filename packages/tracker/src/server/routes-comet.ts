@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { badRequest } from './http-error.js';
 import { checkExperimentName, checkValueSize } from './limits.js';
-import { receiveMultipart } from './multipart.js';
+import { receiveUpload } from './multipart.js';
 import { linkSdkOptimizerExperiment } from './routes-optimizer-sdk.js';
 import { bodies, queries } from './schemas.js';
 import { newKey, type MetricInput } from './store.js';
@@ -211,17 +211,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
         return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
       }
       if (q.fileName !== undefined) checkAssetName(q.fileName);
-      let upload;
-      try {
-        upload = await receiveMultipart(req, ctx.assets.tmpDir, ctx.maxAssetBytes);
-      } catch (err) {
-        // the rest of a rejected body is not read: the connection closes after the reply
-        reply.header('connection', 'close');
-        throw err;
-      }
-      const { tmpPath, size, fileName, metadata } = upload;
-      // storing a large file (S3) may take longer than the idle timeout: the client is waiting, not idle
-      req.raw.socket?.setTimeout(0);
+      const { tmpPath, size, fileName, metadata } = await receiveUpload(req, reply, ctx.assets.tmpDir, ctx.maxAssetBytes);
       let name: string;
       try {
         name = checkAssetName(q.fileName ?? fileName ?? '');

@@ -10,7 +10,7 @@ import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { HttpError, badRequest } from './http-error.js';
-import { receiveMultipart } from './multipart.js';
+import { receiveUpload } from './multipart.js';
 import { checkAssetName } from './routes-comet.js';
 import { SDK_OPTIMIZER_PREFIX } from './routes-optimizer-sdk.js';
 import { matchesPredicates, queryColumns, type QueryRun } from './sdk-query.js';
@@ -398,17 +398,7 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
       req.raw.resume();
       return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
     }
-    let upload;
-    try {
-      upload = await receiveMultipart(req, ctx.assets.tmpDir, ctx.maxAssetBytes);
-    } catch (err) {
-      // the rest of a rejected body is not read: the connection closes after the reply
-      reply.header('connection', 'close');
-      throw err;
-    }
-    const { tmpPath, size, fileName, metadata } = upload;
-    // storing a large file (S3) may take longer than the idle timeout: the client is waiting, not idle
-    req.raw.socket?.setTimeout(0);
+    const { tmpPath, size, fileName, metadata } = await receiveUpload(req, reply, ctx.assets.tmpDir, ctx.maxAssetBytes);
     // the SDK names source files by their absolute path: stored relative (bytes live under server ids anyway)
     const name = checkAssetName(String(q.fileName ?? q.figName ?? defaultName ?? fileName ?? '').replace(/^\/+/, ''));
     const assetId = /^[0-9a-f]{32}$/.test(clientId) && !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))
