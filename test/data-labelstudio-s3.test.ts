@@ -1,4 +1,4 @@
-// Label Studio export whose images are s3:// URIs (document 000): the converter downloads them with @aws-sdk/client-s3
+// Label Studio export whose images are s3:// URIs (as in the reference CTCModel recipe): the converter downloads them with @aws-sdk/client-s3
 // from a real SeaweedFS on free loopback ports, and prepare reads such an export as a source.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Acceptance scenarios of @ocrops/data (issue 2, items 2-4) on real data: the shared vn-handwriting set (skipped when
+// End-to-end scenarios of @ocrops/data (bad inputs reported, Label Studio import, reproducible shards) on real data: the shared vn-handwriting set (skipped when
 // ../shared/datasets is absent), the shipped synthetic config, and a Label Studio export through the CLI command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ function hashTree(dir: string): Record<string, string> {
   return out;
 }
 
-test('acceptance 2: a copy with 3 truncated images and 2 out-of-charset labels reports exactly those 5', async (t) => {
+test('a copy with 3 truncated images and 2 out-of-charset labels reports exactly those 5', async (t) => {
   const src = sharedDataset('vn-handwriting');
   if (!src) return t.skip('../shared/datasets/vn-handwriting absent');
   const dir = temp(t);
@@ -100,7 +100,7 @@ test('acceptance 2: a copy with 3 truncated images and 2 out-of-charset labels r
   });
 });
 
-test('acceptance 2: the shipped vn-handwriting config prepares all 1538 lines with 0 skipped', async (t) => {
+test('the shipped vn-handwriting config prepares all 1538 lines with 0 skipped', async (t) => {
   if (!sharedDataset('vn-handwriting')) return t.skip('../shared/datasets/vn-handwriting absent');
   const dir = temp(t);
   const out = await runCommand('prepare', ['--config', join(repoRoot(), 'configs/data/vn-handwriting.yaml'), '--output', join(dir, 'vn'), '--quiet']);
@@ -110,7 +110,7 @@ test('acceptance 2: the shipped vn-handwriting config prepares all 1538 lines wi
   assert.equal(ds.splits.train.count + ds.splits.val.count + ds.splits.test.count, 1538);
 });
 
-test('acceptance 3: Label Studio export of 3 tasks, one without caption -> 2 entries, the third named; malformed JSON', async (t) => {
+test('Label Studio export of 3 tasks, one without caption -> 2 entries, the third named; malformed JSON', async (t) => {
   const dir = temp(t);
   const task = (id: number, img: string, caption?: string) => ({
     id,
@@ -149,7 +149,7 @@ test('acceptance 3: Label Studio export of 3 tasks, one without caption -> 2 ent
   });
 });
 
-test('acceptance 4: prepare on the synthetic config twice with the same seed gives byte-identical shards', async (t) => {
+test('prepare on the synthetic config twice with the same seed gives byte-identical shards', async (t) => {
   const dir = temp(t);
   const cfg = loadDataConfig(join(repoRoot(), 'configs/data/synthetic.yaml'));
   const a = await prepare({ ...cfg, output: join(dir, 'a') }, { progress: false });

@@ -1,5 +1,5 @@
 // End-to-end DVC mechanics with real DVC and a real SeaweedFS on free loopback ports, in a throw-away git repository
-// with a tiny self-contained 3-stage pipeline (issue 7, acceptance 1-3). The full ocrops pipeline is covered by
+// with a tiny self-contained 3-stage pipeline (repro, push/pull, interrupted push). The full ocrops pipeline is covered by
 // test/dvc-pipeline.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,7 +104,7 @@ after(async () => {
   if (repo) rmSync(repo, { recursive: true, force: true });
 });
 
-test('acceptance 1: repro runs every stage, then none, then only the stages a changed param reaches', { skip, timeout: 300_000 }, async () => {
+test('repro runs every stage, then none, then only the stages a changed param reaches', { skip, timeout: 300_000 }, async () => {
   assert.deepEqual(await repro(), ['prepare', 'train', 'evaluate']);
   assert.deepEqual(await repro(), []);
   assert.match((await dvc(['status'], { cwd: repo })).stdout, /up to date/);
@@ -127,7 +127,7 @@ test('acceptance 1: repro runs every stage, then none, then only the stages a ch
   assert.equal(info.dvc['models/best'], lock.stages.train.outs[0].md5);
 });
 
-test('acceptance 2: push, delete cache and outputs, dvc pull restores byte-identical weights; ocrops weights pull too', { skip, timeout: 300_000 }, async () => {
+test('push, delete cache and outputs, dvc pull restores byte-identical weights; ocrops weights pull too', { skip, timeout: 300_000 }, async () => {
   const best = join(repo, 'models', 'best');
   const before = await snapshot(best);
   assert.equal(before.size, 2);
@@ -160,7 +160,7 @@ test('DVC failures are OcropsErrors quoting DVC', { skip }, async () => {
     (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_FAILED' && /no-such-stage/.test(e.message));
 });
 
-test('acceptance 3: a push interrupted by stopping SeaweedFS completes when it is started again and retried', { skip, timeout: 600_000 }, async () => {
+test('a push interrupted by stopping SeaweedFS completes when it is started again and retried', { skip, timeout: 600_000 }, async () => {
   const big = join(repo, 'big');
   mkdirSync(big);
   for (let i = 0; i < 150; i++) writeFileSync(join(big, `shard-${String(i).padStart(3, '0')}.bin`), randomBytes(64 * 1024));

@@ -1,4 +1,4 @@
-// Acceptance 2 of issue 3: the `small` architecture (document 004) trained for a few hundred steps on 500 real
+// The `small` architecture (the Keras captcha recipe's model) trained for a few hundred steps on 500 real
 // captcha-v2 images; the CTC loss must fall below half its starting value. Runs on whichever backend is active.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

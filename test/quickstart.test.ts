@@ -1,4 +1,4 @@
-// Acceptance 4 (and the full-pipeline forms of acceptance 1 and 2): scripts/quickstart run twice on a fresh copy of the
+// The quickstart (and the full-pipeline forms of the repro and push/pull checks of test/dvc.test.ts): scripts/quickstart run twice on a fresh copy of the
 // repository with a tiny configuration, on free ports, then a param change, dvc pull and `ocrops weights pull`.
 // The copy gets tiny versions of configs/data|train|sweep/synthetic.yaml (a few dozen lines, 1 epoch) so that the whole
 // test takes a few minutes on 2 cores; the quickstart itself is unchanged (--skip-setup: this machine is set up).
@@ -112,7 +112,7 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target || '(eve
   await page.arrayBuffer();
   assert.equal(seaweedStatus({ dataDir: join(copy, '.ocrops', 'seaweedfs') }).running, true);
 
-  // acceptance 1 on the real stages: one declared param re-runs only the stages that read it
+  // repro on the real stages: one declared param re-runs only the stages that read it
   const ran = async () => {
     const out = (await execa(venvBin('dvc'), ['repro', ...(target ? [target] : [])], { cwd: copy, all: true, env: { DVC_NO_ANALYTICS: '1' } })).all;
     return [...out.matchAll(/Running stage '([^']+)'/g)].map((m) => m[1]);
@@ -130,7 +130,7 @@ test(`quickstart twice on a fresh copy (tiny config, dvc repro ${target || '(eve
   assert.deepEqual(await ran(), []);
   await dvc(['push'], { cwd: copy });
 
-  // acceptance 2 on the real weights: delete cache and outputs, dvc pull gives the same bytes, so does weights pull
+  // push/pull on the real weights: delete cache and outputs, dvc pull gives the same bytes, so does weights pull
   const before = await hashDirectory(join(copy, weights));
   assert.ok(before.length > 0);
   rmSync(join(copy, '.dvc', 'cache'), { recursive: true, force: true });

@@ -1,4 +1,4 @@
-// End-to-end test of @ocrops/sweep (acceptance 2): a 4-trial bayes sweep of the synthetic default with 2 workers
+// End-to-end test of @ocrops/sweep: a 4-trial bayes sweep of the synthetic default with 2 workers
 // against a real tracker server (in-process, free loopback port, temp data dir), killed (SIGKILL) after 2 finished
 // trials, resumed, ending with exactly 4 completed trials and best.json pointing at the best one.
 import { test } from 'node:test';

@@ -79,7 +79,7 @@ function comparable(m: Record<string, number>): Record<string, number> {
   return rest;
 }
 
-test('acceptance 1: the synthetic default trains with a real tracker server; run, metrics, params and best model are readable over REST', async (t) => {
+test('the synthetic default trains with a real tracker server; run, metrics, params and best model are readable over REST', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-train-e2e-'));
   const server = await startServer({ port: 0, dataDir: join(dir, 'tracker') });
   t.after(() => server.close());
@@ -207,7 +207,7 @@ test('acceptance 1: the synthetic default trains with a real tracker server; run
   }
 });
 
-test('acceptance 2: a run killed with SIGKILL mid-epoch and resumed ends with the same metrics as an uninterrupted run', async () => {
+test('a run killed with SIGKILL mid-epoch and resumed ends with the same metrics as an uninterrupted run', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-train-resume-'));
   const data = tinyDataConfig(join(dir, 'data'));
   const sets = (out: string) => tinySets(data, out, ['tracker.enabled=false']);

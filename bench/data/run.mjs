@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Data benchmark (issue 2): lines/second for
+// Data benchmark: lines/second for
 //   - `prepare` on ../shared/datasets/vn-handwriting (decode + resize + write shards),
 //   - synthetic line generation at height 32 and 64 (goal >= 300 lines/s),
 //   - streaming prepared batches (batch 32, shuffled, float32 NHWC, reused buffers; goal >= 5,000 lines/s), with a
-//     new buffer per batch, with augmentation, and, in the same run, decoding the same PNGs with sharp for every batch (what document 000's
+//     new buffer per batch, with augmentation, and, in the same run, decoding the same PNGs with sharp for every batch (what the reference recipe's
 //     loader does) for the ratio.
 // Usage: node bench/data/run.mjs [--synth 600] [--epochs 3] [--out bench/results]
 // Prints the figures and goals; writes <out>/data.json. Needs no build (re-runs itself with tsx).
@@ -93,7 +93,7 @@ try {
     start();
     fig('stream + augmentation (reuse)', await stream(defaultAugmentConfig(), 1, true), 'lines/s');
 
-    // baseline in the same run: decode every PNG again for each batch (document 000's loader)
+    // baseline in the same run: decode every PNG again for each batch (the reference recipe's loader)
     start();
     let lines = 0;
     const ids = split.ids.slice(0, 320);

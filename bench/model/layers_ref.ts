@@ -1,4 +1,4 @@
-// The "before" of issue 3: document 000's model built from stock tfjs-layers (Conv2D, MaxPooling2D,
+// The "before" of the model package's rewrite: the reference CTCModel built from stock tfjs-layers (Conv2D, MaxPooling2D,
 // BatchNormalization, Bidirectional GRU, Dense) on the same data, with our CTC loss. Prints one JSON line like worker.ts.
 // node --conditions=@ocrops/source --import tsx bench/model/layers_ref.ts --data DIR --batch 16 --steps 3
 import { parseArgs } from 'node:util';

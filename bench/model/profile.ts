@@ -1,4 +1,4 @@
-// Per-kernel profile of one training step of document 000's vgg model (inner_dim 128, 64x256, batch 16) on the
+// Per-kernel profile of one training step of the reference CTCModel (vgg, inner_dim 128, 64x256, batch 16) on the
 // active backend: node --conditions=@ocrops/source --import tsx bench/model/profile.ts [batch] [rnnImpl]
 import * as tf from '@tensorflow/tfjs';
 import { createModel, ctcLoss, defaultModelConfig, selectBackend } from '@ocrops/model';

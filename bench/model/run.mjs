@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark of @ocrops/model (issue 3): training images/s, inference lines/s and peak RSS of document 000's vgg model
+// Benchmark of @ocrops/model: training images/s, inference lines/s and peak RSS of the reference CTCModel (vgg)
 // (inner_dim 128, input 64x256, BiGRU 256) on real vn-handwriting lines, for each TensorFlow.js backend and for our
 // PyTorch reference (bench/model/torch_ref.py) in the same run, at the same thread count; prints ratios and writes
 // bench/results/model.json.
@@ -11,7 +11,7 @@
 //
 // Data: the first lines of ../shared/datasets/vn-handwriting (grayscale, height 64) whose transcript fits the 63 output
 // frames (CTC needs label length + repeats <= T), each resized (squashed) to exactly 64x256 and replicated to 3
-// channels, as document 000 reads images. Both sides train on the same batches in the same order.
+// channels, as the reference recipe reads images. Both sides train on the same batches in the same order.
 // The machine is shared: PyTorch and tfjs-node runs alternate for --rounds rounds and each keeps its fastest round
 // (wasm runs once, on --slow-steps steps; cpu one step without warm-up, first batch size only). "before" = the same model from stock tfjs-layers (bench/model/layers_ref.ts)
 // on tfjs-node, measured once per batch size on --slow-steps steps; --ablation adds our model with the autodiff GRU.
@@ -168,7 +168,7 @@ for (const row of results) {
     );
   }
 }
-console.log('\nbefore, as issue 3 measured it (stock tfjs-layers on tfjs-node, batch 16, 1 thread): 7.2 img/s = 0.26x PyTorch');
+console.log('\nbefore, as measured before the rewrite of @ocrops/model (stock tfjs-layers on tfjs-node, batch 16, 1 thread): 7.2 img/s = 0.26x PyTorch');
 for (const row of results) {
   const ref = torchOf(row);
   const tfn = row.runs.find((r) => r.impl === 'ocrops/tensorflow' && !r.error);

@@ -1,4 +1,4 @@
-"""PyTorch reference of document 000's CTCModel for the @ocrops/model benchmark (our own implementation).
+"""PyTorch reference of the reference recipe's CTCModel for the @ocrops/model benchmark (our own implementation).
 
 Reads the batches prepared by bench/model/run.mjs (float32 NHWC images + label ids), trains with Adam + CTCLoss
 (blank 0, zero_infinity) and prints one JSON line: images/s for training, lines/s for inference, peak RSS.

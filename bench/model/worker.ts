@@ -1,5 +1,5 @@
 // One benchmark measurement of @ocrops/model in its own process (so peak RSS is per configuration):
-// document 000's vgg model, Adam + CTC, on the batches prepared by run.mjs. Prints one JSON line.
+// the reference CTCModel (vgg), Adam + CTC, on the batches prepared by run.mjs. Prints one JSON line.
 // node --conditions=@ocrops/source --import tsx bench/model/worker.ts --data DIR --backend tensorflow --batch 16 --steps 20
 import { parseArgs } from 'node:util';
 import { loadBenchData } from './batches.js';

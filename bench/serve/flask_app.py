@@ -1,4 +1,4 @@
-"""The origin workflow's server: Flask + Python onnxruntime serving the torch-exported CTCModel, one image per request
+"""The reference recipe's server: Flask + Python onnxruntime serving the torch-exported CTCModel, one image per request
 (PIL decode, RGB on white, resize to height 64 keeping the aspect ratio, /255, NCHW), greedy CTC decoding in numpy.
 Run under gunicorn: OCROPS_BENCH_ONNX=model.onnx OCROPS_BENCH_CHARSET=charset.json OCROPS_BENCH_THREADS=1 \
     .venv-bench/bin/gunicorn -w 2 -b 127.0.0.1:PORT --chdir bench/serve flask_app:app

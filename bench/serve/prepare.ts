@@ -1,4 +1,4 @@
-// Model of the serving benchmark: document 000's vgg CTCModel (inner_dim 128, height 64, RGB, BiGRU 256) for the
+// Model of the serving benchmark: the reference CTCModel (vgg, inner_dim 128, height 64, RGB, BiGRU 256) for the
 // Vietnamese charset with random weights (seeded), saved as an ocrops model folder and exported to ONNX by ocrops.
 // Usage: tsx bench/serve/prepare.ts <out dir>   -> <out>/ocrops (tfjs weights), <out>/export (model.onnx + contract)
 import { join } from 'node:path';

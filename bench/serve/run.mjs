@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Serving benchmark: the same model (document 000's vgg CTCModel, inner_dim 128, height 64, random weights of the
-// trained shape) behind (1) `ocrops serve` on onnxruntime-node with dynamic batching, (2) the origin workflow's stack:
+// Serving benchmark: the same model (the reference CTCModel, vgg, inner_dim 128, height 64, random weights of the
+// trained shape) behind (1) `ocrops serve` on onnxruntime-node with dynamic batching, (2) the reference recipe's stack:
 // the PyTorch CTCModel exported with torch.onnx.export, served by Flask + Python onnxruntime under gunicorn with one
 // worker per core (once with 1 onnxruntime thread per worker, once with onnxruntime's default threads), and
 // (3) `ocrops serve --runtime tfjs`. A client on the same machine posts real vn-handwriting line images to /predict at
@@ -242,7 +242,7 @@ const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 const lines = [
   '# Serving benchmark (`node bench/serve/run.mjs`)',
   '',
-  `Model: document 000's vgg CTCModel (inner_dim 128, height 64, RGB, BiGRU 256, ${model.numClasses} classes), random weights of that shape; ` +
+  `Model: the reference CTCModel (vgg, inner_dim 128, height 64, RGB, BiGRU 256, ${model.numClasses} classes), random weights of that shape; ` +
     `${images.length} real vn-handwriting line images (~1,150 px wide at height 64) posted to \`/predict\` by a client on the same machine, ` +
     `${ROUNDS} interleaved rounds of ${SECONDS} s per server and concurrency. ${CORES} cores, shared: load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ` +
     `${loadAfter.map((l) => l.toFixed(1)).join(' / ')} after, so the absolute figures are those of a loaded machine; the cells of all servers were ` +

@@ -1,4 +1,4 @@
-"""The origin workflow's export: document 000's CTCModel in PyTorch (bench/model/torch_ref.py, random weights of the
+"""The reference recipe's export: its CTCModel in PyTorch (bench/model/torch_ref.py, random weights of the
 same shape as the ocrops model) exported with torch.onnx.export, dynamic batch and width.
 Usage: .venv-bench/bin/python bench/serve/torch_export.py --classes N --out model.onnx
 """

@@ -1,4 +1,4 @@
-// Diagnostic of CTC's all-blank plateau for the `small` architecture (document 004's captcha model): on one batch of
+// Diagnostic of CTC's all-blank plateau for the `small` architecture (the Keras captcha recipe's model): on one batch of
 // 64 training lines, how many ReLU units never fire (conv0, conv1 channels, dense0 units), how much the per-column
 // features vary, and the mean p(blank) of the output.
 //   node --conditions=@ocrops/source --import tsx bench/train/plateau-probe.mts [--prepared data/prepared/captcha-v2]

@@ -10,10 +10,10 @@
 // acc_by_char, CER and WER with greedy decoding, and the test split's field accuracy and CER with beam search (the
 // config's decode.beamWidth, else 10).
 //
-// - captcha-v2 with `small` (document 004's Keras example): goal >= 95% field accuracy on the held-out 10%
+// - captcha-v2 with `small` (the Keras captcha recipe): goal >= 95% field accuracy on the held-out 10%
 //   (the data config's val 5% + test 5%; val also drives early stopping, test is never seen in training).
 //   `predict` is then run on the original PNGs of the test split (../shared/datasets/captcha-v2/images).
-// - vn-handwriting with `vgg` (document 000): goal > 0.906 val acc_by_char within 50 epochs.
+// - vn-handwriting with `vgg` (the reference CTCModel): goal > 0.906 val acc_by_char within 50 epochs.
 // Writes bench/results/train.json and bench/results/train.md (merging with results of earlier tasks).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ const TASKS = {
     images: join(datasets, 'captcha-v2', 'images'),
   },
   'vn-handwriting': {
-    config: 'configs/train/vn-handwriting.yaml', data: 'configs/data/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (document 000) in 50 epochs',
+    config: 'configs/train/vn-handwriting.yaml', data: 'configs/data/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (the reference CTCModel) in 50 epochs',
     images: join(datasets, 'vn-handwriting', 'images'),
   },
   'plates-cn': {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { Charset, VIETNAMESE_CHARS } from './charset.js';
 import { OcropsError } from '@ocrops/common';
 
-test('vietnamese charset: document 000 characters, blank 0, 208 classes', () => {
+test('vietnamese charset: the characters of the reference CTCModel, blank 0, 208 classes', () => {
   const cs = Charset.vietnamese();
-  assert.equal(cs.chars.length, 207); // document 000: 210 classes = 207 characters + PAD, SOS, EOS
+  assert.equal(cs.chars.length, 207); // the reference CTCModel: 210 classes = 207 characters + PAD, SOS, EOS
   assert.equal(cs.numClasses, 208);
   assert.equal(cs.chars.join(''), VIETNAMESE_CHARS);
   assert.deepEqual(cs.encode('a'), [1]);

@@ -1,8 +1,8 @@
 import { OcropsError } from '@ocrops/common';
 
 /**
- * The characters of document 000, in its order (Vietnamese letters with every tone mark, digits and ` .,-/()'#+:`).
- * Document 000 numbered them from 3 (0 = PAD, 1 = SOS, 2 = EOS); CTC needs no SOS/EOS, so here they are numbered
+ * The characters of the reference PyTorch CTCModel recipe, in its order (Vietnamese letters with every tone mark, digits and ` .,-/()'#+:`).
+ * The reference recipe numbered them from 3 (0 = PAD, 1 = SOS, 2 = EOS); CTC needs no SOS/EOS, so here they are numbered
  * from 1 and 0 is the blank/PAD: 207 characters, 208 classes.
  */
 export const VIETNAMESE_CHARS =
@@ -53,7 +53,7 @@ export class Charset {
     this.index = index;
   }
 
-  /** The default charset of the origin documents (document 000): 207 characters + blank. */
+  /** The default charset of the reference CTCModel recipe: 207 characters + blank. */
   static vietnamese(): Charset {
     return new Charset([...VIETNAMESE_CHARS]);
   }

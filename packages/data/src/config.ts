@@ -22,7 +22,7 @@ export interface DataSource {
   /** label-studio: S3 endpoint for `s3://` image URIs (else env AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL). */
   s3Endpoint?: string;
   /**
-   * A dataset that comes already split (document 000's train/validation/test Label Studio exports): one source per
+   * A dataset that comes already split (the reference CTCModel recipe's train/validation/test Label Studio exports): one source per
    * split, each with its own path (and images); the `split` shares are then not used.
    */
   splits?: Record<'train' | 'val' | 'test', { path: string; images?: string }>;

@@ -8,7 +8,7 @@ import { parseLabelStudioExport } from './labelstudio.js';
 import { filterByTextPattern, readSource } from './readers.js';
 import { tempDir } from './testing/fixtures.js';
 
-/** A task of document 000's captioning project: a caption and the `chc` quality choice (or none). */
+/** A task of the reference recipe's captioning project: a caption and the `chc` quality choice (or none). */
 function task(id: number, caption: string, quality?: string) {
   const result: unknown[] = [{ from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } }];
   if (quality) result.push({ from_name: 'chc', to_name: 'image', type: 'choices', value: { choices: [quality] } });

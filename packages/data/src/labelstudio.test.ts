@@ -6,7 +6,7 @@ import { OcropsError } from '@ocrops/common';
 import { convertLabelStudio, imageFileName, parseLabelStudioExport } from './labelstudio.js';
 import { tempDir } from './testing/fixtures.js';
 
-/** A task as Label Studio exports it for document 000's captioning project. */
+/** A task as Label Studio exports it for the reference recipe's captioning project. */
 function lsTask(id: number, image: string, caption?: string) {
   const result: unknown[] = [{ id: `c${id}`, from_name: 'chc', to_name: 'image', type: 'choices', value: { choices: ['Good'] } }];
   if (caption !== undefined) result.push({ id: `t${id}`, from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } });

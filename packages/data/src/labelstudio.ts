@@ -21,7 +21,7 @@ export interface LabelStudioEntry {
 export interface LabelStudioFilter {
   /** keep only tasks whose quality choice is one of these (e.g. `["Good"]`); the others are skipped and reported */
   quality?: string[];
-  /** `from_name` of the choices control holding the quality (default `chc`, document 000's project) */
+  /** `from_name` of the choices control holding the quality (default `chc`, the reference recipe's captioning project) */
   qualityFrom?: string;
 }
 
@@ -51,7 +51,7 @@ export interface LabelStudioParse {
 const IMAGE_KEYS = ['captioning', 'image', 'ocr', 'img', 'url'];
 
 /**
- * Reads a Label Studio JSON export (a list of tasks, document 000): the image URI is `task.data.captioning`
+ * Reads a Label Studio JSON export (a list of tasks, as the reference recipe's captioning project exports it): the image URI is `task.data.captioning`
  * (or `image`/`ocr`); the transcript is `value.text[0]` of the result item with `from_name == "caption"`
  * (or the first `textarea` item) of the first annotation that was not cancelled. Transcripts are NFC-normalised.
  * A malformed JSON file gives OCROPS_JSON_SYNTAX with the file and line:column.
@@ -183,7 +183,7 @@ export interface LabelStudioReport {
 }
 
 /**
- * Converts a Label Studio export to `labels.json` = `{image file name: transcript}` (document 000).
+ * Converts a Label Studio export to `labels.json` = `{image file name: transcript}` (the reference CTCModel recipe's format).
  * With `imagesDir`, `s3://` images are downloaded there (tasks whose image cannot be fetched are skipped and reported).
  */
 export async function convertLabelStudio(

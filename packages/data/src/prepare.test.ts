@@ -14,7 +14,7 @@ test('splitSizes: rounded shares, test takes the rest', () => {
   assert.deepEqual(splitSizes(3, { train: 1, val: 1, test: 1 }), { train: 1, val: 1, test: 1 });
 });
 
-test('given splits (train/validation/test folders as in document 000) are kept as they are; charset derived', async (t) => {
+test('given splits (train/validation/test folders as in the reference CTCModel recipe) are kept as they are; charset derived', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const sets = { train: ['AB1', 'BC2', 'CA3'], validation: ['AA9'], test: ['CB7', 'BB0'] };

@@ -20,7 +20,7 @@ test('labels-json: {file: text} with images/ beside it; NFC; empty and non-strin
   assert.match(r.skipped.map((s) => s.reason).join('\n'), /empty label for c\.png[\s\S]*d\.png is not a string/);
 });
 
-test('config-json: [{file, text}] list (document 002), duplicates reported', async (t) => {
+test('config-json: [{file, text}] list (the licence-plate recipe), duplicates reported', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const cfg = join(dir, 'config.json');

@@ -73,7 +73,7 @@ class Collector {
   }
 }
 
-/** `labels.json` = `{image file name: transcript}` (the shared datasets, document 000). */
+/** `labels.json` = `{image file name: transcript}` (the shared datasets, the reference CTCModel recipe). */
 export function readLabelsJson(path: string, imagesDir?: string): SourceRead {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'labels.json') : path;
   const obj = parseJsonText<unknown>(readText(file), file);
@@ -87,7 +87,7 @@ export function readLabelsJson(path: string, imagesDir?: string): SourceRead {
   return c;
 }
 
-/** `config.json` = `[{"file": ..., "text": ...}]` (document 002, licence plates). */
+/** `config.json` = `[{"file": ..., "text": ...}]` (the licence-plate recipe). */
 export function readConfigJson(path: string, imagesDir?: string): SourceRead {
   const list = parseJsonText<unknown>(readText(path), path);
   if (!Array.isArray(list)) {

@@ -1,5 +1,5 @@
 /**
- * Model configuration: the typed `ModelConfig` and its YAML reader. YAML keys use the names of the origin documents
+ * Model configuration: the typed `ModelConfig` and its YAML reader. YAML keys use the names of the reference recipes
  * (`inner_dim`, snake_case); the TypeScript object uses camelCase.
  */
 import { ConfigReader, OcropsError, readYamlFile } from '@ocrops/common';
@@ -16,7 +16,7 @@ export interface RnnConfig {
   bidirectional: boolean;
   /** Dropout on the outputs of every recurrent layer but the last, in training (PyTorch's `dropout` semantics). */
   dropout: number;
-  /** Hidden units per layer, overriding `hidden` (document 004's BiLSTM 128 then 64: `[128, 64]`). */
+  /** Hidden units per layer, overriding `hidden` (the Keras captcha recipe's BiLSTM 128 then 64: `[128, 64]`). */
   hiddenPerLayer?: number[];
 }
 
@@ -27,13 +27,13 @@ export interface ModelConfig {
   height: number;
   channels: 1 | 3;
   /**
-   * Width of the convolutional extractor: `vgg` channels [d/8, d/4, d/2, d] (document 000's `inner_dim`);
+   * Width of the convolutional extractor: `vgg` channels [d/8, d/4, d/2, d] (the reference CTCModel's `inner_dim`);
    * `resnet` channels [d/8, d/4, d/2, d] of its four stages; unused by `small`.
    */
   innerDim?: number;
   rnn: RnnConfig;
   /**
-   * `vgg`: the linear layer after the BiGRU (document 000: 256); `small`: the dense layer before the RNN (64);
+   * `vgg`: the linear layer after the BiGRU (the reference CTCModel: 256); `small`: the dense layer before the RNN (64);
    * `crnn`: the map-to-sequence linear layer (64).
    */
   embedDim?: number;
@@ -41,10 +41,10 @@ export interface ModelConfig {
   width?: number;
   /** `resnet18`: output frames T (the licence-plate recipe: 20). */
   steps?: number;
-  /** `small`: dropout after its dense layer (document 004: 0.2). */
+  /** `small`: dropout after its dense layer (the Keras captcha recipe: 0.2). */
   dropout?: number;
   /**
-   * Feed `1 - x`: ink bright on a dark (zero) background instead of the origin documents' [0, 1] pixels with white
+   * Feed `1 - x`: ink bright on a dark (zero) background instead of the reference recipes' [0, 1] pixels with white
    * paper = 1. The first convolutions then see mostly zeros rather than a constant offset, and CTC training leaves
    * its all-blank plateau several times sooner (see packages/model/README.md). Absent = false (saved models of
    * earlier versions load unchanged).
@@ -58,7 +58,7 @@ export interface ModelConfig {
   blankBias?: number;
 }
 
-/** Default configuration of each architecture, as the origin documents define them. */
+/** Default configuration of each architecture, as the reference recipes define them. */
 export function defaultModelConfig(arch: Arch): ModelConfig {
   switch (arch) {
     case 'vgg':

@@ -13,7 +13,7 @@ export interface CtcLossOptions {
   blank?: number;
   /**
    * Replace +Infinity losses (labels that cannot fit the time axis) by 0 and their gradients by 0 (default true, like
-   * document 000 and PyTorch's `zero_infinity`). NaN losses (NaN/Infinity logits) are kept, so divergence stays visible.
+   * the reference PyTorch CTCModel and PyTorch's `zero_infinity`). NaN losses (NaN/Infinity logits) are kept, so divergence stays visible.
    */
   zeroInfinity?: boolean;
   /**

@@ -12,7 +12,7 @@ const cases = JSON.parse(readFileSync(new URL('./fixtures/difflib-cases.json', i
   blocks: number;
 }[];
 
-test('accByChar equals document 000 calculate_ac (Python difflib) on every fixture case', () => {
+test('accByChar equals calculate_ac of the reference recipe (Python difflib) on every fixture case', () => {
   assert.ok(cases.length >= 15);
   for (const c of cases) {
     assert.equal(matchingCharacters(Array.from(c.pred), Array.from(c.target)), c.blocks, `${c.pred} / ${c.target}`);

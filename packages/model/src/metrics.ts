@@ -1,5 +1,5 @@
 /**
- * Text metrics of the origin documents (document 000): `acc_by_char` (F1 of the characters matched by Python's
+ * Text metrics of the reference PyTorch CTCModel recipe: `acc_by_char` (F1 of the characters matched by Python's
  * `difflib.SequenceMatcher`), `acc_by_field` (exact match), plus CER and WER by Levenshtein distance.
  * Every input is NFC-normalised first so composed and decomposed Vietnamese diacritics compare equal; strings are
  * compared by Unicode code point, as Python does.
@@ -75,7 +75,7 @@ export function matchingCharacters(a: readonly string[], b: readonly string[]): 
 }
 
 /**
- * Document 000's `calculate_ac(pred, target)`: both empty -> 1; an empty string on either side -> 0; otherwise the F1
+ * The reference recipe's `calculate_ac(pred, target)`: both empty -> 1; an empty string on either side -> 0; otherwise the F1
  * of precision `matched/len(pred)` and recall `matched/len(target)`, where `matched` is the total size of difflib's
  * matching blocks of `SequenceMatcher(None, pred, target)`. Result in [0, 1].
  */
@@ -106,7 +106,7 @@ export function meanAccByChar(preds: readonly string[], targets: readonly string
   return s / preds.length;
 }
 
-/** Document 000's `acc_by_field`: the share of predictions equal to their target after NFC (0 for no pairs). */
+/** The reference recipe's `acc_by_field`: the share of predictions equal to their target after NFC (0 for no pairs). */
 export function accByField(preds: readonly string[], targets: readonly string[]): number {
   checkPairs(preds, targets, 'accByField');
   if (preds.length === 0) return 0;

@@ -43,7 +43,7 @@ test('output length T per architecture matches the README formulas and the logit
     }
     m.dispose();
   }
-  assert.equal(createModel(defaultModelConfig('vgg'), 5).outputLength(256), 63); // document 000 at 64x256
+  assert.equal(createModel(defaultModelConfig('vgg'), 5).outputLength(256), 63); // the reference CTCModel at 64x256
 });
 
 for (const type of ['gru', 'lstm'] as const) {

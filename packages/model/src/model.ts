@@ -1,6 +1,6 @@
 /**
- * CRNN models as functional code over named tf.Variables: `vgg` (document 000), `small` (document 004) and `resnet`
- * (a residual backbone after document 002, trained from scratch). NHWC input [B, H, W, C] in [0, 1];
+ * CRNN models as functional code over named tf.Variables: `vgg` (the reference PyTorch CTCModel), `small` (the Keras captcha recipe) and `resnet`
+ * (a residual backbone after the licence-plate recipe, trained from scratch). NHWC input [B, H, W, C] in [0, 1];
  * output logits [B, T, numClasses] (pre-softmax, blank = class 0 by convention of the charsets).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -49,7 +49,7 @@ export interface CreateModelOptions {
 
 type Features = (x: tf.Tensor4D, training: boolean) => tf.Tensor3D; // -> [T, B, F]
 
-/** Document 000's VGG_FeatureExtractor + height average pool. [B,H,W,C] -> [T,B,innerDim], T = floor(W/4) - 1. */
+/** The reference CTCModel's VGG_FeatureExtractor + height average pool. [B,H,W,C] -> [T,B,innerDim], T = floor(W/4) - 1. */
 function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
   const d = cfg.innerDim ?? 128;
   const ch = [d / 8, d / 4, d / 2, d];
@@ -76,7 +76,7 @@ function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: num
   return { fn, dim: d, length: (w) => Math.floor(Math.floor(w / 2) / 2) - 1 };
 }
 
-/** Document 004's two conv blocks, columns flattened, dense + ReLU + dropout. T = floor(W/4). */
+/** The Keras captcha recipe's two conv blocks, columns flattened, dense + ReLU + dropout. T = floor(W/4). */
 function smallExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
   const c0 = makeConv(p, 'conv0', [3, 3], cfg.channels, 32, { init: 'he' });
   const c1 = makeConv(p, 'conv1', [3, 3], 32, 64, { init: 'he' });
@@ -281,7 +281,7 @@ function extractorOf(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: numb
 
 /**
  * Builds a model with freshly initialised weights (PyTorch's default initialisers; He normal in `small` like
- * document 004's Keras code).
+ * the Keras captcha recipe's code).
  * @param numClasses classes including the blank (Charset.numClasses)
  */
 export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateModelOptions = {}): OcrModel {

@@ -46,7 +46,7 @@ for (const algorithm of ['bayes', 'random', 'grid'] as const) {
   });
 }
 
-test('document 000 search: 5 inner_dim values, bayes stops after 5', () => {
+test('inner_dim search of the reference CTCModel: 5 values, bayes stops after 5', () => {
   const cfg = { algorithm: 'bayes', spec: { maxCombo: 10, metric: 'val_loss' },
     parameters: { inner_dim: { type: 'discrete', values: [32, 64, 128, 256, 512] } }, trials: 1 };
   const seen = drive(cfg, (p) => (p.inner_dim === 128 ? 0.4 : 0.6), 20);

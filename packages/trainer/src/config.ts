@@ -98,7 +98,7 @@ export interface TrainConfig {
 }
 
 /**
- * Sweep parameter names (document 000 and the Comet optimizer configs) -> dotted config keys.
+ * Sweep parameter names (the reference CTCModel recipe and the Comet optimizer configs) -> dotted config keys.
  * `--set inner_dim=128` is the same as `--set model.inner_dim=128`.
  */
 export const PARAM_ALIASES: Readonly<Record<string, string>> = Object.freeze({

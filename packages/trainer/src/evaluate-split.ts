@@ -18,7 +18,7 @@ export interface LineResult {
   loss: number;
 }
 
-/** Split-level metrics, with document 000's names (without the `val_`/`test_` prefix). */
+/** Split-level metrics, with the reference recipe's names (without the `val_`/`test_` prefix). */
 export interface SplitMetrics {
   loss: number;
   acc_by_char: number;

@@ -4,7 +4,7 @@
 /** Prefix of every event line on stdout. */
 export const EVENT_PREFIX = '@@ocrops-event ';
 
-/** An epoch finished: its metrics (document 000's names) and the global step. `epoch` counts from 1. */
+/** An epoch finished: its metrics (the reference recipe's names) and the global step. `epoch` counts from 1. */
 export interface EpochEvent {
   type: 'epoch';
   epoch: number;

@@ -188,7 +188,7 @@ function trainStep(
 }
 
 /**
- * CTC loss as trained here: zeroInfinity, each line over its own frames; `mean` (document 000's setup: per-line loss
+ * CTC loss as trained here: zeroInfinity, each line over its own frames; `mean` (the reference recipe's setup: per-line loss
  * over label length, batch-averaged) or `sum` (the Synth90k CRNN recipe).
  */
 export function ctcLossOf(

@@ -1,4 +1,4 @@
-// Acceptance 2: SIGKILL the server (a child process) while a client logs, restart it, run `sync`: every point is
+// Durability: SIGKILL the server (a child process) while a client logs, restart it, run `sync`: every point is
 // stored exactly once. Also offline mode, repeated syncs, and the crash handler of a dying process.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Acceptance 3: 100+ malformed or hostile requests (wrong types, missing fields, 50 MB bodies, unknown experiment keys,
+// Robustness: 100+ malformed or hostile requests (wrong types, missing fields, 50 MB bodies, unknown experiment keys,
 // `../` in asset names, another workspace's key) each get a 4xx, and the server keeps serving correctly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

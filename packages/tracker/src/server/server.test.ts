@@ -1,4 +1,4 @@
-// Acceptance 1: a real server on loopback; an experiment logs 10,000 points that read back exactly (summary and
+// A real server on loopback: an experiment logs 10,000 points that read back exactly (summary and
 // history); the Comet request shapes of references.md are accepted as-is and the read endpoints answer in Comet's shapes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
