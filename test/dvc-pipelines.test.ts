@@ -69,9 +69,9 @@ test('dvc repro of the captcha-v2 pipeline: prepare -> train -> evaluate with th
   assert.deepEqual(await repro([target]), ['pipelines/dvc.yaml:evaluate@captcha-v2']);
   assert.equal(JSON.parse(readFileSync(join(copy, 'metrics/captcha-v2.json'), 'utf8')).test_beam_width, 1);
 
-  // the root dvc.yaml is the one default pipeline: no train stage beside the sweep, no per-dataset stage
+  // the root dvc.yaml is the one default pipeline (through the registry): no train stage beside the sweep, no per-dataset stage
   const rootStages = Object.keys((parseDocument(readFileSync(join(copy, 'dvc.yaml'), 'utf8')).toJS() as { stages: object }).stages);
-  assert.deepEqual(rootStages, ['prepare', 'sweep', 'evaluate']);
+  assert.deepEqual(rootStages, ['prepare', 'sweep', 'evaluate', 'register']);
   const st = await execa(venvBin('dvc'), ['status', 'dvc.yaml'], { cwd: copy, all: true, env: { DVC_NO_ANALYTICS: '1' } });
   assert.doesNotMatch(st.all, /pipelines\/dvc\.yaml|@captcha-v2/, '`dvc status dvc.yaml` lists only the default pipeline');
 });
