@@ -5,44 +5,11 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import { dirManifestMd5, hashDirectory, md5Hex } from '@ocrops/versioning';
+import type { VersionJson } from '../server/registry.js';
 import { TrackerApi, type TrackerApiOptions } from './api.js';
 
-/** A registered version as the tracker returns it (see the server's VersionJson). */
-export interface RegistryVersion {
-  registryModelItemId: string;
-  modelName: string;
-  version: string;
-  experimentKey: string;
-  experimentModelName: string;
-  comment: string;
-  description: string;
-  status: string;
-  stages: string[];
-  tags: Record<string, string>;
-  aliases: string[];
-  createdAt: number;
-  lastUpdated: number;
-  createdBy: string | null;
-  projectName: string | null;
-  sweepId: string | null;
-  weights: {
-    md5: string;
-    bytes: number;
-    files: Array<{ relpath: string; md5: string; size: number; assetId: string }>;
-    dvc: { path: string | null; md5: string; remote: string | null } | null;
-  };
-  formats: string[];
-  evaluation: Record<string, number> | null;
-  metrics: Record<string, { last: number | null; min: number | null; max: number | null }>;
-  lineage: {
-    gitCommit: string | null;
-    gitDirty: boolean | null;
-    configMd5: string | null;
-    configPath: string | null;
-    datasetMd5: string | null;
-    datasetPath: string | null;
-  };
-}
+/** A registered version as the tracker returns it: the server's wire type (a type-only import: no server code loads). */
+export type RegistryVersion = VersionJson;
 
 export interface RegistryModelSummary {
   registryModelId: string;
