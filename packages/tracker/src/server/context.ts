@@ -47,3 +47,14 @@ export function requireWrite(req: FastifyRequest): void {
 export function experimentOf(ctx: RouteContext, req: FastifyRequest, key: string): Promise<ExperimentRow> {
   return ctx.store.experiment(req.auth.workspace, key);
 }
+
+/** The experiment a write names: a key is required, and it must see the experiment (401/404 otherwise). */
+export async function experimentForWrite(ctx: RouteContext, req: FastifyRequest, key: string): Promise<ExperimentRow> {
+  requireWrite(req);
+  return experimentOf(ctx, req, key);
+}
+
+/** Tells the dashboard's live view that an experiment changed. */
+export function emitTouched(ctx: RouteContext, e: Pick<ExperimentRow, 'experiment_key' | 'workspace' | 'project_name'>, type: 'metric' | 'experiment'): void {
+  ctx.emit({ type, experimentKey: e.experiment_key, workspaceName: e.workspace, projectName: e.project_name });
+}

@@ -2,13 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
+import { emitTouched, experimentForWrite, experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { badRequest } from './http-error.js';
 import { checkExperimentName, checkValueSize } from './limits.js';
 import { receiveUpload } from './multipart.js';
 import { linkSdkOptimizerExperiment } from './routes-optimizer-sdk.js';
 import { bodies, queries } from './schemas.js';
-import { newKey, type MetricInput } from './store.js';
+import { newKey, type ExperimentRow, type MetricInput } from './store.js';
 
 const V2 = '/api/rest/v2';
 
@@ -26,13 +26,8 @@ type Body = Record<string, any>;
 
 export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
-  const write = async (req: FastifyRequest, key: string) => {
-    requireWrite(req);
-    const e = await experimentOf(ctx, req, key);
-    return e;
-  };
-  const touched = (e: { experiment_key: string; workspace: string; project_name: string }, type: 'metric' | 'experiment') =>
-    ctx.emit({ type, experimentKey: e.experiment_key, workspaceName: e.workspace, projectName: e.project_name });
+  const write = (req: FastifyRequest, key: string) => experimentForWrite(ctx, req, key);
+  const touched = (e: ExperimentRow, type: 'metric' | 'experiment') => emitTouched(ctx, e, type);
 
   // ---- write ------------------------------------------------------------------------------------------------
   app.post(`${V2}/write/project/create`, { schema: { body: bodies.projectCreate, summary: 'Create a project' } }, async (req) => {

@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
+import { emitTouched, experimentForWrite, experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { HttpError, badRequest } from './http-error.js';
 import { receiveUpload } from './multipart.js';
 import { checkAssetName } from './routes-comet.js';
@@ -225,12 +225,8 @@ export interface SdkRouteOptions {
 export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts: SdkRouteOptions = {}): void {
   const { store } = ctx;
   const warn = opts.warn ?? ((line: string) => console.warn(line));
-  const touched = (e: ExperimentRow, type: 'metric' | 'experiment') =>
-    ctx.emit({ type, experimentKey: e.experiment_key, workspaceName: e.workspace, projectName: e.project_name });
-  const write = async (req: FastifyRequest, key: string) => {
-    requireWrite(req);
-    return experimentOf(ctx, req, key);
-  };
+  const touched = (e: ExperimentRow, type: 'metric' | 'experiment') => emitTouched(ctx, e, type);
+  const write = (req: FastifyRequest, key: string) => experimentForWrite(ctx, req, key);
 
   // The SDK accepts JSON only with exactly this content type ("data is not json" otherwise).
   app.addHook('onSend', async (_req, reply, payload) => {
