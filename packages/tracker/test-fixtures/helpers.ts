@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import type { OptimizerAlgorithm } from '../src/index.js';
 
 export function tempDir(prefix = 'ocrops-tracker-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -58,3 +59,17 @@ export async function raw(
   }
   return { status: res.statusCode, json, text };
 }
+
+/**
+ * A sweep algorithm for tests: suggests the untried values of the discrete parameter `x` in order (or `x: 1` every time
+ * when the config says `repeat: true`, to exercise the search for a unique parameter set).
+ */
+export const listAlgorithm: OptimizerAlgorithm = {
+  validate() {},
+  suggest(config, trials, count) {
+    const c = config as { repeat?: boolean; parameters: { x: { values: number[] } } };
+    if (c.repeat) return [{ x: 1 }];
+    const used = new Set(trials.map((t) => t.parameters.x));
+    return c.parameters.x.values.filter((v) => !used.has(v)).slice(0, count).map((x) => ({ x }));
+  },
+};

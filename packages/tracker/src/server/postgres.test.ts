@@ -3,19 +3,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Experiment, TrackerApi, makeTrackerCommands, startServer, type OptimizerAlgorithm, type TrackerServer } from '../index.js';
-import { raw, tempDir } from '../../test-fixtures/helpers.js';
+import { Experiment, TrackerApi, makeTrackerCommands, startServer, type TrackerServer } from '../index.js';
+import { raw, tempDir, listAlgorithm } from '../../test-fixtures/helpers.js';
 import { startPostgres, type PgCluster } from '../../test-fixtures/postgres.js';
 import { assertSeriesMatchesIndex, writeHardSeries } from '../../test-fixtures/series.js';
 
-const listAlgorithm: OptimizerAlgorithm = {
-  validate() {},
-  suggest(config, trials, count) {
-    const values = (config as { parameters: { x: { values: number[] } } }).parameters.x.values;
-    const used = new Set(trials.map((t) => t.parameters.x));
-    return values.filter((v) => !used.has(v)).slice(0, count).map((x) => ({ x }));
-  },
-};
 
 describe('PostgreSQL storage', () => {
   let pg: PgCluster | undefined;

@@ -5,19 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { startServer, type OptimizerAlgorithm, type TrackerServer } from '../index.js';
-import { raw, tempDir } from '../../test-fixtures/helpers.js';
+import { startServer, type TrackerServer } from '../index.js';
+import { raw, tempDir, listAlgorithm } from '../../test-fixtures/helpers.js';
 import { rewriteSdkUrl } from './routes-sdk.js';
 import { matchesPredicates, queryColumns, type QueryRun } from './sdk-query.js';
 
-const listAlgorithm: OptimizerAlgorithm = {
-  validate() {},
-  suggest(config, trials, count) {
-    const values = (config as { parameters: { x: { values: number[] } } }).parameters.x.values;
-    const used = new Set(trials.map((t) => t.parameters.x));
-    return values.filter((v) => !used.has(v)).slice(0, count).map((x) => ({ x }));
-  },
-};
 
 test('rewriteSdkUrl maps the three SDK bases and the optimizer onto /api routes', () => {
   assert.equal(rewriteSdkUrl('/clientlib/logger/add/run'), '/api/rest/v2/logger/add/run');

@@ -3,19 +3,10 @@
 // trial, retryLimit bounds the attempts at a parameter set not tried before.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrackerApi, startServer, type OptimizerAlgorithm, type TrackerServer } from '../index.js';
-import { raw, tempDir } from '../../test-fixtures/helpers.js';
+import { TrackerApi, startServer, type TrackerServer } from '../index.js';
+import { raw, tempDir, listAlgorithm } from '../../test-fixtures/helpers.js';
 
 /** Suggests the first value of `x` not taken yet; `repeat: true` in the config makes it suggest 1 forever. */
-const listAlgorithm: OptimizerAlgorithm = {
-  validate() {},
-  suggest(config, trials, count) {
-    const c = config as { repeat?: boolean; parameters: { x: { values: number[] } } };
-    if (c.repeat) return [{ x: 1 }];
-    const used = new Set(trials.map((t) => t.parameters.x));
-    return c.parameters.x.values.filter((v) => !used.has(v)).slice(0, count).map((x) => ({ x }));
-  },
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
