@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { OcropsError } from '@ocrops/common';
 import { parseClassifyDataConfig } from './classify-config.js';
@@ -38,11 +38,15 @@ test('ImageFolder: class names with spaces and non-ASCII letters (NFC), sorted b
   await imageFolder(dir, { 'MONARCH BUTTERFLY': 3, ['E\u0301CUREUIL']: 2, 'Zebra long wing': 2, 'ÄPFEL': 1 });
   writeFileSync(join(dir, 'MONARCH BUTTERFLY', 'notes.txt'), 'not an image');
   writeFileSync(join(dir, 'README.md'), 'a file outside any class');
+  // a class folder that is a symbolic link (as DVC's symlink cache type makes) counts as a class
+  await imageFolder(join(dir, '..', `${basename(dir)}-linked`), { LINKED: 1 });
+  t.after(() => rmSync(join(dir, '..', `${basename(dir)}-linked`), { recursive: true, force: true }));
+  symlinkSync(join(dir, '..', `${basename(dir)}-linked`, 'LINKED'), join(dir, 'LINKED'));
   const r = readImageFolder(dir);
-  assert.deepEqual(r.classes, ['MONARCH BUTTERFLY', 'Zebra long wing', 'ÄPFEL', 'ÉCUREUIL']);
+  assert.deepEqual(r.classes, ['LINKED', 'MONARCH BUTTERFLY', 'Zebra long wing', 'ÄPFEL', 'ÉCUREUIL']);
   assert.ok(r.classes.every((c) => c === c.normalize('NFC')));
-  assert.deepEqual(r.counts, [3, 2, 1, 2]);
-  assert.equal(r.items.length, 8);
+  assert.deepEqual(r.counts, [1, 3, 2, 1, 2]);
+  assert.equal(r.items.length, 9);
   assert.ok(r.items.some((it) => it.id === 'ÉCUREUIL/img_0.jpg' && it.label === 'ÉCUREUIL'));
   assert.deepEqual(r.skipped.map((s) => s.path).sort(), [join(dir, 'MONARCH BUTTERFLY', 'notes.txt'), join(dir, 'README.md')].sort());
   assert.match(r.skipped.find((s) => s.id.endsWith('notes.txt'))!.reason, /not an image file/);
