@@ -3,7 +3,7 @@
 // (default data/prepared/butterflies-75, from `ocrops data prepare --config configs/data/butterflies.yaml`), batch 32,
 // shuffled, without and with the reference recipe's augmentation (flips, colour jitter, affine); per wall-clock and
 // per CPU second (one thread).
-// Usage: node bench/data/classify.mjs [--prepared DIR] [--batches N] [--out file.json]
+// Usage: node bench/data/classify.mjs [--prepared DIR] [--batches N] [--out bench/results/data-classify.json]
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
