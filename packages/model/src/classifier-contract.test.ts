@@ -67,7 +67,7 @@ test('OCR contracts stay valid unchanged; one without task (written before class
   const ocr = buildContract({ config: defaultModelConfig('small'), charset: ['1', '2'], files: { onnx: 'model.onnx' } });
   assert.deepEqual(parseContract(structuredClone(ocr), 'x.json'), ocr);
   assert.deepEqual(parseTaskContract(structuredClone(ocr), 'x.json'), ocr);
-  const old = structuredClone(ocr) as Record<string, unknown>;
+  const old = structuredClone(ocr) as unknown as Record<string, unknown>;
   delete old.task;
   assert.deepEqual(parseTaskContract(old, 'old.json'), ocr);
   assert.equal(parseContract(old, 'old.json').task, 'ocr');

@@ -3,7 +3,7 @@
 // reading, save/load of either task, and that a few optimizer steps fit a tiny problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,7 +172,7 @@ test('cnn4 parameter counts and output shapes equal the PyTorch reference (bench
   ];
   for (const k of cases) {
     const args = ['--arch', 'cnn4', '--height', String(k.h), '--width', String(k.w), '--channels', String(k.c), '--base-channels', String(k.base), '--classes', String(k.classes)];
-    const r = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
+    const r: SpawnSyncReturns<string> = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     const ref = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { params: number; output_shape: number[] };
     const m = createClassifier({ ...defaultClassifierConfig('cnn4'), height: k.h, width: k.w, channels: k.c as 1 | 3, baseChannels: k.base }, k.classes);
