@@ -102,6 +102,8 @@ test('classifier config: snake_case keys, defaults per arch, errors name the fil
   assert.equal(task({ arch: 'vgg' }).arch, 'vgg');
   assert.equal(task({ task: 'ocr', arch: 'small' }).arch, 'small');
   assert.throws(() => task({ arch: 'vgg' }, 'classify'), /arch.*cnn4, resnet_gap/);
+  assert.throws(() => task({ arch: 'cnn4' }, 'ocr'), /arch.*vgg/);
+  assert.throws(() => task({ task: 'classify', arch: 'cnn4' }, 'ocr'), /task.*is 'classify' but the config's task is 'ocr'/);
 });
 
 test('save/load: ocrops.json has task classify and the classes; loadTaskModel loads either kind with the same outputs', async () => {
