@@ -5,9 +5,9 @@ import { Json, Opt, StringEnum } from './schema-kit.js';
 
 /** Status values a version may take (Comet's defaults). */
 export const ALLOWED_STATUS = ['None', 'Development', 'Staging', 'QA', 'Production', 'Archived'] as const;
-/** An alias: a letter, then up to 63 letters, digits, `_` or `-`. */
+/** Aliases: a letter first, then letters, digits, `-`, `_` (MLflow's rule); `latest` always means the newest version. */
 export const ALIAS_PATTERN = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
-/** A version: `1.0.0` (Comet) or `7`. */
+/** Versions: Comet's semver strings (`1.0.0`) or ocrops' plain numbers (`7`). */
 export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$';
 
 const RKEY = Type.String({ pattern: '^[0-9a-f]{32}$' });
