@@ -8,7 +8,7 @@ import { badRequest } from './http-error.js';
 import { checkExperimentName, checkValueSize } from './limits.js';
 import { receiveUpload } from './multipart.js';
 import { linkSdkOptimizerExperiment } from './routes-optimizer-sdk.js';
-import { bodies, queries } from '../api/index.js';
+import { bodies, queries, type MetricItem } from '../api/index.js';
 import { newKey, type ExperimentRow, type MetricInput } from './store.js';
 
 const V2 = '/api/rest/v2';
@@ -22,8 +22,6 @@ export function checkAssetName(name: string): string {
   if (parts.some((p) => p === '..' || p === '.' || p === '')) throw badRequest(`fileName "${name}" must not contain "..", "." or empty path segments`);
   return name;
 }
-
-type Body = Record<string, any>;
 
 export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -61,7 +59,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     async (req) => {
       const b = req.body;
       const e = await write(req, b.experimentKey);
-      const inserted = await store.addMetrics(e.experiment_key, (b.values as Body[]).map(toMetric));
+      const inserted = await store.addMetrics(e.experiment_key, b.values.map(toMetric));
       touched(e, 'metric');
       return { inserted };
     },
@@ -81,12 +79,12 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     { schema: { body: bodies.parameterBatch, summary: 'Log a batch of parameters' } },
     async (req) => {
       const b = req.body;
-      (b.values as Body[]).forEach((v, i) => checkValueSize(`values/${i}/parameterValue`, v.parameterValue));
+      b.values.forEach((v, i) => checkValueSize(`values/${i}/parameterValue`, v.parameterValue));
       const e = await write(req, b.experimentKey);
       await store.setParams(
         e.experiment_key,
         'parameter',
-        (b.values as Body[]).map((v) => ({ name: v.parameterName, value: v.parameterValue, step: v.step, timestamp: round(v.timestamp) })),
+        b.values.map((v) => ({ name: v.parameterName, value: v.parameterValue, step: v.step, timestamp: round(v.timestamp) })),
       );
       touched(e, 'experiment');
       return {};
@@ -125,7 +123,7 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const e = await write(req, b.experimentKey);
     await store.addOutput(
       e.experiment_key,
-      (b.outputLines as Body[]).map((l) => ({ id: l.id, output: l.output, stderr: l.stderr, offset: l.offset, localTimestamp: round(l.localTimestamp) })),
+      b.outputLines.map((l) => ({ id: l.id, output: l.output, stderr: l.stderr, offset: l.offset, localTimestamp: round(l.localTimestamp) })),
       b.runContext,
     );
     return {};
@@ -262,11 +260,11 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const rows = await store.experiments(workspaceOf(req, q.workspaceName), q);
     return { experiments: rows.map((r) => store.experimentJson(r)) };
   });
-  const readKey = (path: string, summary: string, fn: (key: string, q: Body) => Promise<unknown>) =>
+  const readKey = (path: string, summary: string, fn: (key: string) => Promise<unknown>) =>
     api.get(`${V2}${path}`, { schema: { querystring: queries.experimentKey, summary } }, async (req) => {
       const q = req.query;
       const e = await experimentOf(ctx, req, q.experimentKey);
-      return fn(e.experiment_key, q);
+      return fn(e.experiment_key);
     });
   api.get(`${V2}/experiment/metadata`, { schema: { querystring: queries.experimentKey, summary: 'Experiment metadata' } }, async (req) => {
     const e = await experimentOf(ctx, req, req.query.experimentKey);
@@ -314,7 +312,7 @@ function round(v: unknown): number | undefined {
   return typeof v === 'number' ? Math.round(v) : undefined;
 }
 
-function toMetric(b: Body): MetricInput {
+function toMetric(b: MetricItem): MetricInput {
   return {
     id: b.id,
     name: b.metricName,
