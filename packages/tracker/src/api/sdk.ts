@@ -60,7 +60,6 @@ export const sdkBodies = {
   addTags: Type.Object({ apiKey: Opt(SDK_STR(200)), experimentKey: KEY, addedTags: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }) }),
   filePath: Type.Object({ experimentKey: KEY, path: Opt(SDK_STR(5000)), filePath: Opt(SDK_STR(5000)) }),
   graph: Type.Object({ experimentKey: KEY, graph: Type.String({ maxLength: 10_000_000 }) }),
-  dependencies: Type.Object({ experimentKey: KEY, dependencies: Opt(Type.Array(Type.Unknown(), { maxItems: 100_000 })) }),
   projectQuery: Type.Object({
     workspaceName: Opt(Type.String({ maxLength: 200 })),
     projectName: Type.String({ minLength: 1, maxLength: 200 }),
