@@ -2,6 +2,7 @@
 // No React plugin: Vite's built-in Oxc transform compiles TSX with the automatic JSX runtime.
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { defaultClientConditions } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -10,6 +11,8 @@ export default {
   base: './',
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic' } },
+  // workspace packages resolve to their TypeScript sources (the tracker's wire contract, @ocrops/tracker/api)
+  resolve: { conditions: ['@ocrops/source', ...defaultClientConditions] },
   build: {
     outDir: join(here, 'web-dist'),
     emptyOutDir: true,

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { RunRow, SeriesPoint, SweepInfo } from '../src/lib/api-types.js';
-import { matchesFilter, parseFilter, sortRuns } from '../src/lib/query.js';
+import type { RunRow, SeriesPoint, SweepInfo } from '@ocrops/tracker/api';
+import { matchesFilter, parseFilter, sortRuns } from '@ocrops/tracker/api';
 import { webDistDir } from '../src/web.js';
 
 interface RawPoint { step: number; epoch: number; timestamp: number; value: number }
@@ -60,7 +60,7 @@ export function demoStore(n = 12, stepsPerRun = 600): FixtureStore {
     for (const [name, pts] of Object.entries(series)) {
       const vals = pts.map((p) => p.value);
       const last = pts[pts.length - 1];
-      metrics[name] = { last: last.value, min: Math.min(...vals), max: Math.max(...vals), step: last.step, lastTimestamp: last.timestamp };
+      metrics[name] = { last: last.value, min: Math.min(...vals), max: Math.max(...vals), step: last.step, epoch: last.epoch, count: pts.length, lastTimestamp: last.timestamp };
     }
     const running = i === n - 1;
     const end = start + stepsPerRun * 1500;

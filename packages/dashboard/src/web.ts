@@ -25,13 +25,18 @@ export async function buildDashboard(): Promise<void> {
 
 /**
  * Builds the dashboard when web-dist/index.html is missing or older than any source file (index.html, src/ui,
- * src/lib). Returns true when it built.
+ * src/lib, and the tracker's wire contract packages/tracker/src/api that the app bundles). Returns true when it built.
  */
 export async function ensureDashboardBuilt(opts: { force?: boolean } = {}): Promise<boolean> {
   const built = join(webDistDir(), 'index.html');
   if (!opts.force && existsSync(built)) {
     const builtAt = statSync(built).mtimeMs;
-    const sources = [join(packageDir, 'index.html'), ...listFiles(join(packageDir, 'src', 'ui')), ...listFiles(join(packageDir, 'src', 'lib'))];
+    const sources = [
+      join(packageDir, 'index.html'),
+      ...listFiles(join(packageDir, 'src', 'ui')),
+      ...listFiles(join(packageDir, 'src', 'lib')),
+      ...listFiles(join(packageDir, '..', 'tracker', 'src', 'api')),
+    ];
     if (sources.every((f) => statSync(f).mtimeMs <= builtAt)) return false;
   }
   await buildDashboard();

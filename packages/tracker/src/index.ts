@@ -18,7 +18,8 @@ export {
   type TrackerServer,
 } from './server/server.js';
 export { createApiKey, listApiKeys, revokeApiKeys } from './server/keys.js';
-export { downsample, parseFilter } from './server/query.js';
+export { downsample } from './server/query.js';
+export { parseFilter } from './api/index.js';
 export { makeTrackerCommands, commands } from './commands.js';
 export { modelsCommands, registerSource, registrationSource, type RegistrationSource } from './commands-models.js';
 export type {

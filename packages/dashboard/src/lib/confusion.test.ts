@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AssetInfo } from './api-types.js';
+import type { AssetInfo } from '@ocrops/tracker/api';
 import { cellColor, confusionAssets, confusionView, mistakeImages, orderMetricNames, parseConfusionMatrix, type ConfusionMatrixAsset } from './confusion.js';
 
 /** What comet_ml's ConfusionMatrix.to_json() writes (log_confusion_matrix without images). */

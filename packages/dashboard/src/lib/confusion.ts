@@ -1,7 +1,7 @@
 // Classifier views of a run: the Comet `confusion-matrix` asset (the JSON Comet's SDK `log_confusion_matrix` writes:
 // rows = actual class, columns = predicted class) turned into a heat-map table, the picking of confusion-matrix and
 // "mistakes" image assets, and the headline metric columns of the runs table for both tasks.
-import type { AssetInfo } from './api-types.js';
+import type { AssetInfo } from '@ocrops/tracker/api';
 
 /** A Comet confusion-matrix asset, validated. */
 export interface ConfusionMatrixAsset {

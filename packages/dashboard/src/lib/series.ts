@@ -1,5 +1,8 @@
 // Client-side shaping of `/api/ocrops/series` points before charting.
-import type { SeriesPoint } from './api-types.js';
+import type { SeriesPoint } from '@ocrops/tracker/api';
+
+/** The part of a series point a chart reads (a `SeriesPoint` of the series endpoint, or a point built here). */
+export type ChartPoint = Pick<SeriesPoint, 'x' | 'value'> & Partial<Pick<SeriesPoint, 'min' | 'max'>>;
 
 function minOf(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
@@ -13,9 +16,9 @@ function maxOf(a: number | null, b: number | null): number | null {
  * Sorts points by x and merges points with the same x (e.g. every step of one epoch when x = epoch): the merged
  * point keeps the last value and the union of the min/max ranges. Returns a new array.
  */
-export function collapseSameX(points: SeriesPoint[]): SeriesPoint[] {
+export function collapseSameX<P extends ChartPoint>(points: P[]): P[] {
   const sorted = [...points].sort((a, b) => a.x - b.x);
-  const out: SeriesPoint[] = [];
+  const out: P[] = [];
   for (const p of sorted) {
     const prev = out[out.length - 1];
     if (prev && prev.x === p.x) {
@@ -40,7 +43,7 @@ export interface ChartSeriesShape {
  * shape changes and takes new values of the same shape as new data (live refreshes).
  */
 export function chartShape(
-  series: Array<{ label: string; color: string; points: SeriesPoint[] }>,
+  series: Array<{ label: string; color: string; points: ChartPoint[] }>,
   opts: { smoothed: boolean; xAxis: string; height: number },
 ): { series: ChartSeriesShape[]; key: string } {
   const single = series.length === 1;

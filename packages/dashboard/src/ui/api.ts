@@ -2,7 +2,7 @@
 // The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
 // Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
 import { ReplyHandoff } from '../lib/handoff.js';
-import type { RegistryModel, RegistryModelDetail, RegistryVersion, MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '../lib/api-types.js';
+import type { RegistryModel, RegistryModelDetail, RegistryVersion, MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '@ocrops/tracker/api';
 
 const KEY_STORE = 'ocrops.apiKey';
 

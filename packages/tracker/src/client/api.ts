@@ -1,7 +1,10 @@
 // `TrackerApi`: the read side of the Comet REST API, the dashboard endpoints and the optimizer resource.
 import { resolveClientConfig } from './config.js';
 import { send, sendWithRetry, type HttpOptions } from './http.js';
-import type { MultiSeriesReply, OptimizerStatus, OptimizerSuggestion, RunRow, SeriesReply, TrialRecord } from '../types.js';
+import type {
+  MultiSeriesReply, NamedValue, OptimizerHeartbeatBody, OptimizerStatus, OptimizerSuggestion, OptimizerUpdateBody, ProjectInfo, RunsQuery, RunsReply,
+  SeriesQuery, SeriesReply, TrialRecord,
+} from '../api/index.js';
 
 export interface TrackerApiOptions {
   url?: string;
@@ -37,7 +40,7 @@ export class TrackerApi {
     return (await this.get('/workspaces')).workspaceNames;
   }
   async projects(workspaceName = this.workspace) {
-    return (await this.get('/projects', { workspaceName })).projects as Array<Record<string, any>>;
+    return (await this.get<{ projects: ProjectInfo[] }>('/projects', { workspaceName })).projects;
   }
   async experiments(projectName: string, workspaceName = this.workspace) {
     return (await this.get('/experiments', { workspaceName, projectName })).experiments as Array<Record<string, any>>;
@@ -59,10 +62,10 @@ export class TrackerApi {
     }>;
   }
   async parameters(experimentKey: string) {
-    return (await this.get('/experiment/parameters', { experimentKey })).values as Array<Record<string, any>>;
+    return (await this.get<{ values: NamedValue[] }>('/experiment/parameters', { experimentKey })).values;
   }
   async others(experimentKey: string) {
-    return (await this.get('/experiment/log-other', { experimentKey })).values as Array<Record<string, any>>;
+    return (await this.get<{ values: NamedValue[] }>('/experiment/log-other', { experimentKey })).values;
   }
   async tags(experimentKey: string): Promise<string[]> {
     return (await this.get('/experiment/tags', { experimentKey })).tags;
@@ -96,14 +99,14 @@ export class TrackerApi {
   }
 
   // ---- dashboard endpoints ----------------------------------------------------------------------------------
-  runs(q: { projectName?: string; workspaceName?: string; sort?: string; order?: 'asc' | 'desc'; filter?: string; limit?: number; offset?: number } = {}) {
-    return this.get<{ total: number; runs: RunRow[] }>('/api/ocrops/runs', { workspaceName: this.workspace, ...q });
+  runs(q: RunsQuery = {}) {
+    return this.get<RunsReply>('/api/ocrops/runs', { workspaceName: this.workspace, ...q });
   }
-  series(q: { experimentKey: string; metricName: string; points?: number; x?: 'step' | 'epoch' | 'timestamp'; from?: number; to?: number }) {
+  series(q: Omit<SeriesQuery, 'metricNames'> & { metricName: string }) {
     return this.get<SeriesReply>('/api/ocrops/series', q);
   }
   /** Several series of one run in one request (at most 100 names), each downsampled to `points`. */
-  async seriesMany(q: { experimentKey: string; metricNames: string[]; points?: number; x?: 'step' | 'epoch' | 'timestamp'; from?: number; to?: number }) {
+  async seriesMany(q: Omit<SeriesQuery, 'metricName' | 'metricNames'> & { metricNames: string[] }) {
     const { metricNames, ...rest } = q;
     return (await this.get<MultiSeriesReply>('/api/ocrops/series', { ...rest, metricNames: metricNames.join(',') })).series;
   }
@@ -123,14 +126,11 @@ export class TrackerApi {
     const r = await send(this.http, { method: 'GET', path: '/optimizer/next', query: { id, ...opts } });
     return r && !r.done ? (r as OptimizerSuggestion) : undefined;
   }
-  optimizerUpdate(u: {
-    id: string; pid: string; trial?: number; status: TrialRecord['status']; score?: number; epoch?: number; experimentKey?: string;
-    lease?: string;
-  }): Promise<TrialRecord> {
+  optimizerUpdate(u: OptimizerUpdateBody): Promise<TrialRecord> {
     return this.post('/optimizer/update', u);
   }
   /** Renews a trial's lease: `leased`, or what became of the trial (`reassigned`, `completed`, `failed`, `pruned`). */
-  optimizerHeartbeat(b: { id: string; pid: string; trial: number; lease: string }):
+  optimizerHeartbeat(b: OptimizerHeartbeatBody):
     Promise<{ state: 'leased' | 'reassigned' | 'completed' | 'failed' | 'pruned'; leaseExpiresAt?: number }> {
     return this.post('/optimizer/heartbeat', b);
   }

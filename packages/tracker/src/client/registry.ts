@@ -5,23 +5,13 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import { dirManifestMd5, hashDirectory, md5Hex } from '@ocrops/versioning';
-import type { VersionJson } from '../server/registry.js';
+import type { RegistryModel, RegistryVersion } from '../api/index.js';
 import { TrackerApi, type TrackerApiOptions } from './api.js';
 
-/** A registered version as the tracker returns it: the server's wire type (a type-only import: no server code loads). */
-export type RegistryVersion = VersionJson;
+export type { RegistryVersion };
 
-export interface RegistryModelSummary {
-  registryModelId: string;
-  modelName: string;
-  workspaceName: string;
-  description: string;
-  numberOfVersions: number;
-  latestVersion: string | null;
-  aliases: Record<string, string | null>;
-  createdAt: number;
-  lastUpdated: number;
-}
+/** A registered model with its version count and aliases, as the tracker returns it. */
+export type RegistryModelSummary = RegistryModel;
 
 /** `model@alias` or `model:version`. */
 export interface ModelRef {

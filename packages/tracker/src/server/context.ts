@@ -17,6 +17,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: Auth;
   }
+  /** What the OpenAPI document (openapi.ts) reads from a route schema besides its body and query string. */
+  interface FastifySchema {
+    summary?: string;
+    description?: string;
+    /** Error replies of this route, by status code: what they mean here. */
+    errorResponses?: Record<string, string>;
+  }
 }
 
 export interface RouteContext {

@@ -5,7 +5,7 @@
 export interface RouteDoc {
   method: string | string[];
   url: string;
-  schema?: { body?: unknown; querystring?: { properties?: Record<string, any>; required?: string[] }; summary?: string; description?: string; errorResponses?: Record<string, string> };
+  schema?: { body?: unknown; querystring?: { properties?: Record<string, unknown>; required?: string[] }; summary?: string; description?: string; errorResponses?: Record<string, string> };
   config?: { auth?: 'public' | 'read' | 'key'; requestBody?: Record<string, { schema: Record<string, unknown> }>; longLived?: boolean };
 }
 

@@ -4,6 +4,11 @@
 import type { Db } from './db.js';
 import { HttpError, notFound } from './http-error.js';
 import { newKey } from './store.js';
+import { ALIAS_PATTERN, ALLOWED_STATUS, VERSION_PATTERN, type AliasEvent, type RegistryVersion, type VersionRecord, type WeightsFile } from '../api/index.js';
+
+export { ALIAS_PATTERN, ALLOWED_STATUS, VERSION_PATTERN, type AliasEvent, type VersionRecord, type WeightsFile };
+/** A version as the API returns it (the wire type of @ocrops/tracker/api). */
+export type VersionJson = RegistryVersion;
 
 /** Registry tables; created at server start on SQLite and PostgreSQL alike. */
 export const REGISTRY_SCHEMA = [
@@ -27,47 +32,6 @@ export async function ensureRegistrySchema(db: Db): Promise<void> {
     await tx.lockUntilCommit('ocrops-registry-schema');
     for (const s of REGISTRY_SCHEMA) await tx.run(s);
   });
-}
-
-/** Status values a version may take (Comet's defaults). */
-export const ALLOWED_STATUS = ['None', 'Development', 'Staging', 'QA', 'Production', 'Archived'];
-
-/** One file of a version's weights. */
-export interface WeightsFile {
-  relpath: string;
-  md5: string;
-  size: number;
-  /** The run's asset holding the bytes. */
-  assetId: string;
-}
-
-/** What a registered version records besides its names (stored as JSON). */
-export interface VersionRecord {
-  projectName: string | null;
-  /** The sweep the run belongs to (Comet's optimizationId), when any. */
-  sweepId: string | null;
-  weights: {
-    /** DVC 3 md5 of the weights folder (`<md5>.dir`), computed by the server from the stored bytes. */
-    md5: string;
-    bytes: number;
-    files: WeightsFile[];
-    /** Where the same folder lives as a DVC output, when the registering client said so. */
-    dvc: { path: string | null; md5: string; remote: string | null } | null;
-  };
-  /** `tfjs` always; `onnx` when the weights hold a `.onnx` file. */
-  formats: string[];
-  /** Metrics of an evaluation of these weights (e.g. the pipeline's metrics.json), when the registering client sent them. */
-  evaluation: Record<string, number> | null;
-  /** The run's metrics when it was registered: name -> last/min/max. */
-  metrics: Record<string, { last: number | null; min: number | null; max: number | null }>;
-  lineage: {
-    gitCommit: string | null;
-    gitDirty: boolean | null;
-    configMd5: string | null;
-    configPath: string | null;
-    datasetMd5: string | null;
-    datasetPath: string | null;
-  };
 }
 
 export interface ModelRow {
@@ -100,32 +64,6 @@ export interface VersionRow {
   created_by: string | null;
 }
 
-/** A version as the API returns it. */
-export interface VersionJson extends VersionRecord {
-  registryModelItemId: string;
-  modelName: string;
-  version: string;
-  experimentKey: string;
-  experimentModelName: string;
-  comment: string;
-  description: string;
-  status: string;
-  stages: string[];
-  tags: Record<string, string>;
-  aliases: string[];
-  createdAt: number;
-  lastUpdated: number;
-  createdBy: string | null;
-}
-
-export interface AliasEvent {
-  alias: string;
-  version: string | null;
-  previousVersion: string | null;
-  at: number;
-  by: string | null;
-}
-
 export interface NewVersion {
   experimentKey: string;
   experimentModelName: string;
@@ -138,11 +76,6 @@ export interface NewVersion {
   aliases?: string[];
   record: VersionRecord;
 }
-
-/** Aliases: a letter first, then letters, digits, `-`, `_` (MLflow's rule); `latest` always means the newest version. */
-export const ALIAS_PATTERN = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
-/** Versions: Comet's semver strings (`1.0.0`) or ocrops' plain numbers (`7`). */
-export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$';
 
 const num = (v: unknown) => Number(v);
 

@@ -1,21 +1,30 @@
 // Dashboard endpoints (/api/ocrops/*) and the optimizer resource (/api/rest/v2/optimizer/*).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
-import { matches, parseFilter, sortRuns } from './query.js';
 import { badRequest } from './http-error.js';
 import { checkSweepConfig } from './limits.js';
-import { bodies, queries } from './schemas.js';
+import { bodies, matchesFilter, parseFilter, queries, sortRuns, RunsQuerySyntaxError, type FilterCondition } from '../api/index.js';
 import type { RunRow, SeriesReply, TrackerEvent } from '../types.js';
 
-type Body = Record<string, any>;
+/** The runs filter's conditions; 400 naming the part that does not parse. */
+function filterOf(expr: string): FilterCondition[] {
+  try {
+    return parseFilter(expr);
+  } catch (err) {
+    if (err instanceof RunsQuerySyntaxError) throw badRequest(err.message);
+    throw err;
+  }
+}
 
 export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
 
-  app.get('/api/ocrops/runs', { schema: { querystring: queries.runs, summary: 'Runs table: sort/filter on metric summaries and params' } }, async (req) => {
-    const q = req.query as Body;
+  api.get('/api/ocrops/runs', { schema: { querystring: queries.runs, summary: 'Runs table: sort/filter on metric summaries and params' } }, async (req) => {
+    const q = req.query;
     const ws = workspaceOf(req, q.workspaceName);
-    const conds = q.filter ? parseFilter(q.filter) : [];
+    const conds = q.filter ? filterOf(q.filter) : [];
     const rows = await store.experiments(ws, { projectName: q.projectName });
     const keys = rows.map((r) => r.experiment_key);
     const [summaries, params, tags] = await Promise.all([store.summaries(keys), store.paramValues(keys, 'parameter'), store.tags(keys)]);
@@ -36,14 +45,14 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
         metrics: summaries.get(r.experiment_key) ?? {},
       };
     });
-    if (conds.length) runs = runs.filter((r) => matches(r, conds));
+    if (conds.length) runs = runs.filter((r) => matchesFilter(r, conds));
     runs = sortRuns(runs, q.sort ?? 'startTimeMillis', q.order ?? (q.sort ? 'asc' : 'desc'));
     const total = runs.length;
     const offset = q.offset ?? 0;
     return { total, runs: runs.slice(offset, offset + (q.limit ?? 1000)) };
   });
 
-  app.get(
+  api.get(
     '/api/ocrops/series',
     {
       schema: {
@@ -52,7 +61,7 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
       },
     },
     async (req) => {
-      const q = req.query as Body;
+      const q = req.query;
       if ((q.metricName === undefined) === (q.metricNames === undefined))
         throw badRequest('querystring must have exactly one of metricName or metricNames (comma-separated)');
       const names = q.metricName !== undefined ? [q.metricName as string] : parseMetricNames(q.metricNames as string);
@@ -66,11 +75,11 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  app.get(
+  api.get(
     '/api/ocrops/events',
     { schema: { querystring: queries.events, summary: 'Server-sent events {type, experimentKey} for live runs' }, config: { longLived: true } },
     async (req, reply) => {
-      const q = req.query as Body;
+      const q = req.query;
       const ws = workspaceOf(req, q.workspaceName);
       reply.hijack();
       const res = reply.raw;
@@ -89,29 +98,29 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
     },
   );
 
-  app.get('/api/ocrops/sweeps', { schema: { querystring: queries.optimizerList, summary: 'Sweeps of a project' } }, async (req) => {
-    const q = req.query as Body;
+  api.get('/api/ocrops/sweeps', { schema: { querystring: queries.optimizerList, summary: 'Sweeps of a project' } }, async (req) => {
+    const q = req.query;
     return { sweeps: await ctx.optimizer.list(workspaceOf(req, q.workspaceName), q.projectName) };
   });
-  app.get('/api/ocrops/sweep', { schema: { querystring: queries.sweep, summary: 'One sweep: config, state, trials' } }, async (req) => {
-    const q = req.query as Body;
+  api.get('/api/ocrops/sweep', { schema: { querystring: queries.sweep, summary: 'One sweep: config, state, trials' } }, async (req) => {
+    const q = req.query;
     return ctx.optimizer.status(workspaceOf(req), q.id);
   });
 
   // ---- optimizer resource -----------------------------------------------------------------------------------
   const O = '/api/rest/v2/optimizer';
-  app.post(`${O}/create`, { schema: { body: bodies.optimizerCreate, summary: 'Create a sweep from a Comet optimizer config' } }, async (req) => {
+  api.post(`${O}/create`, { schema: { body: bodies.optimizerCreate, summary: 'Create a sweep from a Comet optimizer config' } }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     checkSweepConfig(b.config);
     const ws = workspaceOf(req, b.workspaceName);
     const r = await ctx.optimizer.create(ws, { config: b.config, projectName: b.projectName });
     ctx.emit({ type: 'sweep', optimizerId: r.id, workspaceName: ws, projectName: b.projectName });
     return r;
   });
-  app.get(`${O}/next`, { schema: { querystring: queries.optimizerNext, summary: 'Next suggestion (204 when done), leased to the caller' }, config: { auth: 'key' } }, async (req, reply) => {
+  api.get(`${O}/next`, { schema: { querystring: queries.optimizerNext, summary: 'Next suggestion (204 when done), leased to the caller' }, config: { auth: 'key' } }, async (req, reply) => {
     requireWrite(req);
-    const q = req.query as Body;
+    const q = req.query;
     const ws = workspaceOf(req);
     const s = await ctx.optimizer.next(ws, q.id, {
       leaseMillis: q.leaseSeconds !== undefined ? q.leaseSeconds * 1000 : undefined, worker: q.worker,
@@ -123,28 +132,28 @@ export function registerOcropsRoutes(app: FastifyInstance, ctx: RouteContext): v
     ctx.emit({ type: 'sweep', optimizerId: q.id, workspaceName: ws });
     return s;
   });
-  app.post(`${O}/update`, { schema: { body: bodies.optimizerUpdate, summary: 'Report a trial status / score' } }, async (req) => {
+  api.post(`${O}/update`, { schema: { body: bodies.optimizerUpdate, summary: 'Report a trial status / score' } }, async (req) => {
     requireWrite(req);
     const ws = workspaceOf(req);
-    const r = await ctx.optimizer.update(ws, req.body as any);
-    ctx.emit({ type: 'sweep', optimizerId: (req.body as Body).id, workspaceName: ws });
+    const r = await ctx.optimizer.update(ws, req.body);
+    ctx.emit({ type: 'sweep', optimizerId: req.body.id, workspaceName: ws });
     return r;
   });
-  app.post(`${O}/heartbeat`, { schema: { body: bodies.optimizerHeartbeat, summary: "Renew a worker's lease on its trial" } }, async (req) => {
+  api.post(`${O}/heartbeat`, { schema: { body: bodies.optimizerHeartbeat, summary: "Renew a worker's lease on its trial" } }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     return ctx.optimizer.heartbeat(workspaceOf(req), { id: b.id, pid: b.pid, trial: b.trial, lease: b.lease });
   });
-  app.post(`${O}/release`, { schema: { body: bodies.optimizerRelease, summary: 'Hand a running trial back for re-suggestion' } }, async (req) => {
+  api.post(`${O}/release`, { schema: { body: bodies.optimizerRelease, summary: 'Hand a running trial back for re-suggestion' } }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     return ctx.optimizer.release(workspaceOf(req), b.id, b.pid, b.trial);
   });
-  app.get(`${O}/status`, { schema: { querystring: queries.optimizerId, summary: 'Sweep config, trials and best trial' } }, async (req) =>
-    ctx.optimizer.status(workspaceOf(req), (req.query as Body).id),
+  api.get(`${O}/status`, { schema: { querystring: queries.optimizerId, summary: 'Sweep config, trials and best trial' } }, async (req) =>
+    ctx.optimizer.status(workspaceOf(req), req.query.id),
   );
-  app.get(`${O}/list`, { schema: { querystring: queries.optimizerList, summary: 'Sweeps of a workspace/project' } }, async (req) => {
-    const q = req.query as Body;
+  api.get(`${O}/list`, { schema: { querystring: queries.optimizerList, summary: 'Sweeps of a workspace/project' } }, async (req) => {
+    const q = req.query;
     return { optimizers: await ctx.optimizer.list(workspaceOf(req, q.workspaceName), q.projectName) };
   });
 }

@@ -2,12 +2,13 @@
 // OptimizerService: the same sweeps, trials and algorithms (@ocrops/sweep) as `ocrops sweep`, so `ocrops sweep status`
 // and the dashboard show an SDK-driven sweep like their own. The SDK calls `<root>/optimizer/{spec,create,status,next,
 // update,algorithms}` (rewritten to /api/comet/optimizer/... by rewriteSdkUrl) and reads `code` fields in the bodies.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { sdkOptimizer } from '../api/index.js';
 import type { FastifyInstance } from 'fastify';
 import { requireWrite, workspaceOf, type RouteContext } from './context.js';
 import { HttpError } from './http-error.js';
 import type { TrackerStore } from './store.js';
 
-type Body = Record<string, any>;
 
 /** Canonical prefix of the SDK's optimizer calls (`<root>/optimizer/...`, see rewriteSdkUrl). */
 export const SDK_OPTIMIZER_PREFIX = '/api/comet/optimizer';
@@ -31,34 +32,7 @@ export const SDK_SPEC_DEFAULTS: ReadonlyArray<{ name: string; default: unknown }
 /** Version string the SDK records as `optimizer_version` on each experiment. */
 const VERSION = '2.0.1';
 
-const KEY = { type: 'string', pattern: '^[0-9a-f]{32}$' } as const;
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
-const schemas = {
-  spec: obj({ algorithmName: { type: 'string', maxLength: 100 } }),
-  id: obj({ id: KEY }, ['id']),
-  create: obj(
-    {
-      algorithm: { type: 'string', maxLength: 100 },
-      name: { type: ['string', 'null'], maxLength: 500 },
-      parameters: { type: 'object' },
-      trials: { type: 'integer', minimum: 1 },
-      spec: { type: 'object' },
-    },
-    ['algorithm', 'parameters'],
-  ),
-  update: obj(
-    {
-      id: KEY,
-      pid: { type: 'string', minLength: 1, maxLength: 64 },
-      trial: { type: 'integer', minimum: 1 },
-      status: { type: 'string', maxLength: 50 },
-      score: { type: ['number', 'null'] },
-      epoch: { type: ['integer', 'null'] },
-      metadata: {},
-    },
-    ['id', 'pid', 'status'],
-  ),
-};
+const schemas = sdkOptimizer;
 
 /** SDK trial statuses -> the tracker's (`aborted`: the run logged no objective value). */
 function trialStatus(s: string): 'running' | 'completed' | 'failed' {
@@ -97,24 +71,25 @@ export async function linkSdkOptimizerExperiment(store: TrackerStore, experiment
 }
 
 export function registerSdkOptimizerRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const O = SDK_OPTIMIZER_PREFIX;
 
-  app.get(`${O}/spec`, { schema: { querystring: schemas.spec, summary: 'comet_ml Optimizer: spec fields and defaults of an algorithm' } }, async (req) => {
-    const name = (req.query as Body).algorithmName ?? 'bayes';
+  api.get(`${O}/spec`, { schema: { querystring: schemas.spec, summary: 'comet_ml Optimizer: spec fields and defaults of an algorithm' } }, async (req) => {
+    const name = req.query.algorithmName ?? 'bayes';
     if (!(SDK_ALGORITHMS as readonly string[]).includes(name))
       return { code: 400, message: `algorithm "${name}" is not available here; use one of ${SDK_ALGORITHMS.join(', ')}` };
     return SDK_SPEC_DEFAULTS;
   });
 
-  app.get(`${O}/algorithms`, { schema: { summary: 'comet_ml Optimizer: available algorithms' } as object }, async () =>
+  api.get(`${O}/algorithms`, { schema: { summary: 'comet_ml Optimizer: available algorithms' } }, async () =>
     Object.fromEntries(SDK_ALGORITHMS.map((a) => [a, { version: VERSION }])),
   );
 
-  app.post(`${O}/create`, { schema: { body: schemas.create, summary: 'comet_ml Optimizer: create a sweep (an ocrops sweep)' } }, async (req) => {
+  api.post(`${O}/create`, { schema: { body: schemas.create, summary: 'comet_ml Optimizer: create a sweep (an ocrops sweep)' } }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const ws = workspaceOf(req);
-    const config: Body = { algorithm: b.algorithm, parameters: b.parameters, spec: b.spec ?? {}, trials: b.trials ?? 1 };
+    const config: Record<string, unknown> = { algorithm: b.algorithm, parameters: b.parameters, spec: b.spec ?? {}, trials: b.trials ?? 1 };
     if (typeof b.name === 'string' && b.name) config.name = b.name;
     try {
       const { id } = await ctx.optimizer.create(ws, { config });
@@ -126,9 +101,9 @@ export function registerSdkOptimizerRoutes(app: FastifyInstance, ctx: RouteConte
     }
   });
 
-  app.get(`${O}/status`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: the sweep config (as created), status and trials' } }, async (req) => {
-    const s = await ctx.optimizer.status(workspaceOf(req), (req.query as Body).id);
-    const c = s.config as Body;
+  api.get(`${O}/status`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: the sweep config (as created), status and trials' } }, async (req) => {
+    const s = await ctx.optimizer.status(workspaceOf(req), req.query.id);
+    const c = s.config;
     const row = await ctx.store.db.get<{ created_at: number; updated_at: number }>('SELECT created_at, updated_at FROM optimizers WHERE id = ?', [s.id]);
     const lastUpdate = Math.max(Number(row?.updated_at ?? 0), ...s.trials.map((t) => t.updatedAt));
     return {
@@ -150,19 +125,19 @@ export function registerSdkOptimizerRoutes(app: FastifyInstance, ctx: RouteConte
     };
   });
 
-  app.get(`${O}/next`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: next parameter set (`code` 204 when the sweep is done)' }, config: { auth: 'key' } }, async (req) => {
+  api.get(`${O}/next`, { schema: { querystring: schemas.id, summary: 'comet_ml Optimizer: next parameter set (`code` 204 when the sweep is done)' }, config: { auth: 'key' } }, async (req) => {
     requireWrite(req);
     const ws = workspaceOf(req);
-    const id = (req.query as Body).id;
+    const id = req.query.id;
     const s = await ctx.optimizer.next(ws, id);
     if (!s) return { code: 204, message: `optimizer ${id}: no more parameter sets` };
     ctx.emit({ type: 'sweep', optimizerId: id, workspaceName: ws });
     return { code: 200, parameters: { parameters: s.parameters, pid: s.pid, trial: s.trial, count: s.count } };
   });
 
-  app.post(`${O}/update`, { schema: { body: schemas.update, summary: 'comet_ml Optimizer: a trial ended (completed with its score, or aborted)' } }, async (req) => {
+  api.post(`${O}/update`, { schema: { body: schemas.update, summary: 'comet_ml Optimizer: a trial ended (completed with its score, or aborted)' } }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const ws = workspaceOf(req);
     const t = await ctx.optimizer.update(ws, {
       id: b.id,

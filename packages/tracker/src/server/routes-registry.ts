@@ -1,6 +1,7 @@
 // Model registry routes: Comet REST v2's registry endpoints (paths and payloads as the comet_ml SDK 3.58.8 sends
 // them, connection_api.py and api_objects/model/model.py) under /api/rest/v2, and ocrops' own under
 // /api/ocrops/registry (aliases, tags, lineage, resolution by alias for serving).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dirManifestMd5 } from '@ocrops/versioning';
@@ -8,28 +9,18 @@ import { experimentOf, requireWrite, workspaceOf, type RouteContext } from './co
 import { HttpError, badRequest } from './http-error.js';
 import { hashKey } from './keys.js';
 import {
-  ALIAS_PATTERN, ALLOWED_STATUS, RegistryStore, VERSION_PATTERN, versionJson,
+  ALLOWED_STATUS, RegistryStore, versionJson,
   type ModelRow, type NewVersion, type VersionRecord, type VersionRow, type WeightsFile,
 } from './registry.js';
 import type { ExperimentRow } from './store.js';
 import { zipStored } from './zip.js';
+import { registryBodies, registryQueries, type CometRegisterBody, type RegisterBody } from '../api/index.js';
 
 const V2 = '/api/rest/v2';
 const R = '/api/ocrops/registry';
-type Body = Record<string, any>;
 
-// ---- schemas ----------------------------------------------------------------------------------------------------
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
-const KEY = { type: 'string', pattern: '^[0-9a-f]{32}$' } as const;
-const WS = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const MODEL_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'letters, digits, `.`, `_`, `-`' } as const;
-const VERSION = { type: 'string', pattern: VERSION_PATTERN, description: '`1.0.0` (Comet) or `7` (ocrops numbers versions when omitted)' } as const;
-const ALIAS = { type: 'string', pattern: ALIAS_PATTERN, description: 'e.g. `champion`, `candidate`; `latest` is reserved' } as const;
-const TEXT = (max = 5000) => ({ type: ['string', 'null'], maxLength: max }) as const;
-const STAGES = { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 } } as const;
-const TAGS = { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1000 }, description: 'key -> value' } as const;
-const MD5_DIR = { type: 'string', pattern: '^[0-9a-f]{32}(\\.dir)?$' } as const;
-const ITEM_ID = { type: 'string', minLength: 1, maxLength: 100 } as const;
+const { register: registerBody, cometCreate: cometCreateBody } = registryBodies;
+const modelQuery = registryQueries.model;
 
 const E = {
   400: 'invalid request: `{msg, sdk_error_code}` naming the field',
@@ -39,42 +30,6 @@ const E = {
   409: 'conflict: duplicate version, existing model, or weights hash differing from what the run logged (both hashes named)',
 };
 const errors = (...codes: Array<keyof typeof E>) => Object.fromEntries(codes.map((c) => [c, E[c]]));
-
-const registerBody = obj(
-  {
-    workspaceName: WS,
-    modelName: MODEL_NAME,
-    experimentKey: KEY,
-    experimentModelName: { type: 'string', minLength: 1, maxLength: 500, description: "the run's logged model (default: its only one)" },
-    version: VERSION,
-    description: TEXT(),
-    comment: TEXT(),
-    status: { type: 'string', enum: ALLOWED_STATUS },
-    stages: STAGES,
-    tags: TAGS,
-    aliases: { type: 'array', maxItems: 20, items: ALIAS },
-    weightsMd5: { ...MD5_DIR, description: 'md5 the client computed of its weights folder; must equal what the run logged' },
-    dvc: obj({ path: TEXT(1000), md5: MD5_DIR, remote: TEXT(2000) }, ['md5']),
-    evaluation: { type: 'object', maxProperties: 200, additionalProperties: { type: 'number' }, description: 'metrics of an evaluation of these weights (name -> number)' },
-  },
-  ['modelName', 'experimentKey'],
-);
-
-const cometCreateBody = obj(
-  {
-    experimentModelId: { type: 'string', minLength: 1, maxLength: 1000 },
-    registryModelName: MODEL_NAME,
-    version: VERSION,
-    description: TEXT(),
-    comment: TEXT(),
-    isPublic: { type: 'boolean' },
-    stages: STAGES,
-    workspaceName: WS,
-  },
-  ['experimentModelId', 'registryModelName'],
-);
-
-const modelQuery = obj({ workspaceName: WS, modelName: MODEL_NAME }, ['modelName']);
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
 
@@ -126,6 +81,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
 }
 
 function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
   const reg = new RegistryStore(store.db);
 
@@ -152,7 +108,7 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
   };
 
   /** Everything a version records, read from the run; 409 when the weights differ from what the run logged. */
-  const recordOf = async (e: ExperimentRow, modelName: string, b: Body): Promise<VersionRecord> => {
+  const recordOf = async (e: ExperimentRow, modelName: string, b: Partial<Pick<RegisterBody, 'weightsMd5' | 'dvc' | 'evaluation'>>): Promise<VersionRecord> => {
     const weights = await weightsOf(e, modelName);
     const others = (await store.paramValues([e.experiment_key], 'other')).get(e.experiment_key) ?? {};
     const logged = str(others.model_md5);
@@ -226,65 +182,66 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
   };
 
   // ---- Comet: an experiment's logged models -------------------------------------------------------------------
-  app.get(
+  api.get(
     `${V2}/experiment/model`,
-    { schema: { querystring: obj({ experimentKey: KEY }, ['experimentKey']), summary: "A run's logged models: `{models: [{experimentModelId, experimentKey, modelName}]}`", errorResponses: errors(400, 401, 404) } as object },
+    { schema: { querystring: registryQueries.experimentKey, summary: "A run's logged models: `{models: [{experimentModelId, experimentKey, modelName}]}`", errorResponses: errors(400, 401, 404) } },
     async (req) => {
-      const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+      const e = await experimentOf(ctx, req, req.query.experimentKey);
       const names = [...new Set((await store.assets(e.experiment_key, 'model-element')).map((a) => a.groupingName ?? ''))].filter(Boolean);
       return { models: names.map((modelName) => ({ experimentModelId: experimentModelId(e.experiment_key, modelName), experimentKey: e.experiment_key, modelName })) };
     },
   );
 
   // ---- Comet: registry writes ---------------------------------------------------------------------------------
-  const cometRegister = (create: boolean) => async (req: FastifyRequest) => {
+  const cometRegister = (create: boolean) => async (req: FastifyRequest<{ Body: CometRegisterBody }>) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const { experimentKey, modelName } = parseExperimentModelId(b.experimentModelId);
     const e = await experimentOf(ctx, req, experimentKey);
     const ws = workspaceOf(req, b.workspaceName ?? e.workspace);
     if (!create) await modelFor(req, b.registryModelName, ws, true);
     const v: NewVersion = {
       experimentKey: e.experiment_key, experimentModelName: modelName, version: b.version, comment: b.comment,
-      stages: b.stages, record: await recordOf(e, modelName, b),
+      // extra fields pass validation: a Comet body may carry ocrops' weightsMd5/dvc/evaluation too
+      stages: b.stages, record: await recordOf(e, modelName, b as CometRegisterBody & Partial<RegisterBody>),
     };
     const r = await reg.addVersion(ws, b.registryModelName, v, await whoOf(ctx, req),
       create ? { description: b.description, isPublic: b.isPublic, mustBeNew: true } : undefined);
     registered(ws, b.registryModelName);
     return { registryModelId: r.model.model_id, registryModelItemId: r.version.item_id, modelName: r.model.name, version: r.version.version };
   };
-  app.post(`${V2}/write/registry-model`, {
-    schema: { body: cometCreateBody, summary: "Create a registered model from a run's logged model (its first version)", errorResponses: errors(400, 401, 403, 404, 409) } as object,
+  api.post(`${V2}/write/registry-model`, {
+    schema: { body: cometCreateBody, summary: "Create a registered model from a run's logged model (its first version)", errorResponses: errors(400, 401, 403, 404, 409) },
   }, cometRegister(true));
-  app.post(`${V2}/write/registry-model/item`, {
-    schema: { body: cometCreateBody, summary: 'Add a version to a registered model', errorResponses: errors(400, 401, 403, 404, 409) } as object,
+  api.post(`${V2}/write/registry-model/item`, {
+    schema: { body: cometCreateBody, summary: 'Add a version to a registered model', errorResponses: errors(400, 401, 403, 404, 409) },
   }, cometRegister(false));
 
   const itemOf = async (req: FastifyRequest, itemId: string) => {
     requireWrite(req);
     return reg.modelOfItem(req.auth.workspace, itemId);
   };
-  app.post(`${V2}/write/registry-model/item/status`, {
-    schema: { body: obj({ status: { type: 'string', enum: ALLOWED_STATUS }, modelItemId: ITEM_ID }, ['status', 'modelItemId']), summary: "Set a version's status", errorResponses: errors(400, 401, 403, 404) } as object,
+  api.post(`${V2}/write/registry-model/item/status`, {
+    schema: { body: registryBodies.itemStatus, summary: "Set a version's status", errorResponses: errors(400, 401, 403, 404) },
   }, async (req) => {
-    const b = req.body as Body;
+    const b = req.body;
     const { model } = await itemOf(req, b.modelItemId);
     await reg.updateVersion(b.modelItemId, { status: b.status });
     registered(model.workspace, model.name);
     return {};
   });
-  app.post(`${V2}/write/registry-model/item/update`, {
-    schema: { body: obj({ registryModelItemId: ITEM_ID, comment: TEXT(), stages: STAGES }, ['registryModelItemId']), summary: "Update a version's comment and stages", errorResponses: errors(400, 401, 403, 404) } as object,
+  api.post(`${V2}/write/registry-model/item/update`, {
+    schema: { body: registryBodies.itemUpdate, summary: "Update a version's comment and stages", errorResponses: errors(400, 401, 403, 404) },
   }, async (req) => {
-    const b = req.body as Body;
+    const b = req.body;
     const { model } = await itemOf(req, b.registryModelItemId);
     await reg.updateVersion(b.registryModelItemId, { comment: b.comment ?? undefined, stages: b.stages });
     registered(model.workspace, model.name);
     return {};
   });
-  const stageQuery = obj({ modelItemId: ITEM_ID, stage: { type: 'string', minLength: 1, maxLength: 100 } }, ['modelItemId', 'stage']);
-  app.get(`${V2}/write/registry-model/item/stage`, { schema: { querystring: stageQuery, summary: 'Add a stage to a version', errorResponses: errors(400, 401, 403, 404) } as object, config: { auth: 'key' } }, async (req) => {
-    const q = req.query as Body;
+  const stageQuery = registryQueries.stage;
+  api.get(`${V2}/write/registry-model/item/stage`, { schema: { querystring: stageQuery, summary: 'Add a stage to a version', errorResponses: errors(400, 401, 403, 404) }, config: { auth: 'key' } }, async (req) => {
+    const q = req.query;
     const { model, version } = await itemOf(req, q.modelItemId);
     const stages = new Set<string>(JSON.parse(version.stages));
     stages.add(q.stage);
@@ -292,8 +249,8 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
     registered(model.workspace, model.name);
     return {};
   });
-  app.get(`${V2}/write/registry-model/item/stage/delete`, { schema: { querystring: stageQuery, summary: 'Remove a stage from a version', errorResponses: errors(400, 401, 403, 404) } as object, config: { auth: 'key' } }, async (req) => {
-    const q = req.query as Body;
+  api.get(`${V2}/write/registry-model/item/stage/delete`, { schema: { querystring: stageQuery, summary: 'Remove a stage from a version', errorResponses: errors(400, 401, 403, 404) }, config: { auth: 'key' } }, async (req) => {
+    const q = req.query;
     const { model, version } = await itemOf(req, q.modelItemId);
     await reg.updateVersion(q.modelItemId, { stages: (JSON.parse(version.stages) as string[]).filter((s) => s !== q.stage) });
     registered(model.workspace, model.name);
@@ -301,35 +258,35 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   // ---- Comet: registry reads ----------------------------------------------------------------------------------
-  app.get(`${V2}/registry-model`, { schema: { querystring: obj({ workspaceName: WS }), summary: 'Registered models: `{registryModels: [...]}`', errorResponses: errors(401, 403) } as object }, async (req) => {
-    const ws = workspaceOf(req, (req.query as Body).workspaceName);
+  api.get(`${V2}/registry-model`, { schema: { querystring: registryQueries.workspace, summary: 'Registered models: `{registryModels: [...]}`', errorResponses: errors(401, 403) } }, async (req) => {
+    const ws = workspaceOf(req, req.query.workspaceName);
     return { registryModels: await Promise.all((await reg.models(ws)).map(modelSummary)) };
   });
-  app.get(`${V2}/registry-model/count`, { schema: { querystring: obj({ workspaceName: WS }), summary: '`{registryModelCount}`', errorResponses: errors(401, 403) } as object }, async (req) => {
-    const ws = workspaceOf(req, (req.query as Body).workspaceName);
+  api.get(`${V2}/registry-model/count`, { schema: { querystring: registryQueries.workspace, summary: '`{registryModelCount}`', errorResponses: errors(401, 403) } }, async (req) => {
+    const ws = workspaceOf(req, req.query.workspaceName);
     return { registryModelCount: (await reg.models(ws)).length };
   });
-  app.get(`${V2}/registry-model/allowed_status_values`, { schema: { querystring: obj({ workspaceName: WS }), summary: '`{allowedStatus}`', errorResponses: errors(401, 403) } as object }, async (req) => {
-    workspaceOf(req, (req.query as Body).workspaceName);
+  api.get(`${V2}/registry-model/allowed_status_values`, { schema: { querystring: registryQueries.workspace, summary: '`{allowedStatus}`', errorResponses: errors(401, 403) } }, async (req) => {
+    workspaceOf(req, req.query.workspaceName);
     return { allowedStatus: ALLOWED_STATUS };
   });
-  app.get(`${V2}/registry-model/details`, { schema: { querystring: modelQuery, summary: 'A registered model and its versions', errorResponses: errors(400, 401, 403, 404) } as object }, async (req) => {
-    const q = req.query as Body;
+  api.get(`${V2}/registry-model/details`, { schema: { querystring: modelQuery, summary: 'A registered model and its versions', errorResponses: errors(400, 401, 403, 404) } }, async (req) => {
+    const q = req.query;
     const model = await modelFor(req, q.modelName, q.workspaceName);
     const versions = await versionsJson(model);
     return { ...(await modelSummary(model)), notes: model.notes ?? '', versions: versions.map((v) => cometVersion(model, v)) };
   });
-  app.get(
+  api.get(
     `${V2}/registry-model/item/download`,
     {
       schema: {
-        querystring: obj({ workspaceName: WS, modelName: MODEL_NAME, version: VERSION, stage: { type: 'string', maxLength: 100 } }, ['modelName']),
+        querystring: registryQueries.download,
         summary: 'A version\'s weights as a ZIP archive (by version, or the newest version with a stage; default the newest)',
         errorResponses: errors(400, 401, 403, 404),
-      } as object,
+      },
     },
     async (req, reply) => {
-      const q = req.query as Body;
+      const q = req.query;
       if (q.version && q.stage) throw badRequest('querystring: give version or stage, not both');
       const model = await modelFor(req, q.modelName, q.workspaceName);
       let v: VersionRow;
@@ -358,20 +315,20 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
   };
 
   // ---- ocrops: registration, aliases, tags, lineage, resolution --------------------------------------------------
-  app.post(`${R}/register`, {
+  api.post(`${R}/register`, {
     schema: {
       body: registerBody,
       summary: "Register a run's logged model as a new version (creating the model), with lineage, metrics, tags and aliases",
       errorResponses: errors(400, 401, 403, 404, 409),
-    } as object,
+    },
   }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const e = await experimentOf(ctx, req, b.experimentKey);
     const ws = workspaceOf(req, b.workspaceName);
     if (req.auth.workspace !== null && (await reg.existsElsewhere(ws, b.modelName)) && !(await reg.models(ws)).some((m) => m.name === b.modelName))
       throw new HttpError(403, `registered model "${b.modelName}" belongs to another workspace than "${ws}"`);
-    let modelName: string = b.experimentModelName;
+    let modelName = b.experimentModelName;
     if (!modelName) {
       const names = [...new Set((await store.assets(e.experiment_key, 'model-element')).map((a) => a.groupingName ?? ''))].filter(Boolean);
       if (names.length !== 1)
@@ -389,59 +346,60 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reg.versionJson(r.model, r.version);
   });
 
-  app.get(`${R}/models`, { schema: { querystring: obj({ workspaceName: WS }), summary: 'Registered models with version counts and aliases', errorResponses: errors(401, 403) } as object }, async (req) => {
-    const ws = workspaceOf(req, (req.query as Body).workspaceName);
+  api.get(`${R}/models`, { schema: { querystring: registryQueries.workspace, summary: 'Registered models with version counts and aliases', errorResponses: errors(401, 403) } }, async (req) => {
+    const ws = workspaceOf(req, req.query.workspaceName);
     return { models: await Promise.all((await reg.models(ws)).map(modelSummary)) };
   });
 
-  app.get(`${R}/model`, { schema: { querystring: modelQuery, summary: 'One model: versions (metrics, lineage, aliases, tags) and the alias history', errorResponses: errors(400, 401, 403, 404) } as object }, async (req) => {
-    const q = req.query as Body;
+  api.get(`${R}/model`, { schema: { querystring: modelQuery, summary: 'One model: versions (metrics, lineage, aliases, tags) and the alias history', errorResponses: errors(400, 401, 403, 404) } }, async (req) => {
+    const q = req.query;
     const model = await modelFor(req, q.modelName, q.workspaceName);
     return { model: await modelSummary(model), versions: await versionsJson(model), aliasHistory: await reg.aliasHistory(model) };
   });
 
-  app.get(`${R}/version`, {
+  api.get(`${R}/version`, {
     schema: {
-      querystring: obj({ workspaceName: WS, modelName: MODEL_NAME, version: VERSION, alias: { type: 'string', pattern: ALIAS_PATTERN } }, ['modelName']),
+      querystring: registryQueries.version,
       summary: 'Resolve `model@alias` (or `model:version`) to one version with its weight files and md5s',
       errorResponses: errors(400, 401, 403, 404),
-    } as object,
+    },
   }, async (req) => {
-    const q = req.query as Body;
-    if ((q.version === undefined) === (q.alias === undefined)) throw badRequest('querystring must have exactly one of version or alias');
+    const q = req.query;
+    const { version, alias } = q;
+    if ((version === undefined) === (alias === undefined)) throw badRequest('querystring must have exactly one of version or alias');
     const model = await modelFor(req, q.modelName, q.workspaceName);
-    const v = q.version !== undefined ? await reg.version(model, q.version) : await reg.versionByAlias(model, q.alias);
+    const v = version !== undefined ? await reg.version(model, version) : await reg.versionByAlias(model, alias as string);
     return reg.versionJson(model, v);
   });
 
-  const aliasBody = obj({ workspaceName: WS, modelName: MODEL_NAME, alias: ALIAS, version: VERSION }, ['modelName', 'alias', 'version']);
-  app.post(`${R}/alias`, { schema: { body: aliasBody, summary: 'Point an alias at a version (moving it; recorded with who and when)', errorResponses: errors(400, 401, 403, 404) } as object }, async (req) => {
+  const aliasBody = registryBodies.alias;
+  api.post(`${R}/alias`, { schema: { body: aliasBody, summary: 'Point an alias at a version (moving it; recorded with who and when)', errorResponses: errors(400, 401, 403, 404) } }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const model = await modelFor(req, b.modelName, b.workspaceName, true);
     await reg.setAlias(model, b.alias, b.version, await whoOf(ctx, req));
     registered(model.workspace, model.name, b.alias);
     return reg.versionJson(model, await reg.version(model, b.version));
   });
-  app.post(`${R}/alias/delete`, {
-    schema: { body: obj({ workspaceName: WS, modelName: MODEL_NAME, alias: ALIAS }, ['modelName', 'alias']), summary: 'Remove an alias', errorResponses: errors(400, 401, 403, 404) } as object,
+  api.post(`${R}/alias/delete`, {
+    schema: { body: registryBodies.aliasDelete, summary: 'Remove an alias', errorResponses: errors(400, 401, 403, 404) },
   }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const model = await modelFor(req, b.modelName, b.workspaceName, true);
     await reg.deleteAlias(model, b.alias, await whoOf(ctx, req));
     registered(model.workspace, model.name, b.alias);
     return {};
   });
-  app.post(`${R}/version/update`, {
+  api.post(`${R}/version/update`, {
     schema: {
-      body: obj({ workspaceName: WS, modelName: MODEL_NAME, version: VERSION, description: TEXT(), comment: TEXT(), status: { type: 'string', enum: ALLOWED_STATUS }, tags: TAGS, removeTags: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 200 } } }, ['modelName', 'version']),
+      body: registryBodies.versionUpdate,
       summary: "Update a version's description, comment, status or tags (tags merge; removeTags drops keys)",
       errorResponses: errors(400, 401, 403, 404),
-    } as object,
+    },
   }, async (req) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     const model = await modelFor(req, b.modelName, b.workspaceName, true);
     const v = await reg.version(model, b.version);
     await reg.updateVersion(v.item_id, { description: b.description ?? undefined, comment: b.comment ?? undefined, status: b.status, tags: b.tags, removeTags: b.removeTags });
@@ -449,10 +407,10 @@ function defineRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reg.versionJson(model, await reg.version(model, b.version));
   });
 
-  app.get(`${R}/by-run`, {
-    schema: { querystring: obj({ experimentKey: KEY }, ['experimentKey']), summary: 'Versions registered from a run: `{versions: [{modelName, version, aliases}]}`', errorResponses: errors(400, 401, 404) } as object,
+  api.get(`${R}/by-run`, {
+    schema: { querystring: registryQueries.experimentKey, summary: 'Versions registered from a run: `{versions: [{modelName, version, aliases}]}`', errorResponses: errors(400, 401, 404) },
   }, async (req) => {
-    const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+    const e = await experimentOf(ctx, req, req.query.experimentKey);
     const rows = await reg.versionsOfRun(e.experiment_key);
     const out = [];
     for (const r of rows) {

@@ -4,6 +4,7 @@
 // beyond the routes in routes-comet.ts. The SDK addresses three bases derived from COMET_URL_OVERRIDE (the override
 // itself, `<root>/api/rest/v2/` and `<root>/clientlib/rest/v2/`, plus `<root>/optimizer/`); `rewriteSdkUrl` maps
 // all of them onto canonical routes under /api/, where the server's API-key check and the OpenAPI document apply.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createGunzip } from 'node:zlib';
 import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -15,8 +16,7 @@ import { checkAssetName } from './routes-comet.js';
 import { SDK_OPTIMIZER_PREFIX } from './routes-optimizer-sdk.js';
 import { matchesPredicates, queryColumns, type QueryRun } from './sdk-query.js';
 import { newKey, type ExperimentRow, type MetricInput } from './store.js';
-
-type Body = Record<string, any>;
+import { sdkBodies, sdkQueries, type SdkMetricItem, type SdkUploadQuery } from '../api/index.js';
 
 const V2 = '/api/rest/v2';
 /** The Comet backend version this server claims at `isAlive/ver`: new enough for `metrics/get-all` (3.20.60) and offline fallback. */
@@ -41,121 +41,6 @@ export function rewriteSdkUrl(url: string): string {
   if (seg && ROOT_SEGMENTS.has(seg)) return `${V2}${url}`;
   return url;
 }
-
-// ---- schemas ------------------------------------------------------------------------------------------------------
-
-const KEY = { type: 'string', pattern: '^[0-9a-f]{32}$', description: '32 lowercase hex characters' } as const;
-const OPT_STR = (max = 1000) => ({ type: ['string', 'null'], maxLength: max }) as const;
-const INT_OR_NULL = { type: ['integer', 'null'] } as const;
-const TS = { type: ['number', 'null'], minimum: 0, maximum: 1e14 } as const;
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
-
-const sdkBodies = {
-  addRun: obj(
-    {
-      apiKey: OPT_STR(200),
-      experimentKey: KEY,
-      projectName: OPT_STR(200),
-      teamName: OPT_STR(200),
-      offline: { type: 'boolean' },
-      getOrCreateEnabled: { type: 'boolean' },
-      local_timestamp: TS,
-      libVersion: OPT_STR(100),
-    },
-    ['experimentKey'],
-  ),
-  getRun: obj({ apiKey: OPT_STR(200), previousExperiment: KEY, local_timestamp: TS, libVersion: OPT_STR(100) }, ['previousExperiment']),
-  statusReport: obj(
-    {
-      apiKey: OPT_STR(200),
-      runId: OPT_STR(100),
-      experimentKey: KEY,
-      projectId: OPT_STR(100),
-      is_alive: { type: 'boolean' },
-      local_timestamp: TS,
-      offline: { type: 'boolean' },
-    },
-    ['experimentKey'],
-  ),
-  offlineMetadata: obj({ apiKey: OPT_STR(200), runId: OPT_STR(100), experimentKey: KEY, startTimestamp: TS, endTimestamp: TS }, [
-    'experimentKey',
-  ]),
-  metricBatch: obj(
-    {
-      experimentKey: KEY,
-      values: {
-        type: 'array',
-        maxItems: 20_000,
-        items: obj(
-          {
-            metricName: { type: 'string', minLength: 1, maxLength: 500 },
-            metricValue: { type: ['number', 'string', 'null', 'boolean'] },
-            step: INT_OR_NULL,
-            epoch: INT_OR_NULL,
-            timestamp: TS,
-            context: OPT_STR(200),
-          },
-          ['metricName', 'metricValue'],
-        ),
-      },
-    },
-    ['experimentKey', 'values'],
-  ),
-  parameterBatch: obj(
-    {
-      experimentKey: KEY,
-      values: {
-        type: 'array',
-        maxItems: 10_000,
-        items: obj(
-          { parameterName: { type: 'string', minLength: 1, maxLength: 500 }, parameterValue: {}, step: INT_OR_NULL, timestamp: TS, source: OPT_STR(100), context: OPT_STR(200) },
-          ['parameterName', 'parameterValue'],
-        ),
-      },
-    },
-    ['experimentKey', 'values'],
-  ),
-  addTags: obj(
-    { apiKey: OPT_STR(200), experimentKey: KEY, addedTags: { type: 'array', maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 200 } } },
-    ['experimentKey', 'addedTags'],
-  ),
-  filePath: obj({ experimentKey: KEY, path: OPT_STR(5000), filePath: OPT_STR(5000) }, ['experimentKey']),
-  graph: obj({ experimentKey: KEY, graph: { type: 'string', maxLength: 10_000_000 } }, ['experimentKey', 'graph']),
-  dependencies: obj({ experimentKey: KEY, dependencies: { type: 'array', maxItems: 100_000 } }, ['experimentKey']),
-  projectQuery: obj(
-    {
-      workspaceName: { type: 'string', maxLength: 200 },
-      projectName: { type: 'string', minLength: 1, maxLength: 200 },
-      predicates: { type: 'array', maxItems: 1000, items: { type: 'object' } },
-      archived: { type: 'boolean' },
-    },
-    ['projectName', 'predicates'],
-  ),
-};
-
-const sdkQueries = {
-  upload: obj(
-    {
-      experimentId: KEY,
-      experimentKey: KEY,
-      projectId: OPT_STR(100),
-      runId: OPT_STR(100),
-      assetId: { type: 'string', minLength: 1, maxLength: 100 },
-      fileName: { type: 'string', minLength: 1, maxLength: 1000 },
-      extension: { type: 'string', maxLength: 50 },
-      type: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,100}$' },
-      overwrite: { type: ['boolean', 'string'], maxLength: 5, description: 'true/false (Python sends True/False)' },
-      groupingName: { type: 'string', maxLength: 500 },
-      context: { type: 'string', maxLength: 200 },
-      step: INT_OR_NULL,
-      epoch: INT_OR_NULL,
-      figCounter: { type: 'integer' },
-      figName: { type: 'string', maxLength: 1000 },
-    },
-  ),
-  experimentKey: obj({ experimentKey: KEY }, ['experimentKey']),
-  project: obj({ workspaceName: { type: 'string', maxLength: 200 }, projectName: { type: 'string', minLength: 1, maxLength: 200 } }, ['projectName']),
-};
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
 
@@ -196,7 +81,7 @@ function handshake(req: FastifyRequest, e: ExperimentRow) {
   };
 }
 
-function toMetric(v: Body): MetricInput {
+function toMetric(v: SdkMetricItem): MetricInput {
   // booleans are numbers to Comet (True -> 1)
   const raw = typeof v.metricValue === 'boolean' ? Number(v.metricValue) : v.metricValue;
   return {
@@ -223,6 +108,7 @@ export interface SdkRouteOptions {
 
 /** Registers the comet_ml SDK routes, the exact `application/json` content type and gzip request bodies. */
 export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts: SdkRouteOptions = {}): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = ctx;
   const warn = opts.warn ?? ((line: string) => console.warn(line));
   const touched = (e: ExperimentRow, type: 'metric' | 'experiment') => emitTouched(ctx, e, type);
@@ -238,18 +124,18 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
 
   // ---- handshake and status ---------------------------------------------------------------------------------------
   for (const path of [`${V2}/isAlive/ver`, `${V2}/clientlib/isAlive/ver`])
-    app.get(path, { schema: { summary: 'comet_ml SDK: backend version (public, as on comet.com)' } as object, config: { auth: 'public' } }, async () => ({ version: SDK_BACKEND_VERSION }));
-  app.post(`${V2}/asset/3d-limits`, { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: 3D point cloud limits (the SDK defaults)' } }, async () => ({
+    api.get(path, { schema: { summary: 'comet_ml SDK: backend version (public, as on comet.com)' }, config: { auth: 'public' } }, async () => ({ version: SDK_BACKEND_VERSION }));
+  api.post(`${V2}/asset/3d-limits`, { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: 3D point cloud limits (the SDK defaults)' } }, async () => ({
     maxPoints: 1_000_000,
     maxPointsFileSizeInBytes: 0,
     maxBoxes: 250_000,
     maxBoxesFileSizeInBytes: 0,
   }));
-  app.get(`${V2}/health/ping`, { schema: { summary: 'comet_ml SDK: connection check' } as object }, async () => ({ ok: true }));
+  api.get(`${V2}/health/ping`, { schema: { summary: 'comet_ml SDK: connection check' } }, async () => ({ ok: true }));
 
-  app.post(`${V2}/logger/add/run`, { schema: { body: sdkBodies.addRun, summary: 'comet_ml SDK: create an experiment (client-chosen key)' } }, async (req, reply) => {
+  api.post(`${V2}/logger/add/run`, { schema: { body: sdkBodies.addRun, summary: 'comet_ml SDK: create an experiment (client-chosen key)' } }, async (req, reply) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     let ws: string;
     try {
       ws = workspaceOf(req, b.teamName ?? undefined);
@@ -268,9 +154,9 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     return handshake(req, e);
   });
 
-  app.post(`${V2}/logger/get/run`, { schema: { body: sdkBodies.getRun, summary: 'comet_ml SDK: continue an existing experiment' } }, async (req, reply) => {
+  api.post(`${V2}/logger/get/run`, { schema: { body: sdkBodies.getRun, summary: 'comet_ml SDK: continue an existing experiment' } }, async (req, reply) => {
     requireWrite(req);
-    const b = req.body as Body;
+    const b = req.body;
     try {
       const e = await experimentOf(ctx, req, b.previousExperiment);
       await store.updateStatus(e.experiment_key, { isAlive: true });
@@ -283,11 +169,11 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     }
   });
 
-  app.post(
+  api.post(
     `${V2}/status-report/update`,
     { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: heartbeat; `is_alive: false` ends the experiment' } },
     async (req) => {
-      const b = req.body as Body;
+      const b = req.body;
       const e = await write(req, b.experimentKey);
       if (b.is_alive === false) await store.updateStatus(e.experiment_key, { isAlive: false });
       else await store.heartbeat(e.experiment_key);
@@ -301,11 +187,11 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     },
   );
 
-  app.post(
+  api.post(
     `${V2}/status-report/offline-metadata`,
     { schema: { body: sdkBodies.offlineMetadata, summary: 'comet_ml SDK: start/end time of an uploaded offline experiment' } },
     async (req) => {
-      const b = req.body as Body;
+      const b = req.body;
       const e = await write(req, b.experimentKey);
       const start = typeof b.startTimestamp === 'number' ? Math.round(b.startTimestamp) : undefined;
       const end = typeof b.endTimestamp === 'number' ? Math.round(b.endTimestamp) : undefined;
@@ -316,24 +202,24 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   );
 
   // ---- messages -------------------------------------------------------------------------------------------------
-  app.post(`${V2}/batch/logger/experiment/metric`, { schema: { body: sdkBodies.metricBatch, summary: 'comet_ml SDK: a batch of metric values' } }, async (req) => {
-    const b = req.body as Body;
+  api.post(`${V2}/batch/logger/experiment/metric`, { schema: { body: sdkBodies.metricBatch, summary: 'comet_ml SDK: a batch of metric values' } }, async (req) => {
+    const b = req.body;
     const e = await write(req, b.experimentKey);
-    await store.addMetrics(e.experiment_key, (b.values as Body[]).map(toMetric));
+    await store.addMetrics(e.experiment_key, b.values.map(toMetric));
     touched(e, 'metric');
     return {};
   });
 
-  app.post(
+  api.post(
     `${V2}/batch/logger/experiment/parameter`,
     { schema: { body: sdkBodies.parameterBatch, summary: 'comet_ml SDK: a batch of parameters' } },
     async (req) => {
-      const b = req.body as Body;
+      const b = req.body;
       const e = await write(req, b.experimentKey);
       await store.setParams(
         e.experiment_key,
         'parameter',
-        (b.values as Body[]).map((v) => ({
+        b.values.map((v) => ({
           name: v.parameterName,
           value: v.parameterValue,
           step: v.step ?? null,
@@ -345,19 +231,19 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     },
   );
 
-  app.post(`${V2}/tags/add-tags-to-experiment`, { schema: { body: sdkBodies.addTags, summary: 'comet_ml SDK: add tags' } }, async (req) => {
-    const b = req.body as Body;
+  api.post(`${V2}/tags/add-tags-to-experiment`, { schema: { body: sdkBodies.addTags, summary: 'comet_ml SDK: add tags' } }, async (req) => {
+    const b = req.body;
     const e = await write(req, b.experimentKey);
     await store.addTags(e.experiment_key, b.addedTags);
     touched(e, 'experiment');
     return {};
   });
 
-  app.post(
+  api.post(
     `${V2}/write/experiment/file-path`,
     { schema: { body: sdkBodies.filePath, summary: 'comet_ml SDK: the script path (kept in the system details as `filePath`)' } },
     async (req) => {
-      const b = req.body as Body;
+      const b = req.body;
       const e = await write(req, b.experimentKey);
       await store.mergeDetails(e.experiment_key, 'system', { filePath: b.path ?? b.filePath ?? null });
       return {};
@@ -365,8 +251,8 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   );
 
   // the model graph (set_model_graph, framework auto-logging) is one text per run, kept beside the git/system details
-  app.post(`${V2}/write/experiment/graph`, { schema: { body: sdkBodies.graph, summary: 'comet_ml SDK: the model graph (text)' } }, async (req) => {
-    const b = req.body as Body;
+  api.post(`${V2}/write/experiment/graph`, { schema: { body: sdkBodies.graph, summary: 'comet_ml SDK: the model graph (text)' } }, async (req) => {
+    const b = req.body;
     const e = await write(req, b.experimentKey);
     await store.db.run(
       `INSERT INTO details (experiment_key, kind, data) VALUES (?, 'graph', ?)
@@ -376,15 +262,14 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     touched(e, 'experiment');
     return {};
   });
-  app.get(`${V2}/experiment/graph`, { schema: { querystring: sdkQueries.experimentKey, summary: 'The model graph (`graph`: null when none was logged)' } }, async (req) => {
-    const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+  api.get(`${V2}/experiment/graph`, { schema: { querystring: sdkQueries.experimentKey, summary: 'The model graph (`graph`: null when none was logged)' } }, async (req) => {
+    const e = await experimentOf(ctx, req, req.query.experimentKey);
     const row = await store.db.get<{ data: string }>(`SELECT data FROM details WHERE experiment_key = ? AND kind = 'graph'`, [e.experiment_key]);
     return row ? (JSON.parse(row.data) as { graph: string }) : { graph: null };
   });
 
   // ---- uploads ----------------------------------------------------------------------------------------------------
-  const upload = async (req: FastifyRequest, reply: FastifyReply, defaultType: string, defaultName?: string) => {
-    const q = req.query as Body;
+  const upload = async (req: FastifyRequest, q: SdkUploadQuery, reply: FastifyReply, defaultType: string, defaultName?: string) => {
     const key = q.experimentId ?? q.experimentKey;
     if (!key) throw badRequest('querystring must have experimentId (the experiment key)');
     const e = await write(req, key);
@@ -429,18 +314,18 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   };
   const uploadSummary =
     'comet_ml SDK: upload an asset (multipart/form-data, part `file`, optional part `metadata`); the SDK `assetId` makes replays idempotent';
-  app.post(`${V2}/asset/upload`, { schema: { querystring: sdkQueries.upload, summary: uploadSummary } }, (req, reply) => upload(req, reply, 'asset'));
-  app.post(`${V2}/visualizations/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (images, figures)` } }, (req, reply) =>
-    upload(req, reply, 'image'),
+  api.post(`${V2}/asset/upload`, { schema: { querystring: sdkQueries.upload, summary: uploadSummary } }, (req, reply) => upload(req, req.query, reply, 'asset'));
+  api.post(`${V2}/visualizations/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (images, figures)` } }, (req, reply) =>
+    upload(req, req.query, reply, 'image'),
   );
-  app.post(`${V2}/git-patch/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (git patch)` } }, (req, reply) =>
-    upload(req, reply, 'git-patch', 'git-patch.zip'),
+  api.post(`${V2}/git-patch/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (git patch)` } }, (req, reply) =>
+    upload(req, req.query, reply, 'git-patch', 'git-patch.zip'),
   );
-  app.get(
+  api.get(
     `${V2}/experiment/git/patch`,
     { schema: { querystring: sdkQueries.experimentKey, summary: 'The git patch (a zip holding git_diff.patch) the SDK uploaded last' } },
     async (req, reply) => {
-      const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+      const e = await experimentOf(ctx, req, req.query.experimentKey);
       const patches = await store.assets(e.experiment_key, 'git-patch');
       const a = patches[patches.length - 1];
       if (!a) throw new HttpError(404, `experiment ${e.experiment_key} has no git patch`);
@@ -452,12 +337,12 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
 
   // ---- reads the SDK's API makes beyond routes-comet.ts -----------------------------------------------------------
   // comet_ml.login() checks the key here; a key is its workspace's "user"
-  app.get(`${V2}/account-details`, { schema: { summary: 'comet_ml SDK: the API key\'s user and default workspace (both the workspace)' } as object }, async (req) => {
+  api.get(`${V2}/account-details`, { schema: { summary: 'comet_ml SDK: the API key\'s user and default workspace (both the workspace)' } }, async (req) => {
     const ws = workspaceOf(req);
     return { userName: ws, defaultWorkspaceName: ws };
   });
-  app.get(`${V2}/experiment/metrics/get-all`, { schema: { querystring: sdkQueries.experimentKey, summary: 'Every point of every metric' } }, async (req) => {
-    const e = await experimentOf(ctx, req, (req.query as Body).experimentKey);
+  api.get(`${V2}/experiment/metrics/get-all`, { schema: { querystring: sdkQueries.experimentKey, summary: 'Every point of every metric' } }, async (req) => {
+    const e = await experimentOf(ctx, req, req.query.experimentKey);
     const names = (await store.metricsSummary(e.experiment_key)).map((s) => s.name);
     const metrics = [];
     for (const n of names) metrics.push(...(await store.metricPoints(e.experiment_key, n)).map(metricJson));
@@ -489,19 +374,19 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
       },
     }));
   };
-  app.get(
+  api.get(
     `${V2}/project/column-names`,
     { schema: { querystring: sdkQueries.project, summary: 'comet_ml API.query: the columns (metrics, params, others, metadata, tags) of a project' } },
     async (req) => {
-      const q = req.query as Body;
+      const q = req.query;
       return { columns: queryColumns(await queryRuns(workspaceOf(req, q.workspaceName), q.projectName)) };
     },
   );
-  app.post(
+  api.post(
     `${V2}/project/query`,
     { schema: { body: sdkBodies.projectQuery, summary: 'comet_ml API.query: keys of the runs matching all predicates (metrics compare their last value)' } },
     async (req) => {
-      const b = req.body as Body;
+      const b = req.body;
       const runs = await queryRuns(workspaceOf(req, b.workspaceName), b.projectName);
       return { experimentKeys: runs.filter((r) => matchesPredicates(r, b.predicates)).map((r) => r.experimentKey) };
     },
@@ -525,7 +410,7 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
       sdk_error_code: 40400,
     };
   };
-  const catchAll = { schema: { summary: 'Comet SDK calls this tracker does not implement: a JSON 404 naming the call, logged once' } as object };
+  const catchAll = { schema: { summary: 'Comet SDK calls this tracker does not implement: a JSON 404 naming the call, logged once' } };
   for (const url of [`${V2}/*`, `${SDK_OPTIMIZER_PREFIX}/*`])
-    app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url, ...catchAll, handler: unsupported });
+    api.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url, ...catchAll, handler: unsupported });
 }

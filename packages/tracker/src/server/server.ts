@@ -175,7 +175,7 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
 
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
-    if (r.url.startsWith('/api/')) routes.push({ method: r.method, url: r.url, schema: r.schema as any, config: r.config });
+    if (r.url.startsWith('/api/')) routes.push({ method: r.method, url: r.url, schema: r.schema as RouteDoc['schema'], config: r.config });
   });
 
   app.decorateRequest('auth', null as unknown as Auth);

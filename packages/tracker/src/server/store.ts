@@ -52,7 +52,7 @@ export interface OutputLine {
   output: string;
   stderr?: boolean;
   localTimestamp?: number;
-  offset?: number;
+  offset?: number | null;
 }
 
 export interface AssetRecord {

@@ -2,7 +2,7 @@
 // EMA smoothing and a metric-name filter. The grid fetches every chart's server-side downsampled series (min/max
 // buckets) in one request per run; a zoomed chart re-fetches its x range at full resolution on its own.
 import { useMemo, useState } from 'react';
-import type { SeriesReply, XAxis } from '../../lib/api-types.js';
+import type { SeriesReply, XAxis } from '@ocrops/tracker/api';
 import { formatValue } from '../../lib/format.js';
 import { api } from '../api.js';
 import { useAsync } from '../hooks.js';

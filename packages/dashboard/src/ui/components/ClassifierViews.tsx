@@ -1,7 +1,7 @@
 // Classifier views of a run page: the confusion-matrix asset as a heat-map table (rows = actual class, columns =
 // predicted class, scrollable for many classes) and the `mistakes*.png` image assets.
 import { useMemo, useState } from 'react';
-import type { AssetInfo } from '../../lib/api-types.js';
+import type { AssetInfo } from '@ocrops/tracker/api';
 import { cellColor, cellTextColor, confusionAssets, confusionView, mistakeImages, parseConfusionMatrix, type ConfusionOrder } from '../../lib/confusion.js';
 import { formatValue } from '../../lib/format.js';
 import { api } from '../api.js';

@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { SeriesPoint, XAxis } from '../../lib/api-types.js';
+import type { SeriesPoint, XAxis } from '@ocrops/tracker/api';
 import { emaSmooth } from '../../lib/smoothing.js';
 import { chartShape, collapseSameX } from '../../lib/series.js';
 import { formatValue } from '../../lib/format.js';

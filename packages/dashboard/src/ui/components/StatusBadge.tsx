@@ -1,4 +1,4 @@
-import type { RunStatus } from '../../lib/api-types.js';
+import type { RunStatus } from '@ocrops/tracker/api';
 
 export function StatusBadge({ status }: { status: RunStatus | string }) {
   return (

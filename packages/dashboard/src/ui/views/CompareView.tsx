@@ -1,7 +1,7 @@
 // Compare view: the selected runs' metrics overlaid chart by chart, and a parameter diff table.
 import { useMemo, useState } from 'react';
-import type { RunRow } from '../../lib/api-types.js';
-import { differingNames } from '../../lib/query.js';
+import type { RunRow } from '@ocrops/tracker/api';
+import { differingNames } from '@ocrops/tracker/api/runs-query';
 import { formatValue } from '../../lib/format.js';
 import { api } from '../api.js';
 import { useAsync } from '../hooks.js';

@@ -2,7 +2,7 @@
 // aliases, lineage (source run, sweep, dataset and weights hashes, git commit) and alias history, where an alias can
 // be set or moved (#/model/<ws>/<name>).
 import { useState } from 'react';
-import type { RegistryModel, RegistryVersion } from '../../lib/api-types.js';
+import type { RegistryModel, RegistryVersion } from '@ocrops/tracker/api';
 import { formatTime, formatValue } from '../../lib/format.js';
 import { api } from '../api.js';
 import { useAsync } from '../hooks.js';

@@ -1,5 +1,5 @@
 // Projects of every workspace, with their run counts and last update.
-import type { ProjectInfo } from '../../lib/api-types.js';
+import type { ProjectInfo } from '@ocrops/tracker/api';
 import { formatTime, formatValue } from '../../lib/format.js';
 import { api } from '../api.js';
 import { useAsync } from '../hooks.js';

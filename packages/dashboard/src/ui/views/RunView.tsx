@@ -1,7 +1,7 @@
 // Run page: header (status, times, tags, sweep link), metric charts, parameters, others, versioned weights (DVC),
 // system and git details, console output, assets and models. Live: re-fetches while the run is running.
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { NamedValue } from '../../lib/api-types.js';
+import type { NamedValue } from '@ocrops/tracker/api';
 import { formatBytes, formatDuration, formatTime, formatValue } from '../../lib/format.js';
 import { runVersioning } from '../../lib/versioning.js';
 import { api, prefetch, runRowCache, subscribeEvents } from '../api.js';

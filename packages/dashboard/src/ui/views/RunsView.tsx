@@ -1,8 +1,8 @@
 // Runs table of a project: virtualised rows (only the visible rows are in the DOM), server-side sort and filter on
 // any metric summary or parameter, last/min/max metric columns, "only differing columns", selection for compare.
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { RunRow } from '../../lib/api-types.js';
-import { differingNames } from '../../lib/query.js';
+import type { RunRow } from '@ocrops/tracker/api';
+import { differingNames } from '@ocrops/tracker/api/runs-query';
 import { formatDuration, formatTime, formatValue } from '../../lib/format.js';
 import { api, runRowCache, subscribeEvents } from '../api.js';
 import { useAsync, useThrottled } from '../hooks.js';

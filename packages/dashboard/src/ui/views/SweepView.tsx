@@ -1,7 +1,7 @@
 // Sweeps of a project, and one sweep: optimization history with best-so-far, parallel coordinates of the
 // parameters against the objective, parameter importance (variance split), trials table and the config.
 import { useEffect, useMemo } from 'react';
-import type { SweepInfo, SweepTrial } from '../../lib/api-types.js';
+import type { SweepInfo, SweepTrial } from '@ocrops/tracker/api';
 import { parameterImportance } from '../../lib/importance.js';
 import { formatTime, formatValue } from '../../lib/format.js';
 import { api, subscribeEvents } from '../api.js';
