@@ -96,7 +96,7 @@ export interface DataConfig {
   file: string;
 }
 
-const TOP_KEYS = ['name', 'source', 'charset', 'onUnknownChars', 'image', 'split', 'output', 'synthetic', 'augment'] as const;
+const TOP_KEYS = ['task', 'name', 'source', 'charset', 'onUnknownChars', 'image', 'split', 'output', 'synthetic', 'augment'] as const;
 
 function pair(r: ConfigReader, key: string, def: [number, number], min = -Infinity): [number, number] {
   const v = r.raw(key);
@@ -152,6 +152,7 @@ export function parseSyntheticOptions(r: ConfigReader): SyntheticOptions {
  */
 export function parseDataConfig(value: unknown, file: string, baseDir = process.cwd()): DataConfig {
   const r = ConfigReader.from(value, file).only(TOP_KEYS);
+  if (r.has('task') && r.raw('task') !== 'ocr') r.fail('task', `must be 'ocr' for a text-line data config (a 'classify' config is read by loadClassifyDataConfig)`);
   const name = r.string('name');
   if (!/^[A-Za-z0-9._-]+$/.test(name)) r.fail('name', 'may only hold letters, digits, ".", "_" and "-" (it names the output folder)');
 
