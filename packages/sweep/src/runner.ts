@@ -161,7 +161,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   const metric = file.optimizer.spec.metric;
   const maximize = file.optimizer.spec.objective === 'maximize';
   const sets = Object.entries(run.set).map(([k, v]) => `${k}=${setValue(v)}`);
-  if (/^(train|val)_[a-z_]+$/.test(metric)) sets.push(`train.monitor=${metric}`, `train.mode=${maximize ? 'max' : 'min'}`);
+  if (/^(train|val)_[a-z0-9_]+$/.test(metric)) sets.push(`train.monitor=${metric}`, `train.mode=${maximize ? 'max' : 'min'}`);
   const trainCfg = loadTrainConfig(run.train, sets);
   const project = run.project ?? trainCfg.tracker.project;
 

@@ -2,7 +2,7 @@
 import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
-import { loadDataConfig } from '@ocrops/data';
+import { loadClassifyDataConfig, loadDataConfig } from '@ocrops/data';
 import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from './export.js';
@@ -219,7 +219,7 @@ export const commands: CommandTable = {
         const cfg = loadTrainConfig(v.config as string, (v.set as string[]) ?? []);
         decode = cfg.decode;
         modelDir ??= join(cfg.out, 'best');
-        prepared ??= cfg.prepared ?? loadDataConfig(cfg.data).output;
+        prepared ??= cfg.prepared ?? (cfg.task === 'classify' ? loadClassifyDataConfig(cfg.data).outDir : loadDataConfig(cfg.data).output);
         runDir ??= cfg.out;
       }
       if (!modelDir || !prepared) {

@@ -275,7 +275,7 @@ export function buildTrainConfig(
     ema: t.number('ema', 0, { min: 0, max: 0.999999 }),
     maxMinutes: t.number('max_minutes', 0, { min: 0 }),
   };
-  if (!/^(train|val)_[a-z_]+$/.test(train.monitor)) {
+  if (!/^(train|val)_[a-z0-9_]+$/.test(train.monitor)) {
     t.fail('monitor', `must name a train_* or val_* metric (e.g. val_loss, val_acc_by_char), got '${train.monitor}'`);
   }
 

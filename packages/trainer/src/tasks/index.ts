@@ -1,13 +1,15 @@
 // The tasks the trainer knows, by the name a train config's `task` field gives.
 import { OcropsError } from '@ocrops/common';
+import { makeClassifyTask } from './classify.js';
+import { classifyDeps } from './classify-deps.js';
 import { ocrTask } from './ocr.js';
 import type { Task, TaskName } from './task.js';
 
-const TASKS: Partial<Record<TaskName, Task>> = { ocr: ocrTask };
+const TASKS: Record<TaskName, Task> = { ocr: ocrTask, classify: makeClassifyTask(classifyDeps) };
 
 /** The task of a train config. */
 export function taskOf(name: TaskName): Task {
-  const task = TASKS[name];
+  const task = TASKS[name] as Task | undefined;
   if (!task) throw new OcropsError('OCROPS_CONFIG_INVALID', `task '${name}' is not known to the trainer`, { hint: `use one of ${Object.keys(TASKS).join(', ')}` });
   return task;
 }
