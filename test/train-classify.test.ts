@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, sharedDataset } from '@ocrops/common';
 import { startServer } from '@ocrops/tracker';
-import { buildTrainConfig, evaluate, train, type TrainConfig } from '@ocrops/trainer';
+import { TrainInterrupted, buildTrainConfig, evaluate, train, type TrainConfig, type TrainState } from '@ocrops/trainer';
 
 const butterflies = sharedDataset('butterflies-75');
 const skip = butterflies ? false : 'butterflies-75 is absent from ../shared/datasets (set OCROPS_DATASETS to its folder)';
@@ -133,12 +133,30 @@ test('a classifier trained on real butterfly images lowers its loss; confusion m
   assert.ok(Math.abs(meanRecall - ev.metrics.test_macro_recall) < 1e-9);
 });
 
-test('a classification run resumed after its first epoch ends with the same metrics as an uninterrupted run', { skip }, async () => {
+test('a classification run interrupted mid-epoch and resumed ends with the same metrics as an uninterrupted run', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-classify-resume-'));
   const data = tinyButterflies(join(dir, 'data'));
-  const full = await train(tinyConfig(data, join(dir, 'full'), { train: { batchSize: 12, epochs: 2, seed: 7, augment: true } }), { quiet: true });
-  await train(tinyConfig(data, join(dir, 'split'), { train: { batchSize: 12, epochs: 1, seed: 7, augment: true } }), { quiet: true });
-  const resumed = await train(tinyConfig(data, join(dir, 'split'), { train: { batchSize: 12, epochs: 2, seed: 7, augment: true } }), { quiet: true, resume: true });
+  const loop = { batchSize: 12, epochs: 2, seed: 7, augment: true, checkpointEvery: 1 };
+  const full = await train(tinyConfig(data, join(dir, 'full'), { train: loop }), { quiet: true });
+
+  // stop the second run (like SIGINT) once its `last` checkpoint is 2 batches into the first epoch
+  const out = join(dir, 'split');
+  const ac = new AbortController();
+  const poll = setInterval(() => {
+    try {
+      const st = JSON.parse(readFileSync(join(out, 'checkpoints/last/state.json'), 'utf8')) as TrainState;
+      if (st.step >= 2) ac.abort();
+    } catch {
+      // not written yet
+    }
+  }, 5);
+  await assert.rejects(train(tinyConfig(data, out, { train: loop }), { quiet: true, signal: ac.signal }), TrainInterrupted);
+  clearInterval(poll);
+  const stopped = JSON.parse(readFileSync(join(out, 'checkpoints/last/state.json'), 'utf8')) as TrainState;
+  assert.equal(stopped.epoch, 0, 'stopped in the first epoch');
+  assert.ok(stopped.batchInEpoch > 0 && stopped.batchInEpoch < 5, `stopped mid-epoch (batch ${stopped.batchInEpoch} of 5)`);
+
+  const resumed = await train(tinyConfig(data, out, { train: loop }), { quiet: true, resume: true });
   assert.equal(resumed.epochs, 2);
   assert.equal(resumed.steps, full.steps);
   const a = comparable(full.final.metrics);
