@@ -36,8 +36,11 @@ function captionFont(): string | undefined {
   return fontFamily;
 }
 
-function putPixels(ctx: SKRSContext2D, m: Mistake, x: number, y: number): void {
-  const img = ctx.createImageData(m.width, m.height);
+/** Draws a mistake's image at (x, y), scaled to w x h. */
+function drawImage(ctx: SKRSContext2D, m: Mistake, x: number, y: number, w: number, h: number): void {
+  const tile = createCanvas(m.width, m.height);
+  const tctx = tile.getContext('2d');
+  const img = tctx.createImageData(m.width, m.height);
   for (let p = 0; p < m.width * m.height; p++) {
     for (let ch = 0; ch < 3; ch++) {
       const v = m.pixels[p * m.channels + (m.channels === 1 ? 0 : ch)];
@@ -45,7 +48,8 @@ function putPixels(ctx: SKRSContext2D, m: Mistake, x: number, y: number): void {
     }
     img.data[p * 4 + 3] = 255;
   }
-  ctx.putImageData(img, x, y);
+  tctx.putImageData(img, 0, 0);
+  ctx.drawImage(tile, x, y, w, h);
 }
 
 /**
@@ -53,8 +57,12 @@ function putPixels(ctx: SKRSContext2D, m: Mistake, x: number, y: number): void {
  * probability (red). Returns the PNG bytes.
  */
 export function mistakesGridPng(mistakes: Mistake[], classes: readonly string[], columns = 4): Buffer {
-  const tileW = Math.max(mistakes[0]?.width ?? 128, 128);
-  const tileH = mistakes[0]?.height ?? 128;
+  // small images are shown enlarged: tiles at least 128 pixels wide, aspect kept
+  const w0 = mistakes[0]?.width ?? 128;
+  const h0 = mistakes[0]?.height ?? 128;
+  const scale = Math.max(1, 128 / w0);
+  const tileW = Math.round(w0 * scale);
+  const tileH = Math.round(h0 * scale);
   const caption = 30;
   const cols = Math.max(1, Math.min(columns, mistakes.length));
   const rows = Math.max(1, Math.ceil(mistakes.length / cols));
@@ -66,7 +74,7 @@ export function mistakesGridPng(mistakes: Mistake[], classes: readonly string[],
   mistakes.forEach((m, i) => {
     const x = (i % cols) * (tileW + 4) + 2;
     const y = Math.floor(i / cols) * (tileH + caption + 4) + 2;
-    putPixels(ctx, m, x, y);
+    drawImage(ctx, m, x, y, tileW, tileH);
     if (!font) return;
     ctx.font = `11px ${font}`;
     ctx.fillStyle = '#000000';
