@@ -1,7 +1,7 @@
 // Evaluation of a classifier on a split: loss, top-1, top-5, the confusion matrix and the most confident mistakes.
 import * as tf from '@tensorflow/tfjs';
 import type { ClassData, ClassSplitName, ClassifierLike } from './classify-data.js';
-import { ConfusionMatrix, argmaxRows, crossEntropy, exampleLosses, rankOf, softmaxRows } from './classify-metrics.js';
+import { ConfusionMatrix, argmaxRows, exampleLosses, rankOf, softmaxRows } from './classify-metrics.js';
 
 /** A wrong prediction with its image (for the mistakes grid). */
 export interface Mistake {
