@@ -104,6 +104,7 @@ test('a classifier trained on real butterfly images lowers its loss; confusion m
   assert.ok(Math.abs(correct / 20 - result.best!.value) < 1e-6, 'the diagonal is the best epoch\'s val_top1');
   assert.equal(cm.rowLabel, 'Actual Category');
   assert.equal(cm.columnLabel, 'Predicted Category');
+  assert.ok(assets.assets.some((a) => a.fileName === 'curves.png' && a.type === 'image'), 'loss/accuracy curves logged');
   if (correct < 20) {
     const png = assets.assets.find((a) => a.fileName === 'mistakes.png');
     assert.ok(png, 'mistakes.png logged');

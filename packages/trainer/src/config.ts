@@ -132,6 +132,15 @@ const LOOP_KEYS = [
 ] as const;
 const TRACKER_KEYS = ['project', 'workspace', 'url', 'apiKey', 'offline', 'enabled'] as const;
 
+/**
+ * `train.mode` when the config gives none: the task's default monitor's direction; for a classifier's own monitor, max
+ * unless it is a loss; for OCR, min (as always).
+ */
+function defaultMode(task: TaskName, monitor: string | undefined): 'min' | 'max' {
+  if (monitor === undefined) return DEFAULT_MONITOR[task].mode;
+  return task === 'classify' && !monitor.endsWith('_loss') ? 'max' : 'min';
+}
+
 /** Resolves a config-relative path: absolute as is, else from the current directory if it exists, else the repo root. */
 export function resolvePath(p: string): string {
   if (isAbsolute(p)) return p;
@@ -267,7 +276,7 @@ export function buildTrainConfig(
     logEvery: t.integer('logEvery', 10, { min: 1 }),
     checkpointEvery: t.integer('checkpointEvery', 0, { min: 0 }),
     monitor: t.string('monitor', DEFAULT_MONITOR[task].metric),
-    mode: t.oneOf('mode', ['min', 'max'] as const, t.has('monitor') ? 'min' : DEFAULT_MONITOR[task].mode),
+    mode: t.oneOf('mode', ['min', 'max'] as const, defaultMode(task, t.has('monitor') ? t.string('monitor') : undefined)),
     augment: t.boolean('augment', true),
     maxStepsPerEpoch: t.integer('maxStepsPerEpoch', 0, { min: 0 }),
     maxValSamples: t.integer('maxValSamples', 0, { min: 0 }),

@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { loadFonts } from '@ocrops/data';
+import type { EpochRecord } from '../checkpoint.js';
+import { curvesPng } from '../curves.js';
 import type { TrackedRun } from '../tracking.js';
 import type { Mistake } from './classify-eval.js';
 import { cometConfusionMatrix, type ConfusionMatrix } from './classify-metrics.js';
@@ -90,6 +92,16 @@ export async function logMistakes(run: TrackedRun, mistakes: Mistake[], classes:
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, mistakesGridPng(mistakes, classes));
   await run.logAsset(file, { name: 'mistakes.png', type: 'image' });
+}
+
+/** Writes the run's loss and accuracy curves to `file` and logs them as an `image` asset named `curves.png`. */
+export async function logCurves(run: TrackedRun, history: EpochRecord[], file: string): Promise<void> {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, curvesPng(history, [
+    { title: 'loss', keys: ['train_loss', 'val_loss'] },
+    { title: 'accuracy', keys: ['train_top1', 'val_top1', 'val_top5'] },
+  ], captionFont()));
+  await run.logAsset(file, { name: 'curves.png', type: 'image' });
 }
 
 /** The evaluation report of a classifier (reports/<set>-errors.json for classification). */

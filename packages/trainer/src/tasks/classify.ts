@@ -1,5 +1,6 @@
 // The image-classification task: one class per image, cross-entropy (label smoothing), top-1/top-5, and at the end of
-// a run the validation confusion matrix (Comet confusion-matrix asset) and the most confident mistakes (mistakes.png).
+// a run the loss/accuracy curves (curves.png), the validation confusion matrix (Comet confusion-matrix asset) and the
+// most confident mistakes (mistakes.png).
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
@@ -9,7 +10,7 @@ import { hashSeed } from '../rng.js';
 import type { ClassData, ClassifyDeps } from './classify-data.js';
 import { evaluateClassSplit } from './classify-eval.js';
 import { crossEntropy, softmaxRows, topCorrect } from './classify-metrics.js';
-import { logConfusionMatrix, logMistakes } from './classify-report.js';
+import { logConfusionMatrix, logCurves, logMistakes } from './classify-report.js';
 import type { StepBatch, Task, TaskSession } from './task.js';
 
 /** Most confident validation mistakes shown in mistakes.png. */
@@ -91,6 +92,7 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
       stepEvalKeys: ['val_loss', 'val_top1', 'val_top5'],
       modelMeta: () => ({ classes: data.classes }),
       async finish({ run, out, state, log }) {
+        if (state.history.length > 0) await logCurves(run, state.history, join(out, 'curves.png'));
         if (!data.counts.val) return;
         // the best weights are in the model: their validation confusion matrix and most confident mistakes
         const r = await evaluateClassSplit(model, data, 'val', {
