@@ -15,4 +15,7 @@ export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEve
 export { labelsTooLong, encodeLabels, frameLengths } from './labels.js';
 export { hashSeed, mulberry32, withSeededRandom } from './rng.js';
 export { startLineage, lineageOthers, folderMd5, repoPath, type RunLineage } from './lineage.js';
+export { taskOf, prepareTrainData } from './tasks/index.js';
+export { TASK_NAMES, DEFAULT_MONITOR } from './tasks/names.js';
+export type { Task, TaskName, TaskSession, StepBatch, TrainableModel } from './tasks/task.js';
 export { commands } from './commands.js';

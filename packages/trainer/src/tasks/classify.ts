@@ -112,5 +112,10 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
       },
     };
   }
-  return { name: 'classify', monitor: { metric: 'val_top1', mode: 'max' }, open };
+  return {
+    name: 'classify', monitor: { metric: 'val_top1', mode: 'max' }, open,
+    prepareData: async (cfg, opts) => {
+      await deps.openData(cfg, opts);
+    },
+  };
 }

@@ -144,4 +144,7 @@ export const ocrTask: Task = {
   name: 'ocr',
   monitor: { metric: 'val_loss', mode: 'min' },
   open: openOcr,
+  prepareData: async (cfg, opts) => {
+    await openTrainData(cfg, opts);
+  },
 };
