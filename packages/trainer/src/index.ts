@@ -3,7 +3,7 @@ export {
   PARAM_ALIASES, loadTrainConfig, buildTrainConfig, parseSet, setDotted, flatParameters, resolvePath,
   type TrainConfig, type OptimConfig, type LoopConfig, type TrackerConfig,
 } from './config.js';
-export { train, modelConfigOf, openTrainData, plotRecords, TrainInterrupted, type TrainOptions, type TrainResult } from './train.js';
+export { train, modelConfigOf, taskModelConfigOf, openTrainData, plotRecords, TrainInterrupted, type TrainOptions, type TrainResult } from './train.js';
 export {
   writeCheckpoint, readCheckpoint, findCheckpoint, type TrainState, type EpochRecord, type CheckpointContents,
 } from './checkpoint.js';

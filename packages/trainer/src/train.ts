@@ -21,7 +21,7 @@ import { logEnvironment, openRun, type TrackedRun } from './tracking.js';
 import { taskOf } from './tasks/index.js';
 import type { StepBatch, TaskSession, TrainableModel } from './tasks/task.js';
 
-export { ctcLossOf, modelConfigOf, openTrainData } from './tasks/ocr.js';
+export { ctcLossOf, modelConfigOf, openTrainData, taskModelConfigOf } from './tasks/ocr.js';
 
 /** Options of `train()` beyond the config. */
 export interface TrainOptions {

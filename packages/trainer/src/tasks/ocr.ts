@@ -6,7 +6,9 @@ import { ConfigReader, OcropsError } from '@ocrops/common';
 import {
   batches, loadDataConfig, openPrepared, prepare, type DataConfig, type PreparedDataset,
 } from '@ocrops/data';
-import { accByChar, createModel, ctcLoss, readModelConfig, type ModelConfig } from '@ocrops/model';
+import {
+  accByChar, createModel, ctcLoss, readModelConfig, readTaskModelConfig, type ClassifierConfig, type ModelConfig,
+} from '@ocrops/model';
 import type { EpochSums } from '../checkpoint.js';
 import { relativeToRoot, type TrainConfig } from '../config.js';
 import { decodeLogits, evaluateSplit } from '../evaluate-split.js';
@@ -14,9 +16,14 @@ import { encodeLabels, frameLengths, labelsTooLong } from '../labels.js';
 import { hashSeed } from '../rng.js';
 import type { StepBatch, Task, TaskSession } from './task.js';
 
-/** Validates the inline model section with @ocrops/model's reader (errors name the config file). */
+/** Validates the inline OCR model section with @ocrops/model's reader (errors name the config file). */
 export function modelConfigOf(cfg: TrainConfig): ModelConfig {
   return readModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`));
+}
+
+/** Validates the model section of a train config of either task (a classifier's for `task: classify`). */
+export function taskModelConfigOf(cfg: TrainConfig): ModelConfig | ClassifierConfig {
+  return readTaskModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`), cfg.task);
 }
 
 /** Opens the prepared dataset of a train config, preparing it first when its folder does not exist yet. */
