@@ -8,6 +8,7 @@
 // Writes bench/results/train-classify.json.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 /** Runs a command and resolves with its stdout; rejects on a non-zero exit. */
@@ -30,6 +31,7 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
     await ocrops(['data', 'prepare', '--config', 'configs/data/butterflies.yaml', '--quiet']);
   }
   const rows = [];
+  const load = [loadavg()[0]];
   const models = [
     { name: 'ocrops cnn4 (reference recipe)', config: 'configs/train/butterflies-cnn4.yaml', out: 'runs/bench-butterflies-cnn4', sets: [] },
     { name: 'ocrops resnet_gap (stronger)', config: 'configs/train/butterflies.yaml', out: 'runs/bench-butterflies', sets: ['optim.schedule=constant'] },
@@ -70,14 +72,16 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
   } else {
     console.error('bench/train classify: .venv-bench/bin/python absent: no PyTorch peer row (scripts/setup --bench installs it)');
   }
+  load.push(loadavg()[0]);
   const table = [
-    `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s)`,
+    `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s); ` +
+      `1-minute load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
     '| model | test top-1 | test top-5 | epochs | images/s |',
     '|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.model} | ${r.test_top1.toFixed(4)} | ${r.test_top5.toFixed(4)} | ${r.epochs} | ${r.images_per_second} |`),
   ].join('\n');
   console.log(table);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/train-classify.json'), `${JSON.stringify({ minutes, threads, date: new Date().toISOString(), rows }, null, 1)}\n`);
+  writeFileSync(join(root, 'bench/results/train-classify.json'), `${JSON.stringify({ minutes, threads, load, date: new Date().toISOString(), rows }, null, 1)}\n`);
   return rows;
 }
