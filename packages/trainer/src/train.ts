@@ -335,9 +335,51 @@ function trainStep(s: Session, batch: StepBatch, seed: number, where: () => stri
   });
 }
 
-/** Trains the rest of the current epoch (from `state.batchInEpoch`), logging step metrics and checkpointing. */
-async function trainEpoch(s: Session): Promise<void> {
+/** Adds a finished step to the epoch sums and the loop position; returns the epoch's training images/s so far. */
+function countStep(s: Session, batch: StepBatch, loss: number, seconds: number): number {
+  const { state } = s;
+  const sums = state.sums;
+  sums.lossSum += loss;
+  sums.batches += 1;
+  sums.samples += batch.size;
+  sums.tooLong += batch.skipped;
+  state.labelsTooLong += batch.skipped;
+  sums.seconds += seconds;
+  state.step += 1;
+  state.batchInEpoch += 1;
+  return sums.seconds > 0 ? sums.samples / sums.seconds : 0;
+}
+
+/**
+ * What runs between steps as configured: step metrics (every `logEvery`, the lr of every step under a schedule),
+ * a mid-epoch validation (`evalEvery`) and a `last` checkpoint (`checkpointEvery`). Returns whether it took time
+ * that is not training (the step clock restarts).
+ */
+async function betweenSteps(s: Session, lr: number, ips: number): Promise<boolean> {
   const { cfg, state, run } = s;
+  const at = { step: state.step, epoch: state.epoch + 1 };
+  if (state.step % cfg.train.logEvery === 0) {
+    run.logMetrics({ train_loss: state.sums.lossSum / state.sums.batches, lr, images_per_second: ips }, at);
+  } else if (s.scheduled) {
+    // a schedule's lr is logged at every step (the lr the step just used)
+    run.logMetrics({ lr }, at);
+  }
+  let paused = false;
+  if (cfg.train.evalEvery > 0 && state.step % cfg.train.evalEvery === 0 && state.batchInEpoch < s.nBatches && s.task.valCount > 0) {
+    const m = await withAveraged(s.ema, () => s.task.validate({ shouldStop: s.stop.requested }));
+    if (m) run.logMetrics(Object.fromEntries(s.task.stepEvalKeys.filter((k) => k in m).map((k) => [k, m[k]])), at);
+    paused = true;
+  }
+  if (cfg.train.checkpointEvery > 0 && state.step % cfg.train.checkpointEvery === 0) {
+    await saveLast(s);
+    paused = true;
+  }
+  return paused;
+}
+
+/** Trains the rest of the current epoch (from `state.batchInEpoch`); stops early at the time budget. */
+async function trainEpoch(s: Session): Promise<void> {
+  const { cfg, state } = s;
   const epoch = state.epoch;
   const bar = new ProgressBar(`epoch ${epoch + 1}/${cfg.train.epochs}`, s.nBatches, { unit: 'batch', silent: s.opts.quiet });
   bar.update(state.batchInEpoch);
@@ -358,37 +400,11 @@ async function trainEpoch(s: Session): Promise<void> {
           `${batch.ids.length > 4 ? ', ...' : ''})`,
       );
       s.ema?.update(state.step);
-      const sums = state.sums;
-      sums.lossSum += loss;
-      sums.batches += 1;
-      sums.samples += batch.size;
-      sums.tooLong += batch.skipped;
-      state.labelsTooLong += batch.skipped;
       const now = Date.now();
-      sums.seconds += (now - t0) / 1000;
+      const ips = countStep(s, batch, loss, (now - t0) / 1000);
       t0 = now;
-      state.step += 1;
-      state.batchInEpoch += 1;
-      const ips = sums.seconds > 0 ? sums.samples / sums.seconds : 0;
-      bar.tick(1, `loss ${(sums.lossSum / sums.batches).toFixed(4)} | ${ips.toFixed(1)} img/s`);
-      if (state.step % cfg.train.logEvery === 0) {
-        run.logMetrics({ train_loss: sums.lossSum / sums.batches, lr, images_per_second: ips }, { step: state.step, epoch: epoch + 1 });
-      } else if (s.scheduled) {
-        // a schedule's lr is logged at every step (the lr the step just used)
-        run.logMetrics({ lr }, { step: state.step, epoch: epoch + 1 });
-      }
-      if (cfg.train.evalEvery > 0 && state.step % cfg.train.evalEvery === 0 && state.batchInEpoch < s.nBatches && s.task.valCount > 0) {
-        const m = await withAveraged(s.ema, () => s.task.validate({ shouldStop: s.stop.requested }));
-        if (m) {
-          const logged = Object.fromEntries(s.task.stepEvalKeys.filter((k) => k in m).map((k) => [k, m[k]]));
-          run.logMetrics(logged, { step: state.step, epoch: epoch + 1 });
-        }
-        t0 = Date.now();
-      }
-      if (cfg.train.checkpointEvery > 0 && state.step % cfg.train.checkpointEvery === 0) {
-        await saveLast(s);
-        t0 = Date.now();
-      }
+      bar.tick(1, `loss ${(state.sums.lossSum / state.sums.batches).toFixed(4)} | ${ips.toFixed(1)} img/s`);
+      if (await betweenSteps(s, lr, ips)) t0 = Date.now();
       // Let the event loop run (signal handlers, the tracker client's flush timers and heartbeats): the batch
       // reads and the step are synchronous, so without this nothing else would run until the epoch ends.
       await new Promise((r) => setImmediate(r));
