@@ -3,7 +3,8 @@
 Our own implementation of the recipe: a four-conv CNN (kernels 5, 5, 3, 5; channels base, 2x, 4x, 8x; ReLU and a
 2x2 max-pool after each conv; one linear layer), cross-entropy, Adam lr 1e-3, and the recipe's augmentation done with
 plain tensor ops (no torchvision): random horizontal and vertical flips, colour jitter 0.2 of brightness, contrast and
-saturation, a random affine shift of up to 0.1 and scale 0.9-1.1 (edge fill).
+saturation, a random affine shift of up to 0.1 and scale 0.9-1.1 (edge fill); the values come from the `augment` of the
+prepared meta.json (the data config's), --no-augment turns it off.
 
 The split is the one `ocrops data prepare` made: split.csv (path,label,split) of the prepared folder says which image is
 in which split; the pixels are read from the prepared shards (<split>/images.bin, uint8 HWC, in index.json order), so
@@ -51,12 +52,12 @@ def grey(x):
     return (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
 
 
-def augment(x, gen, jitter=0.2, translate=0.1, scale=(0.9, 1.1)):
+def augment(x, gen, jitter=0.2, translate=0.1, scale=(0.9, 1.1), hflip_p=0.5, vflip_p=0.5, fill="edge"):
     """The recipe's augmentation of a batch [B, C, H, W], each image drawn on its own."""
     b = x.shape[0]
     u = lambda lo, hi: lo + (hi - lo) * torch.rand(b, generator=gen)  # noqa: E731
-    hflip = torch.rand(b, generator=gen) < 0.5
-    vflip = torch.rand(b, generator=gen) < 0.5
+    hflip = torch.rand(b, generator=gen) < hflip_p
+    vflip = torch.rand(b, generator=gen) < vflip_p
     s = u(scale[0], scale[1])
     tx = u(-translate, translate) * 2  # affine_grid works in [-1, 1] coordinates
     ty = u(-translate, translate) * 2
@@ -68,7 +69,7 @@ def augment(x, gen, jitter=0.2, translate=0.1, scale=(0.9, 1.1)):
     theta[:, 0, 2] = -tx / s * sx
     theta[:, 1, 2] = -ty / s * sy
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border" if fill == "edge" else "zeros", align_corners=False)
     br = u(1 - jitter, 1 + jitter).view(b, 1, 1, 1)
     x = (x * br).clamp(0, 1)
     ct = u(1 - jitter, 1 + jitter).view(b, 1, 1, 1)
@@ -78,6 +79,20 @@ def augment(x, gen, jitter=0.2, translate=0.1, scale=(0.9, 1.1)):
         sat = u(1 - jitter, 1 + jitter).view(b, 1, 1, 1)
         x = (x * sat + (1 - sat) * grey(x)).clamp(0, 1)
     return x
+
+
+def augment_options(meta_augment):
+    """augment() keyword arguments from the `augment` of the prepared meta.json (the data config's), or None when off."""
+    if not meta_augment:
+        return None
+    return {
+        "jitter": meta_augment.get("colorJitter", 0.2),
+        "translate": meta_augment.get("translate", 0.1),
+        "scale": tuple(meta_augment.get("scale", [0.9, 1.1])),
+        "hflip_p": 0.5 if meta_augment.get("hflip", True) else 0.0,
+        "vflip_p": 0.5 if meta_augment.get("vflip", True) else 0.0,
+        "fill": meta_augment.get("fill", "edge"),
+    }
 
 
 def load_split(prepared, split, rows, classes, meta):
@@ -143,6 +158,7 @@ def main() -> None:
             rows[r["split"]].append((r["path"], r["label"]))
     data = {s: load_split(args.prepared, s, rows[s], classes, meta) for s in rows}
 
+    aug = None if args.no_augment else augment_options(meta.get("augment"))
     model = CNN4(len(classes), meta["height"], meta["width"], meta["channels"], args.base)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     pixels, order, labels = data["train"]
@@ -158,8 +174,8 @@ def main() -> None:
         for b in range(nb):
             idx = perm[b * args.batch : (b + 1) * args.batch]
             x = to_tensor(pixels, order[idx])
-            if not args.no_augment:
-                x = augment(x, gen)
+            if aug is not None:
+                x = augment(x, gen, **aug)
             loss = F.cross_entropy(model(x), torch.from_numpy(labels[idx]))
             opt.zero_grad()
             loss.backward()
@@ -185,7 +201,7 @@ def main() -> None:
         "threads": args.threads,
         "batch": args.batch,
         "base": args.base,
-        "augment": not args.no_augment,
+        "augment": aug,
         "minutes": args.minutes,
         "epochs_reached": round(epochs, 3),
         "train_seconds": round(train_seconds, 1),

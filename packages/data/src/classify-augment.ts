@@ -60,16 +60,19 @@ export function affineInto(
     const fy = vc - y0;
     const r0 = y0 * row;
     const r1 = y1 * row;
+    const constant = fill === 'constant';
+    // u(x) = u0 + x * du: the source column of output column x
+    const u0 = d.hflip ? w - 1 - ((0.5 - cx - d.tx) * inv + cx - 0.5) : (0.5 - cx - d.tx) * inv + cx - 0.5;
+    const du = d.hflip ? -inv : inv;
     for (let x = 0; x < w; x++) {
-      let u = (x + 0.5 - cx - d.tx) * inv + cx - 0.5;
-      if (d.hflip) u = w - 1 - u;
+      const u = u0 + x * du;
       const o = outRow + x * c;
-      if (fill === 'constant' && (u < -0.5 || u > w - 0.5)) {
+      if (constant && (u < -0.5 || u > w - 0.5)) {
         for (let k = 0; k < c; k++) dst[o + k] = fillValue;
         continue;
       }
-      const uc = Math.min(w - 1, Math.max(0, u));
-      const x0 = Math.floor(uc);
+      const uc = u < 0 ? 0 : u > w - 1 ? w - 1 : u;
+      const x0 = uc | 0;
       const x1 = Math.min(w - 1, x0 + 1);
       const fx = uc - x0;
       const a = (1 - fx) * (1 - fy);
@@ -80,7 +83,11 @@ export function affineInto(
       const p01 = r0 + x1 * c;
       const p10 = r1 + x0 * c;
       const p11 = r1 + x1 * c;
-      for (let k = 0; k < c; k++) dst[o + k] = a * src[p00 + k] + b * src[p01 + k] + e * src[p10 + k] + f * src[p11 + k];
+      if (c === 3) {
+        dst[o] = a * src[p00] + b * src[p01] + e * src[p10] + f * src[p11];
+        dst[o + 1] = a * src[p00 + 1] + b * src[p01 + 1] + e * src[p10 + 1] + f * src[p11 + 1];
+        dst[o + 2] = a * src[p00 + 2] + b * src[p01 + 2] + e * src[p10 + 2] + f * src[p11 + 2];
+      } else for (let k = 0; k < c; k++) dst[o + k] = a * src[p00 + k] + b * src[p01 + k] + e * src[p10 + k] + f * src[p11 + k];
     }
   }
 }
@@ -92,29 +99,42 @@ function clamp01(x: number): number {
 
 /**
  * Colour jitter in place on n pixels of c channels at `offset`, in the order brightness, contrast, saturation (each
- * result clamped to [0, 1]): brightness scales the values; contrast blends with the mean grey level of the image;
- * saturation blends each pixel with its own grey level (RGB only). Grey = 0.299 R + 0.587 G + 0.114 B.
+ * result clamped to [0, 1]): brightness scales the values; contrast blends with the mean grey level of the brightened
+ * image; saturation blends each pixel with its own grey level (RGB only). Grey = 0.299 R + 0.587 G + 0.114 B.
+ * Two passes: brightness + the mean grey, then contrast + saturation.
  */
 export function colorJitterInPlace(px: Float32Array, offset: number, n: number, c: number, d: ClassAugmentDraw): void {
   const end = offset + n * c;
-  if (d.brightness !== 1) for (let i = offset; i < end; i++) px[i] = clamp01(px[i] * d.brightness);
-  if (d.contrast !== 1) {
-    let sum = 0;
-    if (c === 3) for (let i = offset; i < end; i += 3) sum += 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-    else for (let i = offset; i < end; i++) sum += px[i];
-    const mean = sum / n;
-    const k = d.contrast;
-    const add = (1 - k) * mean;
-    for (let i = offset; i < end; i++) px[i] = clamp01(px[i] * k + add);
-  }
-  if (c === 3 && d.saturation !== 1) {
-    const s = d.saturation;
+  const br = d.brightness;
+  let sum = 0;
+  if (c === 3) {
     for (let i = offset; i < end; i += 3) {
-      const g = (1 - s) * (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]);
-      px[i] = clamp01(px[i] * s + g);
-      px[i + 1] = clamp01(px[i + 1] * s + g);
-      px[i + 2] = clamp01(px[i + 2] * s + g);
+      const r = clamp01(px[i] * br);
+      const g = clamp01(px[i + 1] * br);
+      const b = clamp01(px[i + 2] * br);
+      px[i] = r;
+      px[i + 1] = g;
+      px[i + 2] = b;
+      sum += 0.299 * r + 0.587 * g + 0.114 * b;
     }
+  } else {
+    for (let i = offset; i < end; i++) sum += px[i] = clamp01(px[i] * br);
+  }
+  const k = d.contrast;
+  const add = (1 - k) * (sum / n);
+  const s = d.saturation;
+  if (c === 3 && s !== 1) {
+    for (let i = offset; i < end; i += 3) {
+      const r = clamp01(px[i] * k + add);
+      const g = clamp01(px[i + 1] * k + add);
+      const b = clamp01(px[i + 2] * k + add);
+      const grey = (1 - s) * (0.299 * r + 0.587 * g + 0.114 * b);
+      px[i] = clamp01(r * s + grey);
+      px[i + 1] = clamp01(g * s + grey);
+      px[i + 2] = clamp01(b * s + grey);
+    }
+  } else if (k !== 1) {
+    for (let i = offset; i < end; i++) px[i] = clamp01(px[i] * k + add);
   }
 }
 

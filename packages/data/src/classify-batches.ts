@@ -59,6 +59,15 @@ function readPreparedJson<T>(path: string, what: string): T {
   return parseJsonText<T>(readFileSync(path, 'utf8'), path);
 }
 
+/**
+ * The task of a prepared folder, from its meta.json: `classify` (open it with openPreparedClassify) or `ocr` (open it
+ * with openPrepared). Throws OcropsError OCROPS_DATA_NOT_PREPARED when meta.json is missing.
+ */
+export function preparedTask(dir: string): 'ocr' | 'classify' {
+  const meta = readPreparedJson<{ task?: string }>(join(dir, 'meta.json'), 'prepared dataset metadata');
+  return meta.task === 'classify' ? 'classify' : 'ocr';
+}
+
 /** Opens a prepared classification folder; throws OcropsError when it is missing, of another format or inconsistent. */
 export function openPreparedClassify(dir: string): PreparedClassifyDataset {
   const metaFile = join(dir, 'meta.json');

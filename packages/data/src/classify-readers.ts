@@ -53,6 +53,17 @@ function listDir(dir: string, what: string): Dirent[] {
   }
 }
 
+/** True for a folder, or a symbolic link to one (DVC can link data in from its cache). */
+function isDirEntry(e: Dirent, path: string): boolean {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Image files under `dir` (recursively), as paths relative to it; other files go to `skipped`. */
 function imagesUnder(root: string, rel: string, idPrefix: string, skipped: SkippedItem[]): string[] {
   const out: string[] = [];
@@ -60,7 +71,7 @@ function imagesUnder(root: string, rel: string, idPrefix: string, skipped: Skipp
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const sub = rel ? join(rel, e.name) : e.name;
-    if (e.isDirectory()) out.push(...imagesUnder(root, sub, idPrefix, skipped));
+    if (isDirEntry(e, join(root, sub))) out.push(...imagesUnder(root, sub, idPrefix, skipped));
     else if (IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(sub);
     else {
       const path = join(root, sub);
@@ -113,7 +124,7 @@ export function readImageFolder(dir: string): ClassSourceRead {
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const path = join(root, e.name);
-    if (!e.isDirectory()) {
+    if (!isDirEntry(e, path)) {
       skipped.push({ id: e.name.normalize('NFC'), path, stage: 'label', reason: `${path}: a file outside any class folder` });
       continue;
     }
@@ -144,12 +155,16 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') row.push(field), (field = '');
-    else if (ch === '\n' || ch === '\r') {
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       rows.push(row);
@@ -157,7 +172,10 @@ export function parseCsv(text: string): string[][] {
       field = '';
     } else field += ch;
   }
-  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows.filter((r) => !(r.length === 1 && r[0].trim() === ''));
 }
 

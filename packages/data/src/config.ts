@@ -151,8 +151,9 @@ export function parseSyntheticOptions(r: ConfigReader): SyntheticOptions {
  * `source.dataset: <name>` names a folder of ../shared/datasets (labels.json + images/).
  */
 export function parseDataConfig(value: unknown, file: string, baseDir = process.cwd()): DataConfig {
-  const r = ConfigReader.from(value, file).only(TOP_KEYS);
+  const r = ConfigReader.from(value, file);
   if (r.has('task') && r.raw('task') !== 'ocr') r.fail('task', `must be 'ocr' for a text-line data config (a 'classify' config is read by loadClassifyDataConfig)`);
+  r.only(TOP_KEYS);
   const name = r.string('name');
   if (!/^[A-Za-z0-9._-]+$/.test(name)) r.fail('name', 'may only hold letters, digits, ".", "_" and "-" (it names the output folder)');
 

@@ -76,6 +76,7 @@ export {
 export { augmentClassImage, drawClassAugment, type ClassAugmentDraw } from './classify-augment.js';
 export {
   openPreparedClassify,
+  preparedTask,
   classBatches,
   classBatchCount,
   loadClassImage,

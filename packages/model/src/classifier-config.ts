@@ -102,7 +102,8 @@ export function isClassifierSection(r: ConfigReader): boolean {
  * classifier arch) or when `task` (the enclosing config's task) is 'classify'; an OCR ModelConfig otherwise.
  */
 export function readTaskModelConfig(r: ConfigReader, task?: 'ocr' | 'classify'): ModelConfig | ClassifierConfig {
-  const classify = task === 'classify' || isClassifierSection(r);
+  if (task !== undefined && r.has('task') && r.raw('task') !== task) r.fail('task', `is '${String(r.raw('task'))}' but the config's task is '${task}'`);
+  const classify = task === 'classify' || (task === undefined && isClassifierSection(r));
   if (classify) return readClassifierConfig(r);
   if (r.has('task')) {
     // an OCR section may name its task; the OCR reader itself knows no `task` key

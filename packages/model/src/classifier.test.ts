@@ -3,7 +3,7 @@
 // reading, save/load of either task, and that a few optimizer steps fit a tiny problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,8 @@ test('classifier config: snake_case keys, defaults per arch, errors name the fil
   assert.equal(task({ arch: 'vgg' }).arch, 'vgg');
   assert.equal(task({ task: 'ocr', arch: 'small' }).arch, 'small');
   assert.throws(() => task({ arch: 'vgg' }, 'classify'), /arch.*cnn4, resnet_gap/);
+  assert.throws(() => task({ arch: 'cnn4' }, 'ocr'), /arch.*vgg/);
+  assert.throws(() => task({ task: 'classify', arch: 'cnn4' }, 'ocr'), /task.*is 'classify' but the config's task is 'ocr'/);
 });
 
 test('save/load: ocrops.json has task classify and the classes; loadTaskModel loads either kind with the same outputs', async () => {
@@ -172,7 +174,7 @@ test('cnn4 parameter counts and output shapes equal the PyTorch reference (bench
   ];
   for (const k of cases) {
     const args = ['--arch', 'cnn4', '--height', String(k.h), '--width', String(k.w), '--channels', String(k.c), '--base-channels', String(k.base), '--classes', String(k.classes)];
-    const r = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
+    const r: SpawnSyncReturns<string> = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     const ref = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { params: number; output_shape: number[] };
     const m = createClassifier({ ...defaultClassifierConfig('cnn4'), height: k.h, width: k.w, channels: k.c as 1 | 3, baseChannels: k.base }, k.classes);

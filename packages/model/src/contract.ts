@@ -1,8 +1,9 @@
 /**
- * The preprocessing and decoding contract of an exported OCR model (`ocrops-model.json`, written beside `model.onnx`
+ * The preprocessing and decoding contract of an exported model (`ocrops-model.json`, written beside `model.onnx`
  * and the `tfjs/` folder by `ocrops trainer export`): what a client must do to the pixels before running the graph, what
  * the graph returns, and how to turn its output into text. Everything a server or another language needs to serve the
- * model without ocrops.
+ * model without ocrops. Two kinds: OCR models (`task: 'ocr'`, or no `task` in files written before classifiers
+ * existed; {@link ModelContract}) and image classifiers (`task: 'classify'`; {@link ClassifierContract}).
  *
  * This module imports no TensorFlow: `@ocrops/model/contract` loads it alone (a server can read and check contracts
  * cheaply); it is also exported from @ocrops/model's index.

@@ -1,14 +1,16 @@
 // Export of image classifiers: cnn4 and resnet_gap, fitted a few steps on real butterfly images, exported by
 // exportModel; onnxruntime-node on the graph, fed as the contract says, must give ocrops's own softmax probabilities
-// (max abs difference < 1e-4) and the same top class.
+// (max abs difference < 1e-4) and the same top class; the graph passes onnx.checker's full check and Python
+// onnxruntime gives the same logits (when .venv has onnx and onnxruntime).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { sharedDatasetsDir } from '@ocrops/common';
+import { repoRoot, sharedDatasetsDir, venvBin } from '@ocrops/common';
 import { decodeLine } from '@ocrops/data';
 import {
   CONTRACT_FILE,
@@ -26,6 +28,19 @@ import { exportModel } from './export.js';
 const TRAIN = join(sharedDatasetsDir(), 'butterflies-75', 'train');
 const HAVE_DATA = existsSync(TRAIN);
 const TOLERANCE = 1e-4;
+const CHECKER = join(repoRoot(), 'packages', 'model', 'scripts', 'onnx_check.py');
+const PYTHON_OK = spawnSync(venvBin('python'), ['-c', 'import onnx, onnxruntime'], { encoding: 'utf8' }).status === 0;
+
+/** onnx.checker full check + Python onnxruntime's `logits` on a batch (packages/model/scripts/onnx_check.py). */
+function pythonLogits(onnxPath: string, data: Float32Array, shape: number[], work: string): Float32Array {
+  const inPath = join(work, 'batch.f32');
+  const outPath = join(work, 'logits.f32');
+  writeFileSync(inPath, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  const r = spawnSync(venvBin('python'), [CHECKER, onnxPath, inPath, shape.join(','), outPath], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `onnx_check.py failed: ${r.stderr}`);
+  const buf = readFileSync(outPath);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
 
 /** Two images of each of the first `k` species (sorted folder names). */
 function butterflies(k: number): { files: string[]; labels: number[]; classes: string[] } {
@@ -117,6 +132,12 @@ test('classifier export: ONNX probabilities equal ocrops softmax (onnxruntime-no
         t.diagnostic(`${c.name}: max |p_onnx - p_ocrops| = ${diff.toExponential(2)}, logits ${maxAbsDiff(onnxLogits, logits.dataSync() as Float32Array).toExponential(2)}`);
         assert.ok(diff < TOLERANCE, `max abs probability difference ${diff}`);
         assert.deepEqual(argmaxRows(onnxP, classes.length), argmaxRows(oursP, classes.length));
+        if (PYTHON_OK) {
+          const py = pythonLogits(join(out, 'model.onnx'), data, dims, work);
+          const pyDiff = maxAbsDiff(py, logits.dataSync() as Float32Array);
+          t.diagnostic(`${c.name}: onnx.checker full check passed; Python onnxruntime logits max diff ${pyDiff.toExponential(2)}`);
+          assert.ok(pyDiff < TOLERANCE, `Python onnxruntime logits differ by ${pyDiff}`);
+        } else t.diagnostic('Python onnx/onnxruntime absent from .venv: checker skipped (scripts/setup installs them)');
         for (let b = 0; b < files.length; b++) {
           const sum = onnxP.subarray(b * classes.length, (b + 1) * classes.length).reduce((a, v) => a + v, 0);
           assert.ok(Math.abs(sum - 1) < 1e-5, 'probabilities sum to 1');
