@@ -99,8 +99,12 @@ export async function evaluateClassifier(
     if (opts.run) {
       opts.run.logMetrics(metrics);
       const base = opts.errorsPath.replace(/\.json$/, '');
-      await logConfusionMatrix(opts.run, r.confusion, `${base}-confusion-matrix.json`, { title: `Confusion matrix (${split} split)` });
-      if (r.mistakes.length > 0) await logMistakes(opts.run, r.mistakes.slice(0, 16), data.classes, `${base}-mistakes.png`);
+      await logConfusionMatrix(opts.run, r.confusion, `${base}-confusion-matrix.json`, {
+        title: `Confusion matrix (${split} split)`, name: `confusion-matrix-${split}.json`,
+      });
+      if (r.mistakes.length > 0) {
+        await logMistakes(opts.run, r.mistakes.slice(0, 16), data.classes, `${base}-mistakes.png`, `mistakes-${split}.png`);
+      }
       await opts.run.logAsset(opts.errorsPath, { name: 'classification-report.json', type: 'ocrops-errors' });
       await opts.run.logAsset(opts.metricsPath, { name: 'metrics.json' });
       await opts.run.flush();

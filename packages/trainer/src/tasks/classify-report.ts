@@ -19,10 +19,11 @@ function writeJson(path: string, value: unknown): void {
  * `confusion-matrix` asset named `confusion-matrix.json` (as comet_ml's `log_confusion_matrix` does).
  */
 export async function logConfusionMatrix(
-  run: TrackedRun, cm: ConfusionMatrix, file: string, opts: { title?: string; step?: number; epoch?: number } = {},
+  run: TrackedRun, cm: ConfusionMatrix, file: string,
+  opts: { title?: string; step?: number; epoch?: number; name?: string } = {},
 ): Promise<void> {
   writeJson(file, cometConfusionMatrix(cm, { title: opts.title }));
-  await run.logAsset(file, { name: 'confusion-matrix.json', type: 'confusion-matrix', step: opts.step, epoch: opts.epoch });
+  await run.logAsset(file, { name: opts.name ?? 'confusion-matrix.json', type: 'confusion-matrix', step: opts.step, epoch: opts.epoch });
 }
 
 let fontFamily: string | undefined | null = null;
@@ -87,11 +88,13 @@ export function mistakesGridPng(mistakes: Mistake[], classes: readonly string[],
   return canvas.toBuffer('image/png');
 }
 
-/** Writes the mistakes grid to `file` and logs it to the run as an `image` asset named `mistakes.png`. */
-export async function logMistakes(run: TrackedRun, mistakes: Mistake[], classes: readonly string[], file: string): Promise<void> {
+/** Writes the mistakes grid to `file` and logs it to the run as an `image` asset (`mistakes.png` unless named). */
+export async function logMistakes(
+  run: TrackedRun, mistakes: Mistake[], classes: readonly string[], file: string, name = 'mistakes.png',
+): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, mistakesGridPng(mistakes, classes));
-  await run.logAsset(file, { name: 'mistakes.png', type: 'image' });
+  await run.logAsset(file, { name, type: 'image' });
 }
 
 /** Writes the run's loss and accuracy curves to `file` and logs them as an `image` asset named `curves.png`. */
