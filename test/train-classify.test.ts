@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, sharedDataset } from '@ocrops/common';
-import { startServer } from '@ocrops/tracker';
+import { Experiment, startServer } from '@ocrops/tracker';
 import { TrainInterrupted, buildTrainConfig, evaluate, train, type TrainConfig, type TrainState } from '@ocrops/trainer';
 
 const butterflies = sharedDataset('butterflies-75');
@@ -132,6 +132,23 @@ test('a classifier trained on real butterfly images lowers its loss; confusion m
   assert.equal(report.worst.length, report.errors);
   const meanRecall = report.per_class.reduce((a, c) => a + c.recall, 0) / 5;
   assert.ok(Math.abs(meanRecall - ev.metrics.test_macro_recall) < 1e-9);
+
+  // evaluate logged to the training run: test metrics and the test split's confusion matrix
+  const run = await Experiment.create({ url: server.url, apiKey: server.defaultKey, workspace: 'default', project: 'classify-e2e', experimentKey: key });
+  await evaluate({
+    modelDir: result.bestModelDir, preparedDir: join(dir, 'data', 'prepared'), split: 'test',
+    metricsPath: join(dir, 'metrics.json'), errorsPath: join(dir, 'report.json'), quiet: true, run,
+  });
+  await run.end();
+  const after = (await (await get(`/experiment/asset/list?experimentKey=${key}&type=all`)).json()) as {
+    assets: Array<{ assetId: string; fileName: string; type: string }>;
+  };
+  const testCm = after.assets.find((a) => a.fileName === 'confusion-matrix-test.json');
+  assert.equal(testCm?.type, 'confusion-matrix');
+  const tcm = (await (await get(`/experiment/asset/get-asset?experimentKey=${key}&assetId=${testCm.assetId}`)).json()) as { matrix: number[][] };
+  assert.deepEqual(tcm.matrix, report.confusion_matrix.matrix);
+  const summary = (await (await get(`/experiment/metrics/summary?experimentKey=${key}`)).json()) as { values: Array<{ name: string }> };
+  assert.ok(summary.values.some((v) => v.name === 'test_top1'), 'test_top1 logged');
 });
 
 test('a classification run interrupted mid-epoch and resumed ends with the same metrics as an uninterrupted run', { skip }, async () => {
