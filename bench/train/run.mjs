@@ -3,6 +3,7 @@
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //
 //   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
+//   node bench/train/run.mjs --task classify [--minutes M] [--threads T]     (image classification: bench/train/classify.mjs)
 //
 // --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and
 // prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
@@ -57,6 +58,12 @@ const TASKS = {
     images: undefined, // generated lines: no image files to predict on
   },
 };
+if (opt('task') === 'classify') {
+  // image classification: bench/train/classify.mjs (butterflies; ocrops cnn4 and resnet_gap vs the PyTorch peer)
+  const { benchClassify } = await import('./classify.mjs');
+  await benchClassify({ root, minutes: Number(opt('minutes', 60)), threads: Number(opt('threads', 1)) });
+  process.exit(0);
+}
 if (only && !TASKS[only]) {
   console.error(`bench/train: unknown set '${only}' (one of ${Object.keys(TASKS).join(', ')})`);
   process.exit(2);

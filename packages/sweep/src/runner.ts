@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { ModelRegistry, TrackerApi, TrackerHttpError, registerSource, type OptimizerStatus, type RegistryVersion } from '@ocrops/tracker';
-import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
+import { loadTrainConfig, parseEventLine, prepareTrainData } from '@ocrops/trainer';
 import type { S3RemoteConfig } from '@ocrops/versioning';
 import { isConflict, persist, TrialHeartbeat, type LeaseGone } from './lease.js';
 import { bestUpTo, shouldPrune, type History } from './pruner.js';
@@ -161,7 +161,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
   const metric = file.optimizer.spec.metric;
   const maximize = file.optimizer.spec.objective === 'maximize';
   const sets = Object.entries(run.set).map(([k, v]) => `${k}=${setValue(v)}`);
-  if (/^(train|val)_[a-z_]+$/.test(metric)) sets.push(`train.monitor=${metric}`, `train.mode=${maximize ? 'max' : 'min'}`);
+  if (/^(train|val)_[a-z0-9_]+$/.test(metric)) sets.push(`train.monitor=${metric}`, `train.mode=${maximize ? 'max' : 'min'}`);
   const trainCfg = loadTrainConfig(run.train, sets);
   const project = run.project ?? trainCfg.tracker.project;
 
@@ -182,7 +182,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     }
   }
   // prepare the data once, before parallel workers would race to do it
-  await openTrainData(trainCfg, { quiet: true });
+  await prepareTrainData(trainCfg, { quiet: true });
 
   const id = sweepId;
   const runs = new Map<string, TrialRun>();

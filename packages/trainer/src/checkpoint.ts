@@ -28,6 +28,8 @@ export interface EpochSums {
   tooLong: number;
   /** seconds of training spent in this epoch so far (images_per_second, epoch_time) */
   seconds: number;
+  /** a task's own counters (classification: top1, top5), absent until the task first adds to them */
+  [counter: string]: number;
 }
 
 /** Everything besides tensors needed to continue a run exactly where it stopped. */

@@ -2,7 +2,7 @@
 import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
-import { loadDataConfig } from '@ocrops/data';
+import { loadClassifyDataConfig, loadDataConfig } from '@ocrops/data';
 import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from './export.js';
@@ -22,7 +22,8 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, unk
 const trainSpec: CommandSpec = {
   usage: 'ocrops trainer train --config <yaml> [--set key=value ...] [--out <dir>] [--resume]',
   description:
-    'Train a CRNN + CTC model as the config says, tracked in the tracker; writes <out>/best/, <out>/result.json,\n' +
+    'Train a model as the config says (task: ocr, a CRNN + CTC text-line model, or task: classify, an image classifier),\n' +
+    'tracked in the tracker; writes <out>/best/, <out>/result.json,\n' +
     `checkpoints and plots. Aliases for --set: ${Object.entries(PARAM_ALIASES).map(([a, k]) => `${a}=${k}`).join(', ')}.\n` +
     'With OCROPS_EVENTS=1, prints one `@@ocrops-event {json}` line per epoch and at the end. SIGINT/SIGTERM write a\n' +
     'checkpoint and end the tracked run (exit 130/143); --resume continues it.',
@@ -57,6 +58,7 @@ const trainSpec: CommandSpec = {
     'ocrops trainer train --config configs/train/vn-handwriting.yaml --set inner_dim=64 --set lr=0.0005 --out runs/vn-64',
     'ocrops trainer train --config configs/train/synthetic.yaml --resume',
     'ocrops trainer train --config configs/train/captcha-v2.yaml --register captcha',
+    'ocrops trainer train --config configs/train/butterflies-cnn4.yaml --set train.max_minutes=30',
   ],
 };
 
@@ -64,7 +66,8 @@ const evaluateSpec: CommandSpec = {
   usage: 'ocrops trainer evaluate --config <yaml> | --model <dir> --prepared <dir> [options]',
   description:
     'Evaluate a trained model on a split: writes metrics.json (flat dict for `dvc metrics show`), an error report of\n' +
-    'the worst lines (reports/errors.json) and the run\'s per-epoch plots file (for `dvc plots show`).',
+    'the worst lines (reports/errors.json) and the run\'s per-epoch plots file (for `dvc plots show`). For an image\n' +
+    'classifier: top-1/top-5, and a report with per-class precision/recall, the confusion matrix and the most confident mistakes.',
   options: {
     config: { type: 'string', short: 'c' },
     set: { type: 'string', multiple: true },
@@ -219,7 +222,7 @@ export const commands: CommandTable = {
         const cfg = loadTrainConfig(v.config as string, (v.set as string[]) ?? []);
         decode = cfg.decode;
         modelDir ??= join(cfg.out, 'best');
-        prepared ??= cfg.prepared ?? loadDataConfig(cfg.data).output;
+        prepared ??= cfg.prepared ?? (cfg.task === 'classify' ? loadClassifyDataConfig(cfg.data).outDir : loadDataConfig(cfg.data).output);
         runDir ??= cfg.out;
       }
       if (!modelDir || !prepared) {

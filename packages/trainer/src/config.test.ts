@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { PARAM_ALIASES, buildTrainConfig, flatParameters, loadTrainConfig, parseSet } from './config.js';
-import { modelConfigOf } from './train.js';
+import { modelConfigOf, taskModelConfigOf } from './train.js';
 import { commands } from './commands.js';
 
 const root = repoRoot();
@@ -30,8 +30,8 @@ test('every shipped train config loads and its model section validates', () => {
   assert.ok(files.length >= 5, `expected the 5 shipped configs, found ${files.join(', ')}`);
   for (const f of files) {
     const cfg = loadTrainConfig(join(root, 'configs/train', f));
-    const m = modelConfigOf(cfg);
-    assert.ok(['vgg', 'small', 'resnet', 'resnet18', 'crnn'].includes(m.arch), f);
+    const m = taskModelConfigOf(cfg);
+    assert.ok(['vgg', 'small', 'resnet', 'resnet18', 'crnn', 'cnn4', 'resnet_gap'].includes(m.arch), f);
     assert.ok(cfg.train.epochs >= 1 && cfg.optim.lr > 0, f);
   }
   const vn = loadTrainConfig(join(root, 'configs/train/vn-handwriting.yaml'));

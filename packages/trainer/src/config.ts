@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ConfigReader, OcropsError, parseYamlText, readYamlFile, repoRoot } from '@ocrops/common';
 import { constantSchedule, readScheduleConfig, type ScheduleConfig } from './schedule.js';
+import { DEFAULT_MONITOR, TASK_NAMES } from './tasks/names.js';
+import type { TaskName } from './tasks/task.js';
 
 /** Optimiser settings: `optim: {name, lr, amsgrad, weightDecay, clipNorm, schedule}`. */
 export interface OptimConfig {
@@ -51,12 +53,16 @@ export interface LoopConfig {
    * the export use the averaged weights; 0 = off
    */
   ema: number;
+  /** time budget of the run in minutes (`max_minutes`): no new epoch starts after it; 0 = none */
+  maxMinutes: number;
 }
 
 /** CTC loss settings: `loss: {reduction}`. */
 export interface LossConfig {
   /** `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
   reduction: 'mean' | 'sum';
+  /** classification: cross-entropy label smoothing (`label_smoothing`, PyTorch semantics); 0 = off */
+  labelSmoothing: number;
 }
 
 /** Tracker settings: `tracker: {project, workspace, url?, offline?, apiKey?}`. */
@@ -75,6 +81,8 @@ export interface TrackerConfig {
 export interface TrainConfig {
   /** path of the config file (or `<inline>`) */
   source: string;
+  /** what is trained: `ocr` (text lines, CTC; the default) or `classify` (images -> one of N classes) */
+  task: TaskName;
   /** data config path (`configs/data/<x>.yaml`) */
   data: string;
   /** prepared dataset folder override (default: from the data config) */
@@ -116,13 +124,22 @@ export const PARAM_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   patience: 'train.patience',
 });
 
-const TOP_KEYS = ['data', 'prepared', 'model', 'optim', 'train', 'loss', 'tracker', 'decode', 'backend', 'out', 'name'] as const;
+const TOP_KEYS = ['task', 'data', 'prepared', 'model', 'optim', 'train', 'loss', 'tracker', 'decode', 'backend', 'out', 'name'] as const;
 const OPTIM_KEYS = ['name', 'lr', 'amsgrad', 'weightDecay', 'clipNorm', 'schedule'] as const;
 const LOOP_KEYS = [
   'batchSize', 'epochs', 'patience', 'seed', 'evalEvery', 'logEvery', 'checkpointEvery', 'monitor', 'mode', 'augment',
-  'maxStepsPerEpoch', 'maxValSamples', 'bucketWindow', 'ema',
+  'maxStepsPerEpoch', 'maxValSamples', 'bucketWindow', 'ema', 'max_minutes',
 ] as const;
 const TRACKER_KEYS = ['project', 'workspace', 'url', 'apiKey', 'offline', 'enabled'] as const;
+
+/**
+ * `train.mode` when the config gives none: the task's default monitor's direction; for a classifier's own monitor, max
+ * unless it is a loss; for OCR, min (as always).
+ */
+function defaultMode(task: TaskName, monitor: string | undefined): 'min' | 'max' {
+  if (monitor === undefined) return DEFAULT_MONITOR[task].mode;
+  return task === 'classify' && !monitor.endsWith('_loss') ? 'max' : 'min';
+}
 
 /** Resolves a config-relative path: absolute as is, else from the current directory if it exists, else the repo root. */
 export function resolvePath(p: string): string {
@@ -220,6 +237,7 @@ export function buildTrainConfig(
     setDotted(raw, key, value);
   }
   const r = ConfigReader.from(raw, source).only(TOP_KEYS);
+  const task = r.oneOf('task', TASK_NAMES, 'ocr');
   const data = resolvePath(r.string('data'));
   if (!existsSync(data)) {
     throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'data' names ${r.string('data')}, which does not exist`, {
@@ -257,20 +275,25 @@ export function buildTrainConfig(
     evalEvery: t.integer('evalEvery', 0, { min: 0 }),
     logEvery: t.integer('logEvery', 10, { min: 1 }),
     checkpointEvery: t.integer('checkpointEvery', 0, { min: 0 }),
-    monitor: t.string('monitor', 'val_loss'),
-    mode: t.oneOf('mode', ['min', 'max'] as const, 'min'),
+    monitor: t.string('monitor', DEFAULT_MONITOR[task].metric),
+    mode: t.oneOf('mode', ['min', 'max'] as const, defaultMode(task, t.has('monitor') ? t.string('monitor') : undefined)),
     augment: t.boolean('augment', true),
     maxStepsPerEpoch: t.integer('maxStepsPerEpoch', 0, { min: 0 }),
     maxValSamples: t.integer('maxValSamples', 0, { min: 0 }),
     bucketWindow: t.integer('bucketWindow', 20, { min: 0 }),
     ema: t.number('ema', 0, { min: 0, max: 0.999999 }),
+    maxMinutes: t.number('max_minutes', 0, { min: 0 }),
   };
-  if (!/^(train|val)_[a-z_]+$/.test(train.monitor)) {
+  if (!/^(train|val)_[a-z0-9_]+$/.test(train.monitor)) {
     t.fail('monitor', `must name a train_* or val_* metric (e.g. val_loss, val_acc_by_char), got '${train.monitor}'`);
   }
 
-  const l = r.section('loss').only(['reduction']);
-  const loss: LossConfig = { reduction: l.oneOf('reduction', ['mean', 'sum'] as const, 'mean') };
+  const l = r.section('loss').only(['reduction', 'label_smoothing']);
+  const loss: LossConfig = {
+    reduction: l.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
+    labelSmoothing: l.number('label_smoothing', 0, { min: 0, max: 0.999 }),
+  };
+  if (loss.labelSmoothing > 0 && task !== 'classify') l.fail('label_smoothing', 'applies to `task: classify` only');
 
   const k = r.section('tracker').only(TRACKER_KEYS);
   const tracker: TrackerConfig = {
@@ -294,7 +317,7 @@ export function buildTrainConfig(
   const out = isAbsolute(outRel) ? outRel : resolve(outRel);
   const name = r.string('name', basename(out));
   return {
-    source, data, prepared: prepared ? resolvePath(prepared) : undefined, model, modelSource, optim, train, loss, tracker,
+    source, task, data, prepared: prepared ? resolvePath(prepared) : undefined, model, modelSource, optim, train, loss, tracker,
     decode, backend, out, name,
   };
 }
@@ -312,6 +335,7 @@ export function flatParameters(cfg: TrainConfig): Record<string, unknown> {
   walk('train', cfg.train);
   walk('loss', cfg.loss);
   walk('decode', cfg.decode);
+  flat.task = cfg.task;
   flat.data = relativeToRoot(cfg.data);
   if (cfg.prepared) flat.prepared = relativeToRoot(cfg.prepared);
   if (cfg.modelSource) flat.model_config = relativeToRoot(cfg.modelSource);

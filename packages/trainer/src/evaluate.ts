@@ -4,10 +4,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
-import { loadModel, selectBackend } from '@ocrops/model';
+import { loadModel, savedModelTask, selectBackend } from '@ocrops/model';
 import { relativeToRoot } from './config.js';
 import { evaluateSplit, type LineResult, type SplitMetrics } from './evaluate-split.js';
 import type { TrackedRun } from './tracking.js';
+import { classifyDeps } from './tasks/classify-deps.js';
+import { evaluateClassifier } from './tasks/classify-evaluate.js';
+import type { ClassificationReport } from './tasks/classify-report.js';
 
 export interface EvaluateOptions {
   /** model folder written by save() (a run's `best/`, an export, `models/best`) */
@@ -50,7 +53,8 @@ export interface ErrorReport {
 
 export interface EvaluateResult {
   metrics: Record<string, number>;
-  report: ErrorReport;
+  /** the worst lines of an OCR model, or a classifier's report (per-class precision/recall, confusion matrix) */
+  report: ErrorReport | ClassificationReport;
 }
 
 /** Reads the charset a saved model was trained with (from its ocrops.json metadata). */
@@ -110,6 +114,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       hint: 'train first (ocrops trainer train), or pass --model <folder> / --weights <file.dvc>',
     });
   }
+  if ((await savedModelTask(opts.modelDir)) === 'classify') return evaluateClassifier(opts, classifyDeps);
   await selectBackend({ quiet: true });
   const { model, meta } = await loadModel(opts.modelDir);
   try {

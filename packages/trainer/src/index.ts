@@ -3,7 +3,7 @@ export {
   PARAM_ALIASES, loadTrainConfig, buildTrainConfig, parseSet, setDotted, flatParameters, resolvePath,
   type TrainConfig, type OptimConfig, type LoopConfig, type TrackerConfig,
 } from './config.js';
-export { train, modelConfigOf, openTrainData, plotRecords, TrainInterrupted, type TrainOptions, type TrainResult } from './train.js';
+export { train, modelConfigOf, taskModelConfigOf, openTrainData, plotRecords, TrainInterrupted, type TrainOptions, type TrainResult } from './train.js';
 export {
   writeCheckpoint, readCheckpoint, findCheckpoint, type TrainState, type EpochRecord, type CheckpointContents,
 } from './checkpoint.js';
@@ -15,4 +15,7 @@ export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEve
 export { labelsTooLong, encodeLabels, frameLengths } from './labels.js';
 export { hashSeed, mulberry32, withSeededRandom } from './rng.js';
 export { startLineage, lineageOthers, folderMd5, repoPath, type RunLineage } from './lineage.js';
+export { taskOf, prepareTrainData } from './tasks/index.js';
+export { TASK_NAMES, DEFAULT_MONITOR } from './tasks/names.js';
+export type { Task, TaskName, TaskSession, StepBatch, TrainableModel } from './tasks/task.js';
 export { commands } from './commands.js';

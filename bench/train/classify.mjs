@@ -1,0 +1,87 @@
+// Image-classification part of the training benchmark (`node bench/train/run.mjs --task classify [--minutes M]
+// [--threads T]`): on the butterflies (75 species, the prepared split of configs/data/butterflies.yaml), trains the
+// reference recipe (configs/train/butterflies-cnn4.yaml) and the stronger model (configs/train/butterflies.yaml) with the
+// same time budget (train.max_minutes), runs the PyTorch peer bench/train/classify_ref.py on the same split.csv with the
+// same budget and threads, and prints top-1 / top-5 on the test split, epochs reached and training images/s.
+// The budget of ocrops runs includes their per-epoch validation; the peer validates once at the end. With a budget shorter
+// than the configs' epochs, the stronger model's one-cycle schedule would never anneal: it runs with a constant lr then.
+// Writes bench/results/train-classify.json.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+
+/** Runs a command and resolves with its stdout; rejects on a non-zero exit. */
+function exec(cmd, args, { cwd, env }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited with ${code}`))));
+  });
+}
+
+export async function benchClassify({ root, minutes = 60, threads = 1 }) {
+  const ocrops = (args) => exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
+    cwd: root, env: { TF_CPP_MIN_LOG_LEVEL: '2', TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: String(threads) },
+  });
+  const prepared = join(root, 'data/prepared/butterflies-75');
+  if (!existsSync(join(prepared, 'meta.json'))) {
+    console.error('bench/train classify: preparing configs/data/butterflies.yaml');
+    await ocrops(['data', 'prepare', '--config', 'configs/data/butterflies.yaml', '--quiet']);
+  }
+  const rows = [];
+  const load = [loadavg()[0]];
+  const models = [
+    { name: 'ocrops cnn4 (reference recipe)', config: 'configs/train/butterflies-cnn4.yaml', out: 'runs/bench-butterflies-cnn4', sets: [] },
+    { name: 'ocrops resnet_gap (stronger)', config: 'configs/train/butterflies.yaml', out: 'runs/bench-butterflies', sets: ['optim.schedule=constant'] },
+  ];
+  for (const m of models) {
+    const out = join(root, m.out);
+    rmSync(out, { recursive: true, force: true });
+    console.error(`bench/train classify: ${m.name}, ${minutes} minute(s), ${threads} thread(s)`);
+    await ocrops(['trainer', 'train', '--config', m.config, '--out', out, '--quiet',
+      ...[`train.max_minutes=${minutes}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => ['--set', s])]);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8'));
+    const metricsPath = join(out, 'test-metrics.json');
+    await ocrops(['trainer', 'evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', 'test',
+      '--metrics', metricsPath, '--errors', join(out, 'test-report.json'), '--quiet']);
+    const test = JSON.parse(readFileSync(metricsPath, 'utf8'));
+    const trainCount = JSON.parse(readFileSync(join(prepared, 'meta.json'), 'utf8')).splits.train.count;
+    const batch = 32;
+    const seconds = plots.reduce((a, p) => a + p.epoch_time, 0);
+    const images = plots.reduce((a, p) => a + p.images_per_second * p.epoch_time, 0);
+    rows.push({
+      model: m.name, test_top1: test.test_top1, test_top5: test.test_top5,
+      epochs: +(result.steps / Math.ceil(trainCount / batch)).toFixed(2), best_epoch: result.best?.epoch ?? null,
+      images_per_second: +(images / seconds).toFixed(1), wall_seconds: result.wallTimeSeconds,
+    });
+  }
+  const py = join(root, '.venv-bench/bin/python');
+  if (existsSync(py)) {
+    const file = join(root, 'runs/bench-butterflies-pytorch.json');
+    console.error(`bench/train classify: PyTorch peer (classify_ref.py), ${minutes} minute(s), ${threads} thread(s)`);
+    await exec(py, [join(root, 'bench/train/classify_ref.py'), '--prepared', prepared, '--minutes', String(minutes),
+      '--threads', String(threads), '--out', file], { cwd: root, env: {} });
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    rows.push({
+      model: 'PyTorch cnn4 (classify_ref.py)', test_top1: r.test_top1, test_top5: r.test_top5, epochs: r.epochs_reached,
+      best_epoch: null, images_per_second: r.images_per_second, wall_seconds: r.train_seconds,
+    });
+  } else {
+    console.error('bench/train classify: .venv-bench/bin/python absent: no PyTorch peer row (scripts/setup --bench installs it)');
+  }
+  load.push(loadavg()[0]);
+  const table = [
+    `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s); ` +
+      `1-minute load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
+    '| model | test top-1 | test top-5 | epochs | images/s |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.model} | ${r.test_top1.toFixed(4)} | ${r.test_top5.toFixed(4)} | ${r.epochs} | ${r.images_per_second} |`),
+  ].join('\n');
+  console.log(table);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/train-classify.json'), `${JSON.stringify({ minutes, threads, load, date: new Date().toISOString(), rows }, null, 1)}\n`);
+  return rows;
+}

@@ -1,0 +1,157 @@
+// The OCR task: text lines, CRNN + CTC, metrics acc_by_char / acc_by_field / CER / WER, greedy or beam decoding.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigReader, OcropsError } from '@ocrops/common';
+import {
+  batches, loadDataConfig, openPrepared, prepare, type DataConfig, type PreparedDataset,
+} from '@ocrops/data';
+import {
+  accByChar, createModel, ctcLoss, readModelConfig, readTaskModelConfig, type ClassifierConfig, type ModelConfig,
+} from '@ocrops/model';
+import type { EpochSums } from '../checkpoint.js';
+import { relativeToRoot, type TrainConfig } from '../config.js';
+import { decodeLogits, evaluateSplit } from '../evaluate-split.js';
+import { encodeLabels, frameLengths, labelsTooLong } from '../labels.js';
+import { hashSeed } from '../rng.js';
+import type { StepBatch, Task, TaskSession } from './task.js';
+
+/** Validates the inline OCR model section with @ocrops/model's reader (errors name the config file). */
+export function modelConfigOf(cfg: TrainConfig): ModelConfig {
+  return readModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`));
+}
+
+/** Validates the model section of a train config of either task (a classifier's for `task: classify`). */
+export function taskModelConfigOf(cfg: TrainConfig): ModelConfig | ClassifierConfig {
+  return readTaskModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`), cfg.task);
+}
+
+/** Opens the prepared dataset of a train config, preparing it first when its folder does not exist yet. */
+export async function openTrainData(
+  cfg: TrainConfig,
+  opts: { quiet?: boolean } = {},
+): Promise<{ data: PreparedDataset; dataCfg: DataConfig }> {
+  const dataCfg = loadDataConfig(cfg.data);
+  const dir = cfg.prepared ?? dataCfg.output;
+  if (!existsSync(join(dir, 'meta.json')) && !existsSync(join(dir, 'stats.json'))) {
+    if (cfg.prepared) {
+      throw new OcropsError('OCROPS_TRAIN_DATA', `prepared dataset ${cfg.prepared} does not exist`, {
+        hint: `run: ocrops data prepare --config ${relativeToRoot(cfg.data)}`,
+      });
+    }
+    if (!opts.quiet) process.stderr.write(`preparing ${relativeToRoot(cfg.data)} into ${relativeToRoot(dir)}\n`);
+    const report = await prepare(dataCfg, { progress: !opts.quiet });
+    if (report.skipped.length > 0 && !opts.quiet) process.stderr.write(`prepare skipped ${report.skipped.length} item(s); see ${relativeToRoot(dir)}/stats.json\n`);
+  }
+  return { data: await openPrepared(dir), dataCfg };
+}
+
+/**
+ * CTC loss as trained here: zeroInfinity, each line over its own frames; `mean` (the reference recipe's setup: per-line loss
+ * over label length, batch-averaged) or `sum` (the Synth90k CRNN recipe).
+ */
+export function ctcLossOf(
+  logits: tf.Tensor3D, encoded: number[][], lengths: number[], reduction: 'mean' | 'sum' = 'mean',
+): tf.Scalar {
+  return ctcLoss(logits, encoded, { zeroInfinity: true, reduction, inputLengths: lengths });
+}
+
+async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Promise<TaskSession> {
+  const { data, dataCfg } = await openTrainData(cfg, opts);
+  const charset = data.charset;
+  const modelCfg = modelConfigOf(cfg);
+  if (modelCfg.height !== data.height || modelCfg.channels !== data.channels) {
+    throw new OcropsError(
+      'OCROPS_TRAIN_INPUT_MISMATCH',
+      `model expects height ${modelCfg.height} x ${modelCfg.channels} channel(s) but ${relativeToRoot(data.dir)} holds ` +
+        `height ${data.height} x ${data.channels}`,
+      { hint: 'set model.height/model.channels (e.g. --set model.height=' + data.height + ') or change the data config' },
+    );
+  }
+  const trainSplit = data.splits.train;
+  const valSplit = data.splits.val;
+  if (!trainSplit || trainSplit.count === 0) {
+    throw new OcropsError('OCROPS_TRAIN_DATA', `${relativeToRoot(data.dir)} has no training lines`, {
+      hint: 'check the data config split shares and the prepare report',
+    });
+  }
+  if (cfg.train.monitor.startsWith('val_') && (!valSplit || valSplit.count === 0)) {
+    throw new OcropsError('OCROPS_TRAIN_DATA', `${relativeToRoot(data.dir)} has no validation lines to compute ${cfg.train.monitor}`, {
+      hint: 'give the data config a val share, or set train.monitor to a train_* metric',
+    });
+  }
+  const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
+  const augment = cfg.train.augment ? dataCfg.augment : false;
+  // warn once per run about labels too long for the CTC steps (a resumed run that already counted some stays quiet)
+  let warned = opts.labelsTooLong > 0;
+
+  async function* trainBatches(epoch: number, startBatch: number): AsyncIterable<StepBatch> {
+    const iter = batches(trainSplit!, {
+      batchSize: cfg.train.batchSize, shuffle: true, seed: hashSeed(cfg.train.seed, 'epoch', epoch),
+      augment, startBatch, bucketWindow: cfg.train.bucketWindow,
+    });
+    for await (const batch of iter) {
+      const encoded = encodeLabels(batch.labels, batch.ids, charset);
+      const lengths = frameLengths(model, batch.widths, batch.shape[2]);
+      const tooLong = labelsTooLong(encoded, lengths);
+      if (tooLong.length > 0 && !warned) {
+        warned = true;
+        const i = tooLong[0];
+        opts.log(`warning: ${tooLong.length} label(s) need more CTC steps than their image gives (e.g. ${batch.ids[i]}: ` +
+          `${encoded[i].length} characters, T=${lengths[i]}); ` +
+          'their loss is zeroed (counted in labels_too_long)');
+      }
+      yield {
+        images: batch.images, shape: batch.shape, ids: batch.ids, size: batch.labels.length, skipped: tooLong.length,
+        loss: (out) => ctcLossOf(out as tf.Tensor3D, encoded, lengths, cfg.loss.reduction),
+        tally: (out, s) => {
+          const texts = decodeLogits(out as tf.Tensor3D, charset, { method: 'greedy', beamWidth: 1 }, lengths).texts;
+          texts.forEach((p, i) => {
+            s.charAccSum += accByChar(p, batch.labels[i]);
+            if (p.normalize('NFC') === batch.labels[i].normalize('NFC')) s.fieldCorrect += 1;
+          });
+        },
+      };
+    }
+  }
+
+  return {
+    dataDir: data.dir,
+    model,
+    trainCount: trainSplit.count,
+    valCount: valSplit?.count ?? 0,
+    unit: 'line',
+    environment: { train_lines: trainSplit.count, val_lines: valSplit?.count ?? 0, num_classes: charset.numClasses },
+    trainBatches,
+    trainMetrics: (s: EpochSums) => ({
+      train_acc_by_char: s.samples ? s.charAccSum / s.samples : 0,
+      train_acc_by_field: s.samples ? s.fieldCorrect / s.samples : 0,
+    }),
+    epochExtras: (s: EpochSums) => ({ labels_too_long: s.tooLong }),
+    async validate({ bar, shouldStop }): Promise<Record<string, number> | undefined> {
+      if (!valSplit || valSplit.count === 0) return {};
+      const r = await evaluateSplit(model, valSplit, charset, {
+        batchSize: cfg.train.batchSize, decode: cfg.decode, maxSamples: cfg.train.maxValSamples,
+        shouldStop, onBatch: (n: number) => bar?.update(n),
+      });
+      if (!r) return undefined;
+      const m = r.metrics;
+      return { val_loss: m.loss, val_acc_by_char: m.acc_by_char, val_acc_by_field: m.acc_by_field, val_cer: m.cer, val_wer: m.wer };
+    },
+    stepEvalKeys: ['val_loss', 'val_acc_by_char', 'val_acc_by_field', 'val_cer'],
+    modelMeta: () => ({ charset: charset.toJSON(), decode: cfg.decode }),
+    async finish({ run, state }) {
+      run.logOther('labels_too_long', state.labelsTooLong);
+    },
+  };
+}
+
+/** Text-line OCR: CRNN + CTC. */
+export const ocrTask: Task = {
+  name: 'ocr',
+  monitor: { metric: 'val_loss', mode: 'min' },
+  open: openOcr,
+  prepareData: async (cfg, opts) => {
+    await openTrainData(cfg, opts);
+  },
+};
