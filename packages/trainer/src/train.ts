@@ -79,7 +79,7 @@ export class TrainInterrupted extends OcropsError {
 
 /** Validates the inline model section with @ocrops/model's reader (errors name the config file). */
 export function modelConfigOf(cfg: TrainConfig): ModelConfig {
-  return readModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`));
+  return readModelConfig(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`);
 }
 
 /** Opens the prepared dataset of a train config, preparing it first when its folder does not exist yet. */
