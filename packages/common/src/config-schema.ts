@@ -44,8 +44,11 @@ export interface ValidateConfigOptions<T> {
   locate?: ConfigLocator;
   /** Receives deprecation warnings (default: printed to stderr once per process). */
   warn?: (message: string) => void;
-  /** Checks that one schema cannot express (e.g. one field depending on another); runs after the type checks pass. */
-  check?: (value: T, report: ReportIssue) => void;
+  /**
+   * Checks that one schema cannot express (e.g. one field depending on another); runs after the type checks pass.
+   * `given` is the value before the defaults were applied (to tell a written field from a default).
+   */
+  check?: (value: T, report: ReportIssue, given: unknown) => void;
 }
 
 /** Schema option: deprecated key -> current key of that object (camelCase spellings of snake_case keys need none). */
@@ -223,7 +226,7 @@ export function allowedOf(schema: TSchema): string | undefined {
   if (schema.type === 'number' || schema.type === 'integer') {
     const lo = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? `>${schema.exclusiveMinimum}` : undefined);
     const hi = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? `<${schema.exclusiveMaximum}` : undefined);
-    const kind = schema.type === 'integer' ? 'an integer' : 'a number';
+    const kind = `${schema.type === 'integer' ? 'an integer' : 'a number'}${schema.multipleOf ? ` multiple of ${schema.multipleOf}` : ''}`;
     if (lo !== undefined && hi !== undefined) return `${kind} in ${lo}..${hi}`;
     if (lo !== undefined) return `${kind} >= ${String(lo).replace(/^>/, '> ')}`.replace('>= > ', '> ');
     if (hi !== undefined) return `${kind} <= ${hi}`;
@@ -287,6 +290,7 @@ export function validateConfig<T extends TSchema>(schema: T, input: unknown, opt
     warn(`${where}: ${r.from} is deprecated, use ${r.to}`);
   }
   const issues = w.issues;
+  const given = structuredClone(value);
   const filled = Value.Default(schema, value);
   const seen = new Set(issues.map((i) => i.path.join('.')));
   for (const e of Value.Errors(schema, filled)) {
@@ -298,7 +302,7 @@ export function validateConfig<T extends TSchema>(schema: T, input: unknown, opt
     issues.push(issue);
   }
   if (issues.length === 0 && opts.check) {
-    opts.check(filled as Static<T>, (path, message, allowed) => issues.push({ path: [...path], message, allowed }));
+    opts.check(filled as Static<T>, (path, message, allowed) => issues.push({ path: [...path], message, allowed }), given);
   }
   if (issues.length > 0) {
     const n = issues.length;
