@@ -218,6 +218,7 @@ function normaliseKeys(schema: TSchema, value: unknown, path: string[], w: Walk)
 
 /** What a schema allows, for messages: enum values, a range, or its type. */
 export function allowedOf(schema: TSchema): string | undefined {
+  if (typeof schema.allowed === 'string') return schema.allowed;
   if (Array.isArray(schema.anyOf)) {
     const parts = (schema.anyOf as TSchema[]).map((s) => (s.const !== undefined ? String(s.const) : allowedOf(s) ?? s.type));
     return parts.filter(Boolean).join(', ');
@@ -251,7 +252,8 @@ function issueOf(e: ValueError): ConfigIssue {
   const path = e.path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const missing = e.value === undefined;
   const isEnum = Array.isArray(e.schema.anyOf) && (e.schema.anyOf as TSchema[]).every((s) => s.const !== undefined);
-  const what = isEnum ? 'is not one of the allowed values' : e.message.replace(/^Expected /, 'expected ');
+  const what = isEnum ? 'is not one of the allowed values'
+    : Array.isArray(e.schema.anyOf) ? 'is not of an allowed form' : e.message.replace(/^Expected /, 'expected ');
   const message = missing ? 'is required' : `${what}, got ${show(e.value)}`;
   return { path, message, allowed: allowedOf(e.schema) };
 }
@@ -265,6 +267,16 @@ export function formatIssues(issues: readonly ConfigIssue[], source: string, loc
       return `${where}: ${i.path.join('.') || '(top level)'}: ${i.message}${i.allowed ? `; allowed: ${i.allowed}` : ''}`;
     })
     .join('\n');
+}
+
+/** TypeBox's errors; a mapping that fails a union with one mapping member is checked against that member instead. */
+function* typeErrors(schema: TSchema, value: unknown, prefix: string): Generator<ValueError> {
+  for (const e of Value.Errors(schema, value)) {
+    const members = Array.isArray(e.schema.anyOf) ? objectVariants(e.schema) : [];
+    if (members.length === 1 && isMapping(e.value)) {
+      yield* typeErrors(members[0], Value.Default(members[0], structuredClone(e.value)), `${prefix}${e.path}`);
+    } else yield { ...e, path: `${prefix}${e.path}` };
+  }
 }
 
 const warned = new Set<string>();
@@ -293,7 +305,7 @@ export function validateConfig<T extends TSchema>(schema: T, input: unknown, opt
   const given = structuredClone(value);
   const filled = Value.Default(schema, value);
   const seen = new Set(issues.map((i) => i.path.join('.')));
-  for (const e of Value.Errors(schema, filled)) {
+  for (const e of typeErrors(schema, filled, '')) {
     const issue = issueOf(e);
     const key = issue.path.join('.');
     // one problem per field (TypeBox reports a missing property twice), and none inside a field already reported
