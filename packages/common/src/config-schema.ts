@@ -305,7 +305,9 @@ export function validateConfig<T extends TSchema>(schema: T, input: unknown, opt
   const given = structuredClone(value);
   const filled = Value.Default(schema, value);
   const seen = new Set(issues.map((i) => i.path.join('.')));
-  for (const e of typeErrors(schema, filled, '')) {
+  // values of the wrong type first: applying defaults may coerce them (a list becomes a mapping) and hide the mistake
+  const wrong = [...typeErrors(schema, given, '')].filter((e) => e.value !== undefined);
+  for (const e of [...wrong, ...typeErrors(schema, filled, '')]) {
     const issue = issueOf(e);
     const key = issue.path.join('.');
     // one problem per field (TypeBox reports a missing property twice), and none inside a field already reported
