@@ -66,7 +66,7 @@ test('prepare from a config.json list and a folder of named files', async (t) =>
   assert.deepEqual([...ds.splits.train.labels, ...ds.splits.val.labels, ...ds.splits.test.labels].sort(), [...plates].sort());
 });
 
-test('synthetic lines outside an explicit charset: filtered and reported, or fatal with onUnknownChars: fail', async (t) => {
+test('synthetic lines outside an explicit charset: filtered and reported, or fatal with on_unknown_chars: fail', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const base = { name: 's', source: { format: 'synthetic' }, charset: 'abcdefghijklmnopqrstuvwxyz ,0123456789ĐđPQHXườậệã', image: { height: 16 }, synthetic: { count: 8, seed: 2 } };

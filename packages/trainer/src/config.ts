@@ -278,9 +278,6 @@ export function buildTrainConfig(
     raw.model = nested ? asMapping(file.model, `${modelSource}: field 'model'`) : file;
     modelDoc = { doc, at: nested ? ['model'] : [] };
   }
-  if (typeof raw.optim === 'object' && raw.optim !== null && typeof (raw.optim as Record<string, unknown>).schedule === 'string') {
-    (raw.optim as Record<string, unknown>).schedule = { type: (raw.optim as Record<string, unknown>).schedule };
-  }
   const overridden: { key: string; expr: string }[] = [];
   for (const o of overrides) {
     const { key, value } = parseSet(o);
@@ -292,6 +289,10 @@ export function buildTrainConfig(
     }
     setDotted(raw, key, value);
     overridden.push({ key, expr: o });
+  }
+  // `schedule: cosine` is short for `schedule: {type: cosine}`
+  if (typeof raw.optim === 'object' && raw.optim !== null && typeof (raw.optim as Record<string, unknown>).schedule === 'string') {
+    (raw.optim as Record<string, unknown>).schedule = { type: (raw.optim as Record<string, unknown>).schedule };
   }
   if (raw.model === undefined || raw.model === null) {
     throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'model' is required (a configs/model/<x>.yaml path or an inline mapping)`);

@@ -27,7 +27,7 @@ test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulte
   assert.equal(d.optim.amsgrad, false);
   assert.equal(d.loss.reduction, 'mean');
   assert.equal(d.train.ema, 0);
-  const c = buildTrainConfig({ ...base(), optim: { amsgrad: true, schedule: { type: 'cosine', warmupSteps: 50 } },
+  const c = buildTrainConfig({ ...base(), optim: { amsgrad: true, schedule: { type: 'cosine', warmup_steps: 50 } },
     loss: { reduction: 'sum' }, train: { ema: 0.999 } }, 'x.yaml');
   assert.equal(c.optim.schedule.type, 'cosine');
   assert.equal(c.optim.schedule.warmupSteps, 50);
@@ -40,7 +40,7 @@ test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulte
   code(() => buildTrainConfig({ ...base(), optim: { name: 'rmsprop', amsgrad: true } }, 'x.yaml'), /x\.yaml.*amsgrad.*Adam/);
   code(() => buildTrainConfig({ ...base(), loss: { reduction: 'avg' } }, 'x.yaml'), /x\.yaml.*reduction/);
   code(() => buildTrainConfig({ ...base(), optim: { schedule: 'linear' } }, 'x.yaml'), /type/);
-  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'step', minLr: 0 } } }, 'x.yaml'), /minLr.*not used/);
+  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'step', min_lr: 0 } } }, 'x.yaml'), /min_lr: is not used/);
   code(() => buildTrainConfig({ ...base(), train: { ema: 1 } }, 'x.yaml'), /ema/);
 });
 
