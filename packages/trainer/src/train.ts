@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigReader, OcropsError, ProgressBar, formatDuration, replaceDir } from '@ocrops/common';
+import { OcropsError, ProgressBar, formatDuration, replaceDir } from '@ocrops/common';
 import {
   batches, loadDataConfig, openPrepared, prepare, type Charset, type DataConfig, type PreparedDataset,
 } from '@ocrops/data';
