@@ -280,7 +280,8 @@ function* typeErrors(schema: TSchema, value: unknown, prefix: string): Generator
 }
 
 const warned = new Set<string>();
-function warnOnce(message: string): void {
+/** Prints a config warning (e.g. a deprecated key) to stderr, once per process. */
+export function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
   process.stderr.write(`warning: ${message}\n`);

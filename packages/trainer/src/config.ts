@@ -4,7 +4,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import {
   OcropsError, camelToSnake, camelizeConfig, parseYamlText, readConfigDocument, repoRoot, snakeizeConfig, validateConfig,
-  type Camelized, type ConfigDocument, type ConfigLocator, type ReportIssue,
+  warnOnce, type Camelized, type ConfigDocument, type ConfigLocator, type ReportIssue,
 } from '@ocrops/common';
 import { ModelSchema, checkModelSection, type ModelYaml } from '@ocrops/model';
 import { ScheduleSchema, checkSchedule, type ScheduleConfig } from './schedule.js';
@@ -186,13 +186,6 @@ export function parseSet(expr: string, source = '--set', warn: (m: string) => vo
   const text = expr.slice(eq + 1);
   const value = text === '' ? '' : parseYamlText(text, `${source} ${rawKey}`);
   return { key, value };
-}
-
-const warned = new Set<string>();
-function warnOnce(message: string): void {
-  if (warned.has(message)) return;
-  warned.add(message);
-  process.stderr.write(`warning: ${message}\n`);
 }
 
 /** Sets a dotted key in a plain object, creating intermediate mappings. */
