@@ -14,6 +14,7 @@ import { optimizerAlgorithm } from '@ocrops/sweep';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PROJECT = 'ocr-dash';
+const CLS_PROJECT = 'cls-dash';
 const WS = 'default';
 const SHOTS = join(repoRoot(), 'test-output', 'dashboard');
 
@@ -23,6 +24,8 @@ interface Seeded {
   sweepKeys: string[];
   /** inner_dim of each sweep trial (the grid's order is the algorithm's choice). */
   sweepInnerDims: number[];
+  /** The classification run (project cls-dash). */
+  classifyKey: string;
 }
 
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -122,7 +125,34 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
     sweepInnerDims.push(innerDim);
   }
   assert.equal(sweepKeys.length, 4, 'maxCombo 4');
-  return { keys, sweepId, sweepKeys, sweepInnerDims };
+  const classifyKey = await seedClassifier(url, apiKey);
+  return { keys, sweepId, sweepKeys, sweepInnerDims, classifyKey };
+}
+
+/** Classes of the seeded classification run (as many as the butterflies set). */
+const CLASSES = Array.from({ length: 75 }, (_, i) => `SPECIES ${String(i).padStart(2, '0')}`);
+
+/**
+ * A classification run in its own project: val_top1/val_top5 per epoch, a Comet confusion-matrix asset as the
+ * comet_ml SDK's log_confusion_matrix writes it (75 classes; class 3 is mistaken for class 7 five times) and a
+ * mistakes.png image.
+ */
+async function seedClassifier(url: string, apiKey: string): Promise<string> {
+  const exp = await Experiment.create({ ...common(url, apiKey, 'cnn4-butterflies'), project: CLS_PROJECT });
+  exp.logParameters({ task: 'classify', arch: 'cnn4', batch_size: 32 });
+  for (let e = 0; e < 5; e++) exp.logMetrics({ val_top1: 0.2 + 0.1 * e, val_top5: 0.5 + 0.08 * e, val_loss: 3 - 0.4 * e }, { step: e, epoch: e });
+  const matrix = CLASSES.map((_, i) => CLASSES.map((__, j) => (i === j ? (i === 3 ? 2 : 7) : i === 3 && j === 7 ? 5 : 0)));
+  const cm = { version: 1, title: 'Confusion Matrix, Epoch #4', labels: CLASSES, matrix, rowLabel: 'Actual Category',
+    columnLabel: 'Predicted Category', maxSamplesPerCell: 25, sampleMatrix: null, type: null };
+  const cmFile = join(dataDir, 'confusion-matrix.json');
+  writeFileSync(cmFile, JSON.stringify(cm));
+  await exp.logAsset(cmFile, { name: 'confusion-matrix.json', type: 'confusion-matrix', step: 4 });
+  const png = join(dataDir, 'mistakes.png');
+  // a 2x1 PNG (red, blue), written from bytes: the test needs no image library
+  writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==', 'base64'));
+  await exp.logAsset(png, { name: 'mistakes.png', type: 'image', step: 4 });
+  await exp.end();
+  return exp.key;
 }
 
 async function shot(name: string): Promise<void> {
@@ -373,4 +403,33 @@ test('runs table keeps only the visible rows in the DOM (2,000 runs)', async (t)
   await page.$eval('[data-testid="runs-table"]', (el) => el.scrollTo(0, el.scrollHeight));
   await page.waitForFunction(() => [...document.querySelectorAll('.tbody .tr [data-col="name"]')].some((c) => c.textContent === 'many-1999'));
   assert.ok((await page.$$eval('.tbody .tr', (r) => r.length)) < 80);
+});
+
+test('classification run: headline metrics first in the runs table; confusion-matrix heat map (75 classes) and mistakes image', async (t) => {
+  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+  await page.goto(`${server!.url}/#/p/${WS}/${CLS_PROJECT}`);
+  await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 1);
+  const metricCols = await page.$$eval('.th[data-col^="metrics."]', (ths) => ths.map((th) => th.getAttribute('data-col')!.split('.')[1]));
+  assert.deepEqual([...new Set(metricCols)], ['val_top1', 'val_top5', 'val_loss'], 'the headline metrics of a classifier first');
+
+  await page.goto(`${server!.url}/#/run/${seeded.classifyKey}`);
+  await page.click('[data-tab="classifier"]');
+  await page.waitForSelector('[data-testid="confusion-matrix"] table.cm-table tbody tr');
+  const rows = await page.$$eval('.cm-table tbody tr', (trs) => trs.length);
+  assert.equal(rows, 75);
+  const cols = await page.$$eval('.cm-table thead th.cm-col', (ths) => ths.length);
+  assert.equal(cols, 76, '75 classes and the recall column');
+  // row 3 (SPECIES 03): 2 right, 5 taken for SPECIES 07
+  const row3 = await page.$$eval('.cm-table tbody tr:nth-child(4) td', (tds) => tds.map((td) => td.textContent));
+  assert.equal(row3[3], '2');
+  assert.equal(row3[7], '5');
+  assert.equal(row3[75], '28.6%', 'recall 2/7');
+  const scroll = await page.$eval('.cm-scroll', (el) => ({ sw: el.scrollWidth, cw: el.clientWidth, sh: el.scrollHeight, ch: el.clientHeight }));
+  assert.ok(scroll.sh > scroll.ch, `the 75 rows scroll inside the view: ${JSON.stringify(scroll)}`);
+  assert.match((await page.textContent('[data-testid="confusion-matrix"]')) ?? '', /75 classes, 525 samples/);
+  await page.selectOption('[data-testid="cm-order"]', 'recall');
+  await page.waitForFunction(() => document.querySelector('.cm-table tbody tr th')?.textContent === 'SPECIES 03');
+  const img = await page.waitForSelector('[data-testid="mistakes-image"]');
+  await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 2, img);
+  await shot('run-classifier');
 });

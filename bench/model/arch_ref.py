@@ -1,10 +1,13 @@
-"""PyTorch references of the `resnet18` and `crnn` architectures of @ocrops/model (written here, in PyTorch terms).
+"""PyTorch references of the `resnet18`, `crnn` and `cnn4` architectures of @ocrops/model (written here, in PyTorch terms).
 
 resnet18: the licence-plate recipe - torchvision's ResNet-18 without layer3/layer4 (conv7x7/2 + BN + ReLU, maxpool
 3x3/2, layer1 and layer2 of BasicBlocks), mean over the height, Conv1d(W/8 -> steps, kernel 1) over the width axis,
 2-layer bidirectional GRU 128 (dropout 0.3), Linear -> classes.
 crnn: the Synth90k recipe - VGG with BN on conv 5/6, map-to-sequence Linear(512 * (H/16 - 1) -> 64),
 two bidirectional LSTM 256, Linear -> classes.
+
+cnn4: the reference image classifier - four Conv2d ('same' padding, kernels 5, 5, 3, 5, channels doubling from
+base_channels), each + ReLU + MaxPool2d(2), flatten, (dropout), Linear -> classes.
 
 Prints one JSON line: {"arch", "params", "output_shape": [T, B, classes]} for a forward pass of a zero batch.
 Run: .venv-bench/bin/python bench/model/arch_ref.py --arch resnet18 --height 32 --width 128 --steps 20 --classes 70
@@ -83,9 +86,27 @@ class Synth90kCRNN(nn.Module):
         return self.fc(y)
 
 
+class Cnn4(nn.Module):
+    def __init__(self, channels: int, height: int, width: int, classes: int, base: int = 32, dropout: float = 0.0):
+        super().__init__()
+        layers = []
+        cin = channels
+        for i, k in enumerate([5, 5, 3, 5]):
+            cout = base * 2 ** i
+            layers += [nn.Conv2d(cin, cout, k, padding="same"), nn.ReLU(True), nn.MaxPool2d(2)]
+            cin = cout
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(cin * (height // 16) * (width // 16), classes)
+
+    def forward(self, x):  # [B, C, H, W] -> [B, classes]
+        return self.fc(self.dropout(torch.flatten(self.features(x), 1)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--arch", choices=["resnet18", "crnn"], required=True)
+    ap.add_argument("--arch", choices=["resnet18", "crnn", "cnn4"], required=True)
+    ap.add_argument("--base-channels", type=int, default=32)
     ap.add_argument("--height", type=int, default=32)
     ap.add_argument("--width", type=int, default=100)
     ap.add_argument("--channels", type=int, default=None)
@@ -93,7 +114,10 @@ def main() -> None:
     ap.add_argument("--classes", type=int, default=37)
     ap.add_argument("--batch", type=int, default=2)
     args = ap.parse_args()
-    if args.arch == "resnet18":
+    if args.arch == "cnn4":
+        c = args.channels or 3
+        model = Cnn4(c, args.height, args.width, args.classes, args.base_channels)
+    elif args.arch == "resnet18":
         c = args.channels or 3
         model = PlateResNet18(c, args.width, args.steps, args.classes)
     else:

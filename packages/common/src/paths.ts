@@ -18,10 +18,13 @@ export function sharedDatasetsDir(): string {
   return process.env.OCROPS_DATASETS ?? resolve(repoRoot(), '..', 'shared', 'datasets');
 }
 
-/** Path of a shared dataset, or undefined when it is absent (tests and benchmarks then skip with a message). */
+/**
+ * Path of a shared dataset (a folder with labels.json, or an ImageFolder set with train/), or undefined when it is
+ * absent (tests and benchmarks then skip with a message).
+ */
 export function sharedDataset(name: string): string | undefined {
   const p = join(sharedDatasetsDir(), name);
-  return existsSync(join(p, 'labels.json')) ? p : undefined;
+  return existsSync(join(p, 'labels.json')) || existsSync(join(p, 'train')) ? p : undefined;
 }
 
 /** The project's Python virtualenv binary (dvc, weed), e.g. `venvBin('dvc')`. */

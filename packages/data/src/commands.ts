@@ -3,11 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type CommandTable } from '@ocrops/common';
-import { defaultSyntheticOptions, loadDataConfig } from './config.js';
+import { formatClassifyStats, prepareClassify, type ClassifyStats } from './classify-prepare.js';
+import { defaultSyntheticOptions } from './config.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { prepare } from './prepare.js';
 import { formatStats, type DatasetStats } from './stats.js';
 import { SyntheticLines } from './synth.js';
+import { loadAnyDataConfig } from './task-config.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -28,7 +30,9 @@ const prepareSpec: CommandSpec = {
   description:
     'Reads a dataset (or generates synthetic lines), checks labels against the charset, splits it by seed and writes\n' +
     'train/val/test shards (images.bin + index.json), meta.json and stats.json to the output folder.\n' +
-    'Unreadable images and labels outside the charset are skipped and listed.',
+    'Unreadable images and labels outside the charset are skipped and listed.\n' +
+    'A `task: classify` config (e.g. configs/data/butterflies.yaml) reads an ImageFolder or filename,label CSV, splits it\n' +
+    'stratified by class and also writes split.csv (path,label,split).',
   options: {
     config: { type: 'string', short: 'c' },
     output: { type: 'string', short: 'o' },
@@ -41,7 +45,7 @@ const prepareSpec: CommandSpec = {
     concurrency: 'images decoded at once (default 4)',
     quiet: 'no progress bar',
   },
-  examples: ['ocrops data prepare --config configs/data/synthetic.yaml', 'npx nx run data:prepare -- --config configs/data/vn-handwriting.yaml'],
+  examples: ['ocrops data prepare --config configs/data/synthetic.yaml', 'ocrops data prepare --config configs/data/butterflies.yaml', 'npx nx run data:prepare -- --config configs/data/vn-handwriting.yaml'],
 };
 
 const convertSpec: CommandSpec = {
@@ -94,12 +98,20 @@ export const commands: CommandTable = {
     async run(argv) {
       const values = parse(prepareSpec, argv);
       if (!values.config) throw new OcropsError('OCROPS_USAGE', '--config is required (e.g. configs/data/synthetic.yaml)');
-      const cfg = loadDataConfig(values.config as string);
+      const loaded = loadAnyDataConfig(values.config as string);
+      const progress = !values.quiet;
+      const concurrency = intOption(values.concurrency as string | undefined, 'concurrency', 4);
+      if (loaded.task === 'classify') {
+        const cfg = loaded.config;
+        if (values.output) cfg.outDir = resolve(values.output as string);
+        const report = await prepareClassify(cfg, { progress, concurrency });
+        console.log(formatClassifyStats(report.stats));
+        console.log(`wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.imagesPerSecond.toFixed(0)} images/s)`);
+        return;
+      }
+      const cfg = loaded.config;
       if (values.output) cfg.output = resolve(values.output as string);
-      const report = await prepare(cfg, {
-        progress: !values.quiet,
-        concurrency: intOption(values.concurrency as string | undefined, 'concurrency', 4),
-      });
+      const report = await prepare(cfg, { progress, concurrency });
       console.log(formatStats(report.stats));
       console.log(`wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.linesPerSecond.toFixed(0)} lines/s)`);
     },
@@ -126,19 +138,20 @@ export const commands: CommandTable = {
     summary: 'print the statistics of a prepared dataset',
     async run(argv) {
       const values = parse(statsSpec, argv);
-      const dir = values.dir ? resolve(values.dir as string) : values.config ? loadDataConfig(values.config as string).output : undefined;
+      const dir = values.dir ? resolve(values.dir as string) : values.config ? preparedDirOf(values.config as string) : undefined;
       if (!dir) throw new OcropsError('OCROPS_USAGE', 'give --dir <prepared folder> or --config <data config>');
       const file = join(dir, 'stats.json');
-      let stats: DatasetStats;
+      let stats: DatasetStats | ClassifyStats;
       try {
-        stats = readJsonFile<DatasetStats>(file);
+        stats = readJsonFile<DatasetStats | ClassifyStats>(file);
       } catch (err) {
         if ((err as OcropsError).code === 'OCROPS_FILE_UNREADABLE') {
           throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${file} not found`, { hint: 'run `ocrops data prepare --config <file>` first' });
         }
         throw err;
       }
-      console.log(values.json ? JSON.stringify(stats, null, 1) : formatStats(stats));
+      if (values.json) console.log(JSON.stringify(stats, null, 1));
+      else console.log('task' in stats && stats.task === 'classify' ? formatClassifyStats(stats) : formatStats(stats as DatasetStats));
     },
   },
   synth: {
@@ -157,6 +170,12 @@ export const commands: CommandTable = {
     },
   },
 };
+
+/** The prepared folder a data config of either task writes. */
+function preparedDirOf(configFile: string): string {
+  const loaded = loadAnyDataConfig(configFile);
+  return loaded.task === 'classify' ? loaded.config.outDir : loaded.config.output;
+}
 
 /** Writes `count` synthetic lines to `<out>/images/*.png` and `<out>/labels.json`. */
 export async function writeSyntheticFolder(

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcropsError, repoRoot, sharedDatasetsDir } from '@ocrops/common';
+import { loadAnyDataConfig } from './task-config.js';
 import { loadDataConfig, parseDataConfig } from './config.js';
 
 test('defaults and path resolution', () => {
@@ -47,17 +48,22 @@ test('a data config file: problems at their lines; old camelCase keys load with 
   assert.deepEqual([c.onUnknownChars, c.image.maxWidth, c.augment && c.augment.geometryP], ['fail', 300, 0.1]);
 });
 
-test('every shipped config in configs/data loads', (t) => {
+test('every shipped config in configs/data loads (either task)', (t) => {
   const dir = join(repoRoot(), 'configs', 'data');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-  assert.ok(files.includes('synthetic.yaml'));
+  assert.ok(files.includes('synthetic.yaml') && files.includes('butterflies.yaml'));
   for (const f of files) {
     try {
-      const c = loadDataConfig(join(dir, f));
-      assert.equal(`${c.name}.yaml`, f);
+      const c = loadAnyDataConfig(join(dir, f));
+      // the file is named after the set (butterflies.yaml names butterflies-75)
+      const stem = f.replace(/\.yaml$/, '');
+      assert.ok(c.config.name === stem || c.config.name.startsWith(`${stem}-`), `${f} names ${c.config.name}`);
+      assert.equal(c.task, f === 'butterflies.yaml' ? 'classify' : 'ocr');
     } catch (e) {
       if (/not found in/.test((e as Error).message)) t.diagnostic(`${f}: shared dataset absent in ${sharedDatasetsDir()}`);
       else throw e;
     }
   }
+  // the text-line reader points a classification config elsewhere
+  assert.throws(() => loadDataConfig(join(dir, 'butterflies.yaml')), /butterflies\.yaml:\d+:\d+: task: must be 'ocr' for a text-line data config, got "classify"/);
 });

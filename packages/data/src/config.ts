@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  OcropsError, camelizeConfig, readConfigDocument, sharedDataset, sharedDatasetsDir, validateConfig, type Camelized,
+  OcropsError, camelizeConfig, formatPosition, readConfigDocument, sharedDataset, sharedDatasetsDir, validateConfig, type Camelized,
   type ConfigLocator, type ReportIssue,
 } from '@ocrops/common';
 import { AugmentSchema, type AugmentConfig } from './augment.js';
@@ -96,6 +96,8 @@ export const SyntheticSchema = Type.Object({
 
 /** A data config (configs/data/*.yaml). */
 export const DataSchema = Type.Object({
+  /** the task the data is for; a text-line config is `ocr` (the default) */
+  task: Type.Optional(Type.Literal('ocr')),
   /** names the output folder */
   name: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
   source: SourceSchema,
@@ -136,6 +138,11 @@ export interface DataConfig {
   augment: AugmentConfig | false;
   /** The file it was read from (for messages). */
   file: string;
+}
+
+function formatWhere(file: string, locate: ConfigLocator | undefined, path: string[]): string {
+  const pos = locate?.(path);
+  return pos ? formatPosition(pos) : file;
 }
 
 const range = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
@@ -210,6 +217,12 @@ function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): voi
  * of its keys when it was read from a file.
  */
 export function parseDataConfig(value: unknown, file: string, baseDir = process.cwd(), locate?: ConfigLocator): DataConfig {
+  const task = value && typeof value === 'object' ? (value as { task?: unknown }).task : undefined;
+  if (task !== undefined && task !== 'ocr') {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `${formatWhere(file, locate, ['task'])}: task: must be 'ocr' for a text-line data config, got ${JSON.stringify(task)}`, {
+      hint: "a 'classify' config is read by loadClassifyDataConfig (loadAnyDataConfig picks the reader by task)",
+    });
+  }
   const v = validateConfig(DataSchema, value, { source: file, locate, check: checkDataConfig });
   const s = v.source;
   const source: DataSource = { format: s.format };

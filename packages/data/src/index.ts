@@ -37,7 +37,7 @@ export { augmentImage, defaultAugmentConfig, parseAugmentConfig, AugmentSchema, 
 export { SyntheticLines, loadFonts, DEFAULT_FONT_FILES, type SynthLine } from './synth.js';
 export { randomAddress } from './addresses.js';
 export { Rng, rngFor } from './rng.js';
-export { prepare, splitSizes, type PrepareOptions, type PrepareReport } from './prepare.js';
+export { prepare, splitSizes, writeDirAtomically, type PrepareOptions, type PrepareReport } from './prepare.js';
 export {
   openPrepared,
   batches,
@@ -54,3 +54,39 @@ export {
 } from './shards.js';
 export { distribution, formatStats, type DatasetStats, type Distribution } from './stats.js';
 export { commands, writeSyntheticFolder } from './commands.js';
+export {
+  parseClassifyDataConfig,
+  parseClassAugment,
+  defaultClassAugment,
+  dataConfigTask,
+  type ClassifyDataConfig,
+  type ClassSource,
+  type ClassImageOptions,
+  type ClassSplitOptions,
+  type ClassAugmentConfig,
+} from './classify-config.js';
+export { loadAnyDataConfig, loadClassifyDataConfig, type AnyDataConfig } from './task-config.js';
+export { readImageFolder, readClassCsv, readClassSource, parseCsv, compareCodePoints, type ClassItem, type ClassSourceRead } from './classify-readers.js';
+export { stratifiedSplit, classSplitSizes } from './classify-split.js';
+export {
+  prepareClassify,
+  formatClassifyStats,
+  splitCsv,
+  PREPARED_CLASSIFY_FORMAT,
+  type PreparedClassifyMeta,
+  type ClassifyStats,
+  type ClassifyPrepareReport,
+  type ClassifyPrepareOptions,
+} from './classify-prepare.js';
+export { augmentClassImage, drawClassAugment, type ClassAugmentDraw } from './classify-augment.js';
+export {
+  openPreparedClassify,
+  preparedTask,
+  classBatches,
+  classBatchCount,
+  loadClassImage,
+  type PreparedClassifyDataset,
+  type PreparedClassifySplit,
+  type ClassBatch,
+  type ClassBatchOptions,
+} from './classify-batches.js';

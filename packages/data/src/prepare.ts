@@ -108,14 +108,22 @@ function removeStaleWorkDirs(out: string): void {
  * complete, so a concurrent reader or an interrupted/failed prepare never sees half-written shards.
  */
 export async function prepare(cfg: DataConfig, opts: PrepareOptions = {}): Promise<PrepareReport> {
-  const out = cfg.output;
+  const report = await writeDirAtomically(cfg.output, (work) => prepareInto({ ...cfg, output: work }, opts));
+  return { ...report, output: cfg.output };
+}
+
+/**
+ * Runs `body` on a fresh hidden sibling folder of `out` (`.<name>.preparing-<pid>-*`) and moves it to `out` when
+ * `body` succeeds (removing it when it fails), so readers never see a half-written `out`.
+ */
+export async function writeDirAtomically<T>(out: string, body: (work: string) => Promise<T>): Promise<T> {
   mkdirSync(dirname(out), { recursive: true });
   removeStaleWorkDirs(out);
   const work = mkdtempSync(join(dirname(out), `.${basename(out)}${WORK_MARK}${process.pid}-`));
   try {
-    const report = await prepareInto({ ...cfg, output: work }, opts);
+    const result = await body(work);
     replaceDir(work, out);
-    return { ...report, output: out };
+    return result;
   } catch (err) {
     rmSync(work, { recursive: true, force: true });
     throw err;
@@ -260,7 +268,7 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
 }
 
 /** Maps with at most `limit` promises in flight; results in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

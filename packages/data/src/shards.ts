@@ -134,6 +134,11 @@ function readJson<T>(path: string, what: string): T {
 /** Opens a prepared dataset folder (`data/prepared/<name>`): reads meta.json and every split's index. */
 export async function openPrepared(dir: string): Promise<PreparedDataset> {
   const meta = readJson<PreparedMeta>(join(dir, 'meta.json'), 'prepared dataset metadata');
+  if ((meta as { task?: string }).task === 'classify') {
+    throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${join(dir, 'meta.json')}: a prepared classification set, not a text-line one`, {
+      hint: 'open it with openPreparedClassify',
+    });
+  }
   if (meta.format !== PREPARED_FORMAT) {
     throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${join(dir, 'meta.json')}: format '${meta.format}', expected '${PREPARED_FORMAT}'`, {
       hint: 'prepare the dataset again with this version of ocrops',

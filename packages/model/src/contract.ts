@@ -1,8 +1,9 @@
 /**
- * The preprocessing and decoding contract of an exported OCR model (`ocrops-model.json`, written beside `model.onnx`
+ * The preprocessing and decoding contract of an exported model (`ocrops-model.json`, written beside `model.onnx`
  * and the `tfjs/` folder by `ocrops trainer export`): what a client must do to the pixels before running the graph, what
  * the graph returns, and how to turn its output into text. Everything a server or another language needs to serve the
- * model without ocrops.
+ * model without ocrops. Two kinds: OCR models (`task: 'ocr'`, or no `task` in files written before classifiers
+ * existed; {@link ModelContract}) and image classifiers (`task: 'classify'`; {@link ClassifierContract}).
  *
  * This module imports no TensorFlow: `@ocrops/model/contract` loads it alone (a server can read and check contracts
  * cheaply); it is also exported from @ocrops/model's index.
@@ -10,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { OcropsError } from '@ocrops/common';
 import { ARCHS, parseModelConfig, type Arch, type ModelConfig } from './config.js';
+import { CLASSIFIER_ARCHS, parseClassifierConfig, type ClassifierArch, type ClassifierConfig } from './classifier-config.js';
 
 /** File name of the contract in an export folder. */
 export const CONTRACT_FILE = 'ocrops-model.json';
@@ -288,7 +290,11 @@ function contractModelConfig(value: unknown, source: string): ModelConfig {
 export function parseContract(value: unknown, source: string): ModelContract {
   const c = obj(value, source, '(root)');
   if (c.format !== CONTRACT_FORMAT) fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
-  oneOf(c.task, ['ocr'] as const, source, 'task');
+  // contracts written before classifiers existed have no `task`: they are OCR contracts
+  if (c.task === 'classify') {
+    fail(source, 'task', "is 'classify': this is an image classifier's contract; read it with parseTaskContract/readTaskContract");
+  }
+  if (c.task !== undefined) oneOf(c.task, ['ocr'] as const, source, 'task');
   if (!Array.isArray(c.charset) || c.charset.length === 0 || c.charset.some((ch) => typeof ch !== 'string' || [...ch].length !== 1)) {
     fail(source, 'charset', 'must be a non-empty list of single characters');
   }
@@ -377,8 +383,17 @@ export function parseContract(value: unknown, source: string): ModelContract {
   return contract;
 }
 
-/** Reads and checks an `ocrops-model.json` file. */
+/** Reads and checks an OCR model's `ocrops-model.json` file. */
 export function readContract(path: string): ModelContract {
+  return parseContract(readContractJson(path), path);
+}
+
+/** Reads and checks an `ocrops-model.json` of either task (OCR or image classifier). */
+export function readTaskContract(path: string): TaskContract {
+  return parseTaskContract(readContractJson(path), path);
+}
+
+function readContractJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -388,11 +403,182 @@ export function readContract(path: string): ModelContract {
       cause: err,
     });
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new OcropsError('OCROPS_CONTRACT_INVALID', `${path} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseContract(value, path);
+}
+
+// ---- image classifiers ----
+
+/** Input tensor of a classifier graph and how to build it from an image. */
+export interface ClassifierInput {
+  /** Input name in the ONNX graph. */
+  name: string;
+  /** Always NHWC = [batch, height, width, channels]. */
+  layout: 'NHWC';
+  dtype: 'float32';
+  /** Images are resized to exactly width x height (px), aspect ratio ignored (`resize: 'stretch'`). */
+  height: number;
+  width: number;
+  resize: 'stretch';
+  /** 1 = grayscale (luma 0.299 R + 0.587 G + 0.114 B), 3 = RGB. Transparent pixels are flattened onto white first. */
+  channels: 1 | 3;
+  /** How a pixel byte p (0..255) becomes the float fed to the graph: p * scale + offset ([0, 1] for 1/255, 0). */
+  normalisation: { scale: number; offset: number };
+}
+
+/** One output tensor of a classifier graph. */
+export interface ClassifierOutput {
+  name: string;
+  /** Always ['batch', 'classes']. */
+  axes: ['batch', 'classes'];
+  dtype: 'float32';
+  /** `probabilities`: softmax over the classes (each row sums to 1); `logits`: pre-softmax scores. */
+  kind: 'probabilities' | 'logits';
+}
+
+/** The contract of an exported image classifier (`ocrops-model.json` with `task: 'classify'`). */
+export interface ClassifierContract {
+  format: typeof CONTRACT_FORMAT;
+  task: 'classify';
+  /** Class names in class-id order: output column k is classes[k]. */
+  classes: string[];
+  /** classes.length. */
+  numClasses: number;
+  input: ClassifierInput;
+  /** The graph's outputs; the first is the one to serve (`probabilities` in graphs ocrops exports). */
+  outputs: ClassifierOutput[];
+  /** How many of the most probable classes a server returns by default. */
+  topK: number;
+  /** Files of the export folder (relative paths), as in OCR contracts. */
+  files: { onnx?: string; tfjs?: string };
+  opset?: number;
+  source: { arch: ClassifierArch; config: ClassifierConfig; exportedFrom?: string; exportedAt?: string };
+}
+
+/** A contract of either task. */
+export type TaskContract = ModelContract | ClassifierContract;
+
+/** Graph outputs of exported classifiers: softmax probabilities first, then the logits. */
+export const CLASSIFIER_OUTPUTS: readonly ClassifierOutput[] = [
+  { name: 'probabilities', axes: ['batch', 'classes'], dtype: 'float32', kind: 'probabilities' },
+  { name: 'logits', axes: ['batch', 'classes'], dtype: 'float32', kind: 'logits' },
+];
+
+/** Inputs of {@link buildClassifierContract}. */
+export interface BuildClassifierContractOptions {
+  config: ClassifierConfig;
+  classes: string[];
+  /** Default 5 (at most the number of classes). */
+  topK?: number;
+  files: { onnx?: string; tfjs?: string };
+  opset?: number;
+  exportedFrom?: string;
+  exportedAt?: string;
+}
+
+/** The contract of an ocrops classifier: NHWC float input in [0, 1], softmax probabilities [batch, classes] out. */
+export function buildClassifierContract(o: BuildClassifierContractOptions): ClassifierContract {
+  const contract: ClassifierContract = {
+    format: CONTRACT_FORMAT,
+    task: 'classify',
+    classes: [...o.classes],
+    numClasses: o.classes.length,
+    input: {
+      name: 'image',
+      layout: 'NHWC',
+      dtype: 'float32',
+      height: o.config.height,
+      width: o.config.width,
+      resize: 'stretch',
+      channels: o.config.channels,
+      normalisation: { scale: 1 / 255, offset: 0 },
+    },
+    outputs: CLASSIFIER_OUTPUTS.map((x) => ({ ...x, axes: ['batch', 'classes'] })),
+    topK: Math.min(o.topK ?? 5, o.classes.length),
+    files: { ...o.files },
+    source: { arch: o.config.arch, config: o.config },
+  };
+  if (o.opset !== undefined) contract.opset = o.opset;
+  if (o.exportedFrom !== undefined) contract.source.exportedFrom = o.exportedFrom;
+  if (o.exportedAt !== undefined) contract.source.exportedAt = o.exportedAt;
+  return contract;
+}
+
+/** Checks a parsed classifier `ocrops-model.json` and returns it typed (errors name `source` and the field). */
+export function parseClassifierContract(value: unknown, source: string): ClassifierContract {
+  const c = obj(value, source, '(root)');
+  if (c.format !== CONTRACT_FORMAT) fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
+  oneOf(c.task, ['classify'] as const, source, 'task');
+  if (!Array.isArray(c.classes) || c.classes.length < 2 || c.classes.some((x) => typeof x !== 'string' || x === '')) {
+    fail(source, 'classes', 'must be a list of at least 2 non-empty class names');
+  }
+  const classes = c.classes as string[];
+  if (new Set(classes).size !== classes.length) fail(source, 'classes', 'lists a class name twice');
+  const numClasses = int(c.numClasses, source, 'numClasses', 2);
+  if (numClasses !== classes.length) fail(source, 'numClasses', `must be classes.length = ${classes.length}, got ${numClasses}`);
+  const i = obj(c.input, source, 'input');
+  const norm = obj(i.normalisation, source, 'input.normalisation');
+  const input: ClassifierInput = {
+    name: str(i.name, source, 'input.name'),
+    layout: oneOf(i.layout, ['NHWC'] as const, source, 'input.layout'),
+    dtype: oneOf(i.dtype, ['float32'] as const, source, 'input.dtype'),
+    height: int(i.height, source, 'input.height', 1),
+    width: int(i.width, source, 'input.width', 1),
+    resize: oneOf(i.resize, ['stretch'] as const, source, 'input.resize'),
+    channels: oneOf(i.channels as never, [1, 3] as never[], source, 'input.channels'),
+    normalisation: { scale: num(norm.scale, source, 'input.normalisation.scale'), offset: num(norm.offset, source, 'input.normalisation.offset') },
+  };
+  if (!Array.isArray(c.outputs) || c.outputs.length === 0) fail(source, 'outputs', 'must be a non-empty list');
+  const outputs = c.outputs.map((o, k): ClassifierOutput => {
+    const f = `outputs[${k}]`;
+    const oo = obj(o, source, f);
+    if (!Array.isArray(oo.axes) || oo.axes.join(',') !== 'batch,classes') fail(source, `${f}.axes`, "must be ['batch', 'classes']");
+    return {
+      name: str(oo.name, source, `${f}.name`),
+      axes: ['batch', 'classes'],
+      dtype: oneOf(oo.dtype, ['float32'] as const, source, `${f}.dtype`),
+      kind: oneOf(oo.kind, ['probabilities', 'logits'] as const, source, `${f}.kind`),
+    };
+  });
+  const topK = int(c.topK, source, 'topK', 1);
+  if (topK > numClasses) fail(source, 'topK', `must be at most numClasses ${numClasses}, got ${topK}`);
+  const files = obj(c.files, source, 'files');
+  if (files.onnx === undefined && files.tfjs === undefined) fail(source, 'files', 'must name at least one of onnx, tfjs');
+  const src = obj(c.source, source, 'source');
+  let config: ClassifierConfig;
+  try {
+    config = parseClassifierConfig(src.config, `${source} (field 'source.config')`);
+  } catch (err) {
+    throw new OcropsError('OCROPS_CONTRACT_INVALID', (err as Error).message, { cause: err });
+  }
+  const contract: ClassifierContract = {
+    format: CONTRACT_FORMAT,
+    task: 'classify',
+    classes,
+    numClasses,
+    input,
+    outputs,
+    topK,
+    files: {},
+    source: { arch: oneOf(src.arch, CLASSIFIER_ARCHS, source, 'source.arch'), config },
+  };
+  if (config.arch !== contract.source.arch) fail(source, 'source.arch', `is '${contract.source.arch}' but source.config.arch is '${config.arch}'`);
+  if (config.height !== input.height || config.width !== input.width || config.channels !== input.channels) {
+    fail(source, 'input', `is ${input.height} x ${input.width} x ${input.channels} but the model config is ${config.height} x ${config.width} x ${config.channels}`);
+  }
+  if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
+  if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
+  if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
+  if (files.tfjs !== undefined) contract.files.tfjs = str(files.tfjs, source, 'files.tfjs');
+  if (c.opset !== undefined) contract.opset = int(c.opset, source, 'opset', 1);
+  return contract;
+}
+
+/** Checks a parsed `ocrops-model.json` of either task: `task: 'classify'` is a classifier's, anything else OCR's. */
+export function parseTaskContract(value: unknown, source: string): TaskContract {
+  const task = value && typeof value === 'object' ? (value as Obj).task : undefined;
+  return task === 'classify' ? parseClassifierContract(value, source) : parseContract(value, source);
 }

@@ -17,6 +17,28 @@ export {
 } from './config.js';
 export { createModel, minHeight, type OcrModel, type CreateModelOptions } from './model.js';
 export { saveModel, loadModel, MODEL_FORMAT, type ModelMeta } from './io.js';
+export {
+  CLASSIFIER_ARCHS,
+  defaultClassifierConfig,
+  readClassifierConfig,
+  parseClassifierConfig,
+  readTaskModelConfig,
+  isClassifierConfig,
+  minClassifierSide,
+  type ClassifierArch,
+  type ClassifierConfig,
+} from './classifier-config.js';
+export { createClassifier, type ClassifierModel } from './classifier.js';
+export {
+  saveClassifier,
+  loadClassifier,
+  loadTaskModel,
+  savedModelTask,
+  classesOf,
+  CLASSIFIER_FORMAT,
+  type ClassifierMeta,
+  type TaskModel,
+} from './classifier-io.js';
 export { ctcLoss, ctcForwardBackward, type CtcLossOptions, type CtcResult } from './ctc.js';
 export { greedyDecode, beamSearchDecode, type DecodeResult } from './decode.js';
 export { accByChar, meanAccByChar, accByField, cer, wer, editDistance, matchingCharacters } from './metrics.js';
@@ -40,5 +62,16 @@ export {
   type ContractDecoding,
   type FrameStep,
   type BuildContractOptions,
+  CLASSIFIER_OUTPUTS,
+  buildClassifierContract,
+  parseClassifierContract,
+  parseTaskContract,
+  readTaskContract,
+  type ClassifierContract,
+  type ClassifierInput,
+  type ClassifierOutput,
+  type TaskContract,
+  type BuildClassifierContractOptions,
 } from './contract.js';
 export { exportOnnx, ONNX_OPSET, type OnnxExportOptions } from './onnx-export.js';
+export { exportClassifierOnnx } from './onnx-classifier.js';

@@ -25,16 +25,6 @@ export interface ModelMeta {
 
 /** Writes a model to `dir` (created if needed). `meta` keys must not be `format`, `config` or `numClasses`. */
 export async function saveModel(model: OcrModel, dir: string, meta: Record<string, unknown> = {}): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const named: tf.NamedTensorMap = {};
-  for (const [name, v] of model.namedWeights()) named[name] = v;
-  const { data, specs } = await tf.io.encodeWeights(named);
-  const manifest = {
-    format: MODEL_FORMAT,
-    generatedBy: `ocrops (tfjs ${tf.version.tfjs})`,
-    modelTopology: null,
-    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
-  };
   const full: ModelMeta = {
     ...meta,
     format: MODEL_FORMAT,
@@ -43,12 +33,28 @@ export async function saveModel(model: OcrModel, dir: string, meta: Record<strin
     savedAt: new Date().toISOString(),
     tfjsVersion: tf.version.tfjs,
   };
-  await writeFile(join(dir, 'weights.bin'), Buffer.from(data));
-  await writeFile(join(dir, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
-  await writeFile(join(dir, 'ocrops.json'), JSON.stringify(full, null, 2) + '\n');
+  await writeModelFiles(model.namedWeights(), dir, full);
 }
 
-async function readJson(path: string): Promise<Record<string, unknown>> {
+/** Writes `model.json` (tfjs weights manifest), `weights.bin` and `ocrops.json` (`meta`) into `dir` (created if needed). */
+export async function writeModelFiles(weights: Map<string, tf.Variable>, dir: string, meta: Record<string, unknown>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const named: tf.NamedTensorMap = {};
+  for (const [name, v] of weights) named[name] = v;
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const manifest = {
+    format: meta.format,
+    generatedBy: `ocrops (tfjs ${tf.version.tfjs})`,
+    modelTopology: null,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+  };
+  await writeFile(join(dir, 'weights.bin'), Buffer.from(data));
+  await writeFile(join(dir, 'model.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(join(dir, 'ocrops.json'), JSON.stringify(meta, null, 2) + '\n');
+}
+
+/** Reads a JSON file of a model folder (errors name the file). */
+export async function readJson(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -70,26 +76,44 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
  * `dir` may also be a training run's output folder: its `best/` model is loaded then.
  */
 export async function loadModel(dir: string): Promise<{ model: OcrModel; meta: ModelMeta }> {
-  if (!existsSync(join(dir, 'ocrops.json')) && existsSync(join(dir, 'best', 'ocrops.json'))) dir = join(dir, 'best');
+  dir = modelFolder(dir);
   const metaPath = join(dir, 'ocrops.json');
   const meta = (await readJson(metaPath)) as ModelMeta;
   if (meta.format !== MODEL_FORMAT) {
-    throw new OcropsError('OCROPS_MODEL_LOAD', `${metaPath}: format '${String(meta.format)}' is not ${MODEL_FORMAT}`);
+    const hint = meta.task === 'classify' ? { hint: 'this folder holds an image classifier: load it with loadClassifier(dir) or loadTaskModel(dir)' } : undefined;
+    throw new OcropsError('OCROPS_MODEL_LOAD', `${metaPath}: format '${String(meta.format)}' is not ${MODEL_FORMAT}`, hint);
   }
   const config = parseModelConfig(meta.config, `${metaPath} (config)`);
+  const model = createModel(config, meta.numClasses);
+  await assignWeights(model.namedWeights(), dir, () => model.dispose());
+  return { model, meta: { ...meta, config } };
+}
+
+/** The model folder of `dir`: itself, or its `best/` when `dir` is a training run's output folder. */
+export function modelFolder(dir: string): string {
+  return !existsSync(join(dir, 'ocrops.json')) && existsSync(join(dir, 'best', 'ocrops.json')) ? join(dir, 'best') : dir;
+}
+
+/**
+ * Reads `weights.bin` of `dir` (through its `model.json` manifest) into `vars`, checking names and shapes; calls
+ * `dispose` (the half-loaded model's) before rethrowing an error.
+ */
+export async function assignWeights(vars: Map<string, tf.Variable>, dir: string, dispose: () => void): Promise<void> {
   const manifest = await readJson(join(dir, 'model.json'));
   const groups = manifest.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
-  if (!Array.isArray(groups)) throw new OcropsError('OCROPS_MODEL_LOAD', `${join(dir, 'model.json')}: no weightsManifest`);
-  const tensors: tf.NamedTensorMap = {};
-  for (const g of groups) {
-    const bufs = await Promise.all(g.paths.map((p) => readFile(join(dir, p))));
-    const buf = Buffer.concat(bufs);
-    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-    Object.assign(tensors, tf.io.decodeWeights(ab, g.weights));
+  if (!Array.isArray(groups)) {
+    dispose();
+    throw new OcropsError('OCROPS_MODEL_LOAD', `${join(dir, 'model.json')}: no weightsManifest`);
   }
-  const model = createModel(config, meta.numClasses);
+  const tensors: tf.NamedTensorMap = {};
   try {
-    for (const [name, v] of model.namedWeights()) {
+    for (const g of groups) {
+      const bufs = await Promise.all(g.paths.map((p) => readFile(join(dir, p))));
+      const buf = Buffer.concat(bufs);
+      const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+      Object.assign(tensors, tf.io.decodeWeights(ab, g.weights));
+    }
+    for (const [name, v] of vars) {
       const t = tensors[name];
       if (!t) throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: weight '${name}' is missing from weights.bin`);
       if (t.shape.join(',') !== v.shape.join(',')) {
@@ -98,10 +122,9 @@ export async function loadModel(dir: string): Promise<{ model: OcrModel; meta: M
       v.assign(t);
     }
   } catch (err) {
-    model.dispose();
+    dispose();
     throw err;
   } finally {
     tf.dispose(Object.values(tensors));
   }
-  return { model, meta: { ...meta, config } };
 }

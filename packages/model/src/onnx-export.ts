@@ -34,7 +34,7 @@ interface W {
 }
 
 /** Reads the model's weights once, by name. */
-function weightReader(model: OcrModel): (name: string) => W {
+export function weightReader(model: Pick<OcrModel, 'namedWeights'>): (name: string) => W {
   const vars = model.namedWeights();
   return (name) => {
     const v = vars.get(name);
@@ -57,8 +57,8 @@ function convKernelToOihw(k: W): W {
   return { data: out, shape: [cout, cin, kh, kw] };
 }
 
-/** Writes the extractor, recurrent and dense layers of one model into an OnnxGraph. */
-class CrnnWriter {
+/** Writes the extractor, recurrent and dense layers of one model into an OnnxGraph (the classifier exporter reuses its conv, pool and dense writers). */
+export class CrnnWriter {
   private mergeShape?: string;
 
   constructor(

@@ -9,7 +9,8 @@ import { startServe } from './server.js';
 const spec: CommandSpec = {
   usage: 'ocrops serve --model <run folder | models/best | export folder | file.onnx | registry:<model>@<alias>> [--port 8080] [options]',
   description:
-    'Serves a model over HTTP: the Open Inference Protocol (KServe v2) under /v2, POST /predict for image uploads, a web\n' +
+    'Serves a model (OCR, or an image classifier: top-k labels and probabilities) over HTTP: the Open Inference Protocol\n' +
+    '(KServe v2) under /v2, POST /predict for image uploads, a web\n' +
     'page at / to try it, Prometheus metrics at /metrics. Concurrent requests are batched dynamically. A DVC output that\n' +
     'is not on disk is pulled from DVC storage first; a model folder without model.onnx is exported to ONNX once (cached).\n' +
     'registry:<model>@<alias> serves the version the alias names in the tracker\'s model registry (weights downloaded and\n' +

@@ -7,7 +7,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
-import { CONTRACT_FILE, ONNX_FILE, buildContract, readContract, type ModelContract } from '@ocrops/model/contract';
+import {
+  CONTRACT_FILE,
+  ONNX_FILE,
+  buildClassifierContract,
+  buildContract,
+  readTaskContract,
+  type ClassifierContract,
+  type ModelContract,
+  type TaskContract,
+} from '@ocrops/model/contract';
 import type { InferenceRuntime, RuntimeName } from './runtime.js';
 
 /** The files found for `--model`. */
@@ -16,8 +25,8 @@ export interface ModelFiles {
   dir: string;
   /** `.onnx` graph, when there is one */
   onnx?: string;
-  /** contract read from `ocrops-model.json`, when there is one */
-  contract?: ModelContract;
+  /** contract read from `ocrops-model.json`, when there is one (an OCR model's or an image classifier's) */
+  contract?: TaskContract;
   /** true when the folder holds ocrops's own weights (`ocrops.json`), loadable by the tfjs runtime */
   ocropsWeights: boolean;
 }
@@ -41,7 +50,7 @@ export function findModelFiles(model: string): ModelFiles | undefined {
         hint: "export the model with 'ocrops trainer export' (it writes the graph and its contract together)",
       });
     }
-    return { dir, onnx: path, contract: readContract(contractPath), ocropsWeights: existsSync(join(dir, OCROPS_META)) };
+    return { dir, onnx: path, contract: readTaskContract(contractPath), ocropsWeights: existsSync(join(dir, OCROPS_META)) };
   }
   const hasContract = existsSync(join(path, CONTRACT_FILE));
   const hasWeights = existsSync(join(path, OCROPS_META));
@@ -51,7 +60,7 @@ export function findModelFiles(model: string): ModelFiles | undefined {
       hint: 'pass a folder written by ocrops trainer train/export, a run folder (runs/<name>) or a .onnx file',
     });
   }
-  const contract = hasContract ? readContract(join(path, CONTRACT_FILE)) : undefined;
+  const contract = hasContract ? readTaskContract(join(path, CONTRACT_FILE)) : undefined;
   const onnxName = contract?.files.onnx ?? ONNX_FILE;
   const onnx = existsSync(join(path, onnxName)) ? join(path, onnxName) : undefined;
   return { dir: path, onnx, contract, ocropsWeights: hasWeights };
@@ -104,8 +113,16 @@ async function onnxCopy(files: ModelFiles, log: (m: string) => void): Promise<Mo
 }
 
 /** Contract of a folder with ocrops weights but no ocrops-model.json (read from its ocrops.json). */
-function contractOfWeights(dir: string): ModelContract {
-  const meta = JSON.parse(readFileSync(join(dir, OCROPS_META), 'utf8')) as { config?: unknown; charset?: { chars?: unknown } };
+function contractOfWeights(dir: string): TaskContract {
+  const meta = JSON.parse(readFileSync(join(dir, OCROPS_META), 'utf8')) as { task?: unknown; classes?: unknown; config?: unknown; charset?: { chars?: unknown } };
+  if (meta.task === 'classify') {
+    if (!meta.config || !Array.isArray(meta.classes)) {
+      throw new OcropsError('OCROPS_SERVE_MODEL', `${join(dir, OCROPS_META)} has no classifier config or classes`, {
+        hint: 'use a classifier folder written by model.save(dir, { classes }) or ocrops trainer export',
+      });
+    }
+    return buildClassifierContract({ config: meta.config as ClassifierContract['source']['config'], classes: meta.classes as string[], files: { tfjs: 'model.json' } });
+  }
   const chars = meta.charset?.chars;
   if (!meta.config || !Array.isArray(chars)) {
     throw new OcropsError('OCROPS_SERVE_MODEL', `${join(dir, OCROPS_META)} has no model config or charset`, {

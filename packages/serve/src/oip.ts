@@ -13,7 +13,8 @@ export const OIP_OUTPUTS = { text: 'BYTES', confidence: 'FP32', char_confidence:
 export type OipOutputName = keyof typeof OIP_OUTPUTS;
 const INPUT_TYPES = ['BYTES', 'UINT8', 'FP32'] as const;
 
-interface RawInput {
+/** One input tensor of a request, its data as JSON values or binary bytes. */
+export interface RawInput {
   name: string;
   shape: number[];
   datatype: string;
@@ -33,7 +34,7 @@ export interface InferRequest {
   beam?: number;
 }
 
-function obj(v: unknown, what: string): Record<string, unknown> {
+export function obj(v: unknown, what: string): Record<string, unknown> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InputError(400, `${what} must be a JSON object`);
   return v as Record<string, unknown>;
 }
@@ -43,7 +44,7 @@ function flat(v: unknown): unknown[] {
 }
 
 /** Splits a binary-extension body into its JSON header and the binary part. */
-function splitBody(body: Buffer, headerLength: string | undefined): { header: unknown; binary: Buffer } {
+export function splitBody(body: Buffer, headerLength: string | undefined): { header: unknown; binary: Buffer } {
   let jsonLen = body.length;
   if (headerLength !== undefined) {
     jsonLen = Number(headerLength);
@@ -86,7 +87,7 @@ export function writeBinaryBytes(items: Buffer[]): Buffer {
   return Buffer.concat(parts);
 }
 
-function parseInput(v: unknown, i: number, binary: Buffer, cursor: { at: number }): RawInput {
+export function parseInput(v: unknown, i: number, binary: Buffer, cursor: { at: number }): RawInput {
   const o = obj(v, `inputs[${i}]`);
   const name = typeof o.name === 'string' ? o.name : '';
   if (!name) throw new InputError(400, `inputs[${i}] has no name`);
@@ -111,7 +112,7 @@ function parseInput(v: unknown, i: number, binary: Buffer, cursor: { at: number 
   return raw;
 }
 
-function encodedImages(input: RawInput): Buffer[] {
+export function encodedImages(input: RawInput): Buffer[] {
   const n = input.shape.reduce((a, b) => a * b, 1);
   if (input.shape.length < 1 || input.shape.length > 2 || (input.shape.length === 2 && input.shape[1] !== 1)) {
     throw new InputError(400, `BYTES input '${input.name}' has shape [${input.shape}]; send encoded images as shape [N] or [N, 1]`);
@@ -129,7 +130,7 @@ function encodedImages(input: RawInput): Buffer[] {
   return images;
 }
 
-function pixelValues(input: RawInput): ArrayLike<number> {
+export function pixelValues(input: RawInput): ArrayLike<number> {
   if (input.binary) {
     const b = input.binary;
     if (input.datatype === 'UINT8') return new Uint8Array(b.buffer, b.byteOffset, b.length);
@@ -190,7 +191,8 @@ export function parseInferRequest(body: Buffer | undefined, headerLength: string
   return { id: typeof req.id === 'string' ? req.id : undefined, inputName: input.name, lines, outputs, binaryOutputs, beam };
 }
 
-interface OutTensor {
+/** One output tensor of a response. */
+export interface OutTensor {
   name: string;
   datatype: string;
   shape: number[];
@@ -223,14 +225,27 @@ export function inferResponse(
     results.forEach((r, i) => r.chars.forEach((c, k) => (v[i * longest + k] = c.confidence)));
     return { t: { name, datatype: 'FP32', shape: [n, longest] }, bin: () => Buffer.from(v.buffer), json: () => Array.from(v) };
   });
+  return encodeResponse(req.id, req.binaryOutputs as Set<string>, tensors, model);
+}
+
+/**
+ * An infer response from its output tensors: JSON, or JSON header + binary tensors (the outputs in `binaryOutputs`)
+ * with the header length to send as `Inference-Header-Content-Length`.
+ */
+export function encodeResponse(
+  id: string | undefined,
+  binaryOutputs: Set<string>,
+  tensors: Array<{ t: OutTensor; bin: () => Buffer; json: () => unknown[] }>,
+  model: { name: string; version: string },
+): { body: Buffer | Record<string, unknown>; headerLength?: number } {
   const base: Record<string, unknown> = { model_name: model.name, model_version: model.version };
-  if (req.id !== undefined) base.id = req.id;
-  if (req.binaryOutputs.size === 0) {
+  if (id !== undefined) base.id = id;
+  if (binaryOutputs.size === 0) {
     return { body: { ...base, outputs: tensors.map((x) => ({ ...x.t, data: x.json() })) } };
   }
   const chunks: Buffer[] = [];
   const outputs = tensors.map((x) => {
-    if (!req.binaryOutputs.has(x.t.name as OipOutputName)) return { ...x.t, data: x.json() };
+    if (!binaryOutputs.has(x.t.name)) return { ...x.t, data: x.json() };
     const b = x.bin();
     chunks.push(b);
     return { ...x.t, parameters: { binary_data_size: b.length } };

@@ -3,7 +3,7 @@
 // threads loses much of its time waiting for descheduled threads, while single-threaded sessions do not.
 import { availableParallelism } from 'node:os';
 import { OcropsError } from '@ocrops/common';
-import type { ModelContract } from '@ocrops/model/contract';
+import type { TaskContract } from '@ocrops/model/contract';
 import type { InferenceRuntime } from './runtime.js';
 
 type Session = import('onnxruntime-node').InferenceSession;
@@ -16,7 +16,7 @@ export interface OnnxRuntimeOptions {
 }
 
 /** Opens `onnxPath` with onnxruntime-node as a pool of sessions. */
-export async function onnxRuntime(onnxPath: string, contract: ModelContract, opts: OnnxRuntimeOptions = {}): Promise<InferenceRuntime> {
+export async function onnxRuntime(onnxPath: string, contract: TaskContract, opts: OnnxRuntimeOptions = {}): Promise<InferenceRuntime> {
   const ort = await import('onnxruntime-node');
   const threads = opts.threads && opts.threads > 0 ? opts.threads : 1;
   const count = opts.sessions && opts.sessions > 0 ? opts.sessions : Math.max(1, Math.floor(availableParallelism() / threads));
@@ -66,8 +66,9 @@ export async function onnxRuntime(onnxPath: string, contract: ModelContract, opt
       try {
         const result = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) }, [outputName]);
         const out = result[outputName];
-        if (out.dims.length !== 3) throw new OcropsError('OCROPS_SERVE_RUNTIME', `output '${outputName}' has rank ${out.dims.length}, expected 3`);
-        return { data: out.data as Float32Array, dims: out.dims as unknown as [number, number, number] };
+        const rank = contract.task === 'classify' ? 2 : 3;
+        if (out.dims.length !== rank) throw new OcropsError('OCROPS_SERVE_RUNTIME', `output '${outputName}' has rank ${out.dims.length}, expected ${rank}`);
+        return { data: out.data as Float32Array, dims: [...out.dims] };
       } finally {
         release(session);
       }

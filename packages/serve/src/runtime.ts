@@ -1,10 +1,11 @@
 /**
- * Inference runtimes: a loaded model that turns a padded batch of preprocessed lines into output frames.
+ * Inference runtimes: a loaded model that turns a padded batch of preprocessed lines into output frames (OCR), or a
+ * batch of fixed-size images into class scores (image classifiers).
  * `onnx` runs the exported `.onnx` graph on onnxruntime-node; `tfjs` runs ocrops's own forward pass of a saved model
  * folder on TensorFlow.js (native TensorFlow when built). Both follow the model's contract (`ocrops-model.json`).
  */
 import { OcropsError } from '@ocrops/common';
-import { frameLengthsForBatch, type ModelContract } from '@ocrops/model/contract';
+import { frameLengthsForBatch, type ModelContract, type TaskContract } from '@ocrops/model/contract';
 import type { BatchItem, ItemOutput } from './batcher.js';
 
 export type RuntimeName = 'onnx' | 'tfjs';
@@ -13,16 +14,18 @@ export const RUNTIMES: readonly RuntimeName[] = ['onnx', 'tfjs'];
 /** A model ready to run: its contract and a function from an input tensor to output frames. */
 export interface InferenceRuntime {
   readonly name: RuntimeName;
-  readonly contract: ModelContract;
+  /** The model's contract: an OCR model's or an image classifier's (`task`). */
+  readonly contract: TaskContract;
   /** e.g. "onnxruntime-node 1.30.0" or "tfjs 4.22.0 (tensorflow)" */
   readonly detail: string;
   /** batches this runtime can run at the same time (one per session) */
   readonly parallel: number;
   /**
    * @param input batch in the contract's layout (NHWC [B,H,W,C] or NCHW [B,C,H,W]), float32
-   * @returns output [B,T,classes] float32 (logits or log-probabilities, as the contract says)
+   * @returns OCR: output [B,T,classes] float32 (logits or log-probabilities, as the contract says); classifiers:
+   * [B,classes] (probabilities or logits, as the contract's first output says)
    */
-  infer(input: Float32Array, dims: [number, number, number, number]): Promise<{ data: Float32Array; dims: [number, number, number] }>;
+  infer(input: Float32Array, dims: [number, number, number, number]): Promise<{ data: Float32Array; dims: number[] }>;
   dispose(): Promise<void>;
 }
 
@@ -58,12 +61,14 @@ export function packBatch(contract: ModelContract, items: readonly BatchItem[]):
 
 /** Runs one batch of lines on a runtime and splits the output into each line's own frames. */
 export async function runBatch(runtime: InferenceRuntime, items: readonly BatchItem[]): Promise<ItemOutput[]> {
-  const { data, dims, width } = packBatch(runtime.contract, items);
+  const contract = runtime.contract;
+  if (contract.task === 'classify') throw new OcropsError('OCROPS_SERVE_RUNTIME', 'runBatch reads text lines; an image classifier runs with runClassifierBatch');
+  const { data, dims, width } = packBatch(contract, items);
   const out = await runtime.infer(data, dims);
   const [B, T, K] = out.dims;
-  if (B !== items.length || K !== runtime.contract.numClasses) {
-    throw new OcropsError('OCROPS_SERVE_RUNTIME', `the model returned [${out.dims}] for ${items.length} lines; expected [${items.length}, T, ${runtime.contract.numClasses}]`);
+  if (out.dims.length !== 3 || B !== items.length || K !== contract.numClasses) {
+    throw new OcropsError('OCROPS_SERVE_RUNTIME', `the model returned [${out.dims}] for ${items.length} lines; expected [${items.length}, T, ${contract.numClasses}]`);
   }
-  const lengths = frameLengthsForBatch(runtime.contract.decoding.frames, items.map((i) => i.width), width);
+  const lengths = frameLengthsForBatch(contract.decoding.frames, items.map((i) => i.width), width);
   return items.map((_, b) => ({ data: out.data, offset: b * T * K, frames: Math.min(T, lengths[b]), classes: K, batchSize: B }));
 }

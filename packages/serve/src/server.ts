@@ -1,6 +1,6 @@
 /**
- * The inference server (fastify): Open Inference Protocol / KServe v2 REST under `/v2`, `POST /predict` for plain
- * uploads, the web page at `/`, Prometheus metrics at `/metrics`. Lines of concurrent requests are batched
+ * The inference server (fastify) of an OCR model or an image classifier: Open Inference Protocol / KServe v2 REST
+ * under `/v2`, `POST /predict` for plain uploads, the web page at `/` (transcripts, or the top-5 classes), Prometheus metrics at `/metrics`. Lines of concurrent requests are batched
  * dynamically; bad input is answered with a 4xx JSON error and never reaches the batch, so it cannot fail other
  * requests' lines.
  */
@@ -13,6 +13,9 @@ import { charConfidencesOf, greedyLine, type LineText } from './decode.js';
 import { createMetrics, type ServeMetrics } from './metrics.js';
 import { OIP_OUTPUTS, inferResponse, parseInferRequest } from './oip.js';
 import { pageHtml } from './page.js';
+import { classifierPageHtml } from './page-classify.js';
+import { classifierContract, imageToInput, parseTopK, probabilitiesOf, runClassifierBatch, topClasses, type TopClass } from './classify.js';
+import { OIP_CLASSIFIER_OUTPUTS, classifyResponse, parseClassifyRequest } from './oip-classify.js';
 import { InputError, imageToLine } from './preprocess.js';
 import type { ModelContract } from '@ocrops/model/contract';
 import { runBatch, type InferenceRuntime } from './runtime.js';
@@ -148,7 +151,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   let closing = false;
 
   function newSlot(runtime: InferenceRuntime, version: string, parameters: Record<string, string | number>): ModelSlot {
-    const batcher = new Batcher((items) => runBatch(runtime, items), {
+    const run = runtime.contract.task === 'classify' ? runClassifierBatch : runBatch;
+    const batcher = new Batcher((items) => run(runtime, items), {
       maxBatch,
       parallel: runtime.parallel,
       maxDelayMs: opts.maxDelayMs ?? 5,
@@ -165,11 +169,13 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   // warm-up: one line through the whole path, so the first request does not pay for lazy initialisation
   async function warmUp(runtime: InferenceRuntime): Promise<void> {
     const c = runtime.contract;
-    const warmWidth = c.input.width.fixed ?? Math.max(c.input.width.min, c.input.height * 4);
-    const warm: BatchItem = { pixels: new Float32Array(c.input.height * warmWidth * c.input.channels).fill(c.input.padValue), width: warmWidth };
+    const run = c.task === 'classify' ? runClassifierBatch : runBatch;
+    const warmWidth = c.task === 'classify' ? c.input.width : c.input.width.fixed ?? Math.max(c.input.width.min, c.input.height * 4);
+    const fill = c.task === 'classify' ? 1 : c.input.padValue;
+    const warm: BatchItem = { pixels: new Float32Array(c.input.height * warmWidth * c.input.channels).fill(fill), width: warmWidth };
     const warmStart = Date.now();
-    await runBatch(runtime, [warm]);
-    await Promise.all(Array.from({ length: runtime.parallel }, () => runBatch(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm))));
+    await run(runtime, [warm]);
+    await Promise.all(Array.from({ length: runtime.parallel }, () => run(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm))));
     log(`warm-up: ${Date.now() - warmStart} ms`);
   }
 
@@ -257,11 +263,24 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
 
   /** Reads lines through the batcher; resolves per line with its text and the ms since `started`. */
   async function readLines(slot: ModelSlot, lines: BatchItem[], beam: number | undefined, started: number): Promise<Array<LineText & { ms: number }>> {
+    const contract = slot.runtime.contract;
+    if (contract.task === 'classify') throw new OcropsError('OCROPS_SERVE_RUNTIME', 'readLines reads text lines; this server serves an image classifier');
     metrics.lines.inc(lines.length);
     return Promise.all(lines.map(async (line) => {
       const out = await slot.batcher.submit(line);
-      const text = await decode(out, beam, slot.runtime.contract);
+      const text = await decode(out, beam, contract);
       return { ...text, ms: Number((performance.now() - started).toFixed(2)) };
+    }));
+  }
+
+  /** Classifies images through the batcher; resolves per image with its top-k classes and the ms since `started`. */
+  async function classifyImages(slot: ModelSlot, items: BatchItem[], topK: number, started: number): Promise<Array<{ top: TopClass[]; ms: number }>> {
+    const c = classifierContract(slot.runtime);
+    metrics.lines.inc(items.length);
+    return Promise.all(items.map(async (item) => {
+      const out = await slot.batcher.submit(item);
+      const top = topClasses(probabilitiesOf(out, c.outputs[0].kind), c.classes, topK);
+      return { top, ms: Number((performance.now() - started).toFixed(2)) };
     }));
   }
 
@@ -336,6 +355,28 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const metadata = (slot: ModelSlot) => {
     const { runtime } = slot;
     const contract = runtime.contract;
+    if (contract.task === 'classify') {
+      return {
+        name: opts.name,
+        versions: [slot.version],
+        platform: runtime.name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs',
+        inputs: [
+          { name: 'image', datatype: 'BYTES', shape: [-1] },
+          { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, contract.input.width, contract.input.channels] },
+        ],
+        outputs: Object.entries(OIP_CLASSIFIER_OUTPUTS).map(([name, datatype]) => ({ name, datatype, shape: [-1, -1] })),
+        parameters: {
+          task: 'classify',
+          num_classes: contract.numClasses,
+          top_k: contract.topK,
+          runtime: runtime.detail,
+          max_batch: maxBatch,
+          parallel_batches: runtime.parallel,
+          served_version: current.version,
+          ...slot.parameters,
+        },
+      };
+    }
     return {
       name: opts.name,
       versions: [slot.version],
@@ -375,7 +416,14 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       const started = (req as { started?: number }).started ?? performance.now();
       const header = req.headers['inference-header-content-length'];
       const res = await withSlot(params.version, async (slot) => {
-        const parsed = parseInferRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, slot.runtime.contract);
+        const contract = slot.runtime.contract;
+        if (contract.task === 'classify') {
+          const parsed = parseClassifyRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, contract);
+          const items = await parsed.items();
+          const results = await withTimeout(classifyImages(slot, items, parsed.topK, started), timeoutMs);
+          return classifyResponse(parsed, results.map((r) => r.top), { name: opts.name, version: slot.version });
+        }
+        const parsed = parseInferRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, contract);
         const lines = await parsed.lines();
         const results = await withTimeout(readLines(slot, lines, parsed.beam, started), timeoutMs);
         return inferResponse(parsed, results, { name: opts.name, version: slot.version });
@@ -388,7 +436,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   // ---- plain upload ----
   app.post('/predict', async (req, reply) => {
     const started = (req as { started?: number }).started ?? performance.now();
-    const beam = parseBeam((req.query as { beam?: string }).beam);
+    const query = req.query as { beam?: string; top_k?: string };
     const body = req.body as Buffer | undefined;
     const type = req.headers['content-type'] ?? '';
     let files: Array<{ name: string; bytes: Buffer }>;
@@ -399,8 +447,15 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       if (!body || body.length === 0) throw new InputError(400, 'empty request body: send an image (raw body or multipart file)', 'curl -F file=@line.png http://host:port/predict');
       files = [{ name: 'request body', bytes: body }];
     }
-    const { results, version } = await withSlot(undefined, async (slot) => {
-      const lines = await Promise.all(files.map((f) => imageToLine(f.bytes, slot.runtime.contract, f.name)));
+    const { results, version } = await withSlot(undefined, async (slot): Promise<{ results: object[]; version: string }> => {
+      const contract = slot.runtime.contract;
+      if (contract.task === 'classify') {
+        const topK = parseTopK(query.top_k, contract);
+        const items = await Promise.all(files.map((f) => imageToInput(f.bytes, contract, f.name)));
+        return { results: await withTimeout(classifyImages(slot, items, topK, started), timeoutMs), version: slot.version };
+      }
+      const beam = parseBeam(query.beam);
+      const lines = await Promise.all(files.map((f) => imageToLine(f.bytes, contract, f.name)));
       return { results: await withTimeout(readLines(slot, lines, beam, started), timeoutMs), version: slot.version };
     });
     reply.header('x-model-version', version);
@@ -409,7 +464,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   });
 
   // ---- page and metrics ----
-  const html = pageHtml({ modelName: opts.name, runtime: opts.runtime.detail, needsKey: authOn });
+  const served = opts.runtime.contract;
+  const html = served.task === 'classify'
+    ? classifierPageHtml({ modelName: opts.name, runtime: opts.runtime.detail, numClasses: served.numClasses, needsKey: authOn })
+    : pageHtml({ modelName: opts.name, runtime: opts.runtime.detail, needsKey: authOn });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 

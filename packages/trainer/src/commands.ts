@@ -122,19 +122,22 @@ const predictSpec: CommandSpec = {
 };
 
 const exportSpec: CommandSpec = {
-  usage: 'ocrops trainer export --model <run or model dir> --out <dir> [--format onnx|tfjs] [--keep-batch-norm] [--beam N]',
+  usage: 'ocrops trainer export --model <run or model dir> --out <dir> [--format onnx|tfjs] [--keep-batch-norm] [--beam N] [--top-k K]',
   description:
     'Write a self-contained model folder. --format onnx (default): model.onnx (standard ONNX, opset 17, dynamic batch\n' +
     'and width; input `image` NHWC float32, output `logits` [batch, frames, classes]) for any ONNX runtime. Both formats\n' +
     "also write ocrops's own TensorFlow.js weights (model.json + weights.bin + ocrops.json, loaded by ocrops / @ocrops/model\n" +
     "loadModel, not by tf.loadLayersModel or tf.loadGraphModel), ocrops-model.json (the preprocessing and decoding\n" +
-    'contract: charset, input height/channels, normalisation, width rules, blank, decoding), the training summary and a README.',
+    'contract: charset, input height/channels, normalisation, width rules, blank, decoding), the training summary and a README.\n' +
+    'An image classifier (task classify) exports the same files; its graph outputs `probabilities` and `logits`\n' +
+    '[batch, classes] and its contract names the classes, the fixed input size and the default top-k.',
   options: {
     model: { type: 'string', short: 'm' },
     out: { type: 'string', short: 'o' },
     format: { type: 'string', short: 'f' },
     'keep-batch-norm': { type: 'boolean' },
     beam: { type: 'string' },
+    'top-k': { type: 'string' },
   },
   help: {
     model: 'run folder (runs/<name>) or model folder',
@@ -142,6 +145,7 @@ const exportSpec: CommandSpec = {
     format: 'onnx (default) or tfjs',
     'keep-batch-norm': 'onnx: keep BatchNormalization nodes instead of folding them into the convolutions',
     beam: 'decoding recorded in the contract: CTC beam search of this width (default: greedy)',
+    'top-k': 'image classifiers: how many classes a server returns by default (default 5)',
   },
   examples: [
     'ocrops trainer export --model runs/synthetic --out models/export/synthetic',
@@ -291,6 +295,7 @@ export const commands: CommandTable = {
         model: v.model as string, out: v.out as string, format: format as ExportFormat,
         foldBatchNorm: !v['keep-batch-norm'],
         decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
+        topK: intOpt(v['top-k'] as string | undefined, 'top-k'),
       });
       process.stderr.write(`wrote ${files.join(', ')}\n`);
       console.log(dir);

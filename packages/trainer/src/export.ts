@@ -11,10 +11,12 @@ import {
   buildContract,
   exportOnnx,
   loadModel,
+  savedModelTask,
   selectBackend,
   type ModelConfig,
-  type ModelContract,
+  type TaskContract,
 } from '@ocrops/model';
+import { exportClassifier } from './export-classify.js';
 import { relativeToRoot } from './config.js';
 import { charsetOfModel } from './evaluate.js';
 
@@ -34,13 +36,16 @@ export interface ExportOptions {
   foldBatchNorm?: boolean;
   /** Decoding recorded in the contract (default greedy). */
   decode?: { method: 'greedy' | 'beam'; beamWidth: number };
+  /** Image classifiers: default top-k recorded in the contract (default 5). */
+  topK?: number;
 }
 
 /** What {@link exportModel} wrote. */
 export interface ExportResult {
   dir: string;
   meta: Record<string, unknown>;
-  contract: ModelContract;
+  /** An OCR contract, or a classifier's (`task: 'classify'`) for a classifier model. */
+  contract: TaskContract;
   /** Files written, relative to `dir`. */
   files: string[];
 }
@@ -90,7 +95,7 @@ function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, 
 }
 
 /**
- * Writes `out` from a model folder (or a run folder, whose `best/` is used): `model.onnx` (format onnx), ocrops's
+ * Writes `out` from a model folder (an image classifier's is written by exportClassifier) (or a run folder, whose `best/` is used): `model.onnx` (format onnx), ocrops's
  * TensorFlow.js weights with ocrops.json (both formats), the contract `ocrops-model.json`, the run's result and a
  * README.
  */
@@ -103,6 +108,9 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const out = resolve(opts.out);
   if (out === src) throw new OcropsError('OCROPS_EXPORT_OUT', '--out must differ from the model folder');
   await selectBackend({ quiet: true });
+  if ((await savedModelTask(src)) === 'classify') {
+    return { dir: out, ...(await exportClassifier({ src, out, format, foldBatchNorm: opts.foldBatchNorm, topK: opts.topK })) };
+  }
   const { model, meta } = await loadModel(src);
   try {
     const charset = charsetOfModel(meta, src);

@@ -164,6 +164,9 @@ export const api = {
     getJson<Record<string, unknown>>(`${REST}/experiment/system-details${query({ experimentKey })}`, s),
   assets: (experimentKey: string, s?: AbortSignal) =>
     getJson<{ assets: AssetInfo[] }>(`${REST}/experiment/asset/list${query({ experimentKey, type: 'all' })}`, s),
+  /** An asset's content parsed as JSON (e.g. a `confusion-matrix` asset). */
+  assetJson: (experimentKey: string, assetId: string, s?: AbortSignal) =>
+    getJson<unknown>(`${REST}/experiment/asset/get-asset${query({ experimentKey, assetId })}`, s),
   assetUrl: (experimentKey: string, assetId: string) =>
     withKey(`${REST}/experiment/asset/get-asset${query({ experimentKey, assetId })}`),
   registryModels: (workspaceName: string, s?: AbortSignal) =>

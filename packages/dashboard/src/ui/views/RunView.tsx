@@ -9,8 +9,9 @@ import { useAsync, useThrottled } from '../hooks.js';
 import { href } from '../router.js';
 import { ChartsGrid, runSeries } from '../components/ChartsGrid.js';
 import { PALETTE, StatusBadge } from '../components/StatusBadge.js';
+import { ClassifierViews, hasClassifierAssets } from '../components/ClassifierViews.js';
 
-type Tab = 'charts' | 'params' | 'others' | 'versions' | 'system' | 'output' | 'html' | 'assets';
+type Tab = 'charts' | 'classifier' | 'params' | 'others' | 'versions' | 'system' | 'output' | 'html' | 'assets';
 
 function valuesToMap(values: NamedValue[] | undefined): Record<string, unknown> {
   const m: Record<string, unknown> = {};
@@ -122,6 +123,9 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
   const others = useAsync((s) => api.others(experimentKey, s), [experimentKey, refresh]);
   const tags = useAsync((s) => api.tags(experimentKey, s), [experimentKey]);
   const registered = useAsync((s) => api.registeredAs(experimentKey, s).catch(() => ({ versions: [] })), [experimentKey]);
+  // the asset list decides whether the classifier tab (confusion matrix, mistakes) is shown
+  const assetList = useAsync((s) => api.assets(experimentKey, s).catch(() => ({ assets: [] })), [experimentKey, refresh]);
+  const classifier = hasClassifierAssets(assetList.data?.assets);
 
   const m = meta.data ?? {};
   const running = m.running === true;
@@ -153,6 +157,7 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
 
   const tabs: [Tab, string][] = [
     ['charts', `Charts (${metricNames.length})`],
+    ...(classifier ? [['classifier', 'Confusion & mistakes'] as [Tab, string]] : []),
     ['params', `Parameters (${Object.keys(paramMap).length})`],
     ['others', `Others (${Object.keys(otherMap).length})`],
     ['versions', `Versions${versioning.outputs.length ? ` (${versioning.outputs.length})` : ''}`],
@@ -214,6 +219,7 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
           )}
         </div>
       )}
+      {tab === 'classifier' && <ClassifierViews experimentKey={experimentKey} assets={assetList.data?.assets ?? []} />}
       {tab === 'params' && <KeyValueTable values={paramMap} empty="No parameters logged." />}
       {tab === 'others' && <KeyValueTable values={otherMap} empty="No other values logged." />}
       {tab === 'versions' && (

@@ -9,6 +9,7 @@ import { useAsync, useThrottled } from '../hooks.js';
 import { href } from '../router.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { ProjectTabs } from './ProjectTabs.js';
+import { orderMetricNames } from '../../lib/confusion.js';
 
 const ROW_H = 28;
 const OVERSCAN = 8;
@@ -73,7 +74,7 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
       for (const k of Object.keys(r.params ?? {})) p.add(k);
       for (const k of Object.keys(r.metrics ?? {})) m.add(k);
     }
-    return { paramNames: [...p].sort(), metricNames: [...m].sort() };
+    return { paramNames: [...p].sort(), metricNames: orderMetricNames(m) };
   }, [runs]);
 
   const columns = useMemo(() => {
