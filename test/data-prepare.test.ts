@@ -66,8 +66,8 @@ test('a copy with 3 truncated images and 2 out-of-charset labels reports exactly
   const cfgFile = join(dir, 'vn.yaml');
   writeFileSync(
     cfgFile,
-    `name: vn-copy\nsource: { format: labels-json, path: ${join(dir, 'set', 'labels.json')} }\ncharset: vietnamese\nonUnknownChars: filter\n` +
-      `image: { height: 64, channels: 1, maxWidth: 2048 }\nsplit: { train: 0.8, val: 0.1, test: 0.1, seed: 42 }\noutput: ${join(dir, 'out')}\n`,
+    `name: vn-copy\nsource: { format: labels-json, path: ${join(dir, 'set', 'labels.json')} }\ncharset: vietnamese\non_unknown_chars: filter\n` +
+      `image: { height: 64, channels: 1, max_width: 2048 }\nsplit: { train: 0.8, val: 0.1, test: 0.1, seed: 42 }\noutput: ${join(dir, 'out')}\n`,
   );
   const report = await prepare(loadDataConfig(cfgFile), { progress: false });
   assert.equal(report.skipped.length, 5);
@@ -89,8 +89,8 @@ test('a copy with 3 truncated images and 2 out-of-charset labels reports exactly
   const prepared = new Set(['train', 'val', 'test'].flatMap((s) => ds.splits[s as 'train'].ids));
   for (const k of report.skipped) assert.ok(!prepared.has(k.id));
 
-  // the same copy with onUnknownChars: fail stops with the count and examples
-  const strict = { ...parseDataConfig({ name: 'strict', source: { format: 'labels-json', path: join(dir, 'set', 'labels.json') }, onUnknownChars: 'fail', image: { height: 64 } }, 'strict.yaml', dir) };
+  // the same copy with on_unknown_chars: fail stops with the count and examples
+  const strict = { ...parseDataConfig({ name: 'strict', source: { format: 'labels-json', path: join(dir, 'set', 'labels.json') }, on_unknown_chars: 'fail', image: { height: 64 } }, 'strict.yaml', dir) };
   await assert.rejects(prepare(strict, { progress: false }), (e: unknown) => {
     assert.ok(e instanceof OcropsError);
     assert.equal(e.code, 'OCROPS_DATA_UNKNOWN_CHARS');

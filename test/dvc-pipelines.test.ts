@@ -43,11 +43,11 @@ test('dvc repro of the captcha-v2 pipeline: prepare -> train -> evaluate with th
   copy = copyRepo(root);
   editYaml(join(copy, 'configs/train/captcha-v2.yaml'), (d) => {
     d.setIn(['train', 'epochs'], 1);
-    d.setIn(['train', 'maxStepsPerEpoch'], 3);
-    d.setIn(['train', 'maxValSamples'], 8);
+    d.setIn(['train', 'max_steps_per_epoch'], 3);
+    d.setIn(['train', 'max_val_samples'], 8);
     d.setIn(['train', 'patience'], 0);
     d.setIn(['tracker', 'enabled'], false);
-    d.setIn(['decode'], { method: 'beam', beamWidth: 3 });
+    d.setIn(['decode'], { method: 'beam', beam_width: 3 });
   });
   await execa('git', ['add', '-A'], { cwd: copy });
   await execa('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'copy'], { cwd: copy });
@@ -68,7 +68,7 @@ test('dvc repro of the captcha-v2 pipeline: prepare -> train -> evaluate with th
   assert.deepEqual(await repro([target]), [], 'nothing changed: nothing runs');
 
   // the decoding is a param of evaluate only: greedy again re-runs evaluate, not the training
-  editYaml(join(copy, 'configs/train/captcha-v2.yaml'), (d) => d.setIn(['decode'], { method: 'greedy', beamWidth: 3 }));
+  editYaml(join(copy, 'configs/train/captcha-v2.yaml'), (d) => d.setIn(['decode'], { method: 'greedy', beam_width: 3 }));
   assert.deepEqual(await repro([target]), ['pipelines/dvc.yaml:evaluate@captcha-v2']);
   assert.equal(JSON.parse(readFileSync(join(copy, 'metrics/captcha-v2.json'), 'utf8')).test_beam_width, 1);
 
@@ -99,8 +99,8 @@ test('dvc repro of the butterflies classification pipeline: prepare -> train -> 
   editYaml(join(copy, 'configs/train/butterflies.yaml'), (d) => {
     d.setIn(['model'], { arch: 'cnn4', height: 32, width: 32, channels: 3, base_channels: 8 });
     d.setIn(['train', 'epochs'], 1);
-    d.setIn(['train', 'maxStepsPerEpoch'], 3);
-    d.setIn(['train', 'batchSize'], 8);
+    d.setIn(['train', 'max_steps_per_epoch'], 3);
+    d.setIn(['train', 'batch_size'], 8);
     d.setIn(['tracker', 'enabled'], false);
   });
   await execa('git', ['add', '-A'], { cwd: copy });

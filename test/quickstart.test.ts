@@ -53,7 +53,7 @@ function tinyConfigs(dir: string): void {
   });
   editYaml(join(dir, 'configs/train/synthetic.yaml'), (d) => {
     d.setIn(['train', 'epochs'], 1);
-    d.setIn(['train', 'batchSize'], 16);
+    d.setIn(['train', 'batch_size'], 16);
     if (d.hasIn(['model', 'embed_dim'])) d.setIn(['model', 'embed_dim'], 16);
     d.setIn(['model', 'rnn', 'hidden'], 16);
   });
@@ -63,7 +63,7 @@ function tinyConfigs(dir: string): void {
       d.setIn(['spec', 'maxCombo'], 2);
       if (d.hasIn(['ocrops'])) {
         d.setIn(['ocrops', 'workers'], 1);
-        d.setIn(['ocrops', 'set'], { 'train.epochs': 1, 'train.maxStepsPerEpoch': 3 });
+        d.setIn(['ocrops', 'set'], { 'train.epochs': 1, 'train.max_steps_per_epoch': 3 });
       }
     });
   }

@@ -73,10 +73,10 @@ export function dataConfig(e: RegistryEnv): string {
   const file = join(e.repo, 'data.yaml');
   writeFileSync(file, [
     'name: tiny-registry', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, maxWidth: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+    'image: { height: 32, channels: 1, max_width: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
     'synthetic: { count: 100, seed: 3 }', `output: ${join(e.repo, 'data', 'prepared', 'tiny')}`, '',
   ].join('\n'));
   return file;
 }
 
-export const TINY = ['train.epochs=1', 'train.maxStepsPerEpoch=3', 'train.batchSize=8', 'model.embed_dim=16', 'hidden=16', 'train.checkpointEvery=0', 'train.augment=false'];
+export const TINY = ['train.epochs=1', 'train.max_steps_per_epoch=3', 'train.batch_size=8', 'model.embed_dim=16', 'hidden=16', 'train.checkpoint_every=0', 'train.augment=false'];

@@ -40,7 +40,7 @@ function writeSweep(dir: string): string {
     '  train: configs/train/butterflies.yaml',
     '  workers: 1',
     `  set: { data: ${JSON.stringify(data)}, model.arch: cnn4, model.height: 32, model.width: 32, model.depth: null,`,
-    '         model.dropout: 0, train.epochs: 2, train.maxStepsPerEpoch: 2, train.batchSize: 8, train.ema: 0 }',
+    '         model.dropout: 0, train.epochs: 2, train.max_steps_per_epoch: 2, train.batch_size: 8, train.ema: 0 }',
     '  pruner: { type: none }',
     `  out: ${JSON.stringify(join(dir, 'sweep'))}`,
     `  best: ${JSON.stringify(join(dir, 'models', 'best'))}`,

@@ -18,7 +18,7 @@ function writeSweep(dir: string): string {
   const data = join(dir, 'data.yaml');
   writeFileSync(data, [
     'name: tiny-sweep', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, maxWidth: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+    'image: { height: 32, channels: 1, max_width: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
     'synthetic: { count: 100, seed: 3 }', `output: ${join(dir, 'prepared')}`, '',
   ].join('\n'));
   const file = join(dir, 'sweep.yaml');
@@ -32,8 +32,8 @@ function writeSweep(dir: string): string {
     'ocrops:',
     '  train: configs/train/synthetic.yaml',
     '  workers: 2',
-    `  set: { data: ${JSON.stringify(data)}, train.epochs: 1, train.maxStepsPerEpoch: 3, train.batchSize: 8,`,
-    '         model.embed_dim: 16, train.logEvery: 1, train.checkpointEvery: 0, train.augment: false }',
+    `  set: { data: ${JSON.stringify(data)}, train.epochs: 1, train.max_steps_per_epoch: 3, train.batch_size: 8,`,
+    '         model.embed_dim: 16, train.log_every: 1, train.checkpoint_every: 0, train.augment: false }',
     '  pruner: { type: none }',
     `  out: ${JSON.stringify(join(dir, 'sweep'))}`,
     `  best: ${JSON.stringify(join(dir, 'models', 'best'))}`,

@@ -35,7 +35,7 @@ function writeSweepFiles(clone: string): string {
   mkdirSync(join(clone, 'configs', 'netns'), { recursive: true });
   writeFileSync(join(clone, 'configs', 'netns', 'data.yaml'), [
     'name: netns-tiny', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, maxWidth: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+    'image: { height: 32, channels: 1, max_width: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
     'synthetic: { count: 100, seed: 3 }', 'output: data/prepared/netns-tiny', '',
   ].join('\n'));
   const file = join(clone, 'configs', 'netns', 'sweep.yaml');
@@ -49,8 +49,8 @@ function writeSweepFiles(clone: string): string {
     'ocrops:',
     '  train: configs/train/synthetic.yaml',
     '  workers: 1',
-    '  set: { data: configs/netns/data.yaml, model.embed_dim: 16, train.epochs: 2, train.maxStepsPerEpoch: 2,',
-    '         train.batchSize: 8, train.maxValSamples: 8, train.logEvery: 1, train.checkpointEvery: 0, train.augment: false }',
+    '  set: { data: configs/netns/data.yaml, model.embed_dim: 16, train.epochs: 2, train.max_steps_per_epoch: 2,',
+    '         train.batch_size: 8, train.max_val_samples: 8, train.log_every: 1, train.checkpoint_every: 0, train.augment: false }',
     '  pruner: { type: none }',
     '  out: runs/sweeps/netns',
     '',

@@ -41,7 +41,7 @@ function tinyConfig(data: string, out: string, extra: Record<string, unknown> = 
     data,
     model: { arch: 'cnn4', height: 32, width: 32, channels: 3, base_channels: 8 },
     optim: { name: 'adam', lr: 0.003 },
-    train: { batchSize: 12, epochs: 4, seed: 7, logEvery: 2, augment: true },
+    train: { batch_size: 12, epochs: 4, seed: 7, log_every: 2, augment: true },
     loss: { label_smoothing: 0.05 },
     tracker: { enabled: false },
     out,
@@ -154,7 +154,7 @@ test('a classifier trained on real butterfly images lowers its loss; confusion m
 test('a classification run interrupted mid-epoch and resumed ends with the same metrics as an uninterrupted run', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-classify-resume-'));
   const data = tinyButterflies(join(dir, 'data'));
-  const loop = { batchSize: 12, epochs: 2, seed: 7, augment: true, checkpointEvery: 1 };
+  const loop = { batch_size: 12, epochs: 2, seed: 7, augment: true, checkpoint_every: 1 };
   const full = await train(tinyConfig(data, join(dir, 'full'), { train: loop }), { quiet: true });
 
   // stop the second run (like SIGINT) once its `last` checkpoint is 2 batches into the first epoch

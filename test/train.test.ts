@@ -23,10 +23,10 @@ function tinyDataConfig(dir: string, count = 120, maxWidth = 320): string {
     'name: tiny',
     'source: { format: synthetic }',
     'charset: vietnamese',
-    `image: { height: 32, channels: 1, maxWidth: ${maxWidth} }`,
+    `image: { height: 32, channels: 1, max_width: ${maxWidth} }`,
     'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
     `synthetic: { count: ${count}, seed: 3 }`,
-    'augment: { geometryP: 0.5, noiseP: 0.5 }',
+    'augment: { geometry_p: 0.5, noise_p: 0.5 }',
     `output: ${join(dir, 'prepared')}`,
     '',
   ].join('\n'));
@@ -37,7 +37,7 @@ function tinyDataConfig(dir: string, count = 120, maxWidth = 320): string {
 function tinySets(dataFile: string, out: string, extra: string[] = []): string[] {
   return [
     `data=${dataFile}`, `out=${out}`, 'epochs=2', 'batch_size=16', 'hidden=24', 'model.embed_dim=32',
-    'train.logEvery=2', 'train.checkpointEvery=2', ...extra,
+    'train.log_every=2', 'train.checkpoint_every=2', ...extra,
   ].flatMap((s) => ['--set', s]);
 }
 
@@ -88,7 +88,7 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
   const project = 'ocr-e2e';
   const { done } = spawnTrainer([
     'train', '--config', syntheticConfig, ...tinySets(data, out, [
-      `tracker.url=${server.url}`, `tracker.apiKey=${server.defaultKey}`, 'tracker.workspace=default', `tracker.project=${project}`,
+      `tracker.url=${server.url}`, `tracker.api_key=${server.defaultKey}`, 'tracker.workspace=default', `tracker.project=${project}`,
     ]),
     '--experiment-name', 'e2e-tiny', '--tag', 'e2e', '--log-other', 'optimizer_id=abc123', '--quiet',
   ], { OCROPS_EVENTS: '1' });
@@ -145,7 +145,7 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
   // the logged parameters are the default config's values with the test's overrides applied
   const defaults = loadTrainConfig(syntheticConfig, []);
   assert.equal(p.get('optim.lr'), String(defaults.optim.lr));
-  assert.equal(p.get('train.batchSize'), '16');
+  assert.equal(p.get('train.batch_size'), '16');
   assert.equal(p.get('batch_size'), '16');
   assert.equal(p.get('model.arch'), String(defaults.model.arch));
 
@@ -266,7 +266,7 @@ test('a diverging run stops with an error naming the step and batch; labels too 
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-train-nan-'));
   const data = tinyDataConfig(join(dir, 'data'), 60);
   const sets = (out: string, extra: string[]) => [`data=${data}`, `out=${out}`, 'epochs=1', 'batch_size=8', 'hidden=16',
-    'model.embed_dim=16', 'tracker.enabled=false', 'train.maxStepsPerEpoch=2', 'train.maxValSamples=8', ...extra];
+    'model.embed_dim=16', 'tracker.enabled=false', 'train.max_steps_per_epoch=2', 'train.max_val_samples=8', ...extra];
   // An infinite weight decay makes the gradient NaN at the first step.
   await assert.rejects(train(loadTrainConfig(syntheticConfig, sets(join(dir, 'nan'), ['weight_decay=1e39'])), { quiet: true }),
     (e: unknown) => {

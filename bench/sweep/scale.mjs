@@ -33,7 +33,7 @@ function files(clone) {
   mkdirSync(join(clone, 'configs', 'bench-scale'), { recursive: true });
   writeFileSync(join(clone, 'configs', 'bench-scale', 'data.yaml'), [
     'name: bench-scale', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, maxWidth: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+    'image: { height: 32, channels: 1, max_width: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
     'synthetic: { count: 400, seed: 5 }', 'output: data/prepared/bench-scale', '',
   ].join('\n'));
   const file = join(clone, 'configs', 'bench-scale', 'sweep.yaml');
@@ -42,8 +42,8 @@ function files(clone) {
     `spec: { maxCombo: ${TRIALS}, objective: minimize, metric: val_loss, seed: 3, retryAssignLimit: 2 }`,
     'parameters:', '  lr: { type: float, scalingType: loguniform, min: 0.001, max: 0.01 }', '  hidden: [32, 48, 64]',
     'ocrops:', '  train: configs/train/synthetic.yaml', '  workers: 1',
-    `  set: { data: configs/bench-scale/data.yaml, train.epochs: 1, train.maxStepsPerEpoch: ${STEPS}, train.maxValSamples: 32,`,
-    '         train.checkpointEvery: 0, train.augment: false }',
+    `  set: { data: configs/bench-scale/data.yaml, train.epochs: 1, train.max_steps_per_epoch: ${STEPS}, train.max_val_samples: 32,`,
+    '         train.checkpoint_every: 0, train.augment: false }',
     '  pruner: { type: none }', '  out: runs/sweeps/bench-scale', '',
   ].join('\n'));
   return file;
@@ -78,7 +78,7 @@ try {
     try {
       const info = await new Promise((res) => createInterface({ input: svc.stdout }).on('line', (l) => l.startsWith('{') && res(JSON.parse(l))));
       const env = (h) => ({
-        PATH: process.env.PATH, HOME: join(dir, h, 'home'), COMET_API_KEY: info.apiKey, TF_CPP_MIN_LOG_LEVEL: '2',
+        PATH: process.env.PATH, HOME: join(dir, h, 'home'), COMET_API_KEY: info.api_key, TF_CPP_MIN_LOG_LEVEL: '2',
         TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1',
         AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
       });
@@ -93,7 +93,7 @@ try {
         '--s3-url', `s3://${info.bucket}/dvc`, '--s3-endpoint', info.s3, '--name', h], { cwd: clones[h], env: env(h) })));
       const seconds = (Date.now() - started) / 1000;
       const status = JSON.parse(await run(lab, 'svc', [join(root, 'packages/cli/bin/ocrops.mjs'), 'sweep', 'status', '--sweep-id', id,
-        '--json', '--url', info.tracker, '--api-key', info.apiKey], { cwd: root, env: process.env }));
+        '--json', '--url', info.tracker, '--api-key', info.api_key], { cwd: root, env: process.env }));
       const completed = status.trials.filter((t) => t.status === 'completed').length;
       results.push({ workers: n, hosts: n, seconds, completed, trials: status.trials.length, loadStart: load0, loadEnd: loadavg()[0] });
       console.log(`${n} worker(s) in ${n} namespace(s): ${seconds.toFixed(1)} s for ${completed}/${TRIALS} trials (load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)})`);

@@ -9,7 +9,7 @@
 // prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
 // --show prints the stored row(s) of bench/results/train.json without training. Each row gives held-out field accuracy,
 // acc_by_char, CER and WER with greedy decoding, and the test split's field accuracy and CER with beam search (the
-// config's decode.beamWidth, else 10).
+// config's decode.beam_width, else 10).
 //
 // - captcha-v2 with `small` (the Keras captcha recipe): goal >= 95% field accuracy on the held-out 10%
 //   (the data config's val 5% + test 5%; val also drives early stopping, test is never seen in training).
@@ -129,7 +129,7 @@ async function bench(name, task) {
       '--plots', join(out, 'plots-copy.json'), '--quiet']);
     evals[split] = readJson(join(out, `eval-${split}.json`));
   }
-  const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beamWidth ?? 10;
+  const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beam_width ?? 10;
   await run(['evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', 'test', '--beam', String(Math.max(beamWidth, 2)),
     '--metrics', join(out, 'eval-test-beam.json'), '--errors', join(out, 'errors-test-beam.json'), '--quiet']);
   const beam = readJson(join(out, 'eval-test-beam.json'));

@@ -7,3 +7,9 @@ export { ProgressBar, formatDuration } from './progress.js';
 export { freePorts, isPortFree } from './net.js';
 export { mulberry32 } from './random.js';
 export { helpText, parseCommand, runMain, type Command, type CommandTable, type CommandSpec } from './cli.js';
+export {
+  loadConfig, validateConfig, parseConfigDocument, readConfigDocument, formatIssues, formatPosition, allowedOf, didYouMean,
+  camelizeConfig, snakeizeConfig, snakeToCamel, camelToSnake, warnOnce,
+  type Camelized, type ConfigDocument, type ConfigIssue, type ConfigLocator, type ConfigPosition, type ReportIssue,
+  type ValidateConfigOptions, type AliasOptions,
+} from './config-schema.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigReader, OcropsError } from '@ocrops/common';
+import { OcropsError } from '@ocrops/common';
 import { augmentImage, defaultAugmentConfig, parseAugmentConfig, type AugmentConfig } from './augment.js';
 import { Rng } from './rng.js';
 
@@ -76,9 +76,9 @@ test('stroke width: thickening adds ink (darker mean), thinning removes it; amou
 });
 
 test('augment config: the new fields are validated with the file and field named', () => {
-  const r = (v: unknown) => parseAugmentConfig(ConfigReader.from(v, 'd.yaml (augment)'));
-  assert.equal(r({ elasticP: 0.5, elastic: 0.05 }).elasticP, 0.5);
-  assert.throws(() => r({ strokeP: 2 }), (e: unknown) => e instanceof OcropsError && /d\.yaml.*strokeP/.test(e.message));
+  const r = (v: unknown) => parseAugmentConfig(v, 'd.yaml (augment)');
+  assert.equal(r({ elastic_p: 0.5, elastic: 0.05 }).elasticP, 0.5);
+  assert.throws(() => r({ stroke_p: 2 }), (e: unknown) => e instanceof OcropsError && /d\.yaml.*stroke_p/.test(e.message));
   assert.throws(() => r({ elastic: 0.9 }), (e: unknown) => e instanceof OcropsError && /elastic/.test(e.message));
-  assert.throws(() => r({ elasticp: 0.5 }), (e: unknown) => e instanceof OcropsError && /elasticp/.test(e.message));
+  assert.throws(() => r({ elasticp: 0.5 }), (e: unknown) => e instanceof OcropsError && /elasticp: is not a known field \(did you mean elastic_p\?\)/.test(e.message));
 });

@@ -1,70 +1,56 @@
-import type { ConfigReader } from '@ocrops/common';
+import { Type, type Static } from '@sinclair/typebox';
+import { camelizeConfig, validateConfig, type Camelized, type ConfigLocator } from '@ocrops/common';
 import { Rng } from './rng.js';
 
+const share = (def: number) => Type.Number({ minimum: 0, maximum: 1, default: def });
+
 /**
- * Training augmentation, applied per image by `batches()` when asked. Each effect is drawn independently with its
- * probability; amplitudes are drawn uniformly up to the given maximum. Geometry keeps the image size and fills with white.
+ * Training augmentation (`augment:` of a data config), applied per image by `batches()` when asked. Each effect is
+ * drawn independently with its probability; amplitudes are drawn uniformly up to the given maximum. Geometry keeps the
+ * image size and fills with white.
  */
-export interface AugmentConfig {
+export const AugmentSchema = Type.Object({
   /** Probability of a geometric transform (rotation + shear). */
-  geometryP: number;
+  geometry_p: share(0.5),
   /** Largest rotation, degrees (either direction). */
-  rotation: number;
+  rotation: Type.Number({ minimum: 0, maximum: 45, default: 2 }),
   /** Largest horizontal shear, as tan(angle) (either direction). */
-  shear: number;
+  shear: share(0.2),
   /** Probability of a light blur (a [1,2,1]/4 kernel applied 1-2 times). */
-  blurP: number;
+  blur_p: share(0.3),
   /** Probability of Gaussian pixel noise, and its largest standard deviation (0..1 scale). */
-  noiseP: number;
-  noise: number;
+  noise_p: share(0.3),
+  noise: share(0.05),
   /** Probability of a brightness/contrast change, and the largest changes (brightness offset, contrast factor delta). */
-  colorP: number;
-  brightness: number;
-  contrast: number;
+  color_p: share(0.5),
+  brightness: share(0.15),
+  contrast: share(0.3),
   /**
    * Probability of an elastic warp (handwriting): every pixel moves by a displacement interpolated bilinearly from a
-   * random grid; `elastic` is the largest displacement as a share of the height, `elasticGrid` the grid spacing as a
+   * random grid; `elastic` is the largest displacement as a share of the height, `elastic_grid` the grid spacing as a
    * share of the height (larger = smoother). Default p 0.
    */
-  elasticP: number;
-  elastic: number;
-  elasticGrid: number;
+  elastic_p: share(0),
+  elastic: Type.Number({ minimum: 0, maximum: 0.5, default: 0.04 }),
+  elastic_grid: Type.Number({ minimum: 0.05, maximum: 10, default: 0.5 }),
   /**
    * Probability of a stroke-width change (handwriting pens): ink thickened (3x3 minimum, dark ink) or thinned (3x3
    * maximum), blended with the original by a random share up to `stroke` (0..1). Default p 0.
    */
-  strokeP: number;
-  stroke: number;
-}
+  stroke_p: share(0),
+  stroke: share(0.6),
+}, { default: {} });
+
+/** A resolved augment section (camelCase properties). */
+export type AugmentConfig = Camelized<Static<typeof AugmentSchema>>;
 
 export function defaultAugmentConfig(): AugmentConfig {
-  return {
-    geometryP: 0.5, rotation: 2, shear: 0.2, blurP: 0.3, noiseP: 0.3, noise: 0.05, colorP: 0.5, brightness: 0.15, contrast: 0.3,
-    elasticP: 0, elastic: 0.04, elasticGrid: 0.5, strokeP: 0, stroke: 0.6,
-  };
+  return parseAugmentConfig({}, '<default>');
 }
 
-/** Parses an `augment` config section (any missing field takes its default). */
-export function parseAugmentConfig(r: ConfigReader): AugmentConfig {
-  const d = defaultAugmentConfig();
-  r.only(Object.keys(d));
-  const p = (k: keyof AugmentConfig) => r.number(k, d[k], { min: 0, max: 1 });
-  return {
-    geometryP: p('geometryP'),
-    rotation: r.number('rotation', d.rotation, { min: 0, max: 45 }),
-    shear: r.number('shear', d.shear, { min: 0, max: 1 }),
-    blurP: p('blurP'),
-    noiseP: p('noiseP'),
-    noise: r.number('noise', d.noise, { min: 0, max: 1 }),
-    colorP: p('colorP'),
-    brightness: r.number('brightness', d.brightness, { min: 0, max: 1 }),
-    contrast: r.number('contrast', d.contrast, { min: 0, max: 1 }),
-    elasticP: p('elasticP'),
-    elastic: r.number('elastic', d.elastic, { min: 0, max: 0.5 }),
-    elasticGrid: r.number('elasticGrid', d.elasticGrid, { min: 0.05, max: 10 }),
-    strokeP: p('strokeP'),
-    stroke: r.number('stroke', d.stroke, { min: 0, max: 1 }),
-  };
+/** Parses an `augment` config section on its own (any missing field takes its default). */
+export function parseAugmentConfig(value: unknown, source: string, locate?: ConfigLocator): AugmentConfig {
+  return camelizeConfig(AugmentSchema, validateConfig(AugmentSchema, value, { source, locate }));
 }
 
 /** A fixed table of standard-normal samples, read at a seeded offset and stride (much cheaper than Box-Muller per pixel). */

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, sharedDatasetsDir } from '@ocrops/common';
+import { OcropsError, repoRoot, sharedDatasetsDir } from '@ocrops/common';
 import { loadAnyDataConfig } from './task-config.js';
 import { loadDataConfig, parseDataConfig } from './config.js';
 
@@ -22,13 +23,29 @@ test('defaults and path resolution', () => {
 
 test('bad configs name the file and field', () => {
   const base = { name: 'x', source: { format: 'labels-json', path: 'l.json' }, image: { height: 32 } };
-  assert.throws(() => parseDataConfig({ ...base, image: { height: 32, channels: 2 } }, 'd.yaml'), /d\.yaml: field 'image\.channels' must be 1/);
-  assert.throws(() => parseDataConfig({ ...base, source: { format: 'csv' } }, 'd.yaml'), /field 'source\.format' must be one of/);
-  assert.throws(() => parseDataConfig({ ...base, source: { format: 'tags' } }, 'd.yaml'), /field 'source\.path' is required/);
-  assert.throws(() => parseDataConfig({ ...base, onUnknownChars: 'ignore' }, 'd.yaml'), /onUnknownChars/);
-  assert.throws(() => parseDataConfig({ ...base, imgae: {} }, 'd.yaml'), /field 'imgae' is not a known field/);
-  assert.throws(() => parseDataConfig({ ...base, synthetic: { slant: [0.3, 0.1] } }, 'd.yaml'), /synthetic\.slant' must be \[min, max\]/);
+  assert.throws(() => parseDataConfig({ ...base, image: { height: 32, channels: 2 } }, 'd.yaml'), /d\.yaml: image\.channels: is not one of the allowed values, got 2; allowed: 1, 3/);
+  assert.throws(() => parseDataConfig({ ...base, source: { format: 'csv' } }, 'd.yaml'), /source\.format: is not one of the allowed values, got "csv"; allowed: labels-json, /);
+  assert.throws(() => parseDataConfig({ ...base, source: { format: 'tags' } }, 'd.yaml'), /source\.path: is required for format 'tags'/);
+  assert.throws(() => parseDataConfig({ ...base, on_unknown_chars: 'ignore' }, 'd.yaml'), /on_unknown_chars: .*allowed: filter, fail/);
+  assert.throws(() => parseDataConfig({ ...base, imgae: {} }, 'd.yaml'), /imgae: is not a known field \(did you mean image\?\)/);
+  assert.throws(() => parseDataConfig({ ...base, synthetic: { slant: [0.3, 0.1] } }, 'd.yaml'), /synthetic\.slant: must be \[min, max\] with min <= max/);
   assert.throws(() => parseDataConfig({ ...base, source: { format: 'labels-json', dataset: 'no-such-set' } }, 'd.yaml'), /shared dataset 'no-such-set' not found/);
+});
+
+test('a data config file: problems at their lines; old camelCase keys load with a warning', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-dcfg-'));
+  const f = join(dir, 'd.yaml');
+  writeFileSync(f, 'name: bad name\nsource: { format: synthetic }\nimage:\n  height: 4\nsynthetic:\n  words: { range: [2.5, 6] }\n');
+  assert.throws(() => loadDataConfig(f), (e: unknown) => {
+    assert.ok(e instanceof OcropsError);
+    assert.match(e.message, new RegExp(`${f}:1:1: name: .*got "bad name"; allowed: a string matching`));
+    assert.match(e.message, new RegExp(`${f}:4:3: image\\.height: .*got 4; allowed: an integer in 8\\.\\.512`));
+    assert.match(e.message, new RegExp(`${f}:6:12: synthetic\\.words\\.range: is not of an allowed form, got \\[2\\.5,6\\]; allowed: a number or a \\[min, max\\] pair of integers >= 1`));
+    return true;
+  });
+  writeFileSync(f, 'name: old\nsource: { format: synthetic }\nonUnknownChars: fail\nimage: { height: 32, maxWidth: 300 }\naugment: { geometryP: 0.1 }\n');
+  const c = loadDataConfig(f);
+  assert.deepEqual([c.onUnknownChars, c.image.maxWidth, c.augment && c.augment.geometryP], ['fail', 300, 0.1]);
 });
 
 test('every shipped config in configs/data loads (either task)', (t) => {
@@ -48,5 +65,5 @@ test('every shipped config in configs/data loads (either task)', (t) => {
     }
   }
   // the text-line reader points a classification config elsewhere
-  assert.throws(() => loadDataConfig(join(dir, 'butterflies.yaml')), /field 'task' must be 'ocr' for a text-line data config/);
+  assert.throws(() => loadDataConfig(join(dir, 'butterflies.yaml')), /butterflies\.yaml:\d+:\d+: task: must be 'ocr' for a text-line data config, got "classify"/);
 });

@@ -1,254 +1,273 @@
 import { resolve } from 'node:path';
-import { ConfigReader, OcropsError, readYamlFile, sharedDataset, sharedDatasetsDir } from '@ocrops/common';
-import type { AugmentConfig } from './augment.js';
-import { parseAugmentConfig } from './augment.js';
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  OcropsError, camelizeConfig, formatPosition, readConfigDocument, sharedDataset, sharedDatasetsDir, validateConfig, type Camelized,
+  type ConfigLocator, type ReportIssue,
+} from '@ocrops/common';
+import { AugmentSchema, type AugmentConfig } from './augment.js';
 
 /** Formats of labelled image sets that `prepare` reads. */
 export const SOURCE_FORMATS = ['labels-json', 'config-json', 'folder', 'tags', 'label-studio', 'synthetic'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 
-/** Where the labelled images come from. Paths are absolute (resolved from the current directory when loading). */
-export interface DataSource {
-  format: SourceFormat;
+const literals = <T extends string | number>(values: readonly T[], opts: object = {}) =>
+  Type.Union(values.map((v) => Type.Literal(v)), opts);
+
+/** A `[min, max]` range, or one number for both. */
+const Range = (def: [number, number], min?: number, integer = false) => {
+  const n = () => (integer ? Type.Integer(min === undefined ? {} : { minimum: min }) : Type.Number(min === undefined ? {} : { minimum: min }));
+  return Type.Union([n(), Type.Tuple([n(), n()])], { default: def, allowed: `a number or a [min, max] pair of ${integer ? 'integers' : 'numbers'}${min !== undefined ? ` >= ${min}` : ''}` });
+};
+
+const SplitSourceSchema = Type.Object({ path: Type.String(), images: Type.Optional(Type.String()) });
+
+/** Where the labelled images come from (`source:`). Relative paths are resolved from the current directory. */
+export const SourceSchema = Type.Object({
+  format: literals(SOURCE_FORMATS),
+  /** a folder of ../shared/datasets (labels.json + images/) */
+  dataset: Type.Optional(Type.String()),
   /**
    * labels-json: labels.json (or its folder); config-json: config.json; tags: the tags file;
    * label-studio: the export JSON; folder: the image folder. Unused for synthetic.
    */
-  path?: string;
+  path: Type.Optional(Type.String()),
   /** Folder that image names are relative to (default: `<dir of path>/images` if it exists, else the dir of path). */
-  images?: string;
+  images: Type.Optional(Type.String()),
   /** folder format: a regex with one capture group that extracts the label from the file stem (default: whole stem). */
-  labelPattern?: string;
+  label_pattern: Type.Optional(Type.String()),
   /** label-studio: S3 endpoint for `s3://` image URIs (else env AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL). */
-  s3Endpoint?: string;
+  s3_endpoint: Type.Optional(Type.String()),
   /**
    * A dataset that comes already split (the reference CTCModel recipe's train/validation/test Label Studio exports): one source per
    * split, each with its own path (and images); the `split` shares are then not used.
    */
-  splits?: Record<'train' | 'val' | 'test', { path: string; images?: string }>;
+  splits: Type.Optional(Type.Object({ train: SplitSourceSchema, val: SplitSourceSchema, test: SplitSourceSchema })),
   /** label-studio: keep only tasks whose quality choice is one of these (e.g. `[Good]`); the rest are reported as skipped */
-  quality?: string[];
+  quality: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+    allowed: 'a choice name or a non-empty list of them, e.g. [Good]',
+  })),
   /** label-studio: `from_name` of the quality choices control (default `chc`) */
-  qualityFrom?: string;
+  quality_from: Type.Optional(Type.String()),
   /** keep only items whose whole label matches this regular expression (e.g. a plate mask); the rest are reported as skipped */
-  textPattern?: string;
-}
-
-export type CharsetSpec = { kind: 'vietnamese' } | { kind: 'derive' } | { kind: 'explicit'; chars: string };
+  text_pattern: Type.Optional(Type.String()),
+});
 
 /** Image preprocessing: every image becomes `height` px tall, keeping its aspect ratio unless `width` is fixed. */
-export interface ImageOptions {
-  height: number;
-  channels: 1 | 3;
+export const ImageSchema = Type.Object({
+  height: Type.Integer({ minimum: 8, maximum: 512 }),
+  channels: literals([1, 3] as const, { default: 1 }),
   /** Fixed width (px): resize to exactly width x height, ignoring the aspect ratio. */
-  width?: number;
-  /** Widest image kept after resizing (px); wider images are squeezed to this width. */
-  maxWidth: number;
-}
+  width: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192 })),
+  /** Widest image kept after resizing (px); wider images are squeezed to this width. Default: width, else 40 x height. */
+  max_width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+});
 
-export interface SplitOptions {
-  /** Shares of the items; normalised to sum 1. */
-  train: number;
-  val: number;
-  test: number;
-  seed: number;
-}
+/** Shares of the items; normalised to sum 1. */
+export const SplitSchema = Type.Object({
+  train: Type.Number({ minimum: 0, default: 0.8 }),
+  val: Type.Number({ minimum: 0, default: 0.1 }),
+  test: Type.Number({ minimum: 0, default: 0.1 }),
+  seed: Type.Integer({ default: 42 }),
+}, { default: {} });
 
 /** Options of the synthetic Vietnamese address-line generator. */
-export interface SyntheticOptions {
+export const SyntheticSchema = Type.Object({
   /** Lines to generate (before the train/val/test split). */
-  count: number;
-  seed: number;
+  count: Type.Integer({ minimum: 1, default: 2400 }),
+  seed: Type.Integer({ default: 1 }),
   /** Font files (default: DejaVu, Noto and Liberation faces found under /usr/share/fonts). */
-  fonts?: string[];
+  fonts: Type.Optional(Type.Array(Type.String())),
   /** Font size as a share of the line height, [min, max]. */
-  fontScale: [number, number];
+  font_scale: Range([0.55, 0.8], 0.1),
   /** Extra letter spacing in px at height 32 (scaled with the height), [min, max]. */
-  spacing: [number, number];
+  spacing: Range([-0.5, 1.5]),
   /** Horizontal shear (slant), [min, max] as tan(angle). */
-  slant: [number, number];
+  slant: Range([-0.25, 0.25]),
   /** Probability of a Gaussian-like blur, and its radius range in px at height 32. */
-  blur: { p: number; radius: [number, number] };
+  blur: Type.Object({ p: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }), radius: Range([0.3, 0.8], 0) }, { default: {} }),
   /** Standard deviation of pixel noise (0..1 scale), [min, max]. */
-  noise: [number, number];
+  noise: Range([0, 0.06], 0),
   /**
    * Shorter lines: with probability `p` a line is a run of `range` consecutive words of the address instead of the
    * whole address (short lines train faster and teach the alignment sooner; long ones teach context). Default p 0.
    */
-  words: { p: number; range: [number, number] };
-}
+  words: Type.Object({ p: Type.Number({ minimum: 0, maximum: 1, default: 0 }), range: Range([2, 6], 1, true) }, { default: {} }),
+}, { default: {} });
 
-/** A data config (configs/data/*.yaml), validated. */
+/** A data config (configs/data/*.yaml). */
+export const DataSchema = Type.Object({
+  /** the task the data is for; a text-line config is `ocr` (the default) */
+  task: Type.Optional(Type.Literal('ocr')),
+  /** names the output folder */
+  name: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+  source: SourceSchema,
+  /** `vietnamese` (the reference CTCModel's characters), `derive` (from the labels) or the characters themselves */
+  charset: Type.String({ default: 'vietnamese' }),
+  /** What to do with labels holding characters outside the charset. */
+  on_unknown_chars: literals(['filter', 'fail'] as const, { default: 'filter' }),
+  image: ImageSchema,
+  split: SplitSchema,
+  /** Output folder (default data/prepared/<name>). */
+  output: Type.Optional(Type.String()),
+  synthetic: SyntheticSchema,
+  /** Augmentation the trainer should apply to train batches (read by the trainer; prepare ignores it); false = none. */
+  augment: Type.Union([Type.Literal(false), AugmentSchema], { default: {} }),
+});
+
+/** `[min, max]` wherever the YAML allows one number for both. */
+type Ranges<T> = [number, number] extends T ? [number, number] : T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Ranges<T[K]> } : T;
+
+/** Where the labelled images come from, resolved: paths absolute, `dataset` turned into path and images. */
+export type DataSource = Omit<Camelized<Static<typeof SourceSchema>>, 'dataset' | 'quality'> & { quality?: string[] };
+export type CharsetSpec = { kind: 'vietnamese' } | { kind: 'derive' } | { kind: 'explicit'; chars: string };
+export type ImageOptions = Omit<Camelized<Static<typeof ImageSchema>>, 'maxWidth'> & { maxWidth: number };
+export type SplitOptions = Camelized<Static<typeof SplitSchema>>;
+export type SyntheticOptions = Ranges<Camelized<Static<typeof SyntheticSchema>>>;
+
+/** A data config (configs/data/*.yaml), validated and resolved. */
 export interface DataConfig {
   name: string;
   source: DataSource;
   charset: CharsetSpec;
-  /** What to do with labels holding characters outside the charset. */
   onUnknownChars: 'filter' | 'fail';
   image: ImageOptions;
   split: SplitOptions;
   /** Output folder (absolute). */
   output: string;
   synthetic: SyntheticOptions;
-  /** Augmentation the trainer should apply to train batches (read by the trainer; prepare ignores it). */
   augment: AugmentConfig | false;
   /** The file it was read from (for messages). */
   file: string;
 }
 
-const TOP_KEYS = ['task', 'name', 'source', 'charset', 'onUnknownChars', 'image', 'split', 'output', 'synthetic', 'augment'] as const;
-
-function pair(r: ConfigReader, key: string, def: [number, number], min = -Infinity): [number, number] {
-  const v = r.raw(key);
-  if (v === undefined || v === null) return def;
-  if (typeof v === 'number') return [v, v];
-  if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-    r.fail(key, 'must be a number or a [min, max] pair of numbers');
-  }
-  const [a, b] = v as [number, number];
-  if (a > b) r.fail(key, `must be [min, max] with min <= max, got [${a}, ${b}]`);
-  if (a < min) r.fail(key, `must be >= ${min}`);
-  return [a, b];
+function formatWhere(file: string, locate: ConfigLocator | undefined, path: string[]): string {
+  const pos = locate?.(path);
+  return pos ? formatPosition(pos) : file;
 }
+
+const range = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 /** Default synthetic options (also used by `ocrops data synth`). */
 export function defaultSyntheticOptions(): SyntheticOptions {
+  return parseSyntheticOptions({}, '<default>');
+}
+
+function checkRanges(v: Static<typeof SyntheticSchema>, report: ReportIssue, at: readonly string[]): void {
+  const pairs: [string[], number | [number, number]][] = [
+    [['font_scale'], v.font_scale], [['spacing'], v.spacing], [['slant'], v.slant], [['blur', 'radius'], v.blur.radius],
+    [['noise'], v.noise], [['words', 'range'], v.words.range],
+  ];
+  for (const [path, p] of pairs) {
+    const [a, b] = range(p);
+    if (a > b) report([...at, ...path], `must be [min, max] with min <= max, got [${a}, ${b}]`);
+  }
+}
+
+function resolveSynthetic(v: Static<typeof SyntheticSchema>): SyntheticOptions {
+  const c = camelizeConfig(SyntheticSchema, v);
   return {
-    count: 2400,
-    seed: 1,
-    fontScale: [0.55, 0.8],
-    spacing: [-0.5, 1.5],
-    slant: [-0.25, 0.25],
-    blur: { p: 0.3, radius: [0.3, 0.8] },
-    noise: [0, 0.06],
-    words: { p: 0, range: [2, 6] },
+    ...c,
+    fonts: c.fonts?.map((f) => resolve(f)),
+    fontScale: range(c.fontScale),
+    spacing: range(c.spacing),
+    slant: range(c.slant),
+    blur: { p: c.blur.p, radius: range(c.blur.radius) },
+    noise: range(c.noise),
+    words: { p: c.words.p, range: range(c.words.range) },
   };
 }
 
-/** Parses the `synthetic` section. */
-export function parseSyntheticOptions(r: ConfigReader): SyntheticOptions {
-  const d = defaultSyntheticOptions();
-  r.only(['count', 'seed', 'fonts', 'fontScale', 'spacing', 'slant', 'blur', 'noise', 'words']);
-  const blur = r.section('blur').only(['p', 'radius']);
-  const words = r.section('words').only(['p', 'range']);
-  const range = pair(words, 'range', d.words.range, 1);
-  if (!Number.isInteger(range[0]) || !Number.isInteger(range[1])) words.fail('range', `must be two whole numbers of words, got [${range.join(', ')}]`);
-  return {
-    count: r.integer('count', d.count, { min: 1 }),
-    seed: r.integer('seed', d.seed),
-    fonts: r.has('fonts') ? r.stringArray('fonts').map((f) => resolve(f)) : undefined,
-    fontScale: pair(r, 'fontScale', d.fontScale, 0.1),
-    spacing: pair(r, 'spacing', d.spacing),
-    slant: pair(r, 'slant', d.slant),
-    blur: { p: blur.number('p', d.blur.p, { min: 0, max: 1 }), radius: pair(blur, 'radius', d.blur.radius, 0) },
-    noise: pair(r, 'noise', d.noise, 0),
-    words: { p: words.number('p', d.words.p, { min: 0, max: 1 }), range },
-  };
+/** Parses a `synthetic` section on its own. */
+export function parseSyntheticOptions(value: unknown, source: string): SyntheticOptions {
+  const v = validateConfig(SyntheticSchema, value, { source, check: (x, report) => checkRanges(x, report, []) });
+  return resolveSynthetic(v);
+}
+
+function checkRegex(report: ReportIssue, path: string[], p: string | undefined, flags?: string): void {
+  if (p === undefined) return;
+  try {
+    new RegExp(p, flags);
+  } catch (e) {
+    report(path, `is not a valid regular expression: ${(e as Error).message}`);
+  }
+}
+
+/** The checks of a data config between its fields. */
+function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): void {
+  const s = v.source;
+  const at = (k: string) => ['source', k];
+  checkRegex(report, at('label_pattern'), s.label_pattern);
+  checkRegex(report, at('text_pattern'), s.text_pattern, 'u');
+  for (const k of ['quality', 'quality_from'] as const) {
+    if (s[k] !== undefined && s.format !== 'label-studio') report(at(k), `filters Label Studio tasks; format is '${s.format}'`);
+  }
+  if (s.format === 'synthetic') {
+    if (s.text_pattern !== undefined) report(at('text_pattern'), 'filters read labels; format synthetic generates its own');
+    if (s.splits !== undefined) report(at('splits'), 'is not used with format synthetic');
+  } else if (!s.path && !s.dataset && !s.splits) {
+    report(at('path'), `is required for format '${s.format}' (or give 'dataset' or 'splits')`);
+  }
+  if (v.split.train + v.split.val + v.split.test <= 0) report(['split'], 'train + val + test must be > 0');
+  checkRanges(v.synthetic, report, ['synthetic']);
 }
 
 /**
  * Validates a parsed data config. Relative paths are resolved from `baseDir` (default: the current directory);
- * `source.dataset: <name>` names a folder of ../shared/datasets (labels.json + images/).
+ * `source.dataset: <name>` names a folder of ../shared/datasets (labels.json + images/). `locate` gives the positions
+ * of its keys when it was read from a file.
  */
-export function parseDataConfig(value: unknown, file: string, baseDir = process.cwd()): DataConfig {
-  const r = ConfigReader.from(value, file);
-  if (r.has('task') && r.raw('task') !== 'ocr') r.fail('task', `must be 'ocr' for a text-line data config (a 'classify' config is read by loadClassifyDataConfig)`);
-  r.only(TOP_KEYS);
-  const name = r.string('name');
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) r.fail('name', 'may only hold letters, digits, ".", "_" and "-" (it names the output folder)');
-
-  const s = r.section('source', true).only([
-    'format', 'dataset', 'path', 'images', 'labelPattern', 's3Endpoint', 'splits', 'quality', 'qualityFrom', 'textPattern',
-  ]);
-  const format = s.oneOf('format', SOURCE_FORMATS);
-  const source: DataSource = { format };
-  if (s.has('dataset')) {
-    const ds = s.string('dataset');
-    const dir = sharedDataset(ds);
+export function parseDataConfig(value: unknown, file: string, baseDir = process.cwd(), locate?: ConfigLocator): DataConfig {
+  const task = value && typeof value === 'object' ? (value as { task?: unknown }).task : undefined;
+  if (task !== undefined && task !== 'ocr') {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `${formatWhere(file, locate, ['task'])}: task: must be 'ocr' for a text-line data config, got ${JSON.stringify(task)}`, {
+      hint: "a 'classify' config is read by loadClassifyDataConfig (loadAnyDataConfig picks the reader by task)",
+    });
+  }
+  const v = validateConfig(DataSchema, value, { source: file, locate, check: checkDataConfig });
+  const s = v.source;
+  const source: DataSource = { format: s.format };
+  if (s.dataset !== undefined) {
+    const dir = sharedDataset(s.dataset);
     if (!dir) {
-      throw new OcropsError('OCROPS_DATA_DATASET_ABSENT', `${file}: shared dataset '${ds}' not found in ${sharedDatasetsDir()}`, {
+      throw new OcropsError('OCROPS_DATA_DATASET_ABSENT', `${file}: shared dataset '${s.dataset}' not found in ${sharedDatasetsDir()}`, {
         hint: 'put the dataset folder (labels.json + images/) there, or set OCROPS_DATASETS to the folder that holds it',
       });
     }
     source.path = resolve(dir, 'labels.json');
     source.images = resolve(dir, 'images');
   }
-  if (s.has('path')) source.path = resolve(baseDir, s.string('path'));
-  if (s.has('images')) source.images = resolve(baseDir, s.string('images'));
-  if (s.has('labelPattern')) {
-    const p = s.string('labelPattern');
-    try {
-      new RegExp(p);
-    } catch (e) {
-      s.fail('labelPattern', `is not a valid regular expression: ${(e as Error).message}`);
-    }
-    source.labelPattern = p;
+  if (s.path !== undefined) source.path = resolve(baseDir, s.path);
+  if (s.images !== undefined) source.images = resolve(baseDir, s.images);
+  if (s.label_pattern !== undefined) source.labelPattern = s.label_pattern;
+  if (s.s3_endpoint !== undefined) source.s3Endpoint = s.s3_endpoint;
+  if (s.quality !== undefined) source.quality = typeof s.quality === 'string' ? [s.quality] : s.quality;
+  if (s.quality_from !== undefined) source.qualityFrom = s.quality_from;
+  if (s.text_pattern !== undefined) source.textPattern = s.text_pattern;
+  if (s.splits) {
+    const one = (e: { path: string; images?: string }) => ({ path: resolve(baseDir, e.path), images: e.images !== undefined ? resolve(baseDir, e.images) : undefined });
+    source.splits = { train: one(s.splits.train), val: one(s.splits.val), test: one(s.splits.test) };
   }
-  source.s3Endpoint = s.optionalString('s3Endpoint');
-  if (s.has('quality') || s.has('qualityFrom')) {
-    if (format !== 'label-studio') s.fail(s.has('quality') ? 'quality' : 'qualityFrom', `filters Label Studio tasks; format is '${format}'`);
-    if (s.has('quality')) {
-      const q = s.raw('quality');
-      const list = typeof q === 'string' ? [q] : q;
-      if (!Array.isArray(list) || list.length === 0 || list.some((x) => typeof x !== 'string' || x === '')) {
-        s.fail('quality', 'must be a non-empty list of choice names, e.g. [Good]');
-      }
-      source.quality = list as string[];
-    }
-    source.qualityFrom = s.optionalString('qualityFrom');
-  }
-  if (s.has('textPattern')) {
-    if (format === 'synthetic') s.fail('textPattern', 'filters read labels; format synthetic generates its own');
-    const p = s.string('textPattern');
-    try {
-      new RegExp(p, 'u');
-    } catch (e) {
-      s.fail('textPattern', `is not a valid regular expression: ${(e as Error).message}`);
-    }
-    source.textPattern = p;
-  }
-  if (s.has('splits')) {
-    if (format === 'synthetic') s.fail('splits', 'is not used with format synthetic');
-    const sp = s.section('splits').only(['train', 'val', 'test']);
-    const one = (k: 'train' | 'val' | 'test') => {
-      const e = sp.section(k, true).only(['path', 'images']);
-      return { path: resolve(baseDir, e.string('path')), images: e.has('images') ? resolve(baseDir, e.string('images')) : undefined };
-    };
-    source.splits = { train: one('train'), val: one('val'), test: one('test') };
-  } else if (format !== 'synthetic' && !source.path) s.fail('path', `is required for format '${format}' (or give 'dataset' or 'splits')`);
 
-  let charset: CharsetSpec;
-  const cs = r.string('charset', 'vietnamese');
-  if (cs === 'vietnamese') charset = { kind: 'vietnamese' };
-  else if (cs === 'derive') charset = { kind: 'derive' };
-  else charset = { kind: 'explicit', chars: cs.normalize('NFC') };
-
-  const onUnknownChars = r.oneOf('onUnknownChars', ['filter', 'fail'] as const, 'filter');
-
-  const im = r.section('image', true).only(['height', 'channels', 'width', 'maxWidth']);
-  const height = im.integer('height', undefined, { min: 8, max: 512 });
-  const channels = im.integer('channels', 1);
-  if (channels !== 1 && channels !== 3) im.fail('channels', `must be 1 (grayscale) or 3 (RGB), got ${channels}`);
-  const width = im.has('width') ? im.integer('width', undefined, { min: 1, max: 8192 }) : undefined;
-  const maxWidth = im.integer('maxWidth', width ?? height * 40, { min: 1, max: 16384 });
-  const image: ImageOptions = { height, channels: channels as 1 | 3, width, maxWidth: width ?? maxWidth };
-
-  const sp = r.section('split').only(['train', 'val', 'test', 'seed']);
-  const split: SplitOptions = {
-    train: sp.number('train', 0.8, { min: 0 }),
-    val: sp.number('val', 0.1, { min: 0 }),
-    test: sp.number('test', 0.1, { min: 0 }),
-    seed: sp.integer('seed', 42),
+  const cs = v.charset;
+  const charset: CharsetSpec = cs === 'vietnamese' || cs === 'derive' ? { kind: cs } : { kind: 'explicit', chars: cs.normalize('NFC') };
+  const { height, channels, width } = v.image;
+  const image: ImageOptions = { height, channels, width, maxWidth: width ?? v.image.max_width ?? height * 40 };
+  return {
+    name: v.name,
+    source,
+    charset,
+    onUnknownChars: v.on_unknown_chars,
+    image,
+    split: v.split,
+    output: resolve(baseDir, v.output ?? `data/prepared/${v.name}`),
+    synthetic: resolveSynthetic(v.synthetic),
+    augment: v.augment === false ? false : camelizeConfig(AugmentSchema, v.augment),
+    file,
   };
-  if (split.train + split.val + split.test <= 0) sp.fail('train', 'train + val + test must be > 0');
-
-  const output = resolve(baseDir, r.string('output', `data/prepared/${name}`));
-  const synthetic = parseSyntheticOptions(r.section('synthetic'));
-  const augment = r.raw('augment') === false ? false : parseAugmentConfig(r.section('augment'));
-  return { name, source, charset, onUnknownChars, image, split, output, synthetic, augment, file };
 }
 
 /** Reads and validates a data config file (YAML); relative paths in it are resolved from the current directory. */
 export function loadDataConfig(path: string): DataConfig {
-  return parseDataConfig(readYamlFile(path), path);
+  const doc = readConfigDocument(path);
+  return parseDataConfig(doc.value, path, process.cwd(), doc.locate);
 }

@@ -58,7 +58,7 @@ test('textPattern keeps the labels that match it whole and reports the others (a
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   writeFileSync(join(dir, 'labels.json'), JSON.stringify(Object.fromEntries(items.map((i) => [i.id, i.label]))));
-  const cfg = parseDataConfig({ name: 'p', source: { format: 'labels-json', path: 'labels.json', textPattern: mask }, image: { height: 32 } }, 'p.yaml', dir);
+  const cfg = parseDataConfig({ name: 'p', source: { format: 'labels-json', path: 'labels.json', text_pattern: mask }, image: { height: 32 } }, 'p.yaml', dir);
   const r = await readSource(cfg.source);
   assert.deepEqual(r.items.map((i) => i.label), ['皖A00E66', '沪C8GK31']);
   assert.equal(r.skipped.filter((s) => s.stage === 'filter').length, 3);
@@ -70,6 +70,6 @@ test('filter config errors name the file and field', () => {
       (e: unknown) => e instanceof OcropsError && /x\.yaml/.test(e.message) && re.test(e.message), `expected ${re}`);
   bad({ format: 'labels-json', path: 'l.json', quality: ['Good'] }, /quality.*Label Studio/);
   bad({ format: 'label-studio', path: 'e.json', quality: [] }, /quality.*non-empty list/);
-  bad({ format: 'labels-json', path: 'l.json', textPattern: '[a-' }, /textPattern.*not a valid regular expression/);
-  bad({ format: 'synthetic', textPattern: 'a+' }, /textPattern/);
+  bad({ format: 'labels-json', path: 'l.json', text_pattern: '[a-' }, /text_pattern.*not a valid regular expression/);
+  bad({ format: 'synthetic', text_pattern: 'a+' }, /text_pattern/);
 });

@@ -7,6 +7,11 @@ export {
   parseSyntheticOptions,
   defaultSyntheticOptions,
   SOURCE_FORMATS,
+  DataSchema,
+  SourceSchema,
+  ImageSchema,
+  SplitSchema,
+  SyntheticSchema,
   type DataConfig,
   type DataSource,
   type SourceFormat,
@@ -28,7 +33,7 @@ export {
   type S3Options,
 } from './labelstudio.js';
 export { decodeLine, loadImageForModel, scaledWidth, toFloat, type LineImage, type LineImageOptions } from './image.js';
-export { augmentImage, defaultAugmentConfig, parseAugmentConfig, type AugmentConfig } from './augment.js';
+export { augmentImage, defaultAugmentConfig, parseAugmentConfig, AugmentSchema, type AugmentConfig } from './augment.js';
 export { SyntheticLines, loadFonts, DEFAULT_FONT_FILES, type SynthLine } from './synth.js';
 export { randomAddress } from './addresses.js';
 export { Rng, rngFor } from './rng.js';

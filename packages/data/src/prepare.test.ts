@@ -66,15 +66,15 @@ test('prepare from a config.json list and a folder of named files', async (t) =>
   assert.deepEqual([...ds.splits.train.labels, ...ds.splits.val.labels, ...ds.splits.test.labels].sort(), [...plates].sort());
 });
 
-test('synthetic lines outside an explicit charset: filtered and reported, or fatal with onUnknownChars: fail', async (t) => {
+test('synthetic lines outside an explicit charset: filtered and reported, or fatal with on_unknown_chars: fail', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const base = { name: 's', source: { format: 'synthetic' }, charset: 'abcdefghijklmnopqrstuvwxyz ,0123456789ĐđPQHXườậệã', image: { height: 16 }, synthetic: { count: 8, seed: 2 } };
-  const rep = await prepare(parseDataConfig({ ...base, onUnknownChars: 'filter' }, 's.yaml', dir), { progress: false });
+  const rep = await prepare(parseDataConfig({ ...base, on_unknown_chars: 'filter' }, 's.yaml', dir), { progress: false });
   assert.ok(rep.skipped.length > 0);
   assert.equal(rep.counts.train + rep.counts.val + rep.counts.test + rep.skipped.length, 8);
   assert.ok(rep.skipped.every((s) => s.stage === 'charset' && /outside the charset/.test(s.reason)));
-  await assert.rejects(prepare(parseDataConfig({ ...base, onUnknownChars: 'fail' }, 's.yaml', dir), { progress: false }), /label\(s\) hold characters outside the charset/);
+  await assert.rejects(prepare(parseDataConfig({ ...base, on_unknown_chars: 'fail' }, 's.yaml', dir), { progress: false }), /label\(s\) hold characters outside the charset/);
 });
 
 test('prepare writes into a hidden sibling and swaps it in at the end: readers and failed prepares keep the old output', async (t) => {
@@ -93,7 +93,7 @@ test('prepare writes into a hidden sibling and swaps it in at the end: readers a
   });
   const before = snapshot();
   // a failing prepare (labels outside the charset, fatal) leaves the previous output whole and no work folder
-  const failing = parseDataConfig({ ...base, charset: 'abc', onUnknownChars: 'fail' }, 'b.yaml', dir);
+  const failing = parseDataConfig({ ...base, charset: 'abc', on_unknown_chars: 'fail' }, 'b.yaml', dir);
   await assert.rejects(prepare(failing, { progress: false }), /outside the charset/);
   assert.deepEqual(snapshot(), before);
   // while a prepare runs, the output folder still holds the previous dataset

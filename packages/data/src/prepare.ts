@@ -52,7 +52,7 @@ function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; 
   }
 }
 
-/** Splits out the items whose labels hold characters outside the charset (reported, or fatal with onUnknownChars: fail). */
+/** Splits out the items whose labels hold characters outside the charset (reported, or fatal with on_unknown_chars: fail). */
 function checkLabels(cfg: DataConfig, items: SourceItem[], charset: Charset): { kept: SourceItem[]; skipped: SkippedItem[] } {
   const kept: SourceItem[] = [];
   const skipped: SkippedItem[] = [];
@@ -71,7 +71,7 @@ function checkLabels(cfg: DataConfig, items: SourceItem[], charset: Charset): { 
   if (skipped.length && cfg.onUnknownChars === 'fail') {
     const ex = skipped.slice(0, 5).map((s) => `  ${s.reason}`).join('\n');
     throw new OcropsError('OCROPS_DATA_UNKNOWN_CHARS', `${cfg.file}: ${skipped.length} label(s) hold characters outside the charset, e.g.\n${ex}`, {
-      hint: "fix the labels, set 'onUnknownChars: filter' to drop them, or use 'charset: derive'",
+      hint: "fix the labels, set 'on_unknown_chars: filter' to drop them, or use 'charset: derive'",
     });
   }
   return { kept, skipped };
@@ -103,7 +103,7 @@ function removeStaleWorkDirs(out: string): void {
  * Prepares a dataset: reads the source (or generates synthetic lines), checks labels against the charset, splits
  * deterministically by seed, decodes and resizes every image, and writes `<output>/{train,val,test}/images.bin +
  * index.json`, `meta.json` and `stats.json`. Bad images and labels are skipped and reported, never fatal
- * (except labels with onUnknownChars: fail). The same config and seed give byte-identical output.
+ * (except labels with on_unknown_chars: fail). The same config and seed give byte-identical output.
  * Everything is written into a hidden sibling folder (`.<name>.preparing-<pid>-*`) that replaces `output` only when
  * complete, so a concurrent reader or an interrupted/failed prepare never sees half-written shards.
  */

@@ -16,7 +16,7 @@ async function collect(split: PreparedSplit, opts: Parameters<typeof batches>[1]
 
 async function preparedSynthetic(dir: string, channels: 1 | 3 = 1, maxWidth = 400) {
   const cfg = parseDataConfig(
-    { name: 'tiny', source: { format: 'synthetic' }, image: { height: 24, channels, maxWidth }, split: { train: 40, val: 10, test: 10, seed: 3 }, synthetic: { count: 60, seed: 5 } },
+    { name: 'tiny', source: { format: 'synthetic' }, image: { height: 24, channels, max_width: maxWidth }, split: { train: 40, val: 10, test: 10, seed: 3 }, synthetic: { count: 60, seed: 5 } },
     'tiny.yaml',
     dir,
   );

@@ -66,7 +66,7 @@ test('synthetic words option: runs of consecutive address words, shorter lines, 
   const bad = (words: unknown) => () =>
     parseDataConfig({ name: 'x', source: { format: 'synthetic' }, image: { height: 32 }, synthetic: { words } }, 'x.yaml');
   assert.throws(bad({ p: 2 }), /x\.yaml.*synthetic\.words\.p/);
-  assert.throws(bad({ p: 0.5, range: [1.5, 3] }), /synthetic\.words\.range.*whole numbers/);
+  assert.throws(bad({ p: 0.5, range: [1.5, 3] }), /synthetic\.words\.range: .*got \[1\.5,3\]; allowed: .*pair of integers/);
   assert.throws(bad({ p: 0.5, range: [0, 3] }), /synthetic\.words\.range.*>= 1/);
 });
 

@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { selectBackend } from './backend.js';
 import { defaultModelConfig, parseModelConfig, readModelConfig } from './config.js';
-import { ConfigReader } from '@ocrops/common';
 import { createModel, type OcrModel } from './model.js';
 
 await selectBackend({ quiet: true });
@@ -80,7 +79,7 @@ test('crnn: gray 32 x 100 -> 24 frames, 37 classes, 7.84M parameters (VGG-BN, ma
 });
 
 test('config: width/steps only for resnet18, inner_dim not for the fixed-channel recipes; saved configs round-trip', () => {
-  const read = (v: Record<string, unknown>) => readModelConfig(ConfigReader.from(v, 'm.yaml'));
+  const read = (v: Record<string, unknown>) => readModelConfig(v, 'm.yaml');
   const r = read({ arch: 'resnet18', width: 94, steps: 18, height: 24 });
   assert.deepEqual([r.width, r.steps, r.height], [94, 18, 24]);
   assert.deepEqual(parseModelConfig(r, 'saved'), r);
@@ -126,7 +125,7 @@ test('parameter counts and output shapes equal the PyTorch reference (bench/mode
 });
 
 test('blank_bias: the output layer starts with p(blank) = e^b / (e^b + classes - 1); read, saved and absent by default', () => {
-  const read = (v: Record<string, unknown>) => readModelConfig(ConfigReader.from(v, 'm.yaml'));
+  const read = (v: Record<string, unknown>) => readModelConfig(v, 'm.yaml');
   assert.equal(read({ arch: 'small' }).blankBias, undefined);
   const cfg = read({ arch: 'small', blank_bias: Math.log(9 * 19) });
   assert.deepEqual(parseModelConfig(cfg, 'saved'), cfg);

@@ -108,10 +108,10 @@ export function readTaskModelConfig(r: ConfigReader, task?: 'ocr' | 'classify'):
   if (r.has('task')) {
     // an OCR section may name its task; the OCR reader itself knows no `task` key
     const rest = Object.fromEntries(r.keys().filter((k) => k !== 'task').map((k) => [k, r.raw(k)]));
-    return readModelConfig(new ConfigReader(rest, r.source, r.prefix));
+    return readModelConfig(rest, r.source);
   }
   if (!r.has('arch')) r.fail('arch', `is required (${[...ARCHS, ...CLASSIFIER_ARCHS].join(', ')})`);
-  return readModelConfig(r);
+  return readModelConfig(Object.fromEntries(r.keys().map((k) => [k, r.raw(k)])), r.source);
 }
 
 /** Whether a parsed model config is a classifier's. */

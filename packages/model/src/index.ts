@@ -3,6 +3,11 @@ export { selectBackend, BACKENDS, type BackendName, type SelectBackendOptions } 
 export {
   loadModelConfig,
   readModelConfig,
+  checkModelSection,
+  resolveModelSection,
+  ModelSchema,
+  RnnSchema,
+  type ModelYaml,
   parseModelConfig,
   defaultModelConfig,
   ARCHS,

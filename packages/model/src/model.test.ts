@@ -163,11 +163,11 @@ test('model configs from YAML: defaults, overrides and errors naming the field',
   assert.equal(vgg.embedDim, 256);
   const small = loadModelConfig(f('b.yaml', 'arch: small\n'));
   assert.deepEqual(small.rnn.hiddenPerLayer, [128, 64]);
-  assert.throws(() => loadModelConfig(f('c.yaml', 'arch: vgg\ninner_dim: 100\n')), /c\.yaml: field 'inner_dim' must be a multiple of 8/);
-  assert.throws(() => loadModelConfig(f('d.yaml', 'arch: vgg\nrnn: { type: rnn }\n')), /field 'rnn\.type' must be one of gru, lstm/);
-  assert.throws(() => loadModelConfig(f('e.yaml', 'arch: vgg\nhieght: 64\n')), /field 'hieght' is not a known field/);
+  assert.throws(() => loadModelConfig(f('c.yaml', 'arch: vgg\ninner_dim: 100\n')), /c\.yaml:2:1: inner_dim: expected integer to be a multiple of 8, got 100/);
+  assert.throws(() => loadModelConfig(f('d.yaml', 'arch: vgg\nrnn: { type: rnn }\n')), /d\.yaml:2:8: rnn\.type: is not one of the allowed values, got "rnn"; allowed: gru, lstm/);
+  assert.throws(() => loadModelConfig(f('e.yaml', 'arch: vgg\nhieght: 64\n')), /e\.yaml:2:1: hieght: is not a known field \(did you mean height\?\)/);
   assert.throws(() => loadModelConfig(f('g.yaml', 'height: 64\n')), /field 'arch' is required/);
-  assert.throws(() => loadModelConfig(f('h.yaml', 'arch: vgg\nchannels: 2\n')), /'channels' must be 1 or 3/);
+  assert.throws(() => loadModelConfig(f('h.yaml', 'arch: vgg\nchannels: 2\n')), /h\.yaml:2:1: channels: .*allowed: 1, 3/);
   assert.throws(
     () => createModel(defaultModelConfig('vgg'), 10).forward(tf.zeros([1, 32, 64, 3]), false),
     /expects images \[B, 64, W, 3\]/,

@@ -1,25 +1,58 @@
 // Sweep files: a Comet optimizer config plus an `ocrops` section saying how to run each trial.
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigReader, OcropsError, readYamlFile, repoRoot } from '@ocrops/common';
+import { Type, type Static } from '@sinclair/typebox';
+import { OcropsError, readConfigDocument, repoRoot, validateConfig, type ConfigLocator, type ReportIssue } from '@ocrops/common';
 import { parseOptimizerConfig } from './config.js';
 import type { PrunerConfig } from './pruner.js';
 import type { OptimizerConfig } from './types.js';
 
-/** The `ocrops` section of a sweep file. Paths are resolved against the repository root. */
-export interface SweepRunConfig {
+/** `ocrops.pruner`: stops hopeless trials early (median rule or ASHA); the defaults depend on the type. */
+export const PrunerSchema = Type.Object({
+  type: Type.Union([Type.Literal('none'), Type.Literal('median'), Type.Literal('asha')], { default: 'none' }),
+  /** median, asha: epochs before a trial can be pruned (default 4 for median, 1 for asha) */
+  min_epochs: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** median: trials that must have reached the epoch before the rule applies (default 2) */
+  min_trials: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** asha: keep the best 1/reduction_factor at each rung (default 3) */
+  reduction_factor: Type.Optional(Type.Integer({ minimum: 2 })),
+}, { default: {} });
+
+/** The `ocrops` section of a sweep file (how each trial is trained). Paths are resolved against the repository root. */
+export const SweepRunSchema = Type.Object({
   /** Train config every trial starts from. */
-  train: string;
+  train: Type.String(),
   /** Parallel trials on this machine (child processes). */
-  workers: number;
+  workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   /** Fixed overrides passed to every trial as `--set key=value` (dotted keys or trainer aliases). */
-  set: Record<string, unknown>;
-  pruner: PrunerConfig;
-  /** Sweep folder: `sweep.json` (the sweep id), `trials/<pid>-<trial>/` run folders. */
-  out: string;
+  set: Type.Record(Type.String(), Type.Unknown(), { default: {}, allowed: 'a mapping of config key to value (e.g. {train.epochs: 2})' }),
+  pruner: PrunerSchema,
+  /** Sweep folder: `sweep.json` (the sweep id), `trials/<pid>-<trial>/` run folders (default runs/sweeps/<name>). */
+  out: Type.Optional(Type.String()),
   /** Where the best trial's weights go at the end, with `best.json`. */
-  best: string;
+  best: Type.String({ default: 'models/best' }),
   /** Tracker project of the sweep (default: the train config's). */
-  project?: string;
+  project: Type.Optional(Type.String()),
+});
+
+/** The `ocrops` section, resolved (absolute paths, the pruner's defaults). */
+export type SweepRunConfig = Omit<Static<typeof SweepRunSchema>, 'pruner' | 'out'> & { pruner: PrunerConfig; out: string };
+
+const PRUNER_FIELDS: Record<string, readonly string[]> = { none: [], median: ['min_epochs', 'min_trials'], asha: ['min_epochs', 'reduction_factor'] };
+
+function checkRun(v: Static<typeof SweepRunSchema>, report: ReportIssue): void {
+  if (Array.isArray(v.set)) report(['set'], 'is a list', 'a mapping of config key to value (e.g. {train.epochs: 2})');
+  const p = v.pruner;
+  for (const k of ['min_epochs', 'min_trials', 'reduction_factor'] as const) {
+    if (p[k] !== undefined && !PRUNER_FIELDS[p.type].includes(k)) {
+      report(['pruner', k], `is not used by pruner type '${p.type}'`, PRUNER_FIELDS[p.type].join(', ') || 'none');
+    }
+  }
+}
+
+function prunerOf(p: Static<typeof PrunerSchema>): PrunerConfig {
+  if (p.type === 'median') return { type: 'median', minEpochs: p.min_epochs ?? 4, minTrials: p.min_trials ?? 2 };
+  if (p.type === 'asha') return { type: 'asha', minEpochs: p.min_epochs ?? 1, reductionFactor: p.reduction_factor ?? 3 };
+  return { type: 'none' };
 }
 
 export interface SweepFile {
@@ -31,52 +64,41 @@ export interface SweepFile {
   run: SweepRunConfig;
 }
 
-const RUN_KEYS = ['train', 'workers', 'set', 'pruner', 'out', 'best', 'project'];
-
 function abs(p: string): string {
   return isAbsolute(p) ? p : resolve(repoRoot(), p);
 }
 
-/** Validates a parsed sweep document (Comet config + `ocrops` section). */
-export function parseSweepFile(raw: unknown, source: string): SweepFile {
+/** Validates a parsed sweep document (Comet config + `ocrops` section); `locate` gives the positions of its keys. */
+export function parseSweepFile(raw: unknown, source: string, locate?: ConfigLocator): SweepFile {
   const optimizer = parseOptimizerConfig(raw, source, ['ocrops']);
   const doc = raw as Record<string, unknown>;
-  const r = ConfigReader.from(doc, source).section('ocrops', true).only(RUN_KEYS);
-  const setRaw = r.raw('set');
-  if (setRaw !== undefined && setRaw !== null && (typeof setRaw !== 'object' || Array.isArray(setRaw))) {
-    r.fail('set', 'must be a mapping of config key to value (e.g. {train.epochs: 2})');
+  if (doc.ocrops === undefined || doc.ocrops === null) {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'ocrops' is required`, {
+      hint: "add ocrops: {train: configs/train/<name>.yaml, workers: 2} to say how each trial is trained",
+    });
   }
-  const p = r.section('pruner').only(['type', 'minEpochs', 'minTrials', 'reductionFactor']);
-  const type = p.oneOf('type', ['none', 'median', 'asha'] as const, 'none');
-  let pruner: PrunerConfig;
-  if (type === 'median') {
-    pruner = { type, minEpochs: p.integer('minEpochs', 4, { min: 1 }), minTrials: p.integer('minTrials', 2, { min: 1 }) };
-  } else if (type === 'asha') {
-    pruner = {
-      type, minEpochs: p.integer('minEpochs', 1, { min: 1 }), reductionFactor: p.integer('reductionFactor', 3, { min: 2 }),
-    };
-  } else pruner = { type: 'none' };
+  const { ocrops: v } = validateConfig(Type.Object({ ocrops: SweepRunSchema }), { ocrops: doc.ocrops }, {
+    source, locate, check: (x, report) => checkRun(x.ocrops, (path, ...rest) => report(['ocrops', ...path], ...rest)),
+  });
   const name = (optimizer.name ?? source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, ''))
     .toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
   const run: SweepRunConfig = {
-    train: abs(r.string('train')),
-    workers: r.integer('workers', 1, { min: 1, max: 64 }),
-    set: (setRaw as Record<string, unknown>) ?? {},
-    pruner,
-    out: abs(r.string('out', `runs/sweeps/${name}`)),
-    best: abs(r.string('best', 'models/best')),
-    project: r.optionalString('project'),
+    ...v,
+    train: abs(v.train),
+    pruner: prunerOf(v.pruner),
+    out: abs(v.out ?? `runs/sweeps/${name}`),
+    best: abs(v.best),
   };
   return { source, optimizer, raw: doc, run };
 }
 
 /** Reads and validates a sweep file (YAML or JSON). */
 export function loadSweepFile(path: string): SweepFile {
-  const raw = readYamlFile(path);
+  const { value: raw, locate } = readConfigDocument(path);
   if (raw && typeof raw === 'object' && !Array.isArray(raw) && !('ocrops' in raw)) {
     throw new OcropsError('OCROPS_SWEEP_CONFIG', `${path}: no 'ocrops' section`, {
       hint: "add ocrops: {train: configs/train/<name>.yaml, workers: 2} to say how each trial is trained",
     });
   }
-  return parseSweepFile(raw, path);
+  return parseSweepFile(raw, path, locate);
 }

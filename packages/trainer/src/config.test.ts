@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
@@ -68,23 +68,58 @@ test('--set takes dotted keys and the sweep aliases, values as YAML scalars', ()
   assert.equal(flat.lr, 0.0005);
 });
 
-test('config errors name the file and the field', () => {
-  code(() => buildTrainConfig({ ...base(), optim: { lr: 'fast' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /bad\.yaml: field 'optim\.lr' must be a number/);
-  code(() => buildTrainConfig({ ...base(), trian: {} }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'trian' is not a known field/);
-  code(() => buildTrainConfig({ ...base(), train: { batchSize: 0 } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.batchSize' must be >= 1/);
-  code(() => buildTrainConfig({ ...base(), optim: { name: 'sgd' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /optim\.name' must be one of adam, rmsprop/);
-  code(() => buildTrainConfig({ ...base(), train: { monitor: 'accuracy' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.monitor/);
-  code(() => buildTrainConfig({ ...base(), data: 'configs/data/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'data' names configs\/data\/nope\.yaml/);
+test('config errors name the file, the field and what is allowed', () => {
+  code(() => buildTrainConfig({ ...base(), optim: { lr: 'fast' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /^bad\.yaml: optim\.lr: expected number, got "fast"/m);
+  code(() => buildTrainConfig({ ...base(), trian: {} }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /^bad\.yaml: trian: is not a known field \(did you mean train\?\)/m);
+  code(() => buildTrainConfig({ ...base(), train: { batch_size: 0 } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.batch_size: .*got 0; allowed: an integer >= 1/);
+  code(() => buildTrainConfig({ ...base(), optim: { name: 'sgd' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /optim\.name: is not one of the allowed values, got "sgd"; allowed: adam, rmsprop/);
+  code(() => buildTrainConfig({ ...base(), train: { monitor: 'accuracy' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.monitor: is not a metric the OCR task logs, got 'accuracy'; allowed: train_loss, .*val_cer/);
+  code(() => buildTrainConfig({ ...base(), train: { monitor: 'val_cer', mode: 'max' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.mode: is 'max', but val_cer improves when it goes down; allowed: min/);
+  code(() => buildTrainConfig({ ...base(), data: 'configs/data/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /bad\.yaml: data: names configs\/data\/nope\.yaml, which does not exist/);
   code(() => buildTrainConfig({ ...base(), model: 'configs/model/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'model'/);
   const { model: _m, ...noModel } = base();
   code(() => buildTrainConfig(noModel, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'model' is required/);
   code(() => buildTrainConfig(base(), 't.yaml', ['lr']), 'OCROPS_CONFIG_OVERRIDE', /not of the form key=value/);
   code(() => buildTrainConfig(base(), 't.yaml', ['foo.bar=1']), 'OCROPS_CONFIG_OVERRIDE', /'foo' is not a train config section/);
   code(() => buildTrainConfig(base(), 't.yaml', ['lr=[1']), 'OCROPS_CONFIG_SYNTAX', /--set lr/);
-  code(() => buildTrainConfig(base(), 't.yaml', ['lr=-1']), 'OCROPS_CONFIG_INVALID', /optim\.lr' must be >= 0/);
-  const bad = buildTrainConfig(base(), 'm.yaml', ['model.arch=vgg', 'inner_dim=60']);
-  code(() => modelConfigOf(bad), 'OCROPS_CONFIG_INVALID', /m\.yaml \(model\).*inner_dim.*multiple of 8/);
+  code(() => buildTrainConfig(base(), 't.yaml', ['lr=-1']), 'OCROPS_CONFIG_INVALID', /^--set lr=-1: optim\.lr: .*got -1; allowed: a number > 0$/m);
+  // the model section is validated when the config loads, not when training builds the model
+  code(() => buildTrainConfig(base(), 'm.yaml', ['model.arch=vgg', 'inner_dim=60']), 'OCROPS_CONFIG_INVALID', /--set inner_dim=60: model\.inner_dim: .*multiple of 8/);
+  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'cosine', gamma: 0.5 } } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /optim\.schedule\.gamma: is not used by schedule type 'cosine'/);
   code(() => loadTrainConfig('configs/train/does-not-exist.yaml'), 'OCROPS_CONFIG_MISSING', /does-not-exist\.yaml/);
+});
+
+test('a train config file: every problem at its line, the model file\'s at its own, old camelCase keys load with a warning', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-trcfg-'));
+  const modelFile = join(dir, 'm.yaml');
+  writeFileSync(modelFile, 'model:\n  arch: vgg\n  inner_dim: 60\n');
+  const f = join(dir, 't.yaml');
+  writeFileSync(f, `data: ${dataCfg}\nmodel: ${modelFile}\noptim: { lr: 0.001, weigth_decay: 1 }\ntrain:\n  epochs: 0\n`);
+  code(() => loadTrainConfig(f), 'OCROPS_CONFIG_INVALID', new RegExp([
+    `${f}:3:21: optim\\.weigth_decay: is not a known field \\(did you mean weight_decay\\?\\)`,
+    `${f}:5:3: train\\.epochs: .*got 0; allowed: an integer >= 1`,
+  ].join('[^]*')));
+  writeFileSync(f, `data: ${dataCfg}\nmodel: ${modelFile}\n`);
+  code(() => loadTrainConfig(f), 'OCROPS_CONFIG_INVALID', new RegExp(`${modelFile}:3:3: model\\.inner_dim: .*multiple of 8`));
+  writeFileSync(f, `data: ${dataCfg}\nmodel: { arch: small }\ntrain:\n  batchSize: 8\n  maxStepsPerEpoch: 3\n`);
+  const cfg = loadTrainConfig(f, ['train.logEvery=2']);
+  assert.deepEqual([cfg.train.batchSize, cfg.train.maxStepsPerEpoch, cfg.train.logEvery], [8, 3, 2]);
+});
+
+test('a bad train.monitor fails when the config loads, before any data or model is touched', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-monitor-'));
+  const f = join(dir, 'bad-monitor.yaml');
+  const out = join(dir, 'run');
+  writeFileSync(f, `data: ${dataCfg}\nmodel: { arch: small }\ntrain:\n  epochs: 1\n  monitor: val_accuracy\nout: ${out}\n`);
+  const t0 = Date.now();
+  await assert.rejects(commands.train.run(['--config', f]), (e: unknown) => {
+    assert.ok(e instanceof OcropsError);
+    assert.equal(e.code, 'OCROPS_CONFIG_INVALID');
+    assert.match(e.message, new RegExp(`${f}:5:3: train\\.monitor: is not a metric the OCR task logs, got 'val_accuracy'; allowed: .*val_acc_by_char`));
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 5000, 'failed at load time');
+  assert.equal(existsSync(out), false, 'no run folder was created');
 });
 
 test('malformed YAML in a train config reports file, line and column', () => {

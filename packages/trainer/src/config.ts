@@ -1,109 +1,162 @@
-// Train config (YAML): schema, loading, `--set` overrides and the sweep's parameter aliases.
+// Train config (YAML): one TypeBox schema, loading, `--set` overrides and the sweep's parameter aliases.
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { ConfigReader, OcropsError, parseYamlText, readYamlFile, repoRoot } from '@ocrops/common';
-import { constantSchedule, readScheduleConfig, type ScheduleConfig } from './schedule.js';
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  ConfigReader, OcropsError, camelToSnake, camelizeConfig, parseYamlText, readConfigDocument, repoRoot, snakeizeConfig, validateConfig,
+  warnOnce, type Camelized, type ConfigDocument, type ConfigLocator, type ReportIssue,
+} from '@ocrops/common';
+import { ModelSchema, checkModelSection, readClassifierConfig, type ModelYaml } from '@ocrops/model';
+import { ScheduleSchema, checkSchedule, type ScheduleConfig } from './schedule.js';
 import { DEFAULT_MONITOR, TASK_NAMES } from './tasks/names.js';
 import type { TaskName } from './tasks/task.js';
 
-/** Optimiser settings: `optim: {name, lr, amsgrad, weightDecay, clipNorm, schedule}`. */
-export interface OptimConfig {
-  name: 'adam' | 'rmsprop';
+const literals = <T extends string>(values: readonly T[], opts: object = {}) => Type.Union(values.map((v) => Type.Literal(v)), opts);
+
+/** Optimiser settings: `optim: {name, lr, amsgrad, weight_decay, clip_norm, schedule}`. */
+export const OptimSchema = Type.Object({
+  name: literals(['adam', 'rmsprop'] as const, { default: 'adam' }),
   /** base learning rate (the peak of `onecycle`) */
-  lr: number;
+  lr: Type.Number({ exclusiveMinimum: 0, default: 1e-3 }),
   /** adam only: the AMSGrad variant (PyTorch `Adam(amsgrad=True)`) */
-  amsgrad: boolean;
+  amsgrad: Type.Boolean({ default: false }),
   /** lr per step: constant (default), step, cosine, onecycle or plateau, with optional linear warm-up */
-  schedule: ScheduleConfig;
+  schedule: ScheduleSchema,
   /** L2 penalty added to the gradient (PyTorch `weight_decay` semantics); 0 = off */
-  weightDecay: number;
+  weight_decay: Type.Number({ minimum: 0, default: 0 }),
   /** clip gradients to this global L2 norm; 0 = off */
-  clipNorm: number;
-}
+  clip_norm: Type.Number({ minimum: 0, default: 0 }),
+}, { default: {} });
 
 /** Loop settings: `train: {...}`. Steps count optimiser updates (batches), from 0. */
-export interface LoopConfig {
-  batchSize: number;
-  epochs: number;
+export const LoopSchema = Type.Object({
+  batch_size: Type.Integer({ minimum: 1, default: 32 }),
+  epochs: Type.Integer({ minimum: 1, default: 10 }),
   /** early stopping: epochs without improvement of `monitor` before stopping; 0 = off */
-  patience: number;
-  seed: number;
+  patience: Type.Integer({ minimum: 0, default: 0 }),
+  seed: Type.Integer({ default: 42 }),
   /** evaluate on the validation split every N steps as well as at each epoch end; 0 = only at epoch ends */
-  evalEvery: number;
+  eval_every: Type.Integer({ minimum: 0, default: 0 }),
   /** log step metrics (train_loss, lr, images_per_second) every N steps */
-  logEvery: number;
+  log_every: Type.Integer({ minimum: 1, default: 10 }),
   /** write the `last` checkpoint every N steps as well as at each epoch end; 0 = only at epoch ends */
-  checkpointEvery: number;
-  /** metric that selects the best model, e.g. `val_loss` or `val_acc_by_char` */
-  monitor: string;
-  mode: 'min' | 'max';
+  checkpoint_every: Type.Integer({ minimum: 0, default: 0 }),
+  /** metric that selects the best model, one the task logs at epoch ends (see MONITOR_METRICS) */
+  monitor: Type.String({ default: 'val_loss' }),
+  mode: literals(['min', 'max'] as const, { default: 'min' }),
   /** apply the data config's `augment` section to training batches (seeded per sample and epoch by @ocrops/data) */
-  augment: boolean;
+  augment: Type.Boolean({ default: true }),
   /** batches per epoch, like Keras' steps_per_epoch (each epoch draws a new shuffle); 0 = the whole split */
-  maxStepsPerEpoch: number;
+  max_steps_per_epoch: Type.Integer({ minimum: 0, default: 0 }),
   /** cap on validation lines per evaluation; 0 = the whole split */
-  maxValSamples: number;
+  max_val_samples: Type.Integer({ minimum: 0, default: 0 }),
   /**
    * width bucketing of training batches: each window of this many shuffled batches is sorted by image width before it
    * is cut into batches (whose order is then reshuffled), so lines of mixed widths pad less; 0 or 1 = off
    */
-  bucketWindow: number;
+  bucket_window: Type.Integer({ minimum: 0, default: 20 }),
   /**
    * exponential moving average of the trainable weights, decay per step (e.g. 0.999); validation, the best model and
    * the export use the averaged weights; 0 = off
    */
-  ema: number;
-  /** time budget of the run in minutes (`max_minutes`): no new epoch starts after it; 0 = none */
-  maxMinutes: number;
-}
+  ema: Type.Number({ minimum: 0, maximum: 0.999999, default: 0 }),
+  /** time budget of the run in minutes: the current epoch ends early, is validated, and the run ends; 0 = none */
+  max_minutes: Type.Number({ minimum: 0, default: 0 }),
+}, { default: {} });
 
-/** CTC loss settings: `loss: {reduction}`. */
-export interface LossConfig {
-  /** `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
-  reduction: 'mean' | 'sum';
-  /** classification: cross-entropy label smoothing (`label_smoothing`, PyTorch semantics); 0 = off */
-  labelSmoothing: number;
-}
+/** Loss settings: `loss: {reduction, label_smoothing}`. */
+export const LossSchema = Type.Object({
+  /** CTC: `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
+  reduction: literals(['mean', 'sum'] as const, { default: 'mean' }),
+  /** classification: cross-entropy label smoothing (PyTorch semantics); 0 = off */
+  label_smoothing: Type.Number({ minimum: 0, maximum: 0.999, default: 0 }),
+}, { default: {} });
 
-/** Tracker settings: `tracker: {project, workspace, url?, offline?, apiKey?}`. */
-export interface TrackerConfig {
-  project: string;
-  workspace?: string;
+/** Tracker settings: `tracker: {project, workspace, url, offline, api_key, enabled}`. */
+export const TrackerSchema = Type.Object({
+  project: Type.String({ default: 'ocr' }),
+  workspace: Type.Optional(Type.String()),
   /** REST base URL; defaults to COMET_URL_OVERRIDE or the local server */
-  url?: string;
-  apiKey?: string;
-  offline: boolean;
+  url: Type.Optional(Type.String()),
+  api_key: Type.Optional(Type.String()),
+  offline: Type.Boolean({ default: false }),
   /** false: no tracking at all */
-  enabled: boolean;
-}
+  enabled: Type.Boolean({ default: true }),
+}, { default: {} });
 
-/** The validated train config. Paths are absolute. */
-export interface TrainConfig {
+/** Decoding used for validation/evaluation metrics. */
+export const DecodeSchema = Type.Object({
+  method: literals(['greedy', 'beam'] as const, { default: 'greedy' }),
+  beam_width: Type.Integer({ minimum: 1, default: 10 }),
+}, { default: {} });
+
+/** A train config (configs/train/*.yaml) after its `model:` file is inlined and the `--set` overrides applied. */
+export const TrainSchema = Type.Object({
+  /** what is trained: `ocr` (text lines, CTC) or `classify` (images -> one of N classes) */
+  task: literals(TASK_NAMES, { default: 'ocr' }),
+  /** data config path (`configs/data/<x>.yaml`) */
+  data: Type.String(),
+  /** prepared dataset folder override (default: from the data config) */
+  prepared: Type.Optional(Type.String()),
+  /** the model section (inlined from a configs/model/*.yaml path) */
+  model: ModelSchema,
+  optim: OptimSchema,
+  train: LoopSchema,
+  loss: LossSchema,
+  tracker: TrackerSchema,
+  decode: DecodeSchema,
+  /** preferred TensorFlow.js backend (env OCROPS_BACKEND still overrides) */
+  backend: Type.Optional(literals(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const)),
+  /** run folder (default runs/<config name>) */
+  out: Type.Optional(Type.String()),
+  /** experiment name in the tracker (default: basename of out) */
+  name: Type.Optional(Type.String()),
+});
+
+/**
+ * A classifier's train config: the same sections, with the model section read by @ocrops/model's classifier reader
+ * (`checkTrainConfig`) instead of the OCR model schema.
+ */
+const ClassifyTrainSchema = Type.Object({
+  ...TrainSchema.properties,
+  model: Type.Record(Type.String(), Type.Unknown()),
+});
+
+/** A classifier model section as written (validated by `readClassifierConfig`). */
+export type ClassifierModelYaml = Record<string, unknown>;
+
+export type TrainYaml = Static<typeof TrainSchema>;
+export type OptimConfig = Omit<Camelized<Static<typeof OptimSchema>>, 'schedule'> & { schedule: ScheduleConfig };
+export type LoopConfig = Camelized<Static<typeof LoopSchema>>;
+export type LossConfig = Camelized<Static<typeof LossSchema>>;
+export type TrackerConfig = Camelized<Static<typeof TrackerSchema>>;
+
+/** The validated train config (camelCase properties; the model section keeps its YAML keys). Paths are absolute. */
+export type TrainConfig = Omit<Camelized<TrainYaml>, 'model' | 'optim' | 'out' | 'name'> & {
   /** path of the config file (or `<inline>`) */
   source: string;
-  /** what is trained: `ocr` (text lines, CTC; the default) or `classify` (images -> one of N classes) */
-  task: TaskName;
-  /** data config path (`configs/data/<x>.yaml`) */
-  data: string;
-  /** prepared dataset folder override (default: from the data config) */
-  prepared?: string;
-  /** model config, as a plain mapping (inlined from `model:` file or mapping, overrides applied) */
-  model: Record<string, unknown>;
+  /** the model section as written (validated; `taskModelConfigOf` resolves the architecture's defaults) */
+  model: ModelYaml | ClassifierModelYaml;
   /** the model config file it came from, if any */
   modelSource?: string;
   optim: OptimConfig;
-  train: LoopConfig;
-  loss: LossConfig;
-  tracker: TrackerConfig;
-  /** decoding used for validation/evaluation metrics */
-  decode: { method: 'greedy' | 'beam'; beamWidth: number };
-  /** preferred TensorFlow.js backend (env OCROPS_BACKEND still overrides) */
-  backend?: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
   /** run folder, e.g. runs/<name> */
   out: string;
   /** experiment name in the tracker (default: basename of out) */
   name: string;
-}
+};
+
+/**
+ * The metrics each task logs at epoch ends, each with the mode that improves it: `train.monitor` must be one of its
+ * task's (checked when the config loads, not after the first epoch).
+ */
+export const MONITOR_METRICS: Readonly<Record<TaskName, Readonly<Record<string, 'min' | 'max'>>>> = Object.freeze({
+  ocr: {
+    train_loss: 'min', train_acc_by_char: 'max', train_acc_by_field: 'max',
+    val_loss: 'min', val_acc_by_char: 'max', val_acc_by_field: 'max', val_cer: 'min', val_wer: 'min',
+  },
+  classify: { train_loss: 'min', train_top1: 'max', train_top5: 'max', val_loss: 'min', val_top1: 'max', val_top5: 'max' },
+});
 
 /**
  * Sweep parameter names (the reference CTCModel recipe and the Comet optimizer configs) -> dotted config keys.
@@ -113,33 +166,18 @@ export const PARAM_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   inner_dim: 'model.inner_dim',
   lr: 'optim.lr',
   learning_rate: 'optim.lr',
-  batch_size: 'train.batchSize',
+  batch_size: 'train.batch_size',
   epochs: 'train.epochs',
   optimizer: 'optim.name',
   hidden: 'model.rnn.hidden',
   layers: 'model.rnn.layers',
   dropout: 'model.rnn.dropout',
-  weight_decay: 'optim.weightDecay',
+  weight_decay: 'optim.weight_decay',
   rnn_type: 'model.rnn.type',
   patience: 'train.patience',
 });
 
-const TOP_KEYS = ['task', 'data', 'prepared', 'model', 'optim', 'train', 'loss', 'tracker', 'decode', 'backend', 'out', 'name'] as const;
-const OPTIM_KEYS = ['name', 'lr', 'amsgrad', 'weightDecay', 'clipNorm', 'schedule'] as const;
-const LOOP_KEYS = [
-  'batchSize', 'epochs', 'patience', 'seed', 'evalEvery', 'logEvery', 'checkpointEvery', 'monitor', 'mode', 'augment',
-  'maxStepsPerEpoch', 'maxValSamples', 'bucketWindow', 'ema', 'max_minutes',
-] as const;
-const TRACKER_KEYS = ['project', 'workspace', 'url', 'apiKey', 'offline', 'enabled'] as const;
-
-/**
- * `train.mode` when the config gives none: the task's default monitor's direction; for a classifier's own monitor, max
- * unless it is a loss; for OCR, min (as always).
- */
-function defaultMode(task: TaskName, monitor: string | undefined): 'min' | 'max' {
-  if (monitor === undefined) return DEFAULT_MONITOR[task].mode;
-  return task === 'classify' && !monitor.endsWith('_loss') ? 'max' : 'min';
-}
+const TOP_KEYS = Object.keys(TrainSchema.properties);
 
 /** Resolves a config-relative path: absolute as is, else from the current directory if it exists, else the repo root. */
 export function resolvePath(p: string): string {
@@ -150,8 +188,11 @@ export function resolvePath(p: string): string {
   return existsSync(fromRoot) ? fromRoot : fromCwd;
 }
 
-/** Parses one `key=value` override; the value is a YAML scalar (`0.001`, `true`, `adam`, `[1,2]`). */
-export function parseSet(expr: string, source = '--set'): { key: string; value: unknown } {
+/**
+ * Parses one `key=value` override; the value is a YAML scalar (`0.001`, `true`, `adam`, `[1,2]`). The key is an alias
+ * or a dotted path; camelCase components (the old key names, e.g. `train.batchSize`) become snake_case with a warning.
+ */
+export function parseSet(expr: string, source = '--set', warn: (m: string) => void = warnOnce): { key: string; value: unknown } {
   const eq = expr.indexOf('=');
   if (eq <= 0) {
     throw new OcropsError('OCROPS_CONFIG_OVERRIDE', `${source} '${expr}' is not of the form key=value`, {
@@ -159,7 +200,12 @@ export function parseSet(expr: string, source = '--set'): { key: string; value: 
     });
   }
   const rawKey = expr.slice(0, eq).trim();
-  const key = PARAM_ALIASES[rawKey] ?? rawKey;
+  let key = PARAM_ALIASES[rawKey] ?? rawKey;
+  const snake = key.split('.').map(camelToSnake).join('.');
+  if (snake !== key) {
+    warn(`${source} ${rawKey}: ${key} is deprecated, use ${snake}`);
+    key = snake;
+  }
   const text = expr.slice(eq + 1);
   const value = text === '' ? '' : parseYamlText(text, `${source} ${rawKey}`);
   return { key, value };
@@ -193,7 +239,7 @@ function asMapping(v: unknown, what: string): Record<string, unknown> {
 
 /**
  * Reads a train config file, inlines its model config, applies `key=value` overrides (dotted keys or aliases) and
- * validates the result. Errors name the file and field.
+ * validates the result. Errors list every problem as file:line:col: field.
  */
 export function loadTrainConfig(path: string, overrides: string[] = [], opts: { out?: string } = {}): TrainConfig {
   const file = resolvePath(path);
@@ -202,19 +248,65 @@ export function loadTrainConfig(path: string, overrides: string[] = [], opts: { 
       hint: 'pass --config configs/train/<name>.yaml (see configs/train/)',
     });
   }
-  const raw = asMapping(readYamlFile(file), file);
-  return buildTrainConfig(raw, file, overrides, opts);
+  const doc = readConfigDocument(file);
+  return buildTrainConfig(asMapping(doc.value, file), file, overrides, { ...opts, locate: doc.locate });
 }
 
-/** Same as `loadTrainConfig` for an in-memory mapping (`source` names it in errors). */
+/** The checks of a train config that its schema cannot express: files that must exist, the model, schedule and monitor. */
+function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): void {
+  if (!existsSync(resolvePath(v.data))) report(['data'], `names ${v.data}, which does not exist`, 'a data config under configs/data/');
+  if (v.task === 'classify') checkClassifierSection(v.model, report);
+  else checkModelSection(v.model, report, ['model']);
+  const g = given as { optim?: { schedule?: unknown } };
+  checkSchedule(v.optim.schedule, g.optim?.schedule ?? {}, report, ['optim', 'schedule']);
+  if (v.optim.amsgrad && v.optim.name !== 'adam') report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
+  if (v.loss.label_smoothing > 0 && v.task !== 'classify') report(['loss', 'label_smoothing'], 'applies to `task: classify` only');
+  const metrics = MONITOR_METRICS[v.task];
+  const want = metrics[v.train.monitor];
+  if (want === undefined) {
+    report(['train', 'monitor'], `is not a metric the ${v.task === 'ocr' ? 'OCR' : 'classification'} task logs, got '${v.train.monitor}'`, Object.keys(metrics).join(', '));
+  } else if (want !== v.train.mode) {
+    report(['train', 'mode'], `is '${v.train.mode}', but ${v.train.monitor} improves when it goes ${want === 'min' ? 'down' : 'up'}`, want);
+  }
+}
+
+/** A classifier model section, read by @ocrops/model's classifier reader; its first problem is reported at `model`. */
+function checkClassifierSection(model: unknown, report: ReportIssue): void {
+  try {
+    readClassifierConfig(ConfigReader.from(model, 'model'));
+  } catch (err) {
+    report(['model'], (err as Error).message.replace(/^model: /, ''));
+  }
+}
+
+/**
+ * `train.monitor` defaults to the task's own metric (val_top1 for a classifier) and `train.mode` to the direction that
+ * improves the monitor, so a config that sets only `monitor: val_acc_by_char` needs no `mode: max`.
+ */
+function applyTaskDefaults(raw: Record<string, unknown>): void {
+  const task: TaskName = raw.task === 'classify' ? 'classify' : 'ocr';
+  if (raw.train !== undefined && (typeof raw.train !== 'object' || raw.train === null || Array.isArray(raw.train))) return;
+  const loop = (raw.train ?? {}) as Record<string, unknown>;
+  if (loop.monitor === undefined) loop.monitor = DEFAULT_MONITOR[task].metric;
+  if (loop.mode === undefined && typeof loop.monitor === 'string') {
+    loop.mode = MONITOR_METRICS[task][loop.monitor] ?? DEFAULT_MONITOR[task].mode;
+  }
+  raw.train = loop;
+}
+
+/**
+ * Same as `loadTrainConfig` for an in-memory mapping (`source` names it in errors; `locate` gives the positions of its
+ * keys when it was read from a file).
+ */
 export function buildTrainConfig(
   rawIn: Record<string, unknown>,
   source: string,
   overrides: string[] = [],
-  opts: { out?: string } = {},
+  opts: { out?: string; locate?: ConfigLocator } = {},
 ): TrainConfig {
   const raw = structuredClone(rawIn);
   let modelSource: string | undefined;
+  let modelDoc: { doc: ConfigDocument; at: string[] } | undefined;
   if (typeof raw.model === 'string') {
     modelSource = resolvePath(raw.model);
     if (!existsSync(modelSource)) {
@@ -222,107 +314,60 @@ export function buildTrainConfig(
         hint: 'use a file under configs/model/ or an inline mapping',
       });
     }
-    const file = asMapping(readYamlFile(modelSource), modelSource);
+    const doc = readConfigDocument(modelSource);
+    const file = asMapping(doc.value, modelSource);
     // configs/model/*.yaml hold their fields under `model:` (or at the top level)
-    raw.model = file.model !== undefined && file.arch === undefined ? asMapping(file.model, `${modelSource}: field 'model'`) : file;
+    const nested = file.model !== undefined && file.arch === undefined;
+    raw.model = nested ? asMapping(file.model, `${modelSource}: field 'model'`) : file;
+    modelDoc = { doc, at: nested ? ['model'] : [] };
   }
+  const overridden: { key: string; expr: string }[] = [];
   for (const o of overrides) {
     const { key, value } = parseSet(o);
     const top = key.split('.')[0];
-    if (!(TOP_KEYS as readonly string[]).includes(top)) {
+    if (!TOP_KEYS.includes(top)) {
       throw new OcropsError('OCROPS_CONFIG_OVERRIDE', `override '${o}': '${top}' is not a train config section`, {
         hint: `use one of ${TOP_KEYS.join(', ')} or an alias (${Object.keys(PARAM_ALIASES).join(', ')})`,
       });
     }
     setDotted(raw, key, value);
+    overridden.push({ key, expr: o });
   }
-  const r = ConfigReader.from(raw, source).only(TOP_KEYS);
-  const task = r.oneOf('task', TASK_NAMES, 'ocr');
-  const data = resolvePath(r.string('data'));
-  if (!existsSync(data)) {
-    throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'data' names ${r.string('data')}, which does not exist`, {
-      hint: 'point it at a data config under configs/data/',
-    });
+  // `schedule: cosine` is short for `schedule: {type: cosine}`
+  if (typeof raw.optim === 'object' && raw.optim !== null && typeof (raw.optim as Record<string, unknown>).schedule === 'string') {
+    (raw.optim as Record<string, unknown>).schedule = { type: (raw.optim as Record<string, unknown>).schedule };
   }
-  const prepared = r.optionalString('prepared');
-  if (!r.has('model')) r.fail('model', 'is required (a configs/model/<x>.yaml path or an inline mapping)');
-  const model = asMapping(raw.model, `${modelSource ?? source}: field 'model'`);
-
-  const o = r.section('optim').only(OPTIM_KEYS);
-  const optim: OptimConfig = {
-    name: o.oneOf('name', ['adam', 'rmsprop'] as const, 'adam'),
-    lr: o.number('lr', 1e-3, { min: 0 }),
-    amsgrad: o.boolean('amsgrad', false),
-    schedule: constantSchedule(),
-    weightDecay: o.number('weightDecay', 0, { min: 0 }),
-    clipNorm: o.number('clipNorm', 0, { min: 0 }),
-  };
-  if (optim.lr <= 0) o.fail('lr', `must be > 0, got ${optim.lr}`);
-  if (optim.amsgrad && optim.name !== 'adam') o.fail('amsgrad', `is an Adam variant; optim.name is '${optim.name}'`);
-  if (o.has('schedule')) {
-    const raw = o.raw('schedule');
-    optim.schedule = typeof raw === 'string'
-      ? readScheduleConfig(ConfigReader.from({ type: raw }, `${source} (optim.schedule)`))
-      : readScheduleConfig(o.section('schedule'));
+  if (raw.model === undefined || raw.model === null) {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'model' is required (a configs/model/<x>.yaml path or an inline mapping)`);
   }
-
-  const t = r.section('train').only(LOOP_KEYS);
-  const train: LoopConfig = {
-    batchSize: t.integer('batchSize', 32, { min: 1 }),
-    epochs: t.integer('epochs', 10, { min: 1 }),
-    patience: t.integer('patience', 0, { min: 0 }),
-    seed: t.integer('seed', 42),
-    evalEvery: t.integer('evalEvery', 0, { min: 0 }),
-    logEvery: t.integer('logEvery', 10, { min: 1 }),
-    checkpointEvery: t.integer('checkpointEvery', 0, { min: 0 }),
-    monitor: t.string('monitor', DEFAULT_MONITOR[task].metric),
-    mode: t.oneOf('mode', ['min', 'max'] as const, defaultMode(task, t.has('monitor') ? t.string('monitor') : undefined)),
-    augment: t.boolean('augment', true),
-    maxStepsPerEpoch: t.integer('maxStepsPerEpoch', 0, { min: 0 }),
-    maxValSamples: t.integer('maxValSamples', 0, { min: 0 }),
-    bucketWindow: t.integer('bucketWindow', 20, { min: 0 }),
-    ema: t.number('ema', 0, { min: 0, max: 0.999999 }),
-    maxMinutes: t.number('max_minutes', 0, { min: 0 }),
+  const locate: ConfigLocator = (path) => {
+    const dotted = path.join('.');
+    const o = overridden.findLast((x) => dotted === x.key || dotted.startsWith(`${x.key}.`));
+    if (o) return { file: `--set ${o.expr}`, line: 0, col: 0 };
+    if (path[0] === 'model' && modelDoc) return modelDoc.doc.locate([...modelDoc.at, ...path.slice(1)]);
+    return opts.locate?.(path);
   };
-  if (!/^(train|val)_[a-z0-9_]+$/.test(train.monitor)) {
-    t.fail('monitor', `must name a train_* or val_* metric (e.g. val_loss, val_acc_by_char), got '${train.monitor}'`);
-  }
-
-  const l = r.section('loss').only(['reduction', 'label_smoothing']);
-  const loss: LossConfig = {
-    reduction: l.oneOf('reduction', ['mean', 'sum'] as const, 'mean'),
-    labelSmoothing: l.number('label_smoothing', 0, { min: 0, max: 0.999 }),
-  };
-  if (loss.labelSmoothing > 0 && task !== 'classify') l.fail('label_smoothing', 'applies to `task: classify` only');
-
-  const k = r.section('tracker').only(TRACKER_KEYS);
-  const tracker: TrackerConfig = {
-    project: k.string('project', 'ocr'),
-    workspace: k.optionalString('workspace'),
-    url: k.optionalString('url'),
-    apiKey: k.optionalString('apiKey'),
-    offline: k.boolean('offline', false),
-    enabled: k.boolean('enabled', true),
-  };
-
-  const d = r.section('decode').only(['method', 'beamWidth']);
-  const decode = {
-    method: d.oneOf('method', ['greedy', 'beam'] as const, 'greedy'),
-    beamWidth: d.integer('beamWidth', 10, { min: 1 }),
-  };
-  const backend = r.has('backend')
-    ? r.oneOf('backend', ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const)
-    : undefined;
-  const outRel = opts.out ?? r.string('out', `runs/${basename(source).replace(/\.(ya?ml|json)$/, '')}`);
+  applyTaskDefaults(raw);
+  const schema = raw.task === 'classify' ? ClassifyTrainSchema : TrainSchema;
+  const v = validateConfig(schema as typeof TrainSchema, raw, { source, locate, check: checkTrainConfig });
+  const { model, out: outYaml, name: nameYaml, ...rest } = v;
+  const cfg = camelizeConfig(TrainSchema, { ...rest, model } as TrainYaml);
+  const outRel = opts.out ?? outYaml ?? `runs/${basename(source).replace(/\.(ya?ml|json)$/, '')}`;
   const out = isAbsolute(outRel) ? outRel : resolve(outRel);
-  const name = r.string('name', basename(out));
   return {
-    source, task, data, prepared: prepared ? resolvePath(prepared) : undefined, model, modelSource, optim, train, loss, tracker,
-    decode, backend, out, name,
+    ...cfg,
+    source,
+    data: resolvePath(v.data),
+    prepared: v.prepared ? resolvePath(v.prepared) : undefined,
+    model,
+    modelSource,
+    optim: cfg.optim as OptimConfig,
+    out,
+    name: nameYaml ?? basename(out),
   };
 }
 
-/** The flat parameter dict logged to the tracker (sweep aliases included so runs compare by `inner_dim`, `lr`...). */
+/** The flat parameter dict logged to the tracker, with the YAML key names (sweep aliases included so runs compare by `inner_dim`, `lr`...). */
 export function flatParameters(cfg: TrainConfig): Record<string, unknown> {
   const flat: Record<string, unknown> = {};
   const walk = (prefix: string, v: unknown) => {
@@ -330,11 +375,9 @@ export function flatParameters(cfg: TrainConfig): Record<string, unknown> {
       for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
     } else if (v !== undefined) flat[prefix] = Array.isArray(v) ? JSON.stringify(v) : v;
   };
+  const yaml = snakeizeConfig(TrainSchema, { optim: cfg.optim, train: cfg.train, loss: cfg.loss, decode: cfg.decode }) as Record<string, unknown>;
   walk('model', cfg.model);
-  walk('optim', cfg.optim);
-  walk('train', cfg.train);
-  walk('loss', cfg.loss);
-  walk('decode', cfg.decode);
+  for (const k of ['optim', 'train', 'loss', 'decode']) walk(k, yaml[k]);
   flat.task = cfg.task;
   flat.data = relativeToRoot(cfg.data);
   if (cfg.prepared) flat.prepared = relativeToRoot(cfg.prepared);

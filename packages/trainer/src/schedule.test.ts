@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigReader, OcropsError } from '@ocrops/common';
+import { OcropsError } from '@ocrops/common';
 import { constantSchedule, freshPlateau, lrAt, plateauEpochEnd, readScheduleConfig, type ScheduleConfig } from './schedule.js';
 
 const sched = (over: Partial<ScheduleConfig>): ScheduleConfig => ({ ...constantSchedule(), ...over });
@@ -79,13 +79,14 @@ test('plateau schedule: lr * factor after more than `patience` epochs without re
 });
 
 test('schedule config: a type name or a mapping, clear errors for unknown types and unused keys', () => {
-  const r = (v: unknown) => readScheduleConfig(ConfigReader.from(v, 'train.yaml (optim.schedule)'));
-  assert.equal(r({ type: 'cosine', warmupSteps: 100, minLr: 1e-5 }).minLr, 1e-5);
+  const r = (v: unknown) => readScheduleConfig(v, 'train.yaml (optim.schedule)');
+  assert.equal(r({ type: 'cosine', warmup_steps: 100, min_lr: 1e-5 }).minLr, 1e-5);
+  assert.equal(r('cosine').type, 'cosine');
   const err = (v: unknown, re: RegExp) =>
     assert.throws(() => r(v), (e: unknown) => e instanceof OcropsError && re.test(e.message) && /train\.yaml/.test(e.message));
   err({ type: 'linear' }, /type/);
   err({ type: 'cosine', gamma: 0.5 }, /gamma.*not used by schedule type 'cosine'/);
-  err({ type: 'onecycle', warmupSteps: 5 }, /warmupSteps.*not used/);
+  err({ type: 'onecycle', warmup_steps: 5 }, /warmup_steps: is not used/);
   err({ type: 'step', gamma: 0 }, /gamma/);
-  err({ type: 'cosine', warmupStep: 5 }, /warmupStep/);
+  err({ type: 'cosine', warmupStep: 5 }, /warmupStep: is not a known field \(did you mean warmup_steps\?\)/);
 });

@@ -6,91 +6,79 @@
 //   plateau    lr * factor^k, k = reductions so far: ReduceLROnPlateau on the monitored metric, decided at epoch ends
 // The warm-up ramps linearly from lr * warmupStart to the schedule's value over `warmupSteps` (not used by onecycle,
 // which has its own ramp).
-import { ConfigReader, OcropsError } from '@ocrops/common';
+import { Type, type Static } from '@sinclair/typebox';
+import { OcropsError, camelizeConfig, validateConfig, type Camelized, type ReportIssue } from '@ocrops/common';
 
 export type ScheduleType = 'constant' | 'step' | 'cosine' | 'onecycle' | 'plateau';
 export const SCHEDULE_TYPES: readonly ScheduleType[] = ['constant', 'step', 'cosine', 'onecycle', 'plateau'];
 
-/** `optim.schedule: {type, warmupSteps, ...}`. */
-export interface ScheduleConfig {
-  type: ScheduleType;
+/** `optim.schedule: {type, warmup_steps, ...}` (or just the type name). */
+export const ScheduleSchema = Type.Object({
+  type: Type.Union(SCHEDULE_TYPES.map((t) => Type.Literal(t)), { default: 'constant' }),
   /** linear warm-up steps (constant, step, cosine, plateau); 0 = none */
-  warmupSteps: number;
-  /** warm-up starts at lr * warmupStart */
-  warmupStart: number;
+  warmup_steps: Type.Integer({ minimum: 0, default: 0 }),
+  /** warm-up starts at lr * warmup_start */
+  warmup_start: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   /** step: steps between decays */
-  stepSize: number;
+  step_size: Type.Integer({ minimum: 1, default: 1000 }),
   /** step: decay factor */
-  gamma: number;
+  gamma: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
   /** cosine: final lr */
-  minLr: number;
+  min_lr: Type.Number({ minimum: 0, default: 0 }),
   /** onecycle: share of the steps spent rising */
-  pctStart: number;
-  /** onecycle: initial lr = lr / divFactor */
-  divFactor: number;
-  /** onecycle: final lr = initial lr / finalDivFactor */
-  finalDivFactor: number;
+  pct_start: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+  /** onecycle: initial lr = lr / div_factor */
+  div_factor: Type.Number({ minimum: 1, default: 25 }),
+  /** onecycle: final lr = initial lr / final_div_factor */
+  final_div_factor: Type.Number({ minimum: 1, default: 1e4 }),
   /** plateau: lr multiplier on each reduction */
-  factor: number;
+  factor: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
   /** plateau: epochs without improvement before a reduction */
-  patience: number;
+  patience: Type.Integer({ minimum: 0, default: 10 }),
   /** plateau: relative improvement needed to count as better (PyTorch threshold, mode 'rel') */
-  threshold: number;
+  threshold: Type.Number({ minimum: 0, default: 1e-4 }),
   /** plateau: lower bound of the lr */
-  floorLr: number;
-}
+  floor_lr: Type.Number({ minimum: 0, default: 0 }),
+}, { default: {} });
 
-export const SCHEDULE_KEYS = [
-  'type', 'warmupSteps', 'warmupStart', 'stepSize', 'gamma', 'minLr', 'pctStart', 'divFactor', 'finalDivFactor',
-  'factor', 'patience', 'threshold', 'floorLr',
-] as const;
+/** A resolved schedule (camelCase properties). */
+export type ScheduleConfig = Camelized<Static<typeof ScheduleSchema>> & { type: ScheduleType };
 
 /** Keys each schedule type reads besides `type` (others are reported as unused). */
 const USED: Record<ScheduleType, readonly string[]> = {
-  constant: ['warmupSteps', 'warmupStart'],
-  step: ['warmupSteps', 'warmupStart', 'stepSize', 'gamma'],
-  cosine: ['warmupSteps', 'warmupStart', 'minLr'],
-  onecycle: ['pctStart', 'divFactor', 'finalDivFactor'],
-  plateau: ['warmupSteps', 'warmupStart', 'factor', 'patience', 'threshold', 'floorLr'],
+  constant: ['warmup_steps', 'warmup_start'],
+  step: ['warmup_steps', 'warmup_start', 'step_size', 'gamma'],
+  cosine: ['warmup_steps', 'warmup_start', 'min_lr'],
+  onecycle: ['pct_start', 'div_factor', 'final_div_factor'],
+  plateau: ['warmup_steps', 'warmup_start', 'factor', 'patience', 'threshold', 'floor_lr'],
 };
 
 /** The constant schedule without warm-up (what a config without `optim.schedule` gets). */
 export function constantSchedule(): ScheduleConfig {
-  return {
-    type: 'constant', warmupSteps: 0, warmupStart: 0, stepSize: 1000, gamma: 0.1, minLr: 0, pctStart: 0.3,
-    divFactor: 25, finalDivFactor: 1e4, factor: 0.1, patience: 10, threshold: 1e-4, floorLr: 0,
-  };
+  return readScheduleConfig({}, '<default>');
 }
 
-/** Reads `optim.schedule` (a type name or a mapping); errors name the file and field. */
-export function readScheduleConfig(r: ConfigReader): ScheduleConfig {
-  const d = constantSchedule();
-  r.only(SCHEDULE_KEYS);
-  const type = r.oneOf('type', SCHEDULE_TYPES, 'constant');
-  for (const k of SCHEDULE_KEYS) {
-    if (k !== 'type' && r.has(k) && !USED[type].includes(k)) {
-      r.fail(k, `is not used by schedule type '${type}' (it reads ${USED[type].join(', ')})`);
+/**
+ * The checks between the fields of a schedule: only the keys its type reads may be written (`given`: the section
+ * before defaults), and no factor may drop the lr to 0. `at` prefixes the reported paths.
+ */
+export function checkSchedule(s: Static<typeof ScheduleSchema>, given: unknown, report: ReportIssue, at: readonly string[] = []): void {
+  const written = given && typeof given === 'object' ? Object.keys(given) : [];
+  for (const k of written) {
+    if (k !== 'type' && !USED[s.type].includes(k)) {
+      report([...at, k], `is not used by schedule type '${s.type}'`, USED[s.type].join(', '));
     }
   }
-  const s: ScheduleConfig = {
-    type,
-    warmupSteps: r.integer('warmupSteps', d.warmupSteps, { min: 0 }),
-    warmupStart: r.number('warmupStart', d.warmupStart, { min: 0, max: 1 }),
-    stepSize: r.integer('stepSize', d.stepSize, { min: 1 }),
-    gamma: r.number('gamma', d.gamma, { min: 0, max: 1 }),
-    minLr: r.number('minLr', d.minLr, { min: 0 }),
-    pctStart: r.number('pctStart', d.pctStart, { min: 0, max: 1 }),
-    divFactor: r.number('divFactor', d.divFactor, { min: 1 }),
-    finalDivFactor: r.number('finalDivFactor', d.finalDivFactor, { min: 1 }),
-    factor: r.number('factor', d.factor, { min: 0, max: 1 }),
-    patience: r.integer('patience', d.patience, { min: 0 }),
-    threshold: r.number('threshold', d.threshold, { min: 0 }),
-    floorLr: r.number('floorLr', d.floorLr, { min: 0 }),
-  };
-  if (type === 'step' && s.gamma === 0) r.fail('gamma', 'must be > 0 (the lr would drop to 0)');
-  if (type === 'plateau' && s.factor === 0) r.fail('factor', 'must be > 0 (the lr would drop to 0)');
-  if (type === 'onecycle' && (s.pctStart <= 0 || s.pctStart >= 1)) r.fail('pctStart', `must be in (0, 1), got ${s.pctStart}`);
-  return s;
+  if (s.type === 'step' && s.gamma === 0) report([...at, 'gamma'], 'must be > 0 (the lr would drop to 0)');
+  if (s.type === 'plateau' && s.factor === 0) report([...at, 'factor'], 'must be > 0 (the lr would drop to 0)');
+  if (s.type === 'onecycle' && (s.pct_start <= 0 || s.pct_start >= 1)) report([...at, 'pct_start'], `must be in (0, 1), got ${s.pct_start}`);
+}
+
+/** Reads `optim.schedule` on its own (a type name or a mapping); errors name the source and field. */
+export function readScheduleConfig(value: unknown, source: string): ScheduleConfig {
+  const v = typeof value === 'string' ? { type: value } : value;
+  const s = validateConfig(ScheduleSchema, v, { source, check: (x, report, given) => checkSchedule(x, given, report) });
+  return camelizeConfig(ScheduleSchema, s) as ScheduleConfig;
 }
 
 /** Plateau state carried across epochs (saved in checkpoints so a resumed run continues the same schedule). */

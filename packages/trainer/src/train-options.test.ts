@@ -27,7 +27,7 @@ test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulte
   assert.equal(d.optim.amsgrad, false);
   assert.equal(d.loss.reduction, 'mean');
   assert.equal(d.train.ema, 0);
-  const c = buildTrainConfig({ ...base(), optim: { amsgrad: true, schedule: { type: 'cosine', warmupSteps: 50 } },
+  const c = buildTrainConfig({ ...base(), optim: { amsgrad: true, schedule: { type: 'cosine', warmup_steps: 50 } },
     loss: { reduction: 'sum' }, train: { ema: 0.999 } }, 'x.yaml');
   assert.equal(c.optim.schedule.type, 'cosine');
   assert.equal(c.optim.schedule.warmupSteps, 50);
@@ -40,7 +40,7 @@ test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulte
   code(() => buildTrainConfig({ ...base(), optim: { name: 'rmsprop', amsgrad: true } }, 'x.yaml'), /x\.yaml.*amsgrad.*Adam/);
   code(() => buildTrainConfig({ ...base(), loss: { reduction: 'avg' } }, 'x.yaml'), /x\.yaml.*reduction/);
   code(() => buildTrainConfig({ ...base(), optim: { schedule: 'linear' } }, 'x.yaml'), /type/);
-  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'step', minLr: 0 } } }, 'x.yaml'), /minLr.*not used/);
+  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'step', min_lr: 0 } } }, 'x.yaml'), /min_lr: is not used/);
   code(() => buildTrainConfig({ ...base(), train: { ema: 1 } }, 'x.yaml'), /ema/);
 });
 
@@ -98,13 +98,13 @@ test('a run with a cosine schedule + warm-up, AMSGrad, CTC sum and EMA logs the 
   mkdirSync(join(dir, 'd'));
   const data = join(dir, 'd/data.yaml');
   writeFileSync(data, ['name: tiny', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, maxWidth: 160 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+    'image: { height: 32, channels: 1, max_width: 160 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
     'synthetic: { count: 60, seed: 3 }', 'augment: false', `output: ${join(dir, 'd/prepared')}`, ''].join('\n'));
   const raw = {
     data, model: { arch: 'vgg', height: 32, channels: 1, inner_dim: 16, embed_dim: 16, rnn: { type: 'gru', hidden: 8, layers: 1 } },
-    optim: { name: 'adam', lr: 0.01, amsgrad: true, schedule: { type: 'cosine', warmupSteps: 2, minLr: 0.001 } },
+    optim: { name: 'adam', lr: 0.01, amsgrad: true, schedule: { type: 'cosine', warmup_steps: 2, min_lr: 0.001 } },
     loss: { reduction: 'sum' },
-    train: { batchSize: 16, epochs: 2, logEvery: 2, ema: 0.9, augment: false, bucketWindow: 0 },
+    train: { batch_size: 16, epochs: 2, log_every: 2, ema: 0.9, augment: false, bucket_window: 0 },
     tracker: { enabled: false },
   };
   const cfg = buildTrainConfig(raw, 'opts.yaml', [], { out: join(dir, 'run') });

@@ -316,7 +316,7 @@ function trainStep(s: Session, batch: StepBatch, seed: number, where: () => stri
         const what = !Number.isFinite(lossValue) ? `training loss is ${lossValue}`
           : !logitsFinite ? 'model outputs (logits) hold NaN/Infinity' : `gradient norm is ${normValue}`;
         throw new OcropsError('OCROPS_TRAIN_NAN', `${what} at ${where()}`, {
-          hint: 'lower optim.lr, set optim.clipNorm (e.g. 5), lower optim.weightDecay, or check the batch\'s images and labels',
+          hint: 'lower optim.lr, set optim.clip_norm (e.g. 5), lower optim.weight_decay, or check the batch\'s images and labels',
         });
       }
       if (cfg.optim.clipNorm > 0) {

@@ -18,7 +18,7 @@ import type { StepBatch, Task, TaskSession } from './task.js';
 
 /** Validates the inline OCR model section with @ocrops/model's reader (errors name the config file). */
 export function modelConfigOf(cfg: TrainConfig): ModelConfig {
-  return readModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`));
+  return readModelConfig(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`);
 }
 
 /** Validates the model section of a train config of either task (a classifier's for `task: classify`). */

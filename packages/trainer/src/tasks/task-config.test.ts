@@ -5,7 +5,10 @@ import { repoRoot } from '@ocrops/common';
 import { buildTrainConfig } from '../config.js';
 
 const base = (extra: Record<string, unknown>) => ({
-  data: join(repoRoot(), 'configs/data/butterflies.yaml'), model: { arch: 'cnn4' }, tracker: { enabled: false }, ...extra,
+  data: join(repoRoot(), 'configs/data/butterflies.yaml'),
+  model: extra.task === 'classify' ? { arch: 'cnn4' } : { arch: 'small', height: 32, channels: 1 },
+  tracker: { enabled: false },
+  ...extra,
 });
 
 test('train config task: ocr by default; classify monitors val_top1/max unless told; label_smoothing and max_minutes are read', () => {
@@ -19,7 +22,8 @@ test('train config task: ocr by default; classify monitors val_top1/max unless t
   const mode = (monitor: string, task = 'classify') => buildTrainConfig(base({ task, train: { monitor } }), '<t>').train.mode;
   assert.equal(mode('train_top5'), 'max');
   assert.equal(mode('val_loss'), 'min');
-  assert.equal(mode('val_acc_by_char', 'ocr'), 'min', 'OCR keeps min as the default mode');
+  assert.equal(mode('val_acc_by_char', 'ocr'), 'max', 'the default mode is the direction that improves the monitor');
+  assert.equal(mode('val_cer', 'ocr'), 'min');
 });
 
 test('train config task: unknown tasks and label smoothing outside classification are refused, naming the field', () => {
