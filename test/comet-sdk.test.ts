@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, venvBin } from '@ocrops/common';
 import { startServer, type TrackerServer } from '@ocrops/tracker';
-import { optimizerAlgorithm } from '@ocrops/sweep';
-import { startPostgres, type PgCluster } from '../packages/tracker/test-fixtures/postgres.js';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { startPostgres, type PgCluster } from '@ocrops/services/testkit';
 
 const run = promisify(execFile);
 const scripts = join(import.meta.dirname, 'comet-sdk');

@@ -12,10 +12,10 @@ import { execa } from 'execa';
 import sharp from 'sharp';
 import { parseDocument } from 'yaml';
 import { repoRoot, venvBin } from '@ocrops/common';
-import {
-  dvc, freePorts, hashDirectory, seaweedStatus, stopSeaweed, stopTracker, trackerStatus, weightsCommands,
-} from '@ocrops/versioning';
-import { copyRepo, freeS3Port } from '../packages/versioning/src/testkit.js';
+import { dvc, hashDirectory, weightsCommands } from '@ocrops/versioning';
+import { freePorts } from '@ocrops/common';
+import { seaweedStatus, stopSeaweed, stopTracker, trackerStatus } from '@ocrops/services';
+import { copyRepo, freeS3Port } from '@ocrops/services/testkit';
 
 const root = repoRoot();
 

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '@ocrops/common';
 import { startServer, type TrackerServer } from '@ocrops/tracker';
-import { optimizerAlgorithm } from '@ocrops/sweep';
-import { dvc, dvcBin, hashDirectory, stopSeaweed, type SeaweedHandle } from '@ocrops/versioning';
-import { initDvcRepo, startTestSeaweed } from '../packages/versioning/src/testkit.js';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { dvc, dvcBin, hashDirectory } from '@ocrops/versioning';
+import { stopSeaweed, type SeaweedHandle } from '@ocrops/services';
+import { initDvcRepo, startTestSeaweed } from '@ocrops/services/testkit';
 
 export const root = repoRoot();
 const bin = join(root, 'packages/cli/bin/ocrops.mjs');

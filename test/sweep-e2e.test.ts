@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@ocrops/common';
 import { startServer, TrackerApi } from '@ocrops/tracker';
-import { optimizerAlgorithm, type BestRecord } from '@ocrops/sweep';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { type BestRecord } from '@ocrops/sweep';
 
 const root = repoRoot();
 const main = join(root, 'packages/sweep/src/main.ts');

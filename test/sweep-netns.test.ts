@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot, venvBin } from '@ocrops/common';
-import { hashDirectory, LOCAL_S3_CREDENTIALS } from '@ocrops/versioning';
-import { copyRepo } from '../packages/versioning/src/testkit.js';
+import { hashDirectory } from '@ocrops/versioning';
+import { LOCAL_S3_CREDENTIALS } from '@ocrops/services';
+import { copyRepo } from '@ocrops/services/testkit';
 import { NetnsLab, netnsUnavailable } from './fixtures/netns-lab.js';
 
 const root = repoRoot();

@@ -11,7 +11,7 @@ import { ModelRegistry, TrackerApi, TrackerHttpError, registerSource, type Optim
 import { loadTrainConfig, openTrainData, parseEventLine } from '@ocrops/trainer';
 import type { S3RemoteConfig } from '@ocrops/versioning';
 import { isConflict, persist, TrialHeartbeat, type LeaseGone } from './lease.js';
-import { bestUpTo, shouldPrune, type History } from './pruner.js';
+import { bestUpTo, shouldPrune, type History } from '@ocrops/search';
 import { loadSweepFile, parseSweepFile, type SweepFile } from './sweep-config.js';
 import { bestWeights, installBest, pushTrialWeights, weightsOthers } from './weights.js';
 

@@ -1,9 +1,7 @@
 // Sweep files: a Comet optimizer config plus an `ocrops` section saying how to run each trial.
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigReader, OcropsError, readYamlFile, repoRoot } from '@ocrops/common';
-import { parseOptimizerConfig } from './config.js';
-import type { PrunerConfig } from './pruner.js';
-import type { OptimizerConfig } from './types.js';
+import { parseOptimizerConfig, type OptimizerConfig, type PrunerConfig } from '@ocrops/search';
 
 /** The `ocrops` section of a sweep file. Paths are resolved against the repository root. */
 export interface SweepRunConfig {

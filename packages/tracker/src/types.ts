@@ -1,24 +1,8 @@
 // Types shared by the tracker client, the server and the packages that use them (trainer, sweep, dashboard).
 
-/** One trial of a sweep as the tracker server stores it. `pid` identifies a parameter set, `trial` its repetition (1-based). */
-export interface TrialRecord {
-  pid: string;
-  trial: number;
-  parameters: Record<string, unknown>;
-  status: 'running' | 'completed' | 'failed' | 'pruned';
-  /** The objective metric's value reported by the worker. */
-  score?: number;
-  experimentKey?: string;
-  epoch?: number;
-}
-
-/** The search algorithm the server's optimizer resource calls (implemented in @ocrops/sweep); stateless. */
-export interface OptimizerAlgorithm {
-  /** Throws an OcropsError naming the bad field when `config` is not a valid Comet optimizer config. */
-  validate(config: unknown): void;
-  /** Up to `count` new parameter sets given the trials so far; `[]` when the search is exhausted. */
-  suggest(config: unknown, trials: TrialRecord[], count: number): Array<Record<string, unknown>>;
-}
+/** Trials and the search-algorithm interface of the optimizer resource are defined by @ocrops/search. */
+import type { OptimizerAlgorithm, TrialRecord } from '@ocrops/search';
+export type { OptimizerAlgorithm, TrialRecord };
 
 /** A suggestion from `GET /optimizer/next`. */
 export interface OptimizerSuggestion {

@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { freePorts, isPortFree, OcropsError, repoRoot, venvBin } from '@ocrops/common';
-import { s3Client } from './remote.js';
+import { s3Client } from '@ocrops/versioning';
 
 /** Every port `weed mini` listens on (an unspecified port that is busy would silently move, so all are explicit). */
 export interface SeaweedPorts {

@@ -1,5 +1,6 @@
-// Helpers for this package's tests and the end-to-end tests in test/: a SeaweedFS on free ports in a temp folder,
-// and a throw-away git + DVC repository whose default remote points at it. Not part of the public API.
+// Test launchers (the `@ocrops/services/testkit` entry point) for this repository's package tests and the end-to-end
+// tests in test/: a SeaweedFS on free ports in a temp folder, a throw-away PostgreSQL cluster, and a throw-away
+// git + DVC repository whose default remote points at the SeaweedFS. Not part of the public API of @ocrops/services.
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync,
@@ -7,7 +8,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { isPortFree } from '@ocrops/common';
-import { dvc } from './dvc.js';
+export { startPostgres, type PgCluster } from './postgres.js';
+import { dvc } from '@ocrops/versioning';
 import { LOCAL_S3_CREDENTIALS, startSeaweed, type SeaweedHandle, type SeaweedPorts } from './seaweed.js';
 
 /**
