@@ -5,6 +5,6 @@ export { replaceDir } from './fs.js';
 export { repoRoot, sharedDatasetsDir, sharedDataset, venvBin } from './paths.js';
 export { ProgressBar, formatDuration } from './progress.js';
 export { freePorts, isPortFree } from './net.js';
-export { mulberry32 } from './random.js';
+export { mulberry32, Rng, rngFor, mixSeed } from './random.js';
 export { ocropsCommand, spawnOcrops, spawnOcropsSync, type OcropsSpawnOptions } from './ocrops-process.js';
 export { helpText, parseCommand, runMain, type Command, type CommandTable, type CommandSpec } from './cli.js';
