@@ -317,7 +317,7 @@ for (const backend of backends) {
       if (!server) return t.skip(unavailable);
       const id = await checkOptimizer(server, sdkEnv(server, `${server.url}/`, work.dir), work.dir);
       if (backend.name !== 'SQLite') return;
-      const { code, stdout, stderr } = await runOcrops(['sweep', 'status', '--sweep-id', id, '--url', server.url, '--api-key', server.defaultKey], {
+      const { code, stdout, stderr } = await runOcrops(['sweep', 'status', '--sweep-id', id, '--url', server.url, `--api-key=${server.defaultKey}`], {
         timeoutMs: 120_000,
       });
       assert.equal(code, 0, stderr);

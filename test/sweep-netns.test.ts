@@ -203,7 +203,7 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
 
     // the sweep, read in svc: every trial completed exactly once, no extra trial
     const statusJson = await runIn(lab, 'svc', ocropsCommand(['sweep', 'status', '--sweep-id', id, '--json',
-      '--url', info.tracker, '--api-key', info.apiKey])[1], { cwd: root, env: { ...process.env } });
+      '--url', info.tracker, `--api-key=${info.apiKey}`])[1], { cwd: root, env: { ...process.env } });
     const st = JSON.parse(statusJson) as { trials: Array<{ pid: string; trial: number; status: string; score?: number; experimentKey?: string }>; best?: { pid: string; experimentKey?: string } };
     const report = lines.filter((l) => /assigned|not recorded|heartbeat|trial \d+ \(|completed|failed/.test(l)).join('\n');
     assert.equal(st.trials.length, MAX_COMBO, `exactly maxCombo trials:\n${JSON.stringify(st.trials, null, 1)}\n${report}`);
@@ -220,7 +220,7 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
     // the best weights, pulled from S3 in svc (no clone there), are md5-identical to what the winning worker trained
     const dest = join(dir, 'best');
     await runIn(lab, 'svc', ocropsCommand(['sweep', 'best', id, '--dest', dest, '--url', info.tracker,
-      '--api-key', info.apiKey])[1], { cwd: root, env: { ...process.env, AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey } });
+      `--api-key=${info.apiKey}`])[1], { cwd: root, env: { ...process.env, AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey } });
     const winner = hosts.flatMap((h) => trialRuns(clones[h]).map((r) => ({ ...r, host: h }))).find((r) => r.experimentKey === st.best!.experimentKey);
     assert.ok(winner, `the best run ${st.best!.experimentKey} was trained in w1 or w2`);
     const trained = await hashDirectory(winner.bestModelDir ?? join(winner.dir, 'best'));
