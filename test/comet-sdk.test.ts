@@ -9,10 +9,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot, venvBin } from '@ocrops/common';
+import { venvBin } from '@ocrops/common';
 import { startServer, type TrackerServer } from '@ocrops/tracker';
-import { optimizerAlgorithm } from '@ocrops/sweep';
-import { startPostgres, type PgCluster } from '../packages/tracker/test-fixtures/postgres.js';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { startPostgres, type PgCluster } from '@ocrops/services/testkit';
+import { runOcrops } from './utils.js';
 
 const run = promisify(execFile);
 const scripts = join(import.meta.dirname, 'comet-sdk');
@@ -316,10 +317,10 @@ for (const backend of backends) {
       if (!server) return t.skip(unavailable);
       const id = await checkOptimizer(server, sdkEnv(server, `${server.url}/`, work.dir), work.dir);
       if (backend.name !== 'SQLite') return;
-      const cli = join(repoRoot(), 'packages', 'cli', 'bin', 'ocrops.mjs');
-      const { stdout } = await run(process.execPath, [cli, 'sweep', 'status', '--sweep-id', id, '--url', server.url, '--api-key', server.defaultKey], {
-        timeout: 120_000,
+      const { code, stdout, stderr } = await runOcrops(['sweep', 'status', '--sweep-id', id, '--url', server.url, `--api-key=${server.defaultKey}`], {
+        timeoutMs: 120_000,
       });
+      assert.equal(code, 0, stderr);
       assert.match(stdout, new RegExp(`sweep ${id}: completed, bayes, val_loss minimize`));
       assert.match(stdout, /best: \S+ val_loss=0\.1 \{"inner_dim":128\}/);
     });

@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '@ocrops/common';
 import { ensureDashboardBuilt } from '@ocrops/dashboard';
 import { Experiment, TrackerApi, startServer } from '@ocrops/tracker';
-import { optimizerAlgorithm } from '@ocrops/sweep';
+import { optimizerAlgorithm } from '@ocrops/search';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PROJECT = 'ocr-dash';

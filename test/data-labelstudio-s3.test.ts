@@ -9,8 +9,8 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import sharp from 'sharp';
 import { venvBin } from '@ocrops/common';
 import { convertLabelStudio, openPrepared, parseDataConfig, prepare, SyntheticLines, defaultSyntheticOptions } from '@ocrops/data';
-import { LOCAL_S3_CREDENTIALS, type SeaweedHandle } from '@ocrops/versioning';
-import { startTestSeaweed } from '../packages/versioning/src/testkit.js';
+import { LOCAL_S3_CREDENTIALS, type SeaweedHandle } from '@ocrops/services';
+import { startTestSeaweed } from '@ocrops/services/testkit';
 
 const skip = existsSync(venvBin('weed')) ? false : '.venv/bin/weed absent: run scripts/setup';
 let weed: SeaweedHandle | undefined;

@@ -4,12 +4,12 @@
 // command they run, which must parse with the real CLI (`... --help` exits 0; an unknown option would fail).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { repoRoot } from '@ocrops/common';
 import { groups } from '@ocrops/cli';
+import { runOcrops } from './utils.js';
 
 const root = repoRoot();
 const IMAGE = 'ocrops:latest';
@@ -39,20 +39,9 @@ const inRepo = (p: string) => join(root, p.replace(/^\/app\//, ''));
 const substitute = (a: string) => a.replace(/\$\{[^}]+\}|\$\([A-Z_]+\)/g, (m) => (/SWEEP_ID/.test(m) ? '0123456789abcdef0123456789abcdef' : 'x'));
 
 /** Runs `ocrops <argv> --help` (bounded): resolves to exit code and output. */
-function cliHelp(argv: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...argv, '--help'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, out });
-    });
-  });
+async function cliHelp(argv: string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runOcrops([...argv, '--help'], { timeoutMs: 240_000 });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** Every `ocrops` command line the deployment runs, with where it comes from. */

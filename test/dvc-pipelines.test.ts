@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { parseDocument } from 'yaml';
 import { repoRoot, sharedDataset, sharedDatasetsDir, venvBin } from '@ocrops/common';
-import { copyRepo } from '../packages/versioning/src/testkit.js';
+import { copyRepo } from '@ocrops/services/testkit';
 
 const root = repoRoot();
 const skip = !existsSync(venvBin('dvc')) ? '.venv/bin/dvc absent: run scripts/setup'

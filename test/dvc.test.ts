@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { isOcropsError, venvBin } from '@ocrops/common';
 import {
-  dirManifestMd5, dvc, hashDirectory, LOCAL_S3_CREDENTIALS, pullWeights, readDvcFile, readDvcLock, runVersionInfo,
-  s3Client, startSeaweed, stopSeaweed, weightsCommands, type SeaweedHandle,
+  dirManifestMd5, dvc, hashDirectory, pullWeights, readDvcFile, readDvcLock, runVersionInfo, s3Client, weightsCommands,
 } from '@ocrops/versioning';
-import { initDvcRepo, startTestSeaweed } from '../packages/versioning/src/testkit.js';
+import { LOCAL_S3_CREDENTIALS, startSeaweed, stopSeaweed, type SeaweedHandle } from '@ocrops/services';
+import { initDvcRepo, startTestSeaweed } from '@ocrops/services/testkit';
 
 const missing = !existsSync(venvBin('dvc')) ? '.venv/bin/dvc' : !existsSync(venvBin('weed')) ? '.venv/bin/weed' : undefined;
 const skip = missing ? `${missing} absent: run scripts/setup` : false;

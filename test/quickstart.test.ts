@@ -5,22 +5,21 @@
 // OCROPS_QUICKSTART_TARGET=train is used while `ocrops sweep run` is not available.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { parseDocument } from 'yaml';
-import { repoRoot, venvBin } from '@ocrops/common';
-import {
-  dvc, freePorts, hashDirectory, seaweedStatus, stopSeaweed, stopTracker, trackerStatus, weightsCommands,
-} from '@ocrops/versioning';
-import { copyRepo, freeS3Port } from '../packages/versioning/src/testkit.js';
+import { repoRoot, venvBin, spawnOcropsSync } from '@ocrops/common';
+import { dvc, hashDirectory, weightsCommands } from '@ocrops/versioning';
+import { freePorts } from '@ocrops/common';
+import { seaweedStatus, stopSeaweed, stopTracker, trackerStatus } from '@ocrops/services';
+import { copyRepo, freeS3Port } from '@ocrops/services/testkit';
 
 const root = repoRoot();
 
 function cliHas(group: string, cmd: string): boolean {
-  const r = spawnSync(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), group, cmd, '--help'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnOcropsSync([group, cmd, '--help'], { timeout: 60_000 });
   return r.status === 0;
 }
 

@@ -1,18 +1,18 @@
 // Shared setup of the registry end-to-end tests: a local SeaweedFS, a throw-away git + DVC repository whose remote is
 // that SeaweedFS, a tracker server on a free port, and the ocrops CLI run as a child process against them.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '@ocrops/common';
 import { startServer, type TrackerServer } from '@ocrops/tracker';
-import { optimizerAlgorithm } from '@ocrops/sweep';
-import { dvc, dvcBin, hashDirectory, stopSeaweed, type SeaweedHandle } from '@ocrops/versioning';
-import { initDvcRepo, startTestSeaweed } from '../packages/versioning/src/testkit.js';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { dvc, dvcBin, hashDirectory } from '@ocrops/versioning';
+import { stopSeaweed, type SeaweedHandle } from '@ocrops/services';
+import { initDvcRepo, startTestSeaweed } from '@ocrops/services/testkit';
+import { runOcrops } from './utils.js';
 
 export const root = repoRoot();
-const bin = join(root, 'packages/cli/bin/ocrops.mjs');
 export const skip = dvcBin() ? false : 'dvc is not installed (run scripts/setup)';
 
 export interface RegistryEnv {
@@ -39,23 +39,10 @@ export async function tearDown(e: RegistryEnv | undefined): Promise<void> {
 }
 
 /** Runs the ocrops CLI as a child process (asynchronously: the tracker server answers from this process). */
-export function ocrops(e: RegistryEnv, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...e.env, TF_CPP_MIN_LOG_LEVEL: '2' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((res, rej) => {
-    child.on('error', rej);
-    child.on('close', (code) => {
-      try {
-        assert.equal(code, 0, `ocrops ${args.join(' ')} failed:\n${stdout}\n${stderr}`);
-        res({ stdout, stderr });
-      } catch (err) {
-        rej(err);
-      }
-    });
-  });
+export async function ocrops(e: RegistryEnv, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const r = await runOcrops(args, { extraEnv: e.env });
+  assert.equal(r.code, 0, `ocrops ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The md5 `dvc add` records for `path` (DVC's own hash of the folder). */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Experiment, TrackerApi, startServer } from '@ocrops/tracker';
-import { runsSummary } from '@ocrops/versioning';
+import { runsSummary } from '@ocrops/services';
 
 test('runs summary: best val_loss first; a pruned sweep trial shows as pruned; an unreachable server is a note', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-summary-'));

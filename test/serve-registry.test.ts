@@ -5,16 +5,15 @@
 // versions are served under /v2/models/{name}/versions/{v}, and the replaced model is released.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@ocrops/common';
+import { spawnOcrops } from '@ocrops/common';
 import { Experiment, ModelRegistry, TrackerApi, startServer, type TrackerServer } from '@ocrops/tracker';
 import { dirManifestMd5, hashDirectory } from '@ocrops/versioning';
 import { saveRandomModel, tinyConfig } from './serve-fixtures.js';
 
-const bin = join(repoRoot(), 'packages/cli/bin/ocrops.mjs');
 let dir: string;
 let tracker: TrackerServer;
 let registry: ModelRegistry;
@@ -34,8 +33,8 @@ async function runWithModel(seed: number): Promise<string> {
 
 /** Starts `ocrops serve` on a free port and resolves with its URL once it listens. */
 function startServeCommand(args: string[]): Promise<string> {
-  const env = { ...process.env, COMET_URL_OVERRIDE: tracker.url, COMET_API_KEY: tracker.defaultKey, TF_CPP_MIN_LOG_LEVEL: '2' };
-  child = spawn(process.execPath, [bin, 'serve', ...args], { cwd: repoRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, COMET_URL_OVERRIDE: tracker.url, COMET_API_KEY: tracker.defaultKey };
+  child = spawnOcrops(['serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ocrops serve did not start within 180 s:\n${output}`)), 180_000);
     const onData = (d: Buffer) => {

@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { freePorts, repoRoot, venvBin } from '@ocrops/common';
+import { freePorts, repoRoot, venvBin, spawnOcrops } from '@ocrops/common';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
 import { startServer } from '@ocrops/tracker';
 import { saveRandomModel, tinyConfig } from './serve-fixtures.js';
@@ -239,11 +239,11 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
 
 test('`ocrops serve` finishes in-flight requests on SIGTERM, then exits 0', { timeout: 300_000 }, async () => {
   const [port] = await freePorts(1);
-  const child = spawn(process.execPath, [join(repoRoot(), 'packages/cli/bin/ocrops.mjs'), 'serve', '--model', modelDir, '--runtime', RUNTIME,
+  const child = spawnOcrops(['serve', '--model', modelDir, '--runtime', RUNTIME,
     '--port', String(port), '--max-delay-ms', '3000', '--max-batch', '64'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 240_000;

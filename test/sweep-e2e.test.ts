@@ -3,16 +3,15 @@
 // trials, resumed, ending with exactly 4 completed trials and best.json pointing at the best one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@ocrops/common';
+import { spawnOcrops } from '@ocrops/common';
 import { startServer, TrackerApi } from '@ocrops/tracker';
-import { optimizerAlgorithm, type BestRecord } from '@ocrops/sweep';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { type BestRecord } from '@ocrops/sweep';
 
-const root = repoRoot();
-const main = join(root, 'packages/sweep/src/main.ts');
 
 function writeSweep(dir: string): string {
   const data = join(dir, 'data.yaml');
@@ -43,9 +42,7 @@ function writeSweep(dir: string): string {
 }
 
 function runCli(args: string[], env: Record<string, string>, onLine?: (l: string, child: ChildProcess) => void) {
-  const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', main, ...args], {
-    cwd: root, env: { ...process.env, ...env, TF_CPP_MIN_LOG_LEVEL: '2' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnOcrops(['sweep', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   let buf = '';
   const feed = (d: Buffer) => {
@@ -58,8 +55,8 @@ function runCli(args: string[], env: Record<string, string>, onLine?: (l: string
       onLine?.(line, child);
     }
   };
-  child.stdout.on('data', feed);
-  child.stderr.on('data', feed);
+  child.stdout!.on('data', feed);
+  child.stderr!.on('data', feed);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; text: string }>((res) =>
     child.on('close', (code, signal) => res({ code, signal, text })));
   return { child, done };

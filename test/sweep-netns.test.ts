@@ -11,9 +11,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { repoRoot, venvBin } from '@ocrops/common';
-import { hashDirectory, LOCAL_S3_CREDENTIALS } from '@ocrops/versioning';
-import { copyRepo } from '../packages/versioning/src/testkit.js';
+import { ocropsCommand, repoRoot, venvBin } from '@ocrops/common';
+import { hashDirectory } from '@ocrops/versioning';
+import { LOCAL_S3_CREDENTIALS } from '@ocrops/services';
+import { copyRepo } from '@ocrops/services/testkit';
 import { NetnsLab, netnsUnavailable } from './fixtures/netns-lab.js';
 
 const root = repoRoot();
@@ -142,19 +143,20 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
       };
       assert.ok(lab.connects(h, svcAddr, trackerPort), `${h} reaches the tracker at ${info.tracker}`);
     }
-    const cli = (h: string) => join(clones[h], 'packages', 'cli', 'bin', 'ocrops.mjs');
-    const id = (await runIn(lab, 'w1', [cli('w1'), 'sweep', 'create', '--config', sweepFiles.w1, '--url', info.tracker],
+    /** `ocrops <args>` of host h's own clone, as node arguments. */
+    const cli = (h: string, args: string[]) => ocropsCommand(args, { root: clones[h] })[1];
+    const id = (await runIn(lab, 'w1', cli('w1', ['sweep', 'create', '--config', sweepFiles.w1, '--url', info.tracker]),
       { cwd: clones.w1, env: envs.w1 })).trim().split('\n').pop()!;
     assert.match(id, /^[0-9a-f]{32}$/);
 
-    const workerArgs = (h: string) => [cli(h), 'sweep', 'worker', '--tracker', info.tracker, '--sweep', id,
-      '--s3-url', `s3://${info.bucket}/dvc`, '--s3-endpoint', info.s3, '--lease-seconds', String(LEASE_SECONDS), '--name', h];
+    const workerArgs = (h: string, extra: string[] = []) => cli(h, ['sweep', 'worker', '--tracker', info.tracker, '--sweep', id,
+      '--s3-url', `s3://${info.bucket}/dvc`, '--s3-endpoint', info.s3, '--lease-seconds', String(LEASE_SECONDS), '--name', h, ...extra]);
     const early = (c: ChildProcess, h: string) => exited(c).then((r) => {
       throw new Error(`${h}'s worker ended too early (${JSON.stringify(r)}):\n${lines.join('\n')}`);
     });
     const startWorker = (h: string, tag: string, onLine?: (l: string) => void, extra: string[] = []) => {
       // its own process group: SIGKILL of the group takes the worker and its trainer, as a dying host would
-      const c = lab.spawn(h, process.execPath, [...workerArgs(h), ...extra], { cwd: clones[h], env: envs[h], detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = lab.spawn(h, process.execPath, workerArgs(h, extra), { cwd: clones[h], env: envs[h], detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(c);
       collect(c, tag, lines, onLine);
       return c;
@@ -200,8 +202,8 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
     assert.equal(e2.code, 0, `w2's worker:\n${lines.join('\n')}`);
 
     // the sweep, read in svc: every trial completed exactly once, no extra trial
-    const statusJson = await runIn(lab, 'svc', [join(root, 'packages/cli/bin/ocrops.mjs'), 'sweep', 'status', '--sweep-id', id, '--json',
-      '--url', info.tracker, '--api-key', info.apiKey], { cwd: root, env: { ...process.env } });
+    const statusJson = await runIn(lab, 'svc', ocropsCommand(['sweep', 'status', '--sweep-id', id, '--json',
+      '--url', info.tracker, `--api-key=${info.apiKey}`])[1], { cwd: root, env: { ...process.env } });
     const st = JSON.parse(statusJson) as { trials: Array<{ pid: string; trial: number; status: string; score?: number; experimentKey?: string }>; best?: { pid: string; experimentKey?: string } };
     const report = lines.filter((l) => /assigned|not recorded|heartbeat|trial \d+ \(|completed|failed/.test(l)).join('\n');
     assert.equal(st.trials.length, MAX_COMBO, `exactly maxCombo trials:\n${JSON.stringify(st.trials, null, 1)}\n${report}`);
@@ -217,8 +219,8 @@ test('many machines: namespaces svc + w1 + w2, SIGKILL and a cut link, all trial
 
     // the best weights, pulled from S3 in svc (no clone there), are md5-identical to what the winning worker trained
     const dest = join(dir, 'best');
-    await runIn(lab, 'svc', [join(root, 'packages/cli/bin/ocrops.mjs'), 'sweep', 'best', id, '--dest', dest, '--url', info.tracker,
-      '--api-key', info.apiKey], { cwd: root, env: { ...process.env, AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey } });
+    await runIn(lab, 'svc', ocropsCommand(['sweep', 'best', id, '--dest', dest, '--url', info.tracker,
+      `--api-key=${info.apiKey}`])[1], { cwd: root, env: { ...process.env, AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey } });
     const winner = hosts.flatMap((h) => trialRuns(clones[h]).map((r) => ({ ...r, host: h }))).find((r) => r.experimentKey === st.best!.experimentKey);
     assert.ok(winner, `the best run ${st.best!.experimentKey} was trained in w1 or w2`);
     const trained = await hashDirectory(winner.bestModelDir ?? join(winner.dir, 'best'));

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import { startServer, TrackerApi } from '@ocrops/tracker';
-import { optimizerAlgorithm, runSweep } from '@ocrops/sweep';
+import { optimizerAlgorithm } from '@ocrops/search';
+import { runSweep } from '@ocrops/sweep';
 
 test('runner: unknown sweep id, missing resume state, and trials that keep failing', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-sweep-runner-'));

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { venvBin } from '@ocrops/common';
-import { optimizerAlgorithm } from '@ocrops/sweep';
+import { optimizerAlgorithm } from '@ocrops/search';
 import { startServer } from '@ocrops/tracker';
 
 const bin = venvBin('schemathesis');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { optimizerAlgorithm } from '@ocrops/sweep';
+import { optimizerAlgorithm } from '@ocrops/search';
 import { startServer } from '@ocrops/tracker';
 
 async function call(url: string, key: string, method: 'GET' | 'POST', path: string, body?: unknown) {

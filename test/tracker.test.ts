@@ -1,34 +1,26 @@
 // End-to-end: the real `ocrops tracker` commands (serve, keys create/list, sync) driven as a user would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Experiment, TrackerApi } from '@ocrops/tracker';
+import { runOcrops, startOcropsTracker } from './utils.js';
 
-const run = promisify(execFile);
-const cli = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'ocrops.mjs');
-const ocrops = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, [cli, 'tracker', ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
+/** `ocrops tracker <args>`; rejects (with code, stdout, stderr) when it exits non-zero. */
+async function ocrops(args: string[], env: Record<string, string> = {}) {
+  const r = await runOcrops(['tracker', ...args], { extraEnv: env, timeoutMs: 120_000 });
+  if (r.code !== 0) throw Object.assign(new Error(`ocrops tracker ${args.join(' ')} exited ${r.code}: ${r.stderr}`), r);
+  return r;
+}
 
 test('ocrops tracker serve / keys / sync', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-e2e-tracker-'));
   const dataDir = join(dir, 'data');
   const spoolDir = join(dir, 'spool');
-  const server = spawn(process.execPath, [cli, 'tracker', 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = await startOcropsTracker(dataDir);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      server.stderr.on('data', (d) => (out += d));
-      server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-    });
+    const url = server.url;
     const defaultKey = readFileSync(join(dataDir, 'default-key'), 'utf8').trim();
 
     const created = await ocrops(['keys', 'create', '--workspace', 'team-e2e', '--data-dir', dataDir]);
@@ -54,8 +46,7 @@ test('ocrops tracker serve / keys / sync', async () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /keys create/);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -2,11 +2,11 @@
 // server on a free loopback port, SIGKILL + resume.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@ocrops/common';
+import { repoRoot, spawnOcrops } from '@ocrops/common';
 import { writeSyntheticFolder } from '@ocrops/data';
 import { startServer } from '@ocrops/tracker';
 import { OcropsError } from '@ocrops/common';
@@ -48,13 +48,9 @@ interface Finished {
   stderr: string;
 }
 
-/** Runs `trainer <args>` (packages/trainer/src/main.ts through tsx, as `ocrops trainer` does) as a child process. */
+/** Runs `ocrops trainer <args>` as a child process (its pid is the trainer's own, for the signal tests). */
 function spawnTrainer(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@ocrops/source', '--import', 'tsx', join(root, 'packages/trainer/src/main.ts'), ...args],
-    { cwd: root, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnOcrops(['trainer', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -38,7 +38,7 @@ const GP_SEEDS = Number(opt['gp-seeds'] ?? opt.seeds);
 const EVALS = Number(opt.evals);
 const CHECKPOINTS = [20, 50].filter((k) => k <= EVALS);
 
-const { optimizerAlgorithm, Rng } = await import('@ocrops/sweep');
+const { optimizerAlgorithm, Rng } = await import('@ocrops/search');
 const { FUNCTIONS, observe } = await import('./functions.mjs');
 const PY_NAMES = { branin: 'branin', hartmann6: 'hartmann6', 'inner_dim (noisy, discrete)': 'inner_dim' };
 

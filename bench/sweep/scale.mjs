@@ -15,7 +15,7 @@ const { parseArgs } = await import('node:util');
 const { repoRoot } = await import('@ocrops/common');
 const { LOCAL_S3_CREDENTIALS } = await import('@ocrops/versioning');
 const { NetnsLab, netnsUnavailable } = await import('../../test/fixtures/netns-lab.ts');
-const { copyRepo } = await import('../../packages/versioning/src/testkit.ts');
+const { copyRepo } = await import('@ocrops/services/testkit');
 
 const { values: opt } = parseArgs({ options: { trials: { type: 'string', default: '8' }, steps: { type: 'string', default: '12' } } });
 const TRIALS = Number(opt.trials);

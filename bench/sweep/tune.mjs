@@ -1,6 +1,6 @@
 // Quick tuning harness: median regret of ocrops bayes on one benchmark function with overrides of `bayesTuning`.
 // Usage: node --conditions=@ocrops/source --import tsx bench/sweep/tune.mjs <branin|hartmann6|inner_dim> '<json overrides>' [seeds]
-import { optimizerAlgorithm, Rng, bayesTuning } from '@ocrops/sweep';
+import { optimizerAlgorithm, Rng, bayesTuning } from '@ocrops/search';
 import { FUNCTIONS, observe } from './functions.mjs';
 
 const [name, overrides = '{}', seedsArg = '20', minSample = '0'] = process.argv.slice(2);

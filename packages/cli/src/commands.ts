@@ -1,6 +1,7 @@
 // Command groups of the ocrops CLI. Each package exports its command table; this file only wires them together
-// (and hands the sweep package's search algorithm to the tracker server, which stores sweep state and calls it).
-// Groups load lazily, so `ocrops data prepare` does not load TensorFlow, the tracker server or the AWS SDK.
+// (and hands @ocrops/search's algorithm to the tracker server, which stores sweep state and calls it).
+// Groups load lazily, so `ocrops data prepare` does not load TensorFlow, the tracker server or the AWS SDK, and
+// `ocrops tracker serve` loads neither the trainer nor TensorFlow, sharp or canvas.
 import type { CommandTable } from '@ocrops/common';
 
 export interface CommandGroup {
@@ -28,7 +29,7 @@ export const groups: Record<string, CommandGroup> = {
     load: async () => {
       const [{ makeTrackerCommands }, { optimizerAlgorithm }] = await Promise.all([
         import('@ocrops/tracker'),
-        import('@ocrops/sweep'),
+        import('@ocrops/search'),
       ]);
       return makeTrackerCommands({ optimizer: optimizerAlgorithm });
     },
@@ -48,6 +49,6 @@ export const groups: Record<string, CommandGroup> = {
   },
   services: {
     summary: 'background SeaweedFS (S3) and tracker server',
-    load: async () => (await import('@ocrops/versioning')).servicesCommands,
+    load: async () => (await import('@ocrops/services')).servicesCommands,
   },
 };

@@ -19,6 +19,23 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/**
+ * OCROPS_STOP_WITH_PARENT=1 (set by the sweep runner for its trials): when the parent's pipe to stdin closes (the parent
+ * died), stop the clean way (SIGTERM: a training checkpoints and ends its tracked run).
+ */
+const stopWithParent = process.env.OCROPS_STOP_WITH_PARENT === '1';
+if (stopWithParent) {
+  let signalled = false;
+  const stop = () => {
+    if (signalled) return;
+    signalled = true;
+    process.kill(process.pid, 'SIGTERM');
+  };
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+
 await runMain(async () => {
   const [group, name, ...rest] = process.argv.slice(2);
   if (!group || group === '--help' || group === '-h' || group === 'help') {
@@ -47,3 +64,5 @@ await runMain(async () => {
   }
   await cmd.run(rest);
 });
+// a watched stdin keeps the event loop alive: leave explicitly (stdout/stderr pipes are synchronous on Linux)
+if (stopWithParent) process.exit(process.exitCode ?? 0);

@@ -4,8 +4,9 @@ export { readYamlFile, parseYamlText, readJsonFile, parseJsonText, ConfigReader 
 export { replaceDir } from './fs.js';
 export { repoRoot, sharedDatasetsDir, sharedDataset, venvBin } from './paths.js';
 export { ProgressBar, formatDuration } from './progress.js';
-export { freePorts, isPortFree } from './net.js';
-export { mulberry32 } from './random.js';
+export { freePorts, isPortFree, STABLE_PORT_RANGE } from './net.js';
+export { mulberry32, Rng, rngFor, mixSeed } from './random.js';
+export { ocropsCommand, spawnOcrops, spawnOcropsSync, type OcropsSpawnOptions } from './ocrops-process.js';
 export { helpText, parseCommand, runMain, type Command, type CommandTable, type CommandSpec } from './cli.js';
 export {
   loadConfig, validateConfig, parseConfigDocument, readConfigDocument, formatIssues, formatPosition, allowedOf, didYouMean,

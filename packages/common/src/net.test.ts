@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { freePorts, isPortFree } from './net.js';
+import { freePorts, isPortFree, STABLE_PORT_RANGE } from './net.js';
 
 test('freePorts gives distinct bindable ports; isPortFree sees a listening port as busy', async () => {
   const ports = await freePorts(5);
@@ -17,4 +17,13 @@ test('freePorts gives distinct bindable ports; isPortFree sees a listening port 
     await new Promise((r) => srv.close(r));
   }
   assert.equal(await isPortFree(busy), true);
+});
+
+test('freePorts with a range gives distinct free ports inside it', async () => {
+  const ports = await freePorts(6, { range: STABLE_PORT_RANGE });
+  assert.equal(new Set(ports).size, 6);
+  for (const p of ports) {
+    assert.ok(p >= STABLE_PORT_RANGE[0] && p <= STABLE_PORT_RANGE[1], `${p} in range`);
+    assert.ok(await isPortFree(p));
+  }
 });

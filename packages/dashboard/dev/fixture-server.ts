@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { RunRow, SeriesPoint, SweepInfo } from '@ocrops/tracker/api';
 import { matchesFilter, parseFilter, sortRuns } from '@ocrops/tracker/api';
 import { webDistDir } from '../src/web.js';
+import { Rng } from '@ocrops/common';
 
 interface RawPoint { step: number; epoch: number; timestamp: number; value: number }
 interface FixtureRun extends RunRow {
@@ -25,9 +26,10 @@ export interface FixtureStore {
   sweeps: SweepInfo[];
 }
 
+/** Uniform draws in [0, 1) from the repository's seeded generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** Generates `n` OCR-like runs in project "ocr" (train/val loss and accuracy per step and epoch) and one sweep. */

@@ -2,9 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { OcropsError, readConfigDocument, repoRoot, validateConfig, type ConfigLocator, type ReportIssue } from '@ocrops/common';
-import { parseOptimizerConfig } from './config.js';
-import type { PrunerConfig } from './pruner.js';
-import type { OptimizerConfig } from './types.js';
+import { parseOptimizerConfig, type OptimizerConfig, type PrunerConfig } from '@ocrops/search';
 
 /** `ocrops.pruner`: stops hopeless trials early (median rule or ASHA); the defaults depend on the type. */
 export const PrunerSchema = Type.Object({

@@ -1,7 +1,5 @@
 // Types shared by the tracker client, the server and the packages that use them (trainer, sweep, dashboard). The wire
 // types (requests and replies) are defined once in ./api (`@ocrops/tracker/api`); this module adds the in-process ones.
-import type { TrialRecord } from './api/index.js';
-
 export type {
   TrialRecord,
   OptimizerSuggestion,
@@ -16,10 +14,5 @@ export type {
   TrackerEvent,
 } from './api/index.js';
 
-/** The search algorithm the server's optimizer resource calls (implemented in @ocrops/sweep); stateless. */
-export interface OptimizerAlgorithm {
-  /** Throws an OcropsError naming the bad field when `config` is not a valid Comet optimizer config. */
-  validate(config: unknown): void;
-  /** Up to `count` new parameter sets given the trials so far; `[]` when the search is exhausted. */
-  suggest(config: unknown, trials: TrialRecord[], count: number): Array<Record<string, unknown>>;
-}
+/** The search algorithm the server's optimizer resource calls is defined (and implemented) by @ocrops/search. */
+export type { OptimizerAlgorithm } from '@ocrops/search';

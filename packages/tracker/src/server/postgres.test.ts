@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Experiment, TrackerApi, makeTrackerCommands, startServer, type TrackerServer } from '../index.js';
 import { raw, tempDir, listAlgorithm } from '../../test-fixtures/helpers.js';
-import { startPostgres, type PgCluster } from '../../test-fixtures/postgres.js';
+import { startPostgres, type PgCluster } from '@ocrops/services/testkit';
 import { assertSeriesMatchesIndex, writeHardSeries } from '../../test-fixtures/series.js';
 
 

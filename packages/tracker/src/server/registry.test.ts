@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { dirManifestMd5, hashDirectory } from '@ocrops/versioning';
 import { Experiment, ModelRegistry, TrackerApi, createApiKey, resolveRegistryModel, startServer, watchAlias, type TrackerServer } from '../index.js';
 import { raw, tempDir } from '../../test-fixtures/helpers.js';
-import { startPostgres, type PgCluster } from '../../test-fixtures/postgres.js';
+import { startPostgres, type PgCluster } from '@ocrops/services/testkit';
 
 /** A model folder like the trainer's best/ (weights + ocrops.json + a nested file), distinct per `seed`. */
 function modelFolder(root: string, seed: number): string {

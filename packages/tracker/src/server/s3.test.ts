@@ -4,24 +4,28 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { venvBin } from '@ocrops/common';
+import { LOCAL_S3_CREDENTIALS, type SeaweedHandle } from '@ocrops/services';
+import { startTestSeaweed } from '@ocrops/services/testkit';
 import { Experiment, TrackerApi, startServer, type TrackerServer } from '../index.js';
 import { tempDir } from '../../test-fixtures/helpers.js';
-import { startSeaweed, type Seaweed } from '../../test-fixtures/seaweed.js';
 
 describe('assets in S3 (SeaweedFS)', () => {
   const tmp = tempDir();
-  let weed: Seaweed | undefined;
+  let weed: SeaweedHandle | undefined;
   let skip: string | undefined;
   let server: TrackerServer | undefined;
 
   before(async () => {
-    const r = await startSeaweed();
-    if ('skip' in r) {
-      skip = r.skip;
+    if (!existsSync(venvBin('weed'))) {
+      skip = `SeaweedFS absent (${venvBin('weed')}): run scripts/setup`;
       return;
     }
-    weed = r;
-    server = await startServer({ port: 0, dataDir: join(tmp.dir, 'data'), s3: { url: `s3://${weed.bucket}/tracker`, endpoint: weed.endpoint } });
+    weed = await startTestSeaweed(join(tmp.dir, 'weed'));
+    server = await startServer({
+      port: 0, dataDir: join(tmp.dir, 'data'),
+      s3: { url: `s3://${weed.bucket}/tracker`, endpoint: weed.endpoint, ...LOCAL_S3_CREDENTIALS },
+    });
   });
   after(async () => {
     await server?.close();

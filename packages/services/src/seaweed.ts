@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { freePorts, isPortFree, OcropsError, repoRoot, venvBin } from '@ocrops/common';
-import { s3Client } from './remote.js';
+import { isPortFree, OcropsError, repoRoot, venvBin } from '@ocrops/common';
+import { s3Client } from '@ocrops/versioning';
 
 /** Every port `weed mini` listens on (an unspecified port that is busy would silently move, so all are explicit). */
 export interface SeaweedPorts {
@@ -109,9 +109,6 @@ function isWeed(pid: number): boolean {
     return true; // no /proc (macOS): the pid is alive, trust the state file
   }
 }
-
-/** Free TCP ports on 127.0.0.1 (for tests): `n` distinct ports chosen by the OS. */
-export { freePorts };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

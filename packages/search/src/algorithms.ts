@@ -245,7 +245,7 @@ function perturb(space: SearchSpace, x: Float64Array, sd: number, rng: Rng): Flo
     if (col.width === 0) continue;
     if (col.categorical) {
       if (rng.next() < 0.2) {
-        const j = rng.int(col.width);
+        const j = rng.below(col.width);
         for (let c = 0; c < col.width; c++) y[col.start + c] = c === j ? 1 : 0;
       }
     } else {

@@ -1,4 +1,4 @@
-// Test fixture: a throwaway PostgreSQL 15 cluster in a temp folder on a free loopback port (initdb + pg_ctl).
+// Test launcher: a throwaway PostgreSQL 15 cluster in a temp folder on a free loopback port (initdb + pg_ctl).
 // As root, the binaries run as the `postgres` user (initdb refuses root). Resolves undefined when unavailable.
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';

@@ -5,9 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { isOcropsError, venvBin } from '@ocrops/common';
-import { freePorts, LOCAL_S3_CREDENTIALS, seaweedStatus, startSeaweed, stopSeaweed } from './seaweed.js';
-import { s3Client } from './remote.js';
+import { freePorts, isOcropsError, venvBin } from '@ocrops/common';
+import { LOCAL_S3_CREDENTIALS, seaweedStatus, startSeaweed, stopSeaweed } from './seaweed.js';
+import { s3Client } from '@ocrops/versioning';
 import { startTestSeaweed } from './testkit.js';
 
 const haveWeed = existsSync(venvBin('weed'));

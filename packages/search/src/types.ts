@@ -1,9 +1,25 @@
-// Types shared by the optimizer algorithms, the tracker server (which calls `optimizerAlgorithm`) and the sweep runner.
+// Types shared by the optimizer algorithms, the tracker server (which stores trials and calls `optimizerAlgorithm`)
+// and the sweep runner.
 
-import type { OptimizerAlgorithm, TrialRecord } from '@ocrops/tracker';
+/** One trial of a sweep as the tracker server stores it. `pid` identifies a parameter set, `trial` its repetition (1-based). */
+export interface TrialRecord {
+  pid: string;
+  trial: number;
+  parameters: Record<string, unknown>;
+  status: 'running' | 'completed' | 'failed' | 'pruned';
+  /** The objective metric's value reported by the worker. */
+  score?: number;
+  experimentKey?: string;
+  epoch?: number;
+}
 
-/** Trials and the algorithm interface are the tracker's (its optimizer resource stores and calls them). */
-export type { OptimizerAlgorithm, TrialRecord };
+/** A stateless search algorithm as the tracker's optimizer resource calls it (`optimizerAlgorithm` implements it). */
+export interface OptimizerAlgorithm {
+  /** Throws an OcropsError naming the bad field when `config` is not a valid Comet optimizer config. */
+  validate(config: unknown): void;
+  /** Up to `count` new parameter sets given the trials so far; `[]` when the search is exhausted. */
+  suggest(config: unknown, trials: TrialRecord[], count: number): Array<Record<string, unknown>>;
+}
 
 /** How a numeric parameter is distributed / scaled to the unit interval. */
 export type ScalingType = 'uniform' | 'loguniform' | 'normal' | 'lognormal';

@@ -6,9 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@ocrops/common';
-import { dvc } from './dvc.js';
-import { hashDirectory } from './hash.js';
-import { pullDirectory, pushDirectory, s3RemoteFromUrl } from './push.js';
+import { dvc, hashDirectory, pullDirectory, pushDirectory, s3RemoteFromUrl } from '@ocrops/versioning';
 import { LOCAL_S3_CREDENTIALS } from './seaweed.js';
 import { initDvcRepo, startTestSeaweed } from './testkit.js';
 

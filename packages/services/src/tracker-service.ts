@@ -1,13 +1,12 @@
 // The local tracker server as a background service: `ocrops tracker serve` started detached, logs in .ocrops/logs.
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OcropsError, repoRoot } from '@ocrops/common';
+import { OcropsError, repoRoot, spawnOcrops } from '@ocrops/common';
 
 export const DEFAULT_TRACKER_PORT = 5959;
 
 export interface TrackerServiceOptions {
-  /** Repository root (holds packages/cli/bin/ocrops.mjs and .ocrops/); default: this checkout. */
+  /** Repository root (holds packages/cli and .ocrops/); default: this checkout. */
   root?: string;
   port?: number;
   /** Tracker data folder (default `<root>/.ocrops/tracker`). */
@@ -82,11 +81,10 @@ export async function startTracker(opts: TrackerServiceOptions = {}): Promise<Tr
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(join(root, '.ocrops', 'run'), { recursive: true });
   const fd = openSync(logFile, 'a');
-  // `ocrops tracker serve` through the CLI, which wires the sweep's optimizer algorithm into the server
-  const child = spawn(process.execPath, [
-    join(root, 'packages', 'cli', 'bin', 'ocrops.mjs'), 'tracker', 'serve',
-    '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir,
-  ], { cwd: root, detached: true, stdio: ['ignore', fd, fd], env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env } });
+  // `ocrops tracker serve` through the CLI, which wires @ocrops/search's optimizer algorithm into the server
+  const child = spawnOcrops(['tracker', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+    root, detached: true, stdio: ['ignore', fd, fd],
+  });
   closeSync(fd);
   let exited = false;
   child.once('exit', () => { exited = true; });

@@ -2,7 +2,8 @@
 // not @ocrops/cli mounts the groups yet): `node --conditions=@ocrops/source --import tsx main.ts <group> <command> ...`.
 import { join } from 'node:path';
 import { OcropsError, repoRoot, runMain } from '@ocrops/common';
-import { commands } from './commands.js';
+import { weightsCommands } from '@ocrops/versioning';
+import { servicesCommands } from './commands.js';
 import { runsSummary } from './summary.js';
 
 await runMain(async () => {
@@ -12,7 +13,8 @@ await runMain(async () => {
     console.log(await runsSummary({ url, dataDir: rest[0] ?? join(repoRoot(), '.ocrops', 'tracker') }));
     return;
   }
-  const table = (commands as Record<string, Record<string, { run(a: string[]): Promise<void> }>>)[group ?? ''];
+  const tables: Record<string, Record<string, { run(a: string[]): Promise<void> }>> = { weights: weightsCommands, services: servicesCommands };
+  const table = tables[group ?? ''];
   const cmd = table?.[name ?? ''];
   if (!cmd) {
     throw new OcropsError('OCROPS_USAGE', `usage: main.ts weights pull | services start|stop|status | runs-summary [url] [tracker data dir]`);

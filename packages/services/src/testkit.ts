@@ -1,32 +1,20 @@
-// Helpers for this package's tests and the end-to-end tests in test/: a SeaweedFS on free ports in a temp folder,
-// and a throw-away git + DVC repository whose default remote points at it. Not part of the public API.
+// Test launchers (the `@ocrops/services/testkit` entry point) for this repository's package tests and the end-to-end
+// tests in test/: a SeaweedFS on free ports in a temp folder, a throw-away PostgreSQL cluster, and a throw-away
+// git + DVC repository whose default remote points at the SeaweedFS. Not part of the public API of @ocrops/services.
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { isPortFree } from '@ocrops/common';
-import { dvc } from './dvc.js';
+import { freePorts, isPortFree, STABLE_PORT_RANGE } from '@ocrops/common';
+export { startPostgres, type PgCluster } from './postgres.js';
+import { dvc } from '@ocrops/versioning';
 import { LOCAL_S3_CREDENTIALS, startSeaweed, type SeaweedHandle, type SeaweedPorts } from './seaweed.js';
-
-/**
- * `n` distinct free ports below the kernel's ephemeral range (20000-32767), so that a port released when SeaweedFS
- * stops is not taken by some outgoing connection before a test restarts it on the same ports.
- */
-export async function freeStablePorts(n: number): Promise<number[]> {
-  const out = new Set<number>();
-  for (let attempt = 0; out.size < n && attempt < 1000; attempt++) {
-    const p = 20000 + Math.floor(Math.random() * 12768);
-    if (!out.has(p) && (await isPortFree(p))) out.add(p);
-  }
-  if (out.size < n) throw new Error(`found only ${out.size} free ports in 20000-32767`);
-  return [...out];
-}
 
 /** Starts a SeaweedFS on 10 free loopback ports with data under a new temp folder. */
 export async function startTestSeaweed(dataDir = mkdtempSync(join(tmpdir(), 'ocrops-weed-'))): Promise<SeaweedHandle> {
-  const p = await freeStablePorts(10);
+  const p = await freePorts(10, { range: STABLE_PORT_RANGE });
   const ports: SeaweedPorts = {
     s3: p[0], s3Grpc: p[1], master: p[2], masterGrpc: p[3], volume: p[4], volumeGrpc: p[5],
     filer: p[6], filerGrpc: p[7], admin: p[8], adminGrpc: p[9],

@@ -1,0 +1,123 @@
+// Shared helpers of the end-to-end tests: drive the real `ocrops` command (spawnOcrops from @ocrops/common) as a user
+// would, to its end (`runOcrops`) or as a long-running server (`startOcrops`).
+import type { ChildProcess } from 'node:child_process';
+import { spawnOcrops, type OcropsSpawnOptions } from '@ocrops/common';
+
+export interface OcropsResult {
+  /** Exit code (null when a signal ended it). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOcropsOptions extends Omit<OcropsSpawnOptions, 'stdio'> {
+  /** Variables added to this process's environment. */
+  extraEnv?: Record<string, string>;
+  /** Kill the command (SIGKILL) after this long (default 10 min). */
+  timeoutMs?: number;
+  /** Written to its stdin, which is then closed. */
+  input?: string;
+}
+
+function environment(opts: { env?: NodeJS.ProcessEnv; extraEnv?: Record<string, string> }): NodeJS.ProcessEnv {
+  return { ...(opts.env ?? process.env), ...opts.extraEnv };
+}
+
+/** Runs `ocrops <args>` to its end; never throws for a non-zero exit (the test asserts on `code`). */
+export function runOcrops(args: string[], opts: RunOcropsOptions = {}): Promise<OcropsResult> {
+  const { extraEnv, timeoutMs = 600_000, input, env, ...rest } = opts;
+  const child = spawnOcrops(args, { ...rest, env: environment({ env, extraEnv }), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdin!.end(input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface RunningOcrops {
+  child: ChildProcess;
+  /** The command's own pid (no launcher in between). */
+  pid: number;
+  /** Output so far (stdout and stderr interleaved). */
+  output(): string;
+  /** Resolves with the first match of `re` in the output; rejects when the command exits first or after `timeoutMs`. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `ocrops <args>` as a long-running process (a server). */
+export function startOcrops(args: string[], opts: Omit<RunOcropsOptions, 'input' | 'timeoutMs'> = {}): RunningOcrops {
+  const { extraEnv, env, ...rest } = opts;
+  const child = spawnOcrops(args, { ...rest, env: environment({ env, extraEnv }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d;
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    waitFor(re, timeoutMs = 120_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(out);
+          if (!m) return;
+          done();
+          resolve(m);
+        };
+        const fail = (why: string) => {
+          done();
+          reject(new Error(`ocrops ${args.join(' ')}: ${why}; output:\n${out}`));
+        };
+        const onExit = () => fail(`exited (${child.exitCode ?? child.signalCode}) before ${re}`);
+        const timer = setTimeout(() => fail(`no ${re} within ${timeoutMs} ms`), timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** `ocrops tracker serve` on a free port with data in `dataDir`; resolves once it listens. */
+export async function startOcropsTracker(
+  dataDir: string, opts: { args?: string[] } & Omit<RunOcropsOptions, 'input' | 'timeoutMs'> = {},
+): Promise<RunningOcrops & { url: string }> {
+  const { args = [], ...rest } = opts;
+  const server = startOcrops(['tracker', 'serve', '--port', '0', '--data-dir', dataDir, ...args], rest);
+  try {
+    const [, url] = await server.waitFor(/listening on (http:\/\/\S+)/);
+    return { ...server, url };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
