@@ -8,7 +8,13 @@ export function reexecUnderTsx(scriptUrl) {
   if (process.env.OCROPS_BENCH_CHILD) return;
   const r = spawnSync(
     process.execPath,
-    ['--conditions=@ocrops/source', '--import', import.meta.resolve('tsx'), fileURLToPath(scriptUrl), ...process.argv.slice(2)],
+    [
+      '--conditions=@ocrops/source',
+      '--import',
+      import.meta.resolve('tsx'),
+      fileURLToPath(scriptUrl),
+      ...process.argv.slice(2),
+    ],
     { stdio: 'inherit', env: { ...process.env, OCROPS_BENCH_CHILD: '1' } },
   );
   process.exit(r.status ?? 1);

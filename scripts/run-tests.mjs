@@ -36,12 +36,18 @@ console.log(`run-tests: ${selected.length} test file(s): ${selected.map((f) => r
 const res = spawnSync(
   process.execPath,
   [
-    '--conditions=@ocrops/source', '--import', 'tsx', '--test',
+    '--conditions=@ocrops/source',
+    '--import',
+    'tsx',
+    '--test',
     // a hung test fails after 10 minutes instead of holding CI until its own limit
     `--test-timeout=${process.env.OCROPS_TEST_TIMEOUT_MS ?? 600_000}`,
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    `--test-reporter=${new URL('./summary-reporter.mjs', import.meta.url).pathname}`, '--test-reporter-destination=stdout',
-    ...extra, ...selected,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('./summary-reporter.mjs', import.meta.url).pathname}`,
+    '--test-reporter-destination=stdout',
+    ...extra,
+    ...selected,
   ],
   { stdio: 'inherit', env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env, OCROPS_TEST: '1' } },
 );

@@ -23,8 +23,10 @@ const SDK_VERSION = '3.58.8';
 function sdkMissing(): string | false {
   if (!existsSync(python)) return '.venv/bin/python absent: run scripts/setup';
   const r = spawnSync(python, ['-c', 'import comet_ml; print(comet_ml.__version__)'], { encoding: 'utf8' });
-  if (r.status !== 0) return `comet_ml is not installed in .venv: run scripts/setup (${r.stderr.trim().split('\n').pop()})`;
-  if (r.stdout.trim() !== SDK_VERSION) return `.venv has comet_ml ${r.stdout.trim()}, the tests pin ${SDK_VERSION}: run scripts/setup`;
+  if (r.status !== 0)
+    return `comet_ml is not installed in .venv: run scripts/setup (${r.stderr.trim().split('\n').pop()})`;
+  if (r.stdout.trim() !== SDK_VERSION)
+    return `.venv has comet_ml ${r.stdout.trim()}, the tests pin ${SDK_VERSION}: run scripts/setup`;
   return false;
 }
 const skip = sdkMissing();
@@ -34,7 +36,8 @@ type Json = Record<string, any>;
 /** A throwaway git repository with an uncommitted change as the scripts' working directory (git metadata and patch). */
 function gitWorkdir(): { dir: string; head: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-comet-sdk-'));
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=sdk@test', '-c', 'user.name=sdk', ...args], { cwd: dir, encoding: 'utf8' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.email=sdk@test', '-c', 'user.name=sdk', ...args], { cwd: dir, encoding: 'utf8' });
   git('init', '-q');
   writeFileSync(join(dir, 'tracked.txt'), 'base\n');
   git('add', 'tracked.txt');
@@ -61,7 +64,12 @@ function sdkEnv(server: TrackerServer, urlOverride: string, workdir: string): No
 
 /** Runs one of test/comet-sdk/*.py and parses the JSON on its last stdout line. */
 async function py(env: NodeJS.ProcessEnv, cwd: string, script: string, ...args: string[]): Promise<Json> {
-  const { stdout } = await run(python, [join(scripts, script), ...args], { env, cwd, timeout: 240_000, maxBuffer: 64 << 20 });
+  const { stdout } = await run(python, [join(scripts, script), ...args], {
+    env,
+    cwd,
+    timeout: 240_000,
+    maxBuffer: 64 << 20,
+  });
   const last = stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last);
@@ -72,10 +80,17 @@ async function py(env: NodeJS.ProcessEnv, cwd: string, script: string, ...args: 
 
 /** GET on the tracker's REST API with the default key: status, exact content type, body. */
 async function rest(server: TrackerServer, path: string, query: Record<string, string> = {}) {
-  const res = await fetch(`${server.url}${path}?${new URLSearchParams(query)}`, { headers: { authorization: server.defaultKey } });
+  const res = await fetch(`${server.url}${path}?${new URLSearchParams(query)}`, {
+    headers: { authorization: server.defaultKey },
+  });
   const type = res.headers.get('content-type') ?? '';
   const buf = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, type, buf, json: type.startsWith('application/json') ? (JSON.parse(buf.toString('utf8')) as Json) : undefined };
+  return {
+    status: res.status,
+    type,
+    buf,
+    json: type.startsWith('application/json') ? (JSON.parse(buf.toString('utf8')) as Json) : undefined,
+  };
 }
 
 async function restJson(server: TrackerServer, path: string, query: Record<string, string> = {}): Promise<Json> {
@@ -102,16 +117,25 @@ async function checkLoggedExperiment(server: TrackerServer, key: string, head: s
   assert.equal(typeof meta.endTimeMillis, 'number');
 
   const points = async (metricName: string) =>
-    (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName })).metrics.map((p: Json) => [p.step, p.epoch, p.metricValue]);
-  assert.deepEqual(await points('loss'), [0, 1, 2, 3, 4].map((i) => [i, Math.floor(i / 2), 1 / (i + 1)]));
+    (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName })).metrics.map((p: Json) => [
+      p.step,
+      p.epoch,
+      p.metricValue,
+    ]);
+  assert.deepEqual(
+    await points('loss'),
+    [0, 1, 2, 3, 4].map((i) => [i, Math.floor(i / 2), 1 / (i + 1)]),
+  );
   assert.deepEqual(await points('acc'), [[4, 2, 0.5]]);
   assert.deepEqual(await points('cer'), [[4, 2, 0.25]]);
 
   const params = byName((await restJson(server, `${V2}/experiment/parameters`, q)).values);
-  assert.deepEqual(
-    Object.fromEntries(['lr', 'inner_dim', 'optim', 'batch'].map((n) => [n, params[n]?.value])),
-    { lr: 0.001, inner_dim: 128, optim: 'adam', batch: 32 },
-  );
+  assert.deepEqual(Object.fromEntries(['lr', 'inner_dim', 'optim', 'batch'].map((n) => [n, params[n]?.value])), {
+    lr: 0.001,
+    inner_dim: 128,
+    optim: 'adam',
+    batch: 32,
+  });
   const others = byName((await restJson(server, `${V2}/experiment/log-other`, q)).values);
   assert.equal(others.dataset.value, 'vn-handwriting');
   assert.equal(others.Name.value, 'sdk-run-1');
@@ -137,14 +161,30 @@ async function checkLoggedExperiment(server: TrackerServer, key: string, head: s
     assert.equal(r.buf.length, a.fileSize);
     return { a, buf: r.buf };
   };
-  assert.deepEqual((await asset('data/asset.bin', 'asset')).buf, Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)));
+  assert.deepEqual(
+    (await asset('data/asset.bin', 'asset')).buf,
+    Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)),
+  );
   const model = await asset('model/weights.bin', 'model-element');
   assert.deepEqual(model.buf, Buffer.from('\x00\x01weights\xff', 'latin1'));
   assert.equal(model.a.groupingName, 'crnn');
   assert.deepEqual((await asset('pixel.png', 'image')).buf, readFileSync(join(scripts, 'pixel.png')));
   const cm = JSON.parse((await asset('confusion-matrix.json', 'confusion-matrix')).buf.toString('utf8'));
-  assert.deepEqual([cm.matrix, cm.labels], [[[1, 2], [3, 4]], ['a', 'b']]);
-  assert.deepEqual(JSON.parse((await asset('pr', 'curve')).buf.toString('utf8')), { x: [0, 0.5, 1], y: [1, 0.5, 0], name: 'pr' });
+  assert.deepEqual(
+    [cm.matrix, cm.labels],
+    [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      ['a', 'b'],
+    ],
+  );
+  assert.deepEqual(JSON.parse((await asset('pr', 'curve')).buf.toString('utf8')), {
+    x: [0, 0.5, 1],
+    y: [1, 0.5, 0],
+    name: 'pr',
+  });
   assert.equal((await asset('auto-generated-in-the-backend', 'text-sample')).buf.toString('utf8'), 'hello text');
   const patch = await asset('git-patch.zip', 'git-patch');
   assert.equal(patch.buf.subarray(0, 2).toString('latin1'), 'PK', 'the git patch is the zip the SDK uploads');
@@ -176,9 +216,14 @@ async function checkReadApi(server: TrackerServer, key: string, got: Json): Prom
     got.loss.map((p: Json) => [p.step, p.epoch, Number(p.metricValue)]),
     [0, 1, 2, 3, 4].map((i) => [i, Math.floor(i / 2), 1 / (i + 1)]),
   );
-  const rest = (await restJson(server, `${V2}/experiment/metrics/summary`, { experimentKey: key })).values.map((s: Json) => s.name).sort();
+  const rest = (await restJson(server, `${V2}/experiment/metrics/summary`, { experimentKey: key })).values
+    .map((s: Json) => s.name)
+    .sort();
   assert.deepEqual(got.all_metric_names, rest, 'get_metrics() returns every logged series');
-  assert.deepEqual([got.params.lr, got.params.inner_dim, got.params.optim, got.params.batch], ['0.001', '128', 'adam', '32']);
+  assert.deepEqual(
+    [got.params.lr, got.params.inner_dim, got.params.optim, got.params.batch],
+    ['0.001', '128', 'adam', '32'],
+  );
   assert.equal(got.others.dataset, 'vn-handwriting');
   assert.deepEqual(got.tags, ['baseline', 'e2e', 'sdk']);
   assert.equal(got.graph, GRAPH);
@@ -196,8 +241,15 @@ async function checkOptimizer(server: TrackerServer, env: NodeJS.ProcessEnv, cwd
   const [a, b] = await Promise.all([py(env, cwd, 'optimize.py', id), py(env, cwd, 'optimize.py', id)]);
   const trials = [...a.trials, ...b.trials] as Json[];
   assert.equal(trials.length, 4, 'maxCombo 4 parameter sets in all');
-  assert.ok(a.trials.length > 0 && b.trials.length > 0, `both processes ran trials (${a.trials.length} + ${b.trials.length})`);
-  assert.deepEqual(trials.map((t) => t.inner_dim).sort((x, y) => x - y), [32, 64, 128, 256], 'distinct parameter sets');
+  assert.ok(
+    a.trials.length > 0 && b.trials.length > 0,
+    `both processes ran trials (${a.trials.length} + ${b.trials.length})`,
+  );
+  assert.deepEqual(
+    trials.map((t) => t.inner_dim).sort((x, y) => x - y),
+    [32, 64, 128, 256],
+    'distinct parameter sets',
+  );
   assert.equal(new Set(trials.map((t) => t.pid)).size, 4);
 
   const status = await restJson(server, `${V2}/optimizer/status`, { id });
@@ -213,14 +265,19 @@ async function checkOptimizer(server: TrackerServer, env: NodeJS.ProcessEnv, cwd
     assert.equal(s.experimentKey, t.key, 'the trial links its experiment');
     const meta = await restJson(server, `${V2}/experiment/metadata`, { experimentKey: t.key });
     assert.equal(meta.optimizationId, id);
-    const values = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { experimentKey: t.key, metricName: 'val_loss' })).metrics;
+    const values = (
+      await restJson(server, `${V2}/experiment/metrics/get-metric`, { experimentKey: t.key, metricName: 'val_loss' })
+    ).metrics;
     assert.equal(Math.min(...values.map((v: Json) => v.metricValue)), s.score);
     const params = byName((await restJson(server, `${V2}/experiment/parameters`, { experimentKey: t.key })).values);
     assert.equal(params.inner_dim.value, t.inner_dim);
   }
   assert.deepEqual(status.best.parameters, { inner_dim: 128 });
   const sweeps = (await restJson(server, '/api/ocrops/sweeps', { projectName: 'sdk-opt' })).sweeps as Json[];
-  assert.ok(sweeps.some((s) => s.id === id), "the dashboard lists the sweep under the experiments' project");
+  assert.ok(
+    sweeps.some((s) => s.id === id),
+    "the dashboard lists the sweep under the experiments' project",
+  );
   return id;
 }
 
@@ -237,14 +294,26 @@ async function checkOffline(server: TrackerServer, env: NodeJS.ProcessEnv, cwd: 
   assert.deepEqual([meta.experimentName, meta.projectName, meta.running], ['offline-run', 'sdk-offline', false]);
   assert.ok(meta.startTimeMillis < meta.endTimeMillis, 'start and end time come from the archive');
   const loss = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'loss' })).metrics;
-  assert.deepEqual(loss.map((p: Json) => [p.step, p.epoch, p.metricValue]), [[0, 0, 2], [1, 0, 1.5], [2, 0, 1]]);
+  assert.deepEqual(
+    loss.map((p: Json) => [p.step, p.epoch, p.metricValue]),
+    [
+      [0, 0, 2],
+      [1, 0, 1.5],
+      [2, 0, 1],
+    ],
+  );
   const params = byName((await restJson(server, `${V2}/experiment/parameters`, q)).values);
   assert.deepEqual([params.lr.value, params.layers.value], [0.01, 3]);
   assert.equal(byName((await restJson(server, `${V2}/experiment/log-other`, q)).values).where.value, 'airplane');
   assert.deepEqual((await restJson(server, `${V2}/experiment/tags`, q)).tags, ['offline']);
-  const a = ((await restJson(server, `${V2}/experiment/asset/list`, q)).assets as Json[]).find((x) => x.fileName === 'offline.bin');
+  const a = ((await restJson(server, `${V2}/experiment/asset/list`, q)).assets as Json[]).find(
+    (x) => x.fileName === 'offline.bin',
+  );
   assert.ok(a);
-  assert.deepEqual((await rest(server, `${V2}/experiment/asset/get-asset`, { ...q, assetId: a.assetId })).buf, Buffer.from('offline-bytes-\x00\xff', 'latin1'));
+  assert.deepEqual(
+    (await rest(server, `${V2}/experiment/asset/get-asset`, { ...q, assetId: a.assetId })).buf,
+    Buffer.from('offline-bytes-\x00\xff', 'latin1'),
+  );
 }
 
 interface Backend {
@@ -292,7 +361,12 @@ for (const backend of backends) {
 
     test('Experiment logging lands exactly, comet_ml.API reads it back, ExistingExperiment and APIExperiment add to it', async (t) => {
       if (!server) return t.skip(unavailable);
-      const { key } = await py(sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir, 'log_experiment.py', work.dir);
+      const { key } = await py(
+        sdkEnv(server, `${server.url}/clientlib/`, work.dir),
+        work.dir,
+        'log_experiment.py',
+        work.dir,
+      );
       await checkLoggedExperiment(server, key, work.head);
       const got = await py(sdkEnv(server, `${server.url}${V2}/`, work.dir), work.dir, 'read_experiment.py', key);
       await checkReadApi(server, key, got);
@@ -300,15 +374,25 @@ for (const backend of backends) {
       // ExistingExperiment continues the run; APIExperiment writes to it
       await py(sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir, 'resume.py', key);
       const q = { experimentKey: key };
-      const loss = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'loss' })).metrics as Json[];
+      const loss = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'loss' }))
+        .metrics as Json[];
       assert.deepEqual(loss.map((p) => [p.step, p.epoch, p.metricValue]).at(-1), [5, 3, 0.125]);
       assert.equal(loss.length, 6);
-      const api = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'api_metric' })).metrics as Json[];
-      assert.deepEqual(api.map((p) => [p.step, p.metricValue]), [[9, 7.5]]);
+      const api = (await restJson(server, `${V2}/experiment/metrics/get-metric`, { ...q, metricName: 'api_metric' }))
+        .metrics as Json[];
+      assert.deepEqual(
+        api.map((p) => [p.step, p.metricValue]),
+        [[9, 7.5]],
+      );
       const params = byName((await restJson(server, `${V2}/experiment/parameters`, q)).values);
       assert.deepEqual([params.resumed.value, params.api_param.value], [true, 'from-api']);
       assert.equal(byName((await restJson(server, `${V2}/experiment/log-other`, q)).values).api_other.value, 'x');
-      assert.deepEqual((await restJson(server, `${V2}/experiment/tags`, q)).tags, ['api-tag', 'baseline', 'e2e', 'sdk']);
+      assert.deepEqual((await restJson(server, `${V2}/experiment/tags`, q)).tags, [
+        'api-tag',
+        'baseline',
+        'e2e',
+        'sdk',
+      ]);
       const meta = await restJson(server, `${V2}/experiment/metadata`, q);
       assert.equal(meta.running, false, 'the resumed run ended again');
     });
@@ -317,9 +401,12 @@ for (const backend of backends) {
       if (!server) return t.skip(unavailable);
       const id = await checkOptimizer(server, sdkEnv(server, `${server.url}/`, work.dir), work.dir);
       if (backend.name !== 'SQLite') return;
-      const { code, stdout, stderr } = await runOcrops(['sweep', 'status', '--sweep-id', id, '--url', server.url, `--api-key=${server.defaultKey}`], {
-        timeoutMs: 120_000,
-      });
+      const { code, stdout, stderr } = await runOcrops(
+        ['sweep', 'status', '--sweep-id', id, '--url', server.url, `--api-key=${server.defaultKey}`],
+        {
+          timeoutMs: 120_000,
+        },
+      );
       assert.equal(code, 0, stderr);
       assert.match(stdout, new RegExp(`sweep ${id}: completed, bayes, val_loss minimize`));
       assert.match(stdout, /best: \S+ val_loss=0\.1 \{"inner_dim":128\}/);
@@ -329,23 +416,38 @@ for (const backend of backends) {
       if (!server) return t.skip(unavailable);
       if (backend.name !== 'SQLite') return t.skip('the same protocol as the Optimizer test; run on SQLite only');
       const config = join(work.dir, 'grid.config');
-      writeFileSync(config, JSON.stringify({
-        algorithm: 'grid',
-        spec: { maxCombo: 4, metric: 'val_loss', objective: 'minimize' },
-        parameters: { inner_dim: [32, 64, 128, 256] },
-        trials: 1,
-      }));
+      writeFileSync(
+        config,
+        JSON.stringify({
+          algorithm: 'grid',
+          spec: { maxCombo: 4, metric: 'val_loss', objective: 'minimize' },
+          parameters: { inner_dim: [32, 64, 128, 256] },
+          trials: 1,
+        }),
+      );
       const env = sdkEnv(server, `${server.url}/clientlib/`, work.dir);
-      const { stdout } = await run(venvBin('comet'), ['optimize', '-j', '2', join(scripts, 'optimize_cli.py'), config], { env, cwd: work.dir, timeout: 240_000 });
+      const { stdout } = await run(
+        venvBin('comet'),
+        ['optimize', '-j', '2', join(scripts, 'optimize_cli.py'), config],
+        { env, cwd: work.dir, timeout: 240_000 },
+      );
       assert.match(stdout, /status: completed/);
-      const sweeps = (await restJson(server, '/api/ocrops/sweeps', { projectName: 'sdk-optimize-cli' })).sweeps as Json[];
+      const sweeps = (await restJson(server, '/api/ocrops/sweeps', { projectName: 'sdk-optimize-cli' }))
+        .sweeps as Json[];
       assert.equal(sweeps.length, 1);
       const trials = sweeps[0].trials as Json[];
-      assert.deepEqual(trials.map((x) => x.parameters.inner_dim).sort((a, b) => a - b), [32, 64, 128, 256]);
-      assert.ok(trials.every((x) => x.status === 'completed' && x.score === Math.abs(x.parameters.inner_dim - 128) / 128));
+      assert.deepEqual(
+        trials.map((x) => x.parameters.inner_dim).sort((a, b) => a - b),
+        [32, 64, 128, 256],
+      );
+      assert.ok(
+        trials.every((x) => x.status === 'completed' && x.score === Math.abs(x.parameters.inner_dim - 128) / 128),
+      );
       const pids = new Set<number>();
       for (const x of trials) {
-        const others = byName((await restJson(server, `${V2}/experiment/log-other`, { experimentKey: x.experimentKey })).values);
+        const others = byName(
+          (await restJson(server, `${V2}/experiment/log-other`, { experimentKey: x.experimentKey })).values,
+        );
         pids.add(others.optimizer_process.value);
       }
       assert.equal(pids.size, 2, 'two processes shared the sweep');
@@ -358,11 +460,22 @@ for (const backend of backends) {
 
     test('an unsupported SDK call gets a JSON 404 the SDK reports, logged once by the server', async (t) => {
       if (!server) return t.skip(unavailable);
-      const key = (await restJson(server, `${V2}/experiments`, { projectName: 'sdk-offline' })).experiments[0].experimentKey;
-      const { errors } = await py(sdkEnv(server, `${server.url}/clientlib/`, work.dir), work.dir, 'unsupported.py', key);
+      const key = (await restJson(server, `${V2}/experiments`, { projectName: 'sdk-offline' })).experiments[0]
+        .experimentKey;
+      const { errors } = await py(
+        sdkEnv(server, `${server.url}/clientlib/`, work.dir),
+        work.dir,
+        'unsupported.py',
+        key,
+      );
       assert.equal(errors.length, 2);
-      for (const e of errors) assert.match(e, /the ocrops tracker does not implement GET \/api\/rest\/v2\/experiment\/code/);
-      assert.equal(warnings.filter((w) => w.includes('GET /api/rest/v2/experiment/code')).length, 1, warnings.join('\n'));
+      for (const e of errors)
+        assert.match(e, /the ocrops tracker does not implement GET \/api\/rest\/v2\/experiment\/code/);
+      assert.equal(
+        warnings.filter((w) => w.includes('GET /api/rest/v2/experiment/code')).length,
+        1,
+        warnings.join('\n'),
+      );
       const r = await rest(server, `${V2}/experiment/code`, { experimentKey: key });
       assert.deepEqual([r.status, r.type, r.json?.sdk_error_code], [404, 'application/json', 40400]);
     });

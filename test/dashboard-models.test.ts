@@ -29,7 +29,15 @@ async function loggedRun(url: string, apiKey: string, i: number): Promise<string
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.json'), JSON.stringify({ i }));
   writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(1024, i));
-  const exp = await Experiment.create({ url, apiKey, project: 'ocr-models', name: `crnn-${i}`, spoolDir: join(dataDir, 'spool'), captureConsole: false, crashHandler: false });
+  const exp = await Experiment.create({
+    url,
+    apiKey,
+    project: 'ocr-models',
+    name: `crnn-${i}`,
+    spoolDir: join(dataDir, 'spool'),
+    captureConsole: false,
+    crashHandler: false,
+  });
   exp.logMetrics({ val_acc_by_char: 0.8 + i / 100, val_loss: 1 / i }, { step: 10, epoch: 1 });
   exp.logOther('dataset_md5', 'ab'.repeat(16) + '.dir');
   exp.logOther('dataset_path', 'data/prepared/synthetic');
@@ -49,12 +57,25 @@ before(async () => {
   server = await startServer({ port: 0, dataDir: join(dataDir, 'tracker') });
   registry = new ModelRegistry(new TrackerApi({ url: server.url, apiKey: server.defaultKey }));
   for (const i of [1, 2]) keys.push(await loggedRun(server.url, server.defaultKey, i));
-  await registry.register({ modelName: 'vn-address', experimentKey: keys[0], aliases: ['champion'], tags: { data: 'synthetic' } });
+  await registry.register({
+    modelName: 'vn-address',
+    experimentKey: keys[0],
+    aliases: ['champion'],
+    tags: { data: 'synthetic' },
+  });
   await registry.register({ modelName: 'vn-address', experimentKey: keys[1], aliases: ['candidate'] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
@@ -67,43 +88,57 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('Models page: list, versions with metrics, lineage and aliases; moving an alias from the page', { timeout: 120_000 }, async (t) => {
-  if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
-  await page.click('[data-testid="nav-models"]');
-  await page.waitForSelector('[data-testid="models"] a:text("vn-address")');
-  const row = await page.textContent('[data-testid="models"] tbody tr');
-  assert.match(row ?? '', /vn-address\s*2\s*2/);
-  assert.match(row ?? '', /@candidate → 2/);
-  assert.match(row ?? '', /@champion → 1/);
-  await page.screenshot({ path: join(SHOTS, 'models.png') });
+test(
+  'Models page: list, versions with metrics, lineage and aliases; moving an alias from the page',
+  { timeout: 120_000 },
+  async (t) => {
+    if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
+    await page.click('[data-testid="nav-models"]');
+    await page.waitForSelector('[data-testid="models"] a:text("vn-address")');
+    const row = await page.textContent('[data-testid="models"] tbody tr');
+    assert.match(row ?? '', /vn-address\s*2\s*2/);
+    assert.match(row ?? '', /@candidate → 2/);
+    assert.match(row ?? '', /@champion → 1/);
+    await page.screenshot({ path: join(SHOTS, 'models.png') });
 
-  await page.click('[data-testid="models"] a:text("vn-address")');
-  await page.waitForSelector('[data-testid="versions"] tr[data-version="1"]');
-  const v1 = await page.textContent('[data-testid="versions"] tr[data-version="1"]');
-  assert.match(v1 ?? '', /@champion/);
-  assert.match(v1 ?? '', /0\.81/); // val_acc_by_char at registration
-  assert.match(v1 ?? '', /abababab/); // dataset md5
-  assert.match(v1 ?? '', /11111111/); // git commit
-  assert.match(v1 ?? '', /data=synthetic/);
-  assert.ok(await page.$(`[data-testid="versions"] tr[data-version="1"] a[href="#/run/${keys[0]}"]`), 'links to the source run');
+    await page.click('[data-testid="models"] a:text("vn-address")');
+    await page.waitForSelector('[data-testid="versions"] tr[data-version="1"]');
+    const v1 = await page.textContent('[data-testid="versions"] tr[data-version="1"]');
+    assert.match(v1 ?? '', /@champion/);
+    assert.match(v1 ?? '', /0\.81/); // val_acc_by_char at registration
+    assert.match(v1 ?? '', /abababab/); // dataset md5
+    assert.match(v1 ?? '', /11111111/); // git commit
+    assert.match(v1 ?? '', /data=synthetic/);
+    assert.ok(
+      await page.$(`[data-testid="versions"] tr[data-version="1"] a[href="#/run/${keys[0]}"]`),
+      'links to the source run',
+    );
 
-  // move champion to version 2 through the form
-  await page.fill('[data-testid="alias-form"] input[name="alias"]', 'champion');
-  await page.selectOption('[data-testid="alias-form"] select[name="version"]', '2');
-  await page.click('[data-testid="alias-form"] button[type="submit"]');
-  await page.waitForFunction(() => /@champion/.test(document.querySelector('[data-testid="versions"] tr[data-version="2"] [data-testid="aliases"]')?.textContent ?? ''));
-  assert.equal((await registry.resolve('vn-address@champion')).version, '2');
-  await page.waitForSelector('[data-testid="alias-history"] td:text("removed"), [data-testid="alias-history"] tbody tr:nth-child(3)');
-  const history = await page.textContent('[data-testid="alias-history"] tbody tr');
-  assert.match(history ?? '', /@champion\s*1\s*2/);
-  await page.screenshot({ path: join(SHOTS, 'models-versions.png'), fullPage: true });
+    // move champion to version 2 through the form
+    await page.fill('[data-testid="alias-form"] input[name="alias"]', 'champion');
+    await page.selectOption('[data-testid="alias-form"] select[name="version"]', '2');
+    await page.click('[data-testid="alias-form"] button[type="submit"]');
+    await page.waitForFunction(() =>
+      /@champion/.test(
+        document.querySelector('[data-testid="versions"] tr[data-version="2"] [data-testid="aliases"]')?.textContent ??
+          '',
+      ),
+    );
+    assert.equal((await registry.resolve('vn-address@champion')).version, '2');
+    await page.waitForSelector(
+      '[data-testid="alias-history"] td:text("removed"), [data-testid="alias-history"] tbody tr:nth-child(3)',
+    );
+    const history = await page.textContent('[data-testid="alias-history"] tbody tr');
+    assert.match(history ?? '', /@champion\s*1\s*2/);
+    await page.screenshot({ path: join(SHOTS, 'models-versions.png'), fullPage: true });
 
-  // an invalid alias shows the server's message
-  await page.fill('[data-testid="alias-form"] input[name="alias"]', '9bad');
-  await page.click('[data-testid="alias-form"] button[type="submit"]');
-  await page.waitForSelector('[data-testid="alias-message"].error');
-  assert.match((await page.textContent('[data-testid="alias-message"]')) ?? '', /alias/);
-});
+    // an invalid alias shows the server's message
+    await page.fill('[data-testid="alias-form"] input[name="alias"]', '9bad');
+    await page.click('[data-testid="alias-form"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="alias-message"].error');
+    assert.match((await page.textContent('[data-testid="alias-message"]')) ?? '', /alias/);
+  },
+);
 
 test('run page: "registered as" badge links to the model', { timeout: 60_000 }, async (t) => {
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);

@@ -36,8 +36,15 @@ let seeded: Seeded;
 let live: Experiment | undefined;
 
 const common = (url: string, apiKey: string, name: string) => ({
-  url, apiKey, workspace: WS, project: PROJECT, name,
-  captureConsole: false, crashHandler: false, logEnvironment: true, flushIntervalMs: 200,
+  url,
+  apiKey,
+  workspace: WS,
+  project: PROJECT,
+  name,
+  captureConsole: false,
+  crashHandler: false,
+  logEnvironment: true,
+  flushIntervalMs: 200,
 });
 
 /** Train loss per step (`steps` points) and val loss / accuracy per epoch (`epochs` points); `q` in (0,1] = quality. */
@@ -80,10 +87,13 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
       const res = await fetch(`${url}/api/rest/v2/write/experiment/output`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: apiKey },
-        body: JSON.stringify({ experimentKey: exp.key, outputLines: [
-          { output: 'epoch 1/12 train_loss=2.91\n', stderr: false, localTimestamp: Date.now(), offset: 0 },
-          { output: 'warning: slow data loader\n', stderr: true, localTimestamp: Date.now() + 1, offset: 1 },
-        ] }),
+        body: JSON.stringify({
+          experimentKey: exp.key,
+          outputLines: [
+            { output: 'epoch 1/12 train_loss=2.91\n', stderr: false, localTimestamp: Date.now(), offset: 0 },
+            { output: 'warning: slow data loader\n', stderr: true, localTimestamp: Date.now() + 1, offset: 1 },
+          ],
+        }),
       });
       assert.equal(res.status, 200, await res.text());
       await exp.logAsset(file, { name: 'confusion.txt', type: 'text-sample', step: 119 });
@@ -102,8 +112,16 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
   // a grid sweep over inner_dim through the optimizer resource
   const api = new TrackerApi({ url, apiKey, workspace: WS });
   const sweepId = await api.optimizerCreate(
-    { algorithm: 'grid', name: 'inner-dim search', spec: { metric: 'val_loss', objective: 'minimize', maxCombo: 4, seed: 1 },
-      parameters: { inner_dim: { type: 'discrete', values: [32, 64, 128] }, lr: { type: 'discrete', values: [0.001, 0.0003] } }, trials: 1 },
+    {
+      algorithm: 'grid',
+      name: 'inner-dim search',
+      spec: { metric: 'val_loss', objective: 'minimize', maxCombo: 4, seed: 1 },
+      parameters: {
+        inner_dim: { type: 'discrete', values: [32, 64, 128] },
+        lr: { type: 'discrete', values: [0.001, 0.0003] },
+      },
+      trials: 1,
+    },
     { projectName: PROJECT },
   );
   const sweepKeys: string[] = [];
@@ -120,7 +138,14 @@ async function seed(url: string, apiKey: string): Promise<Seeded> {
     logCurves(exp, 60, 6, q);
     await exp.end();
     const score = 3.2 * Math.exp(-2.5 * q * (59 / 60)) + 0.3 * (1 - q);
-    await api.optimizerUpdate({ id: sweepId, pid: sug.pid, trial: sug.trial, status: 'completed', score, experimentKey: exp.key });
+    await api.optimizerUpdate({
+      id: sweepId,
+      pid: sug.pid,
+      trial: sug.trial,
+      status: 'completed',
+      score,
+      experimentKey: exp.key,
+    });
     sweepKeys.push(exp.key);
     sweepInnerDims.push(innerDim);
   }
@@ -140,16 +165,34 @@ const CLASSES = Array.from({ length: 75 }, (_, i) => `SPECIES ${String(i).padSta
 async function seedClassifier(url: string, apiKey: string): Promise<string> {
   const exp = await Experiment.create({ ...common(url, apiKey, 'cnn4-butterflies'), project: CLS_PROJECT });
   exp.logParameters({ task: 'classify', arch: 'cnn4', batch_size: 32 });
-  for (let e = 0; e < 5; e++) exp.logMetrics({ val_top1: 0.2 + 0.1 * e, val_top5: 0.5 + 0.08 * e, val_loss: 3 - 0.4 * e }, { step: e, epoch: e });
-  const matrix = CLASSES.map((_, i) => CLASSES.map((__, j) => (i === j ? (i === 3 ? 2 : 7) : i === 3 && j === 7 ? 5 : 0)));
-  const cm = { version: 1, title: 'Confusion Matrix, Epoch #4', labels: CLASSES, matrix, rowLabel: 'Actual Category',
-    columnLabel: 'Predicted Category', maxSamplesPerCell: 25, sampleMatrix: null, type: null };
+  for (let e = 0; e < 5; e++)
+    exp.logMetrics({ val_top1: 0.2 + 0.1 * e, val_top5: 0.5 + 0.08 * e, val_loss: 3 - 0.4 * e }, { step: e, epoch: e });
+  const matrix = CLASSES.map((_, i) =>
+    CLASSES.map((__, j) => (i === j ? (i === 3 ? 2 : 7) : i === 3 && j === 7 ? 5 : 0)),
+  );
+  const cm = {
+    version: 1,
+    title: 'Confusion Matrix, Epoch #4',
+    labels: CLASSES,
+    matrix,
+    rowLabel: 'Actual Category',
+    columnLabel: 'Predicted Category',
+    maxSamplesPerCell: 25,
+    sampleMatrix: null,
+    type: null,
+  };
   const cmFile = join(dataDir, 'confusion-matrix.json');
   writeFileSync(cmFile, JSON.stringify(cm));
   await exp.logAsset(cmFile, { name: 'confusion-matrix.json', type: 'confusion-matrix', step: 4 });
   const png = join(dataDir, 'mistakes.png');
   // a 2x1 PNG (red, blue), written from bytes: the test needs no image library
-  writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==', 'base64'));
+  writeFileSync(
+    png,
+    Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==',
+      'base64',
+    ),
+  );
   await exp.logAsset(png, { name: 'mistakes.png', type: 'image', step: 4 });
   await exp.end();
   return exp.key;
@@ -170,8 +213,16 @@ before(async () => {
   seeded = await seed(server.url, server.defaultKey);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
@@ -189,7 +240,9 @@ after(async () => {
 
 const rowKeys = () => page.$$eval('.tbody .tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.key!));
 const cellValues = (col: string) =>
-  page.$$eval(`.tbody .tr .cell[data-col="${col}"]`, (cells) => cells.map((c) => Number((c.textContent ?? '').replace(/,/g, ''))));
+  page.$$eval(`.tbody .tr .cell[data-col="${col}"]`, (cells) =>
+    cells.map((c) => Number((c.textContent ?? '').replace(/,/g, ''))),
+  );
 
 test('projects list links to the project, runs table sorts by val_loss', async (t) => {
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
@@ -200,20 +253,36 @@ test('projects list links to the project, runs table sorts by val_loss', async (
   assert.deepEqual(new Set(await rowKeys()), new Set(all));
 
   await page.click('.th[data-col="metrics.val_loss.min"]');
-  await page.waitForFunction(() => document.querySelector('.th.sorted')?.getAttribute('data-col') === 'metrics.val_loss.min');
-  await page.waitForFunction((key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key, seeded.keys['crnn-b']);
+  await page.waitForFunction(
+    () => document.querySelector('.th.sorted')?.getAttribute('data-col') === 'metrics.val_loss.min',
+  );
+  await page.waitForFunction(
+    (key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key,
+    seeded.keys['crnn-b'],
+  );
   const asc = await cellValues('metrics.val_loss.min');
   assert.equal(asc.length, 8);
-  assert.deepEqual(asc, [...asc].sort((a, b) => a - b), `val_loss.min ascending: ${asc}`);
+  assert.deepEqual(
+    asc,
+    [...asc].sort((a, b) => a - b),
+    `val_loss.min ascending: ${asc}`,
+  );
   assert.equal((await rowKeys())[0], seeded.keys['crnn-b'], 'crnn-b has the lowest val_loss');
   await shot('runs-table');
 
   await page.click('.th[data-col="metrics.val_loss.min"]');
   await page.waitForFunction(() => document.querySelector('.th.sorted .th-arrow')?.textContent === '▼');
   // crnn-live has logged only 4 epochs: the highest val_loss
-  await page.waitForFunction((key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key, seeded.keys['crnn-live']);
+  await page.waitForFunction(
+    (key) => document.querySelector<HTMLElement>('.tbody .tr')?.dataset.key === key,
+    seeded.keys['crnn-live'],
+  );
   const desc = await cellValues('metrics.val_loss.min');
-  assert.deepEqual(desc, [...desc].sort((a, b) => b - a), `val_loss.min descending: ${desc}`);
+  assert.deepEqual(
+    desc,
+    [...desc].sort((a, b) => b - a),
+    `val_loss.min descending: ${desc}`,
+  );
 
   await page.fill('[data-testid="runs-filter"]', 'params.inner_dim>=128 and metrics.val_loss.min<5');
   await page.press('[data-testid="runs-filter"]', 'Enter');
@@ -252,7 +321,13 @@ test('run page: charts with the right number of points, versions, assets', async
   await page.waitForSelector('.summary-box tbody tr');
   const apiUrls = stopCounting();
   // the requests started on the hash change (prefetch) are taken over by the page: each is sent once
-  for (const path of ['experiment/metadata', 'experiment/metrics/summary', 'experiment/parameters', 'experiment/log-other', 'experiment/tags'])
+  for (const path of [
+    'experiment/metadata',
+    'experiment/metrics/summary',
+    'experiment/parameters',
+    'experiment/log-other',
+    'experiment/tags',
+  ])
     assert.equal(apiUrls.filter((u) => u.includes(`/${path}?`)).length, 1, `${path} sent once: ${apiUrls.join(' ')}`);
   const seriesUrls = apiUrls.filter((u) => u.includes('/api/ocrops/series'));
   assert.equal(seriesUrls.length, 1, `every chart of the run in one series request: ${seriesUrls.join(' ')}`);
@@ -262,7 +337,10 @@ test('run page: charts with the right number of points, versions, assets', async
   assert.equal(canvases, 1, 'the chart is drawn on a canvas');
   // an all-zero series gets a y axis around its data (0..1), not uPlot's 0..100
   const flat = await page.waitForSelector('.chart[data-metric="labels_too_long"][data-y-max]');
-  assert.deepEqual([Number(await flat.getAttribute('data-y-min')), Number(await flat.getAttribute('data-y-max'))], [0, 1]);
+  assert.deepEqual(
+    [Number(await flat.getAttribute('data-y-min')), Number(await flat.getAttribute('data-y-max'))],
+    [0, 1],
+  );
   const loss = await page.waitForSelector('.chart[data-metric="train_loss"][data-y-max]');
   assert.ok(Number(await loss.getAttribute('data-y-max')) < 5, 'a varying series keeps a range near its data');
   await shot('run');
@@ -310,13 +388,19 @@ test('run page: a long series is downsampled, zooming re-fetches full resolution
   await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2, { steps: 5 });
   await page.mouse.up();
   await page.waitForSelector('.chart-reset');
-  await page.waitForFunction((sel) => /zoom/.test(document.querySelector(`${sel} .chart-note`)?.textContent ?? ''), chart);
+  await page.waitForFunction(
+    (sel) => /zoom/.test(document.querySelector(`${sel} .chart-note`)?.textContent ?? ''),
+    chart,
+  );
   const note = (await page.textContent(`${chart} .chart-note`)) ?? '';
   const zoomed = Number(await page.getAttribute(chart, 'data-points'));
   assert.doesNotMatch(note, /buckets/, `zoomed view at full resolution: ${note}`);
   assert.ok(zoomed > 50 && zoomed < 300, `zoomed points ${zoomed}`);
   await page.click('.chart-reset');
-  await page.waitForFunction((sel) => /of 1,500/.test(document.querySelector(`${sel} .chart-note`)?.textContent ?? ''), chart);
+  await page.waitForFunction(
+    (sel) => /of 1,500/.test(document.querySelector(`${sel} .chart-note`)?.textContent ?? ''),
+    chart,
+  );
 });
 
 test('live run: new points appear without reloading (server-sent events)', async (t) => {
@@ -329,14 +413,18 @@ test('live run: new points appear without reloading (server-sent events)', async
   await live!.flush();
   await page.waitForSelector('.chart[data-metric="train_loss"][data-points="50"]', { timeout: 15_000 });
   // new values of the same shape go into the existing chart (setData), not a rebuilt canvas
-  assert.equal(await page.$eval('.chart[data-metric="train_loss"] canvas', (c) => (c as HTMLElement).dataset.mark), 'first');
+  assert.equal(
+    await page.$eval('.chart[data-metric="train_loss"] canvas', (c) => (c as HTMLElement).dataset.mark),
+    'first',
+  );
 });
 
 test('compare view overlays two runs and diffs their parameters', async (t) => {
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
   await page.goto(`${server!.url}/#/p/${WS}/${PROJECT}`);
   await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 8);
-  for (const name of ['crnn-a', 'crnn-b']) await page.check(`.tbody .tr[data-key="${seeded.keys[name]}"] .cell.check input`);
+  for (const name of ['crnn-a', 'crnn-b'])
+    await page.check(`.tbody .tr[data-key="${seeded.keys[name]}"] .cell.check input`);
   const stopCounting = countSeriesRequests();
   await page.click('[data-testid="compare-button"]');
   await page.waitForSelector('[data-testid="compare-page"]');
@@ -345,7 +433,9 @@ test('compare view overlays two runs and diffs their parameters', async (t) => {
   const seriesUrls = stopCounting();
   assert.equal(seriesUrls.length, 2, `one series request per compared run: ${seriesUrls.join(' ')}`);
   assert.ok(seriesUrls.every((u) => /metricNames=/.test(u)));
-  const diffRows = await page.$$eval('[data-testid="param-diff"] tbody tr.differs th', (th) => th.map((x) => x.textContent));
+  const diffRows = await page.$$eval('[data-testid="param-diff"] tbody tr.differs th', (th) =>
+    th.map((x) => x.textContent),
+  );
   assert.deepEqual(diffRows.sort(), ['inner_dim', 'lr']);
   assert.equal(await page.$$eval('.legend-item', (l) => l.length), 2);
   await shot('compare');
@@ -395,13 +485,17 @@ test('runs table keeps only the visible rows in the DOM (2,000 runs)', async (t)
     await store.addMetrics(experimentKey, [{ name: 'val_loss', value: 1 + i / n, step: 0 }]);
   }
   await page.goto(`${server!.url}/#/p/${WS}/ocr-many`);
-  await page.waitForFunction(() => /2,000 runs/.test(document.querySelector('[data-testid="runs-count"]')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /2,000 runs/.test(document.querySelector('[data-testid="runs-count"]')?.textContent ?? ''),
+  );
   await page.click('.th[data-col="metrics.val_loss.last"]');
   await page.waitForFunction(() => document.querySelector('.tbody .tr [data-col="name"]')?.textContent === 'many-0000');
   const inDom = await page.$$eval('.tbody .tr', (r) => r.length);
   assert.ok(inDom < 80, `${inDom} rows in the DOM for 2,000 runs`);
   await page.$eval('[data-testid="runs-table"]', (el) => el.scrollTo(0, el.scrollHeight));
-  await page.waitForFunction(() => [...document.querySelectorAll('.tbody .tr [data-col="name"]')].some((c) => c.textContent === 'many-1999'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.tbody .tr [data-col="name"]')].some((c) => c.textContent === 'many-1999'),
+  );
   assert.ok((await page.$$eval('.tbody .tr', (r) => r.length)) < 80);
 });
 
@@ -409,8 +503,14 @@ test('classification run: headline metrics first in the runs table; confusion-ma
   if (!haveChromium) return t.skip(`${CHROMIUM} absent`);
   await page.goto(`${server!.url}/#/p/${WS}/${CLS_PROJECT}`);
   await page.waitForFunction(() => document.querySelectorAll('.tbody .tr').length === 1);
-  const metricCols = await page.$$eval('.th[data-col^="metrics."]', (ths) => ths.map((th) => th.getAttribute('data-col')!.split('.')[1]));
-  assert.deepEqual([...new Set(metricCols)], ['val_top1', 'val_top5', 'val_loss'], 'the headline metrics of a classifier first');
+  const metricCols = await page.$$eval('.th[data-col^="metrics."]', (ths) =>
+    ths.map((th) => th.getAttribute('data-col')!.split('.')[1]),
+  );
+  assert.deepEqual(
+    [...new Set(metricCols)],
+    ['val_top1', 'val_top5', 'val_loss'],
+    'the headline metrics of a classifier first',
+  );
 
   await page.goto(`${server!.url}/#/run/${seeded.classifyKey}`);
   await page.click('[data-tab="classifier"]');
@@ -424,12 +524,20 @@ test('classification run: headline metrics first in the runs table; confusion-ma
   assert.equal(row3[3], '2');
   assert.equal(row3[7], '5');
   assert.equal(row3[75], '28.6%', 'recall 2/7');
-  const scroll = await page.$eval('.cm-scroll', (el) => ({ sw: el.scrollWidth, cw: el.clientWidth, sh: el.scrollHeight, ch: el.clientHeight }));
+  const scroll = await page.$eval('.cm-scroll', (el) => ({
+    sw: el.scrollWidth,
+    cw: el.clientWidth,
+    sh: el.scrollHeight,
+    ch: el.clientHeight,
+  }));
   assert.ok(scroll.sh > scroll.ch, `the 75 rows scroll inside the view: ${JSON.stringify(scroll)}`);
   assert.match((await page.textContent('[data-testid="confusion-matrix"]')) ?? '', /75 classes, 525 samples/);
   await page.selectOption('[data-testid="cm-order"]', 'recall');
   await page.waitForFunction(() => document.querySelector('.cm-table tbody tr th')?.textContent === 'SPECIES 03');
   const img = await page.waitForSelector('[data-testid="mistakes-image"]');
-  await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 2, img);
+  await page.waitForFunction(
+    (el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth === 2,
+    img,
+  );
   await shot('run-classifier');
 });

@@ -3,7 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { OcropsError, repoRoot, sharedDataset } from '@ocrops/common';
@@ -71,7 +81,11 @@ test('a copy with 3 truncated images and 2 out-of-charset labels reports exactly
   );
   const report = await prepare(loadDataConfig(cfgFile), { progress: false });
   assert.equal(report.skipped.length, 5);
-  const byStage = (s: string) => report.skipped.filter((k) => k.stage === s).map((k) => k.id).sort();
+  const byStage = (s: string) =>
+    report.skipped
+      .filter((k) => k.stage === s)
+      .map((k) => k.id)
+      .sort();
   assert.deepEqual(byStage('image'), [...truncated].sort());
   assert.deepEqual(byStage('charset'), [...badLabels].sort());
   for (const k of report.skipped.filter((s) => s.stage === 'image')) {
@@ -90,7 +104,18 @@ test('a copy with 3 truncated images and 2 out-of-charset labels reports exactly
   for (const k of report.skipped) assert.ok(!prepared.has(k.id));
 
   // the same copy with on_unknown_chars: fail stops with the count and examples
-  const strict = { ...parseDataConfig({ name: 'strict', source: { format: 'labels-json', path: join(dir, 'set', 'labels.json') }, on_unknown_chars: 'fail', image: { height: 64 } }, 'strict.yaml', dir) };
+  const strict = {
+    ...parseDataConfig(
+      {
+        name: 'strict',
+        source: { format: 'labels-json', path: join(dir, 'set', 'labels.json') },
+        on_unknown_chars: 'fail',
+        image: { height: 64 },
+      },
+      'strict.yaml',
+      dir,
+    ),
+  };
   await assert.rejects(prepare(strict, { progress: false }), (e: unknown) => {
     assert.ok(e instanceof OcropsError);
     assert.equal(e.code, 'OCROPS_DATA_UNKNOWN_CHARS');
@@ -103,7 +128,13 @@ test('a copy with 3 truncated images and 2 out-of-charset labels reports exactly
 test('the shipped vn-handwriting config prepares all 1538 lines with 0 skipped', async (t) => {
   if (!sharedDataset('vn-handwriting')) return t.skip('../shared/datasets/vn-handwriting absent');
   const dir = temp(t);
-  const out = await runCommand('prepare', ['--config', join(repoRoot(), 'configs/data/vn-handwriting.yaml'), '--output', join(dir, 'vn'), '--quiet']);
+  const out = await runCommand('prepare', [
+    '--config',
+    join(repoRoot(), 'configs/data/vn-handwriting.yaml'),
+    '--output',
+    join(dir, 'vn'),
+    '--quiet',
+  ]);
   assert.match(out, /dataset vn-handwriting: 1538 lines \(train 1230, val 154, test 154\), 0 skipped/);
   const ds = await openPrepared(join(dir, 'vn'));
   assert.equal(ds.height, 64);
@@ -120,7 +151,9 @@ test('Label Studio export of 3 tasks, one without caption -> 2 entries, the thir
         id: id * 7,
         result: [
           { from_name: 'chc', to_name: 'image', type: 'choices', value: { choices: ['Good'] } },
-          ...(caption ? [{ from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } }] : []),
+          ...(caption
+            ? [{ from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } }]
+            : []),
         ],
       },
     ],
@@ -129,7 +162,11 @@ test('Label Studio export of 3 tasks, one without caption -> 2 entries, the thir
   writeFileSync(
     exp,
     JSON.stringify([
-      task(11, 's3://ocr/data/train/images/0000_samples.png', '27A Hoàng Việt, Phường 4, Quận Tân Bình, TP Hồ Chí Minh'),
+      task(
+        11,
+        's3://ocr/data/train/images/0000_samples.png',
+        '27A Hoàng Việt, Phường 4, Quận Tân Bình, TP Hồ Chí Minh',
+      ),
       task(12, 's3://ocr/data/train/images/0001_samples.png', '59 Phạm Tu, Phường Phước Mỹ, Quận Sơn Trà, Đà Nẵng'),
       task(13, 's3://ocr/data/train/images/0002_samples.png'),
     ]),
@@ -138,7 +175,10 @@ test('Label Studio export of 3 tasks, one without caption -> 2 entries, the thir
   const labels = JSON.parse(readFileSync(join(dir, 'train', 'labels.json'), 'utf8'));
   assert.deepEqual(Object.keys(labels), ['0000_samples.png', '0001_samples.png']);
   assert.match(out, /2 entries/);
-  assert.match(out, /skipped 1 task\(s\):\n {2}task 13 \(s3:\/\/ocr\/data\/train\/images\/0002_samples\.png\) has no caption/);
+  assert.match(
+    out,
+    /skipped 1 task\(s\):\n {2}task 13 \(s3:\/\/ocr\/data\/train\/images\/0002_samples\.png\) has no caption/,
+  );
 
   const bad = join(dir, 'broken.json');
   writeFileSync(bad, '[\n  {"id": 1,\n   "data": {"captioning": "s3://b/x.png"}\n  ,, \n]');
@@ -157,24 +197,51 @@ test('prepare on the synthetic config twice with the same seed gives byte-identi
   assert.deepEqual(a.counts, { train: 2000, val: 200, test: 200 });
   const ha = hashTree(join(dir, 'a'));
   const hb = hashTree(join(dir, 'b'));
-  assert.deepEqual(Object.keys(ha), ['meta.json', 'stats.json', 'test/images.bin', 'test/index.json', 'train/images.bin', 'train/index.json', 'val/images.bin', 'val/index.json']);
+  assert.deepEqual(Object.keys(ha), [
+    'meta.json',
+    'stats.json',
+    'test/images.bin',
+    'test/index.json',
+    'train/images.bin',
+    'train/index.json',
+    'val/images.bin',
+    'val/index.json',
+  ]);
   assert.deepEqual(ha, hb);
   assert.ok(a.seconds < 60, `prepare took ${a.seconds} s`);
   // another seed gives other lines (checked on a smaller count to keep the test quick)
   const small = { ...cfg, synthetic: { ...cfg.synthetic, count: 240 } };
   await prepare({ ...small, output: join(dir, 'c') }, { progress: false });
-  await prepare({ ...small, synthetic: { ...small.synthetic, seed: small.synthetic.seed + 1 }, output: join(dir, 'd') }, { progress: false });
+  await prepare(
+    { ...small, synthetic: { ...small.synthetic, seed: small.synthetic.seed + 1 }, output: join(dir, 'd') },
+    { progress: false },
+  );
   assert.notEqual(hashTree(join(dir, 'c'))['train/images.bin'], hashTree(join(dir, 'd'))['train/images.bin']);
 });
 
 test('synth writes PNG + labels.json that prepare reads back as a labels-json set; stats prints the summary', async (t) => {
   const dir = temp(t);
-  const out = await runCommand('synth', ['--out', join(dir, 'synth'), '--count', '12', '--height', '40', '--seed', '3']);
+  const out = await runCommand('synth', [
+    '--out',
+    join(dir, 'synth'),
+    '--count',
+    '12',
+    '--height',
+    '40',
+    '--seed',
+    '3',
+  ]);
   assert.match(out, /wrote 12 lines/);
   const labels = JSON.parse(readFileSync(join(dir, 'synth', 'labels.json'), 'utf8'));
   assert.equal(Object.keys(labels).length, 12);
   const cfg = parseDataConfig(
-    { name: 'synth-folder', source: { format: 'labels-json', path: join(dir, 'synth') }, image: { height: 40 }, split: { train: 10, val: 1, test: 1, seed: 1 }, output: join(dir, 'prep') },
+    {
+      name: 'synth-folder',
+      source: { format: 'labels-json', path: join(dir, 'synth') },
+      image: { height: 40 },
+      split: { train: 10, val: 1, test: 1, seed: 1 },
+      output: join(dir, 'prep'),
+    },
     'synth-folder.yaml',
   );
   const rep = await prepare(cfg, { progress: false });
@@ -190,5 +257,8 @@ test('synth writes PNG + labels.json that prepare reads back as a labels-json se
   assert.match(stats, /charset \(vietnamese\): 207 characters \+ blank = 208 classes/);
   await assert.rejects(runCommand('stats', ['--dir', join(dir, 'nothing')]), /stats\.json not found/);
   await assert.rejects(runCommand('prepare', []), /--config is required/);
-  await assert.rejects(runCommand('prepare', ['--confg', 'x']), (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_USAGE');
+  await assert.rejects(
+    runCommand('prepare', ['--confg', 'x']),
+    (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_USAGE',
+  );
 });

@@ -16,10 +16,18 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 function projectGraph(): Record<string, string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-graph-'));
   try {
-    const r = spawnSync(bin('nx'), ['graph', `--file=${join(dir, 'graph.json')}`], { cwd: root, env, encoding: 'utf8' });
+    const r = spawnSync(bin('nx'), ['graph', `--file=${join(dir, 'graph.json')}`], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
-    const g = JSON.parse(readFileSync(join(dir, 'graph.json'), 'utf8')) as { graph: { dependencies: Record<string, Array<{ target: string }>> } };
-    return Object.fromEntries(Object.entries(g.graph.dependencies).map(([k, v]) => [k, [...new Set(v.map((d) => d.target))].sort()]));
+    const g = JSON.parse(readFileSync(join(dir, 'graph.json'), 'utf8')) as {
+      graph: { dependencies: Record<string, Array<{ target: string }>> };
+    };
+    return Object.fromEntries(
+      Object.entries(g.graph.dependencies).map(([k, v]) => [k, [...new Set(v.map((d) => d.target))].sort()]),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,7 +55,10 @@ test('the package graph has the documented layers', () => {
   assert.deepEqual(g.search, ['common']);
   assert.deepEqual(g.services, ['common', 'versioning']);
   for (const light of ['tracker', 'services', 'search', 'dashboard']) {
-    assert.ok(!g[light].some((d) => ['data', 'model', 'trainer', 'sweep', 'serve'].includes(d)), `${light} -> ${g[light].join(', ')}`);
+    assert.ok(
+      !g[light].some((d) => ['data', 'model', 'trainer', 'sweep', 'serve'].includes(d)),
+      `${light} -> ${g[light].join(', ')}`,
+    );
   }
   assert.ok(g.sweep.includes('search') && g.sweep.includes('trainer'));
 });

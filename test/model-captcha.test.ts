@@ -38,7 +38,10 @@ test('small model on 500 captcha-v2 images: CTC loss falls below half its start'
     }),
   );
   const targets = files.map((f) => Array.from(labels[f], (c) => CHARSET.indexOf(c) + 1));
-  assert.ok(targets.every((l) => l.length === 5 && l.every((id) => id > 0)), 'labels use the captcha charset');
+  assert.ok(
+    targets.every((l) => l.length === 5 && l.every((id) => id > 0)),
+    'labels use the captcha charset',
+  );
 
   const cfg = defaultModelConfig('small'); // height 50, 1 channel, BiLSTM 128 + 64
   const model = createModel(cfg, CHARSET.length + 1, { seed: 42 });
@@ -65,7 +68,15 @@ test('small model on 500 captcha-v2 images: CTC loss falls below half its start'
     const batch = new Float32Array(BATCH * H * W);
     idx.forEach((i, b) => batch.set(images.subarray(i * H * W, (i + 1) * H * W), b * H * W));
     const x = tf.tensor4d(batch, [BATCH, H, W, 1]);
-    const loss = opt.minimize(() => ctcLoss(model.forward(x, true), idx.map((i) => targets[i])), true, model.getWeights());
+    const loss = opt.minimize(
+      () =>
+        ctcLoss(
+          model.forward(x, true),
+          idx.map((i) => targets[i]),
+        ),
+      true,
+      model.getWeights(),
+    );
     losses.push(loss!.dataSync()[0]);
     tf.dispose([x, loss!]);
   }
@@ -76,7 +87,10 @@ test('small model on 500 captcha-v2 images: CTC loss falls below half its start'
   const x = tf.tensor4d(images.slice(0, 32 * H * W), [32, H, W, 1]);
   const logits = model.forward(x, false);
   const preds = greedyDecode(logits).ids.map((ids) => ids.map((id) => CHARSET[id - 1]).join(''));
-  const acc = meanAccByChar(preds, files.slice(0, 32).map((f) => labels[f]));
+  const acc = meanAccByChar(
+    preds,
+    files.slice(0, 32).map((f) => labels[f]),
+  );
   tf.dispose([x, logits]);
   console.log(
     `captcha: backend ${backend.name}, ${STEPS} steps of ${BATCH} in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +

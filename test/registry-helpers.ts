@@ -26,7 +26,11 @@ export async function setUp(): Promise<RegistryEnv> {
   const sw = await startTestSeaweed();
   const repo = await initDvcRepo({ endpoint: sw.endpoint, bucket: sw.bucket, prefix: 'dvc' });
   const server = await startServer({ port: 0, dataDir: join(repo, '.tracker'), optimizer: optimizerAlgorithm });
-  const env = { COMET_URL_OVERRIDE: server.url, COMET_API_KEY: server.defaultKey, OCROPS_TRACKER_SPOOL: join(repo, '.spool') };
+  const env = {
+    COMET_URL_OVERRIDE: server.url,
+    COMET_API_KEY: server.defaultKey,
+    OCROPS_TRACKER_SPOOL: join(repo, '.spool'),
+  };
   return { sw, repo, server, env };
 }
 
@@ -58,12 +62,28 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
 /** A data config of 100 synthetic lines prepared into `<repo>/data/prepared/tiny`. */
 export function dataConfig(e: RegistryEnv): string {
   const file = join(e.repo, 'data.yaml');
-  writeFileSync(file, [
-    'name: tiny-registry', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, max_width: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-    'synthetic: { count: 100, seed: 3 }', `output: ${join(e.repo, 'data', 'prepared', 'tiny')}`, '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'name: tiny-registry',
+      'source: { format: synthetic }',
+      'charset: vietnamese',
+      'image: { height: 32, channels: 1, max_width: 256 }',
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      'synthetic: { count: 100, seed: 3 }',
+      `output: ${join(e.repo, 'data', 'prepared', 'tiny')}`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
-export const TINY = ['train.epochs=1', 'train.max_steps_per_epoch=3', 'train.batch_size=8', 'model.embed_dim=16', 'hidden=16', 'train.checkpoint_every=0', 'train.augment=false'];
+export const TINY = [
+  'train.epochs=1',
+  'train.max_steps_per_epoch=3',
+  'train.batch_size=8',
+  'model.embed_dim=16',
+  'hidden=16',
+  'train.checkpoint_every=0',
+  'train.augment=false',
+];

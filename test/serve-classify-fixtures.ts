@@ -20,7 +20,10 @@ export function tinyClassifierConfig(): ClassifierConfig {
 }
 
 /** The first two images of each of the first `species` species (sorted) with their class ids. */
-export function butterflyImages(train: string, species: number): { files: string[]; labels: number[]; classes: string[] } {
+export function butterflyImages(
+  train: string,
+  species: number,
+): { files: string[]; labels: number[]; classes: string[] } {
   const classes = readdirSync(train).sort().slice(0, species);
   const files: string[] = [];
   const labels: number[] = [];
@@ -37,12 +40,23 @@ export function butterflyImages(train: string, species: number): { files: string
  * Fits the tiny classifier on two images of each of six species (preprocessed exactly as the server does) until it
  * labels all of them correctly, for at most `maxSeconds`; saves it with the class names to `dir`.
  */
-export async function trainTinyClassifier(train: string, dir: string, maxSeconds: number): Promise<{ steps: number; fits: boolean; files: string[]; labels: number[]; classes: string[] }> {
+export async function trainTinyClassifier(
+  train: string,
+  dir: string,
+  maxSeconds: number,
+): Promise<{ steps: number; fits: boolean; files: string[]; labels: number[]; classes: string[] }> {
   await selectBackend({ quiet: true });
   const { files, labels, classes } = butterflyImages(train, 6);
   const cfg = tinyClassifierConfig();
-  const imgs = await Promise.all(files.map((f) => decodeLine(f, { height: cfg.height, width: cfg.width, channels: 3 })));
-  const x = tf.tensor4d(Float32Array.from(imgs.flatMap((i) => Array.from(i.data, (v) => v / 255))), [files.length, cfg.height, cfg.width, 3]);
+  const imgs = await Promise.all(
+    files.map((f) => decodeLine(f, { height: cfg.height, width: cfg.width, channels: 3 })),
+  );
+  const x = tf.tensor4d(Float32Array.from(imgs.flatMap((i) => Array.from(i.data, (v) => v / 255))), [
+    files.length,
+    cfg.height,
+    cfg.width,
+    3,
+  ]);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes.length);
   const model = createClassifier(cfg, classes.length, { seed: 5 });
   const opt = tf.train.adam(5e-3);
@@ -50,7 +64,11 @@ export async function trainTinyClassifier(train: string, dir: string, maxSeconds
   let steps = 0;
   let fits = false;
   while ((Date.now() - started) / 1000 < maxSeconds) {
-    opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, true)) as tf.Scalar, false, model.getWeights());
+    opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.forward(x, true)) as tf.Scalar,
+      false,
+      model.getWeights(),
+    );
     steps++;
     if (steps % 10 === 0) {
       const pred = tf.tidy(() => Array.from(tf.argMax(model.forward(x, false), 1).dataSync()));

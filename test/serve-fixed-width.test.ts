@@ -30,9 +30,11 @@ async function linePng(path: string, width: number, seed: number): Promise<void>
   const h = 40;
   const px = Buffer.alloc(width * h, 255);
   for (let x = 0; x < width; x++) {
-    if (((x * 5 + seed * 11) % 19) < 8) for (let y = 6 + (x % 4); y < 32 - ((x + seed) % 6); y++) px[y * width + x] = 15;
+    if ((x * 5 + seed * 11) % 19 < 8) for (let y = 6 + (x % 4); y < 32 - ((x + seed) % 6); y++) px[y * width + x] = 15;
   }
-  await sharp(px, { raw: { width, height: h, channels: 1 } }).png().toFile(path);
+  await sharp(px, { raw: { width, height: h, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 before(async () => {
@@ -62,21 +64,46 @@ for (const runtimeName of ['onnx', 'tfjs'] as const) {
     test('lines of any width, batched together, read as ocrops trainer predict reads them', async (t) => {
       const { runtime } = await openModel(join(dir, 'model'), { runtime: runtimeName });
       assert.deepEqual(runtime.contract.input.width, { fixed: 96, min: 96, multiple: 1, max: 96 });
-      server = await startServe({ runtime, name: 'plates', port: 0, maxBatch: 8, maxDelayMs: 50, bodyLimit: 5 * 1024 * 1024 });
+      server = await startServe({
+        runtime,
+        name: 'plates',
+        port: 0,
+        maxBatch: 8,
+        maxDelayMs: 50,
+        bodyLimit: 5 * 1024 * 1024,
+      });
       const expected = await predict({ modelDir: join(dir, 'model'), inputs: images, batchSize: images.length });
       const served = await Promise.all(
         images.map(async (p) => {
-          const res = await fetch(`${server!.url}/predict`, { method: 'POST', body: new Uint8Array(readFileSync(p)), headers: { 'content-type': 'image/png' } });
+          const res = await fetch(`${server!.url}/predict`, {
+            method: 'POST',
+            body: new Uint8Array(readFileSync(p)),
+            headers: { 'content-type': 'image/png' },
+          });
           const json = (await res.json()) as Record<string, unknown>;
           assert.equal(res.status, 200, JSON.stringify(json));
           return { text: json.text as string, confidence: json.confidence as number };
         }),
       );
-      t.diagnostic(JSON.stringify({ served, expected: expected.map((e) => ({ text: e.text, confidence: e.confidence })) }));
-      assert.deepEqual(served.map((s) => s.text), expected.map((e) => e.text));
+      t.diagnostic(
+        JSON.stringify({ served, expected: expected.map((e) => ({ text: e.text, confidence: e.confidence })) }),
+      );
+      assert.deepEqual(
+        served.map((s) => s.text),
+        expected.map((e) => e.text),
+      );
       // random weights read much the same text everywhere; the confidences tell the lines (and their resizing) apart
-      served.forEach((s, i) => assert.ok(Math.abs(s.confidence - expected[i].confidence) <= 1e-5, `line ${i}: confidence ${s.confidence} vs ${expected[i].confidence}`));
-      assert.equal(new Set(expected.map((e) => e.confidence.toFixed(5))).size, images.length, 'the lines give different confidences');
+      served.forEach((s, i) =>
+        assert.ok(
+          Math.abs(s.confidence - expected[i].confidence) <= 1e-5,
+          `line ${i}: confidence ${s.confidence} vs ${expected[i].confidence}`,
+        ),
+      );
+      assert.equal(
+        new Set(expected.map((e) => e.confidence.toFixed(5))).size,
+        images.length,
+        'the lines give different confidences',
+      );
     });
   });
 }

@@ -5,14 +5,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeLine } from '@ocrops/data';
-import { createModel, ctcLoss, defaultModelConfig, greedyDecode, saveModel, selectBackend, type ModelConfig } from '@ocrops/model';
+import {
+  createModel,
+  ctcLoss,
+  defaultModelConfig,
+  greedyDecode,
+  saveModel,
+  selectBackend,
+  type ModelConfig,
+} from '@ocrops/model';
 
 export const CAPTCHA_CHARSET = [...'2345678bcdefgmnpwxy'];
 
 /** A small grayscale model (height 32, BiGRU 32) for `numClasses - 1` characters. */
 export function tinyConfig(): ModelConfig {
   const base = defaultModelConfig('small');
-  return { ...base, height: 32, channels: 1, rnn: { type: 'gru', hidden: 32, layers: 1, bidirectional: true, dropout: 0 }, embedDim: 32, dropout: 0 };
+  return {
+    ...base,
+    height: 32,
+    channels: 1,
+    rnn: { type: 'gru', hidden: 32, layers: 1, bidirectional: true, dropout: 0 },
+    embedDim: 32,
+    dropout: 0,
+  };
 }
 
 /** Saves a model with random weights (seeded) and the captcha charset to `dir`. */
@@ -35,12 +50,15 @@ export async function trainTinyCaptchaModel(
   await selectBackend({ quiet: true });
   const labels = JSON.parse(readFileSync(join(datasetDir, 'labels.json'), 'utf8')) as Record<string, string>;
   const cfg = tinyConfig();
-  const lines = await Promise.all(opts.files.map((f) => decodeLine(join(datasetDir, 'images', f), { height: cfg.height, channels: 1 })));
+  const lines = await Promise.all(
+    opts.files.map((f) => decodeLine(join(datasetDir, 'images', f), { height: cfg.height, channels: 1 })),
+  );
   const W = Math.max(...lines.map((l) => l.width));
   const B = lines.length;
   const x = new Float32Array(B * cfg.height * W).fill(1);
   lines.forEach((l, b) => {
-    for (let y = 0; y < cfg.height; y++) for (let i = 0; i < l.width; i++) x[(b * cfg.height + y) * W + i] = l.data[y * l.width + i] / 255;
+    for (let y = 0; y < cfg.height; y++)
+      for (let i = 0; i < l.width; i++) x[(b * cfg.height + y) * W + i] = l.data[y * l.width + i] / 255;
   });
   const targets = opts.files.map((f) => Array.from(labels[f], (c) => CAPTCHA_CHARSET.indexOf(c) + 1));
   const model = createModel(cfg, CAPTCHA_CHARSET.length + 1, { seed: 3 });
@@ -55,7 +73,11 @@ export async function trainTinyCaptchaModel(
     loss?.dispose();
     steps++;
     if (steps % 20 === 0) {
-      const text = tf.tidy(() => greedyDecode(model.forward(images.slice(0, 1), false)).ids[0].map((id) => CAPTCHA_CHARSET[id - 1]).join(''));
+      const text = tf.tidy(() =>
+        greedyDecode(model.forward(images.slice(0, 1), false))
+          .ids[0].map((id) => CAPTCHA_CHARSET[id - 1])
+          .join(''),
+      );
       if (text === want) {
         reads = true;
         break;

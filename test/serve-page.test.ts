@@ -34,12 +34,20 @@ test(`the web page reads an uploaded captcha-v2 image (${RUNTIME} runtime)`, { t
   dir = mkdtempSync(join(tmpdir(), 'ocrops-serve-page-'));
   const modelDir = join(dir, 'model');
   const trained = await trainTinyCaptchaModel(dataset, modelDir, { files: FILES, maxSeconds: 300 });
-  console.log(`tiny captcha model: ${trained.steps} steps in ${trained.seconds.toFixed(0)} s, reads ${FILES[0]}: ${trained.reads}`);
-  assert.ok(trained.reads, `the tiny model did not learn to read ${FILES[0]} within the time bound (${trained.steps} steps)`);
+  console.log(
+    `tiny captcha model: ${trained.steps} steps in ${trained.seconds.toFixed(0)} s, reads ${FILES[0]}: ${trained.reads}`,
+  );
+  assert.ok(
+    trained.reads,
+    `the tiny model did not learn to read ${FILES[0]} within the time bound (${trained.steps} steps)`,
+  );
 
   const { runtime } = await openModel(modelDir, { runtime: RUNTIME });
   server = await startServe({ runtime, name: 'captcha', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   await page.goto(`${server.url}/`);

@@ -27,9 +27,11 @@ async function linePng(path: string, width: number, seed: number): Promise<void>
   const h = 40;
   const px = Buffer.alloc(width * h, 255);
   for (let x = 0; x < width; x++) {
-    if (((x * 7 + seed * 13) % 23) < 9) for (let y = 8 + (x % 5); y < 30 - ((x + seed) % 7); y++) px[y * width + x] = 20;
+    if ((x * 7 + seed * 13) % 23 < 9) for (let y = 8 + (x % 5); y < 30 - ((x + seed) % 7); y++) px[y * width + x] = 20;
   }
-  await sharp(px, { raw: { width, height: h, channels: 1 } }).png().toFile(path);
+  await sharp(px, { raw: { width, height: h, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 function runPython(python: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -47,8 +49,16 @@ function runPython(python: string, args: string[]): Promise<{ status: number | n
   });
 }
 
-async function predict(url: string, body: Buffer, type = 'image/png'): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${url}/predict`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': type } });
+async function predict(
+  url: string,
+  body: Buffer,
+  type = 'image/png',
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${url}/predict`, {
+    method: 'POST',
+    body: new Uint8Array(body),
+    headers: { 'content-type': type },
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -62,7 +72,14 @@ before(async () => {
     images.push(p);
   }
   const { runtime } = await openModel(modelDir, { runtime: RUNTIME });
-  server = await startServe({ runtime, name: 'tiny', port: 0, maxBatch: 8, maxDelayMs: 30, bodyLimit: 5 * 1024 * 1024 });
+  server = await startServe({
+    runtime,
+    name: 'tiny',
+    port: 0,
+    maxBatch: 8,
+    maxDelayMs: 30,
+    bodyLimit: 5 * 1024 * 1024,
+  });
 });
 
 after(async () => {
@@ -73,14 +90,26 @@ after(async () => {
 describe(`ocrops serve (${RUNTIME} runtime)`, () => {
   test('the official tritonclient[http] client: health, metadata, BYTES (binary and JSON), UINT8 pixels, errors', async (t) => {
     const python = venvBin('python');
-    if (!existsSync(python) || spawnSync(python, ['-c', 'import tritonclient.http'], { encoding: 'utf8' }).status !== 0) {
+    if (
+      !existsSync(python) ||
+      spawnSync(python, ['-c', 'import tritonclient.http'], { encoding: 'utf8' }).status !== 0
+    ) {
       t.skip('tritonclient[http] is not installed in .venv (run scripts/setup)');
       return;
     }
-    const expected = await Promise.all(images.map(async (p) => (await predict(server.url, await sharp(p).png().toBuffer())).json.text as string));
+    const expected = await Promise.all(
+      images.map(async (p) => (await predict(server.url, await sharp(p).png().toBuffer())).json.text as string),
+    );
     const cfg = tinyConfig();
     // (asynchronously: the server runs in this process)
-    const py = await runPython(python, [join(repoRoot(), 'test', 'serve_tritonclient.py'), server.url.replace('http://', ''), 'tiny', String(cfg.height), '1', ...images]);
+    const py = await runPython(python, [
+      join(repoRoot(), 'test', 'serve_tritonclient.py'),
+      server.url.replace('http://', ''),
+      'tiny',
+      String(cfg.height),
+      '1',
+      ...images,
+    ]);
     assert.equal(py.status, 0, `tritonclient script failed:\n${py.stderr}`);
     const r = JSON.parse(py.stdout.trim().split('\n').pop()!);
     assert.equal(r.live, true);
@@ -88,7 +117,10 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
     assert.equal(r.model_ready, true);
     assert.equal(r.model_ready_v1, true);
     assert.equal(r.metadata.name, 'tiny');
-    assert.deepEqual(r.metadata.outputs.map((o: { name: string }) => o.name), ['text', 'confidence', 'char_confidence']);
+    assert.deepEqual(
+      r.metadata.outputs.map((o: { name: string }) => o.name),
+      ['text', 'confidence', 'char_confidence'],
+    );
     assert.deepEqual(r.binary.text, expected, 'binary BYTES infer reads what /predict reads');
     assert.equal(r.binary.confidence.length, images.length);
     assert.equal(r.binary.confidence_dtype, 'float32');
@@ -99,8 +131,14 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
     assert.deepEqual(r.json.char_confidence_shape, [images.length, longest]);
     r.json.char_confidence.forEach((row: number[], i: number) => {
       const n = [...expected[i]].length;
-      assert.ok(row.slice(0, n).every((c) => c > 0 && c <= 1), `line ${i}: a confidence per character`);
-      assert.ok(row.slice(n).every((c) => c === -1), `line ${i}: -1 past its transcript`);
+      assert.ok(
+        row.slice(0, n).every((c) => c > 0 && c <= 1),
+        `line ${i}: a confidence per character`,
+      );
+      assert.ok(
+        row.slice(n).every((c) => c === -1),
+        `line ${i}: -1 past its transcript`,
+      );
     });
     assert.deepEqual(r.pixels.shape, [1]);
     assert.equal(r.errors.shape.status, '400');
@@ -113,30 +151,138 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
     const good = await sharp(images[0]).png().toBuffer();
     const alone = (await predict(server.url, good)).json;
     const infer = (body: unknown, name = 'tiny') =>
-      fetch(`${server.url}/v2/models/${name}/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      fetch(`${server.url}/v2/models/${name}/infer`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
     const cfg = tinyConfig();
     const bad: Array<[string, () => Promise<Response>, number, RegExp]> = [
-      ['not an image', () => fetch(`${server.url}/predict`, { method: 'POST', body: 'hello, not a png', headers: { 'content-type': 'image/png' } }), 400, /not an image/],
-      ['empty body', () => fetch(`${server.url}/predict`, { method: 'POST', body: new Uint8Array(0), headers: { 'content-type': 'image/png' } }), 400, /empty/],
-      ['truncated PNG', () => fetch(`${server.url}/predict`, { method: 'POST', body: new Uint8Array(good.subarray(0, good.length / 2)), headers: { 'content-type': 'image/png' } }), 400, /truncated/],
-      ['multipart without a file', () => { const f = new FormData(); f.append('note', 'x'); return fetch(`${server.url}/predict`, { method: 'POST', body: f }); }, 400, /no file/],
-      ['bad beam', () => fetch(`${server.url}/predict?beam=zero`, { method: 'POST', body: new Uint8Array(good), headers: { 'content-type': 'image/png' } }), 400, /beam/],
-      ['wrong tensor shape', () => infer({ inputs: [{ name: 'pixels', datatype: 'UINT8', shape: [1, cfg.height, 10, 3], data: new Array(cfg.height * 30).fill(255) }] }), 400, /height 32 and 1 channel/],
-      ['data not matching shape', () => infer({ inputs: [{ name: 'pixels', datatype: 'UINT8', shape: [1, cfg.height, 10, 1], data: [1, 2, 3] }] }), 400, /needs 320/],
-      ['wrong datatype', () => infer({ inputs: [{ name: 'pixels', datatype: 'INT64', shape: [1], data: [1] }] }), 400, /datatype "INT64"/],
-      ['not JSON', () => fetch(`${server.url}/v2/models/tiny/infer`, { method: 'POST', body: '{"inputs": [', headers: { 'content-type': 'application/json' } }), 400, /not valid JSON/],
-      ['BYTES that is no image', () => infer({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [Buffer.from('nope').toString('base64')] }] }), 400, /not an image/],
-      ['unknown output', () => infer({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [good.toString('base64')] }], outputs: [{ name: 'logits' }] }), 400, /unknown output 'logits'/],
+      [
+        'not an image',
+        () =>
+          fetch(`${server.url}/predict`, {
+            method: 'POST',
+            body: 'hello, not a png',
+            headers: { 'content-type': 'image/png' },
+          }),
+        400,
+        /not an image/,
+      ],
+      [
+        'empty body',
+        () =>
+          fetch(`${server.url}/predict`, {
+            method: 'POST',
+            body: new Uint8Array(0),
+            headers: { 'content-type': 'image/png' },
+          }),
+        400,
+        /empty/,
+      ],
+      [
+        'truncated PNG',
+        () =>
+          fetch(`${server.url}/predict`, {
+            method: 'POST',
+            body: new Uint8Array(good.subarray(0, good.length / 2)),
+            headers: { 'content-type': 'image/png' },
+          }),
+        400,
+        /truncated/,
+      ],
+      [
+        'multipart without a file',
+        () => {
+          const f = new FormData();
+          f.append('note', 'x');
+          return fetch(`${server.url}/predict`, { method: 'POST', body: f });
+        },
+        400,
+        /no file/,
+      ],
+      [
+        'bad beam',
+        () =>
+          fetch(`${server.url}/predict?beam=zero`, {
+            method: 'POST',
+            body: new Uint8Array(good),
+            headers: { 'content-type': 'image/png' },
+          }),
+        400,
+        /beam/,
+      ],
+      [
+        'wrong tensor shape',
+        () =>
+          infer({
+            inputs: [
+              {
+                name: 'pixels',
+                datatype: 'UINT8',
+                shape: [1, cfg.height, 10, 3],
+                data: new Array(cfg.height * 30).fill(255),
+              },
+            ],
+          }),
+        400,
+        /height 32 and 1 channel/,
+      ],
+      [
+        'data not matching shape',
+        () =>
+          infer({ inputs: [{ name: 'pixels', datatype: 'UINT8', shape: [1, cfg.height, 10, 1], data: [1, 2, 3] }] }),
+        400,
+        /needs 320/,
+      ],
+      [
+        'wrong datatype',
+        () => infer({ inputs: [{ name: 'pixels', datatype: 'INT64', shape: [1], data: [1] }] }),
+        400,
+        /datatype "INT64"/,
+      ],
+      [
+        'not JSON',
+        () =>
+          fetch(`${server.url}/v2/models/tiny/infer`, {
+            method: 'POST',
+            body: '{"inputs": [',
+            headers: { 'content-type': 'application/json' },
+          }),
+        400,
+        /not valid JSON/,
+      ],
+      [
+        'BYTES that is no image',
+        () =>
+          infer({
+            inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [Buffer.from('nope').toString('base64')] }],
+          }),
+        400,
+        /not an image/,
+      ],
+      [
+        'unknown output',
+        () =>
+          infer({
+            inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [good.toString('base64')] }],
+            outputs: [{ name: 'logits' }],
+          }),
+        400,
+        /unknown output 'logits'/,
+      ],
       ['unknown model', () => infer({ inputs: [] }, 'nope'), 404, /unknown model 'nope'/],
       ['unknown version', () => fetch(`${server.url}/v2/models/tiny/versions/9`), 404, /unknown version '9'/],
     ];
     // all at once, interleaved with good requests that land in the same batches (max delay 30 ms)
     const goods = Array.from({ length: 6 }, () => predict(server.url, good));
-    const answers = await Promise.all(bad.map(async ([what, send, status, pattern]) => {
-      const res = await send();
-      const body = (await res.json()) as { error?: string };
-      return { what, status, pattern, got: res.status, error: body.error ?? '' };
-    }));
+    const answers = await Promise.all(
+      bad.map(async ([what, send, status, pattern]) => {
+        const res = await send();
+        const body = (await res.json()) as { error?: string };
+        return { what, status, pattern, got: res.status, error: body.error ?? '' };
+      }),
+    );
     for (const a of answers) {
       assert.equal(a.got, a.status, `${a.what}: HTTP ${a.got} (${a.error})`);
       assert.match(a.error, a.pattern, `${a.what}: error names the problem`);
@@ -160,11 +306,20 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
     const port = new URL(server.url).port;
     const size = 200 * 1024 * 1024;
     const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'image/png', 'content-length': size } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/predict',
+          method: 'POST',
+          headers: { 'content-type': 'image/png', 'content-length': size },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       const chunk = Buffer.alloc(1024 * 1024, 7);
       let sent = 0;
@@ -184,15 +339,29 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
 
   test('API keys: without a key 401 (health and the page stay open); CORS headers only for allowed origins', async () => {
     const { runtime } = await openModel(modelDir, { runtime: RUNTIME });
-    const guarded = await startServe({ runtime, name: 'tiny', port: 0, apiKeys: ['s3cret'], corsOrigins: ['http://app.example'] });
+    const guarded = await startServe({
+      runtime,
+      name: 'tiny',
+      port: 0,
+      apiKeys: ['s3cret'],
+      corsOrigins: ['http://app.example'],
+    });
     try {
       const png = await sharp(images[2]).png().toBuffer();
-      const no = await fetch(`${guarded.url}/predict`, { method: 'POST', body: new Uint8Array(png), headers: { 'content-type': 'image/png' } });
+      const no = await fetch(`${guarded.url}/predict`, {
+        method: 'POST',
+        body: new Uint8Array(png),
+        headers: { 'content-type': 'image/png' },
+      });
       assert.equal(no.status, 401);
       assert.match(((await no.json()) as { error: string }).error, /needs an API key/);
       const wrong = await fetch(`${guarded.url}/v2/models/tiny`, { headers: { authorization: 'Bearer nope' } });
       assert.equal(wrong.status, 401);
-      const ok = await fetch(`${guarded.url}/predict`, { method: 'POST', body: new Uint8Array(png), headers: { 'content-type': 'image/png', authorization: 'Bearer s3cret', origin: 'http://app.example' } });
+      const ok = await fetch(`${guarded.url}/predict`, {
+        method: 'POST',
+        body: new Uint8Array(png),
+        headers: { 'content-type': 'image/png', authorization: 'Bearer s3cret', origin: 'http://app.example' },
+      });
       assert.equal(ok.status, 200);
       assert.equal(ok.headers.get('access-control-allow-origin'), 'http://app.example');
       const other = await fetch(`${guarded.url}/v2/health/ready`, { headers: { origin: 'http://evil.example' } });
@@ -209,13 +378,29 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
   test("the tracker's API keys are accepted with --tracker-keys; a request not answered in time gets 504", async () => {
     const tracker = await startServer({ port: 0, dataDir: join(dir, 'tracker') });
     const { runtime } = await openModel(modelDir, { runtime: RUNTIME });
-    const guarded = await startServe({ runtime, name: 'tiny', port: 0, trackerUrl: tracker.url, timeoutMs: 1, maxDelayMs: 200 });
+    const guarded = await startServe({
+      runtime,
+      name: 'tiny',
+      port: 0,
+      trackerUrl: tracker.url,
+      timeoutMs: 1,
+      maxDelayMs: 200,
+    });
     try {
       const png = new Uint8Array(await sharp(images[0]).png().toBuffer());
-      const send = (key: string) => fetch(`${guarded.url}/predict`, { method: 'POST', body: png, headers: { 'content-type': 'image/png', authorization: `Bearer ${key}` } });
+      const send = (key: string) =>
+        fetch(`${guarded.url}/predict`, {
+          method: 'POST',
+          body: png,
+          headers: { 'content-type': 'image/png', authorization: `Bearer ${key}` },
+        });
       assert.equal((await send('not-a-tracker-key')).status, 401);
       const slow = await send(tracker.defaultKey);
-      assert.equal(slow.status, 504, 'the key passes; the line waits 200 ms for its batch, longer than the 1 ms timeout');
+      assert.equal(
+        slow.status,
+        504,
+        'the key passes; the line waits 200 ms for its batch, longer than the 1 ms timeout',
+      );
       assert.match(((await slow.json()) as { error: string }).error, /no answer within 1 ms/);
     } finally {
       await guarded.close();
@@ -225,11 +410,19 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
 
   test('multipart uploads: one result per file, named', async () => {
     const form = new FormData();
-    for (const p of images.slice(0, 3)) form.append('file', new Blob([new Uint8Array(await sharp(p).png().toBuffer())], { type: 'image/png' }), p.split('/').pop());
+    for (const p of images.slice(0, 3))
+      form.append(
+        'file',
+        new Blob([new Uint8Array(await sharp(p).png().toBuffer())], { type: 'image/png' }),
+        p.split('/').pop(),
+      );
     const res = await fetch(`${server.url}/predict?beam=4`, { method: 'POST', body: form });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { results: Array<{ name: string; text: string; chars: unknown[]; ms: number }> };
-    assert.deepEqual(body.results.map((r) => r.name), ['line0.png', 'line1.png', 'line2.png']);
+    assert.deepEqual(
+      body.results.map((r) => r.name),
+      ['line0.png', 'line1.png', 'line2.png'],
+    );
     for (const r of body.results) {
       assert.equal(r.chars.length, [...r.text].length);
       assert.ok(r.ms > 0);
@@ -239,8 +432,22 @@ describe(`ocrops serve (${RUNTIME} runtime)`, () => {
 
 test('`ocrops serve` finishes in-flight requests on SIGTERM, then exits 0', { timeout: 300_000 }, async () => {
   const [port] = await freePorts(1);
-  const child = spawnOcrops(['serve', '--model', modelDir, '--runtime', RUNTIME,
-    '--port', String(port), '--max-delay-ms', '3000', '--max-batch', '64'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnOcrops(
+    [
+      'serve',
+      '--model',
+      modelDir,
+      '--runtime',
+      RUNTIME,
+      '--port',
+      String(port),
+      '--max-delay-ms',
+      '3000',
+      '--max-batch',
+      '64',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
@@ -261,7 +468,10 @@ test('`ocrops serve` finishes in-flight requests on SIGTERM, then exits 0', { ti
   }
   child.kill('SIGTERM');
   const answers = await Promise.all(inflight);
-  assert.ok(answers.every((a) => a.status === 200 && typeof a.json.text === 'string'), JSON.stringify(answers.map((a) => a.status)));
+  assert.ok(
+    answers.every((a) => a.status === 200 && typeof a.json.text === 'string'),
+    JSON.stringify(answers.map((a) => a.status)),
+  );
   assert.equal(await exited, 0, out);
   assert.match(out, /SIGTERM: finishing in-flight requests/);
   writeFileSync(join(dir, 'serve-sigterm.log'), out);

@@ -12,32 +12,42 @@ import { startServer, TrackerApi } from '@ocrops/tracker';
 import { optimizerAlgorithm } from '@ocrops/search';
 import { type BestRecord } from '@ocrops/sweep';
 
-
 function writeSweep(dir: string): string {
   const data = join(dir, 'data.yaml');
-  writeFileSync(data, [
-    'name: tiny-sweep', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, max_width: 256 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-    'synthetic: { count: 100, seed: 3 }', `output: ${join(dir, 'prepared')}`, '',
-  ].join('\n'));
+  writeFileSync(
+    data,
+    [
+      'name: tiny-sweep',
+      'source: { format: synthetic }',
+      'charset: vietnamese',
+      'image: { height: 32, channels: 1, max_width: 256 }',
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      'synthetic: { count: 100, seed: 3 }',
+      `output: ${join(dir, 'prepared')}`,
+      '',
+    ].join('\n'),
+  );
   const file = join(dir, 'sweep.yaml');
-  writeFileSync(file, [
-    'algorithm: bayes',
-    'name: e2e',
-    'spec: { maxCombo: 4, objective: minimize, metric: val_loss, seed: 7 }',
-    'parameters:',
-    '  lr: { type: float, scalingType: loguniform, min: 0.001, max: 0.01 }',
-    '  hidden: [16, 24]',
-    'ocrops:',
-    '  train: configs/train/synthetic.yaml',
-    '  workers: 2',
-    `  set: { data: ${JSON.stringify(data)}, train.epochs: 1, train.max_steps_per_epoch: 3, train.batch_size: 8,`,
-    '         model.embed_dim: 16, train.log_every: 1, train.checkpoint_every: 0, train.augment: false }',
-    '  pruner: { type: none }',
-    `  out: ${JSON.stringify(join(dir, 'sweep'))}`,
-    `  best: ${JSON.stringify(join(dir, 'models', 'best'))}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'algorithm: bayes',
+      'name: e2e',
+      'spec: { maxCombo: 4, objective: minimize, metric: val_loss, seed: 7 }',
+      'parameters:',
+      '  lr: { type: float, scalingType: loguniform, min: 0.001, max: 0.01 }',
+      '  hidden: [16, 24]',
+      'ocrops:',
+      '  train: configs/train/synthetic.yaml',
+      '  workers: 2',
+      `  set: { data: ${JSON.stringify(data)}, train.epochs: 1, train.max_steps_per_epoch: 3, train.batch_size: 8,`,
+      '         model.embed_dim: 16, train.log_every: 1, train.checkpoint_every: 0, train.augment: false }',
+      '  pruner: { type: none }',
+      `  out: ${JSON.stringify(join(dir, 'sweep'))}`,
+      `  best: ${JSON.stringify(join(dir, 'models', 'best'))}`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -58,7 +68,8 @@ function runCli(args: string[], env: Record<string, string>, onLine?: (l: string
   child.stdout!.on('data', feed);
   child.stderr!.on('data', feed);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; text: string }>((res) =>
-    child.on('close', (code, signal) => res({ code, signal, text })));
+    child.on('close', (code, signal) => res({ code, signal, text })),
+  );
   return { child, done };
 }
 
@@ -68,7 +79,11 @@ test('sweep: 4 trials, 2 workers, SIGKILL after 2 finished, --resume, best.json'
   const server = await startServer({ port: 0, dataDir: join(dir, 'tracker'), optimizer: optimizerAlgorithm });
   try {
     const file = writeSweep(dir);
-    const env = { COMET_URL_OVERRIDE: server.url, COMET_API_KEY: server.defaultKey, OCROPS_TRACKER_SPOOL: join(dir, 'spool') };
+    const env = {
+      COMET_URL_OVERRIDE: server.url,
+      COMET_API_KEY: server.defaultKey,
+      OCROPS_TRACKER_SPOOL: join(dir, 'spool'),
+    };
 
     // first run: killed hard once two trials have finished
     let finished = 0;
@@ -95,7 +110,10 @@ test('sweep: 4 trials, 2 workers, SIGKILL after 2 finished, --resume, best.json'
     assert.equal(end.trials.filter((t) => t.status === 'running').length, 0);
     assert.equal(new Set(completed.map((t) => JSON.stringify(t.parameters))).size, 4, 'no parameter set ran twice');
     for (const t of midDone) {
-      assert.ok(completed.some((c) => c.pid === t.pid && c.score === t.score), `finished trial ${t.pid} was kept as it was`);
+      assert.ok(
+        completed.some((c) => c.pid === t.pid && c.score === t.score),
+        `finished trial ${t.pid} was kept as it was`,
+      );
     }
     assert.match(r2.text, new RegExp(`sweep ${state.sweepId} joined`));
 
@@ -109,12 +127,16 @@ test('sweep: 4 trials, 2 workers, SIGKILL after 2 finished, --resume, best.json'
     assert.equal(best.metric, 'val_loss');
     assert.deepEqual(best.parameters, lowest.parameters);
     assert.equal(best.experimentKey, lowest.experimentKey);
-    assert.ok(readdirSync(bestDir).some((f) => f.endsWith('.json') && f !== 'best.json'), 'model files copied');
+    assert.ok(
+      readdirSync(bestDir).some((f) => f.endsWith('.json') && f !== 'best.json'),
+      'model files copied',
+    );
     assert.ok(existsSync(join(dir, 'sweep', 'trials', `${best.pid.slice(0, 12)}-1`, 'result.json')));
 
     // each trial is a tracked run linked to the sweep by Comet's optimizer_* others
     const others = await api.others(best.experimentKey!);
-    const get = (k: string) => (others as Array<{ name: string; valueCurrent: unknown }>).find((o) => o.name === k)?.valueCurrent;
+    const get = (k: string) =>
+      (others as Array<{ name: string; valueCurrent: unknown }>).find((o) => o.name === k)?.valueCurrent;
     assert.equal(get('optimizer_id'), state.sweepId);
     assert.equal(get('optimizer_pid'), best.pid);
     assert.equal(get('optimizer_metric'), 'val_loss');

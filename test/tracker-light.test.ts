@@ -24,35 +24,58 @@ function moduleLogEnv(log: string): Record<string, string> {
   return { OCROPS_MODULE_LOG: log, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim() };
 }
 
-test('a running `ocrops tracker serve` has loaded no TensorFlow, sharp or canvas', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ocrops-tracker-light-'));
-  const log = join(dir, 'modules.txt');
-  const server = await startOcropsTracker(join(dir, 'data'), { extraEnv: moduleLogEnv(log) });
-  try {
-    // the dashboard and an optimizer request go through the same process: load them before looking
-    const page = await fetch(`${server.url}/`);
-    assert.equal(page.status, 200);
-    const key = readFileSync(join(dir, 'data', 'default-key'), 'utf8').trim();
-    const api = new TrackerApi({ url: server.url, apiKey: key });
-    const id = await api.optimizerCreate(
-      { algorithm: 'bayes', spec: { metric: 'val_loss' }, parameters: { lr: { type: 'float', min: 0.001, max: 0.1 } } },
-      { projectName: 'light' },
-    );
-    const next = await api.optimizerNext(id);
-    assert.equal(typeof next?.parameters.lr, 'number', 'the optimizer suggested a learning rate');
-    const maps = readFileSync(`/proc/${server.pid}/maps`, 'utf8').split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter(Boolean);
-    assert.ok(maps.some((l) => l.includes('node')), 'the maps of the server process are readable');
-    assert.deepEqual(heavyIn(maps), [], 'native libraries of the ML stack mapped into the tracker');
-    const modules = readFileSync(log, 'utf8').split('\n');
-    assert.ok(modules.some((m) => m.includes('/packages/tracker/src/')), 'the module log lists the tracker sources');
-    assert.ok(modules.some((m) => m.includes('/packages/search/src/')), 'the optimizer maths is loaded');
-    assert.deepEqual(heavyIn(modules), [], 'ML-stack modules resolved by the tracker');
-    assert.ok(!modules.some((m) => /\/packages\/(trainer|sweep|data|model)\/src\//.test(m)), 'trainer, sweep, data or model sources loaded');
-  } finally {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'a running `ocrops tracker serve` has loaded no TensorFlow, sharp or canvas',
+  { skip: process.platform !== 'linux' && 'needs /proc' },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocrops-tracker-light-'));
+    const log = join(dir, 'modules.txt');
+    const server = await startOcropsTracker(join(dir, 'data'), { extraEnv: moduleLogEnv(log) });
+    try {
+      // the dashboard and an optimizer request go through the same process: load them before looking
+      const page = await fetch(`${server.url}/`);
+      assert.equal(page.status, 200);
+      const key = readFileSync(join(dir, 'data', 'default-key'), 'utf8').trim();
+      const api = new TrackerApi({ url: server.url, apiKey: key });
+      const id = await api.optimizerCreate(
+        {
+          algorithm: 'bayes',
+          spec: { metric: 'val_loss' },
+          parameters: { lr: { type: 'float', min: 0.001, max: 0.1 } },
+        },
+        { projectName: 'light' },
+      );
+      const next = await api.optimizerNext(id);
+      assert.equal(typeof next?.parameters.lr, 'number', 'the optimizer suggested a learning rate');
+      const maps = readFileSync(`/proc/${server.pid}/maps`, 'utf8')
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(5).join(' '))
+        .filter(Boolean);
+      assert.ok(
+        maps.some((l) => l.includes('node')),
+        'the maps of the server process are readable',
+      );
+      assert.deepEqual(heavyIn(maps), [], 'native libraries of the ML stack mapped into the tracker');
+      const modules = readFileSync(log, 'utf8').split('\n');
+      assert.ok(
+        modules.some((m) => m.includes('/packages/tracker/src/')),
+        'the module log lists the tracker sources',
+      );
+      assert.ok(
+        modules.some((m) => m.includes('/packages/search/src/')),
+        'the optimizer maths is loaded',
+      );
+      assert.deepEqual(heavyIn(modules), [], 'ML-stack modules resolved by the tracker');
+      assert.ok(
+        !modules.some((m) => /\/packages\/(trainer|sweep|data|model)\/src\//.test(m)),
+        'trainer, sweep, data or model sources loaded',
+      );
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('the CLI launcher and its help load no ML stack', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-cli-light-'));
@@ -62,7 +85,11 @@ test('the CLI launcher and its help load no ML stack', async () => {
       const r = await runOcrops(args, { extraEnv: moduleLogEnv(log) });
       assert.equal(r.code, 0, r.stderr);
       assert.ok(existsSync(log), 'the module log was written');
-      assert.deepEqual(heavyIn(readFileSync(log, 'utf8').split('\n')), [], `ocrops ${args.join(' ')} loaded the ML stack`);
+      assert.deepEqual(
+        heavyIn(readFileSync(log, 'utf8').split('\n')),
+        [],
+        `ocrops ${args.join(' ')} loaded the ML stack`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

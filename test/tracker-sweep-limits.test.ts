@@ -20,7 +20,11 @@ async function call(url: string, key: string, method: 'GET' | 'POST', path: stri
 }
 
 const grid = (parameters: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({
-  config: { algorithm: 'grid', spec: { metric: 'loss', objective: 'minimize', randomize: true, seed: 1, ...spec }, parameters },
+  config: {
+    algorithm: 'grid',
+    spec: { metric: 'loss', objective: 'minimize', randomize: true, seed: 1, ...spec },
+    parameters,
+  },
 });
 
 test('bounded grid: oversized sweep configs get 400/413 naming the field; the largest allowed one stays fast', async () => {
@@ -30,11 +34,30 @@ test('bounded grid: oversized sweep configs get 400/413 naming the field; the la
   const O = '/api/rest/v2/optimizer';
   try {
     const bad: Array<[unknown, number, RegExp]> = [
-      [grid({ x: { type: 'float', min: 0, max: 1 } }, { gridSize: 1_000_000 }), 400, /^config\.spec\.gridSize: 1000000/],
+      [
+        grid({ x: { type: 'float', min: 0, max: 1 } }, { gridSize: 1_000_000 }),
+        400,
+        /^config\.spec\.gridSize: 1000000/,
+      ],
       [grid({ x: { type: 'float', min: 0, max: 1, gridSize: 5000 } }), 400, /^config\.parameters\.x\.gridSize/],
-      [grid({ c: { type: 'categorical', values: Array.from({ length: 20_000 }, (_, i) => `v${i}`) } }), 413, /^config: \d+ characters/],
-      [grid({ c: { type: 'discrete', values: Array.from({ length: 10_001 }, (_, i) => i) } }), 400, /^config\.parameters\.c\.values: 10001 values/],
-      [grid({ a: { type: 'float', min: 0, max: 1, gridSize: 1000 }, b: { type: 'float', min: 0, max: 1, gridSize: 1000 } }), 400, /^config\.parameters: the grid has 1000000 points/],
+      [
+        grid({ c: { type: 'categorical', values: Array.from({ length: 20_000 }, (_, i) => `v${i}`) } }),
+        413,
+        /^config: \d+ characters/,
+      ],
+      [
+        grid({ c: { type: 'discrete', values: Array.from({ length: 10_001 }, (_, i) => i) } }),
+        400,
+        /^config\.parameters\.c\.values: 10001 values/,
+      ],
+      [
+        grid({
+          a: { type: 'float', min: 0, max: 1, gridSize: 1000 },
+          b: { type: 'float', min: 0, max: 1, gridSize: 1000 },
+        }),
+        400,
+        /^config\.parameters: the grid has 1000000 points/,
+      ],
     ];
     for (const [body, status, msg] of bad) {
       const r = await call(server.url, k, 'POST', `${O}/create`, body);
@@ -42,10 +65,16 @@ test('bounded grid: oversized sweep configs get 400/413 naming the field; the la
       assert.match(r.json.msg, msg);
     }
     // the largest grid the limits allow: 300 x 300 = 90,000 points, shuffled
-    const ok = await call(server.url, k, 'POST', `${O}/create`, grid({
-      a: { type: 'float', min: 0, max: 1, gridSize: 300 },
-      b: { type: 'float', min: 0, max: 1, gridSize: 300 },
-    }));
+    const ok = await call(
+      server.url,
+      k,
+      'POST',
+      `${O}/create`,
+      grid({
+        a: { type: 'float', min: 0, max: 1, gridSize: 300 },
+        b: { type: 'float', min: 0, max: 1, gridSize: 300 },
+      }),
+    );
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {

@@ -33,7 +33,14 @@ test('ocrops tracker serve / keys / sync', async () => {
     assert.deepEqual(await new TrackerApi({ url, apiKey: teamKey }).workspaces(), ['team-e2e']);
 
     // an offline run, delivered by `ocrops tracker sync`
-    const exp = await Experiment.create({ offline: true, url, workspace: 'team-e2e', project: 'e2e', spoolDir, captureConsole: false });
+    const exp = await Experiment.create({
+      offline: true,
+      url,
+      workspace: 'team-e2e',
+      project: 'e2e',
+      spoolDir,
+      captureConsole: false,
+    });
     for (let i = 0; i < 500; i++) exp.logMetric('val_loss', 1 / (i + 1), { step: i });
     await exp.end();
     const synced = await ocrops(['sync', '--spool-dir', spoolDir], { COMET_API_KEY: teamKey });

@@ -19,25 +19,35 @@ const syntheticConfig = join(root, 'configs/train/synthetic.yaml');
 function tinyDataConfig(dir: string, count = 120, maxWidth = 320): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'data.yaml');
-  writeFileSync(file, [
-    'name: tiny',
-    'source: { format: synthetic }',
-    'charset: vietnamese',
-    `image: { height: 32, channels: 1, max_width: ${maxWidth} }`,
-    'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-    `synthetic: { count: ${count}, seed: 3 }`,
-    'augment: { geometry_p: 0.5, noise_p: 0.5 }',
-    `output: ${join(dir, 'prepared')}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'name: tiny',
+      'source: { format: synthetic }',
+      'charset: vietnamese',
+      `image: { height: 32, channels: 1, max_width: ${maxWidth} }`,
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      `synthetic: { count: ${count}, seed: 3 }`,
+      'augment: { geometry_p: 0.5, noise_p: 0.5 }',
+      `output: ${join(dir, 'prepared')}`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
 /** `--set` overrides that shrink configs/train/synthetic.yaml (the default) to seconds of training. */
 function tinySets(dataFile: string, out: string, extra: string[] = []): string[] {
   return [
-    `data=${dataFile}`, `out=${out}`, 'epochs=2', 'batch_size=16', 'hidden=24', 'model.embed_dim=32',
-    'train.log_every=2', 'train.checkpoint_every=2', ...extra,
+    `data=${dataFile}`,
+    `out=${out}`,
+    'epochs=2',
+    'batch_size=16',
+    'hidden=24',
+    'model.embed_dim=32',
+    'train.log_every=2',
+    'train.checkpoint_every=2',
+    ...extra,
   ].flatMap((s) => ['--set', s]);
 }
 
@@ -49,13 +59,21 @@ interface Finished {
 }
 
 /** Runs `ocrops trainer <args>` as a child process (its pid is the trainer's own, for the signal tests). */
-function spawnTrainer(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawnOcrops(['trainer', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnTrainer(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Finished> } {
+  const child = spawnOcrops(['trainer', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<Finished>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  const done = new Promise<Finished>((res) =>
+    child.on('close', (code, signal) => res({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -82,19 +100,40 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
   const out = join(dir, 'run');
   const data = tinyDataConfig(join(dir, 'data'));
   const project = 'ocr-e2e';
-  const { done } = spawnTrainer([
-    'train', '--config', syntheticConfig, ...tinySets(data, out, [
-      `tracker.url=${server.url}`, `tracker.api_key=${server.defaultKey}`, 'tracker.workspace=default', `tracker.project=${project}`,
-    ]),
-    '--experiment-name', 'e2e-tiny', '--tag', 'e2e', '--log-other', 'optimizer_id=abc123', '--quiet',
-  ], { OCROPS_EVENTS: '1' });
+  const { done } = spawnTrainer(
+    [
+      'train',
+      '--config',
+      syntheticConfig,
+      ...tinySets(data, out, [
+        `tracker.url=${server.url}`,
+        `tracker.api_key=${server.defaultKey}`,
+        'tracker.workspace=default',
+        `tracker.project=${project}`,
+      ]),
+      '--experiment-name',
+      'e2e-tiny',
+      '--tag',
+      'e2e',
+      '--log-other',
+      'optimizer_id=abc123',
+      '--quiet',
+    ],
+    { OCROPS_EVENTS: '1' },
+  );
   const r = await done;
   assert.equal(r.code, 0, `trainer failed:\n${r.stderr.slice(-3000)}`);
 
   // stdout events: one per epoch, then the end
-  const events = r.stdout.split('\n').map(parseEventLine).filter((e) => e !== undefined);
+  const events = r.stdout
+    .split('\n')
+    .map(parseEventLine)
+    .filter((e) => e !== undefined);
   const epochs = events.filter((e) => e.type === 'epoch');
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2]);
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2],
+  );
   const end = events.at(-1)!;
   assert.equal(end.type, 'end');
   const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as TrainResult;
@@ -104,7 +143,10 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
   assert.equal(epochs[0].type === 'epoch' && epochs[0].experimentKey, result.experimentKey);
   for (const f of ['model.json', 'weights.bin', 'ocrops.json']) assert.ok(existsSync(join(out, 'best', f)), f);
   const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8')) as Array<Record<string, number>>;
-  assert.deepEqual(plots.map((p) => p.epoch), [1, 2]);
+  assert.deepEqual(
+    plots.map((p) => p.epoch),
+    [1, 2],
+  );
 
   const rest = `${server.url}/api/rest/v2`;
   const get = async (path: string) => {
@@ -124,11 +166,23 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
     values: Array<{ name: string; valueCurrent: number | string }>;
   };
   const names = new Set(summary.values.map((v) => v.name));
-  for (const m of ['train_loss', 'train_acc_by_char', 'train_acc_by_field', 'val_loss', 'val_acc_by_char',
-    'val_acc_by_field', 'val_cer', 'lr', 'images_per_second', 'epoch_time']) {
+  for (const m of [
+    'train_loss',
+    'train_acc_by_char',
+    'train_acc_by_field',
+    'val_loss',
+    'val_acc_by_char',
+    'val_acc_by_field',
+    'val_cer',
+    'lr',
+    'images_per_second',
+    'epoch_time',
+  ]) {
     assert.ok(names.has(m), `metric ${m} tracked (have ${[...names].join(', ')})`);
   }
-  const valLoss = (await (await get(`/experiment/metrics/get-metric?experimentKey=${key}&metricName=val_loss`)).json()) as {
+  const valLoss = (await (
+    await get(`/experiment/metrics/get-metric?experimentKey=${key}&metricName=val_loss`)
+  ).json()) as {
     metrics: Array<{ metricValue: number | string; epoch?: number }>;
   };
   assert.equal(valLoss.metrics.length, 2);
@@ -157,27 +211,48 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
   };
   const weights = assets.assets.find((a) => a.type === 'model-element' && a.fileName.endsWith('weights.bin'));
   assert.ok(weights, `best model logged (assets: ${assets.assets.map((a) => `${a.fileName}:${a.type}`).join(', ')})`);
-  const bytes = Buffer.from(await (await get(`/experiment/asset/get-asset?experimentKey=${key}&assetId=${weights.assetId}`)).arrayBuffer());
-  assert.ok(bytes.equals(readFileSync(join(out, 'best', 'weights.bin'))), 'downloaded weights equal <out>/best/weights.bin');
+  const bytes = Buffer.from(
+    await (await get(`/experiment/asset/get-asset?experimentKey=${key}&assetId=${weights.assetId}`)).arrayBuffer(),
+  );
+  assert.ok(
+    bytes.equals(readFileSync(join(out, 'best', 'weights.bin'))),
+    'downloaded weights equal <out>/best/weights.bin',
+  );
 
   const runs = await fetch(`${server.url}/api/ocrops/runs?workspaceName=default&projectName=${project}`, {
     headers: { Authorization: server.defaultKey },
   });
-  const row = ((await runs.json()) as { runs: Array<{ experimentKey: string; status: string; tags: string[] }> }).runs
-    .find((x) => x.experimentKey === key);
+  const row = (
+    (await runs.json()) as { runs: Array<{ experimentKey: string; status: string; tags: string[] }> }
+  ).runs.find((x) => x.experimentKey === key);
   assert.equal(row?.status, 'finished');
   assert.ok(row?.tags.includes('e2e'));
 
   // evaluate (metrics.json for dvc, error report) and predict with the trained model
-  const ev = spawnTrainer(['evaluate', '--model', join(out, 'best'), '--prepared', join(dir, 'data', 'prepared'),
-    '--run', out, '--metrics', join(dir, 'metrics.json'), '--errors', join(dir, 'reports', 'errors.json'),
-    '--plots', join(dir, 'plots', 'run.json'), '--quiet']);
+  const ev = spawnTrainer([
+    'evaluate',
+    '--model',
+    join(out, 'best'),
+    '--prepared',
+    join(dir, 'data', 'prepared'),
+    '--run',
+    out,
+    '--metrics',
+    join(dir, 'metrics.json'),
+    '--errors',
+    join(dir, 'reports', 'errors.json'),
+    '--plots',
+    join(dir, 'plots', 'run.json'),
+    '--quiet',
+  ]);
   const evr = await ev.done;
   assert.equal(evr.code, 0, evr.stderr.slice(-2000));
   const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Record<string, number>;
   assert.equal(metrics.test_count, 12);
   assert.ok(metrics.test_cer >= 0 && Number.isFinite(metrics.test_loss));
-  const report = JSON.parse(readFileSync(join(dir, 'reports', 'errors.json'), 'utf8')) as { worst: Array<Record<string, unknown>> };
+  const report = JSON.parse(readFileSync(join(dir, 'reports', 'errors.json'), 'utf8')) as {
+    worst: Array<Record<string, unknown>>;
+  };
   assert.ok(report.worst.length > 0 && 'truth' in report.worst[0] && 'confidence' in report.worst[0]);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'plots', 'run.json'), 'utf8')), plots);
 
@@ -185,8 +260,12 @@ test('the synthetic default trains with a real tracker server; run, metrics, par
   const exported = join(dir, 'exported');
   const ex = await spawnTrainer(['export', '--model', out, '--out', exported]).done;
   assert.equal(ex.code, 0, ex.stderr.slice(-2000));
-  for (const f of ['model.onnx', 'ocrops-model.json', 'model.json', 'weights.bin', 'ocrops.json', 'README.md']) assert.ok(existsSync(join(exported, f)), f);
-  const meta = JSON.parse(readFileSync(join(exported, 'ocrops.json'), 'utf8')) as { charset?: unknown; training?: { experimentKey: string } };
+  for (const f of ['model.onnx', 'ocrops-model.json', 'model.json', 'weights.bin', 'ocrops.json', 'README.md'])
+    assert.ok(existsSync(join(exported, f)), f);
+  const meta = JSON.parse(readFileSync(join(exported, 'ocrops.json'), 'utf8')) as {
+    charset?: unknown;
+    training?: { experimentKey: string };
+  };
   assert.ok(meta.charset);
   assert.equal(meta.training?.experimentKey, key);
   const imgs = join(dir, 'images-to-read');
@@ -227,7 +306,10 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with the same metrics
   const kr = await k.done;
   assert.equal(kr.signal, 'SIGKILL', `the run ended before it could be killed:\n${kr.stderr.slice(-2000)}`);
   state = readState(killed)!;
-  assert.ok(state.epoch === 1 && state.batchInEpoch > 0 && state.batchInEpoch < 6, `killed mid-epoch 2 (state: epoch ${state.epoch}, batch ${state.batchInEpoch})`);
+  assert.ok(
+    state.epoch === 1 && state.batchInEpoch > 0 && state.batchInEpoch < 6,
+    `killed mid-epoch 2 (state: epoch ${state.epoch}, batch ${state.batchInEpoch})`,
+  );
   assert.ok(!existsSync(join(killed, 'result.json')));
 
   // Resume; interrupt the resumed run once with SIGTERM (checkpoint + exit 143), then resume again to the end.
@@ -248,12 +330,24 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with the same metrics
   assert.equal(got.steps, expected.steps);
   assert.deepEqual(got.best, expected.best);
   assert.deepEqual(comparable(got.final.metrics), comparable(expected.final.metrics));
-  const hist = (p: string) => (JSON.parse(readFileSync(join(p, 'plots.json'), 'utf8')) as Array<Record<string, number>>).map(comparable);
+  const hist = (p: string) =>
+    (JSON.parse(readFileSync(join(p, 'plots.json'), 'utf8')) as Array<Record<string, number>>).map(comparable);
   assert.deepEqual(hist(killed), hist(full));
-  assert.ok(readFileSync(join(full, 'best', 'weights.bin')).equals(readFileSync(join(killed, 'best', 'weights.bin'))), 'same best weights');
+  assert.ok(
+    readFileSync(join(full, 'best', 'weights.bin')).equals(readFileSync(join(killed, 'best', 'weights.bin'))),
+    'same best weights',
+  );
 
   // A config change that breaks the checkpoint is refused on --resume.
-  const bad = await spawnTrainer(['train', '--config', syntheticConfig, ...sets(killed), '--set', 'lr=0.01', '--resume']).done;
+  const bad = await spawnTrainer([
+    'train',
+    '--config',
+    syntheticConfig,
+    ...sets(killed),
+    '--set',
+    'lr=0.01',
+    '--resume',
+  ]).done;
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /OCROPS_TRAIN_RESUME_MISMATCH/);
 });
@@ -261,19 +355,33 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with the same metrics
 test('a diverging run stops with an error naming the step and batch; labels too long for T are counted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-train-nan-'));
   const data = tinyDataConfig(join(dir, 'data'), 60);
-  const sets = (out: string, extra: string[]) => [`data=${data}`, `out=${out}`, 'epochs=1', 'batch_size=8', 'hidden=16',
-    'model.embed_dim=16', 'tracker.enabled=false', 'train.max_steps_per_epoch=2', 'train.max_val_samples=8', ...extra];
+  const sets = (out: string, extra: string[]) => [
+    `data=${data}`,
+    `out=${out}`,
+    'epochs=1',
+    'batch_size=8',
+    'hidden=16',
+    'model.embed_dim=16',
+    'tracker.enabled=false',
+    'train.max_steps_per_epoch=2',
+    'train.max_val_samples=8',
+    ...extra,
+  ];
   // An infinite weight decay makes the gradient NaN at the first step.
-  await assert.rejects(train(loadTrainConfig(syntheticConfig, sets(join(dir, 'nan'), ['weight_decay=1e39'])), { quiet: true }),
+  await assert.rejects(
+    train(loadTrainConfig(syntheticConfig, sets(join(dir, 'nan'), ['weight_decay=1e39'])), { quiet: true }),
     (e: unknown) => {
       assert.ok(e instanceof OcropsError);
       assert.equal(e.code, 'OCROPS_TRAIN_NAN');
       assert.match(e.message, /at step 0 \(epoch 1, batch 0: synth_\d+\.png/);
       return true;
-    });
+    },
+  );
   // Lines squeezed to 48 px give T = 12 frames: most address lines cannot fit; they are counted, not dropped.
   const narrow = tinyDataConfig(join(dir, 'narrow'), 60, 48);
-  const r = await train(loadTrainConfig(syntheticConfig, [...sets(join(dir, 'short'), []), `data=${narrow}`]), { quiet: true });
+  const r = await train(loadTrainConfig(syntheticConfig, [...sets(join(dir, 'short'), []), `data=${narrow}`]), {
+    quiet: true,
+  });
   assert.ok(r.labelsTooLong > 0 && r.labelsTooLong <= 16, `labels too long counted: ${r.labelsTooLong}`);
   assert.equal(r.final.metrics.labels_too_long, r.labelsTooLong);
 });

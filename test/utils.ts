@@ -109,7 +109,8 @@ export function startOcrops(args: string[], opts: Omit<RunOcropsOptions, 'input'
 
 /** `ocrops tracker serve` on a free port with data in `dataDir`; resolves once it listens. */
 export async function startOcropsTracker(
-  dataDir: string, opts: { args?: string[] } & Omit<RunOcropsOptions, 'input' | 'timeoutMs'> = {},
+  dataDir: string,
+  opts: { args?: string[] } & Omit<RunOcropsOptions, 'input' | 'timeoutMs'> = {},
 ): Promise<RunningOcrops & { url: string }> {
   const { args = [], ...rest } = opts;
   const server = startOcrops(['tracker', 'serve', '--port', '0', '--data-dir', dataDir, ...args], rest);

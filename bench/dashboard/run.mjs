@@ -15,7 +15,11 @@ import { fileURLToPath } from 'node:url';
 
 if (!process.execArgv.some((a) => a.includes('tsx'))) {
   // load the TypeScript sources of the workspace packages
-  const res = spawnSync(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const res = spawnSync(
+    process.execPath,
+    ['--conditions=@ocrops/source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(res.status ?? 1);
 }
 
@@ -42,7 +46,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only] [--static-dir DIR] [--out FILE]');
+  console.log(
+    'usage: node bench/dashboard/run.mjs [--runs 1000] [--metrics 10] [--points 5000] [--data-dir DIR] [--repeat 5] [--seed-only] [--static-dir DIR] [--out FILE]',
+  );
   process.exit(0);
 }
 const RUNS = Number(args.runs);
@@ -56,12 +62,27 @@ const marker = join(dataDir, 'seeded.json');
 
 function dirBytes(d) {
   let n = 0;
-  for (const e of readdirSync(d, { withFileTypes: true })) n += e.isDirectory() ? dirBytes(join(d, e.name)) : statSync(join(d, e.name)).size;
+  for (const e of readdirSync(d, { withFileTypes: true }))
+    n += e.isDirectory() ? dirBytes(join(d, e.name)) : statSync(join(d, e.name)).size;
   return n;
 }
 
-const metricNames = Array.from({ length: METRICS }, (_, i) =>
-  ['train_loss', 'val_loss', 'train_acc_by_char', 'val_acc_by_char', 'train_acc_by_field', 'val_acc_by_field', 'lr', 'grad_norm', 'cer', 'wer'][i] ?? `metric_${i}`);
+const metricNames = Array.from(
+  { length: METRICS },
+  (_, i) =>
+    [
+      'train_loss',
+      'val_loss',
+      'train_acc_by_char',
+      'val_acc_by_char',
+      'train_acc_by_field',
+      'val_acc_by_field',
+      'lr',
+      'grad_norm',
+      'cer',
+      'wer',
+    ][i] ?? `metric_${i}`,
+);
 
 /** Seeds through TrackerStore (the server's storage layer), one transaction per run. */
 async function seed(store) {
@@ -75,8 +96,11 @@ async function seed(store) {
     const innerDim = [32, 64, 128, 256, 512][r % 5];
     const lr = 10 ** (-4 + ((r * 7919) % 1000) / 500);
     await store.setParams(key, 'parameter', [
-      { name: 'inner_dim', value: innerDim }, { name: 'lr', value: Number(lr.toPrecision(3)) },
-      { name: 'batch_size', value: 32 }, { name: 'epochs', value: 50 }, { name: 'arch', value: r % 3 ? 'vgg' : 'resnet' },
+      { name: 'inner_dim', value: innerDim },
+      { name: 'lr', value: Number(lr.toPrecision(3)) },
+      { name: 'batch_size', value: 32 },
+      { name: 'epochs', value: 50 },
+      { name: 'arch', value: r % 3 ? 'vgg' : 'resnet' },
     ]);
     await store.addTags(key, [r % 2 ? 'baseline' : 'tuned']);
     const q = 0.3 + Math.log2(innerDim) / 12;
@@ -85,8 +109,14 @@ async function seed(store) {
       for (let s = 0; s < POINTS; s++) {
         const base = 3 * Math.exp((-3 * q * s) / POINTS) + 0.05;
         const noise = Math.sin(s * 12.9898 + r * 78.233 + m) * 0.08;
-        pts[m * POINTS + s] = { id: `${m}.${s}`, name: metricNames[m], value: m % 2 ? 1 - base / 3.1 + noise : base + noise,
-          step: s, epoch: Math.floor((s * 50) / POINTS), timestamp: runStart + s * 1000 };
+        pts[m * POINTS + s] = {
+          id: `${m}.${s}`,
+          name: metricNames[m],
+          value: m % 2 ? 1 - base / 3.1 + noise : base + noise,
+          step: s,
+          epoch: Math.floor((s * 50) / POINTS),
+          timestamp: runStart + s * 1000,
+        };
       }
     }
     await store.addMetrics(key, pts); // one transaction per run
@@ -106,11 +136,21 @@ function headline(r) {
   if (!r.runCharts) return r; // already a headline
   const { previous, ...rest } = r;
   return {
-    date: rest.date, loadavg: rest.machine?.loadavg, runs: rest.data?.runs, metrics: rest.data?.metrics, pointsPerMetric: rest.data?.pointsPerMetric,
-    dbMegabytes: rest.data?.dbMegabytes, seedSeconds: rest.data?.seedSeconds, runsTableMedianMs: rest.runsTable?.medianMs,
-    runChartsMedianMs: rest.runCharts.medianMs, runChartsSamplesMs: rest.runCharts.samplesMs, runChartsRequests: rest.runCharts.requests,
-    runChartsLastApiResponseMedianMs: rest.runCharts.lastApiResponseMedianMs, seriesApiMedianMs: rest.runCharts.seriesApiMedianMs,
-    seriesManyApiMedianMs: rest.runCharts.seriesManyApiMedianMs, ...(rest.note ? { note: rest.note } : {}),
+    date: rest.date,
+    loadavg: rest.machine?.loadavg,
+    runs: rest.data?.runs,
+    metrics: rest.data?.metrics,
+    pointsPerMetric: rest.data?.pointsPerMetric,
+    dbMegabytes: rest.data?.dbMegabytes,
+    seedSeconds: rest.data?.seedSeconds,
+    runsTableMedianMs: rest.runsTable?.medianMs,
+    runChartsMedianMs: rest.runCharts.medianMs,
+    runChartsSamplesMs: rest.runCharts.samplesMs,
+    runChartsRequests: rest.runCharts.requests,
+    runChartsLastApiResponseMedianMs: rest.runCharts.lastApiResponseMedianMs,
+    seriesApiMedianMs: rest.runCharts.seriesApiMedianMs,
+    seriesManyApiMedianMs: rest.runCharts.seriesManyApiMedianMs,
+    ...(rest.note ? { note: rest.note } : {}),
     ...(previous ? { previous: { ...previous, previous: undefined } } : {}),
   };
 }
@@ -125,7 +165,9 @@ try {
     console.log(`seeding ${RUNS} runs x ${METRICS} metrics x ${POINTS} points into ${dataDir} ...`);
     seedSeconds = await seed(server.store);
     writeFileSync(marker, JSON.stringify({ runs: RUNS, metrics: METRICS, points: POINTS, seedSeconds }));
-    console.log(`seeded in ${seedSeconds.toFixed(1)} s (${Math.round((RUNS * METRICS * POINTS) / seedSeconds).toLocaleString('en-US')} points/s)`);
+    console.log(
+      `seeded in ${seedSeconds.toFixed(1)} s (${Math.round((RUNS * METRICS * POINTS) / seedSeconds).toLocaleString('en-US')} points/s)`,
+    );
   } else {
     seedSeconds = JSON.parse(readFileSync(marker, 'utf8')).seedSeconds;
     console.log(`reusing the seeded database in ${dataDir}`);
@@ -148,7 +190,9 @@ try {
   let firstKey;
   let allKeys = [];
   for (let i = 0; i < REPEAT; i++) {
-    const { ms, body } = await timeFetch(`/api/ocrops/runs?workspaceName=${WS}&projectName=${PROJECT}&limit=10000&sort=startTimeMillis&order=desc`);
+    const { ms, body } = await timeFetch(
+      `/api/ocrops/runs?workspaceName=${WS}&projectName=${PROJECT}&limit=10000&sort=startTimeMillis&order=desc`,
+    );
     runsApi.push(ms);
     firstKey = body.runs[Math.floor(body.runs.length / 2)].experimentKey;
     allKeys = body.runs.map((r) => r.experimentKey);
@@ -156,22 +200,35 @@ try {
   }
   const seriesApi = [];
   for (let i = 0; i < REPEAT; i++) {
-    const { ms } = await timeFetch(`/api/ocrops/series?experimentKey=${firstKey}&metricName=${metricNames[0]}&points=500&x=step`);
+    const { ms } = await timeFetch(
+      `/api/ocrops/series?experimentKey=${firstKey}&metricName=${metricNames[0]}&points=500&x=step`,
+    );
     seriesApi.push(ms);
   }
   // every metric of a run in one request (what the run page sends), each time on a run not read before
   const pick = (i) => allKeys[(Math.floor(allKeys.length / 3) + i * 37) % allKeys.length];
   const seriesManyApi = [];
   for (let i = 0; i < REPEAT; i++) {
-    const { ms, body } = await timeFetch(`/api/ocrops/series?experimentKey=${pick(i)}&metricNames=${metricNames.join(',')}&points=500&x=step`);
-    if (body.series.length !== METRICS || body.series.some((s) => s.total !== POINTS)) throw new Error('multi-series reply is incomplete');
+    const { ms, body } = await timeFetch(
+      `/api/ocrops/series?experimentKey=${pick(i)}&metricNames=${metricNames.join(',')}&points=500&x=step`,
+    );
+    if (body.series.length !== METRICS || body.series.some((s) => s.total !== POINTS))
+      throw new Error('multi-series reply is incomplete');
     seriesManyApi.push(ms);
   }
 
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   await page.goto(`${server.url}/?apiKey=${server.defaultKey}#/`);
@@ -190,7 +247,9 @@ try {
             if (done()) {
               return requestAnimationFrame(() => {
                 const total = performance.now() - t0;
-                const api = performance.getEntriesByType('resource').filter((e) => e.startTime >= t0 && e.name.includes('/api/'));
+                const api = performance
+                  .getEntriesByType('resource')
+                  .filter((e) => e.startTime >= t0 && e.name.includes('/api/'));
                 const last = api.reduce((a, e) => Math.max(a, e.responseEnd), t0);
                 performance.clearResourceTimings();
                 resolve({ total, requests: api.length, lastResponseMs: last - t0 });
@@ -226,12 +285,37 @@ try {
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Number(x.toFixed(2))) },
-    data: { runs: RUNS, metrics: METRICS, pointsPerMetric: POINTS, totalPoints: RUNS * METRICS * POINTS, database: 'sqlite', dbMegabytes: Math.round(dbBytes / 1e6), seedSeconds: Number(seedSeconds.toFixed(1)), reusedSeed: reuse },
-    runsTable: { goalMs: 1000, medianMs: Math.round(median(tableMs.map((x) => x.total))), samplesMs: tableMs.map((x) => Math.round(x.total)),
-      lastApiResponseMedianMs: Math.round(median(tableMs.map((x) => x.lastResponseMs))), apiMedianMs: Math.round(median(runsApi)), domRowsRendered: renderedRows, domRowsAfterScroll: scrolledRows },
-    runCharts: { goalMs: 300, charts: METRICS, pointsPerChart: 500, medianMs: Math.round(median(chartMs.map((x) => x.total))), samplesMs: chartMs.map((x) => Math.round(x.total)),
-      requests: chartMs[0].requests, lastApiResponseMedianMs: Math.round(median(chartMs.map((x) => x.lastResponseMs))), seriesApiMedianMs: Math.round(median(seriesApi)),
-      seriesManyApiMedianMs: Math.round(median(seriesManyApi)), seriesManyApiSamplesMs: seriesManyApi.map((x) => Math.round(x)) },
+    data: {
+      runs: RUNS,
+      metrics: METRICS,
+      pointsPerMetric: POINTS,
+      totalPoints: RUNS * METRICS * POINTS,
+      database: 'sqlite',
+      dbMegabytes: Math.round(dbBytes / 1e6),
+      seedSeconds: Number(seedSeconds.toFixed(1)),
+      reusedSeed: reuse,
+    },
+    runsTable: {
+      goalMs: 1000,
+      medianMs: Math.round(median(tableMs.map((x) => x.total))),
+      samplesMs: tableMs.map((x) => Math.round(x.total)),
+      lastApiResponseMedianMs: Math.round(median(tableMs.map((x) => x.lastResponseMs))),
+      apiMedianMs: Math.round(median(runsApi)),
+      domRowsRendered: renderedRows,
+      domRowsAfterScroll: scrolledRows,
+    },
+    runCharts: {
+      goalMs: 300,
+      charts: METRICS,
+      pointsPerChart: 500,
+      medianMs: Math.round(median(chartMs.map((x) => x.total))),
+      samplesMs: chartMs.map((x) => Math.round(x.total)),
+      requests: chartMs[0].requests,
+      lastApiResponseMedianMs: Math.round(median(chartMs.map((x) => x.lastResponseMs))),
+      seriesApiMedianMs: Math.round(median(seriesApi)),
+      seriesManyApiMedianMs: Math.round(median(seriesManyApi)),
+      seriesManyApiSamplesMs: seriesManyApi.map((x) => Math.round(x)),
+    },
     note: 'times from hash navigation to painted rows/charts in headless Chromium (--disable-gpu); lastApiResponse = when the last API reply of the view arrived (the rest is client work); machine shared by other jobs, so noisy',
   };
   const out = args.out ?? join(repoRoot(), 'bench', 'results', 'dashboard.json');
@@ -239,7 +323,9 @@ try {
   if (existsSync(out)) result.previous = headline(JSON.parse(readFileSync(out, 'utf8')));
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
-  console.log(`runs table ${result.runsTable.medianMs} ms (goal < 1000), run charts ${result.runCharts.medianMs} ms (goal < 300); wrote ${out}`);
+  console.log(
+    `runs table ${result.runsTable.medianMs} ms (goal < 1000), run charts ${result.runCharts.medianMs} ms (goal < 300); wrote ${out}`,
+  );
 } finally {
   await server.close();
 }

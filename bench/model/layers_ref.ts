@@ -20,7 +20,9 @@ const { meta, h, w, c, batch: batchAt } = loadBenchData(a.data!);
 const d = 128;
 const L = tf.layers;
 const input = tf.input({ shape: [h, w, c] });
-let y = L.conv2d({ filters: d / 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+let y = L.conv2d({ filters: d / 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(
+  input,
+) as tf.SymbolicTensor;
 y = L.maxPooling2d({ poolSize: 2 }).apply(y) as tf.SymbolicTensor;
 y = L.conv2d({ filters: d / 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(y) as tf.SymbolicTensor;
 y = L.maxPooling2d({ poolSize: 2 }).apply(y) as tf.SymbolicTensor;

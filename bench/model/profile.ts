@@ -10,7 +10,8 @@ const model = createModel({ ...defaultModelConfig('vgg'), innerDim: 128 }, 140, 
 const opt = tf.train.adam(1e-3);
 const x = tf.randomUniform([B, 64, 256, 3]) as tf.Tensor4D;
 const labels = Array.from({ length: B }, (_, b) => Array.from({ length: 30 }, (_, i) => 1 + ((i * 13 + b) % 139)));
-const step = () => tf.dispose(opt.minimize(() => ctcLoss(model.forward(x, true), labels), true, model.getWeights()) ?? []);
+const step = () =>
+  tf.dispose(opt.minimize(() => ctcLoss(model.forward(x, true), labels), true, model.getWeights()) ?? []);
 for (let i = 0; i < 3; i++) step();
 const t0 = performance.now();
 for (let i = 0; i < 3; i++) step();
@@ -28,4 +29,5 @@ for (const k of prof.kernels) {
 const rows = [...by].sort((p, q) => q[1].ms - p[1].ms);
 const total = rows.reduce((s, [, e]) => s + e.ms, 0);
 console.log(`kernels: ${prof.kernels.length}, summed kernel time ${total.toFixed(0)} ms`);
-for (const [k, e] of rows.slice(0, 30)) console.log(`${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(5)}x  ${k}`);
+for (const [k, e] of rows.slice(0, 30))
+  console.log(`${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(5)}x  ${k}`);

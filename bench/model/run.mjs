@@ -40,8 +40,18 @@ const { values: a } = parseArgs({
   },
 });
 if (a.help) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(2);
-  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(2);
+  console.log(
+    lines
+      .slice(
+        0,
+        lines.findIndex((l) => !l.startsWith('//')),
+      )
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
   process.exit(0);
 }
 const datasets = process.env.OCROPS_DATASETS ?? resolve(root, '..', 'shared', 'datasets');
@@ -61,12 +71,19 @@ const fits = (s) => {
   const cps = Array.from(s.normalize('NFC'));
   return cps.length + cps.filter((ch, i) => i > 0 && cps[i - 1] === ch).length <= T;
 };
-const files = Object.keys(labels).sort().filter((f) => fits(labels[f])).slice(0, Number(a.lines));
+const files = Object.keys(labels)
+  .sort()
+  .filter((f) => fits(labels[f]))
+  .slice(0, Number(a.lines));
 const dataDir = mkdtempSync(join(tmpdir(), 'ocrops-bench-model-'));
 const images = new Float32Array(files.length * H * W * 3);
 await Promise.all(
   files.map(async (f, i) => {
-    const buf = await sharp(join(ds, 'images', f)).grayscale().resize(W, H, { fit: 'fill' }).raw().toBuffer();
+    const buf = await sharp(join(ds, 'images', f))
+      .grayscale()
+      .resize(W, H, { fit: 'fill' })
+      .raw()
+      .toBuffer();
     for (let k = 0; k < H * W; k++) {
       const v = buf[k] / 255;
       const o = (i * H * W + k) * 3;
@@ -78,7 +95,10 @@ await Promise.all(
 );
 const ids = files.map((f) => Array.from(labels[f].normalize('NFC'), (ch) => chars.indexOf(ch) + 1));
 writeFileSync(join(dataDir, 'images.f32'), Buffer.from(images.buffer));
-writeFileSync(join(dataDir, 'meta.json'), JSON.stringify({ shape: [files.length, H, W, 3], labels: ids, numClasses: chars.length + 1 }));
+writeFileSync(
+  join(dataDir, 'meta.json'),
+  JSON.stringify({ shape: [files.length, H, W, 3], labels: ids, numClasses: chars.length + 1 }),
+);
 console.log(
   `bench/model: ${files.length} vn-handwriting lines (of ${Object.keys(labels).length}; transcripts that fit T=${T}), ` +
     `resized to ${H}x${W}x3; ${chars.length + 1} classes; ${a.threads} compute thread(s) on every side; ${cpus().length} CPUs, ` +
@@ -97,7 +117,10 @@ const env = {
 };
 function runJson(cmd, args) {
   const res = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const line = res.stdout.split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = res.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (res.status !== 0 || !line) {
     return { error: (res.stderr || res.stdout || `exit ${res.status}`).trim().split('\n').slice(-3).join(' | ') };
   }
@@ -107,7 +130,10 @@ const results = [];
 const batches = a.batches.split(',').map(Number);
 const steps = Number(a.steps);
 const slow = Number(a['slow-steps']);
-const node = [process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', 'bench/model/worker.ts', '--data', dataDir, '--threads', threads]];
+const node = [
+  process.execPath,
+  ['--conditions=@ocrops/source', '--import', 'tsx', 'bench/model/worker.ts', '--data', dataDir, '--threads', threads],
+];
 const python = join(root, '.venv-bench', 'bin', 'python');
 const best = (runs) => {
   const ok = runs.filter((r) => !r.error);
@@ -123,27 +149,76 @@ for (const B of batches) {
   for (let round = 0; round < rounds; round++) {
     if (!a['no-torch']) {
       if (existsSync(python)) {
-        torchRuns.push(runJson(python, ['bench/model/torch_ref.py', '--data', dataDir, '--batch', String(B), '--steps', String(steps), '--threads', threads]));
+        torchRuns.push(
+          runJson(python, [
+            'bench/model/torch_ref.py',
+            '--data',
+            dataDir,
+            '--batch',
+            String(B),
+            '--steps',
+            String(steps),
+            '--threads',
+            threads,
+          ]),
+        );
       } else torchRuns.push({ impl: 'pytorch', error: `${python} absent (scripts/setup --bench)` });
     }
     if (a.backends.split(',').includes('tensorflow')) {
-      const args = ['--backend', 'tensorflow', '--batch', String(B), '--steps', String(steps), '--warmup', '3', '--infer-batches', '10'];
+      const args = [
+        '--backend',
+        'tensorflow',
+        '--batch',
+        String(B),
+        '--steps',
+        String(steps),
+        '--warmup',
+        '3',
+        '--infer-batches',
+        '10',
+      ];
       (fastRuns['ocrops/tensorflow'] ??= []).push(runJson(node[0], [...node[1], ...args]));
-      if (a.ablation) (fastRuns['ocrops/tensorflow/autodiff-gru'] ??= []).push(runJson(node[0], [...node[1], ...args, '--rnn-impl', 'autodiff']));
+      if (a.ablation)
+        (fastRuns['ocrops/tensorflow/autodiff-gru'] ??= []).push(
+          runJson(node[0], [...node[1], ...args, '--rnn-impl', 'autodiff']),
+        );
     }
   }
   if (torchRuns.length) row.runs.push({ impl: 'pytorch', ...best(torchRuns) });
   for (const [impl, runs] of Object.entries(fastRuns)) row.runs.push({ ...best(runs), impl });
   if (!a['no-before'] && a.backends.split(',').includes('tensorflow')) {
-    const r = runJson(node[0], ['--conditions=@ocrops/source', '--import', 'tsx', 'bench/model/layers_ref.ts', '--data', dataDir,
-      '--threads', threads, '--batch', String(B), '--steps', String(slow)]);
+    const r = runJson(node[0], [
+      '--conditions=@ocrops/source',
+      '--import',
+      'tsx',
+      'bench/model/layers_ref.ts',
+      '--data',
+      dataDir,
+      '--threads',
+      threads,
+      '--batch',
+      String(B),
+      '--steps',
+      String(slow),
+    ]);
     row.runs.push({ impl: 'tfjs-layers/tensorflow', ...r });
   }
   for (const backend of a.backends.split(',').filter((b) => b && b !== 'tensorflow')) {
     // the pure-JS cpu backend needs minutes per step: one step, no warm-up, first batch size only
     if (backend === 'cpu' && B !== batches[0]) continue;
     const cpu = backend === 'cpu';
-    const args = ['--backend', backend, '--batch', String(B), '--steps', cpu ? '1' : String(slow), '--warmup', cpu ? '0' : '1', '--infer-batches', cpu ? '1' : '2'];
+    const args = [
+      '--backend',
+      backend,
+      '--batch',
+      String(B),
+      '--steps',
+      cpu ? '1' : String(slow),
+      '--warmup',
+      cpu ? '0' : '1',
+      '--infer-batches',
+      cpu ? '1' : '2',
+    ];
     row.runs.push({ impl: `ocrops/${backend}`, ...runJson(node[0], [...node[1], ...args]) });
   }
   results.push(row);
@@ -152,7 +227,9 @@ for (const B of batches) {
 // ---- report
 const torchOf = (row) => row.runs.find((r) => r.impl === 'pytorch' && !r.error);
 const fmt = (v, d = 1) => (typeof v === 'number' ? v.toFixed(d) : '-');
-console.log('\nimpl                         batch  ms/step  train img/s  vs torch  infer lines/s  vs torch  peak RSS MB');
+console.log(
+  '\nimpl                         batch  ms/step  train img/s  vs torch  infer lines/s  vs torch  peak RSS MB',
+);
 for (const row of results) {
   const ref = torchOf(row);
   for (const r of row.runs) {
@@ -168,19 +245,40 @@ for (const row of results) {
     );
   }
 }
-console.log('\nbefore, as measured before the rewrite of @ocrops/model (stock tfjs-layers on tfjs-node, batch 16, 1 thread): 7.2 img/s = 0.26x PyTorch');
+console.log(
+  '\nbefore, as measured before the rewrite of @ocrops/model (stock tfjs-layers on tfjs-node, batch 16, 1 thread): 7.2 img/s = 0.26x PyTorch',
+);
 for (const row of results) {
   const ref = torchOf(row);
   const tfn = row.runs.find((r) => r.impl === 'ocrops/tensorflow' && !r.error);
   const layers = row.runs.find((r) => r.impl === 'tfjs-layers/tensorflow' && !r.error);
-  if (ref && layers) console.log(`before (batch ${row.batch}, this run): ${fmt(layers.imagesPerSec)} img/s = ${(layers.imagesPerSec / ref.imagesPerSec).toFixed(2)}x PyTorch`);
-  if (ref && tfn) console.log(`after  (batch ${row.batch}, this run): ${fmt(tfn.imagesPerSec)} img/s = ${(tfn.imagesPerSec / ref.imagesPerSec).toFixed(2)}x PyTorch`);
+  if (ref && layers)
+    console.log(
+      `before (batch ${row.batch}, this run): ${fmt(layers.imagesPerSec)} img/s = ${(layers.imagesPerSec / ref.imagesPerSec).toFixed(2)}x PyTorch`,
+    );
+  if (ref && tfn)
+    console.log(
+      `after  (batch ${row.batch}, this run): ${fmt(tfn.imagesPerSec)} img/s = ${(tfn.imagesPerSec / ref.imagesPerSec).toFixed(2)}x PyTorch`,
+    );
 }
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 const out = {
   date: new Date().toISOString(),
-  model: { arch: 'vgg', innerDim: 128, height: H, width: W, T, channels: 3, rnn: 'BiGRU 256', numClasses: chars.length + 1 },
-  data: { set: 'vn-handwriting', lines: files.length, preprocessing: 'grayscale, resized (squashed) to 64x256, 3 channels' },
+  model: {
+    arch: 'vgg',
+    innerDim: 128,
+    height: H,
+    width: W,
+    T,
+    channels: 3,
+    rnn: 'BiGRU 256',
+    numClasses: chars.length + 1,
+  },
+  data: {
+    set: 'vn-handwriting',
+    lines: files.length,
+    preprocessing: 'grayscale, resized (squashed) to 64x256, 3 channels',
+  },
   threads: Number(threads),
   steps: { tensorflow: steps, slowBackends: slow },
   rounds,

@@ -9,8 +9,14 @@ import { exportModel } from '@ocrops/trainer';
 const out = process.argv[2];
 await selectBackend({ quiet: true });
 const charset = Charset.vietnamese();
-const model = createModel({ ...defaultModelConfig('vgg'), innerDim: 128, height: 64, channels: 3 }, charset.numClasses, { seed: 7 });
+const model = createModel(
+  { ...defaultModelConfig('vgg'), innerDim: 128, height: 64, channels: 3 },
+  charset.numClasses,
+  { seed: 7 },
+);
 await saveModel(model, join(out, 'ocrops'), { charset: charset.toJSON() });
 model.dispose();
 const r = await exportModel({ model: join(out, 'ocrops'), out: join(out, 'export'), format: 'onnx' });
-console.log(JSON.stringify({ numClasses: charset.numClasses, onnx: join(r.dir, 'model.onnx'), charset: charset.chars }));
+console.log(
+  JSON.stringify({ numClasses: charset.numClasses, onnx: join(r.dir, 'model.onnx'), charset: charset.chars }),
+);

@@ -6,7 +6,9 @@ import ort from 'onnxruntime-node';
 const [path, w = '1150'] = process.argv.slice(2);
 const W = Number(w);
 const s = await ort.InferenceSession.create(path, {
-  graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 });
 for (const B of [1, 8, 1, 8]) {

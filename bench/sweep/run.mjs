@@ -29,7 +29,9 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('Usage: node bench/sweep/run.mjs [--seeds 20] [--evals 50] [--gp-seeds N] [--no-optuna] [--timing-only] [--out bench/results]');
+  console.log(
+    'Usage: node bench/sweep/run.mjs [--seeds 20] [--evals 50] [--gp-seeds N] [--no-optuna] [--timing-only] [--out bench/results]',
+  );
   process.exit(0);
 }
 const SEEDS = Number(opt.seeds);
@@ -76,8 +78,17 @@ function runPython(sampler, fn, seeds) {
   const py = join(root, '.venv-bench', 'bin', 'python');
   return new Promise((res) => {
     if (!existsSync(py)) return res({ error: `${py} missing (scripts/setup --bench)` });
-    const args = [join(here, 'optuna_peer.py'), '--sampler', sampler, '--function', PY_NAMES[fn.name],
-      '--seeds', String(seeds), '--evals', String(EVALS)];
+    const args = [
+      join(here, 'optuna_peer.py'),
+      '--sampler',
+      sampler,
+      '--function',
+      PY_NAMES[fn.name],
+      '--seeds',
+      String(seeds),
+      '--evals',
+      String(EVALS),
+    ];
     const child = spawn(py, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -94,8 +105,15 @@ if (opt['timing-only']) {
   // only the propose-time figure (prints it; leaves the result files alone)
   const { FUNCTIONS: F } = await import('./functions.mjs');
   const t = [0, 1, 2, 3, 4].map((s) => proposeTiming(F[1], s));
-  console.log(JSON.stringify({ coldMs: median(t.map((x) => x.cold)), warmMs: median(t.map((x) => x.warm)),
-    coldCpuMs: median(t.map((x) => x.coldCpu)), warmCpuMs: median(t.map((x) => x.warmCpu)), timings: t }));
+  console.log(
+    JSON.stringify({
+      coldMs: median(t.map((x) => x.cold)),
+      warmMs: median(t.map((x) => x.warm)),
+      coldCpuMs: median(t.map((x) => x.coldCpu)),
+      warmCpuMs: median(t.map((x) => x.warmCpu)),
+      timings: t,
+    }),
+  );
   process.exit(0);
 }
 const started = Date.now();
@@ -158,8 +176,10 @@ function proposeTiming(fn, seed) {
 }
 const timings = [0, 1, 2, 3, 4].map((s) => proposeTiming(FUNCTIONS[1], s));
 const proposeMs = {
-  cold: median(timings.map((t) => t.cold)), warm: median(timings.map((t) => t.warm)),
-  coldCpu: median(timings.map((t) => t.coldCpu)), warmCpu: median(timings.map((t) => t.warmCpu)),
+  cold: median(timings.map((t) => t.cold)),
+  warm: median(timings.map((t) => t.warm)),
+  coldCpu: median(timings.map((t) => t.coldCpu)),
+  warmCpu: median(timings.map((t) => t.warmCpu)),
 };
 
 const summary = {};
@@ -172,7 +192,8 @@ for (const [fname, methods] of Object.entries(results)) {
       continue;
     }
     summary[fname][m] = { seconds: r.seconds, seeds: r.runs.length };
-    for (const k of CHECKPOINTS) summary[fname][m][`regret@${k}`] = median(r.runs.map((run) => regretAt(run, k, fn.min)));
+    for (const k of CHECKPOINTS)
+      summary[fname][m][`regret@${k}`] = median(r.runs.map((run) => regretAt(run, k, fn.min)));
   }
 }
 
@@ -182,7 +203,8 @@ const lines = [
   `# Sweep benchmark`,
   '',
   `Median simple regret (true value at the best observed point minus the global minimum) over ${SEEDS} seeds` +
-    (GP_SEEDS !== SEEDS ? ` (Optuna GP: ${GP_SEEDS}, it is slow on a shared 2-core machine)` : '') + ';',
+    (GP_SEEDS !== SEEDS ? ` (Optuna GP: ${GP_SEEDS}, it is slow on a shared 2-core machine)` : '') +
+    ';',
   `each method ran in the same process run (${new Date().toISOString()}, ${Math.round((Date.now() - started) / 1000)} s wall).`,
   '',
   `| function | method | ${CHECKPOINTS.map((k) => `regret@${k}`).join(' | ')} | seeds | seconds (all seeds) |`,
@@ -193,7 +215,10 @@ for (const fname of Object.keys(summary)) {
     const s = summary[fname][m];
     if (!s) continue;
     if (s.error) lines.push(`| ${fname} | ${m} | ${s.error} |`);
-    else lines.push(`| ${fname} | ${m} | ${CHECKPOINTS.map((k) => fmt(s[`regret@${k}`])).join(' | ')} | ${s.seeds} | ${s.seconds.toFixed(1)} |`);
+    else
+      lines.push(
+        `| ${fname} | ${m} | ${CHECKPOINTS.map((k) => fmt(s[`regret@${k}`])).join(' | ')} | ${s.seeds} | ${s.seconds.toFixed(1)} |`,
+      );
   }
 }
 const verdict = Object.entries(summary).map(([fname, s]) => {
@@ -204,15 +229,40 @@ const verdict = Object.entries(summary).map(([fname, s]) => {
   return `${fname}: ocrops bayes ${ok ? '<=' : '>'} TPE at ${CHECKPOINTS.join(' and ')} evaluations`;
 });
 lines.push('', `Goal (bayes at or below TPE on each function): ${verdict.join('; ')}.`);
-lines.push('', `Time for ocrops bayes to propose one point after 100 evaluations (Hartmann-6, median of 5): ` +
-  `${proposeMs.cold.toFixed(1)} ms wall / ${proposeMs.coldCpu.toFixed(1)} ms CPU on a fresh process cache, ` +
-  `${proposeMs.warm.toFixed(1)} ms wall / ${proposeMs.warmCpu.toFixed(1)} ms CPU with the previous fit as warm start, as in ` +
-  `a long-running tracker server (goal < 100 ms; CPU time is what an idle core would take, the wall time includes waiting ` +
-  `for the shared CPUs; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores at the end).`);
+lines.push(
+  '',
+  `Time for ocrops bayes to propose one point after 100 evaluations (Hartmann-6, median of 5): ` +
+    `${proposeMs.cold.toFixed(1)} ms wall / ${proposeMs.coldCpu.toFixed(1)} ms CPU on a fresh process cache, ` +
+    `${proposeMs.warm.toFixed(1)} ms wall / ${proposeMs.warmCpu.toFixed(1)} ms CPU with the previous fit as warm start, as in ` +
+    `a long-running tracker server (goal < 100 ms; CPU time is what an idle core would take, the wall time includes waiting ` +
+    `for the shared CPUs; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores at the end).`,
+);
 const md = lines.join('\n') + '\n';
 mkdirSync(opt.out, { recursive: true });
 writeFileSync(join(opt.out, 'sweep.md'), md);
-writeFileSync(join(opt.out, 'sweep.json'), JSON.stringify({ seeds: SEEDS, evals: EVALS, summary, proposeMs, timings,
-  results: Object.fromEntries(Object.entries(results).map(([f, ms]) => [f, Object.fromEntries(Object.entries(ms).map(
-    ([m, r]) => [m, r.error ? r : { seconds: r.seconds, runs: r.runs.map((x) => ({ seed: x.seed, truths: x.truths })) }]))])) }, null, 1));
+writeFileSync(
+  join(opt.out, 'sweep.json'),
+  JSON.stringify(
+    {
+      seeds: SEEDS,
+      evals: EVALS,
+      summary,
+      proposeMs,
+      timings,
+      results: Object.fromEntries(
+        Object.entries(results).map(([f, ms]) => [
+          f,
+          Object.fromEntries(
+            Object.entries(ms).map(([m, r]) => [
+              m,
+              r.error ? r : { seconds: r.seconds, runs: r.runs.map((x) => ({ seed: x.seed, truths: x.truths })) },
+            ]),
+          ),
+        ]),
+      ),
+    },
+    null,
+    1,
+  ),
+);
 console.log(md);

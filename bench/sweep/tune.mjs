@@ -9,7 +9,11 @@ const fn = FUNCTIONS.find((f) => f.name.startsWith(name));
 const seeds = Number(seedsArg);
 const regrets = { 20: [], 50: [] };
 for (let seed = 0; seed < seeds; seed++) {
-  const cfg = { algorithm: 'bayes', spec: { metric: 'v', seed, minSampleSize: Number(minSample) }, parameters: fn.params };
+  const cfg = {
+    algorithm: 'bayes',
+    spec: { metric: 'v', seed, minSampleSize: Number(minSample) },
+    parameters: fn.params,
+  };
   const noise = new Rng(1000 + seed);
   const trials = [];
   let best = Infinity;
@@ -18,9 +22,24 @@ for (let seed = 0; seed < seeds; seed++) {
     const [p] = optimizerAlgorithm.suggest(cfg, trials, 1);
     const y = observe(fn, p, () => noise.next());
     trials.push({ pid: String(i), trial: 1, parameters: p, status: 'completed', score: y });
-    if (y < best) { best = y; bestTruth = fn.truth(p); }
+    if (y < best) {
+      best = y;
+      bestTruth = fn.truth(p);
+    }
     if (i + 1 === 20 || i + 1 === 50) regrets[i + 1].push(bestTruth - fn.min);
   }
 }
-const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
-console.log(name, overrides, 'minSample', minSample, 'median@20', med(regrets[20]).toPrecision(4), 'median@50', med(regrets[50]).toPrecision(4));
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+};
+console.log(
+  name,
+  overrides,
+  'minSample',
+  minSample,
+  'median@20',
+  med(regrets[20]).toPrecision(4),
+  'median@50',
+  med(regrets[50]).toPrecision(4),
+);

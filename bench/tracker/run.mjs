@@ -188,26 +188,48 @@ function hostileRequests(port, key, exp) {
   const head = (len) =>
     `POST ${V2}/write/experiment/upload-asset?experimentKey=${exp}&fileName=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${key}\r\n` +
     `Content-Type: multipart/form-data; boundary=XXB\r\n${len === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${len}`}\r\nConnection: close\r\n\r\n`;
-  const part = '--XXB\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
+  const part =
+    '--XXB\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
   const big = Buffer.concat([Buffer.from(part), Buffer.alloc(2 * 1024 * 1024, 97)]);
   const json = (path, body, headers = {}) =>
     request(`http://127.0.0.1:${port}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    }).then(async (r) => (await r.body.text(), String(r.statusCode)), (e) => e.code ?? e.message);
+    }).then(
+      async (r) => (await r.body.text(), String(r.statusCode)),
+      (e) => e.code ?? e.message,
+    );
   const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
   return {
     'crash body': () => rawSend(port, [head(Buffer.byteLength(`${part}hello world`)), `${part}hello world`]),
-    'chunked 2 MiB broken': () => rawSend(port, [head('chunked'), `${big.length.toString(16)}\r\n`, big, '\r\n0\r\n\r\n']),
-    'aborted upload': () => rawSend(port, [head(1024 * 1024), part, Buffer.alloc(64 * 1024, 1)], { destroyAfterMs: 50 }),
+    'chunked 2 MiB broken': () =>
+      rawSend(port, [head('chunked'), `${big.length.toString(16)}\r\n`, big, '\r\n0\r\n\r\n']),
+    'aborted upload': () =>
+      rawSend(port, [head(1024 * 1024), part, Buffer.alloc(64 * 1024, 1)], { destroyAfterMs: 50 }),
     'slow upload': () => rawSend(port, [head(100_000), part, 'a'], { destroyAfterMs: 2000 }), // a slow client, given up by itself
     'encoded path': () => json(`/%61pi/rest/v2/experiment/metadata?experimentKey=${exp}`),
     'wrong key': () => json(`${V2}/workspaces`, undefined, { authorization: `wrong-${Math.random()}` }),
-    'deep JSON': () => json(`${V2}/write/experiment/parameter`, `{"experimentKey":"${exp}","parameterName":"p","parameterValue":${deep}}`, { authorization: key }),
+    'deep JSON': () =>
+      json(
+        `${V2}/write/experiment/parameter`,
+        `{"experimentKey":"${exp}","parameterName":"p","parameterValue":${deep}}`,
+        { authorization: key },
+      ),
     'huge grid': () =>
-      json(`${V2}/optimizer/create`, { config: { algorithm: 'grid', spec: { gridSize: 1_000_000, randomize: true }, parameters: { x: { type: 'float', min: 0, max: 1 } } } }, { authorization: key }),
-    'foreign Host': () => json(`${V2}/experiments?workspaceName=default`, undefined, { host: 'rebind.evil.example', authorization: key }),
+      json(
+        `${V2}/optimizer/create`,
+        {
+          config: {
+            algorithm: 'grid',
+            spec: { gridSize: 1_000_000, randomize: true },
+            parameters: { x: { type: 'float', min: 0, max: 1 } },
+          },
+        },
+        { authorization: key },
+      ),
+    'foreign Host': () =>
+      json(`${V2}/experiments?workspaceName=default`, undefined, { host: 'rebind.evil.example', authorization: key }),
     'apiKey query': () => json(`${V2}/workspaces?apiKey=${encodeURIComponent(key)}`),
   };
 }
@@ -217,7 +239,14 @@ async function benchOcrops(tmp, { soak = false } = {}) {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--conditions=@ocrops/source', '--import', 'tsx', join(root, 'packages/tracker/test-fixtures/serve.ts'), dataDir, String(port)],
+    [
+      '--conditions=@ocrops/source',
+      '--import',
+      'tsx',
+      join(root, 'packages/tracker/test-fixtures/serve.ts'),
+      dataDir,
+      String(port),
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);
@@ -228,7 +257,14 @@ async function benchOcrops(tmp, { soak = false } = {}) {
   const V2 = `${url}/api/rest/v2`;
   const exps = [];
   for (let c = 0; c < CLIENTS; c++)
-    exps.push((await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'bench', experimentName: `client-${c}` } })).experimentKey);
+    exps.push(
+      (
+        await http('POST', `${V2}/write/experiment/create`, {
+          headers: h,
+          body: { projectName: 'bench', experimentName: `client-${c}` },
+        })
+      ).experimentKey,
+    );
   let exited = null;
   child.once('exit', (code, signal) => (exited = { code, signal }));
   const hostile = { requests: 0, answers: {}, healthChecks: 0, healthFailures: 0 };
@@ -236,7 +272,9 @@ async function benchOcrops(tmp, { soak = false } = {}) {
   // one loop per kind of hostile request, so the quick ones keep coming while a slow one is in flight
   const hostileLoop = (async () => {
     if (!soak) return;
-    const victim = (await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'hostile' } })).experimentKey;
+    const victim = (
+      await http('POST', `${V2}/write/experiment/create`, { headers: h, body: { projectName: 'hostile' } })
+    ).experimentKey;
     const kinds = Object.entries(hostileRequests(port, key, victim));
     const loops = kinds.map(async ([name, send]) => {
       while (!stopHostile) {
@@ -262,7 +300,10 @@ async function benchOcrops(tmp, { soak = false } = {}) {
       const step = step0 + i;
       values[i] = { metricName: 'loss', metricValue: 1 / (step + 1), step, timestamp: ts0 + step, id: `${c}.${step}` };
     }
-    return http('POST', `${V2}/clientlib/batch/logger/experiment/metric`, { headers: h, body: { experimentKey: exps[c], values } });
+    return http('POST', `${V2}/clientlib/batch/logger/experiment/metric`, {
+      headers: h,
+      body: { experimentKey: exps[c], values },
+    });
   });
   stopHostile = true;
   await hostileLoop;
@@ -270,9 +311,16 @@ async function benchOcrops(tmp, { soak = false } = {}) {
   let counted = 0;
   let exact = true;
   for (let c = 0; c < CLIENTS; c++) {
-    const { metrics } = await http('GET', `${V2}/experiment/metrics/get-metric?experimentKey=${exps[c]}&metricName=loss`, { headers: h });
+    const { metrics } = await http(
+      'GET',
+      `${V2}/experiment/metrics/get-metric?experimentKey=${exps[c]}&metricName=loss`,
+      { headers: h },
+    );
     counted += metrics.length;
-    exact &&= exactlyOnce(metrics.map((m) => m.step), result.perClient[c]);
+    exact &&= exactlyOnce(
+      metrics.map((m) => m.step),
+      result.perClient[c],
+    );
   }
   const serverNeverExited = exited === null && child.exitCode === null;
   const stopAt = performance.now();
@@ -291,7 +339,16 @@ async function benchOcrops(tmp, { soak = false } = {}) {
     ...result,
     countedBack: counted,
     exactlyOnce: exact,
-    ...(soak ? { lost, duplicated: Math.max(0, counted - result.points), serverNeverExited, stoppedOnSigterm: stopped, stopMillis, hostile } : {}),
+    ...(soak
+      ? {
+          lost,
+          duplicated: Math.max(0, counted - result.points),
+          serverNeverExited,
+          stoppedOnSigterm: stopped,
+          stopMillis,
+          hostile,
+        }
+      : {}),
   };
 }
 
@@ -303,7 +360,17 @@ async function benchMlflow(tmp) {
   mkdirSync(dir, { recursive: true });
   const child = spawn(
     mlflow,
-    ['server', '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--default-artifact-root', join(dir, 'artifacts'), '--host', '127.0.0.1', '--port', String(port)],
+    [
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${join(dir, 'mlflow.db')}`,
+      '--default-artifact-root',
+      join(dir, 'artifacts'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   child.detached = true;
@@ -345,13 +412,31 @@ async function mlflowWorkload(child, port) {
     ok = (await healthy(`${url}/health`).catch(() => false)) ? ok + 1 : 0;
     await sleep(500);
   }
-  const { experiment_id } = await setup(() => http('POST', `${A}/experiments/create`, { body: { name: `bench-${Date.now()}-${Math.random()}` } }));
-  const warm = (await setup(() => http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: 'warm-up' } }))).run.info.run_id;
+  const { experiment_id } = await setup(() =>
+    http('POST', `${A}/experiments/create`, { body: { name: `bench-${Date.now()}-${Math.random()}` } }),
+  );
+  const warm = (
+    await setup(() =>
+      http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: 'warm-up' } }),
+    )
+  ).run.info.run_id;
   for (let i = 0; i < CLIENTS * 2; i++)
-    await setup(() => http('POST', `${A}/runs/log-batch`, { body: { run_id: warm, metrics: [{ key: 'warm', value: i, timestamp: Date.now(), step: i }] } }));
+    await setup(() =>
+      http('POST', `${A}/runs/log-batch`, {
+        body: { run_id: warm, metrics: [{ key: 'warm', value: i, timestamp: Date.now(), step: i }] },
+      }),
+    );
   const runs = [];
   for (let c = 0; c < CLIENTS; c++)
-    runs.push((await setup(() => http('POST', `${A}/runs/create`, { body: { experiment_id, start_time: Date.now(), run_name: `client-${c}` } }))).run.info.run_id);
+    runs.push(
+      (
+        await setup(() =>
+          http('POST', `${A}/runs/create`, {
+            body: { experiment_id, start_time: Date.now(), run_name: `client-${c}` },
+          }),
+        )
+      ).run.info.run_id,
+    );
   const ts0 = Date.now();
   const result = await drive('mlflow', (c, step0, n) => {
     const metrics = new Array(n);
@@ -382,12 +467,18 @@ async function mlflowWorkload(child, port) {
 const tmp = mkdtempSync(join(tmpdir(), 'ocrops-bench-tracker-'));
 try {
   if (args.soak) {
-    console.log(`tracker soak: ${CLIENTS} writers x ${SECONDS}s (batches of ${BATCH}) while a hostile client loops, ${cpus().length} CPUs`);
+    console.log(
+      `tracker soak: ${CLIENTS} writers x ${SECONDS}s (batches of ${BATCH}) while a hostile client loops, ${cpus().length} CPUs`,
+    );
     const soak = await benchOcrops(tmp, { soak: true });
-    console.log(`ocrops : ${soak.pointsPerSecond} points/s, p50 ${soak.latencyMs.p50} ms, p99 ${soak.latencyMs.p99} ms, ` +
-      `${soak.points} acknowledged, ${soak.countedBack} counted back, lost ${soak.lost}, duplicated ${soak.duplicated}, ` +
-      `exactly once: ${soak.exactlyOnce}, writer errors ${soak.errors}, server never exited: ${soak.serverNeverExited}`);
-    console.log(`hostile: ${soak.hostile.requests} requests, health checks ${soak.hostile.healthChecks}, failed ${soak.hostile.healthFailures}`);
+    console.log(
+      `ocrops : ${soak.pointsPerSecond} points/s, p50 ${soak.latencyMs.p50} ms, p99 ${soak.latencyMs.p99} ms, ` +
+        `${soak.points} acknowledged, ${soak.countedBack} counted back, lost ${soak.lost}, duplicated ${soak.duplicated}, ` +
+        `exactly once: ${soak.exactlyOnce}, writer errors ${soak.errors}, server never exited: ${soak.serverNeverExited}`,
+    );
+    console.log(
+      `hostile: ${soak.hostile.requests} requests, health checks ${soak.hostile.healthChecks}, failed ${soak.hostile.healthFailures}`,
+    );
     for (const [k, v] of Object.entries(soak.hostile.answers)) console.log(`  ${k}: ${JSON.stringify(v)}`);
     const out = {
       benchmark: 'tracker-soak',
@@ -401,29 +492,33 @@ try {
     console.log('wrote bench/results/tracker-soak.json');
     process.exitCode = soak.lost || soak.duplicated || !soak.exactlyOnce || !soak.serverNeverExited ? 1 : 0;
   } else {
-  console.log(`tracker bench: ${CLIENTS} clients x ${SECONDS}s, batches of ${BATCH} points, ${cpus().length} CPUs`);
-  const ocrops = await benchOcrops(tmp);
-  console.log(`ocrops : ${ocrops.pointsPerSecond} points/s, p50 ${ocrops.latencyMs.p50} ms, p99 ${ocrops.latencyMs.p99} ms, ` +
-    `${ocrops.points} acknowledged, ${ocrops.countedBack} counted back, exactly once: ${ocrops.exactlyOnce}, errors ${ocrops.errors}`);
-  const mlflow = args['skip-mlflow'] ? { skipped: '--skip-mlflow' } : await benchMlflow(tmp);
-  if (mlflow.skipped) console.log(`mlflow : skipped (${mlflow.skipped})`);
-  else
-    console.log(`mlflow : ${mlflow.pointsPerSecond} points/s, p50 ${mlflow.latencyMs.p50} ms, p99 ${mlflow.latencyMs.p99} ms, ` +
-      `${mlflow.points} acknowledged, ${mlflow.countedBack} counted back, exactly once: ${mlflow.exactlyOnce}, errors ${mlflow.errors}`);
-  const ratio = mlflow.skipped ? null : Number((ocrops.pointsPerSecond / mlflow.pointsPerSecond).toFixed(2));
-  if (ratio !== null) console.log(`ratio  : ocrops/mlflow throughput = ${ratio}x (goal >= 2x, nothing lost)`);
-  const out = {
-    benchmark: 'tracker',
-    date: new Date().toISOString(),
-    config: { clients: CLIENTS, seconds: SECONDS, batch: BATCH, cpus: cpus().length, node: process.version },
-    ocrops,
-    mlflow,
-    ratio,
-    note: 'same client code and workload for both; servers run one after the other on a shared, noisy machine',
-  };
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', 'tracker.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('wrote bench/results/tracker.json');
+    console.log(`tracker bench: ${CLIENTS} clients x ${SECONDS}s, batches of ${BATCH} points, ${cpus().length} CPUs`);
+    const ocrops = await benchOcrops(tmp);
+    console.log(
+      `ocrops : ${ocrops.pointsPerSecond} points/s, p50 ${ocrops.latencyMs.p50} ms, p99 ${ocrops.latencyMs.p99} ms, ` +
+        `${ocrops.points} acknowledged, ${ocrops.countedBack} counted back, exactly once: ${ocrops.exactlyOnce}, errors ${ocrops.errors}`,
+    );
+    const mlflow = args['skip-mlflow'] ? { skipped: '--skip-mlflow' } : await benchMlflow(tmp);
+    if (mlflow.skipped) console.log(`mlflow : skipped (${mlflow.skipped})`);
+    else
+      console.log(
+        `mlflow : ${mlflow.pointsPerSecond} points/s, p50 ${mlflow.latencyMs.p50} ms, p99 ${mlflow.latencyMs.p99} ms, ` +
+          `${mlflow.points} acknowledged, ${mlflow.countedBack} counted back, exactly once: ${mlflow.exactlyOnce}, errors ${mlflow.errors}`,
+      );
+    const ratio = mlflow.skipped ? null : Number((ocrops.pointsPerSecond / mlflow.pointsPerSecond).toFixed(2));
+    if (ratio !== null) console.log(`ratio  : ocrops/mlflow throughput = ${ratio}x (goal >= 2x, nothing lost)`);
+    const out = {
+      benchmark: 'tracker',
+      date: new Date().toISOString(),
+      config: { clients: CLIENTS, seconds: SECONDS, batch: BATCH, cpus: cpus().length, node: process.version },
+      ocrops,
+      mlflow,
+      ratio,
+      note: 'same client code and workload for both; servers run one after the other on a shared, noisy machine',
+    };
+    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results', 'tracker.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log('wrote bench/results/tracker.json');
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -17,14 +17,22 @@ function exec(cmd, args, { cwd, env }) {
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited with ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited with ${code}`)),
+    );
   });
 }
 
 export async function benchClassify({ root, minutes = 60, threads = 1 }) {
-  const ocrops = (args) => exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
-    cwd: root, env: { TF_CPP_MIN_LOG_LEVEL: '2', TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: String(threads) },
-  });
+  const ocrops = (args) =>
+    exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
+      cwd: root,
+      env: {
+        TF_CPP_MIN_LOG_LEVEL: '2',
+        TF_NUM_INTRAOP_THREADS: String(threads),
+        TF_NUM_INTEROP_THREADS: String(threads),
+      },
+    });
   const prepared = join(root, 'data/prepared/butterflies-75');
   if (!existsSync(join(prepared, 'meta.json'))) {
     console.error('bench/train classify: preparing configs/data/butterflies.yaml');
@@ -33,44 +41,99 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
   const rows = [];
   const load = [loadavg()[0]];
   const models = [
-    { name: 'ocrops cnn4 (reference recipe)', config: 'configs/train/butterflies-cnn4.yaml', out: 'runs/bench-butterflies-cnn4', sets: [] },
-    { name: 'ocrops resnet_gap (stronger)', config: 'configs/train/butterflies.yaml', out: 'runs/bench-butterflies', sets: ['optim.schedule=constant'] },
+    {
+      name: 'ocrops cnn4 (reference recipe)',
+      config: 'configs/train/butterflies-cnn4.yaml',
+      out: 'runs/bench-butterflies-cnn4',
+      sets: [],
+    },
+    {
+      name: 'ocrops resnet_gap (stronger)',
+      config: 'configs/train/butterflies.yaml',
+      out: 'runs/bench-butterflies',
+      sets: ['optim.schedule=constant'],
+    },
   ];
   for (const m of models) {
     const out = join(root, m.out);
     rmSync(out, { recursive: true, force: true });
     console.error(`bench/train classify: ${m.name}, ${minutes} minute(s), ${threads} thread(s)`);
-    await ocrops(['trainer', 'train', '--config', m.config, '--out', out, '--quiet',
-      ...[`train.max_minutes=${minutes}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => ['--set', s])]);
+    await ocrops([
+      'trainer',
+      'train',
+      '--config',
+      m.config,
+      '--out',
+      out,
+      '--quiet',
+      ...[`train.max_minutes=${minutes}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => ['--set', s]),
+    ]);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8'));
     const metricsPath = join(out, 'test-metrics.json');
-    await ocrops(['trainer', 'evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', 'test',
-      '--metrics', metricsPath, '--errors', join(out, 'test-report.json'), '--quiet']);
+    await ocrops([
+      'trainer',
+      'evaluate',
+      '--model',
+      join(out, 'best'),
+      '--prepared',
+      prepared,
+      '--split',
+      'test',
+      '--metrics',
+      metricsPath,
+      '--errors',
+      join(out, 'test-report.json'),
+      '--quiet',
+    ]);
     const test = JSON.parse(readFileSync(metricsPath, 'utf8'));
     const trainCount = JSON.parse(readFileSync(join(prepared, 'meta.json'), 'utf8')).splits.train.count;
     const batch = 32;
     const seconds = plots.reduce((a, p) => a + p.epoch_time, 0);
     const images = plots.reduce((a, p) => a + p.images_per_second * p.epoch_time, 0);
     rows.push({
-      model: m.name, test_top1: test.test_top1, test_top5: test.test_top5,
-      epochs: +(result.steps / Math.ceil(trainCount / batch)).toFixed(2), best_epoch: result.best?.epoch ?? null,
-      images_per_second: +(images / seconds).toFixed(1), wall_seconds: result.wallTimeSeconds,
+      model: m.name,
+      test_top1: test.test_top1,
+      test_top5: test.test_top5,
+      epochs: +(result.steps / Math.ceil(trainCount / batch)).toFixed(2),
+      best_epoch: result.best?.epoch ?? null,
+      images_per_second: +(images / seconds).toFixed(1),
+      wall_seconds: result.wallTimeSeconds,
     });
   }
   const py = join(root, '.venv-bench/bin/python');
   if (existsSync(py)) {
     const file = join(root, 'runs/bench-butterflies-pytorch.json');
     console.error(`bench/train classify: PyTorch peer (classify_ref.py), ${minutes} minute(s), ${threads} thread(s)`);
-    await exec(py, [join(root, 'bench/train/classify_ref.py'), '--prepared', prepared, '--minutes', String(minutes),
-      '--threads', String(threads), '--out', file], { cwd: root, env: {} });
+    await exec(
+      py,
+      [
+        join(root, 'bench/train/classify_ref.py'),
+        '--prepared',
+        prepared,
+        '--minutes',
+        String(minutes),
+        '--threads',
+        String(threads),
+        '--out',
+        file,
+      ],
+      { cwd: root, env: {} },
+    );
     const r = JSON.parse(readFileSync(file, 'utf8'));
     rows.push({
-      model: 'PyTorch cnn4 (classify_ref.py)', test_top1: r.test_top1, test_top5: r.test_top5, epochs: r.epochs_reached,
-      best_epoch: null, images_per_second: r.images_per_second, wall_seconds: r.train_seconds,
+      model: 'PyTorch cnn4 (classify_ref.py)',
+      test_top1: r.test_top1,
+      test_top5: r.test_top5,
+      epochs: r.epochs_reached,
+      best_epoch: null,
+      images_per_second: r.images_per_second,
+      wall_seconds: r.train_seconds,
     });
   } else {
-    console.error('bench/train classify: .venv-bench/bin/python absent: no PyTorch peer row (scripts/setup --bench installs it)');
+    console.error(
+      'bench/train classify: .venv-bench/bin/python absent: no PyTorch peer row (scripts/setup --bench installs it)',
+    );
   }
   load.push(loadavg()[0]);
   const table = [
@@ -78,10 +141,16 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
       `1-minute load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
     '| model | test top-1 | test top-5 | epochs | images/s |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.model} | ${r.test_top1.toFixed(4)} | ${r.test_top5.toFixed(4)} | ${r.epochs} | ${r.images_per_second} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${r.test_top1.toFixed(4)} | ${r.test_top5.toFixed(4)} | ${r.epochs} | ${r.images_per_second} |`,
+    ),
   ].join('\n');
   console.log(table);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/train-classify.json'), `${JSON.stringify({ minutes, threads, load, date: new Date().toISOString(), rows }, null, 1)}\n`);
+  writeFileSync(
+    join(root, 'bench/results/train-classify.json'),
+    `${JSON.stringify({ minutes, threads, load, date: new Date().toISOString(), rows }, null, 1)}\n`,
+  );
   return rows;
 }

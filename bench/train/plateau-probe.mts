@@ -24,17 +24,27 @@ function probe(name: string, m: OcrModel): void {
   const get = (k: string) => [...w.entries()].find(([n]) => n.endsWith(k))![1];
   tf.tidy(() => {
     const xin = m.config.invert ? tf.sub(1, x) : x;
-    const a0 = tf.relu(tf.add(tf.conv2d(xin as tf.Tensor4D, get('conv0/kernel') as tf.Tensor4D, 1, 'same'), get('conv0/bias')));
-    const a1 = tf.relu(tf.add(tf.conv2d(tf.maxPool(a0 as tf.Tensor4D, 2, 2, 'valid'), get('conv1/kernel') as tf.Tensor4D, 1, 'same'), get('conv1/bias')));
+    const a0 = tf.relu(
+      tf.add(tf.conv2d(xin as tf.Tensor4D, get('conv0/kernel') as tf.Tensor4D, 1, 'same'), get('conv0/bias')),
+    );
+    const a1 = tf.relu(
+      tf.add(
+        tf.conv2d(tf.maxPool(a0 as tf.Tensor4D, 2, 2, 'valid'), get('conv1/kernel') as tf.Tensor4D, 1, 'same'),
+        get('conv1/bias'),
+      ),
+    );
     const p1 = tf.maxPool(a1 as tf.Tensor4D, 2, 2, 'valid');
     const [B, H, T, C] = p1.shape;
     const cols = p1.transpose([2, 0, 1, 3]).reshape([T * B, H * C]) as tf.Tensor2D;
     const d = tf.relu(tf.add(tf.matMul(cols, get('dense0/kernel')), get('dense0/bias'))) as tf.Tensor2D;
-    const dead = (t: tf.Tensor, ch: number) => Array.from(t.reshape([-1, ch]).max(0).dataSync()).filter((v) => v <= 0).length;
+    const dead = (t: tf.Tensor, ch: number) =>
+      Array.from(t.reshape([-1, ch]).max(0).dataSync()).filter((v) => v <= 0).length;
     const spread = (t: tf.Tensor2D) => tf.moments(t, 0).variance.sqrt().mean().dataSync()[0].toFixed(3);
     const blank = tf.softmax(m.forward(x, false)).slice([0, 0, 0], [-1, -1, 1]).mean().dataSync()[0];
-    console.log(`${name}: dead conv0 ${dead(a0, a0.shape[3])}/${a0.shape[3]}, conv1 ${dead(a1, C)}/${C}, dense0 ${dead(d, d.shape[1])}/${d.shape[1]}; ` +
-      `dense0 spread over columns ${spread(d)}; mean p(blank) ${blank.toFixed(3)}`);
+    console.log(
+      `${name}: dead conv0 ${dead(a0, a0.shape[3])}/${a0.shape[3]}, conv1 ${dead(a1, C)}/${C}, dense0 ${dead(d, d.shape[1])}/${d.shape[1]}; ` +
+        `dense0 spread over columns ${spread(d)}; mean p(blank) ${blank.toFixed(3)}`,
+    );
   });
 }
 

@@ -38,23 +38,38 @@ const datasets = process.env.OCROPS_DATASETS ?? join(root, '..', 'shared', 'data
 
 const TASKS = {
   'captcha-v2': {
-    config: 'configs/train/captcha-v2.yaml', data: 'configs/data/captcha-v2.yaml', epochs: 100, goal: 'acc_by_field >= 0.95 on the held-out 10%',
+    config: 'configs/train/captcha-v2.yaml',
+    data: 'configs/data/captcha-v2.yaml',
+    epochs: 100,
+    goal: 'acc_by_field >= 0.95 on the held-out 10%',
     images: join(datasets, 'captcha-v2', 'images'),
   },
   'vn-handwriting': {
-    config: 'configs/train/vn-handwriting.yaml', data: 'configs/data/vn-handwriting.yaml', epochs: 50, goal: 'val acc_by_char > 0.906 (the reference CTCModel) in 50 epochs',
+    config: 'configs/train/vn-handwriting.yaml',
+    data: 'configs/data/vn-handwriting.yaml',
+    epochs: 50,
+    goal: 'val acc_by_char > 0.906 (the reference CTCModel) in 50 epochs',
     images: join(datasets, 'vn-handwriting', 'images'),
   },
   'plates-cn': {
-    config: 'configs/train/plates-cn.yaml', data: 'configs/data/plates-cn.yaml', epochs: 30, goal: 'field accuracy >= 0.95',
+    config: 'configs/train/plates-cn.yaml',
+    data: 'configs/data/plates-cn.yaml',
+    epochs: 30,
+    goal: 'field accuracy >= 0.95',
     images: join(datasets, 'plates-cn', 'images'),
   },
   iiit5k: {
-    config: 'configs/train/iiit5k.yaml', data: 'configs/data/iiit5k.yaml', epochs: 40, goal: 'word accuracy >= 0.80 (CRNN level)',
+    config: 'configs/train/iiit5k.yaml',
+    data: 'configs/data/iiit5k.yaml',
+    epochs: 40,
+    goal: 'word accuracy >= 0.80 (CRNN level)',
     images: join(datasets, 'iiit5k-train', 'images'),
   },
   synthetic: {
-    config: 'configs/train/synthetic.yaml', data: 'configs/data/synthetic.yaml', epochs: 16, goal: 'exact lines >= 0.5 (quickstart budget)',
+    config: 'configs/train/synthetic.yaml',
+    data: 'configs/data/synthetic.yaml',
+    epochs: 16,
+    goal: 'exact lines >= 0.5 (quickstart budget)',
     images: undefined, // generated lines: no image files to predict on
   },
 };
@@ -73,11 +88,18 @@ if (only && !TASKS[only]) {
 function run(cmdArgs, { capture = false, deadlineMs } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', main, ...cmdArgs], {
-      cwd: root, stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env },
+      cwd: root,
+      stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+      env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env },
     });
     let out = '';
     let timedOut = false;
-    const timer = deadlineMs ? setTimeout(() => { timedOut = true; child.kill('SIGINT'); }, deadlineMs) : undefined;
+    const timer = deadlineMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGINT');
+        }, deadlineMs)
+      : undefined;
     if (capture) child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
@@ -104,10 +126,22 @@ async function bench(name, task) {
   mkdirSync(out, { recursive: true });
   const dataFile = join(root, 'runs', 'bench', `data-${name}.yaml`);
   writeFileSync(dataFile, YAML.stringify(dataCfg));
-  const trainArgs = ['train', '--config', task.config, '--out', out, '--set', `data=${dataFile}`, '--set', `epochs=${epochs}`,
-    '--set', 'tracker.enabled=false',
-    ...sets.flatMap((s) => ['--set', s])];
-  if (existsSync(join(out, 'checkpoints', 'last', 'state.json')) && args.includes('--resume')) trainArgs.push('--resume');
+  const trainArgs = [
+    'train',
+    '--config',
+    task.config,
+    '--out',
+    out,
+    '--set',
+    `data=${dataFile}`,
+    '--set',
+    `epochs=${epochs}`,
+    '--set',
+    'tracker.enabled=false',
+    ...sets.flatMap((s) => ['--set', s]),
+  ];
+  if (existsSync(join(out, 'checkpoints', 'last', 'state.json')) && args.includes('--resume'))
+    trainArgs.push('--resume');
   console.log(`\n== ${name}: trainer ${trainArgs.join(' ')}`);
   const deadline = opt('deadline-minutes');
   const { timedOut } = await run(trainArgs, { deadlineMs: deadline ? Number(deadline) * 60_000 : undefined });
@@ -117,21 +151,58 @@ async function bench(name, task) {
     // Stopped at the time budget: report the best model so far (the run can continue with --resume).
     const st = readJson(join(out, 'checkpoints', 'last', 'state.json'));
     const last = st.history.at(-1);
-    result = { backend: readJson(join(out, 'best', 'ocrops.json')).backend ?? 'tensorflow', epochs: st.history.length,
-      stoppedEarly: false, best: st.best, wallTimeSeconds: st.wallTimeSeconds, final: { metrics: last?.metrics ?? {} } };
-    console.log(`${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`);
+    result = {
+      backend: readJson(join(out, 'best', 'ocrops.json')).backend ?? 'tensorflow',
+      epochs: st.history.length,
+      stoppedEarly: false,
+      best: st.best,
+      wallTimeSeconds: st.wallTimeSeconds,
+      final: { metrics: last?.metrics ?? {} },
+    };
+    console.log(
+      `${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`,
+    );
   } else result = readJson(join(out, 'result.json'));
   const prepared = dataCfg.output;
   const evals = {};
   for (const split of ['val', 'test']) {
-    await run(['evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', split, '--run', out,
-      '--metrics', join(out, `eval-${split}.json`), '--errors', join(out, `errors-${split}.json`),
-      '--plots', join(out, 'plots-copy.json'), '--quiet']);
+    await run([
+      'evaluate',
+      '--model',
+      join(out, 'best'),
+      '--prepared',
+      prepared,
+      '--split',
+      split,
+      '--run',
+      out,
+      '--metrics',
+      join(out, `eval-${split}.json`),
+      '--errors',
+      join(out, `errors-${split}.json`),
+      '--plots',
+      join(out, 'plots-copy.json'),
+      '--quiet',
+    ]);
     evals[split] = readJson(join(out, `eval-${split}.json`));
   }
   const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beam_width ?? 10;
-  await run(['evaluate', '--model', join(out, 'best'), '--prepared', prepared, '--split', 'test', '--beam', String(Math.max(beamWidth, 2)),
-    '--metrics', join(out, 'eval-test-beam.json'), '--errors', join(out, 'errors-test-beam.json'), '--quiet']);
+  await run([
+    'evaluate',
+    '--model',
+    join(out, 'best'),
+    '--prepared',
+    prepared,
+    '--split',
+    'test',
+    '--beam',
+    String(Math.max(beamWidth, 2)),
+    '--metrics',
+    join(out, 'eval-test-beam.json'),
+    '--errors',
+    join(out, 'errors-test-beam.json'),
+    '--quiet',
+  ]);
   const beam = readJson(join(out, 'eval-test-beam.json'));
   const nv = evals.val.val_count;
   const nt = evals.test.test_count;
@@ -170,9 +241,21 @@ async function bench(name, task) {
     test: evals.test,
     test_beam: beam,
     heldout_10pct: heldout,
-    predict_test_images: { files: preds.length, exact: correct, acc_by_field: correct / Math.max(preds.length, 1),
-      examples: preds.slice(0, 5).map((p) => ({ file: p.path.split('/').pop(), text: p.text, confidence: Math.round(p.confidence * 1e4) / 1e4 })) },
-    machine: { cores: cpus().length, loadavg_at_start: Math.round(load0 * 10) / 10, loadavg_at_end: Math.round(loadavg()[0] * 10) / 10 },
+    predict_test_images: {
+      files: preds.length,
+      exact: correct,
+      acc_by_field: correct / Math.max(preds.length, 1),
+      examples: preds.slice(0, 5).map((p) => ({
+        file: p.path.split('/').pop(),
+        text: p.text,
+        confidence: Math.round(p.confidence * 1e4) / 1e4,
+      })),
+    },
+    machine: {
+      cores: cpus().length,
+      loadavg_at_start: Math.round(load0 * 10) / 10,
+      loadavg_at_end: Math.round(loadavg()[0] * 10) / 10,
+    },
     date: new Date().toISOString(),
   };
 }
@@ -186,24 +269,38 @@ const fmt = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? v.toFi
 /** One set's row of the results table (figures absent from older results print as '-'). */
 function row(name, r) {
   const h = r.heldout_10pct;
-  return `| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${h.lines} | ` +
+  return (
+    `| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${h.lines} | ` +
     `${fmt(h.acc_by_field, 3)} | ${fmt(h.acc_by_char, 3)} | ${fmt(h.cer_line_weighted, 4)} | ${fmt(h.wer_line_weighted, 4)} | ` +
     `${fmt(r.test_beam?.test_acc_by_field, 3)} | ${fmt(r.test_beam?.test_cer, 4)} | ${fmt(r.val.val_acc_by_char, 3)} | ` +
     `${r.predict_test_images.files ? `${r.predict_test_images.exact}/${r.predict_test_images.files}` : '-'} | ` +
     // training time summed over resumed sessions (the run's own clock), not just this invocation
-    `${Math.round((r.train_wall_time_seconds ?? r.wall_time_seconds) / 60)} min |`;
+    `${Math.round((r.train_wall_time_seconds ?? r.wall_time_seconds) / 60)} min |`
+  );
 }
 
 function markdown(results) {
-  const lines = ['# bench/train results', '',
-    'Produced by `node bench/train/run.mjs` on this 2-core machine (shared with other jobs: see the load averages).', '',
-    ...TABLE_HEAD];
+  const lines = [
+    '# bench/train results',
+    '',
+    'Produced by `node bench/train/run.mjs` on this 2-core machine (shared with other jobs: see the load averages).',
+    '',
+    ...TABLE_HEAD,
+  ];
   for (const [name, r] of Object.entries(results)) lines.push(row(name, r));
-  lines.push('', 'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen).');
+  lines.push(
+    '',
+    'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen).',
+  );
   for (const [name, r] of Object.entries(results)) {
-    lines.push('', `## ${name}`, '', `Goal: ${r.goal}. Config ${r.config} with ${r.overrides.join(', ')}.`,
+    lines.push(
+      '',
+      `## ${name}`,
+      '',
+      `Goal: ${r.goal}. Config ${r.config} with ${r.overrides.join(', ')}.`,
       `Test split alone: acc_by_field ${r.test.test_acc_by_field.toFixed(3)}, CER ${r.test.test_cer.toFixed(4)} (${r.test.test_count} lines).`,
-      `Load average ${r.machine.loadavg_at_start} at start, ${r.machine.loadavg_at_end} at end; ${r.images_per_second_last_epoch} training images/s in the last epoch.`);
+      `Load average ${r.machine.loadavg_at_start} at start, ${r.machine.loadavg_at_end} at end; ${r.images_per_second_last_epoch} training images/s in the last epoch.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -215,7 +312,8 @@ const all = existsSync(jsonPath) ? readJson(jsonPath) : {};
 if (args.includes('--show')) {
   const names = only ? [only] : Object.keys(all);
   console.log(TABLE_HEAD.join('\n'));
-  for (const n of names) console.log(all[n] ? row(n, all[n]) : `| ${n} | not benched yet: node bench/train/run.mjs --set ${n} |`);
+  for (const n of names)
+    console.log(all[n] ? row(n, all[n]) : `| ${n} | not benched yet: node bench/train/run.mjs --set ${n} |`);
   process.exit(0);
 }
 for (const [name, task] of Object.entries(TASKS)) {
@@ -225,8 +323,10 @@ for (const [name, task] of Object.entries(TASKS)) {
   all[name] = r;
   writeFileSync(jsonPath, `${JSON.stringify(all, null, 2)}\n`);
   writeFileSync(join(resultsDir, 'train.md'), markdown(all));
-  console.log(`\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)}, ` +
-    `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${Math.round(r.train_wall_time_seconds ?? r.wall_time_seconds)}s of training on ${r.backend}`);
+  console.log(
+    `\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)}, ` +
+      `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${Math.round(r.train_wall_time_seconds ?? r.wall_time_seconds)}s of training on ${r.backend}`,
+  );
   console.log([...TABLE_HEAD, row(name, r)].join('\n'));
 }
 console.log(`\nwrote ${jsonPath} and bench/results/train.md`);

@@ -1,1 +1,1 @@
-export { groups, type CommandGroup } from "./commands.js";
+export { groups, type CommandGroup } from './commands.js';

@@ -3,7 +3,11 @@ import { OcropsError, runMain, type CommandTable } from '@ocrops/common';
 import { groups } from './commands.js';
 
 function groupList(): string {
-  const lines = ['Usage: ocrops <group> <command> [options]', '', 'Groups (`ocrops <group> --help` lists their commands):'];
+  const lines = [
+    'Usage: ocrops <group> <command> [options]',
+    '',
+    'Groups (`ocrops <group> --help` lists their commands):',
+  ];
   for (const [name, group] of Object.entries(groups)) lines.push(`  ${name.padEnd(10)} ${group.summary}`);
   lines.push('', 'Every command takes --help. `ocrops --help --all` lists every command.');
   return lines.join('\n');
@@ -40,8 +44,12 @@ await runMain(async () => {
   const [group, name, ...rest] = process.argv.slice(2);
   if (!group || group === '--help' || group === '-h' || group === 'help') {
     if (name === '--all') {
-      const tables = await Promise.all(Object.entries(groups).map(async ([g, def]) => commandList(g, await def.load())));
-      console.log(['Usage: ocrops <group> <command> [options]    (every command takes --help)', '', ...tables.flat()].join('\n'));
+      const tables = await Promise.all(
+        Object.entries(groups).map(async ([g, def]) => commandList(g, await def.load())),
+      );
+      console.log(
+        ['Usage: ocrops <group> <command> [options]    (every command takes --help)', '', ...tables.flat()].join('\n'),
+      );
     } else {
       console.log(groupList());
     }
@@ -55,12 +63,21 @@ await runMain(async () => {
     return;
   }
   if (!name || name === '--help' || name === '-h') {
-    console.log([`Usage: ocrops ${group} <command> [options]    (every command takes --help)`, '', ...commandList(group, table)].join('\n'));
+    console.log(
+      [
+        `Usage: ocrops ${group} <command> [options]    (every command takes --help)`,
+        '',
+        ...commandList(group, table),
+      ].join('\n'),
+    );
     return;
   }
   const cmd = table[name];
   if (!cmd) {
-    throw new OcropsError('OCROPS_USAGE', `unknown command '${group} ${name}'\n\n${commandList(group, table).join('\n')}`);
+    throw new OcropsError(
+      'OCROPS_USAGE',
+      `unknown command '${group} ${name}'\n\n${commandList(group, table).join('\n')}`,
+    );
   }
   await cmd.run(rest);
 });

@@ -17,7 +17,10 @@ const Schema = Type.Object({
     },
     { default: {} },
   ),
-  optim: Type.Object({ lr: Type.Number({ exclusiveMinimum: 0, default: 0.001 }) }, { default: {}, aliases: { learningRate: 'lr' } }),
+  optim: Type.Object(
+    { lr: Type.Number({ exclusiveMinimum: 0, default: 0.001 }) },
+    { default: {}, aliases: { learningRate: 'lr' } },
+  ),
   set: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
 });
 
@@ -33,7 +36,12 @@ function errorOf(fn: () => unknown): OcropsError {
 
 test('defaults fill absent sections and fields', () => {
   const v = loadConfig(Schema, 'name: x\n', { text: true, source: 'a.yaml' });
-  assert.deepEqual(v, { name: 'x', train: { batch_size: 32, mode: 'min', range: [1, 2] }, optim: { lr: 0.001 }, set: {} });
+  assert.deepEqual(v, {
+    name: 'x',
+    train: { batch_size: 32, mode: 'min', range: [1, 2] },
+    optim: { lr: 0.001 },
+    set: {},
+  });
 });
 
 test('every problem is listed with file:line:col, field path and what is allowed', () => {
@@ -42,7 +50,10 @@ test('every problem is listed with file:line:col, field path and what is allowed
   assert.equal(e.code, 'OCROPS_CONFIG_INVALID');
   assert.match(e.message, /3 problems/);
   assert.match(e.message, /^configs\/b\.yaml:3:3: train\.batch_size: .*got 0; allowed: an integer >= 1$/m);
-  assert.match(e.message, /^configs\/b\.yaml:4:3: train\.mode: is not one of the allowed values, got "mid"; allowed: min, max$/m);
+  assert.match(
+    e.message,
+    /^configs\/b\.yaml:4:3: train\.mode: is not one of the allowed values, got "mid"; allowed: min, max$/m,
+  );
   assert.match(e.message, /^configs\/b\.yaml:5:10: optim\.lr: .*got -1; allowed: a number > 0$/m);
 });
 
@@ -52,8 +63,13 @@ test('a missing required field points at its mapping', () => {
 });
 
 test('unknown keys are errors with a "did you mean" hint', () => {
-  const e = errorOf(() => loadConfig(Schema, 'name: x\ntrain:\n  mdoe: max\nfoo: 1\n', { text: true, source: 'd.yaml' }));
-  assert.match(e.message, /^d\.yaml:3:3: train\.mdoe: is not a known field \(did you mean mode\?\); allowed: batch_size, mode, range$/m);
+  const e = errorOf(() =>
+    loadConfig(Schema, 'name: x\ntrain:\n  mdoe: max\nfoo: 1\n', { text: true, source: 'd.yaml' }),
+  );
+  assert.match(
+    e.message,
+    /^d\.yaml:3:3: train\.mdoe: is not a known field \(did you mean mode\?\); allowed: batch_size, mode, range$/m,
+  );
   assert.match(e.message, /^d\.yaml:4:1: foo: is not a known field; allowed: name, train, optim, set$/m);
   assert.equal(didYouMean('batchsize', ['batch_size', 'epochs']), 'batch_size');
   assert.equal(didYouMean('zzz', ['batch_size', 'epochs']), undefined);
@@ -70,7 +86,13 @@ test('camelCase spellings and schema aliases load, with one deprecation warning 
     'configs/train/x.yaml:3: batchSize is deprecated, use batch_size',
     'configs/train/x.yaml:5: learningRate is deprecated, use lr',
   ]);
-  const both = errorOf(() => loadConfig(Schema, 'name: x\ntrain: { batchSize: 4, batch_size: 4 }\n', { text: true, source: 'e.yaml', warn: () => {} }));
+  const both = errorOf(() =>
+    loadConfig(Schema, 'name: x\ntrain: { batchSize: 4, batch_size: 4 }\n', {
+      text: true,
+      source: 'e.yaml',
+      warn: () => {},
+    }),
+  );
   assert.match(both.message, /train\.batchSize: is the deprecated name of batch_size, which is also given/);
 });
 
@@ -85,12 +107,16 @@ test('a file path is read from disk; syntax errors name line and column', () => 
 
 test('check hooks add positioned problems after the type checks', () => {
   const e = errorOf(() =>
-    validateConfig(Schema, { name: 'x', train: { mode: 'max' } }, {
-      source: 'g.yaml',
-      check: (v, report) => {
-        if (v.train.mode === 'max') report(['train', 'mode'], 'must be min for this metric', 'min');
+    validateConfig(
+      Schema,
+      { name: 'x', train: { mode: 'max' } },
+      {
+        source: 'g.yaml',
+        check: (v, report) => {
+          if (v.train.mode === 'max') report(['train', 'mode'], 'must be min for this metric', 'min');
+        },
       },
-    }),
+    ),
   );
   assert.match(e.message, /^g\.yaml: train\.mode: must be min for this metric; allowed: min$/m);
 });

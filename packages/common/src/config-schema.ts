@@ -198,7 +198,10 @@ function normaliseKeys(schema: TSchema, value: unknown, path: string[], w: Walk)
     const target = aliases[key] ?? (known.has(camelToSnake(key)) ? camelToSnake(key) : undefined);
     if (target !== undefined && known.has(target)) {
       if (target in value) {
-        w.issues.push({ path: [...path, key], message: `is the deprecated name of ${target}, which is also given; remove ${key}` });
+        w.issues.push({
+          path: [...path, key],
+          message: `is the deprecated name of ${target}, which is also given; remove ${key}`,
+        });
         continue;
       }
       value[target] = value[key];
@@ -220,7 +223,9 @@ function normaliseKeys(schema: TSchema, value: unknown, path: string[], w: Walk)
 export function allowedOf(schema: TSchema): string | undefined {
   if (typeof schema.allowed === 'string') return schema.allowed;
   if (Array.isArray(schema.anyOf)) {
-    const parts = (schema.anyOf as TSchema[]).map((s) => (s.const !== undefined ? String(s.const) : allowedOf(s) ?? s.type));
+    const parts = (schema.anyOf as TSchema[]).map((s) =>
+      s.const !== undefined ? String(s.const) : (allowedOf(s) ?? s.type),
+    );
     return parts.filter(Boolean).join(', ');
   }
   if (schema.const !== undefined) return String(schema.const);
@@ -249,11 +254,17 @@ function show(v: unknown): string {
 }
 
 function issueOf(e: ValueError): ConfigIssue {
-  const path = e.path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = e.path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const missing = e.value === undefined;
   const isEnum = Array.isArray(e.schema.anyOf) && (e.schema.anyOf as TSchema[]).every((s) => s.const !== undefined);
-  const what = isEnum ? 'is not one of the allowed values'
-    : Array.isArray(e.schema.anyOf) ? 'is not of an allowed form' : e.message.replace(/^Expected /, 'expected ');
+  const what = isEnum
+    ? 'is not one of the allowed values'
+    : Array.isArray(e.schema.anyOf)
+      ? 'is not of an allowed form'
+      : e.message.replace(/^Expected /, 'expected ');
   const message = missing ? 'is required' : `${what}, got ${show(e.value)}`;
   return { path, message, allowed: allowedOf(e.schema) };
 }
@@ -292,7 +303,11 @@ export function warnOnce(message: string): void {
  * ones, fills the schema's defaults, checks types, enums and ranges, then runs `check`. Throws one
  * `OCROPS_CONFIG_INVALID` error listing every problem with its position. Returns a new value (the input is not changed).
  */
-export function validateConfig<T extends TSchema>(schema: T, input: unknown, opts: ValidateConfigOptions<Static<T>>): Static<T> {
+export function validateConfig<T extends TSchema>(
+  schema: T,
+  input: unknown,
+  opts: ValidateConfigOptions<Static<T>>,
+): Static<T> {
   const value = structuredClone(input ?? {}) as unknown;
   const w: Walk = { issues: [], renamed: [] };
   normaliseKeys(schema, value, [], w);
@@ -317,13 +332,21 @@ export function validateConfig<T extends TSchema>(schema: T, input: unknown, opt
     issues.push(issue);
   }
   if (issues.length === 0 && opts.check) {
-    opts.check(filled as Static<T>, (path, message, allowed) => issues.push({ path: [...path], message, allowed }), given);
+    opts.check(
+      filled as Static<T>,
+      (path, message, allowed) => issues.push({ path: [...path], message, allowed }),
+      given,
+    );
   }
   if (issues.length > 0) {
     const n = issues.length;
-    throw new OcropsError('OCROPS_CONFIG_INVALID', `${opts.source}: ${n} problem${n > 1 ? 's' : ''} in the config:\n${formatIssues(issues, opts.source, opts.locate)}`, {
-      hint: 'fix the fields named above (each line gives file:line:col and what is allowed)',
-    });
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `${opts.source}: ${n} problem${n > 1 ? 's' : ''} in the config:\n${formatIssues(issues, opts.source, opts.locate)}`,
+      {
+        hint: 'fix the fields named above (each line gives file:line:col and what is allowed)',
+      },
+    );
   }
   return filled as Static<T>;
 }
@@ -354,7 +377,8 @@ export type Camelized<T> = T extends readonly unknown[]
 
 function mapKeys(schema: TSchema, value: unknown, rename: (k: string) => string): unknown {
   if (Array.isArray(value)) {
-    const items = schema.type === 'array' && schema.items && !Array.isArray(schema.items) ? (schema.items as TSchema) : undefined;
+    const items =
+      schema.type === 'array' && schema.items && !Array.isArray(schema.items) ? (schema.items as TSchema) : undefined;
     return items ? value.map((v) => mapKeys(items, v, rename)) : value;
   }
   if (!isMapping(value)) return value;
@@ -363,7 +387,8 @@ function mapKeys(schema: TSchema, value: unknown, rename: (k: string) => string)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapKeys(inner, v, rename)]));
   }
   const props = new Map<string, TSchema>();
-  for (const v of objectVariants(schema)) for (const [k, s] of Object.entries(v.properties as Record<string, TSchema>)) props.set(k, s);
+  for (const v of objectVariants(schema))
+    for (const [k, s] of Object.entries(v.properties as Record<string, TSchema>)) props.set(k, s);
   if (props.size === 0) return value;
   const out: Json = {};
   for (const [k, v] of Object.entries(value)) {

@@ -10,12 +10,15 @@ test('malformed YAML names the file, line and column', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-cfg-'));
   const file = join(dir, 'bad.yaml');
   writeFileSync(file, 'a: 1\nb: [1, 2\nc: 3\n');
-  assert.throws(() => readYamlFile(file), (e: unknown) => {
-    assert.ok(e instanceof OcropsError);
-    assert.equal(e.code, 'OCROPS_CONFIG_SYNTAX');
-    assert.match(e.message, /bad\.yaml:\d+:\d+/);
-    return true;
-  });
+  assert.throws(
+    () => readYamlFile(file),
+    (e: unknown) => {
+      assert.ok(e instanceof OcropsError);
+      assert.equal(e.code, 'OCROPS_CONFIG_SYNTAX');
+      assert.match(e.message, /bad\.yaml:\d+:\d+/);
+      return true;
+    },
+  );
 });
 
 test('malformed JSON reports line and column', () => {

@@ -17,7 +17,14 @@ export function ocropsCommand(args: string[], opts: { root?: string } = {}): [st
   const main = join(opts.root ?? repoRoot(), 'packages', 'cli', 'src', 'main.ts');
   return [
     process.execPath,
-    ['--conditions=@ocrops/source', '--import', import.meta.resolve('tsx'), '--no-warnings=ExperimentalWarning', main, ...args],
+    [
+      '--conditions=@ocrops/source',
+      '--import',
+      import.meta.resolve('tsx'),
+      '--no-warnings=ExperimentalWarning',
+      main,
+      ...args,
+    ],
   ];
 }
 
@@ -35,7 +42,8 @@ export function spawnOcrops(args: string[], opts: OcropsSpawnOptions = {}): Chil
 
 /** Runs `ocrops <args>` to its end and returns its exit status and output (UTF-8). */
 export function spawnOcropsSync(
-  args: string[], opts: Omit<OcropsSpawnOptions, 'stdio'> & { input?: string; timeout?: number } = {},
+  args: string[],
+  opts: Omit<OcropsSpawnOptions, 'stdio'> & { input?: string; timeout?: number } = {},
 ): SpawnSyncReturns<string> {
   const { root, env, ...rest } = opts;
   const [cmd, argv] = ocropsCommand(args, { root });

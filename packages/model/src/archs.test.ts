@@ -23,11 +23,25 @@ const lstmP = (din: number, h: number) => 2 * (4 * h * din + 4 * h * h + 8 * h);
 /** Parameters of the licence-plate ResNet-18 by layer arithmetic. */
 function resnet18Params(channels: number, width: number, steps: number, classes: number): number {
   const block = (cin: number, cout: number, stride: number) =>
-    convP(3, cin, cout, false) + bnP(cout) + convP(3, cout, cout, false) + bnP(cout) +
+    convP(3, cin, cout, false) +
+    bnP(cout) +
+    convP(3, cout, cout, false) +
+    bnP(cout) +
     (stride !== 1 || cin !== cout ? convP(1, cin, cout, false) + bnP(cout) : 0);
   const cols = Math.ceil(Math.ceil(Math.ceil(width / 2) / 2) / 2);
-  return convP(7, channels, 64, false) + bnP(64) + block(64, 64, 1) * 2 + block(64, 128, 2) + block(128, 128, 1) +
-    cols * steps + steps + gruP(128, 128) + gruP(256, 128) + 256 * classes + classes;
+  return (
+    convP(7, channels, 64, false) +
+    bnP(64) +
+    block(64, 64, 1) * 2 +
+    block(64, 128, 2) +
+    block(128, 128, 1) +
+    cols * steps +
+    steps +
+    gruP(128, 128) +
+    gruP(256, 128) +
+    256 * classes +
+    classes
+  );
 }
 
 /** Parameters of the Synth90k CRNN by layer arithmetic. */
@@ -50,8 +64,11 @@ test('resnet18: fixed width -> `steps` frames, parameters = ResNet-18 stem + lay
   assert.equal(m.outputLength(128), 20);
   assert.equal(count(m), resnet18Params(3, 128, 20, 70));
   assert.equal(count(m), 1195994);
-  assert.throws(() => m.forward(tf.zeros([1, 32, 96, 3]) as tf.Tensor4D, false),
-    (e: unknown) => e instanceof OcropsError && /128 px wide.*got 96/.test(e.message) && /image\.width/.test(e.hint ?? ''));
+  assert.throws(
+    () => m.forward(tf.zeros([1, 32, 96, 3]) as tf.Tensor4D, false),
+    (e: unknown) =>
+      e instanceof OcropsError && /128 px wide.*got 96/.test(e.message) && /image\.width/.test(e.hint ?? ''),
+  );
   tf.dispose([x, y]);
   m.dispose();
   const wide = createModel({ ...cfg, height: 24, width: 94, steps: 18 }, 10);
@@ -63,7 +80,10 @@ test('resnet18: fixed width -> `steps` frames, parameters = ResNet-18 stem + lay
 
 test('crnn: gray 32 x 100 -> 24 frames, 37 classes, 7.84M parameters (VGG-BN, map-to-seq 64, 2 BiLSTM 256)', () => {
   const cfg = defaultModelConfig('crnn');
-  assert.deepEqual([cfg.height, cfg.channels, cfg.embedDim, cfg.rnn.type, cfg.rnn.hidden, cfg.rnn.layers], [32, 1, 64, 'lstm', 256, 2]);
+  assert.deepEqual(
+    [cfg.height, cfg.channels, cfg.embedDim, cfg.rnn.type, cfg.rnn.hidden, cfg.rnn.layers],
+    [32, 1, 64, 'lstm', 256, 2],
+  );
   const m = createModel(cfg, 37);
   const x = tf.zeros([2, 32, 100, 1]) as tf.Tensor4D;
   const y = m.forward(x, true);
@@ -86,7 +106,11 @@ test('config: width/steps only for resnet18, inner_dim not for the fixed-channel
   const c = read({ arch: 'crnn' });
   assert.deepEqual(parseModelConfig(c, 'saved'), c);
   const bad = (v: Record<string, unknown>, re: RegExp) =>
-    assert.throws(() => read(v), (e: unknown) => e instanceof OcropsError && /m\.yaml/.test(e.message) && re.test(e.message), String(re));
+    assert.throws(
+      () => read(v),
+      (e: unknown) => e instanceof OcropsError && /m\.yaml/.test(e.message) && re.test(e.message),
+      String(re),
+    );
   bad({ arch: 'crnn', width: 100 }, /width.*only used by arch 'resnet18'/);
   bad({ arch: 'vgg', steps: 20 }, /steps/);
   bad({ arch: 'crnn', inner_dim: 64 }, /inner_dim.*not used by arch 'crnn'/);
@@ -107,14 +131,31 @@ test('parameter counts and output shapes equal the PyTorch reference (bench/mode
     return;
   }
   const cases = [
-    { args: ['--arch', 'resnet18', '--height', '32', '--width', '128', '--steps', '20', '--classes', '70'],
-      cfg: { ...defaultModelConfig('resnet18') }, classes: 70, w: 128 },
-    { args: ['--arch', 'resnet18', '--height', '24', '--width', '94', '--steps', '18', '--classes', '68'],
-      cfg: { ...defaultModelConfig('resnet18'), height: 24, width: 94, steps: 18 }, classes: 68, w: 94 },
-    { args: ['--arch', 'crnn', '--height', '32', '--width', '100', '--classes', '37'], cfg: defaultModelConfig('crnn'), classes: 37, w: 100 },
+    {
+      args: ['--arch', 'resnet18', '--height', '32', '--width', '128', '--steps', '20', '--classes', '70'],
+      cfg: { ...defaultModelConfig('resnet18') },
+      classes: 70,
+      w: 128,
+    },
+    {
+      args: ['--arch', 'resnet18', '--height', '24', '--width', '94', '--steps', '18', '--classes', '68'],
+      cfg: { ...defaultModelConfig('resnet18'), height: 24, width: 94, steps: 18 },
+      classes: 68,
+      w: 94,
+    },
+    {
+      args: ['--arch', 'crnn', '--height', '32', '--width', '100', '--classes', '37'],
+      cfg: defaultModelConfig('crnn'),
+      classes: 37,
+      w: 100,
+    },
   ];
   for (const c of cases) {
-    const r: SpawnSyncReturns<string> = spawnSync(py as string, [join(repoRoot(), 'bench/model/arch_ref.py'), ...c.args], { encoding: 'utf8', timeout: 120_000 });
+    const r: SpawnSyncReturns<string> = spawnSync(
+      py as string,
+      [join(repoRoot(), 'bench/model/arch_ref.py'), ...c.args],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     const ref = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { params: number; output_shape: number[] };
     const m = createModel(c.cfg, c.classes);
@@ -140,5 +181,8 @@ test('blank_bias: the output layer starts with p(blank) = e^b / (e^b + classes -
   tf.dispose([x]);
   m.dispose();
   plain.dispose();
-  assert.throws(() => read({ arch: 'small', blank_bias: 50 }), (e: unknown) => e instanceof OcropsError && /blank_bias/.test(e.message));
+  assert.throws(
+    () => read({ arch: 'small', blank_bias: 50 }),
+    (e: unknown) => e instanceof OcropsError && /blank_bias/.test(e.message),
+  );
 });

@@ -12,9 +12,22 @@ async function step(backend: string): Promise<{ loss: number; grads: Float32Arra
   const cfg = { ...defaultModelConfig('vgg'), channels: 1 as const, innerDim: 16, embedDim: 8 };
   cfg.rnn = { ...cfg.rnn, hidden: 8 };
   const model = createModel(cfg, 7, { seed: 5 });
-  const x = tf.tensor4d(Float32Array.from({ length: 2 * 64 * 40 }, (_, i) => ((i * 7919) % 101) / 100), [2, 64, 40, 1]);
-  const { value, grads } = tf.variableGrads(() => ctcLoss(model.forward(x, true), [[1, 2, 3], [4, 4]]), model.getWeights());
-  const out = { loss: value.dataSync()[0], grads: model.getWeights().map((v) => grads[v.name].dataSync() as Float32Array) };
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 2 * 64 * 40 }, (_, i) => ((i * 7919) % 101) / 100),
+    [2, 64, 40, 1],
+  );
+  const { value, grads } = tf.variableGrads(
+    () =>
+      ctcLoss(model.forward(x, true), [
+        [1, 2, 3],
+        [4, 4],
+      ]),
+    model.getWeights(),
+  );
+  const out = {
+    loss: value.dataSync()[0],
+    grads: model.getWeights().map((v) => grads[v.name].dataSync() as Float32Array),
+  };
   tf.dispose([x, value, ...Object.values(grads)]);
   model.dispose();
   return out;
@@ -47,7 +60,10 @@ test('a training step gives the same loss and gradients on tensorflow, wasm and 
         num += (g[i] - ref.grads[k][i]) ** 2;
         den += ref.grads[k][i] ** 2;
       }
-      assert.ok(Math.sqrt(num) <= 1e-3 * Math.sqrt(den) + 1e-6, `${name} gradient ${k}: relative error ${Math.sqrt(num / den)}`);
+      assert.ok(
+        Math.sqrt(num) <= 1e-3 * Math.sqrt(den) + 1e-6,
+        `${name} gradient ${k}: relative error ${Math.sqrt(num / den)}`,
+      );
     });
   }
   console.log(`compared backends: ${Object.keys(results).join(', ')}`);

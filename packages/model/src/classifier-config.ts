@@ -68,7 +68,8 @@ export function readClassifierConfig(r: ConfigReader): ClassifierConfig {
   if (channels !== 1 && channels !== 3) r.fail('channels', `must be 1 or 3, got ${channels}`);
   cfg.channels = channels;
   if (arch === 'resnet_gap') cfg.depth = r.integer('depth', d.depth, { min: 1, max: 16 });
-  else if (r.has('depth')) r.fail('depth', `is only used by arch 'resnet_gap' (blocks per stage); cnn4 has four fixed conv layers`);
+  else if (r.has('depth'))
+    r.fail('depth', `is only used by arch 'resnet_gap' (blocks per stage); cnn4 has four fixed conv layers`);
   return cfg;
 }
 
@@ -102,12 +103,18 @@ export function isClassifierSection(r: ConfigReader): boolean {
  * classifier arch) or when `task` (the enclosing config's task) is 'classify'; an OCR ModelConfig otherwise.
  */
 export function readTaskModelConfig(r: ConfigReader, task?: 'ocr' | 'classify'): ModelConfig | ClassifierConfig {
-  if (task !== undefined && r.has('task') && r.raw('task') !== task) r.fail('task', `is '${String(r.raw('task'))}' but the config's task is '${task}'`);
+  if (task !== undefined && r.has('task') && r.raw('task') !== task)
+    r.fail('task', `is '${String(r.raw('task'))}' but the config's task is '${task}'`);
   const classify = task === 'classify' || (task === undefined && isClassifierSection(r));
   if (classify) return readClassifierConfig(r);
   if (r.has('task')) {
     // an OCR section may name its task; the OCR reader itself knows no `task` key
-    const rest = Object.fromEntries(r.keys().filter((k) => k !== 'task').map((k) => [k, r.raw(k)]));
+    const rest = Object.fromEntries(
+      r
+        .keys()
+        .filter((k) => k !== 'task')
+        .map((k) => [k, r.raw(k)]),
+    );
     return readModelConfig(rest, r.source);
   }
   if (!r.has('arch')) r.fail('arch', `is required (${[...ARCHS, ...CLASSIFIER_ARCHS].join(', ')})`);

@@ -23,24 +23,55 @@ const CLASSES = ['ADONIS', 'AFRICAN GIANT SWALLOWTAIL', 'AMERICAN SNOOT', 'AN 88
 
 test('a classifier contract states input size, normalisation, outputs and top-k, and reads back identical', () => {
   const cfg = { ...defaultClassifierConfig('resnet_gap'), height: 96, width: 112 };
-  const c = buildClassifierContract({ config: cfg, classes: CLASSES, files: { onnx: 'model.onnx', tfjs: 'model.json' }, opset: 17 });
-  assert.deepEqual(c.input, { name: 'image', layout: 'NHWC', dtype: 'float32', height: 96, width: 112, resize: 'stretch', channels: 3, normalisation: { scale: 1 / 255, offset: 0 } });
-  assert.deepEqual(c.outputs.map((o) => [o.name, o.kind, o.axes.join(',')]), [['probabilities', 'probabilities', 'batch,classes'], ['logits', 'logits', 'batch,classes']]);
+  const c = buildClassifierContract({
+    config: cfg,
+    classes: CLASSES,
+    files: { onnx: 'model.onnx', tfjs: 'model.json' },
+    opset: 17,
+  });
+  assert.deepEqual(c.input, {
+    name: 'image',
+    layout: 'NHWC',
+    dtype: 'float32',
+    height: 96,
+    width: 112,
+    resize: 'stretch',
+    channels: 3,
+    normalisation: { scale: 1 / 255, offset: 0 },
+  });
+  assert.deepEqual(
+    c.outputs.map((o) => [o.name, o.kind, o.axes.join(',')]),
+    [
+      ['probabilities', 'probabilities', 'batch,classes'],
+      ['logits', 'logits', 'batch,classes'],
+    ],
+  );
   assert.deepEqual([c.task, c.numClasses, c.topK, c.source.arch], ['classify', 6, 5, 'resnet_gap']);
-  assert.equal(buildClassifierContract({ config: cfg, classes: CLASSES.slice(0, 3), files: { tfjs: 'model.json' } }).topK, 3, 'top-k at most the classes');
+  assert.equal(
+    buildClassifierContract({ config: cfg, classes: CLASSES.slice(0, 3), files: { tfjs: 'model.json' } }).topK,
+    3,
+    'top-k at most the classes',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-cls-contract-'));
   try {
     writeFileSync(join(dir, CONTRACT_FILE), JSON.stringify(c));
     const back = readTaskContract(join(dir, CONTRACT_FILE));
     assert.deepEqual(back, c);
-    assert.throws(() => readContract(join(dir, CONTRACT_FILE)), (e: unknown) => isOcropsError(e) && /'task' is 'classify'.*readTaskContract/.test(e.message));
+    assert.throws(
+      () => readContract(join(dir, CONTRACT_FILE)),
+      (e: unknown) => isOcropsError(e) && /'task' is 'classify'.*readTaskContract/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('invalid classifier contracts are rejected naming the field', () => {
-  const good = buildClassifierContract({ config: defaultClassifierConfig('cnn4'), classes: CLASSES, files: { onnx: 'model.onnx' } });
+  const good = buildClassifierContract({
+    config: defaultClassifierConfig('cnn4'),
+    classes: CLASSES,
+    files: { onnx: 'model.onnx' },
+  });
   const cases: Array<[string, (c: Record<string, any>) => void]> = [
     ["'classes'", (c) => (c.classes = ['a', 'a', 'b', 'c', 'd', 'e'])],
     ["'classes'", (c) => (c.classes = ['a'])],
@@ -58,18 +89,33 @@ test('invalid classifier contracts are rejected naming the field', () => {
   for (const [field, mutate] of cases) {
     const c = structuredClone(good) as Record<string, any>;
     mutate(c);
-    assert.throws(() => parseClassifierContract(c, 'x.json'), (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_CONTRACT_INVALID' && e.message.includes(field) && e.message.includes('x.json'), field);
+    assert.throws(
+      () => parseClassifierContract(c, 'x.json'),
+      (e: unknown) =>
+        isOcropsError(e) &&
+        e.code === 'OCROPS_CONTRACT_INVALID' &&
+        e.message.includes(field) &&
+        e.message.includes('x.json'),
+      field,
+    );
   }
   assert.deepEqual(parseTaskContract(structuredClone(good), 'x.json'), good);
 });
 
 test('OCR contracts stay valid unchanged; one without task (written before classifiers) is an OCR contract', () => {
-  const ocr = buildContract({ config: defaultModelConfig('small'), charset: ['1', '2'], files: { onnx: 'model.onnx' } });
+  const ocr = buildContract({
+    config: defaultModelConfig('small'),
+    charset: ['1', '2'],
+    files: { onnx: 'model.onnx' },
+  });
   assert.deepEqual(parseContract(structuredClone(ocr), 'x.json'), ocr);
   assert.deepEqual(parseTaskContract(structuredClone(ocr), 'x.json'), ocr);
   const old = structuredClone(ocr) as unknown as Record<string, unknown>;
   delete old.task;
   assert.deepEqual(parseTaskContract(old, 'old.json'), ocr);
   assert.equal(parseContract(old, 'old.json').task, 'ocr');
-  assert.throws(() => parseTaskContract({ ...structuredClone(ocr), task: 'detect' }, 'x.json'), /'task' must be one of ocr/);
+  assert.throws(
+    () => parseTaskContract({ ...structuredClone(ocr), task: 'detect' }, 'x.json'),
+    /'task' must be one of ocr/,
+  );
 });

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import { parseClassifierConfig, type ClassifierConfig } from './classifier-config.js';
 import { createClassifier, type ClassifierModel } from './classifier.js';
-import { MODEL_FORMAT, assignWeights, loadModel, modelFolder, readJson, writeModelFiles, type ModelMeta } from './io.js';
+import {
+  MODEL_FORMAT,
+  assignWeights,
+  loadModel,
+  modelFolder,
+  readJson,
+  writeModelFiles,
+  type ModelMeta,
+} from './io.js';
 import type { OcrModel } from './model.js';
 
 export const CLASSIFIER_FORMAT = 'ocrops-classifier/1';
@@ -30,14 +38,22 @@ export interface ClassifierMeta {
 export function classesOf(meta: Record<string, unknown>, numClasses: number, source: string): string[] {
   const classes = meta.classes;
   if (!Array.isArray(classes) || classes.some((c) => typeof c !== 'string' || c === '')) {
-    throw new OcropsError('OCROPS_MODEL_LOAD', `${source}: 'classes' must be the list of class names (non-empty strings)`, {
-      hint: "save the classifier with model.save(dir, { classes: [...] }) (the trainer passes its dataset's class names)",
-    });
+    throw new OcropsError(
+      'OCROPS_MODEL_LOAD',
+      `${source}: 'classes' must be the list of class names (non-empty strings)`,
+      {
+        hint: "save the classifier with model.save(dir, { classes: [...] }) (the trainer passes its dataset's class names)",
+      },
+    );
   }
   if (classes.length !== numClasses) {
-    throw new OcropsError('OCROPS_MODEL_LOAD', `${source}: 'classes' lists ${classes.length} names for ${numClasses} classes`);
+    throw new OcropsError(
+      'OCROPS_MODEL_LOAD',
+      `${source}: 'classes' lists ${classes.length} names for ${numClasses} classes`,
+    );
   }
-  if (new Set(classes).size !== classes.length) throw new OcropsError('OCROPS_MODEL_LOAD', `${source}: 'classes' lists a name twice`);
+  if (new Set(classes).size !== classes.length)
+    throw new OcropsError('OCROPS_MODEL_LOAD', `${source}: 'classes' lists a name twice`);
   return classes as string[];
 }
 
@@ -45,7 +61,11 @@ export function classesOf(meta: Record<string, unknown>, numClasses: number, sou
  * Writes a classifier to `dir`. `meta.classes` (the class names, in class-id order) is required; other keys are kept
  * (they must not be `format`, `task`, `config` or `numClasses`).
  */
-export async function saveClassifier(model: ClassifierModel, dir: string, meta: Record<string, unknown>): Promise<void> {
+export async function saveClassifier(
+  model: ClassifierModel,
+  dir: string,
+  meta: Record<string, unknown>,
+): Promise<void> {
   const classes = classesOf(meta, model.numClasses, `saving a classifier to ${dir}`);
   const full: ClassifierMeta = {
     ...meta,
@@ -66,14 +86,24 @@ export async function loadClassifier(dir: string): Promise<{ model: ClassifierMo
   const metaPath = join(dir, 'ocrops.json');
   const meta = await readJson(metaPath);
   if (meta.format !== CLASSIFIER_FORMAT) {
-    throw new OcropsError('OCROPS_MODEL_LOAD', `${metaPath}: format '${String(meta.format)}' is not ${CLASSIFIER_FORMAT}`, {
-      hint: meta.format === MODEL_FORMAT ? 'this folder holds an OCR model: load it with loadModel(dir) or loadTaskModel(dir)' : undefined,
-    });
+    throw new OcropsError(
+      'OCROPS_MODEL_LOAD',
+      `${metaPath}: format '${String(meta.format)}' is not ${CLASSIFIER_FORMAT}`,
+      {
+        hint:
+          meta.format === MODEL_FORMAT
+            ? 'this folder holds an OCR model: load it with loadModel(dir) or loadTaskModel(dir)'
+            : undefined,
+      },
+    );
   }
   const config = parseClassifierConfig(meta.config, `${metaPath} (config)`);
   const numClasses = meta.numClasses;
   if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < 2) {
-    throw new OcropsError('OCROPS_MODEL_LOAD', `${metaPath}: numClasses must be an integer >= 2, got ${JSON.stringify(numClasses)}`);
+    throw new OcropsError(
+      'OCROPS_MODEL_LOAD',
+      `${metaPath}: numClasses must be an integer >= 2, got ${JSON.stringify(numClasses)}`,
+    );
   }
   const classes = classesOf(meta, numClasses, metaPath);
   const model = createClassifier(config, numClasses);

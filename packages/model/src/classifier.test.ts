@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigReader, OcropsError, repoRoot } from '@ocrops/common';
 import { selectBackend } from './backend.js';
-import { defaultClassifierConfig, parseClassifierConfig, readClassifierConfig, readTaskModelConfig, type ClassifierConfig } from './classifier-config.js';
+import {
+  defaultClassifierConfig,
+  parseClassifierConfig,
+  readClassifierConfig,
+  readTaskModelConfig,
+  type ClassifierConfig,
+} from './classifier-config.js';
 import { createClassifier, type ClassifierModel } from './classifier.js';
 import { CLASSIFIER_FORMAT, loadClassifier, loadTaskModel } from './classifier-io.js';
 import { defaultModelConfig } from './config.js';
@@ -58,8 +64,11 @@ test('cnn4: 128x128 RGB -> logits [B, 75]; 2,175,883 parameters (kernels 5/5/3/5
   assert.deepEqual(y.shape, [2, 75]);
   assert.equal(count(m), cnn4Params(3, 128, 128, 32, 75));
   assert.equal(count(m), 2175883);
-  assert.throws(() => m.forward(tf.zeros([1, 96, 128, 3]) as tf.Tensor4D, false),
-    (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_MODEL_INPUT' && /128, 128, 3.*got \[1,96,128,3\]/.test(e.message));
+  assert.throws(
+    () => m.forward(tf.zeros([1, 96, 128, 3]) as tf.Tensor4D, false),
+    (e: unknown) =>
+      e instanceof OcropsError && e.code === 'OCROPS_MODEL_INPUT' && /128, 128, 3.*got \[1,96,128,3\]/.test(e.message),
+  );
   tf.dispose([x, y]);
   m.dispose();
   const odd = createClassifier({ ...cfg, height: 40, width: 72, channels: 1, baseChannels: 8 }, 5);
@@ -70,7 +79,10 @@ test('cnn4: 128x128 RGB -> logits [B, 75]; 2,175,883 parameters (kernels 5/5/3/5
 
 test('resnet_gap: depth blocks per stage, global average pooling; any size from 32 px gives [B, classes]', () => {
   const cfg = defaultClassifierConfig('resnet_gap');
-  for (const [depth, base] of [[2, 32], [1, 16]]) {
+  for (const [depth, base] of [
+    [2, 32],
+    [1, 16],
+  ]) {
     const m = createClassifier({ ...cfg, depth, baseChannels: base }, 75);
     const y = m.forward(tf.zeros([2, 128, 128, 3]) as tf.Tensor4D, true);
     assert.deepEqual(y.shape, [2, 75]);
@@ -85,31 +97,51 @@ test('resnet_gap: depth blocks per stage, global average pooling; any size from 
 
 test('classifier config: snake_case keys, defaults per arch, errors name the file and field, task dispatch', () => {
   assert.deepEqual(read({ arch: 'cnn4', base_channels: 16, dropout: 0.5 }), {
-    task: 'classify', arch: 'cnn4', height: 128, width: 128, channels: 3, baseChannels: 16, dropout: 0.5,
+    task: 'classify',
+    arch: 'cnn4',
+    height: 128,
+    width: 128,
+    channels: 3,
+    baseChannels: 16,
+    dropout: 0.5,
   });
   const r = read({ task: 'classify', arch: 'resnet_gap', depth: 3, height: 64, width: 96 });
   assert.deepEqual([r.depth, r.height, r.width, r.dropout], [3, 64, 96, 0.2]);
   assert.deepEqual(parseClassifierConfig(r, 'saved'), r);
   const bad = (v: Record<string, unknown>, re: RegExp) =>
-    assert.throws(() => read(v), (e: unknown) => e instanceof OcropsError && /m\.yaml/.test(e.message) && re.test(e.message), String(re));
+    assert.throws(
+      () => read(v),
+      (e: unknown) => e instanceof OcropsError && /m\.yaml/.test(e.message) && re.test(e.message),
+      String(re),
+    );
   bad({ arch: 'cnn4', depth: 2 }, /depth.*only used by arch 'resnet_gap'/);
   bad({ arch: 'vgg' }, /arch.*cnn4, resnet_gap/);
   bad({ arch: 'cnn4', height: 8 }, /height.*>= 16/);
   bad({ arch: 'cnn4', channels: 2 }, /channels/);
   bad({ arch: 'cnn4', rnn: {} }, /rnn.*not a known field/);
-  const task = (v: Record<string, unknown>, t?: 'ocr' | 'classify') => readTaskModelConfig(ConfigReader.from(v, 'm.yaml'), t);
+  const task = (v: Record<string, unknown>, t?: 'ocr' | 'classify') =>
+    readTaskModelConfig(ConfigReader.from(v, 'm.yaml'), t);
   assert.equal((task({ arch: 'cnn4' }) as ClassifierConfig).task, 'classify');
   assert.equal(task({ arch: 'vgg' }).arch, 'vgg');
   assert.equal(task({ task: 'ocr', arch: 'small' }).arch, 'small');
   assert.throws(() => task({ arch: 'vgg' }, 'classify'), /arch.*cnn4, resnet_gap/);
   assert.throws(() => task({ arch: 'cnn4' }, 'ocr'), /arch.*vgg/);
-  assert.throws(() => task({ task: 'classify', arch: 'cnn4' }, 'ocr'), /task.*is 'classify' but the config's task is 'ocr'/);
+  assert.throws(
+    () => task({ task: 'classify', arch: 'cnn4' }, 'ocr'),
+    /task.*is 'classify' but the config's task is 'ocr'/,
+  );
 });
 
 test('save/load: ocrops.json has task classify and the classes; loadTaskModel loads either kind with the same outputs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-cls-'));
   try {
-    const cfg: ClassifierConfig = { ...defaultClassifierConfig('resnet_gap'), height: 32, width: 32, baseChannels: 4, depth: 1 };
+    const cfg: ClassifierConfig = {
+      ...defaultClassifierConfig('resnet_gap'),
+      height: 32,
+      width: 32,
+      baseChannels: 4,
+      depth: 1,
+    };
     const m = createClassifier(cfg, 3, { seed: 7 });
     const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     // a training step moves the batch-norm running statistics away from their init, so loading must restore them
@@ -118,20 +150,37 @@ test('save/load: ocrops.json has task classify and the classes; loadTaskModel lo
     await assert.rejects(m.save(join(dir, 'bad'), { classes: ['a', 'b'] }), /lists 2 names for 3 classes/);
     await m.save(join(dir, 'cls'), { classes: ['ADONIS', 'MONARCH', 'ZEBRA LONG WING'], note: 'kept' });
     const meta = JSON.parse(readFileSync(join(dir, 'cls', 'ocrops.json'), 'utf8'));
-    assert.deepEqual([meta.format, meta.task, meta.numClasses, meta.classes, meta.note], [CLASSIFIER_FORMAT, 'classify', 3, ['ADONIS', 'MONARCH', 'ZEBRA LONG WING'], 'kept']);
+    assert.deepEqual(
+      [meta.format, meta.task, meta.numClasses, meta.classes, meta.note],
+      [CLASSIFIER_FORMAT, 'classify', 3, ['ADONIS', 'MONARCH', 'ZEBRA LONG WING'], 'kept'],
+    );
     const { model, meta: back } = await loadClassifier(join(dir, 'cls'));
     assert.deepEqual(back.config, cfg);
     const after = model.forward(x, false);
     assert.ok(tf.max(tf.abs(tf.sub(before, after))).dataSync()[0] < 1e-6);
     const any = await loadTaskModel(join(dir, 'cls'));
     assert.equal(any.task, 'classify');
-    await assert.rejects(loadModel(join(dir, 'cls')), (e: unknown) => e instanceof OcropsError && /loadClassifier/.test(e.hint ?? ''));
+    await assert.rejects(
+      loadModel(join(dir, 'cls')),
+      (e: unknown) => e instanceof OcropsError && /loadClassifier/.test(e.hint ?? ''),
+    );
 
-    const ocr = createModel({ ...defaultModelConfig('small'), height: 16, embedDim: 8, rnn: { type: 'gru', hidden: 4, layers: 1, bidirectional: false, dropout: 0 } }, 5);
+    const ocr = createModel(
+      {
+        ...defaultModelConfig('small'),
+        height: 16,
+        embedDim: 8,
+        rnn: { type: 'gru', hidden: 4, layers: 1, bidirectional: false, dropout: 0 },
+      },
+      5,
+    );
     await ocr.save(join(dir, 'ocr'), { charset: { chars: ['a', 'b', 'c', 'd'] } });
     const o = await loadTaskModel(join(dir, 'ocr'));
     assert.equal(o.task, 'ocr');
-    await assert.rejects(loadClassifier(join(dir, 'ocr')), (e: unknown) => e instanceof OcropsError && /OCR model/.test(e.hint ?? ''));
+    await assert.rejects(
+      loadClassifier(join(dir, 'ocr')),
+      (e: unknown) => e instanceof OcropsError && /OCR model/.test(e.hint ?? ''),
+    );
     tf.dispose([x, before, after]);
     for (const mm of [m, model, any.model, ocr, o.model]) mm.dispose();
   } finally {
@@ -140,7 +189,11 @@ test('save/load: ocrops.json has task classify and the classes; loadTaskModel lo
 });
 
 test('cnn4 fits a tiny two-class problem (dark vs bright images) in a few Adam steps', () => {
-  const m = createClassifier({ ...defaultClassifierConfig('cnn4'), height: 16, width: 16, baseChannels: 4, dropout: 0.1 }, 2, { seed: 3 });
+  const m = createClassifier(
+    { ...defaultClassifierConfig('cnn4'), height: 16, width: 16, baseChannels: 4, dropout: 0.1 },
+    2,
+    { seed: 3 },
+  );
   const dark = tf.randomUniform([8, 16, 16, 3], 0, 0.3, 'float32', 1);
   const bright = tf.randomUniform([8, 16, 16, 3], 0.7, 1, 'float32', 2);
   const x = tf.concat([dark, bright]) as tf.Tensor4D;
@@ -149,7 +202,9 @@ test('cnn4 fits a tiny two-class problem (dark vs bright images) in a few Adam s
   const loss = () => tf.losses.softmaxCrossEntropy(labels, m.forward(x, true)) as tf.Scalar;
   const first = loss().dataSync()[0];
   for (let i = 0; i < 40; i++) opt.minimize(loss, false, m.getWeights());
-  const acc = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(m.forward(x, false), 1), tf.argMax(labels, 1)), 'float32')).dataSync()[0]);
+  const acc = tf.tidy(
+    () => tf.mean(tf.cast(tf.equal(tf.argMax(m.forward(x, false), 1), tf.argMax(labels, 1)), 'float32')).dataSync()[0],
+  );
   assert.ok(loss().dataSync()[0] < first, 'loss went down');
   assert.equal(acc, 1);
   tf.dispose([dark, bright, x, labels]);
@@ -173,11 +228,30 @@ test('cnn4 parameter counts and output shapes equal the PyTorch reference (bench
     { h: 40, w: 72, c: 1, base: 8, classes: 5 },
   ];
   for (const k of cases) {
-    const args = ['--arch', 'cnn4', '--height', String(k.h), '--width', String(k.w), '--channels', String(k.c), '--base-channels', String(k.base), '--classes', String(k.classes)];
-    const r: SpawnSyncReturns<string> = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
+    const args = [
+      '--arch',
+      'cnn4',
+      '--height',
+      String(k.h),
+      '--width',
+      String(k.w),
+      '--channels',
+      String(k.c),
+      '--base-channels',
+      String(k.base),
+      '--classes',
+      String(k.classes),
+    ];
+    const r: SpawnSyncReturns<string> = spawnSync(py, [join(repoRoot(), 'bench/model/arch_ref.py'), ...args], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     const ref = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { params: number; output_shape: number[] };
-    const m = createClassifier({ ...defaultClassifierConfig('cnn4'), height: k.h, width: k.w, channels: k.c as 1 | 3, baseChannels: k.base }, k.classes);
+    const m = createClassifier(
+      { ...defaultClassifierConfig('cnn4'), height: k.h, width: k.w, channels: k.c as 1 | 3, baseChannels: k.base },
+      k.classes,
+    );
     assert.equal(count(m), ref.params, `${args.join(' ')}: parameters`);
     assert.deepEqual([2, k.classes], ref.output_shape);
     m.dispose();

@@ -6,7 +6,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
 import type { ClassifierConfig } from './classifier-config.js';
-import { ParamStore, batchNorm, conv, dense, makeBatchNorm, makeConv, makeDense, maxPool, relu, type BatchNorm, type Conv } from './params.js';
+import {
+  ParamStore,
+  batchNorm,
+  conv,
+  dense,
+  makeBatchNorm,
+  makeConv,
+  makeDense,
+  maxPool,
+  relu,
+  type BatchNorm,
+  type Conv,
+} from './params.js';
 
 /** An image classifier: features, optional dropout, one linear layer to the classes. */
 export interface ClassifierModel {
@@ -135,7 +147,11 @@ function featuresOf(p: ParamStore, cfg: ClassifierConfig): { fn: Features; dim: 
  * Builds a classifier with freshly initialised weights (PyTorch's default initialisers).
  * @param numClasses number of classes (>= 2)
  */
-export function createClassifier(cfg: ClassifierConfig, numClasses: number, opts: { seed?: number } = {}): ClassifierModel {
+export function createClassifier(
+  cfg: ClassifierConfig,
+  numClasses: number,
+  opts: { seed?: number } = {},
+): ClassifierModel {
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new OcropsError('OCROPS_MODEL_CONFIG', `numClasses must be an integer >= 2, got ${numClasses}`);
   }
@@ -150,9 +166,13 @@ export function createClassifier(cfg: ClassifierConfig, numClasses: number, opts
       return tf.tidy(() => {
         const [, h, w, c] = images.shape;
         if (images.rank !== 4 || h !== cfg.height || w !== cfg.width || c !== cfg.channels) {
-          throw new OcropsError('OCROPS_MODEL_INPUT', `classifier expects images [B, ${cfg.height}, ${cfg.width}, ${cfg.channels}], got [${images.shape}]`, {
-            hint: 'resize images to the model config height x width (data config image size) and its channel count',
-          });
+          throw new OcropsError(
+            'OCROPS_MODEL_INPUT',
+            `classifier expects images [B, ${cfg.height}, ${cfg.width}, ${cfg.channels}], got [${images.shape}]`,
+            {
+              hint: 'resize images to the model config height x width (data config image size) and its channel count',
+            },
+          );
         }
         let f = feats.fn(images, training);
         if (training && cfg.dropout > 0) f = tf.dropout(f, cfg.dropout) as tf.Tensor2D;

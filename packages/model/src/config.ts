@@ -5,7 +5,13 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  OcropsError, camelizeConfig, readConfigDocument, snakeizeConfig, validateConfig, type Camelized, type ConfigLocator,
+  OcropsError,
+  camelizeConfig,
+  readConfigDocument,
+  snakeizeConfig,
+  validateConfig,
+  type Camelized,
+  type ConfigLocator,
   type ReportIssue,
 } from '@ocrops/common';
 
@@ -13,7 +19,10 @@ export type Arch = 'vgg' | 'resnet' | 'small' | 'resnet18' | 'crnn';
 export const ARCHS: readonly Arch[] = ['vgg', 'resnet', 'small', 'resnet18', 'crnn'];
 
 const literals = <T extends string | number>(values: readonly T[], opts: object = {}) =>
-  Type.Union(values.map((v) => Type.Literal(v)), opts);
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    opts,
+  );
 
 /** Recurrent part of a CRNN (`rnn:`); absent fields take the architecture's defaults. */
 export const RnnSchema = Type.Object({
@@ -70,7 +79,9 @@ export const ModelSchema = Type.Object({
 export type ModelYaml = Static<typeof ModelSchema>;
 
 /** Recurrent part of a resolved model config. */
-export type RnnConfig = Required<Omit<Camelized<Static<typeof RnnSchema>>, 'hiddenPerLayer'>> & { hiddenPerLayer?: number[] };
+export type RnnConfig = Required<Omit<Camelized<Static<typeof RnnSchema>>, 'hiddenPerLayer'>> & {
+  hiddenPerLayer?: number[];
+};
 
 /** Architecture and input of an OCR model, defaults resolved; see packages/model/README.md for each architecture. */
 export type ModelConfig = Omit<Camelized<ModelYaml>, 'height' | 'channels' | 'rnn'> & {
@@ -143,16 +154,23 @@ export function checkModelSection(m: ModelYaml, report: ReportIssue, at: readonl
   const p = (...k: string[]) => [...at, ...k];
   const { arch } = m;
   if (m.height !== undefined && m.height < MIN_CONFIG_HEIGHT[arch]) {
-    report(p('height'), `is below the smallest height of arch '${arch}', got ${m.height}`, `an integer >= ${MIN_CONFIG_HEIGHT[arch]}`);
+    report(
+      p('height'),
+      `is below the smallest height of arch '${arch}', got ${m.height}`,
+      `an integer >= ${MIN_CONFIG_HEIGHT[arch]}`,
+    );
   }
   if (m.inner_dim !== undefined && !INNER_DIM_ARCHS.includes(arch)) {
     report(p('inner_dim'), `is not used by arch '${arch}' (its channels are fixed by its recipe); remove it`);
   }
-  if (m.embed_dim !== undefined && !EMBED_ARCHS.includes(arch)) report(p('embed_dim'), `is not used by arch '${arch}'; remove it`);
+  if (m.embed_dim !== undefined && !EMBED_ARCHS.includes(arch))
+    report(p('embed_dim'), `is not used by arch '${arch}'; remove it`);
   for (const k of ['width', 'steps'] as const) {
-    if (m[k] !== undefined && arch !== 'resnet18') report(p(k), `is only used by arch 'resnet18' (its fixed input width and output frames)`);
+    if (m[k] !== undefined && arch !== 'resnet18')
+      report(p(k), `is only used by arch 'resnet18' (its fixed input width and output frames)`);
   }
-  if (m.dropout !== undefined && arch !== 'small') report(p('dropout'), `is only used by arch 'small' (use rnn.dropout)`);
+  if (m.dropout !== undefined && arch !== 'small')
+    report(p('dropout'), `is only used by arch 'small' (use rnn.dropout)`);
   const hpl = m.rnn?.hidden_per_layer;
   if (hpl) {
     const layers = m.rnn?.layers ?? defaultModelConfig(arch).rnn.layers;
@@ -167,7 +185,8 @@ export function resolveModelSection(m: ModelYaml): ModelConfig {
   const rnnGiven = given.rnn ?? {};
   const rnn: RnnConfig = { ...d.rnn, ...rnnGiven } as RnnConfig;
   // a default per-layer width list gives way to an explicit hidden size or layer count
-  if (!rnnGiven.hiddenPerLayer && (rnnGiven.hidden !== undefined || rnnGiven.layers !== undefined)) delete rnn.hiddenPerLayer;
+  if (!rnnGiven.hiddenPerLayer && (rnnGiven.hidden !== undefined || rnnGiven.layers !== undefined))
+    delete rnn.hiddenPerLayer;
   const cfg: ModelConfig = { ...d, ...given, rnn };
   if (!INNER_DIM_ARCHS.includes(m.arch)) delete cfg.innerDim;
   if (!cfg.invert) delete cfg.invert;

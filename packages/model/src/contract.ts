@@ -11,7 +11,12 @@
 import { readFileSync } from 'node:fs';
 import { OcropsError } from '@ocrops/common';
 import { ARCHS, parseModelConfig, type Arch, type ModelConfig } from './config.js';
-import { CLASSIFIER_ARCHS, parseClassifierConfig, type ClassifierArch, type ClassifierConfig } from './classifier-config.js';
+import {
+  CLASSIFIER_ARCHS,
+  parseClassifierConfig,
+  type ClassifierArch,
+  type ClassifierConfig,
+} from './classifier-config.js';
 
 /** File name of the contract in an export folder. */
 export const CONTRACT_FILE = 'ocrops-model.json';
@@ -133,13 +138,27 @@ export function frameSteps(config: Pick<ModelConfig, 'arch' | 'steps'>): FrameSt
   switch (arch) {
     case 'vgg':
     case 'crnn':
-      return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }, { op: 'add', value: -1 }];
+      return [
+        { op: 'floorDiv', by: 2 },
+        { op: 'floorDiv', by: 2 },
+        { op: 'add', value: -1 },
+      ];
     case 'small':
-      return [{ op: 'floorDiv', by: 2 }, { op: 'floorDiv', by: 2 }];
+      return [
+        { op: 'floorDiv', by: 2 },
+        { op: 'floorDiv', by: 2 },
+      ];
     case 'resnet':
-      return [{ op: 'ceilDiv', by: 2 }, { op: 'ceilDiv', by: 2 }];
+      return [
+        { op: 'ceilDiv', by: 2 },
+        { op: 'ceilDiv', by: 2 },
+      ];
     case 'resnet18':
-      if (config.steps === undefined) throw new OcropsError('OCROPS_CONTRACT_ARCH', "arch 'resnet18' needs model.steps (its number of frames) in the config");
+      if (config.steps === undefined)
+        throw new OcropsError(
+          'OCROPS_CONTRACT_ARCH',
+          "arch 'resnet18' needs model.steps (its number of frames) in the config",
+        );
       return [{ op: 'const', value: config.steps }];
   }
 }
@@ -157,7 +176,11 @@ export function framesForWidth(steps: readonly FrameStep[], width: number): numb
 }
 
 /** Frames of each line of a batch padded to `batchWidth`: own-width frames clamped to [1, T(batchWidth)]. */
-export function frameLengthsForBatch(steps: readonly FrameStep[], widths: readonly number[], batchWidth: number): number[] {
+export function frameLengthsForBatch(
+  steps: readonly FrameStep[],
+  widths: readonly number[],
+  batchWidth: number,
+): number[] {
   const T = framesForWidth(steps, batchWidth);
   return widths.map((w) => Math.max(1, Math.min(T, framesForWidth(steps, w))));
 }
@@ -173,7 +196,11 @@ export function minWidthForFrames(steps: readonly FrameStep[]): number {
 export function charOfClass(contract: Pick<ModelContract, 'charset' | 'blank'>, id: number): string {
   if (id === contract.blank) return '';
   const c = contract.charset[id < contract.blank ? id : id - 1];
-  if (c === undefined) throw new OcropsError('OCROPS_CONTRACT_CLASS', `class id ${id} is outside the charset (${contract.charset.length} characters + blank)`);
+  if (c === undefined)
+    throw new OcropsError(
+      'OCROPS_CONTRACT_CLASS',
+      `class id ${id} is outside the charset (${contract.charset.length} characters + blank)`,
+    );
   return c;
 }
 
@@ -192,7 +219,11 @@ export interface BuildContractOptions {
 /** Width rules of a model: one fixed width (resnet18's model.width) or any width with at least one frame. */
 function widthRules(config: ModelConfig, steps: readonly FrameStep[]): ContractInput['width'] {
   if (config.arch === 'resnet18') {
-    if (config.width === undefined) throw new OcropsError('OCROPS_CONTRACT_ARCH', "arch 'resnet18' needs model.width (its fixed input width) in the config");
+    if (config.width === undefined)
+      throw new OcropsError(
+        'OCROPS_CONTRACT_ARCH',
+        "arch 'resnet18' needs model.width (its fixed input width) in the config",
+      );
     return { fixed: config.width, min: config.width, multiple: 1, max: config.width };
   }
   return { min: minWidthForFrames(steps), multiple: 1, max: config.height * 40 };
@@ -219,7 +250,12 @@ export function buildContract(o: BuildContractOptions): ModelContract {
       padValue: 1,
     },
     outputs: [{ name: 'logits', axes: ['batch', 'frames', 'classes'], dtype: 'float32', kind: 'logits' }],
-    decoding: { method: o.decoding?.method ?? 'greedy', beamWidth: o.decoding?.beamWidth ?? 10, frames: steps, confidence: 'geometric-mean-per-frame' },
+    decoding: {
+      method: o.decoding?.method ?? 'greedy',
+      beamWidth: o.decoding?.beamWidth ?? 10,
+      frames: steps,
+      confidence: 'geometric-mean-per-frame',
+    },
     files: { ...o.files },
     source: { arch: o.config.arch, config: o.config },
   };
@@ -243,12 +279,14 @@ function obj(v: unknown, source: string, field: string): Obj {
 }
 
 function int(v: unknown, source: string, field: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(source, field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    fail(source, field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function num(v: unknown, source: string, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, field, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    fail(source, field, `must be a finite number, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -289,19 +327,29 @@ function contractModelConfig(value: unknown, source: string): ModelConfig {
  */
 export function parseContract(value: unknown, source: string): ModelContract {
   const c = obj(value, source, '(root)');
-  if (c.format !== CONTRACT_FORMAT) fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
+  if (c.format !== CONTRACT_FORMAT)
+    fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
   // contracts written before classifiers existed have no `task`: they are OCR contracts
   if (c.task === 'classify') {
-    fail(source, 'task', "is 'classify': this is an image classifier's contract; read it with parseTaskContract/readTaskContract");
+    fail(
+      source,
+      'task',
+      "is 'classify': this is an image classifier's contract; read it with parseTaskContract/readTaskContract",
+    );
   }
   if (c.task !== undefined) oneOf(c.task, ['ocr'] as const, source, 'task');
-  if (!Array.isArray(c.charset) || c.charset.length === 0 || c.charset.some((ch) => typeof ch !== 'string' || [...ch].length !== 1)) {
+  if (
+    !Array.isArray(c.charset) ||
+    c.charset.length === 0 ||
+    c.charset.some((ch) => typeof ch !== 'string' || [...ch].length !== 1)
+  ) {
     fail(source, 'charset', 'must be a non-empty list of single characters');
   }
   const charset = c.charset as string[];
   if (new Set(charset).size !== charset.length) fail(source, 'charset', 'lists a character twice');
   const numClasses = int(c.numClasses, source, 'numClasses', 2);
-  if (numClasses !== charset.length + 1) fail(source, 'numClasses', `must be charset.length + 1 = ${charset.length + 1}, got ${numClasses}`);
+  if (numClasses !== charset.length + 1)
+    fail(source, 'numClasses', `must be charset.length + 1 = ${charset.length + 1}, got ${numClasses}`);
   const blank = int(c.blank, source, 'blank', 0);
   if (blank >= numClasses) fail(source, 'blank', `must be below numClasses ${numClasses}, got ${blank}`);
 
@@ -314,7 +362,10 @@ export function parseContract(value: unknown, source: string): ModelContract {
     dtype: oneOf(i.dtype, ['float32'] as const, source, 'input.dtype'),
     height: int(i.height, source, 'input.height', 1),
     channels: oneOf(i.channels as never, [1, 3] as never[], source, 'input.channels'),
-    normalisation: { scale: num(norm.scale, source, 'input.normalisation.scale'), offset: num(norm.offset, source, 'input.normalisation.offset') },
+    normalisation: {
+      scale: num(norm.scale, source, 'input.normalisation.scale'),
+      offset: num(norm.offset, source, 'input.normalisation.offset'),
+    },
     invert: typeof i.invert === 'boolean' ? i.invert : fail(source, 'input.invert', 'must be true or false'),
     width: {
       min: int(width.min, source, 'input.width.min', 1),
@@ -329,7 +380,8 @@ export function parseContract(value: unknown, source: string): ModelContract {
     const f = `outputs[${k}]`;
     const oo = obj(o, source, f);
     const axes = oo.axes;
-    if (!Array.isArray(axes) || axes.join(',') !== 'batch,frames,classes') fail(source, `${f}.axes`, "must be ['batch', 'frames', 'classes']");
+    if (!Array.isArray(axes) || axes.join(',') !== 'batch,frames,classes')
+      fail(source, `${f}.axes`, "must be ['batch', 'frames', 'classes']");
     return {
       name: str(oo.name, source, `${f}.name`),
       axes: ['batch', 'frames', 'classes'],
@@ -348,16 +400,25 @@ export function parseContract(value: unknown, source: string): ModelContract {
   if (width.fixed !== undefined) {
     const fixed = int(width.fixed, source, 'input.width.fixed', 1);
     if (input.width.min !== fixed || input.width.max !== fixed) {
-      fail(source, 'input.width', `has fixed ${fixed} but min ${input.width.min} and max ${input.width.max}; with a fixed width both must equal it`);
+      fail(
+        source,
+        'input.width',
+        `has fixed ${fixed} but min ${input.width.min} and max ${input.width.max}; with a fixed width both must equal it`,
+      );
     }
     input.width = { fixed, ...input.width };
   }
   if (framesForWidth(decoding.frames, input.width.min) < 1) {
-    fail(source, 'input.width.min', `gives ${framesForWidth(decoding.frames, input.width.min)} frames; it must give at least 1`);
+    fail(
+      source,
+      'input.width.min',
+      `gives ${framesForWidth(decoding.frames, input.width.min)} frames; it must give at least 1`,
+    );
   }
 
   const files = obj(c.files, source, 'files');
-  if (files.onnx === undefined && files.tfjs === undefined) fail(source, 'files', 'must name at least one of onnx, tfjs');
+  if (files.onnx === undefined && files.tfjs === undefined)
+    fail(source, 'files', 'must name at least one of onnx, tfjs');
   const src = obj(c.source, source, 'source');
   const contract: ModelContract = {
     format: CONTRACT_FORMAT,
@@ -374,7 +435,12 @@ export function parseContract(value: unknown, source: string): ModelContract {
       config: contractModelConfig(src.config, source),
     },
   };
-  if (contract.source.config.arch !== contract.source.arch) fail(source, 'source.arch', `is '${contract.source.arch}' but source.config.arch is '${contract.source.config.arch}'`);
+  if (contract.source.config.arch !== contract.source.arch)
+    fail(
+      source,
+      'source.arch',
+      `is '${contract.source.arch}' but source.config.arch is '${contract.source.config.arch}'`,
+    );
   if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
   if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
   if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
@@ -510,7 +576,8 @@ export function buildClassifierContract(o: BuildClassifierContractOptions): Clas
 /** Checks a parsed classifier `ocrops-model.json` and returns it typed (errors name `source` and the field). */
 export function parseClassifierContract(value: unknown, source: string): ClassifierContract {
   const c = obj(value, source, '(root)');
-  if (c.format !== CONTRACT_FORMAT) fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
+  if (c.format !== CONTRACT_FORMAT)
+    fail(source, 'format', `must be '${CONTRACT_FORMAT}', got ${JSON.stringify(c.format)}`);
   oneOf(c.task, ['classify'] as const, source, 'task');
   if (!Array.isArray(c.classes) || c.classes.length < 2 || c.classes.some((x) => typeof x !== 'string' || x === '')) {
     fail(source, 'classes', 'must be a list of at least 2 non-empty class names');
@@ -518,7 +585,8 @@ export function parseClassifierContract(value: unknown, source: string): Classif
   const classes = c.classes as string[];
   if (new Set(classes).size !== classes.length) fail(source, 'classes', 'lists a class name twice');
   const numClasses = int(c.numClasses, source, 'numClasses', 2);
-  if (numClasses !== classes.length) fail(source, 'numClasses', `must be classes.length = ${classes.length}, got ${numClasses}`);
+  if (numClasses !== classes.length)
+    fail(source, 'numClasses', `must be classes.length = ${classes.length}, got ${numClasses}`);
   const i = obj(c.input, source, 'input');
   const norm = obj(i.normalisation, source, 'input.normalisation');
   const input: ClassifierInput = {
@@ -529,13 +597,17 @@ export function parseClassifierContract(value: unknown, source: string): Classif
     width: int(i.width, source, 'input.width', 1),
     resize: oneOf(i.resize, ['stretch'] as const, source, 'input.resize'),
     channels: oneOf(i.channels as never, [1, 3] as never[], source, 'input.channels'),
-    normalisation: { scale: num(norm.scale, source, 'input.normalisation.scale'), offset: num(norm.offset, source, 'input.normalisation.offset') },
+    normalisation: {
+      scale: num(norm.scale, source, 'input.normalisation.scale'),
+      offset: num(norm.offset, source, 'input.normalisation.offset'),
+    },
   };
   if (!Array.isArray(c.outputs) || c.outputs.length === 0) fail(source, 'outputs', 'must be a non-empty list');
   const outputs = c.outputs.map((o, k): ClassifierOutput => {
     const f = `outputs[${k}]`;
     const oo = obj(o, source, f);
-    if (!Array.isArray(oo.axes) || oo.axes.join(',') !== 'batch,classes') fail(source, `${f}.axes`, "must be ['batch', 'classes']");
+    if (!Array.isArray(oo.axes) || oo.axes.join(',') !== 'batch,classes')
+      fail(source, `${f}.axes`, "must be ['batch', 'classes']");
     return {
       name: str(oo.name, source, `${f}.name`),
       axes: ['batch', 'classes'],
@@ -546,7 +618,8 @@ export function parseClassifierContract(value: unknown, source: string): Classif
   const topK = int(c.topK, source, 'topK', 1);
   if (topK > numClasses) fail(source, 'topK', `must be at most numClasses ${numClasses}, got ${topK}`);
   const files = obj(c.files, source, 'files');
-  if (files.onnx === undefined && files.tfjs === undefined) fail(source, 'files', 'must name at least one of onnx, tfjs');
+  if (files.onnx === undefined && files.tfjs === undefined)
+    fail(source, 'files', 'must name at least one of onnx, tfjs');
   const src = obj(c.source, source, 'source');
   let config: ClassifierConfig;
   try {
@@ -565,9 +638,14 @@ export function parseClassifierContract(value: unknown, source: string): Classif
     files: {},
     source: { arch: oneOf(src.arch, CLASSIFIER_ARCHS, source, 'source.arch'), config },
   };
-  if (config.arch !== contract.source.arch) fail(source, 'source.arch', `is '${contract.source.arch}' but source.config.arch is '${config.arch}'`);
+  if (config.arch !== contract.source.arch)
+    fail(source, 'source.arch', `is '${contract.source.arch}' but source.config.arch is '${config.arch}'`);
   if (config.height !== input.height || config.width !== input.width || config.channels !== input.channels) {
-    fail(source, 'input', `is ${input.height} x ${input.width} x ${input.channels} but the model config is ${config.height} x ${config.width} x ${config.channels}`);
+    fail(
+      source,
+      'input',
+      `is ${input.height} x ${input.width} x ${input.channels} but the model config is ${config.height} x ${config.width} x ${config.channels}`,
+    );
   }
   if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
   if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;

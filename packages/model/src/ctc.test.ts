@@ -100,8 +100,14 @@ test('zeroInfinity zeroes only +Infinity losses: a NaN loss propagates to the lo
   for (const reduction of ['mean', 'sum', 'none'] as const) {
     const g = tf.grad((x: tf.Tensor) => tf.sum(ctcLoss(x as tf.Tensor3D, labels, { reduction })))(logits);
     const ga = g.arraySync() as number[][][];
-    assert.ok(ga[0].flat().some((v) => Number.isNaN(v)), `${reduction}: NaN gradient for the NaN sample`);
-    assert.ok(ga[1].flat().every((v) => v === 0), `${reduction}: zero gradient for the zeroed sample`);
+    assert.ok(
+      ga[0].flat().some((v) => Number.isNaN(v)),
+      `${reduction}: NaN gradient for the NaN sample`,
+    );
+    assert.ok(
+      ga[1].flat().every((v) => v === 0),
+      `${reduction}: zero gradient for the zeroed sample`,
+    );
     assert.ok(ga[2].flat().every((v) => Number.isFinite(v)) && ga[2].flat().some((v) => v !== 0));
   }
 });
@@ -134,10 +140,15 @@ test('tf.grad through ctcLoss (mean) matches finite differences of the scalar lo
   const B = 2;
   const T = 5;
   const C = 4;
-  const labels = [[1, 3], [2, 2]];
+  const labels = [
+    [1, 3],
+    [2, 2],
+  ];
   const data = randomLogits(B, T, C, 33);
   const x = tf.tensor3d(data, [B, T, C]);
-  const g = tf.grad((v: tf.Tensor) => ctcLoss(v as tf.Tensor3D, labels))(x).dataSync();
+  const g = tf
+    .grad((v: tf.Tensor) => ctcLoss(v as tf.Tensor3D, labels))(x)
+    .dataSync();
   const loss = (v: Float32Array) => {
     const r = ctcForwardBackward(v, [B, T, C], labels, 0).losses;
     return (r[0] / 2 + r[1] / 2) / B;

@@ -54,7 +54,10 @@ export function ctcForwardBackward(
     throw new OcropsError('OCROPS_MODEL_CTC_INPUT', `ctcLoss: blank index ${blank} outside [0, ${C})`);
   }
   if (inputLengths && inputLengths.length !== B) {
-    throw new OcropsError('OCROPS_MODEL_CTC_INPUT', `ctcLoss: ${inputLengths.length} input lengths for a batch of ${B}`);
+    throw new OcropsError(
+      'OCROPS_MODEL_CTC_INPUT',
+      `ctcLoss: ${inputLengths.length} input lengths for a batch of ${B}`,
+    );
   }
   const losses = new Float64Array(B);
   const grad = new Float32Array(B * T * C);
@@ -146,7 +149,11 @@ export function ctcForwardBackward(
  * @param labels per sample the class ids of its transcript (without blanks), any lengths
  * @returns a scalar for `mean`/`sum`, a [B] tensor for `reduction: 'none'`
  */
-export function ctcLoss(logits: tf.Tensor3D, labels: number[][], opts: CtcLossOptions & { reduction: 'none' }): tf.Tensor1D;
+export function ctcLoss(
+  logits: tf.Tensor3D,
+  labels: number[][],
+  opts: CtcLossOptions & { reduction: 'none' },
+): tf.Tensor1D;
 export function ctcLoss(logits: tf.Tensor3D, labels: number[][], opts?: CtcLossOptions): tf.Scalar;
 export function ctcLoss(logits: tf.Tensor3D, labels: number[][], opts: CtcLossOptions = {}): tf.Scalar | tf.Tensor1D {
   const blank = opts.blank ?? 0;
@@ -157,7 +164,13 @@ export function ctcLoss(logits: tf.Tensor3D, labels: number[][], opts: CtcLossOp
   }
   const [B, T, C] = logits.shape;
   const fn = tf.customGrad(((x: tf.Tensor) => {
-    const { losses, grad } = ctcForwardBackward(x.dataSync() as Float32Array, [B, T, C], labels, blank, opts.inputLengths);
+    const { losses, grad } = ctcForwardBackward(
+      x.dataSync() as Float32Array,
+      [B, T, C],
+      labels,
+      blank,
+      opts.inputLengths,
+    );
     const weights = new Float32Array(B);
     const per = new Float32Array(B);
     for (let b = 0; b < B; b++) {

@@ -23,7 +23,12 @@ test('greedy decoding collapses repeats, drops blanks, keeps repeats separated b
 });
 
 test('prefix beam search sums alignments: finds "a" where greedy finds ""', () => {
-  const logits = fromProbs([[[0.6, 0.4], [0.6, 0.4]]]);
+  const logits = fromProbs([
+    [
+      [0.6, 0.4],
+      [0.6, 0.4],
+    ],
+  ]);
   const g = greedyDecode(logits);
   assert.deepEqual(g.ids, [[]]);
   assert.ok(Math.abs(g.confidence[0] - 0.6) < 1e-6); // sqrt(0.36)

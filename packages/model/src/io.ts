@@ -37,7 +37,11 @@ export async function saveModel(model: OcrModel, dir: string, meta: Record<strin
 }
 
 /** Writes `model.json` (tfjs weights manifest), `weights.bin` and `ocrops.json` (`meta`) into `dir` (created if needed). */
-export async function writeModelFiles(weights: Map<string, tf.Variable>, dir: string, meta: Record<string, unknown>): Promise<void> {
+export async function writeModelFiles(
+  weights: Map<string, tf.Variable>,
+  dir: string,
+  meta: Record<string, unknown>,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const named: tf.NamedTensorMap = {};
   for (const [name, v] of weights) named[name] = v;
@@ -80,8 +84,15 @@ export async function loadModel(dir: string): Promise<{ model: OcrModel; meta: M
   const metaPath = join(dir, 'ocrops.json');
   const meta = (await readJson(metaPath)) as ModelMeta;
   if (meta.format !== MODEL_FORMAT) {
-    const hint = meta.task === 'classify' ? { hint: 'this folder holds an image classifier: load it with loadClassifier(dir) or loadTaskModel(dir)' } : undefined;
-    throw new OcropsError('OCROPS_MODEL_LOAD', `${metaPath}: format '${String(meta.format)}' is not ${MODEL_FORMAT}`, hint);
+    const hint =
+      meta.task === 'classify'
+        ? { hint: 'this folder holds an image classifier: load it with loadClassifier(dir) or loadTaskModel(dir)' }
+        : undefined;
+    throw new OcropsError(
+      'OCROPS_MODEL_LOAD',
+      `${metaPath}: format '${String(meta.format)}' is not ${MODEL_FORMAT}`,
+      hint,
+    );
   }
   const config = parseModelConfig(meta.config, `${metaPath} (config)`);
   const model = createModel(config, meta.numClasses);
@@ -91,7 +102,9 @@ export async function loadModel(dir: string): Promise<{ model: OcrModel; meta: M
 
 /** The model folder of `dir`: itself, or its `best/` when `dir` is a training run's output folder. */
 export function modelFolder(dir: string): string {
-  return !existsSync(join(dir, 'ocrops.json')) && existsSync(join(dir, 'best', 'ocrops.json')) ? join(dir, 'best') : dir;
+  return !existsSync(join(dir, 'ocrops.json')) && existsSync(join(dir, 'best', 'ocrops.json'))
+    ? join(dir, 'best')
+    : dir;
 }
 
 /**
@@ -117,7 +130,10 @@ export async function assignWeights(vars: Map<string, tf.Variable>, dir: string,
       const t = tensors[name];
       if (!t) throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: weight '${name}' is missing from weights.bin`);
       if (t.shape.join(',') !== v.shape.join(',')) {
-        throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: weight '${name}' has shape [${t.shape}], the config needs [${v.shape}]`);
+        throw new OcropsError(
+          'OCROPS_MODEL_LOAD',
+          `${dir}: weight '${name}' has shape [${t.shape}], the config needs [${v.shape}]`,
+        );
       }
       v.assign(t);
     }

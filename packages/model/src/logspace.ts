@@ -12,7 +12,13 @@ export function logAdd(a: number, b: number): number {
  * @param data scores, rows of C starting at `offset` (row t at offset + t*C)
  * @param out receives the log-probabilities, row-major [T, C] from index 0
  */
-export function logSoftmaxRows(data: Float32Array | Float64Array, offset: number, T: number, C: number, out: Float64Array): void {
+export function logSoftmaxRows(
+  data: Float32Array | Float64Array,
+  offset: number,
+  T: number,
+  C: number,
+  out: Float64Array,
+): void {
   for (let t = 0; t < T; t++) {
     const o = offset + t * C;
     let max = -Infinity;

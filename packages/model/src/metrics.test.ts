@@ -16,7 +16,10 @@ test('accByChar equals calculate_ac of the reference recipe (Python difflib) on 
   assert.ok(cases.length >= 15);
   for (const c of cases) {
     assert.equal(matchingCharacters(Array.from(c.pred), Array.from(c.target)), c.blocks, `${c.pred} / ${c.target}`);
-    assert.ok(Math.abs(accByChar(c.pred, c.target) - c.acc) < 1e-12, `${c.pred.slice(0, 30)}: ${accByChar(c.pred, c.target)} vs ${c.acc}`);
+    assert.ok(
+      Math.abs(accByChar(c.pred, c.target) - c.acc) < 1e-12,
+      `${c.pred.slice(0, 30)}: ${accByChar(c.pred, c.target)} vs ${c.acc}`,
+    );
   }
 });
 

@@ -157,6 +157,10 @@ export function cer(preds: readonly string[], targets: readonly string[]): numbe
 /** Word error rate: like `cer` over whitespace-separated words. */
 export function wer(preds: readonly string[], targets: readonly string[]): number {
   checkPairs(preds, targets, 'wer');
-  const words = (s: string) => s.normalize('NFC').split(/\s+/u).filter((w) => w.length > 0);
+  const words = (s: string) =>
+    s
+      .normalize('NFC')
+      .split(/\s+/u)
+      .filter((w) => w.length > 0);
   return errorRate(preds, targets, words);
 }

@@ -62,10 +62,13 @@ for (const type of ['gru', 'lstm'] as const) {
       for (const v of w) {
         const ga = a.grads[v.name].dataSync();
         const gb = b.grads[v.name].dataSync();
-        for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-4, `${v.name}[${i}] ${ga[i]} vs ${gb[i]}`);
+        for (let i = 0; i < ga.length; i++)
+          assert.ok(Math.abs(ga[i] - gb[i]) < 1e-4, `${v.name}[${i}] ${ga[i]} vs ${gb[i]}`);
       }
       const gx = (impl: 'fused' | 'autodiff') =>
-        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, impl), target)))(x).dataSync();
+        tf
+          .grad((v: tf.Tensor) => tf.sum(tf.mul(rnnLayer(v as tf.Tensor3D, layer, impl), target)))(x)
+          .dataSync();
       const gxa = gx('fused');
       const gxb = gx('autodiff');
       for (let i = 0; i < gxa.length; i++) assert.ok(Math.abs(gxa[i] - gxb[i]) < 1e-4);
@@ -120,7 +123,15 @@ test('save and load round trip: same logits, config and metadata, on the active 
   const m = createModel(cfg, 13, { seed: 99 });
   // one training step so batch-norm running statistics differ from their initial values
   const x = tf.randomUniform([2, 64, 40, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  tf.train.sgd(0.1).minimize(() => ctcLoss(m.forward(x, true), [[1, 2], [3, 4, 5]]), false, m.getWeights());
+  tf.train.sgd(0.1).minimize(
+    () =>
+      ctcLoss(m.forward(x, true), [
+        [1, 2],
+        [3, 4, 5],
+      ]),
+    false,
+    m.getWeights(),
+  );
   const want = m.forward(x, false).arraySync();
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-model-'));
   await m.save(dir, { charset: { chars: ['a', 'b'] }, trainLoss: 1.5 });
@@ -142,7 +153,10 @@ test('save and load round trip: same logits, config and metadata, on the active 
   } finally {
     await tf.setBackend(active);
   }
-  await assert.rejects(loadModel(join(dir, 'nope')), (e: unknown) => e instanceof OcropsError && /ocrops\.json/.test(e.message));
+  await assert.rejects(
+    loadModel(join(dir, 'nope')),
+    (e: unknown) => e instanceof OcropsError && /ocrops\.json/.test(e.message),
+  );
   // a training run's folder: its best/ model
   const run = mkdtempSync(join(tmpdir(), 'ocrops-run-'));
   await m.save(join(run, 'best'), { charset: { chars: ['a', 'b'] } });
@@ -163,11 +177,23 @@ test('model configs from YAML: defaults, overrides and errors naming the field',
   assert.equal(vgg.embedDim, 256);
   const small = loadModelConfig(f('b.yaml', 'arch: small\n'));
   assert.deepEqual(small.rnn.hiddenPerLayer, [128, 64]);
-  assert.throws(() => loadModelConfig(f('c.yaml', 'arch: vgg\ninner_dim: 100\n')), /c\.yaml:2:1: inner_dim: expected integer to be a multiple of 8, got 100/);
-  assert.throws(() => loadModelConfig(f('d.yaml', 'arch: vgg\nrnn: { type: rnn }\n')), /d\.yaml:2:8: rnn\.type: is not one of the allowed values, got "rnn"; allowed: gru, lstm/);
-  assert.throws(() => loadModelConfig(f('e.yaml', 'arch: vgg\nhieght: 64\n')), /e\.yaml:2:1: hieght: is not a known field \(did you mean height\?\)/);
+  assert.throws(
+    () => loadModelConfig(f('c.yaml', 'arch: vgg\ninner_dim: 100\n')),
+    /c\.yaml:2:1: inner_dim: expected integer to be a multiple of 8, got 100/,
+  );
+  assert.throws(
+    () => loadModelConfig(f('d.yaml', 'arch: vgg\nrnn: { type: rnn }\n')),
+    /d\.yaml:2:8: rnn\.type: is not one of the allowed values, got "rnn"; allowed: gru, lstm/,
+  );
+  assert.throws(
+    () => loadModelConfig(f('e.yaml', 'arch: vgg\nhieght: 64\n')),
+    /e\.yaml:2:1: hieght: is not a known field \(did you mean height\?\)/,
+  );
   assert.throws(() => loadModelConfig(f('g.yaml', 'height: 64\n')), /field 'arch' is required/);
-  assert.throws(() => loadModelConfig(f('h.yaml', 'arch: vgg\nchannels: 2\n')), /h\.yaml:2:1: channels: .*allowed: 1, 3/);
+  assert.throws(
+    () => loadModelConfig(f('h.yaml', 'arch: vgg\nchannels: 2\n')),
+    /h\.yaml:2:1: channels: .*allowed: 1, 3/,
+  );
   assert.throws(
     () => createModel(defaultModelConfig('vgg'), 10).forward(tf.zeros([1, 32, 64, 3]), false),
     /expects images \[B, 64, W, 3\]/,

@@ -107,7 +107,10 @@ interface Block {
  * Residual backbone (ResNet BasicBlocks, from scratch): stem conv3x3 + BN + ReLU, then four blocks with channels
  * [d/8, d/4, d/2, d] and strides (2,2), (2,2), (2,1), (2,1); height averaged to 1. T = ceil(ceil(W/2)/2).
  */
-function resnetExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+function resnetExtractor(
+  p: ParamStore,
+  cfg: ModelConfig,
+): { fn: Features; dim: number; length: (w: number) => number } {
   const d = cfg.innerDim ?? 256;
   const ch = [d / 8, d / 4, d / 2, d];
   const stem = makeConv(p, 'stem', [3, 3], cfg.channels, ch[0], { bias: false });
@@ -183,7 +186,10 @@ function basicBlock(y: tf.Tensor4D, blk: Block, training: boolean): tf.Tensor4D 
  * the W/8 columns to `steps` frames. Input width fixed (`width`); T = steps. 'same' padding gives the recipe's output
  * sizes (ceil(x/2) at each stride 2).
  */
-function resnet18Extractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
+function resnet18Extractor(
+  p: ParamStore,
+  cfg: ModelConfig,
+): { fn: Features; dim: number; length: (w: number) => number } {
   const width = cfg.width ?? 128;
   const steps = cfg.steps ?? 20;
   const down = (x: number) => Math.ceil(x / 2);
@@ -201,9 +207,13 @@ function resnet18Extractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim
   const projB = p.uniform('width_proj/bias', [steps], bound);
   const fn: Features = (x, training) => {
     if (x.shape[2] !== width) {
-      throw new OcropsError('OCROPS_MODEL_INPUT', `arch 'resnet18' expects images ${width} px wide (model.width), got ${x.shape[2]}`, {
-        hint: `set the data config's image.width to ${width} (or model.width to the images' width)`,
-      });
+      throw new OcropsError(
+        'OCROPS_MODEL_INPUT',
+        `arch 'resnet18' expects images ${width} px wide (model.width), got ${x.shape[2]}`,
+        {
+          hint: `set the data config's image.width to ${width} (or model.width to the images' width)`,
+        },
+      );
     }
     let y = relu(batchNorm(conv(x, stem, false, false), stemBn, training));
     y = tf.maxPool(y, 3, 2, 'same');
@@ -226,8 +236,11 @@ function resnet18Extractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim
  */
 function crnnExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
   const ch = [cfg.channels, 64, 128, 256, 256, 512, 512, 512];
-  const convs = ch.slice(0, 7).map((cin, i) =>
-    makeConv(p, `conv${i}`, i === 6 ? [2, 2] : [3, 3], cin, ch[i + 1], i === 6 ? { pad: 'valid' } : {}));
+  const convs = ch
+    .slice(0, 7)
+    .map((cin, i) =>
+      makeConv(p, `conv${i}`, i === 6 ? [2, 2] : [3, 3], cin, ch[i + 1], i === 6 ? { pad: 'valid' } : {}),
+    );
   const bn4 = makeBatchNorm(p, 'bn4', 512);
   const bn5 = makeBatchNorm(p, 'bn5', 512);
   const rows = Math.floor(cfg.height / 16) - 1;
@@ -286,10 +299,16 @@ function extractorOf(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: numb
  */
 export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateModelOptions = {}): OcrModel {
   if (!Number.isInteger(numClasses) || numClasses < 2) {
-    throw new OcropsError('OCROPS_MODEL_CONFIG', `numClasses must be an integer >= 2 (blank + characters), got ${numClasses}`);
+    throw new OcropsError(
+      'OCROPS_MODEL_CONFIG',
+      `numClasses must be an integer >= 2 (blank + characters), got ${numClasses}`,
+    );
   }
   if (cfg.height < minHeight(cfg)) {
-    throw new OcropsError('OCROPS_MODEL_CONFIG', `model height ${cfg.height} is below the minimum ${minHeight(cfg)} of arch '${cfg.arch}'`);
+    throw new OcropsError(
+      'OCROPS_MODEL_CONFIG',
+      `model height ${cfg.height} is below the minimum ${minHeight(cfg)} of arch '${cfg.arch}'`,
+    );
   }
   const p = new ParamStore(opts.seed ?? 1234);
   const impl = opts.rnnImpl ?? 'fused';
@@ -328,7 +347,10 @@ export function createModel(cfg: ModelConfig, numClasses: number, opts: CreateMo
         }
         const T = ext.length(images.shape[2]);
         if (T < 1) {
-          throw new OcropsError('OCROPS_MODEL_INPUT', `image width ${images.shape[2]} is too small for arch '${cfg.arch}'`);
+          throw new OcropsError(
+            'OCROPS_MODEL_INPUT',
+            `image width ${images.shape[2]} is too small for arch '${cfg.arch}'`,
+          );
         }
         let x = ext.fn(cfg.invert ? (tf.sub(1, images) as tf.Tensor4D) : images, training); // [T, B, F]
         for (let i = 0; i < rnn.length; i++) {

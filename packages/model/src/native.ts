@@ -41,7 +41,9 @@ export function dtypeAttr(name: string, dtype: tf.DataType = 'float32'): OpAttr 
 
 /** Typed attributes for native ops (float, bool, string). */
 export function attr(nb: NodeBackend, name: string, kind: 'float' | 'bool' | 'string', value: unknown): OpAttr {
-  const type = { float: nb.binding.TF_ATTR_FLOAT, bool: nb.binding.TF_ATTR_BOOL, string: nb.binding.TF_ATTR_STRING }[kind];
+  const type = { float: nb.binding.TF_ATTR_FLOAT, bool: nb.binding.TF_ATTR_BOOL, string: nb.binding.TF_ATTR_STRING }[
+    kind
+  ];
   return { name, type, value };
 }
 

@@ -16,7 +16,8 @@ import { OnnxGraph } from './onnx-graph.js';
 /** cnn4 (classifier.ts cnn4Features): four conv + ReLU + 2x2 max pool, flattened channel-major. */
 function cnn4Graph(c: CrnnWriter, x: string): string {
   let y = x;
-  for (let i = 0; i < CNN4_KERNELS.length; i++) y = c.maxPool(c.conv(y, `conv${i}`, { pad: 'same', relu: true }), [2, 2]);
+  for (let i = 0; i < CNN4_KERNELS.length; i++)
+    y = c.maxPool(c.conv(y, `conv${i}`, { pad: 'same', relu: true }), [2, 2]);
   return c.g.op('Flatten', [y], { axis: { i: 1 } });
 }
 
@@ -25,7 +26,9 @@ function basicBlock(c: CrnnWriter, x: string, name: string, stride: number): str
   const s: [number, number] = [stride, stride];
   const a = c.conv(x, `${name}/conv1`, { pad: 'same', strides: s, bn: `${name}/bn1`, relu: true });
   const b = c.conv(a, `${name}/conv2`, { pad: 'same', bn: `${name}/bn2`, relu: false });
-  const short = c.has(`${name}/downsample/kernel`) ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false }) : x;
+  const short = c.has(`${name}/downsample/kernel`)
+    ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false })
+    : x;
   return c.g.op('Relu', [c.g.op('Add', [b, short])]);
 }
 

@@ -38,7 +38,8 @@ export function weightReader(model: Pick<OcrModel, 'namedWeights'>): (name: stri
   const vars = model.namedWeights();
   return (name) => {
     const v = vars.get(name);
-    if (!v) throw new OcropsError('OCROPS_EXPORT_ONNX', `the model has no weight '${name}' (config and weights disagree)`);
+    if (!v)
+      throw new OcropsError('OCROPS_EXPORT_ONNX', `the model has no weight '${name}' (config and weights disagree)`);
     return { data: Float32Array.from(v.dataSync() as Float32Array), shape: [...v.shape] };
   };
 }
@@ -50,7 +51,8 @@ function convKernelToOihw(k: W): W {
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       for (let c = 0; c < cin; c++) {
-        for (let o = 0; o < cout; o++) out[((o * cin + c) * kh + i) * kw + j] = k.data[((i * kw + j) * cin + c) * cout + o];
+        for (let o = 0; o < cout; o++)
+          out[((o * cin + c) * kh + i) * kw + j] = k.data[((i * kw + j) * cin + c) * cout + o];
       }
     }
   }
@@ -72,7 +74,11 @@ export class CrnnWriter {
    * Conv (+ bias) (+ batch norm folded or kept) (+ ReLU), NCHW. TensorFlow's 'same' padding puts the odd pixel at the
    * end, which is ONNX's SAME_UPPER.
    */
-  conv(x: string, name: string, o: { pad: 'same' | 'valid'; strides?: [number, number]; bn?: string; relu: boolean }): string {
+  conv(
+    x: string,
+    name: string,
+    o: { pad: 'same' | 'valid'; strides?: [number, number]; bn?: string; relu: boolean },
+  ): string {
     const k = convKernelToOihw(this.w(`${name}/kernel`));
     const cout = k.shape[0];
     let bias = this.has(`${name}/bias`) ? this.w(`${name}/bias`).data : undefined;
@@ -80,7 +86,8 @@ export class CrnnWriter {
     if (o.bn && this.fold) {
       const { scale, shift } = this.bnAffine(o.bn);
       const per = k.data.length / cout;
-      for (let c = 0; c < cout; c++) for (let i = 0; i < per; i++) k.data[c * per + i] = Math.fround(k.data[c * per + i] * scale[c]);
+      for (let c = 0; c < cout; c++)
+        for (let i = 0; i < per; i++) k.data[c * per + i] = Math.fround(k.data[c * per + i] * scale[c]);
       const b = new Float32Array(cout);
       for (let c = 0; c < cout; c++) b[c] = (bias ? bias[c] : 0) * scale[c] + shift[c];
       bias = b;
@@ -138,7 +145,10 @@ export class CrnnWriter {
   dense(x: string, name: string, relu = false): string {
     const k = this.w(`${name}/kernel`);
     const b = this.w(`${name}/bias`);
-    const y = this.g.op('Add', [this.g.op('MatMul', [x, this.g.floats(`${name}.kernel`, k.data, k.shape)]), this.g.floats(`${name}.bias`, b.data, b.shape)]);
+    const y = this.g.op('Add', [
+      this.g.op('MatMul', [x, this.g.floats(`${name}.kernel`, k.data, k.shape)]),
+      this.g.floats(`${name}.bias`, b.data, b.shape),
+    ]);
     return relu ? this.g.op('Relu', [y]) : y;
   }
 
@@ -228,7 +238,9 @@ function resnetFeatures(c: CrnnWriter, x: string): string {
     const s = strides[i];
     const a = c.conv(y, `block${i}/conv1`, { pad: 'same', strides: s, bn: `block${i}/bn1`, relu: true });
     const b = c.conv(a, `block${i}/conv2`, { pad: 'same', bn: `block${i}/bn2`, relu: false });
-    const short = c.has(`block${i}/proj/kernel`) ? c.conv(y, `block${i}/proj`, { pad: 'same', strides: s, bn: `block${i}/proj_bn`, relu: false }) : y;
+    const short = c.has(`block${i}/proj/kernel`)
+      ? c.conv(y, `block${i}/proj`, { pad: 'same', strides: s, bn: `block${i}/proj_bn`, relu: false })
+      : y;
     y = c.g.op('Relu', [c.g.op('Add', [b, short])]);
   }
   return c.heightMeanToSequence(y);
@@ -239,7 +251,9 @@ function basicBlock(c: CrnnWriter, x: string, name: string, stride: number): str
   const s: [number, number] = [stride, stride];
   const a = c.conv(x, `${name}/conv1`, { pad: 'same', strides: s, bn: `${name}/bn1`, relu: true });
   const b = c.conv(a, `${name}/conv2`, { pad: 'same', bn: `${name}/bn2`, relu: false });
-  const short = c.has(`${name}/downsample/kernel`) ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false }) : x;
+  const short = c.has(`${name}/downsample/kernel`)
+    ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false })
+    : x;
   return c.g.op('Relu', [c.g.op('Add', [b, short])]);
 }
 
@@ -250,7 +264,11 @@ function basicBlock(c: CrnnWriter, x: string, name: string, stride: number): str
  */
 function resnet18Features(c: CrnnWriter, x: string): string {
   let y = c.conv(x, 'conv1', { pad: 'same', strides: [2, 2], bn: 'bn1', relu: true });
-  y = c.g.op('MaxPool', [y], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, auto_pad: { s: 'SAME_UPPER' } });
+  y = c.g.op('MaxPool', [y], {
+    kernel_shape: { ints: [3, 3] },
+    strides: { ints: [2, 2] },
+    auto_pad: { s: 'SAME_UPPER' },
+  });
   y = basicBlock(c, y, 'layer1/0', 1);
   y = basicBlock(c, y, 'layer1/1', 1);
   y = basicBlock(c, y, 'layer2/0', 2);
@@ -258,7 +276,10 @@ function resnet18Features(c: CrnnWriter, x: string): string {
   const byCol = c.g.op('ReduceMean', [y], { axes: { ints: [2] }, keepdims: { i: 0 } }); // [B, 128, W/8]
   const k = c.w('width_proj/kernel');
   const b = c.w('width_proj/bias');
-  const frames = c.g.op('Add', [c.g.op('MatMul', [byCol, c.g.floats('width_proj.kernel', k.data, k.shape)]), c.g.floats('width_proj.bias', b.data, b.shape)]); // [B, 128, T]
+  const frames = c.g.op('Add', [
+    c.g.op('MatMul', [byCol, c.g.floats('width_proj.kernel', k.data, k.shape)]),
+    c.g.floats('width_proj.bias', b.data, b.shape),
+  ]); // [B, 128, T]
   return c.g.op('Transpose', [frames], { perm: { ints: [2, 0, 1] } });
 }
 
@@ -319,8 +340,15 @@ export function exportOnnx(model: OcrModel, opts: OnnxExportOptions = {}): Uint8
   return g.encode({
     name: opts.name ?? `ocrops-${cfg.arch}`,
     // resnet18 takes one fixed width (model.width) and always gives `steps` frames; the others any width
-    inputs: [{ name: 'image', dims: ['batch', cfg.height, cfg.arch === 'resnet18' ? (cfg.width as number) : 'width', cfg.channels] }],
-    outputs: [{ name: logits, dims: ['batch', cfg.arch === 'resnet18' ? (cfg.steps as number) : 'frames', model.numClasses] }],
+    inputs: [
+      {
+        name: 'image',
+        dims: ['batch', cfg.height, cfg.arch === 'resnet18' ? (cfg.width as number) : 'width', cfg.channels],
+      },
+    ],
+    outputs: [
+      { name: logits, dims: ['batch', cfg.arch === 'resnet18' ? (cfg.steps as number) : 'frames', model.numClasses] },
+    ],
     opset: ONNX_OPSET,
     producerVersion: `tfjs ${tf.version.tfjs}`,
     docString: `ocrops CRNN (${cfg.arch}, ${cfg.rnn.layers}x${cfg.rnn.bidirectional ? 'bi' : ''}${cfg.rnn.type}): image [batch, ${cfg.height}, ${cfg.width ?? 'width'}, ${cfg.channels}] in [0, 1] -> logits [batch, frames, ${model.numClasses}]`,

@@ -42,7 +42,8 @@ export class OnnxGraph {
 
   /** Adds a float32 initializer of shape `dims` (row-major data) and returns its name. */
   floats(name: string, data: Float32Array, dims: number[]): string {
-    if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
+    if (data.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`initializer ${name}: ${data.length} values for shape [${dims}]`);
     const bytes = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
     this.initializers.push(onnx.TensorProto.create({ name: this.claim(name), dataType: FLOAT, dims, rawData: bytes }));
     return name;
@@ -52,7 +53,9 @@ export class OnnxGraph {
   int64s(name: string, values: number[]): string {
     const data = BigInt64Array.from(values.map((v) => BigInt(v)));
     const bytes = new Uint8Array(data.buffer);
-    this.initializers.push(onnx.TensorProto.create({ name: this.claim(name), dataType: INT64, dims: [values.length], rawData: bytes }));
+    this.initializers.push(
+      onnx.TensorProto.create({ name: this.claim(name), dataType: INT64, dims: [values.length], rawData: bytes }),
+    );
     return name;
   }
 
@@ -60,13 +63,23 @@ export class OnnxGraph {
    * Adds a node; returns the names of its outputs (fresh names derived from `prefix`).
    * Optional inputs left out are passed as ''.
    */
-  node(opType: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, opts: { prefix?: string; outputs?: number } = {}): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, OnnxAttr> = {},
+    opts: { prefix?: string; outputs?: number } = {},
+  ): string[] {
     const prefix = opts.prefix ?? opType.toLowerCase();
     const outputs = Array.from({ length: opts.outputs ?? 1 }, () => this.fresh(prefix));
     const attribute = Object.entries(attrs).map(([name, a]) => {
       if ('i' in a) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: a.i });
       if ('f' in a) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: a.f });
-      if ('s' in a) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(a.s) });
+      if ('s' in a)
+        return onnx.AttributeProto.create({
+          name,
+          type: onnx.AttributeProto.AttributeType.STRING,
+          s: new TextEncoder().encode(a.s),
+        });
       return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: a.ints });
     });
     this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: outputs[0], attribute }));
@@ -107,7 +120,9 @@ export class OnnxGraph {
         type: onnx.TypeProto.create({
           tensorType: onnx.TypeProto.Tensor.create({
             elemType: FLOAT,
-            shape: onnx.TensorShapeProto.create({ dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) }),
+            shape: onnx.TensorShapeProto.create({
+              dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+            }),
           }),
         }),
       });
@@ -125,7 +140,9 @@ export class OnnxGraph {
       producerVersion: o.producerVersion,
       docString: o.docString ?? '',
       graph,
-      metadataProps: Object.entries(o.metadata ?? {}).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value })),
+      metadataProps: Object.entries(o.metadata ?? {}).map(([key, value]) =>
+        onnx.StringStringEntryProto.create({ key, value }),
+      ),
     });
     return onnx.ModelProto.encode(model).finish();
   }

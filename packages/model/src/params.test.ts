@@ -10,7 +10,8 @@ function close(a: tf.Tensor, b: tf.Tensor, tol: number, what: string): void {
   const x = a.dataSync();
   const y = b.dataSync();
   assert.deepEqual(a.shape, b.shape, what);
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= tol * (1 + Math.abs(y[i])), `${what}[${i}]: ${x[i]} vs ${y[i]}`);
+  for (let i = 0; i < x.length; i++)
+    assert.ok(Math.abs(x[i] - y[i]) <= tol * (1 + Math.abs(y[i])), `${what}[${i}]: ${x[i]} vs ${y[i]}`);
 }
 
 test('conv layers with hand-written gradients equal tfjs autodiff of the same ops (same/valid, strides, relu, bias)', () => {
@@ -48,9 +49,18 @@ test('conv layers with hand-written gradients equal tfjs autodiff of the same op
 
 test('max pooling with the mask gradient equals tf.maxPool gradients (odd sizes cropped like PyTorch floor mode)', () => {
   for (const [shape, size] of [
-    [[2, 8, 10, 3], [2, 2]],
-    [[1, 9, 7, 2], [2, 2]],
-    [[2, 7, 5, 4], [2, 1]],
+    [
+      [2, 8, 10, 3],
+      [2, 2],
+    ],
+    [
+      [1, 9, 7, 2],
+      [2, 2],
+    ],
+    [
+      [2, 7, 5, 4],
+      [2, 1],
+    ],
   ] as [[number, number, number, number], [number, number]][]) {
     const x = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor4D;
     const ref = (xi: tf.Tensor4D) => tf.maxPool(xi, size, size, 'valid');

@@ -84,7 +84,10 @@ export function makeConv(
       : p.uniform(`${name}/kernel`, [k[0], k[1], cin, cout], 1 / Math.sqrt(fanIn));
   const conv: Conv = { kernel, strides: opts.strides ?? [1, 1], pad: opts.pad ?? 'same' };
   if (opts.bias !== false) {
-    conv.bias = opts.init === 'he' ? p.constant(`${name}/bias`, [cout], 0) : p.uniform(`${name}/bias`, [cout], 1 / Math.sqrt(fanIn));
+    conv.bias =
+      opts.init === 'he'
+        ? p.constant(`${name}/bias`, [cout], 0)
+        : p.uniform(`${name}/bias`, [cout], 1 / Math.sqrt(fanIn));
   }
   return conv;
 }
@@ -100,8 +103,22 @@ type ConvAttrs = { strides: [number, number]; pad: 'same' | 'valid'; dataFormat:
 export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): tf.Tensor4D {
   const attrs: ConvAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
   const forward = (xi: tf.Tensor4D, k: tf.Tensor4D, b?: tf.Tensor) =>
-    tf.fused.conv2d({ x: xi, filter: k, strides: c.strides, pad: c.pad, bias: b, activation: relu ? 'relu' : 'linear' });
-  const backward = (dy: tf.Tensor, y: tf.Tensor, xi: tf.Tensor4D, k: tf.Tensor4D, withInput: boolean, withBias: boolean) => {
+    tf.fused.conv2d({
+      x: xi,
+      filter: k,
+      strides: c.strides,
+      pad: c.pad,
+      bias: b,
+      activation: relu ? 'relu' : 'linear',
+    });
+  const backward = (
+    dy: tf.Tensor,
+    y: tf.Tensor,
+    xi: tf.Tensor4D,
+    k: tf.Tensor4D,
+    withInput: boolean,
+    withBias: boolean,
+  ) => {
     const dyr = relu ? reluGrad(dy, y) : dy;
     if (tf.getBackend() === 'wasm' && c.strides[0] === 1 && c.strides[1] === 1) {
       return wasmConvBackward(dyr as tf.Tensor4D, xi, k, c.pad, withInput, withBias);
@@ -109,11 +126,17 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
     const grads: tf.Tensor[] = [];
     if (withInput) {
       grads.push(
-        tf.engine().runKernel('Conv2DBackpropInput', { dy: dyr, filter: k }, { ...attrs, inputShape: xi.shape } as never) as tf.Tensor,
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: dyr, filter: k }, {
+          ...attrs,
+          inputShape: xi.shape,
+        } as never) as tf.Tensor,
       );
     }
     grads.push(
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: xi, dy: dyr }, { ...attrs, filterShape: k.shape } as never) as tf.Tensor,
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: xi, dy: dyr }, {
+        ...attrs,
+        filterShape: k.shape,
+      } as never) as tf.Tensor,
     );
     if (withBias) grads.push(tf.sum(dyr, [0, 1, 2]));
     return grads;
@@ -128,7 +151,8 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
       save([xi, k, value]);
       return {
         value,
-        gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s[2], s[0] as tf.Tensor4D, s[1] as tf.Tensor4D, true, hasBias),
+        gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
+          backward(dy, s[2], s[0] as tf.Tensor4D, s[1] as tf.Tensor4D, true, hasBias),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return (hasBias ? f(x, c.kernel, c.bias!) : f(x, c.kernel)) as tf.Tensor4D;
@@ -141,7 +165,8 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
     save([k, value, x]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => backward(dy, s[1], s[2] as tf.Tensor4D, s[0] as tf.Tensor4D, false, hasBias),
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
+        backward(dy, s[1], s[2] as tf.Tensor4D, s[0] as tf.Tensor4D, false, hasBias),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (hasBias ? f(c.kernel, c.bias!) : f(c.kernel)) as tf.Tensor4D;
@@ -169,11 +194,24 @@ function wasmConvBackward(
   const pr = pad === 'same' ? KW - 1 - pl : 0;
   const grads: tf.Tensor[] = [];
   if (withInput) {
-    const dyp = tf.pad(dy, [[0, 0], [KH - 1 - pt, KH - 1 - pb], [KW - 1 - pl, KW - 1 - pr], [0, 0]]);
+    const dyp = tf.pad(dy, [
+      [0, 0],
+      [KH - 1 - pt, KH - 1 - pb],
+      [KW - 1 - pl, KW - 1 - pr],
+      [0, 0],
+    ]);
     const kf = tf.transpose(tf.reverse(k, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     grads.push(tf.conv2d(dyp as tf.Tensor4D, kf, 1, 'valid'));
   }
-  const xp = pad === 'same' ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+  const xp =
+    pad === 'same'
+      ? tf.pad(x, [
+          [0, 0],
+          [pt, pb],
+          [pl, pr],
+          [0, 0],
+        ])
+      : x;
   const N = B * OH * OW;
   const cols: tf.Tensor[] = [];
   for (let i = 0; i < KH; i++) {
@@ -209,7 +247,15 @@ export function makeBatchNorm(p: ParamStore, name: string, channels: number): Ba
 export function batchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean): tf.Tensor4D {
   const eps = 1e-5;
   const m = 0.1;
-  if (!training) return tf.batchNorm4d(x, bn.mean as tf.Tensor1D, bn.variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, eps);
+  if (!training)
+    return tf.batchNorm4d(
+      x,
+      bn.mean as tf.Tensor1D,
+      bn.variance as tf.Tensor1D,
+      bn.beta as tf.Tensor1D,
+      bn.gamma as tf.Tensor1D,
+      eps,
+    );
   const nb = nativeBackend();
   if (nb) {
     // TensorFlow's fused kernels: one op forward (y, batch mean, Bessel-corrected batch variance, saved statistics),
@@ -250,7 +296,14 @@ export function batchNorm(x: tf.Tensor4D, bn: BatchNorm, training: boolean): tf.
     bn.mean.assign(bn.mean.mul(1 - m).add(mean.mul(m)));
     bn.variance.assign(bn.variance.mul(1 - m).add(variance.mul((m * n) / Math.max(n - 1, 1))));
   });
-  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, bn.beta as tf.Tensor1D, bn.gamma as tf.Tensor1D, eps);
+  return tf.batchNorm4d(
+    x,
+    mean as tf.Tensor1D,
+    variance as tf.Tensor1D,
+    bn.beta as tf.Tensor1D,
+    bn.gamma as tf.Tensor1D,
+    eps,
+  );
 }
 
 /** ReLU whose gradient is computed from its output by {@link reluGrad} (tfjs's own goes through `Step`). */
@@ -283,7 +336,13 @@ export function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
       const xc = crop ? xs.slice([0, 0, 0, 0], [B, H2 * ph, W2 * pw, C]) : xs;
       const mask = tf.cast(tf.equal(xc.reshape([B, H2, ph, W2, pw, C]), y.reshape([B, H2, 1, W2, 1, C])), 'float32');
       let dx = tf.mul(mask, dy.reshape([B, H2, 1, W2, 1, C])).reshape([B, H2 * ph, W2 * pw, C]);
-      if (crop) dx = tf.pad(dx, [[0, 0], [0, H - H2 * ph], [0, W - W2 * pw], [0, 0]]);
+      if (crop)
+        dx = tf.pad(dx, [
+          [0, 0],
+          [0, H - H2 * ph],
+          [0, W - W2 * pw],
+          [0, 0],
+        ]);
       return [dx];
     };
     return { value, gradFunc };
@@ -297,7 +356,13 @@ export interface Dense {
   bias: tf.Variable;
 }
 
-export function makeDense(p: ParamStore, name: string, din: number, dout: number, init: 'torch' | 'glorot' = 'torch'): Dense {
+export function makeDense(
+  p: ParamStore,
+  name: string,
+  din: number,
+  dout: number,
+  init: 'torch' | 'glorot' = 'torch',
+): Dense {
   if (init === 'glorot') {
     const b = Math.sqrt(6 / (din + dout));
     return { kernel: p.uniform(`${name}/kernel`, [din, dout], b), bias: p.constant(`${name}/bias`, [dout], 0) };

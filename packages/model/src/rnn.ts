@@ -107,7 +107,9 @@ export function rnnLayer(x: tf.Tensor3D, l: RnnLayer, impl: 'fused' | 'autodiff'
   } else {
     hs = impl === 'fused' ? lstmSequence(gx, l.wh as tf.Tensor3D, l.bh as tf.Tensor3D) : lstmAutodiff(gx, l);
   }
-  return flipBackward(hs, l.dirs).transpose([0, 2, 1, 3]).reshape([T, B, l.dirs * H]) as tf.Tensor3D;
+  return flipBackward(hs, l.dirs)
+    .transpose([0, 2, 1, 3])
+    .reshape([T, B, l.dirs * H]) as tf.Tensor3D;
 }
 
 /** GRU recurrence through tf's autodiff. gx [T, dirs, B, 3H] -> hs [T, dirs, B, H]. */

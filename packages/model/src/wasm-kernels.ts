@@ -6,7 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 
 interface BackendWithBuffers {
   readSync(dataId: unknown): tf.backend_util.BackendValues;
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+  makeOutput(
+    shape: number[],
+    dtype: tf.DataType,
+    memoryOffset?: number,
+    values?: tf.backend_util.BackendValues,
+  ): tf.TensorInfo;
 }
 
 let registered = false;

@@ -34,7 +34,8 @@ export function suggestParameters(cfg: OptimizerConfig, trials: TrialRecord[], c
   const used = new Set(counts.keys());
   let fresh: Params[];
   if (cfg.algorithm === 'grid') fresh = gridSuggest(cfg, space, used, want);
-  else if (cfg.algorithm === 'random') fresh = randomSuggest(space, used, want, new Rng(mixSeed(cfg.spec.seed, trials.length)));
+  else if (cfg.algorithm === 'random')
+    fresh = randomSuggest(space, used, want, new Rng(mixSeed(cfg.spec.seed, trials.length)));
   else fresh = bayesSuggest(cfg, space, trials, used, want);
   for (const p of fresh) for (let r = 0; r < cfg.trials && out.length < count; r++) out.push(p);
   return out;
@@ -133,13 +134,18 @@ export const bayesTuning = {
 };
 
 function bayesSuggest(
-  cfg: OptimizerConfig, space: SearchSpace, trials: TrialRecord[], used: Set<string>, want: number,
+  cfg: OptimizerConfig,
+  space: SearchSpace,
+  trials: TrialRecord[],
+  used: Set<string>,
+  want: number,
 ): Params[] {
   const nInit = initialDesignSize(cfg, space);
   const design = latinHypercube(nInit, space.latentDims, new Rng(cfg.spec.seed));
   const sign = cfg.spec.objective === 'maximize' ? -1 : 1;
   const observed = trials.filter(
-    (t) => (t.status === 'completed' || t.status === 'pruned') && typeof t.score === 'number' && Number.isFinite(t.score),
+    (t) =>
+      (t.status === 'completed' || t.status === 'pruned') && typeof t.score === 'number' && Number.isFinite(t.score),
   );
   const pending = trials.filter((t) => t.status === 'running');
   const rng = new Rng(mixSeed(cfg.spec.seed, trials.length + 7919));
@@ -179,7 +185,10 @@ function bayesSuggest(
     maxIter: big ? bayesTuning.maxIterBig : bayesTuning.maxIter,
     init: warm,
     lengthscalePrior: bayesTuning.lengthscalePrior
-      ? { mu: bayesTuning.lengthscalePrior.mu + Math.log(space.width) * bayesTuning.lengthscalePrior.dimScale, sigma: bayesTuning.lengthscalePrior.sigma }
+      ? {
+          mu: bayesTuning.lengthscalePrior.mu + Math.log(space.width) * bayesTuning.lengthscalePrior.dimScale,
+          sigma: bayesTuning.lengthscalePrior.sigma,
+        }
       : undefined,
   });
   hyperCache.set(cacheKey, fitted.hyper);
@@ -215,14 +224,23 @@ function noisyIncumbent(gp: GaussianProcess, X: Float64Array[], bestY: number, n
   return best;
 }
 
-function eiAt(gp: GaussianProcess, x: Float64Array, best: number, scratch: { k: Float64Array; v: Float64Array }): number {
+function eiAt(
+  gp: GaussianProcess,
+  x: Float64Array,
+  best: number,
+  scratch: { k: Float64Array; v: Float64Array },
+): number {
   const { mean, variance } = gp.predict(x, scratch);
   const xi = gp.hyper.noiseVar > bayesTuning.noisyAbove ? bayesTuning.xiNoisy : bayesTuning.xi;
   return expectedImprovement(mean, variance, best, xi);
 }
 
 function argmaxFinite(
-  gp: GaussianProcess, space: SearchSpace, all: Params[], used: Set<string>, best: number,
+  gp: GaussianProcess,
+  space: SearchSpace,
+  all: Params[],
+  used: Set<string>,
+  best: number,
 ): Params | undefined {
   const scratch = { k: new Float64Array(gp.n), v: new Float64Array(gp.n) };
   let bestP: Params | undefined;
@@ -257,7 +275,13 @@ function perturb(space: SearchSpace, x: Float64Array, sd: number, rng: Rng): Flo
 }
 
 function argmaxContinuous(
-  gp: GaussianProcess, space: SearchSpace, X: Float64Array[], y: number[], used: Set<string>, best: number, rng: Rng,
+  gp: GaussianProcess,
+  space: SearchSpace,
+  X: Float64Array[],
+  y: number[],
+  used: Set<string>,
+  best: number,
+  rng: Rng,
 ): Params | undefined {
   const scratch = { k: new Float64Array(gp.n), v: new Float64Array(gp.n) };
   const cands: Array<{ p: Params; x: Float64Array; v: number }> = [];
@@ -270,7 +294,10 @@ function argmaxContinuous(
   const nRandom = gp.n >= bayesTuning.bigN ? bayesTuning.randomCandidatesBig : bayesTuning.randomCandidates;
   for (let i = 0; i < nRandom; i++) consider(space.sample(rng));
   // around the best observations
-  const order = y.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 5);
+  const order = y
+    .map((v, i) => [v, i] as const)
+    .sort((a, b) => a[0] - b[0])
+    .slice(0, 5);
   for (const [, i] of order) {
     for (let j = 0; j < bayesTuning.localCandidates; j++) {
       consider(space.decode(perturb(space, X[i], j % 2 === 0 ? 0.1 : 0.02, rng)));

@@ -5,11 +5,23 @@ import type { Algorithm, OptimizerConfig, ParamSpec, ScalingType } from './types
 const ALGORITHMS: readonly Algorithm[] = ['grid', 'random', 'bayes'];
 const TOP_KEYS = ['algorithm', 'spec', 'parameters', 'name', 'trials'] as const;
 const SPEC_KEYS = [
-  'maxCombo', 'objective', 'metric', 'seed', 'retryLimit', 'retryAssignLimit', 'gridSize', 'randomize', 'minSampleSize',
+  'maxCombo',
+  'objective',
+  'metric',
+  'seed',
+  'retryLimit',
+  'retryAssignLimit',
+  'gridSize',
+  'randomize',
+  'minSampleSize',
 ] as const;
 const PARAM_KEYS = ['type', 'min', 'max', 'scalingType', 'scaling', 'values', 'mu', 'sigma', 'gridSize', 'value'];
 const SCALINGS: Record<string, ScalingType> = {
-  uniform: 'uniform', linear: 'uniform', loguniform: 'loguniform', normal: 'normal', lognormal: 'lognormal',
+  uniform: 'uniform',
+  linear: 'uniform',
+  loguniform: 'loguniform',
+  normal: 'normal',
+  lognormal: 'lognormal',
 };
 /** Seed used when a config gives none, so that the stateless `suggest` stays reproducible. */
 export const DEFAULT_SEED = 42;
@@ -20,7 +32,11 @@ export const DEFAULT_SEED = 42;
  * @param source file name (or description) used in error messages
  * @param extraTopKeys other top-level sections allowed beside the Comet ones (e.g. `ocrops` in sweep files)
  */
-export function parseOptimizerConfig(raw: unknown, source = 'optimizer config', extraTopKeys: string[] = []): OptimizerConfig {
+export function parseOptimizerConfig(
+  raw: unknown,
+  source = 'optimizer config',
+  extraTopKeys: string[] = [],
+): OptimizerConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new OcropsError('OCROPS_SWEEP_CONFIG', `${source}: expected a mapping with algorithm, spec and parameters`, {
       hint: 'see the Comet optimizer config format in docs (algorithm, spec, parameters, trials)',
@@ -75,7 +91,11 @@ function parseParam(name: string, v: unknown, source: string, defaultGrid: numbe
   }
   if (!r.has('type')) r.fail('type', 'is required (integer, float, double, discrete or categorical)');
   const type = r.string('type');
-  const scalingRaw = r.has('scalingType') ? r.string('scalingType') : r.has('scaling') ? r.string('scaling') : undefined;
+  const scalingRaw = r.has('scalingType')
+    ? r.string('scalingType')
+    : r.has('scaling')
+      ? r.string('scaling')
+      : undefined;
   switch (type) {
     case 'float':
     case 'double':
@@ -96,12 +116,20 @@ function parseParam(name: string, v: unknown, source: string, defaultGrid: numbe
 }
 
 function numericParam(
-  name: string, type: 'float' | 'integer', r: ConfigReader, scalingRaw: string | undefined, defaultGrid: number,
+  name: string,
+  type: 'float' | 'integer',
+  r: ConfigReader,
+  scalingRaw: string | undefined,
+  defaultGrid: number,
 ): ParamSpec {
   let scaling: ScalingType = 'uniform';
   if (scalingRaw !== undefined) {
     const sc = SCALINGS[scalingRaw];
-    if (!sc) r.fail('scalingType', `has unknown scaling '${scalingRaw}' (use linear, uniform, loguniform, normal or lognormal)`);
+    if (!sc)
+      r.fail(
+        'scalingType',
+        `has unknown scaling '${scalingRaw}' (use linear, uniform, loguniform, normal or lognormal)`,
+      );
     scaling = sc;
   }
   const gridSize = r.integer('gridSize', defaultGrid, { min: 1 });
@@ -121,7 +149,7 @@ function numericParam(
   }
   const min = r.number('min', undefined, { integer });
   const max = r.number('max', undefined, { integer });
-  if (min > max) r.fail('min', `(${min}) must not exceed max (${max})`, );
+  if (min > max) r.fail('min', `(${min}) must not exceed max (${max})`);
   if (scaling === 'loguniform' && min <= 0) {
     throw new OcropsError(
       'OCROPS_SWEEP_CONFIG',
@@ -133,7 +161,11 @@ function numericParam(
 }
 
 function listParam(
-  name: string, values: unknown[], source: string, type: 'discrete' | 'categorical' | undefined, scalingRaw?: string,
+  name: string,
+  values: unknown[],
+  source: string,
+  type: 'discrete' | 'categorical' | undefined,
+  scalingRaw?: string,
 ): ParamSpec {
   if (values.length === 0) fail(source, `${name}.values`, 'must not be empty', 'list at least one value');
   const allNumbers = values.every((x) => typeof x === 'number' && Number.isFinite(x));
@@ -152,7 +184,11 @@ function listParam(
     if (scalingRaw !== undefined) {
       const sc = SCALINGS[scalingRaw];
       if (sc !== 'uniform' && sc !== 'loguniform') {
-        fail(source, `${name}.scalingType`, `'${scalingRaw}' is not supported for discrete values (use linear or loguniform)`);
+        fail(
+          source,
+          `${name}.scalingType`,
+          `'${scalingRaw}' is not supported for discrete values (use linear or loguniform)`,
+        );
       }
       scaling = sc;
     }

@@ -24,9 +24,14 @@ test('GP posterior matches a hand-computed 3-point case', () => {
   // hand computation: mean = k*^T K^-1 y, var = 1 - k*^T K^-1 k*, with K^-1 by Cramer's rule
   const a = 0.5239941088318203;
   const b = 0.13866021913850426;
-  const K = [[1, a, b], [a, 1, a], [b, a, 1]];
+  const K = [
+    [1, a, b],
+    [a, 1, a],
+    [b, a, 1],
+  ];
   const det = (m: number[][]) =>
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
     m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
   const solve = (rhs: number[]) =>
     [0, 1, 2].map((c) => det(K.map((row, r) => row.map((v, j) => (j === c ? rhs[r] : v)))) / det(K));
@@ -111,6 +116,7 @@ test('Cholesky adds jitter to a singular matrix and inverts a PD one', () => {
 });
 
 test('normal CDF and its inverse agree', () => {
-  for (const p of [1e-6, 0.01, 0.3, 0.5, 0.9, 0.999]) assert.ok(Math.abs(normCdf(normInv(p)) - p) < 1e-6 * Math.max(1, p * 10));
+  for (const p of [1e-6, 0.01, 0.3, 0.5, 0.9, 0.999])
+    assert.ok(Math.abs(normCdf(normInv(p)) - p) < 1e-6 * Math.max(1, p * 10));
   assert.ok(Math.abs(normCdf(1.959963984540054) - 0.975) < 1e-7);
 });

@@ -92,9 +92,15 @@ export class GaussianProcess {
    * bounds (and `init` when given, e.g. the previous fit), then returns the posterior with the best ones.
    */
   static fit(
-    X: Float64Array[], y: ArrayLike<number>, d: number,
+    X: Float64Array[],
+    y: ArrayLike<number>,
+    d: number,
     opts: {
-      rng: Rng; restarts?: number; init?: GpHyper; bounds?: GpBounds; maxIter?: number;
+      rng: Rng;
+      restarts?: number;
+      init?: GpHyper;
+      bounds?: GpBounds;
+      maxIter?: number;
       /** Optional log-normal prior on each length-scale (MAP instead of pure maximum likelihood): log l ~ N(mu, sigma²). */
       lengthscalePrior?: { mu: number; sigma: number };
     },
@@ -103,7 +109,8 @@ export class GaussianProcess {
     const lo = [...Array(d).fill(Math.log(b.lengthscale[0])), Math.log(b.signalVar[0]), Math.log(b.noiseVar[0])];
     const hi = [...Array(d).fill(Math.log(b.lengthscale[1])), Math.log(b.signalVar[1]), Math.log(b.noiseVar[1])];
     const m = d + 2;
-    const toTheta = (z: ArrayLike<number>) => Float64Array.from({ length: m }, (_, i) => lo[i] + (hi[i] - lo[i]) * sigmoid(z[i]));
+    const toTheta = (z: ArrayLike<number>) =>
+      Float64Array.from({ length: m }, (_, i) => lo[i] + (hi[i] - lo[i]) * sigmoid(z[i]));
     const toZ = (theta: number[]) =>
       Float64Array.from(theta, (t, i) => logit(Math.min(1 - 1e-6, Math.max(1e-6, (t - lo[i]) / (hi[i] - lo[i])))));
     const objective = (z: Float64Array) => {
@@ -127,7 +134,9 @@ export class GaussianProcess {
     };
     const starts: Float64Array[] = [];
     if (opts.init) {
-      starts.push(toZ([...opts.init.lengthscales.map(Math.log), Math.log(opts.init.signalVar), Math.log(opts.init.noiseVar)]));
+      starts.push(
+        toZ([...opts.init.lengthscales.map(Math.log), Math.log(opts.init.signalVar), Math.log(opts.init.noiseVar)]),
+      );
     }
     // without a warm start: a neutral kernel (length-scales 0.5, unit signal, small noise)
     else starts.push(toZ([...Array(d).fill(Math.log(0.5)), 0, Math.log(1e-3)]));
@@ -189,7 +198,10 @@ function covMatrix(X: Float64Array[], invL2: Float64Array, s2: number, noise: nu
  * dLML/dθ = ½ tr((ααᵀ − K⁻¹) ∂K/∂θ); for Matérn 5/2, ∂k/∂log l_j = (5/3) s2 (1 + √5 r) e^{−√5 r} (Δ_j / l_j)².
  */
 export function lmlAndGrad(
-  X: Float64Array[], y: ArrayLike<number>, theta: ArrayLike<number>, d: number,
+  X: Float64Array[],
+  y: ArrayLike<number>,
+  theta: ArrayLike<number>,
+  d: number,
 ): { lml: number; grad: Float64Array } {
   const n = X.length;
   const invL2 = Float64Array.from({ length: d }, (_, j) => Math.exp(-2 * theta[j]));

@@ -45,7 +45,9 @@ export function lbfgsMinimize(
     let slope = dot(dir, g);
     if (!(slope < 0)) {
       // not a descent direction: reset memory and use steepest descent
-      S.length = 0; Y.length = 0; rho.length = 0;
+      S.length = 0;
+      Y.length = 0;
+      rho.length = 0;
       for (let i = 0; i < n; i++) dir[i] = -g[i];
       slope = dot(dir, g);
     }
@@ -70,11 +72,19 @@ export function lbfgsMinimize(
     const yv = gn.map((v, i) => v - g[i]);
     const sy = dot(s, yv);
     if (sy > 1e-12) {
-      S.push(s); Y.push(yv); rho.push(1 / sy);
-      if (S.length > mem) { S.shift(); Y.shift(); rho.shift(); }
+      S.push(s);
+      Y.push(yv);
+      rho.push(1 / sy);
+      if (S.length > mem) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
     }
     const improvement = f - fn;
-    x = xn; f = fn; g = gn;
+    x = xn;
+    f = fn;
+    g = gn;
     if (improvement < 1e-10 * Math.max(1, Math.abs(f))) break;
   }
   return { x, f, iterations: it };

@@ -38,7 +38,12 @@ function tryCholesky(a: Float64Array, n: number, jitter: number): Float64Array |
 }
 
 /** Solves L x = b for lower-triangular L (forward substitution). */
-export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+export function solveLower(
+  L: Float64Array,
+  n: number,
+  b: ArrayLike<number>,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
   for (let i = 0; i < n; i++) {
     const ri = i * n;
     let s = b[i];
@@ -49,7 +54,12 @@ export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, out
 }
 
 /** Solves L^T x = b for lower-triangular L (back substitution). */
-export function solveUpperT(L: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+export function solveUpperT(
+  L: Float64Array,
+  n: number,
+  b: ArrayLike<number>,
+  out: Float64Array = new Float64Array(n),
+): Float64Array {
   for (let i = n - 1; i >= 0; i--) {
     let s = b[i];
     for (let k = i + 1; k < n; k++) s -= L[k * n + i] * out[k];

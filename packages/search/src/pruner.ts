@@ -43,12 +43,19 @@ function median(xs: number[]): number {
  *   ranks in the top max(1, floor(n / reductionFactor)) of the n trials that reached that rung (Li et al. 2020).
  */
 export function shouldPrune(
-  pruner: PrunerConfig, trial: History, others: History[], epoch: number, maximize: boolean,
+  pruner: PrunerConfig,
+  trial: History,
+  others: History[],
+  epoch: number,
+  maximize: boolean,
 ): boolean {
   if (pruner.type === 'none' || epoch < pruner.minEpochs) return false;
   const mine = bestUpTo(trial, epoch, maximize);
   if (!Number.isFinite(mine)) return false;
-  const peers = others.filter((h) => h.length >= epoch).map((h) => bestUpTo(h, epoch, maximize)).filter(Number.isFinite);
+  const peers = others
+    .filter((h) => h.length >= epoch)
+    .map((h) => bestUpTo(h, epoch, maximize))
+    .filter(Number.isFinite);
   if (pruner.type === 'median') {
     if (peers.length < pruner.minTrials) return false;
     return better(median(peers), mine, maximize);

@@ -104,7 +104,10 @@ export class SearchSpace {
     if (this.size > limit) {
       throw new OcropsError('OCROPS_SWEEP_SPACE', `search space has ${this.size} combinations, more than ${limit}`);
     }
-    return productOf(this.dims.map((d) => d.grid(Infinity)), this.params);
+    return productOf(
+      this.dims.map((d) => d.grid(Infinity)),
+      this.params,
+    );
   }
 }
 
@@ -120,21 +123,28 @@ export function productOf(axes: Value[][], params: ParamSpec[]): Array<Record<st
 }
 
 function canon(v: unknown): unknown {
-  return typeof v === 'number' && Object.is(v, -0) ? 0 : v ?? null;
+  return typeof v === 'number' && Object.is(v, -0) ? 0 : (v ?? null);
 }
 
 function makeDim(spec: ParamSpec): Dim {
   switch (spec.type) {
     case 'fixed':
       return {
-        spec, width: 0, count: 1, fromU: () => spec.value, features: () => {}, fromFeatures: () => spec.value,
+        spec,
+        width: 0,
+        count: 1,
+        fromU: () => spec.value,
+        features: () => {},
+        fromFeatures: () => spec.value,
         grid: () => [spec.value],
       };
     case 'categorical': {
       const k = spec.values.length;
       const width = k > 1 ? k : 0;
       return {
-        spec, width, count: k,
+        spec,
+        width,
+        count: k,
         fromU: (u) => spec.values[Math.min(k - 1, Math.floor(u * k))],
         features(v, out, at) {
           if (width === 0) return;
@@ -162,7 +172,9 @@ function makeDim(spec: ParamSpec): Dim {
         return vals[best];
       };
       return {
-        spec, width: k > 1 ? 1 : 0, count: k,
+        spec,
+        width: k > 1 ? 1 : 0,
+        count: k,
         fromU: (u) => vals[Math.min(k - 1, Math.floor(u * k))],
         features(v, out, at) {
           if (k === 1) return;
@@ -231,7 +243,9 @@ function numericDim(spec: Extract<ParamSpec, { type: 'float' | 'integer' }>): Di
   const count = integer ? spec.max - spec.min + 1 : spec.max > spec.min ? Infinity : 1;
   const constant = spec.max === spec.min;
   return {
-    spec, width: constant ? 0 : 1, count,
+    spec,
+    width: constant ? 0 : 1,
+    count,
     fromU: (u) => finish(toX(u)),
     features(v, out, at) {
       if (!constant) out[at] = Math.min(1, Math.max(0, toU(Number(v))));

@@ -11,7 +11,13 @@ function recorder(failOn?: number) {
     batches.push(items.map((i) => i.width));
     await new Promise((r) => setTimeout(r, 5));
     if (failOn !== undefined && items.some((i) => i.width === failOn)) throw new Error('runtime failed');
-    return items.map((i) => ({ data: Float32Array.of(i.width), offset: 0, frames: 1, classes: 1, batchSize: items.length }));
+    return items.map((i) => ({
+      data: Float32Array.of(i.width),
+      offset: 0,
+      frames: 1,
+      classes: 1,
+      batchSize: items.length,
+    }));
   };
   return { batches, run };
 }
@@ -21,8 +27,14 @@ test('concurrent lines are grouped up to maxBatch and each gets its own output',
   // (a long delay: the full queue, not the timer, must form the first batch even if this process is descheduled)
   const b = new Batcher(r.run, { maxBatch: 4, maxDelayMs: 400, widthRatio: 10 });
   const outs = await Promise.all([100, 101, 102, 103, 104, 105].map((w) => b.submit(item(w))));
-  assert.deepEqual(outs.map((o) => o.data[0]), [100, 101, 102, 103, 104, 105]);
-  assert.deepEqual(r.batches.map((x) => x.length), [4, 2]);
+  assert.deepEqual(
+    outs.map((o) => o.data[0]),
+    [100, 101, 102, 103, 104, 105],
+  );
+  assert.deepEqual(
+    r.batches.map((x) => x.length),
+    [4, 2],
+  );
   assert.equal(outs[0].batchSize, 4);
 });
 
@@ -42,7 +54,14 @@ test('width buckets: a batch takes the oldest line and the closest widths within
   for (const batch of r.batches) {
     assert.ok(Math.max(...batch) / Math.min(...batch) <= 1.5, `batch [${batch}] mixes widths beyond 1.5x`);
   }
-  assert.deepEqual(r.batches, [[100, 95, 120, 140], [900, 1000]], 'the oldest line and its closest widths, then the wide ones');
+  assert.deepEqual(
+    r.batches,
+    [
+      [100, 95, 120, 140],
+      [900, 1000],
+    ],
+    'the oldest line and its closest widths, then the wide ones',
+  );
 });
 
 test('parallel: up to N batches run at the same time', async () => {

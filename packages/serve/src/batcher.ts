@@ -52,11 +52,15 @@ export class Batcher {
   private closed = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly run: BatchRunner, private readonly opts: BatcherOptions) {
+  constructor(
+    private readonly run: BatchRunner,
+    private readonly opts: BatcherOptions,
+  ) {
     if (!Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) {
       throw new OcropsError('OCROPS_SERVE_OPTIONS', `--max-batch must be an integer >= 1, got ${opts.maxBatch}`);
     }
-    if (!(opts.maxDelayMs >= 0)) throw new OcropsError('OCROPS_SERVE_OPTIONS', `--max-delay-ms must be >= 0, got ${opts.maxDelayMs}`);
+    if (!(opts.maxDelayMs >= 0))
+      throw new OcropsError('OCROPS_SERVE_OPTIONS', `--max-delay-ms must be >= 0, got ${opts.maxDelayMs}`);
   }
 
   /** Lines waiting to run. */
@@ -83,7 +87,10 @@ export class Batcher {
 
   private schedule(): void {
     while (this.running < (this.opts.parallel ?? 1) && this.queue.length > 0) {
-      const wait = this.queue.length >= this.opts.maxBatch || this.closed ? 0 : this.queue[0].since + this.opts.maxDelayMs - Date.now();
+      const wait =
+        this.queue.length >= this.opts.maxBatch || this.closed
+          ? 0
+          : this.queue[0].since + this.opts.maxDelayMs - Date.now();
       if (wait > 0) break;
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;

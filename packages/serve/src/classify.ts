@@ -21,7 +21,8 @@ export interface TopClass {
 
 /** Decodes one encoded image (PNG, JPEG, WebP, ...) into a classifier input. `name` names it in errors. */
 export async function imageToInput(bytes: Buffer, contract: ClassifierContract, name: string): Promise<BatchItem> {
-  if (bytes.length === 0) throw new InputError(400, `${name} is empty (0 bytes)`, 'send the bytes of a PNG or JPEG image');
+  if (bytes.length === 0)
+    throw new InputError(400, `${name} is empty (0 bytes)`, 'send the bytes of a PNG or JPEG image');
   const { height, width, channels, normalisation } = contract.input;
   let img;
   try {
@@ -50,19 +51,24 @@ export function pixelsToInputs(
   const dims = shape.length === 3 ? [1, ...shape] : shape;
   const expected = `[N, ${height}, ${width}, ${channels}] or [${height}, ${width}, ${channels}]`;
   if (dims.length !== 4 || dims[1] !== height || dims[2] !== width || dims[3] !== channels) {
-    throw new InputError(400, `input '${inputName}' has shape [${shape}]; this classifier takes ${datatype} pixels ${expected} (resize images to ${width} x ${height})`);
+    throw new InputError(
+      400,
+      `input '${inputName}' has shape [${shape}]; this classifier takes ${datatype} pixels ${expected} (resize images to ${width} x ${height})`,
+    );
   }
   const n = dims[0];
   if (n < 1) throw new InputError(400, `input '${inputName}' has shape [${shape}]: the batch must be >= 1`);
   const per = height * width * channels;
-  if (data.length !== n * per) throw new InputError(400, `input '${inputName}' has ${data.length} values; its shape [${shape}] needs ${n * per}`);
+  if (data.length !== n * per)
+    throw new InputError(400, `input '${inputName}' has ${data.length} values; its shape [${shape}] needs ${n * per}`);
   const { scale, offset } = normalisation;
   const items: BatchItem[] = [];
   for (let b = 0; b < n; b++) {
     const pixels = new Float32Array(per);
     for (let i = 0; i < per; i++) {
       const v = Number(data[b * per + i]);
-      if (!Number.isFinite(v)) throw new InputError(400, `input '${inputName}' holds a non-finite value at index ${b * per + i}`);
+      if (!Number.isFinite(v))
+        throw new InputError(400, `input '${inputName}' holds a non-finite value at index ${b * per + i}`);
       pixels[i] = datatype === 'UINT8' ? v * scale + offset : v;
     }
     items.push({ pixels, width });
@@ -73,12 +79,16 @@ export function pixelsToInputs(
 /** The classifier contract of a runtime (errors when it serves an OCR model). */
 export function classifierContract(runtime: InferenceRuntime): ClassifierContract {
   const c = runtime.contract;
-  if (c.task !== 'classify') throw new OcropsError('OCROPS_SERVE_RUNTIME', 'this runtime serves an OCR model, not an image classifier');
+  if (c.task !== 'classify')
+    throw new OcropsError('OCROPS_SERVE_RUNTIME', 'this runtime serves an OCR model, not an image classifier');
   return c;
 }
 
 /** Runs a batch of classifier inputs; per image, its row of class scores (probabilities or logits, as the contract says). */
-export async function runClassifierBatch(runtime: InferenceRuntime, items: readonly BatchItem[]): Promise<ItemOutput[]> {
+export async function runClassifierBatch(
+  runtime: InferenceRuntime,
+  items: readonly BatchItem[],
+): Promise<ItemOutput[]> {
   const c = classifierContract(runtime);
   const { height, width, channels } = c.input;
   const per = height * width * channels;
@@ -87,7 +97,10 @@ export async function runClassifierBatch(runtime: InferenceRuntime, items: reado
   const out = await runtime.infer(data, [items.length, height, width, channels]);
   const [B, K] = out.dims;
   if (out.dims.length !== 2 || B !== items.length || K !== c.numClasses) {
-    throw new OcropsError('OCROPS_SERVE_RUNTIME', `the classifier returned [${out.dims}] for ${items.length} images; expected [${items.length}, ${c.numClasses}]`);
+    throw new OcropsError(
+      'OCROPS_SERVE_RUNTIME',
+      `the classifier returned [${out.dims}] for ${items.length} images; expected [${items.length}, ${c.numClasses}]`,
+    );
   }
   return items.map((_, b) => ({ data: out.data, offset: b * K, frames: 1, classes: K, batchSize: B }));
 }
@@ -107,7 +120,9 @@ export function probabilitiesOf(out: ItemOutput, kind: 'probabilities' | 'logits
 
 /** The `k` most probable classes, most probable first (ties: lower class id first). */
 export function topClasses(p: Float32Array, classes: readonly string[], k: number): TopClass[] {
-  const ids = Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b).slice(0, k);
+  const ids = Array.from(p.keys())
+    .sort((a, b) => p[b] - p[a] || a - b)
+    .slice(0, k);
   return ids.map((id) => ({ label: classes[id], id, p: p[id] }));
 }
 
@@ -116,7 +131,10 @@ export function parseTopK(v: unknown, contract: ClassifierContract, what = 'top_
   if (v === undefined || v === '') return contract.topK;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > contract.numClasses) {
-    throw new InputError(400, `${what} must be an integer in 1..${contract.numClasses} (the number of classes), got ${JSON.stringify(v)}`);
+    throw new InputError(
+      400,
+      `${what} must be an integer in 1..${contract.numClasses} (the number of classes), got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }

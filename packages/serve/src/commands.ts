@@ -7,13 +7,14 @@ import { RUNTIMES, type InferenceRuntime, type RuntimeName } from './runtime.js'
 import { startServe } from './server.js';
 
 const spec: CommandSpec = {
-  usage: 'ocrops serve --model <run folder | models/best | export folder | file.onnx | registry:<model>@<alias>> [--port 8080] [options]',
+  usage:
+    'ocrops serve --model <run folder | models/best | export folder | file.onnx | registry:<model>@<alias>> [--port 8080] [options]',
   description:
     'Serves a model (OCR, or an image classifier: top-k labels and probabilities) over HTTP: the Open Inference Protocol\n' +
     '(KServe v2) under /v2, POST /predict for image uploads, a web\n' +
     'page at / to try it, Prometheus metrics at /metrics. Concurrent requests are batched dynamically. A DVC output that\n' +
     'is not on disk is pulled from DVC storage first; a model folder without model.onnx is exported to ONNX once (cached).\n' +
-    'registry:<model>@<alias> serves the version the alias names in the tracker\'s model registry (weights downloaded and\n' +
+    "registry:<model>@<alias> serves the version the alias names in the tracker's model registry (weights downloaded and\n" +
     'md5-verified) and switches to the new version whenever the alias moves, without failing requests in flight;\n' +
     '/v2/models/{name}/versions/{v} then serves any registered version v (loaded on demand).',
   options: {
@@ -39,7 +40,8 @@ const spec: CommandSpec = {
     'version-cache': { type: 'string', default: '2' },
   },
   help: {
-    model: 'a training run folder, a model or export folder (models/best), a .onnx file with ocrops-model.json beside it, or a DVC output',
+    model:
+      'a training run folder, a model or export folder (models/best), a .onnx file with ocrops-model.json beside it, or a DVC output',
     port: 'port to listen on (0 = any free port)',
     host: 'address to listen on',
     name: 'model name in /v2/models/{name}',
@@ -58,7 +60,8 @@ const spec: CommandSpec = {
     workspace: 'registry models: tracker workspace (default: COMET_WORKSPACE or default)',
     'poll-ms': 'registry models served by alias: how often the alias is checked',
     'registry-cache': 'registry models: folder of verified weights (default .ocrops/registry-cache)',
-    'version-cache': 'registry models: pinned versions (/v2/models/{name}/versions/{v}) kept loaded besides the served one',
+    'version-cache':
+      'registry models: pinned versions (/v2/models/{name}/versions/{v}) kept loaded besides the served one',
   },
   examples: [
     'ocrops serve --model models/best --port 8080',
@@ -71,15 +74,22 @@ const spec: CommandSpec = {
 function positiveNumber(v: string | undefined, flag: string, integer = true): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new OcropsError('OCROPS_USAGE', `--${flag} must be a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`);
+    throw new OcropsError(
+      'OCROPS_USAGE',
+      `--${flag} must be a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`,
+    );
   }
   return n;
 }
 
 async function serve(argv: string[]): Promise<void> {
-  const v = parseCommand(spec, argv).values as Record<string, string | undefined> & { 'api-key'?: string[]; cors?: string[] };
+  const v = parseCommand(spec, argv).values as Record<string, string | undefined> & {
+    'api-key'?: string[];
+    cors?: string[];
+  };
   const runtime = v.runtime as RuntimeName;
-  if (!RUNTIMES.includes(runtime)) throw new OcropsError('OCROPS_USAGE', `--runtime must be one of ${RUNTIMES.join(', ')}, got '${v.runtime}'`);
+  if (!RUNTIMES.includes(runtime))
+    throw new OcropsError('OCROPS_USAGE', `--runtime must be one of ${RUNTIMES.join(', ')}, got '${v.runtime}'`);
   const threads = v.threads === undefined ? undefined : positiveNumber(v.threads, 'threads');
   const sessions = v.sessions === undefined ? undefined : positiveNumber(v.sessions, 'sessions');
   const log = (m: string) => console.log(m);
@@ -97,7 +107,9 @@ async function serve(argv: string[]): Promise<void> {
     sessions,
     log,
     cacheDir: v['registry-cache'],
-    registry: new ModelRegistry(new TrackerApi({ url: v.tracker, apiKey: v['tracker-api-key'], workspace: v.workspace })),
+    registry: new ModelRegistry(
+      new TrackerApi({ url: v.tracker, apiKey: v['tracker-api-key'], workspace: v.workspace }),
+    ),
   };
   if (ref) {
     const loaded = await openRegistryModel(ref, registryOpts);
@@ -105,7 +117,8 @@ async function serve(argv: string[]): Promise<void> {
     version = loaded.version.version;
     parameters = registryParameters(ref, loaded.version);
     source = `${model} (${loaded.version.modelName}:${version})`;
-    loadVersion = async (pin) => (await openRegistryModel({ modelName: ref.modelName, version: pin }, registryOpts)).runtime;
+    loadVersion = async (pin) =>
+      (await openRegistryModel({ modelName: ref.modelName, version: pin }, registryOpts)).runtime;
   } else {
     const opened = await openModel(model, { runtime, threads, sessions, log });
     rt = opened.runtime;
@@ -129,7 +142,9 @@ async function serve(argv: string[]): Promise<void> {
     timeoutMs: positiveNumber(v['timeout-ms'], 'timeout-ms'),
     log,
   });
-  const watch = ref?.alias ? followAlias(server, ref, { ...registryOpts, intervalMs: positiveNumber(v['poll-ms'], 'poll-ms') }) : undefined;
+  const watch = ref?.alias
+    ? followAlias(server, ref, { ...registryOpts, intervalMs: positiveNumber(v['poll-ms'], 'poll-ms') })
+    : undefined;
   console.log(`serving ${source} as '${v.name}' on ${rt.detail}`);
   console.log(`  web page  ${server.url}/`);
   console.log(`  predict   curl -F file=@line.png ${server.url}/predict`);

@@ -37,6 +37,9 @@ test('greedy decoding uses only the line own frames (offset and frame count)', (
 test('character confidences for a beam-search transcript follow its frames in order', () => {
   const ids = [1, 0, 2, 0, 1];
   const c = charConfidencesOf([1, 2, 1], { data: frames(ids), offset: 0, frames: ids.length, classes: 4 }, contract);
-  assert.deepEqual(c.map((x) => x.char), ['a', 'b', 'a']);
+  assert.deepEqual(
+    c.map((x) => x.char),
+    ['a', 'b', 'a'],
+  );
   assert.ok(c.every((x) => x.confidence > 0.5));
 });

@@ -71,15 +71,23 @@ export function greedyLine(f: LineFrames, contract: Pick<ModelContract, 'charset
  * Confidences for the classes of a transcript found by beam search: each class is placed on the frame (in order,
  * leaving room for the classes after it) where its probability is highest, and gets that probability.
  */
-export function charConfidencesOf(ids: number[], f: LineFrames, contract: Pick<ModelContract, 'charset' | 'blank'>): CharConfidence[] {
+export function charConfidencesOf(
+  ids: number[],
+  f: LineFrames,
+  contract: Pick<ModelContract, 'charset' | 'blank'>,
+): CharConfidence[] {
   const lp = logSoftmaxFrames(f);
   const out: CharConfidence[] = [];
   let from = 0;
   ids.forEach((id, i) => {
     const last = Math.max(from, f.frames - (ids.length - i));
     let bestT = from;
-    for (let t = from; t <= last && t < f.frames; t++) if (lp[t * f.classes + id] > lp[bestT * f.classes + id]) bestT = t;
-    out.push({ char: charOfClass(contract, id), confidence: bestT < f.frames ? Math.exp(lp[bestT * f.classes + id]) : 0 });
+    for (let t = from; t <= last && t < f.frames; t++)
+      if (lp[t * f.classes + id] > lp[bestT * f.classes + id]) bestT = t;
+    out.push({
+      char: charOfClass(contract, id),
+      confidence: bestT < f.frames ? Math.exp(lp[bestT * f.classes + id]) : 0,
+    });
     from = bestT + 1;
   });
   return out;

@@ -50,7 +50,12 @@ export function findModelFiles(model: string): ModelFiles | undefined {
         hint: "export the model with 'ocrops trainer export' (it writes the graph and its contract together)",
       });
     }
-    return { dir, onnx: path, contract: readTaskContract(contractPath), ocropsWeights: existsSync(join(dir, OCROPS_META)) };
+    return {
+      dir,
+      onnx: path,
+      contract: readTaskContract(contractPath),
+      ocropsWeights: existsSync(join(dir, OCROPS_META)),
+    };
   }
   const hasContract = existsSync(join(path, CONTRACT_FILE));
   const hasWeights = existsSync(join(path, OCROPS_META));
@@ -92,7 +97,8 @@ export async function pullModel(model: string, log: (m: string) => void): Promis
 /** Hash of a model folder's weights, naming its ONNX copy in the cache. */
 function weightsHash(dir: string): string {
   const h = createHash('sha256');
-  for (const f of [OCROPS_META, 'model.json', 'weights.bin']) if (existsSync(join(dir, f))) h.update(readFileSync(join(dir, f)));
+  for (const f of [OCROPS_META, 'model.json', 'weights.bin'])
+    if (existsSync(join(dir, f))) h.update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -108,20 +114,30 @@ async function onnxCopy(files: ModelFiles, log: (m: string) => void): Promise<Mo
     await exportModel({ model: files.dir, out, format: 'onnx' });
   }
   const copy = findModelFiles(out);
-  if (!copy?.onnx) throw new OcropsError('OCROPS_SERVE_MODEL', `the ONNX export of ${files.dir} wrote no ${ONNX_FILE} in ${out}`);
+  if (!copy?.onnx)
+    throw new OcropsError('OCROPS_SERVE_MODEL', `the ONNX export of ${files.dir} wrote no ${ONNX_FILE} in ${out}`);
   return copy;
 }
 
 /** Contract of a folder with ocrops weights but no ocrops-model.json (read from its ocrops.json). */
 function contractOfWeights(dir: string): TaskContract {
-  const meta = JSON.parse(readFileSync(join(dir, OCROPS_META), 'utf8')) as { task?: unknown; classes?: unknown; config?: unknown; charset?: { chars?: unknown } };
+  const meta = JSON.parse(readFileSync(join(dir, OCROPS_META), 'utf8')) as {
+    task?: unknown;
+    classes?: unknown;
+    config?: unknown;
+    charset?: { chars?: unknown };
+  };
   if (meta.task === 'classify') {
     if (!meta.config || !Array.isArray(meta.classes)) {
       throw new OcropsError('OCROPS_SERVE_MODEL', `${join(dir, OCROPS_META)} has no classifier config or classes`, {
         hint: 'use a classifier folder written by model.save(dir, { classes }) or ocrops trainer export',
       });
     }
-    return buildClassifierContract({ config: meta.config as ClassifierContract['source']['config'], classes: meta.classes as string[], files: { tfjs: 'model.json' } });
+    return buildClassifierContract({
+      config: meta.config as ClassifierContract['source']['config'],
+      classes: meta.classes as string[],
+      files: { tfjs: 'model.json' },
+    });
   }
   const chars = meta.charset?.chars;
   if (!meta.config || !Array.isArray(chars)) {
@@ -129,7 +145,11 @@ function contractOfWeights(dir: string): TaskContract {
       hint: 'use a model folder written by ocrops trainer train / export',
     });
   }
-  return buildContract({ config: meta.config as ModelContract['source']['config'], charset: chars as string[], files: { tfjs: 'model.json' } });
+  return buildContract({
+    config: meta.config as ModelContract['source']['config'],
+    charset: chars as string[],
+    files: { tfjs: 'model.json' },
+  });
 }
 
 /** Resolves `--model` (pulling it from DVC storage if needed) and loads it on the chosen runtime. */
@@ -141,19 +161,30 @@ export async function openModel(
   let files = findModelFiles(model);
   if (!files && (await pullModel(model, log))) files = findModelFiles(model);
   if (!files) {
-    throw new OcropsError('OCROPS_SERVE_MODEL', `${model} does not exist and no DVC record (${model}.dvc or dvc.lock) names it`, {
-      hint: 'pass a run folder, models/best (after `dvc pull models/best`), an export folder or a .onnx file',
-    });
+    throw new OcropsError(
+      'OCROPS_SERVE_MODEL',
+      `${model} does not exist and no DVC record (${model}.dvc or dvc.lock) names it`,
+      {
+        hint: 'pass a run folder, models/best (after `dvc pull models/best`), an export folder or a .onnx file',
+      },
+    );
   }
   if (opts.runtime === 'onnx') {
     if (!files.onnx) files = await onnxCopy(files, log);
     const { onnxRuntime } = await import('./runtime-onnx.js');
-    return { runtime: await onnxRuntime(files.onnx!, files.contract!, { threads: opts.threads, sessions: opts.sessions }), files };
+    return {
+      runtime: await onnxRuntime(files.onnx!, files.contract!, { threads: opts.threads, sessions: opts.sessions }),
+      files,
+    };
   }
   if (!files.ocropsWeights) {
-    throw new OcropsError('OCROPS_SERVE_MODEL', `${files.dir} holds no ocrops weights (${OCROPS_META}) for --runtime tfjs`, {
-      hint: 'serve it with --runtime onnx, or pass the model folder it was exported from',
-    });
+    throw new OcropsError(
+      'OCROPS_SERVE_MODEL',
+      `${files.dir} holds no ocrops weights (${OCROPS_META}) for --runtime tfjs`,
+      {
+        hint: 'serve it with --runtime onnx, or pass the model folder it was exported from',
+      },
+    );
   }
   const contract = files.contract ?? contractOfWeights(files.dir);
   const { tfjsRuntime } = await import('./runtime-tfjs.js');

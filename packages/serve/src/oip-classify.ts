@@ -7,7 +7,16 @@
 import type { ClassifierContract } from '@ocrops/model/contract';
 import type { BatchItem } from './batcher.js';
 import { imageToInput, parseTopK, pixelsToInputs, type TopClass } from './classify.js';
-import { encodeResponse, encodedImages, obj, parseInput, pixelValues, splitBody, writeBinaryBytes, type OutTensor } from './oip.js';
+import {
+  encodeResponse,
+  encodedImages,
+  obj,
+  parseInput,
+  pixelValues,
+  splitBody,
+  writeBinaryBytes,
+  type OutTensor,
+} from './oip.js';
 import { InputError } from './preprocess.js';
 
 /** Outputs a classifier serves, with their datatype. */
@@ -26,15 +35,23 @@ export interface ClassifyRequest {
 }
 
 /** Checks a classifier infer request body (JSON, or the binary extension when `headerLength` is set). */
-export function parseClassifyRequest(body: Buffer | undefined, headerLength: string | undefined, contract: ClassifierContract): ClassifyRequest {
+export function parseClassifyRequest(
+  body: Buffer | undefined,
+  headerLength: string | undefined,
+  contract: ClassifierContract,
+): ClassifyRequest {
   if (!body || body.length === 0) throw new InputError(400, 'empty request body: send {"inputs": [...]}');
   const { header, binary } = splitBody(body, headerLength);
   const req = obj(header, 'the request body');
-  if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw new InputError(400, "the request has no 'inputs' list");
+  if (!Array.isArray(req.inputs) || req.inputs.length === 0)
+    throw new InputError(400, "the request has no 'inputs' list");
   const cursor = { at: 0 };
   const inputs = req.inputs.map((v, i) => parseInput(v, i, binary, cursor));
   if (inputs.length !== 1) {
-    throw new InputError(400, `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); this classifier takes one: encoded images (BYTES) or pixels (UINT8/FP32)`);
+    throw new InputError(
+      400,
+      `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); this classifier takes one: encoded images (BYTES) or pixels (UINT8/FP32)`,
+    );
   }
   const input = inputs[0];
   const params = req.parameters === undefined ? {} : obj(req.parameters, "the request's parameters");
@@ -47,8 +64,13 @@ export function parseClassifyRequest(body: Buffer | undefined, headerLength: str
     outputs = req.outputs.map((v, i) => {
       const o = obj(v, `outputs[${i}]`);
       const name = String(o.name);
-      if (!(name in OIP_CLASSIFIER_OUTPUTS)) throw new InputError(400, `unknown output '${name}'; this classifier has outputs ${Object.keys(OIP_CLASSIFIER_OUTPUTS).join(', ')}`);
-      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll) binaryOutputs.add(name as OipClassifierOutput);
+      if (!(name in OIP_CLASSIFIER_OUTPUTS))
+        throw new InputError(
+          400,
+          `unknown output '${name}'; this classifier has outputs ${Object.keys(OIP_CLASSIFIER_OUTPUTS).join(', ')}`,
+        );
+      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll)
+        binaryOutputs.add(name as OipClassifierOutput);
       return name as OipClassifierOutput;
     });
   } else if (binaryAll) outputs.forEach((o) => binaryOutputs.add(o));
@@ -59,7 +81,14 @@ export function parseClassifyRequest(body: Buffer | undefined, headerLength: str
     }
     return pixelsToInputs(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', contract, input.name);
   };
-  return { id: typeof req.id === 'string' ? req.id : undefined, inputName: input.name, items, outputs, binaryOutputs, topK };
+  return {
+    id: typeof req.id === 'string' ? req.id : undefined,
+    inputName: input.name,
+    items,
+    outputs,
+    binaryOutputs,
+    topK,
+  };
 }
 
 /** The infer response of a classifier: per image its top-k labels and probabilities, [N, k] each. */
@@ -80,7 +109,11 @@ export function classifyResponse(
       };
     }
     const v = Float32Array.from(results.flatMap((r) => r.map((c) => c.p)));
-    return { t: { name, datatype: 'FP32', shape: [n, k] }, bin: () => Buffer.from(v.buffer), json: () => Array.from(v) };
+    return {
+      t: { name, datatype: 'FP32', shape: [n, k] },
+      bin: () => Buffer.from(v.buffer),
+      json: () => Array.from(v),
+    };
   });
   return encodeResponse(req.id, req.binaryOutputs as Set<string>, tensors, model);
 }

@@ -49,7 +49,10 @@ export function splitBody(body: Buffer, headerLength: string | undefined): { hea
   if (headerLength !== undefined) {
     jsonLen = Number(headerLength);
     if (!Number.isInteger(jsonLen) || jsonLen < 0 || jsonLen > body.length) {
-      throw new InputError(400, `Inference-Header-Content-Length is ${headerLength}, the body has ${body.length} bytes`);
+      throw new InputError(
+        400,
+        `Inference-Header-Content-Length is ${headerLength}, the body has ${body.length} bytes`,
+      );
     }
   }
   if (jsonLen === 0) throw new InputError(400, 'empty request body: send {"inputs": [...]}');
@@ -69,7 +72,8 @@ export function readBinaryBytes(buf: Buffer, name: string): Buffer[] {
   while (p < buf.length) {
     if (p + 4 > buf.length) throw new InputError(400, `binary BYTES input '${name}' ends inside an element length`);
     const n = buf.readUInt32LE(p);
-    if (p + 4 + n > buf.length) throw new InputError(400, `binary BYTES input '${name}' has an element of ${n} bytes past the end of the data`);
+    if (p + 4 + n > buf.length)
+      throw new InputError(400, `binary BYTES input '${name}' has an element of ${n} bytes past the end of the data`);
     out.push(buf.subarray(p + 4, p + 4 + n));
     p += 4 + n;
   }
@@ -93,7 +97,10 @@ export function parseInput(v: unknown, i: number, binary: Buffer, cursor: { at: 
   if (!name) throw new InputError(400, `inputs[${i}] has no name`);
   const datatype = String(o.datatype ?? '');
   if (!(INPUT_TYPES as readonly string[]).includes(datatype)) {
-    throw new InputError(400, `input '${name}' has datatype ${JSON.stringify(o.datatype)}; this model takes BYTES (encoded images), UINT8 or FP32 (pixels)`);
+    throw new InputError(
+      400,
+      `input '${name}' has datatype ${JSON.stringify(o.datatype)}; this model takes BYTES (encoded images), UINT8 or FP32 (pixels)`,
+    );
   }
   if (!Array.isArray(o.shape) || o.shape.some((d) => !Number.isInteger(d) || (d as number) < 0)) {
     throw new InputError(400, `input '${name}' has no valid shape (a list of non-negative integers)`);
@@ -102,7 +109,10 @@ export function parseInput(v: unknown, i: number, binary: Buffer, cursor: { at: 
   const size = (o.parameters as { binary_data_size?: unknown } | undefined)?.binary_data_size;
   if (size !== undefined) {
     if (!Number.isInteger(size) || (size as number) < 0 || cursor.at + (size as number) > binary.length) {
-      throw new InputError(400, `input '${name}' says binary_data_size ${String(size)}, but only ${binary.length - cursor.at} binary bytes follow`);
+      throw new InputError(
+        400,
+        `input '${name}' says binary_data_size ${String(size)}, but only ${binary.length - cursor.at} binary bytes follow`,
+      );
     }
     raw.binary = binary.subarray(cursor.at, cursor.at + (size as number));
     cursor.at += size as number;
@@ -115,17 +125,28 @@ export function parseInput(v: unknown, i: number, binary: Buffer, cursor: { at: 
 export function encodedImages(input: RawInput): Buffer[] {
   const n = input.shape.reduce((a, b) => a * b, 1);
   if (input.shape.length < 1 || input.shape.length > 2 || (input.shape.length === 2 && input.shape[1] !== 1)) {
-    throw new InputError(400, `BYTES input '${input.name}' has shape [${input.shape}]; send encoded images as shape [N] or [N, 1]`);
+    throw new InputError(
+      400,
+      `BYTES input '${input.name}' has shape [${input.shape}]; send encoded images as shape [N] or [N, 1]`,
+    );
   }
   let images: Buffer[];
   if (input.binary) images = readBinaryBytes(input.binary, input.name);
   else {
     images = flat(input.data).map((d, k) => {
-      if (typeof d !== 'string') throw new InputError(400, `BYTES input '${input.name}' element ${k} is not a string (send images base64-encoded in JSON)`);
+      if (typeof d !== 'string')
+        throw new InputError(
+          400,
+          `BYTES input '${input.name}' element ${k} is not a string (send images base64-encoded in JSON)`,
+        );
       return Buffer.from(d, 'base64');
     });
   }
-  if (images.length !== n) throw new InputError(400, `BYTES input '${input.name}' holds ${images.length} elements; its shape [${input.shape}] needs ${n}`);
+  if (images.length !== n)
+    throw new InputError(
+      400,
+      `BYTES input '${input.name}' holds ${images.length} elements; its shape [${input.shape}] needs ${n}`,
+    );
   if (n === 0) throw new InputError(400, `input '${input.name}' holds no images`);
   return images;
 }
@@ -134,14 +155,19 @@ export function pixelValues(input: RawInput): ArrayLike<number> {
   if (input.binary) {
     const b = input.binary;
     if (input.datatype === 'UINT8') return new Uint8Array(b.buffer, b.byteOffset, b.length);
-    if (b.length % 4 !== 0) throw new InputError(400, `FP32 input '${input.name}' has ${b.length} binary bytes, not a multiple of 4`);
+    if (b.length % 4 !== 0)
+      throw new InputError(400, `FP32 input '${input.name}' has ${b.length} binary bytes, not a multiple of 4`);
     const copy = new Float32Array(b.length / 4);
     for (let i = 0; i < copy.length; i++) copy[i] = b.readFloatLE(i * 4);
     return copy;
   }
   const values = flat(input.data);
-  if (values.some((v) => typeof v !== 'number')) throw new InputError(400, `${input.datatype} input '${input.name}' holds non-numbers`);
-  if (input.datatype === 'UINT8' && values.some((v) => !Number.isInteger(v) || (v as number) < 0 || (v as number) > 255)) {
+  if (values.some((v) => typeof v !== 'number'))
+    throw new InputError(400, `${input.datatype} input '${input.name}' holds non-numbers`);
+  if (
+    input.datatype === 'UINT8' &&
+    values.some((v) => !Number.isInteger(v) || (v as number) < 0 || (v as number) > 255)
+  ) {
     throw new InputError(400, `UINT8 input '${input.name}' holds values outside 0..255`);
   }
   return values as number[];
@@ -151,22 +177,31 @@ export function pixelValues(input: RawInput): ArrayLike<number> {
  * Checks an infer request body (JSON, or the binary extension when `headerLength` is set) against the model:
  * exactly one input (BYTES encoded images, or a UINT8/FP32 pixel tensor), known output names, `parameters.beam`.
  */
-export function parseInferRequest(body: Buffer | undefined, headerLength: string | undefined, contract: ModelContract): InferRequest {
+export function parseInferRequest(
+  body: Buffer | undefined,
+  headerLength: string | undefined,
+  contract: ModelContract,
+): InferRequest {
   if (!body || body.length === 0) throw new InputError(400, 'empty request body: send {"inputs": [...]}');
   const { header, binary } = splitBody(body, headerLength);
   const req = obj(header, 'the request body');
-  if (!Array.isArray(req.inputs) || req.inputs.length === 0) throw new InputError(400, "the request has no 'inputs' list");
+  if (!Array.isArray(req.inputs) || req.inputs.length === 0)
+    throw new InputError(400, "the request has no 'inputs' list");
   const cursor = { at: 0 };
   const inputs = req.inputs.map((v, i) => parseInput(v, i, binary, cursor));
   if (inputs.length !== 1) {
-    throw new InputError(400, `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); this model takes one: encoded images (BYTES) or pixels (UINT8/FP32)`);
+    throw new InputError(
+      400,
+      `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); this model takes one: encoded images (BYTES) or pixels (UINT8/FP32)`,
+    );
   }
   const input = inputs[0];
   const params = req.parameters === undefined ? {} : obj(req.parameters, "the request's parameters");
   let beam: number | undefined;
   if (params.beam !== undefined) {
     beam = Number(params.beam);
-    if (!Number.isInteger(beam) || beam < 1 || beam > 100) throw new InputError(400, `parameter beam must be an integer in 1..100, got ${JSON.stringify(params.beam)}`);
+    if (!Number.isInteger(beam) || beam < 1 || beam > 100)
+      throw new InputError(400, `parameter beam must be an integer in 1..100, got ${JSON.stringify(params.beam)}`);
   }
   const binaryAll = params.binary_data_output === true;
   let outputs: OipOutputName[] = ['text', 'confidence'];
@@ -176,8 +211,13 @@ export function parseInferRequest(body: Buffer | undefined, headerLength: string
     outputs = req.outputs.map((v, i) => {
       const o = obj(v, `outputs[${i}]`);
       const name = String(o.name);
-      if (!(name in OIP_OUTPUTS)) throw new InputError(400, `unknown output '${name}'; this model has outputs ${Object.keys(OIP_OUTPUTS).join(', ')}`);
-      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll) binaryOutputs.add(name as OipOutputName);
+      if (!(name in OIP_OUTPUTS))
+        throw new InputError(
+          400,
+          `unknown output '${name}'; this model has outputs ${Object.keys(OIP_OUTPUTS).join(', ')}`,
+        );
+      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll)
+        binaryOutputs.add(name as OipOutputName);
       return name as OipOutputName;
     });
   } else if (binaryAll) outputs.forEach((o) => binaryOutputs.add(o));
@@ -188,7 +228,14 @@ export function parseInferRequest(body: Buffer | undefined, headerLength: string
     }
     return pixelsToLines(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', contract, input.name);
   };
-  return { id: typeof req.id === 'string' ? req.id : undefined, inputName: input.name, lines, outputs, binaryOutputs, beam };
+  return {
+    id: typeof req.id === 'string' ? req.id : undefined,
+    inputName: input.name,
+    lines,
+    outputs,
+    binaryOutputs,
+    beam,
+  };
 }
 
 /** One output tensor of a response. */
@@ -223,7 +270,11 @@ export function inferResponse(
     // per-character confidences [N, longest transcript], -1 past the end of a line's transcript
     const v = new Float32Array(n * longest).fill(-1);
     results.forEach((r, i) => r.chars.forEach((c, k) => (v[i * longest + k] = c.confidence)));
-    return { t: { name, datatype: 'FP32', shape: [n, longest] }, bin: () => Buffer.from(v.buffer), json: () => Array.from(v) };
+    return {
+      t: { name, datatype: 'FP32', shape: [n, longest] },
+      bin: () => Buffer.from(v.buffer),
+      json: () => Array.from(v),
+    };
   });
   return encodeResponse(req.id, req.binaryOutputs as Set<string>, tensors, model);
 }

@@ -8,7 +8,12 @@ function escapeHtml(s: string): string {
 }
 
 /** The classifier page's HTML for a model called `modelName` with `numClasses` classes; `needsKey` shows an API key field. */
-export function classifierPageHtml(opts: { modelName: string; runtime: string; numClasses: number; needsKey: boolean }): string {
+export function classifierPageHtml(opts: {
+  modelName: string;
+  runtime: string;
+  numClasses: number;
+  needsKey: boolean;
+}): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -11,14 +11,19 @@ import type { BatchItem } from './batcher.js';
 
 /** Bad input from a client: answered with HTTP `status` and a JSON error naming the problem. */
 export class InputError extends OcropsError {
-  constructor(readonly status: number, message: string, hint?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    hint?: string,
+  ) {
     super(status === 404 ? 'OCROPS_SERVE_NOT_FOUND' : 'OCROPS_SERVE_INPUT', message, { hint });
   }
 }
 
 /** Decodes one encoded image (PNG, JPEG, WebP, ...) into a model line. `name` names it in errors. */
 export async function imageToLine(bytes: Buffer, contract: ModelContract, name: string): Promise<BatchItem> {
-  if (bytes.length === 0) throw new InputError(400, `${name} is empty (0 bytes)`, 'send the bytes of a PNG or JPEG image');
+  if (bytes.length === 0)
+    throw new InputError(400, `${name} is empty (0 bytes)`, 'send the bytes of a PNG or JPEG image');
   const { height, channels, width, normalisation } = contract.input;
   let img;
   try {
@@ -47,16 +52,31 @@ export function pixelsToLines(
   const { height, channels, normalisation, width } = contract.input;
   const dims = shape.length === 3 ? [1, ...shape] : shape;
   const expected = `[N, ${height}, W, ${channels}] or [${height}, W, ${channels}]`;
-  if (dims.length !== 4) throw new InputError(400, `input '${inputName}' has shape [${shape}]; a ${datatype} pixel tensor must be ${expected}`);
+  if (dims.length !== 4)
+    throw new InputError(
+      400,
+      `input '${inputName}' has shape [${shape}]; a ${datatype} pixel tensor must be ${expected}`,
+    );
   const [n, h, w, c] = dims;
   if (h !== height || c !== channels) {
-    throw new InputError(400, `input '${inputName}' has shape [${shape}]; this model needs height ${height} and ${channels} channel(s): ${expected}`);
+    throw new InputError(
+      400,
+      `input '${inputName}' has shape [${shape}]; this model needs height ${height} and ${channels} channel(s): ${expected}`,
+    );
   }
-  if (n < 1 || w < 1) throw new InputError(400, `input '${inputName}' has shape [${shape}]: batch and width must be >= 1`);
+  if (n < 1 || w < 1)
+    throw new InputError(400, `input '${inputName}' has shape [${shape}]: batch and width must be >= 1`);
   if (width.fixed !== undefined && w !== width.fixed) {
-    throw new InputError(400, `input '${inputName}' is ${w} px wide; this model takes exactly ${width.fixed} px (resize the line to ${width.fixed} x ${height})`);
+    throw new InputError(
+      400,
+      `input '${inputName}' is ${w} px wide; this model takes exactly ${width.fixed} px (resize the line to ${width.fixed} x ${height})`,
+    );
   }
-  if (w > width.max) throw new InputError(400, `input '${inputName}' is ${w} px wide; this model takes at most ${width.max} px (resize the line)`);
+  if (w > width.max)
+    throw new InputError(
+      400,
+      `input '${inputName}' is ${w} px wide; this model takes at most ${width.max} px (resize the line)`,
+    );
   const per = h * w * c;
   if (data.length !== n * per) {
     throw new InputError(400, `input '${inputName}' has ${data.length} values; its shape [${shape}] needs ${n * per}`);
@@ -67,7 +87,8 @@ export function pixelsToLines(
     const pixels = new Float32Array(per);
     for (let i = 0; i < per; i++) {
       const v = Number(data[b * per + i]);
-      if (!Number.isFinite(v)) throw new InputError(400, `input '${inputName}' holds a non-finite value at index ${b * per + i}`);
+      if (!Number.isFinite(v))
+        throw new InputError(400, `input '${inputName}' holds a non-finite value at index ${b * per + i}`);
       pixels[i] = datatype === 'UINT8' ? v * scale + offset : v;
     }
     lines.push({ pixels, width: w });

@@ -5,7 +5,15 @@
  */
 import { join } from 'node:path';
 import { repoRoot } from '@ocrops/common';
-import { ModelRegistry, formatModelRef, parseModelRef, resolveRegistryModel, watchAlias, type ModelRef, type RegistryVersion } from '@ocrops/tracker';
+import {
+  ModelRegistry,
+  formatModelRef,
+  parseModelRef,
+  resolveRegistryModel,
+  watchAlias,
+  type ModelRef,
+  type RegistryVersion,
+} from '@ocrops/tracker';
 import { openModel } from './model-source.js';
 import type { InferenceRuntime, RuntimeName } from './runtime.js';
 import type { RunningServer } from './server.js';
@@ -40,10 +48,20 @@ export function defaultRegistryCacheDir(): string {
 export async function openRegistryModel(ref: string | ModelRef, opts: RegistryModelOptions): Promise<RegistryModel> {
   const log = opts.log ?? (() => {});
   const r = typeof ref === 'string' ? parseModelRef(ref) : ref;
-  const resolved = await resolveRegistryModel(r, { registry: opts.registry, cacheDir: opts.cacheDir ?? defaultRegistryCacheDir() });
+  const resolved = await resolveRegistryModel(r, {
+    registry: opts.registry,
+    cacheDir: opts.cacheDir ?? defaultRegistryCacheDir(),
+  });
   const v = resolved.version;
-  log(`${formatModelRef(r)} is ${v.modelName}:${v.version} (weights ${v.weights.md5}, ${resolved.cached ? 'cached, re-verified' : 'downloaded, verified'})`);
-  const { runtime } = await openModel(resolved.dir, { runtime: opts.runtime, threads: opts.threads, sessions: opts.sessions, log });
+  log(
+    `${formatModelRef(r)} is ${v.modelName}:${v.version} (weights ${v.weights.md5}, ${resolved.cached ? 'cached, re-verified' : 'downloaded, verified'})`,
+  );
+  const { runtime } = await openModel(resolved.dir, {
+    runtime: opts.runtime,
+    threads: opts.threads,
+    sessions: opts.sessions,
+    log,
+  });
   return { runtime, version: v, dir: resolved.dir };
 }
 
@@ -80,7 +98,9 @@ export function followAlias(
           const loaded = await openRegistryModel(pinned, opts);
           await server.swap(loaded.runtime, loaded.version.version, registryParameters(ref, loaded.version));
         } catch (err) {
-          log(`could not switch to ${ref.modelName}:${next.version}: ${(err as Error).message}; still serving ${server.version}`);
+          log(
+            `could not switch to ${ref.modelName}:${next.version}: ${(err as Error).message}; still serving ${server.version}`,
+          );
         }
       });
       return chain;

@@ -16,10 +16,15 @@ export interface OnnxRuntimeOptions {
 }
 
 /** Opens `onnxPath` with onnxruntime-node as a pool of sessions. */
-export async function onnxRuntime(onnxPath: string, contract: TaskContract, opts: OnnxRuntimeOptions = {}): Promise<InferenceRuntime> {
+export async function onnxRuntime(
+  onnxPath: string,
+  contract: TaskContract,
+  opts: OnnxRuntimeOptions = {},
+): Promise<InferenceRuntime> {
   const ort = await import('onnxruntime-node');
   const threads = opts.threads && opts.threads > 0 ? opts.threads : 1;
-  const count = opts.sessions && opts.sessions > 0 ? opts.sessions : Math.max(1, Math.floor(availableParallelism() / threads));
+  const count =
+    opts.sessions && opts.sessions > 0 ? opts.sessions : Math.max(1, Math.floor(availableParallelism() / threads));
   const create = async (): Promise<Session> => {
     try {
       return await ort.InferenceSession.create(onnxPath, {
@@ -31,10 +36,14 @@ export async function onnxRuntime(onnxPath: string, contract: TaskContract, opts
         extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       });
     } catch (err) {
-      throw new OcropsError('OCROPS_SERVE_MODEL', `onnxruntime cannot load ${onnxPath}: ${(err as Error).message.split('\n')[0]}`, {
-        hint: "re-export the model with 'ocrops trainer export', or serve it with --runtime tfjs",
-        cause: err,
-      });
+      throw new OcropsError(
+        'OCROPS_SERVE_MODEL',
+        `onnxruntime cannot load ${onnxPath}: ${(err as Error).message.split('\n')[0]}`,
+        {
+          hint: "re-export the model with 'ocrops trainer export', or serve it with --runtime tfjs",
+          cause: err,
+        },
+      );
     }
   };
   const sessions: Session[] = [];
@@ -44,12 +53,15 @@ export async function onnxRuntime(onnxPath: string, contract: TaskContract, opts
   const first = sessions[0];
   if (!first.inputNames.includes(inputName) || !first.outputNames.includes(outputName)) {
     await Promise.all(sessions.map((s) => s.release()));
-    throw new OcropsError('OCROPS_SERVE_MODEL',
-      `${onnxPath} has inputs [${first.inputNames}] and outputs [${first.outputNames}]; its contract names '${inputName}' -> '${outputName}'`);
+    throw new OcropsError(
+      'OCROPS_SERVE_MODEL',
+      `${onnxPath} has inputs [${first.inputNames}] and outputs [${first.outputNames}]; its contract names '${inputName}' -> '${outputName}'`,
+    );
   }
   const free = [...sessions];
   const waiting: Array<(s: Session) => void> = [];
-  const acquire = (): Promise<Session> => (free.length > 0 ? Promise.resolve(free.pop()!) : new Promise((r) => waiting.push(r)));
+  const acquire = (): Promise<Session> =>
+    free.length > 0 ? Promise.resolve(free.pop()!) : new Promise((r) => waiting.push(r));
   const release = (s: Session) => {
     const next = waiting.shift();
     if (next) next(s);
@@ -67,7 +79,11 @@ export async function onnxRuntime(onnxPath: string, contract: TaskContract, opts
         const result = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) }, [outputName]);
         const out = result[outputName];
         const rank = contract.task === 'classify' ? 2 : 3;
-        if (out.dims.length !== rank) throw new OcropsError('OCROPS_SERVE_RUNTIME', `output '${outputName}' has rank ${out.dims.length}, expected ${rank}`);
+        if (out.dims.length !== rank)
+          throw new OcropsError(
+            'OCROPS_SERVE_RUNTIME',
+            `output '${outputName}' has rank ${out.dims.length}, expected ${rank}`,
+          );
         return { data: out.data as Float32Array, dims: [...out.dims] };
       } finally {
         release(session);

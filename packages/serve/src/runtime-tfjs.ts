@@ -4,8 +4,15 @@ import type { TaskContract } from '@ocrops/model/contract';
 import type { InferenceRuntime } from './runtime.js';
 
 /** Loads a model folder written by train/export (`ocrops.json` + weights) for inference. */
-export async function tfjsRuntime(modelDir: string, contract: TaskContract, opts: { threads?: number } = {}): Promise<InferenceRuntime> {
-  const [tf, { loadTaskModel, selectBackend }] = await Promise.all([import('@tensorflow/tfjs'), import('@ocrops/model')]);
+export async function tfjsRuntime(
+  modelDir: string,
+  contract: TaskContract,
+  opts: { threads?: number } = {},
+): Promise<InferenceRuntime> {
+  const [tf, { loadTaskModel, selectBackend }] = await Promise.all([
+    import('@tensorflow/tfjs'),
+    import('@ocrops/model'),
+  ]);
   const backend = await selectBackend({ quiet: true, ...(opts.threads ? { threads: opts.threads } : {}) });
   const { model } = await loadTaskModel(modelDir);
   // a classifier's contract may promise probabilities (what its ONNX graph gives): the forward pass gives logits

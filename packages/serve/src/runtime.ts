@@ -37,15 +37,21 @@ export function batchWidth(contract: ModelContract, widths: readonly number[]): 
 }
 
 /** Packs lines [H, w_i, C] into one padded batch in the contract's layout. */
-export function packBatch(contract: ModelContract, items: readonly BatchItem[]): { data: Float32Array; dims: [number, number, number, number]; width: number } {
+export function packBatch(
+  contract: ModelContract,
+  items: readonly BatchItem[],
+): { data: Float32Array; dims: [number, number, number, number]; width: number } {
   const { height: H, channels: C, layout, padValue } = contract.input;
-  const W = batchWidth(contract, items.map((i) => i.width));
+  const W = batchWidth(
+    contract,
+    items.map((i) => i.width),
+  );
   const B = items.length;
   const data = new Float32Array(B * H * W * C).fill(padValue);
   items.forEach((item, b) => {
     const w = item.width;
     if (layout === 'NHWC') {
-      for (let y = 0; y < H; y++) data.set(item.pixels.subarray(y * w * C, (y + 1) * w * C), ((b * H + y) * W) * C);
+      for (let y = 0; y < H; y++) data.set(item.pixels.subarray(y * w * C, (y + 1) * w * C), (b * H + y) * W * C);
     } else {
       for (let c = 0; c < C; c++) {
         for (let y = 0; y < H; y++) {
@@ -62,13 +68,30 @@ export function packBatch(contract: ModelContract, items: readonly BatchItem[]):
 /** Runs one batch of lines on a runtime and splits the output into each line's own frames. */
 export async function runBatch(runtime: InferenceRuntime, items: readonly BatchItem[]): Promise<ItemOutput[]> {
   const contract = runtime.contract;
-  if (contract.task === 'classify') throw new OcropsError('OCROPS_SERVE_RUNTIME', 'runBatch reads text lines; an image classifier runs with runClassifierBatch');
+  if (contract.task === 'classify')
+    throw new OcropsError(
+      'OCROPS_SERVE_RUNTIME',
+      'runBatch reads text lines; an image classifier runs with runClassifierBatch',
+    );
   const { data, dims, width } = packBatch(contract, items);
   const out = await runtime.infer(data, dims);
   const [B, T, K] = out.dims;
   if (out.dims.length !== 3 || B !== items.length || K !== contract.numClasses) {
-    throw new OcropsError('OCROPS_SERVE_RUNTIME', `the model returned [${out.dims}] for ${items.length} lines; expected [${items.length}, T, ${contract.numClasses}]`);
+    throw new OcropsError(
+      'OCROPS_SERVE_RUNTIME',
+      `the model returned [${out.dims}] for ${items.length} lines; expected [${items.length}, T, ${contract.numClasses}]`,
+    );
   }
-  const lengths = frameLengthsForBatch(contract.decoding.frames, items.map((i) => i.width), width);
-  return items.map((_, b) => ({ data: out.data, offset: b * T * K, frames: Math.min(T, lengths[b]), classes: K, batchSize: B }));
+  const lengths = frameLengthsForBatch(
+    contract.decoding.frames,
+    items.map((i) => i.width),
+    width,
+  );
+  return items.map((_, b) => ({
+    data: out.data,
+    offset: b * T * K,
+    frames: Math.min(T, lengths[b]),
+    classes: K,
+    batchSize: B,
+  }));
 }

@@ -14,7 +14,15 @@ import { createMetrics, type ServeMetrics } from './metrics.js';
 import { OIP_OUTPUTS, inferResponse, parseInferRequest } from './oip.js';
 import { pageHtml } from './page.js';
 import { classifierPageHtml } from './page-classify.js';
-import { classifierContract, imageToInput, parseTopK, probabilitiesOf, runClassifierBatch, topClasses, type TopClass } from './classify.js';
+import {
+  classifierContract,
+  imageToInput,
+  parseTopK,
+  probabilitiesOf,
+  runClassifierBatch,
+  topClasses,
+  type TopClass,
+} from './classify.js';
 import { OIP_CLASSIFIER_OUTPUTS, classifyResponse, parseClassifyRequest } from './oip-classify.js';
 import { InputError, imageToLine } from './preprocess.js';
 import type { ModelContract } from '@ocrops/model/contract';
@@ -77,18 +85,34 @@ const PUBLIC_ROUTES = new Set(['/', '/metrics', '/v2/health/live', '/v2/health/r
 function errorReply(err: unknown): { status: number; code: string; message: string; hint?: string } {
   if (err instanceof InputError) return { status: err.status, code: err.code, message: err.message, hint: err.hint };
   const e = err as { code?: string; statusCode?: number; message?: string };
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, code: 'OCROPS_SERVE_TOO_LARGE', message: 'request body is larger than the server accepts (--body-limit)' };
-  if (isOcropsError(err) && err.code === 'OCROPS_SERVE_TIMEOUT') return { status: 504, code: err.code, message: err.message };
-  if (isOcropsError(err) && err.code === 'OCROPS_SERVE_CLOSING') return { status: 503, code: err.code, message: err.message };
-  if (isOcropsError(err) && err.code === 'OCROPS_SERVE_AUTH') return { status: 401, code: err.code, message: err.message, hint: err.hint };
-  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return { status: e.statusCode, code: e.code ?? 'OCROPS_SERVE_INPUT', message: e.message ?? 'bad request' };
-  return { status: 500, code: isOcropsError(err) ? err.code : 'OCROPS_SERVE_INTERNAL', message: e.message ?? String(err) };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return {
+      status: 413,
+      code: 'OCROPS_SERVE_TOO_LARGE',
+      message: 'request body is larger than the server accepts (--body-limit)',
+    };
+  if (isOcropsError(err) && err.code === 'OCROPS_SERVE_TIMEOUT')
+    return { status: 504, code: err.code, message: err.message };
+  if (isOcropsError(err) && err.code === 'OCROPS_SERVE_CLOSING')
+    return { status: 503, code: err.code, message: err.message };
+  if (isOcropsError(err) && err.code === 'OCROPS_SERVE_AUTH')
+    return { status: 401, code: err.code, message: err.message, hint: err.hint };
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
+    return { status: e.statusCode, code: e.code ?? 'OCROPS_SERVE_INPUT', message: e.message ?? 'bad request' };
+  return {
+    status: 500,
+    code: isOcropsError(err) ? err.code : 'OCROPS_SERVE_INTERNAL',
+    message: e.message ?? String(err),
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new OcropsError('OCROPS_SERVE_TIMEOUT', `no answer within ${ms} ms (server busy); try again`)), ms);
+    timer = setTimeout(
+      () => reject(new OcropsError('OCROPS_SERVE_TIMEOUT', `no answer within ${ms} ms (server busy); try again`)),
+      ms,
+    );
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
@@ -107,13 +131,15 @@ function multipartFiles(req: FastifyRequest, body: Buffer): Promise<Array<{ name
     const reading: Promise<void>[] = [];
     bb.on('file', (_field: string, stream: Readable, filename: string) => {
       const chunks: Buffer[] = [];
-      reading.push(new Promise((done) => {
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          files.push({ name: filename || `file ${files.length + 1}`, bytes: Buffer.concat(chunks) });
-          done();
-        });
-      }));
+      reading.push(
+        new Promise((done) => {
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            files.push({ name: filename || `file ${files.length + 1}`, bytes: Buffer.concat(chunks) });
+            done();
+          });
+        }),
+      );
     });
     bb.on('error', (err: Error) => reject(new InputError(400, `malformed multipart request: ${err.message}`)));
     bb.on('finish', () => void Promise.all(reading).then(() => resolve(files)));
@@ -124,7 +150,8 @@ function multipartFiles(req: FastifyRequest, body: Buffer): Promise<Array<{ name
 function parseBeam(v: unknown): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InputError(400, `beam must be an integer in 1..100, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 100)
+    throw new InputError(400, `beam must be an integer in 1..100, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -170,12 +197,23 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   async function warmUp(runtime: InferenceRuntime): Promise<void> {
     const c = runtime.contract;
     const run = c.task === 'classify' ? runClassifierBatch : runBatch;
-    const warmWidth = c.task === 'classify' ? c.input.width : c.input.width.fixed ?? Math.max(c.input.width.min, c.input.height * 4);
+    const warmWidth =
+      c.task === 'classify' ? c.input.width : (c.input.width.fixed ?? Math.max(c.input.width.min, c.input.height * 4));
     const fill = c.task === 'classify' ? 1 : c.input.padValue;
-    const warm: BatchItem = { pixels: new Float32Array(c.input.height * warmWidth * c.input.channels).fill(fill), width: warmWidth };
+    const warm: BatchItem = {
+      pixels: new Float32Array(c.input.height * warmWidth * c.input.channels).fill(fill),
+      width: warmWidth,
+    };
     const warmStart = Date.now();
     await run(runtime, [warm]);
-    await Promise.all(Array.from({ length: runtime.parallel }, () => run(runtime, Array.from({ length: Math.min(maxBatch, 4) }, () => warm))));
+    await Promise.all(
+      Array.from({ length: runtime.parallel }, () =>
+        run(
+          runtime,
+          Array.from({ length: Math.min(maxBatch, 4) }, () => warm),
+        ),
+      ),
+    );
     log(`warm-up: ${Date.now() - warmStart} ms`);
   }
 
@@ -201,13 +239,18 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   async function slotFor(version: string | undefined): Promise<ModelSlot> {
     if (version === undefined || version === current.version) return current;
     const loader = opts.loadVersion;
-    if (!loader) throw new InputError(404, `unknown version '${version}' of model '${opts.name}'; it has version ${current.version}`);
+    if (!loader)
+      throw new InputError(
+        404,
+        `unknown version '${version}' of model '${opts.name}'; it has version ${current.version}`,
+      );
     let p = pinned.get(version);
     if (p) pinned.delete(version);
     else {
       p = (async () => {
         const runtime = await loader(version).catch((err: unknown) => {
-          if ((err as { status?: number }).status === 404) throw new InputError(404, `model '${opts.name}' has no version '${version}' in the registry`);
+          if ((err as { status?: number }).status === 404)
+            throw new InputError(404, `model '${opts.name}' has no version '${version}' in the registry`);
           throw err;
         });
         await warmUp(runtime);
@@ -262,26 +305,44 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   }
 
   /** Reads lines through the batcher; resolves per line with its text and the ms since `started`. */
-  async function readLines(slot: ModelSlot, lines: BatchItem[], beam: number | undefined, started: number): Promise<Array<LineText & { ms: number }>> {
+  async function readLines(
+    slot: ModelSlot,
+    lines: BatchItem[],
+    beam: number | undefined,
+    started: number,
+  ): Promise<Array<LineText & { ms: number }>> {
     const contract = slot.runtime.contract;
-    if (contract.task === 'classify') throw new OcropsError('OCROPS_SERVE_RUNTIME', 'readLines reads text lines; this server serves an image classifier');
+    if (contract.task === 'classify')
+      throw new OcropsError(
+        'OCROPS_SERVE_RUNTIME',
+        'readLines reads text lines; this server serves an image classifier',
+      );
     metrics.lines.inc(lines.length);
-    return Promise.all(lines.map(async (line) => {
-      const out = await slot.batcher.submit(line);
-      const text = await decode(out, beam, contract);
-      return { ...text, ms: Number((performance.now() - started).toFixed(2)) };
-    }));
+    return Promise.all(
+      lines.map(async (line) => {
+        const out = await slot.batcher.submit(line);
+        const text = await decode(out, beam, contract);
+        return { ...text, ms: Number((performance.now() - started).toFixed(2)) };
+      }),
+    );
   }
 
   /** Classifies images through the batcher; resolves per image with its top-k classes and the ms since `started`. */
-  async function classifyImages(slot: ModelSlot, items: BatchItem[], topK: number, started: number): Promise<Array<{ top: TopClass[]; ms: number }>> {
+  async function classifyImages(
+    slot: ModelSlot,
+    items: BatchItem[],
+    topK: number,
+    started: number,
+  ): Promise<Array<{ top: TopClass[]; ms: number }>> {
     const c = classifierContract(slot.runtime);
     metrics.lines.inc(items.length);
-    return Promise.all(items.map(async (item) => {
-      const out = await slot.batcher.submit(item);
-      const top = topClasses(probabilitiesOf(out, c.outputs[0].kind), c.classes, topK);
-      return { top, ms: Number((performance.now() - started).toFixed(2)) };
-    }));
+    return Promise.all(
+      items.map(async (item) => {
+        const out = await slot.batcher.submit(item);
+        const top = topClasses(probabilitiesOf(out, c.outputs[0].kind), c.classes, topK);
+        return { top, ms: Number((performance.now() - started).toFixed(2)) };
+      }),
+    );
   }
 
   // API keys: fixed ones, and the tracker's (asked once a minute per key)
@@ -294,7 +355,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
     if (cached && Date.now() - cached.at < 60_000) return cached.ok;
     let ok = false;
     try {
-      const res = await fetch(new URL('/api/rest/v2/workspaces', opts.trackerUrl), { headers: { authorization: key }, signal: AbortSignal.timeout(5000) });
+      const res = await fetch(new URL('/api/rest/v2/workspaces', opts.trackerUrl), {
+        headers: { authorization: key },
+        signal: AbortSignal.timeout(5000),
+      });
       ok = res.ok;
     } catch {
       ok = false;
@@ -304,7 +368,11 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   }
   const authOn = keys.size > 0 || opts.trackerUrl !== undefined;
 
-  const app = Fastify({ bodyLimit: opts.bodyLimit ?? 20 * 1024 * 1024, requestTimeout: timeoutMs, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit ?? 20 * 1024 * 1024,
+    requestTimeout: timeoutMs,
+    return503OnClosing: true,
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -314,11 +382,23 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
     if (e.status >= 500) log(`error on ${req.method} ${req.url}: ${e.message}`);
     metrics.errors.inc({ route: req.routeOptions.url ?? 'unknown', code: e.code });
     // the Open Inference Protocol's error body is {"error": "<message>"}; ours adds the code and a hint elsewhere
-    const body = isV2(req) ? { error: e.message } : { error: e.message, code: e.code, ...(e.hint ? { hint: e.hint } : {}) };
+    const body = isV2(req)
+      ? { error: e.message }
+      : { error: e.message, code: e.code, ...(e.hint ? { hint: e.hint } : {}) };
     return reply.code(e.status).type('application/json').send(body);
   }
   app.setErrorHandler((err, req, reply) => sendError(req, reply, err));
-  app.setNotFoundHandler((req, reply) => sendError(req, reply, new InputError(404, `no route ${req.method} ${req.url.split('?')[0]}`, 'see GET /v2 and the README of @ocrops/serve')));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      req,
+      reply,
+      new InputError(
+        404,
+        `no route ${req.method} ${req.url.split('?')[0]}`,
+        'see GET /v2 and the README of @ocrops/serve',
+      ),
+    ),
+  );
 
   app.addHook('onRequest', async (req, reply) => {
     (req as { started?: number }).started = performance.now();
@@ -326,8 +406,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
     if (origin && opts.corsOrigins?.includes(origin)) {
       reply.header('access-control-allow-origin', origin).header('vary', 'origin');
       if (req.method === 'OPTIONS') {
-        reply.header('access-control-allow-methods', 'GET, POST, OPTIONS')
-          .header('access-control-allow-headers', 'content-type, authorization, x-api-key, inference-header-content-length')
+        reply
+          .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+          .header(
+            'access-control-allow-headers',
+            'content-type, authorization, x-api-key, inference-header-content-length',
+          )
           .header('access-control-expose-headers', 'inference-header-content-length');
         return reply.code(204).send();
       }
@@ -350,7 +434,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
 
   // ---- Open Inference Protocol ----
   function checkName(params: { name?: string }) {
-    if (params.name !== opts.name) throw new InputError(404, `unknown model '${params.name}'; this server serves '${opts.name}'`);
+    if (params.name !== opts.name)
+      throw new InputError(404, `unknown model '${params.name}'; this server serves '${opts.name}'`);
   }
   const metadata = (slot: ModelSlot) => {
     const { runtime } = slot;
@@ -362,9 +447,17 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
         platform: runtime.name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs',
         inputs: [
           { name: 'image', datatype: 'BYTES', shape: [-1] },
-          { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, contract.input.width, contract.input.channels] },
+          {
+            name: 'pixels',
+            datatype: 'UINT8',
+            shape: [-1, contract.input.height, contract.input.width, contract.input.channels],
+          },
         ],
-        outputs: Object.entries(OIP_CLASSIFIER_OUTPUTS).map(([name, datatype]) => ({ name, datatype, shape: [-1, -1] })),
+        outputs: Object.entries(OIP_CLASSIFIER_OUTPUTS).map(([name, datatype]) => ({
+          name,
+          datatype,
+          shape: [-1, -1],
+        })),
         parameters: {
           task: 'classify',
           num_classes: contract.numClasses,
@@ -385,7 +478,11 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
         { name: 'image', datatype: 'BYTES', shape: [-1] },
         { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, -1, contract.input.channels] },
       ],
-      outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({ name, datatype, shape: name === 'char_confidence' ? [-1, -1] : [-1] })),
+      outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({
+        name,
+        datatype,
+        shape: name === 'char_confidence' ? [-1, -1] : [-1],
+      })),
       parameters: {
         charset_size: contract.charset.length,
         runtime: runtime.detail,
@@ -398,7 +495,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   };
   app.get('/v2', async () => ({ name: 'ocrops', version: '0.1.0', extensions: ['binary_tensor_data'] }));
   app.get('/v2/health/live', async () => ({ live: true }));
-  app.get('/v2/health/ready', async (_req, reply) => (closing ? reply.code(503).send({ ready: false }) : { ready: true }));
+  app.get('/v2/health/ready', async (_req, reply) =>
+    closing ? reply.code(503).send({ ready: false }) : { ready: true },
+  );
   for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get(prefix, async (req) => {
       const params = req.params as { name: string; version?: string };
@@ -418,18 +517,33 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       const res = await withSlot(params.version, async (slot) => {
         const contract = slot.runtime.contract;
         if (contract.task === 'classify') {
-          const parsed = parseClassifyRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, contract);
+          const parsed = parseClassifyRequest(
+            req.body as Buffer | undefined,
+            Array.isArray(header) ? header[0] : header,
+            contract,
+          );
           const items = await parsed.items();
           const results = await withTimeout(classifyImages(slot, items, parsed.topK, started), timeoutMs);
-          return classifyResponse(parsed, results.map((r) => r.top), { name: opts.name, version: slot.version });
+          return classifyResponse(
+            parsed,
+            results.map((r) => r.top),
+            { name: opts.name, version: slot.version },
+          );
         }
-        const parsed = parseInferRequest(req.body as Buffer | undefined, Array.isArray(header) ? header[0] : header, contract);
+        const parsed = parseInferRequest(
+          req.body as Buffer | undefined,
+          Array.isArray(header) ? header[0] : header,
+          contract,
+        );
         const lines = await parsed.lines();
         const results = await withTimeout(readLines(slot, lines, parsed.beam, started), timeoutMs);
         return inferResponse(parsed, results, { name: opts.name, version: slot.version });
       });
       if (res.headerLength === undefined) return res.body;
-      return reply.header('inference-header-content-length', String(res.headerLength)).type('application/octet-stream').send(res.body);
+      return reply
+        .header('inference-header-content-length', String(res.headerLength))
+        .type('application/octet-stream')
+        .send(res.body);
     });
   }
 
@@ -442,22 +556,38 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
     let files: Array<{ name: string; bytes: Buffer }>;
     if (type.startsWith('multipart/form-data')) {
       files = await multipartFiles(req, body ?? Buffer.alloc(0));
-      if (files.length === 0) throw new InputError(400, 'the multipart request holds no file', 'curl -F file=@line.png http://host:port/predict');
+      if (files.length === 0)
+        throw new InputError(
+          400,
+          'the multipart request holds no file',
+          'curl -F file=@line.png http://host:port/predict',
+        );
     } else {
-      if (!body || body.length === 0) throw new InputError(400, 'empty request body: send an image (raw body or multipart file)', 'curl -F file=@line.png http://host:port/predict');
+      if (!body || body.length === 0)
+        throw new InputError(
+          400,
+          'empty request body: send an image (raw body or multipart file)',
+          'curl -F file=@line.png http://host:port/predict',
+        );
       files = [{ name: 'request body', bytes: body }];
     }
-    const { results, version } = await withSlot(undefined, async (slot): Promise<{ results: object[]; version: string }> => {
-      const contract = slot.runtime.contract;
-      if (contract.task === 'classify') {
-        const topK = parseTopK(query.top_k, contract);
-        const items = await Promise.all(files.map((f) => imageToInput(f.bytes, contract, f.name)));
-        return { results: await withTimeout(classifyImages(slot, items, topK, started), timeoutMs), version: slot.version };
-      }
-      const beam = parseBeam(query.beam);
-      const lines = await Promise.all(files.map((f) => imageToLine(f.bytes, contract, f.name)));
-      return { results: await withTimeout(readLines(slot, lines, beam, started), timeoutMs), version: slot.version };
-    });
+    const { results, version } = await withSlot(
+      undefined,
+      async (slot): Promise<{ results: object[]; version: string }> => {
+        const contract = slot.runtime.contract;
+        if (contract.task === 'classify') {
+          const topK = parseTopK(query.top_k, contract);
+          const items = await Promise.all(files.map((f) => imageToInput(f.bytes, contract, f.name)));
+          return {
+            results: await withTimeout(classifyImages(slot, items, topK, started), timeoutMs),
+            version: slot.version,
+          };
+        }
+        const beam = parseBeam(query.beam);
+        const lines = await Promise.all(files.map((f) => imageToLine(f.bytes, contract, f.name)));
+        return { results: await withTimeout(readLines(slot, lines, beam, started), timeoutMs), version: slot.version };
+      },
+    );
     reply.header('x-model-version', version);
     const named = results.map((r, i) => ({ ...(type.startsWith('multipart/') ? { name: files[i].name } : {}), ...r }));
     return named.length === 1 ? named[0] : { results: named };
@@ -465,11 +595,19 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
 
   // ---- page and metrics ----
   const served = opts.runtime.contract;
-  const html = served.task === 'classify'
-    ? classifierPageHtml({ modelName: opts.name, runtime: opts.runtime.detail, numClasses: served.numClasses, needsKey: authOn })
-    : pageHtml({ modelName: opts.name, runtime: opts.runtime.detail, needsKey: authOn });
+  const html =
+    served.task === 'classify'
+      ? classifierPageHtml({
+          modelName: opts.name,
+          runtime: opts.runtime.detail,
+          numClasses: served.numClasses,
+          needsKey: authOn,
+        })
+      : pageHtml({ modelName: opts.name, runtime: opts.runtime.detail, needsKey: authOn });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port });
   const addr = app.server.address();
@@ -488,7 +626,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       const next = swapping.then(async () => {
         if (closing) {
           await runtime.dispose();
-          throw new OcropsError('OCROPS_SERVE_CLOSING', `the server is shutting down; version ${version} was not switched to`);
+          throw new OcropsError(
+            'OCROPS_SERVE_CLOSING',
+            `the server is shutting down; version ${version} was not switched to`,
+          );
         }
         await warmUp(runtime);
         const previous = current;
@@ -509,7 +650,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
         closing = true;
         await app.close(); // in-flight requests finish; new ones get 503
         await swapping;
-        const slots = [current, ...(await Promise.allSettled(pinned.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+        const slots = [
+          current,
+          ...(await Promise.allSettled(pinned.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+        ];
         pinned.clear();
         await Promise.all(slots.map(releaseWhenIdle));
       })();

@@ -32,7 +32,8 @@ const startSpec: CommandSpec = {
 
 function port(v: unknown, flag: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new OcropsError('OCROPS_USAGE', `--${flag} must be a port number, got '${String(v)}'`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new OcropsError('OCROPS_USAGE', `--${flag} must be a port number, got '${String(v)}'`);
   return n;
 }
 
@@ -57,11 +58,15 @@ export const servicesCommands: CommandTable = {
       const values = parse(startSpec, argv);
       if (!values['no-seaweed']) {
         const sw = await startSeaweed({ s3Port: port(values['s3-port'], 's3-port') });
-        console.log(`SeaweedFS ${sw.reused ? 'already running' : 'started'}: S3 ${sw.endpoint} (bucket ${sw.bucket}, pid ${sw.pid}, log ${sw.logFile})`);
+        console.log(
+          `SeaweedFS ${sw.reused ? 'already running' : 'started'}: S3 ${sw.endpoint} (bucket ${sw.bucket}, pid ${sw.pid}, log ${sw.logFile})`,
+        );
       }
       if (!values['no-tracker']) {
         const tr = await startTracker({ port: port(values['tracker-port'], 'tracker-port') });
-        console.log(`tracker ${tr.reused ? 'already running' : 'started'}: ${tr.url}${tr.pid ? ` (pid ${tr.pid})` : ''}, log ${tr.logFile}`);
+        console.log(
+          `tracker ${tr.reused ? 'already running' : 'started'}: ${tr.url}${tr.pid ? ` (pid ${tr.pid})` : ''}, log ${tr.logFile}`,
+        );
       }
     },
   },
@@ -85,8 +90,14 @@ export const servicesCommands: CommandTable = {
         console.log(JSON.stringify({ seaweedfs: sw, tracker: tr }, null, 2));
         return;
       }
-      console.log(sw.running ? `SeaweedFS: running, S3 ${sw.endpoint} (pid ${sw.pid}, since ${sw.startedAt})` : `SeaweedFS: stopped (data in ${sw.dataDir})`);
-      console.log(tr.running ? `tracker:   running, ${tr.url}${tr.pid ? ` (pid ${tr.pid})` : ''}` : 'tracker:   stopped');
+      console.log(
+        sw.running
+          ? `SeaweedFS: running, S3 ${sw.endpoint} (pid ${sw.pid}, since ${sw.startedAt})`
+          : `SeaweedFS: stopped (data in ${sw.dataDir})`,
+      );
+      console.log(
+        tr.running ? `tracker:   running, ${tr.url}${tr.pid ? ` (pid ${tr.pid})` : ''}` : 'tracker:   stopped',
+      );
     },
   },
 };

@@ -13,11 +13,17 @@ await runMain(async () => {
     console.log(await runsSummary({ url, dataDir: rest[0] ?? join(repoRoot(), '.ocrops', 'tracker') }));
     return;
   }
-  const tables: Record<string, Record<string, { run(a: string[]): Promise<void> }>> = { weights: weightsCommands, services: servicesCommands };
+  const tables: Record<string, Record<string, { run(a: string[]): Promise<void> }>> = {
+    weights: weightsCommands,
+    services: servicesCommands,
+  };
   const table = tables[group ?? ''];
   const cmd = table?.[name ?? ''];
   if (!cmd) {
-    throw new OcropsError('OCROPS_USAGE', `usage: main.ts weights pull | services start|stop|status | runs-summary [url] [tracker data dir]`);
+    throw new OcropsError(
+      'OCROPS_USAGE',
+      `usage: main.ts weights pull | services start|stop|status | runs-summary [url] [tracker data dir]`,
+    );
   }
   await cmd.run(rest);
 });

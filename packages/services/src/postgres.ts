@@ -29,15 +29,30 @@ export async function startPostgres(): Promise<PgCluster | { skip: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-pg-'));
   if (asRoot) chownSync(dir, uid, gid);
   const run = (cmd: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : join(BIN, cmd), asRoot ? ['-u', 'postgres', '--', join(BIN, cmd), ...args] : args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
-    });
+    execFileSync(
+      asRoot ? 'runuser' : join(BIN, cmd),
+      asRoot ? ['-u', 'postgres', '--', join(BIN, cmd), ...args] : args,
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      },
+    );
   const data = join(dir, 'data');
   try {
     run('initdb', ['-D', data, '-U', 'ocrops', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     const [port] = await freePorts(1);
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
     return {
       url: `postgres://ocrops@127.0.0.1:${port}/postgres`,
       stop() {

@@ -29,13 +29,25 @@ export const DEFAULT_BUCKET = 'ocrops';
 /** Ports derived from the S3 port: master/volume/filer/admin at +1..+4, each gRPC port at +10000. */
 export function seaweedPorts(s3 = DEFAULT_S3_PORT): SeaweedPorts {
   if (s3 + 10004 > 65535) {
-    throw new OcropsError('OCROPS_SEAWEED_PORT', `S3 port ${s3} is too high to derive the other ports (+1..+4, gRPC +10000)`, {
-      hint: 'use an S3 port below 55531, or give every port explicitly',
-    });
+    throw new OcropsError(
+      'OCROPS_SEAWEED_PORT',
+      `S3 port ${s3} is too high to derive the other ports (+1..+4, gRPC +10000)`,
+      {
+        hint: 'use an S3 port below 55531, or give every port explicitly',
+      },
+    );
   }
   return {
-    s3, s3Grpc: s3 + 10000, master: s3 + 1, masterGrpc: s3 + 10001, volume: s3 + 2, volumeGrpc: s3 + 10002,
-    filer: s3 + 3, filerGrpc: s3 + 10003, admin: s3 + 4, adminGrpc: s3 + 10004,
+    s3,
+    s3Grpc: s3 + 10000,
+    master: s3 + 1,
+    masterGrpc: s3 + 10001,
+    volume: s3 + 2,
+    volumeGrpc: s3 + 10002,
+    filer: s3 + 3,
+    filerGrpc: s3 + 10003,
+    admin: s3 + 4,
+    adminGrpc: s3 + 10004,
   };
 }
 
@@ -114,24 +126,38 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function logTail(file: string, lines = 15): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }
 }
 
 /** Waits until the S3 endpoint answers with the identity's credentials and the bucket exists (creating it). */
-async function waitReady(ports: SeaweedPorts, bucket: string, creds: { accessKeyId: string; secretAccessKey: string },
-  timeoutMs: number, alive: () => boolean, logFile: string): Promise<void> {
+async function waitReady(
+  ports: SeaweedPorts,
+  bucket: string,
+  creds: { accessKeyId: string; secretAccessKey: string },
+  timeoutMs: number,
+  alive: () => boolean,
+  logFile: string,
+): Promise<void> {
   const client = s3Client({ endpoint: `http://127.0.0.1:${ports.s3}`, region: 'us-east-1', ...creds });
   const deadline = Date.now() + timeoutMs;
   let last = '';
   try {
     while (Date.now() < deadline) {
       if (!alive()) {
-        throw new OcropsError('OCROPS_SEAWEED_EXITED', `SeaweedFS exited during startup. Its log (${logFile}) ends with:\n${logTail(logFile)}`, {
-          hint: 'a port may be taken by another program: choose another S3 port (--s3-port) or stop that program',
-        });
+        throw new OcropsError(
+          'OCROPS_SEAWEED_EXITED',
+          `SeaweedFS exited during startup. Its log (${logFile}) ends with:\n${logTail(logFile)}`,
+          {
+            hint: 'a port may be taken by another program: choose another S3 port (--s3-port) or stop that program',
+          },
+        );
       }
       try {
         await client.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -154,9 +180,13 @@ async function waitReady(ports: SeaweedPorts, bucket: string, creds: { accessKey
   } finally {
     client.destroy();
   }
-  throw new OcropsError('OCROPS_SEAWEED_TIMEOUT', `SeaweedFS's S3 endpoint http://127.0.0.1:${ports.s3} was not ready after ${timeoutMs} ms (${last})`, {
-    hint: `see ${logFile}`,
-  });
+  throw new OcropsError(
+    'OCROPS_SEAWEED_TIMEOUT',
+    `SeaweedFS's S3 endpoint http://127.0.0.1:${ports.s3} was not ready after ${timeoutMs} ms (${last})`,
+    {
+      hint: `see ${logFile}`,
+    },
+  );
 }
 
 function handle(dataDir: string, st: SeaweedState, reused: boolean): SeaweedHandle {
@@ -186,9 +216,13 @@ export async function startSeaweed(opts: SeaweedOptions = {}): Promise<SeaweedHa
   const prev = readState(dataDir);
   if (prev && isWeed(prev.pid)) {
     if (opts.s3Port !== undefined && opts.s3Port !== prev.ports.s3) {
-      throw new OcropsError('OCROPS_SEAWEED_RUNNING', `SeaweedFS from ${dataDir} already runs with S3 port ${prev.ports.s3} (pid ${prev.pid}), not ${opts.s3Port}`, {
-        hint: 'stop it first (`ocrops services stop`) to change its ports',
-      });
+      throw new OcropsError(
+        'OCROPS_SEAWEED_RUNNING',
+        `SeaweedFS from ${dataDir} already runs with S3 port ${prev.ports.s3} (pid ${prev.pid}), not ${opts.s3Port}`,
+        {
+          hint: 'stop it first (`ocrops services stop`) to change its ports',
+        },
+      );
     }
     await waitReady(prev.ports, bucket, creds, timeoutMs, () => isWeed(prev.pid), logFile);
     return handle(dataDir, { ...prev, bucket }, true);
@@ -216,22 +250,45 @@ export async function startSeaweed(opts: SeaweedOptions = {}): Promise<SeaweedHa
   }
   mkdirSync(join(dataDir, 'data'), { recursive: true });
   const s3Config = join(dataDir, 's3.json');
-  writeFileSync(s3Config, `${JSON.stringify({
-    identities: [{
-      name: creds.accessKeyId,
-      credentials: [{ accessKey: creds.accessKeyId, secretKey: creds.secretAccessKey }],
-      actions: ['Admin', 'Read', 'List', 'Tagging', 'Write'],
-    }],
-  }, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(
+    s3Config,
+    `${JSON.stringify(
+      {
+        identities: [
+          {
+            name: creds.accessKeyId,
+            credentials: [{ accessKey: creds.accessKeyId, secretKey: creds.secretAccessKey }],
+            actions: ['Admin', 'Read', 'List', 'Tagging', 'Write'],
+          },
+        ],
+      },
+      null,
+      2,
+    )}\n`,
+    { mode: 0o600 },
+  );
   const args = [
-    'mini', `-dir=${join(dataDir, 'data')}`, '-ip=127.0.0.1', `-ip.bind=${opts.bindIp ?? '127.0.0.1'}`,
-    `-s3.port=${ports.s3}`, `-s3.port.grpc=${ports.s3Grpc}`,
-    `-master.port=${ports.master}`, `-master.port.grpc=${ports.masterGrpc}`,
-    `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,
-    `-filer.port=${ports.filer}`, `-filer.port.grpc=${ports.filerGrpc}`,
-    `-admin.port=${ports.admin}`, `-admin.port.grpc=${ports.adminGrpc}`,
-    `-s3.config=${s3Config}`, `-bucket=${bucket}`,
-    '-webdav=false', '-admin.ui=false', '-s3.port.iceberg=0', '-s3.port.lance=0', '-master.telemetry=false',
+    'mini',
+    `-dir=${join(dataDir, 'data')}`,
+    '-ip=127.0.0.1',
+    `-ip.bind=${opts.bindIp ?? '127.0.0.1'}`,
+    `-s3.port=${ports.s3}`,
+    `-s3.port.grpc=${ports.s3Grpc}`,
+    `-master.port=${ports.master}`,
+    `-master.port.grpc=${ports.masterGrpc}`,
+    `-volume.port=${ports.volume}`,
+    `-volume.port.grpc=${ports.volumeGrpc}`,
+    `-filer.port=${ports.filer}`,
+    `-filer.port.grpc=${ports.filerGrpc}`,
+    `-admin.port=${ports.admin}`,
+    `-admin.port.grpc=${ports.adminGrpc}`,
+    `-s3.config=${s3Config}`,
+    `-bucket=${bucket}`,
+    '-webdav=false',
+    '-admin.ui=false',
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
+    '-master.telemetry=false',
     '-master.volumeSizeLimitMB=256',
   ];
   const fd = openSync(logFile, 'a');
@@ -239,7 +296,9 @@ export async function startSeaweed(opts: SeaweedOptions = {}): Promise<SeaweedHa
   closeSync(fd);
   const spawnError = new Promise<Error>((res) => child.once('error', res));
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
   child.unref();
   const pid = child.pid;
   if (pid === undefined) {
@@ -272,14 +331,24 @@ export function seaweedStatus(opts: { dataDir?: string } = {}): SeaweedStatus {
   const dataDir = resolve(opts.dataDir ?? defaultSeaweedDir());
   const st = readState(dataDir);
   if (!st || !isWeed(st.pid)) return { running: false, dataDir };
-  return { running: true, dataDir, pid: st.pid, endpoint: `http://127.0.0.1:${st.ports.s3}`, ports: st.ports, bucket: st.bucket, startedAt: st.startedAt };
+  return {
+    running: true,
+    dataDir,
+    pid: st.pid,
+    endpoint: `http://127.0.0.1:${st.ports.s3}`,
+    ports: st.ports,
+    bucket: st.bucket,
+    startedAt: st.startedAt,
+  };
 }
 
 /**
  * Stops the SeaweedFS of `dataDir` (SIGTERM, then SIGKILL after `timeoutMs`, default 20 s). Resolves with whether one ran.
  * `kill: true` sends SIGKILL at once (simulates a crash).
  */
-export async function stopSeaweed(opts: { dataDir?: string; timeoutMs?: number; kill?: boolean } = {}): Promise<{ stopped: boolean; pid?: number }> {
+export async function stopSeaweed(
+  opts: { dataDir?: string; timeoutMs?: number; kill?: boolean } = {},
+): Promise<{ stopped: boolean; pid?: number }> {
   const dataDir = resolve(opts.dataDir ?? defaultSeaweedDir());
   const st = readState(dataDir);
   const cleanup = () => {

@@ -3,7 +3,16 @@
 // git + DVC repository whose default remote points at the SeaweedFS. Not part of the public API of @ocrops/services.
 import { execFileSync } from 'node:child_process';
 import {
-  chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -16,8 +25,16 @@ import { LOCAL_S3_CREDENTIALS, startSeaweed, type SeaweedHandle, type SeaweedPor
 export async function startTestSeaweed(dataDir = mkdtempSync(join(tmpdir(), 'ocrops-weed-'))): Promise<SeaweedHandle> {
   const p = await freePorts(10, { range: STABLE_PORT_RANGE });
   const ports: SeaweedPorts = {
-    s3: p[0], s3Grpc: p[1], master: p[2], masterGrpc: p[3], volume: p[4], volumeGrpc: p[5],
-    filer: p[6], filerGrpc: p[7], admin: p[8], adminGrpc: p[9],
+    s3: p[0],
+    s3Grpc: p[1],
+    master: p[2],
+    masterGrpc: p[3],
+    volume: p[4],
+    volumeGrpc: p[5],
+    filer: p[6],
+    filerGrpc: p[7],
+    admin: p[8],
+    adminGrpc: p[9],
   };
   return startSeaweed({ dataDir, ports, timeoutMs: 90_000 });
 }
@@ -26,7 +43,12 @@ export async function startTestSeaweed(dataDir = mkdtempSync(join(tmpdir(), 'ocr
  * `git init` + `dvc init` in `dir` (a new temp folder by default), analytics off, the default remote `storage`
  * at `s3://<bucket>/<prefix>` on `endpoint` with the local credentials in .dvc/config.local.
  */
-export async function initDvcRepo(opts: { endpoint: string; bucket: string; prefix?: string; dir?: string }): Promise<string> {
+export async function initDvcRepo(opts: {
+  endpoint: string;
+  bucket: string;
+  prefix?: string;
+  dir?: string;
+}): Promise<string> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ocrops-dvcrepo-'));
   mkdirSync(dir, { recursive: true });
   execFileSync('git', ['init', '-q'], { cwd: dir });
@@ -36,8 +58,10 @@ export async function initDvcRepo(opts: { endpoint: string; bucket: string; pref
   await dvc(['remote', 'add', '-d', 'storage', `s3://${opts.bucket}/${opts.prefix ?? 'dvc'}`], { cwd: dir });
   await dvc(['remote', 'modify', 'storage', 'endpointurl', opts.endpoint], { cwd: dir });
   await dvc(['remote', 'modify', 'storage', 'region', 'us-east-1'], { cwd: dir });
-  writeFileSync(join(dir, '.dvc', 'config.local'),
-    `['remote "storage"']\n    access_key_id = ${LOCAL_S3_CREDENTIALS.accessKeyId}\n    secret_access_key = ${LOCAL_S3_CREDENTIALS.secretAccessKey}\n`);
+  writeFileSync(
+    join(dir, '.dvc', 'config.local'),
+    `['remote "storage"']\n    access_key_id = ${LOCAL_S3_CREDENTIALS.accessKeyId}\n    secret_access_key = ${LOCAL_S3_CREDENTIALS.secretAccessKey}\n`,
+  );
   return dir;
 }
 
@@ -47,8 +71,13 @@ export async function initDvcRepo(opts: { endpoint: string; bucket: string; pref
  * and everything else to the original install; `.venv` is a symlink.
  */
 export function copyRepo(root: string, dest = mkdtempSync(join(tmpdir(), 'ocrops-clone-'))): string {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 64 << 20 })
-    .toString('utf8').split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    maxBuffer: 64 << 20,
+  })
+    .toString('utf8')
+    .split('\0')
+    .filter(Boolean);
   for (const f of files) {
     const src = join(root, f);
     if (!existsSync(src) || !statSync(src).isFile()) continue; // deleted in the working tree
@@ -68,7 +97,8 @@ export function copyRepo(root: string, dest = mkdtempSync(join(tmpdir(), 'ocrops
   }
   for (const pkg of readdirSync(join(root, 'packages'))) {
     const inner = join(root, 'packages', pkg, 'node_modules');
-    if (existsSync(inner) && existsSync(join(dest, 'packages', pkg))) symlinkSync(inner, join(dest, 'packages', pkg, 'node_modules'));
+    if (existsSync(inner) && existsSync(join(dest, 'packages', pkg)))
+      symlinkSync(inner, join(dest, 'packages', pkg, 'node_modules'));
   }
   symlinkSync(join(root, '.venv'), join(dest, '.venv'));
   execFileSync('git', ['init', '-q'], { cwd: dest });
@@ -84,4 +114,3 @@ export async function freeS3Port(): Promise<number> {
   }
   throw new Error('no free block of SeaweedFS ports found');
 }
-

@@ -75,23 +75,41 @@ export async function startTracker(opts: TrackerServiceOptions = {}): Promise<Tr
   const url = `http://127.0.0.1:${port}`;
   const prev = readState(root);
   if (await httpAnswers(port)) {
-    return { url, port, logFile, reused: true, pid: prev && prev.port === port && alive(prev.pid) ? prev.pid : undefined };
+    return {
+      url,
+      port,
+      logFile,
+      reused: true,
+      pid: prev && prev.port === port && alive(prev.pid) ? prev.pid : undefined,
+    };
   }
   mkdirSync(logDir, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(join(root, '.ocrops', 'run'), { recursive: true });
   const fd = openSync(logFile, 'a');
   // `ocrops tracker serve` through the CLI, which wires @ocrops/search's optimizer algorithm into the server
-  const child = spawnOcrops(['tracker', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
-    root, detached: true, stdio: ['ignore', fd, fd],
-  });
+  const child = spawnOcrops(
+    ['tracker', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    {
+      root,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    },
+  );
   closeSync(fd);
   let exited = false;
-  child.once('exit', () => { exited = true; });
-  child.once('error', () => { exited = true; });
+  child.once('exit', () => {
+    exited = true;
+  });
+  child.once('error', () => {
+    exited = true;
+  });
   child.unref();
   if (child.pid === undefined) throw new OcropsError('OCROPS_TRACKER_START', 'could not start `ocrops tracker serve`');
-  writeFileSync(stateFile(root), `${JSON.stringify({ pid: child.pid, port, dataDir, startedAt: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    stateFile(root),
+    `${JSON.stringify({ pid: child.pid, port, dataDir, startedAt: new Date().toISOString() }, null, 2)}\n`,
+  );
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   while (Date.now() < deadline) {
     if (await httpAnswers(port)) return { url, port, logFile, reused: false, pid: child.pid };
@@ -100,28 +118,44 @@ export async function startTracker(opts: TrackerServiceOptions = {}): Promise<Tr
   }
   const tail = (() => {
     try {
-      return readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim()).slice(-15).join('\n');
+      return readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(-15)
+        .join('\n');
     } catch {
       return '';
     }
   })();
   await stopTracker({ root });
-  throw new OcropsError('OCROPS_TRACKER_START', `the tracker server did not come up on ${url}. ${logFile} ends with:\n${tail}`, {
-    hint: 'run `ocrops tracker serve --port <port>` in the foreground to see why',
-  });
+  throw new OcropsError(
+    'OCROPS_TRACKER_START',
+    `the tracker server did not come up on ${url}. ${logFile} ends with:\n${tail}`,
+    {
+      hint: 'run `ocrops tracker serve --port <port>` in the foreground to see why',
+    },
+  );
 }
 
 /** Whether the tracker started by `startTracker` runs, and where. */
-export async function trackerStatus(opts: { root?: string; port?: number } = {}): Promise<{ running: boolean; url?: string; pid?: number }> {
+export async function trackerStatus(
+  opts: { root?: string; port?: number } = {},
+): Promise<{ running: boolean; url?: string; pid?: number }> {
   const root = resolve(opts.root ?? repoRoot());
   const st = readState(root);
   const port = opts.port ?? st?.port ?? DEFAULT_TRACKER_PORT;
   const up = await httpAnswers(port);
-  return { running: up, url: up ? `http://127.0.0.1:${port}` : undefined, pid: st && st.port === port && alive(st.pid) ? st.pid : undefined };
+  return {
+    running: up,
+    url: up ? `http://127.0.0.1:${port}` : undefined,
+    pid: st && st.port === port && alive(st.pid) ? st.pid : undefined,
+  };
 }
 
 /** Stops the tracker started by `startTracker` (its process group: the launcher and the server). */
-export async function stopTracker(opts: { root?: string; timeoutMs?: number } = {}): Promise<{ stopped: boolean; pid?: number }> {
+export async function stopTracker(
+  opts: { root?: string; timeoutMs?: number } = {},
+): Promise<{ stopped: boolean; pid?: number }> {
   const root = resolve(opts.root ?? repoRoot());
   const st = readState(root);
   rmSync(stateFile(root), { force: true });

@@ -19,9 +19,10 @@ const connectionHelp = {
 
 const s3Options = { 's3-url': { type: 'string' }, 's3-endpoint': { type: 'string' } } as const;
 const s3Help = {
-  's3-url': 'S3 location of trial weights, s3://bucket/prefix (default: the DVC default remote of this checkout); ' +
+  's3-url':
+    'S3 location of trial weights, s3://bucket/prefix (default: the DVC default remote of this checkout); ' +
     'credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or .dvc/config.local',
-  's3-endpoint': 'S3-compatible endpoint, e.g. http://seaweedfs:8333 (default: AWS, or the DVC remote\'s endpointurl)',
+  's3-endpoint': "S3-compatible endpoint, e.g. http://seaweedfs:8333 (default: AWS, or the DVC remote's endpointurl)",
 };
 
 const workerSpec: CommandSpec = {
@@ -30,7 +31,7 @@ const workerSpec: CommandSpec = {
     'Join a sweep from this host and run its trials until the sweep has nothing left to suggest. A worker needs only\n' +
     'the tracker URL, an API key, S3 settings and a checkout of the configs: the sweep file is read from the tracker,\n' +
     'each trial is leased to this worker and kept by heartbeats (a trial whose worker dies is assigned again, up to\n' +
-    'the sweep\'s spec.retryAssignLimit times), and every completed trial\'s best weights are pushed to S3 in DVC\'s\n' +
+    "the sweep's spec.retryAssignLimit times), and every completed trial's best weights are pushed to S3 in DVC's\n" +
     'cache layout before its result is reported. Nothing is shared with other hosts but the tracker and S3.',
   options: {
     tracker: { type: 'string' },
@@ -50,11 +51,11 @@ const workerSpec: CommandSpec = {
     'api-key': connectionHelp['api-key'],
     workspace: connectionHelp.workspace,
     workers: 'parallel trials on this host (default 1)',
-    out: 'local folder of the trial runs (default: the sweep file\'s ocrops.out)',
+    out: "local folder of the trial runs (default: the sweep file's ocrops.out)",
     'max-trials': 'start at most this many trials, then stop',
     ...s3Help,
     'lease-seconds': 'heartbeat lease on each trial (default 60)',
-    name: 'this worker\'s name in the leases (default: host name and pid)',
+    name: "this worker's name in the leases (default: host name and pid)",
   },
   examples: [
     'ocrops sweep worker --tracker http://tracker:5959 --sweep 0123abcd... --s3-url s3://ocrops/dvc --s3-endpoint http://seaweedfs:8333',
@@ -73,8 +74,8 @@ const createSpec: CommandSpec = {
 const bestSpec: CommandSpec = {
   usage: 'ocrops sweep best <sweep-id> --dest <dir> [--s3-url s3://bucket/prefix] [--s3-endpoint URL]',
   description:
-    'Download the best completed trial\'s weights of a sweep from S3 (where the host that trained them pushed them),\n' +
-    'verifying every file\'s md5, into <dir> with best.json {sweepId, pid, trial, parameters, metric, value, ...}.',
+    "Download the best completed trial's weights of a sweep from S3 (where the host that trained them pushed them),\n" +
+    "verifying every file's md5, into <dir> with best.json {sweepId, pid, trial, parameters, metric, value, ...}.",
   options: { dest: { type: 'string' }, ...s3Options, json: { type: 'boolean' }, ...connection },
   help: {
     dest: 'folder that receives the weights (replaced)',
@@ -92,7 +93,7 @@ const runSpec: CommandSpec = {
     'Run a hyperparameter sweep: a Comet optimizer config (grid, random or GP-based bayes) plus an `ocrops` section\n' +
     '(train config, workers, fixed overrides, pruner, out). Trials are `ocrops trainer train` child processes tracked\n' +
     'in the tracker server, whose optimizer resource holds the sweep: other machines join with --sweep-id, and an\n' +
-    'interrupted sweep continues with --resume (its unfinished trials run again). At the end the best trial\'s\n' +
+    "interrupted sweep continues with --resume (its unfinished trials run again). At the end the best trial's\n" +
     'weights are copied to models/best/ with best.json.',
   options: {
     config: { type: 'string', short: 'c' },
@@ -118,8 +119,9 @@ const runSpec: CommandSpec = {
     'max-trials': 'start at most this many trials in this process',
     'push-weights': "push each completed trial's best weights to S3 (--s3-url or the DVC default remote)",
     ...s3Help,
-    'lease-seconds': 'heartbeat lease on each trial: without a heartbeat for this long it is assigned again (default 60)',
-    register: 'register the best trial as a new version of this model in the tracker\'s registry, alias `candidate`',
+    'lease-seconds':
+      'heartbeat lease on each trial: without a heartbeat for this long it is assigned again (default 60)',
+    register: "register the best trial as a new version of this model in the tracker's registry, alias `candidate`",
     ...connectionHelp,
   },
   examples: [
@@ -133,18 +135,28 @@ const runSpec: CommandSpec = {
 
 const statusSpec: CommandSpec = {
   usage: 'ocrops sweep status --sweep-id ID | --config <sweep.yaml>',
-  description: 'Show a sweep\'s trials (status, score, parameters) and its best trial.',
-  options: { 'sweep-id': { type: 'string' }, config: { type: 'string', short: 'c' }, out: { type: 'string' }, json: { type: 'boolean' }, ...connection },
+  description: "Show a sweep's trials (status, score, parameters) and its best trial.",
+  options: {
+    'sweep-id': { type: 'string' },
+    config: { type: 'string', short: 'c' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+    ...connection,
+  },
   help: {
-    'sweep-id': 'sweep id', config: 'sweep file: the id is read from <out>/sweep.json', out: 'sweep folder (default: ocrops.out)',
-    json: 'print the raw status JSON', ...connectionHelp,
+    'sweep-id': 'sweep id',
+    config: 'sweep file: the id is read from <out>/sweep.json',
+    out: 'sweep folder (default: ocrops.out)',
+    json: 'print the raw status JSON',
+    ...connectionHelp,
   },
 };
 
 function positiveInt(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new OcropsError('OCROPS_USAGE', `--${flag} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new OcropsError('OCROPS_USAGE', `--${flag} must be a positive integer, got '${v}'`);
   return n;
 }
 
@@ -177,12 +189,21 @@ export const commands: CommandTable = {
       if (!v.config && !v['sweep-id']) throw new OcropsError('OCROPS_USAGE', `--config or --sweep-id is required`);
       const push = Boolean(v['push-weights']) || v['s3-url'] !== undefined;
       await runWithSignals({
-        config: v.config as string | undefined, sweepId: v['sweep-id'] as string | undefined, resume: Boolean(v.resume),
-        workers: positiveInt(v.workers, 'workers'), out: v.out as string | undefined, best: v.best as string | undefined,
-        maxTrials: positiveInt(v['max-trials'], 'max-trials'), url: v.url as string | undefined,
-        apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined,
-        leaseSeconds: positiveInt(v['lease-seconds'], 'lease-seconds'), register: v.register as string | undefined,
-        weights: push ? weightsRemote({ url: v['s3-url'] as string | undefined, endpoint: v['s3-endpoint'] as string | undefined }) : undefined,
+        config: v.config as string | undefined,
+        sweepId: v['sweep-id'] as string | undefined,
+        resume: Boolean(v.resume),
+        workers: positiveInt(v.workers, 'workers'),
+        out: v.out as string | undefined,
+        best: v.best as string | undefined,
+        maxTrials: positiveInt(v['max-trials'], 'max-trials'),
+        url: v.url as string | undefined,
+        apiKey: v['api-key'] as string | undefined,
+        workspace: v.workspace as string | undefined,
+        leaseSeconds: positiveInt(v['lease-seconds'], 'lease-seconds'),
+        register: v.register as string | undefined,
+        weights: push
+          ? weightsRemote({ url: v['s3-url'] as string | undefined, endpoint: v['s3-endpoint'] as string | undefined })
+          : undefined,
       });
     },
   },
@@ -191,13 +212,24 @@ export const commands: CommandTable = {
     async run(argv) {
       const v = parseCommand(workerSpec, argv).values as Record<string, unknown>;
       const sweepId = (v.sweep as string | undefined) ?? process.env.OCROPS_SWEEP_ID;
-      if (!sweepId) throw new OcropsError('OCROPS_USAGE', '--sweep <id> (or OCROPS_SWEEP_ID) is required', { hint: helpText(workerSpec) });
+      if (!sweepId)
+        throw new OcropsError('OCROPS_USAGE', '--sweep <id> (or OCROPS_SWEEP_ID) is required', {
+          hint: helpText(workerSpec),
+        });
       await runWithSignals({
-        sweepId, url: v.tracker as string | undefined, apiKey: v['api-key'] as string | undefined,
-        workspace: v.workspace as string | undefined, workers: positiveInt(v.workers, 'workers') ?? 1,
-        out: v.out as string | undefined, maxTrials: positiveInt(v['max-trials'], 'max-trials'),
-        leaseSeconds: positiveInt(v['lease-seconds'], 'lease-seconds'), workerName: v.name as string | undefined,
-        weights: weightsRemote({ url: v['s3-url'] as string | undefined, endpoint: v['s3-endpoint'] as string | undefined }),
+        sweepId,
+        url: v.tracker as string | undefined,
+        apiKey: v['api-key'] as string | undefined,
+        workspace: v.workspace as string | undefined,
+        workers: positiveInt(v.workers, 'workers') ?? 1,
+        out: v.out as string | undefined,
+        maxTrials: positiveInt(v['max-trials'], 'max-trials'),
+        leaseSeconds: positiveInt(v['lease-seconds'], 'lease-seconds'),
+        workerName: v.name as string | undefined,
+        weights: weightsRemote({
+          url: v['s3-url'] as string | undefined,
+          endpoint: v['s3-endpoint'] as string | undefined,
+        }),
         publish: false,
       });
     },
@@ -208,7 +240,11 @@ export const commands: CommandTable = {
       const v = parseCommand(createSpec, argv).values as Record<string, unknown>;
       if (!v.config) throw new OcropsError('OCROPS_USAGE', `--config is required\n\n${helpText(createSpec)}`);
       const file = loadSweepFile(v.config as string);
-      const api = new TrackerApi({ url: v.url as string | undefined, apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined });
+      const api = new TrackerApi({
+        url: v.url as string | undefined,
+        apiKey: v['api-key'] as string | undefined,
+        workspace: v.workspace as string | undefined,
+      });
       const project = file.run.project ?? loadTrainConfig(file.run.train, []).tracker.project;
       console.log(await api.optimizerCreate(file.raw, { projectName: project }));
     },
@@ -219,22 +255,41 @@ export const commands: CommandTable = {
       const p = parseCommand(bestSpec, argv);
       const v = p.values as Record<string, unknown>;
       const [id, ...extra] = p.positionals;
-      if (!id || extra.length) throw new OcropsError('OCROPS_USAGE', `give exactly one sweep id\n\n${helpText(bestSpec)}`);
+      if (!id || extra.length)
+        throw new OcropsError('OCROPS_USAGE', `give exactly one sweep id\n\n${helpText(bestSpec)}`);
       if (!v.dest) throw new OcropsError('OCROPS_USAGE', `--dest <dir> is required\n\n${helpText(bestSpec)}`);
-      const api = new TrackerApi({ url: v.url as string | undefined, apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined });
+      const api = new TrackerApi({
+        url: v.url as string | undefined,
+        apiKey: v['api-key'] as string | undefined,
+        workspace: v.workspace as string | undefined,
+      });
       const st = await api.optimizerStatus(id);
-      const w = await bestWeights(api, st, { url: v['s3-url'] as string | undefined, endpoint: v['s3-endpoint'] as string | undefined });
+      const w = await bestWeights(api, st, {
+        url: v['s3-url'] as string | undefined,
+        endpoint: v['s3-endpoint'] as string | undefined,
+      });
       if (!w || !st.best) throw noWeightsError(st);
       const b = st.best;
       const spec = (st.config.spec ?? {}) as Record<string, unknown>;
       const record = {
-        sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric: String(spec.metric ?? 'loss'),
-        objective: spec.objective === 'maximize' ? 'maximize' : 'minimize', value: b.score, experimentKey: b.experimentKey,
-        weights: w.md5, remote: `s3://${w.remote.bucket}/${w.remote.prefix}`, createdAt: new Date().toISOString(),
+        sweepId: st.id,
+        pid: b.pid,
+        trial: b.trial,
+        parameters: b.parameters,
+        metric: String(spec.metric ?? 'loss'),
+        objective: spec.objective === 'maximize' ? 'maximize' : 'minimize',
+        value: b.score,
+        experimentKey: b.experimentKey,
+        weights: w.md5,
+        remote: `s3://${w.remote.bucket}/${w.remote.prefix}`,
+        createdAt: new Date().toISOString(),
       };
       await installBest(w, v.dest as string, record);
       if (v.json) console.log(JSON.stringify(record, null, 2));
-      else console.log(`best trial ${trialDirName(b.pid, b.trial)} ${record.metric}=${b.score} (${w.md5}, md5 verified) -> ${v.dest}/ (best.json)`);
+      else
+        console.log(
+          `best trial ${trialDirName(b.pid, b.trial)} ${record.metric}=${b.score} (${w.md5}, md5 verified) -> ${v.dest}/ (best.json)`,
+        );
     },
   },
   status: {
@@ -248,24 +303,36 @@ export const commands: CommandTable = {
         const { join } = await import('node:path');
         const out = (v.out as string | undefined) ?? loadSweepFile(v.config as string).run.out;
         const p = join(out, 'sweep.json');
-        if (!existsSync(p)) throw new OcropsError('OCROPS_SWEEP_UNKNOWN', `${p} does not exist: the sweep was never started here`);
+        if (!existsSync(p))
+          throw new OcropsError('OCROPS_SWEEP_UNKNOWN', `${p} does not exist: the sweep was never started here`);
         id = (JSON.parse(readFileSync(p, 'utf8')) as { sweepId: string }).sweepId;
       }
       if (!id) throw new OcropsError('OCROPS_USAGE', '--sweep-id or --config is required');
-      const api = new TrackerApi({ url: v.url as string | undefined, apiKey: v['api-key'] as string | undefined, workspace: v.workspace as string | undefined });
+      const api = new TrackerApi({
+        url: v.url as string | undefined,
+        apiKey: v['api-key'] as string | undefined,
+        workspace: v.workspace as string | undefined,
+      });
       const st = await api.optimizerStatus(id);
       if (v.json) {
         console.log(JSON.stringify(st, null, 2));
         return;
       }
       const spec = (st.config.spec ?? {}) as Record<string, unknown>;
-      console.log(`sweep ${st.id}${st.name ? ` (${st.name})` : ''}: ${st.state}, ${st.config.algorithm ?? 'bayes'}, ` +
-        `${spec.metric ?? 'loss'} ${spec.objective ?? 'minimize'}`);
+      console.log(
+        `sweep ${st.id}${st.name ? ` (${st.name})` : ''}: ${st.state}, ${st.config.algorithm ?? 'bayes'}, ` +
+          `${spec.metric ?? 'loss'} ${spec.objective ?? 'minimize'}`,
+      );
       for (const t of st.trials) {
         const score = typeof t.score === 'number' ? t.score.toFixed(4) : '-';
-        console.log(`  ${trialDirName(t.pid, t.trial).padEnd(15)} ${t.status.padEnd(9)} ${score.padStart(9)}  ${JSON.stringify(t.parameters)}`);
+        console.log(
+          `  ${trialDirName(t.pid, t.trial).padEnd(15)} ${t.status.padEnd(9)} ${score.padStart(9)}  ${JSON.stringify(t.parameters)}`,
+        );
       }
-      if (st.best) console.log(`best: ${st.best.pid.slice(0, 12)}-${st.best.trial} ${spec.metric ?? 'loss'}=${st.best.score} ${JSON.stringify(st.best.parameters)}`);
+      if (st.best)
+        console.log(
+          `best: ${st.best.pid.slice(0, 12)}-${st.best.trial} ${spec.metric ?? 'loss'}=${st.best.score} ${JSON.stringify(st.best.parameters)}`,
+        );
     },
   },
 };

@@ -37,14 +37,18 @@ export class TrialHeartbeat {
     this.inFlight = true;
     try {
       const r = await this.api.optimizerHeartbeat(this.trial);
-      if (this.failing) this.log(`heartbeat of trial ${this.trial.pid.slice(0, 12)}-${this.trial.trial}: the tracker answers again`);
+      if (this.failing)
+        this.log(`heartbeat of trial ${this.trial.pid.slice(0, 12)}-${this.trial.trial}: the tracker answers again`);
       this.failing = false;
       if (r.state !== 'leased' && r.state !== this.gone) {
         this.gone = r.state;
         this.onGone(r.state);
       }
     } catch (err) {
-      if (!this.failing) this.log(`warning: heartbeat of trial ${this.trial.pid.slice(0, 12)}-${this.trial.trial} failed: ${(err as Error).message}`);
+      if (!this.failing)
+        this.log(
+          `warning: heartbeat of trial ${this.trial.pid.slice(0, 12)}-${this.trial.trial} failed: ${(err as Error).message}`,
+        );
       this.failing = true;
     } finally {
       this.inFlight = false;

@@ -7,7 +7,9 @@ await runMain(async () => {
   const [name, ...rest] = process.argv.slice(2);
   const cmd = name ? commands[name] : undefined;
   if (!cmd) {
-    const list = Object.entries(commands).map(([n, c]) => `  sweep ${n.padEnd(8)} ${c.summary}`).join('\n');
+    const list = Object.entries(commands)
+      .map(([n, c]) => `  sweep ${n.padEnd(8)} ${c.summary}`)
+      .join('\n');
     if (!name || name === '--help' || name === '-h') return console.log(`Usage: sweep <command> [options]\n\n${list}`);
     throw new OcropsError('OCROPS_USAGE', `unknown command '${name}'\n\n${list}`);
   }

@@ -28,26 +28,45 @@ export interface BestRecord {
  * when that trial's run is the recorded one, else from S3 where the host that trained it pushed them.
  */
 export async function publishBest(
-  api: TrackerApi, st: OptimizerStatus, out: string, bestDir: string, metric: string, maximize: boolean, log: Log,
+  api: TrackerApi,
+  st: OptimizerStatus,
+  out: string,
+  bestDir: string,
+  metric: string,
+  maximize: boolean,
+  log: Log,
 ): Promise<BestRecord | undefined> {
   const b = st.best!;
   const trialDir = join(out, 'trials', trialDirName(b.pid, b.trial));
   const result = readResult(trialDir);
   const modelDir = result?.bestModelDir ?? join(trialDir, 'best');
   const record: BestRecord = {
-    sweepId: st.id, pid: b.pid, trial: b.trial, parameters: b.parameters, metric,
-    objective: maximize ? 'maximize' : 'minimize', value: b.score!, experimentKey: b.experimentKey,
-    trialDir: shownPath(trialDir), modelDir: shownPath(modelDir), createdAt: new Date().toISOString(), lineage: result?.lineage,
+    sweepId: st.id,
+    pid: b.pid,
+    trial: b.trial,
+    parameters: b.parameters,
+    metric,
+    objective: maximize ? 'maximize' : 'minimize',
+    value: b.score!,
+    experimentKey: b.experimentKey,
+    trialDir: shownPath(trialDir),
+    modelDir: shownPath(modelDir),
+    createdAt: new Date().toISOString(),
+    lineage: result?.lineage,
   };
   if (!existsSync(modelDir) || (b.experimentKey && result?.experimentKey && result.experimentKey !== b.experimentKey)) {
     const w = await bestWeights(api, st).catch(() => undefined);
     if (!w) {
-      log(`best trial ${trialDirName(b.pid, b.trial)} ran elsewhere (no ${modelDir} here, no weights in S3): ${bestDir} not updated`);
+      log(
+        `best trial ${trialDirName(b.pid, b.trial)} ran elsewhere (no ${modelDir} here, no weights in S3): ${bestDir} not updated`,
+      );
       return undefined;
     }
     record.modelDir = `s3://${w.remote.bucket}/${w.remote.prefix ? `${w.remote.prefix}/` : ''}files/md5/ (${w.md5})`;
     await installBest(w, bestDir, record as unknown as Record<string, unknown>);
-    log(`best: trial ${trialDirName(b.pid, b.trial)} ${metric}=${b.score} -> ${shownPath(bestDir)}/ (from S3, ${w.md5})`);
+    log(
+      `best: trial ${trialDirName(b.pid, b.trial)} ${metric}=${b.score} -> ${shownPath(bestDir)}/ (from S3, ${w.md5})`,
+    );
     return record;
   }
   // write beside, then swap, so a reader never sees a half-copied folder

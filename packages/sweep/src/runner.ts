@@ -81,17 +81,31 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepSummary> {
     });
   }
   const summary = await finish(ctx, opts.best ?? sweep.file.run.best, opts);
-  log(`sweep ${id}: ${summary.completed} completed, ${summary.pruned} pruned, ${summary.failed} failed` +
-    (summary.running ? `, ${summary.running} running elsewhere` : '') + (ctx.stopping ? ' (stopped; continue with --resume)' : ''));
+  log(
+    `sweep ${id}: ${summary.completed} completed, ${summary.pruned} pruned, ${summary.failed} failed` +
+      (summary.running ? `, ${summary.running} running elsewhere` : '') +
+      (ctx.stopping ? ' (stopped; continue with --resume)' : ''),
+  );
   return summary;
 }
 
 /** The run's shared state, from the options and the sweep file's defaults. */
 function sweepContext(
-  api: TrackerApi, id: string, file: SweepContext['file'], out: string, sets: string[], log: Log, opts: RunSweepOptions,
+  api: TrackerApi,
+  id: string,
+  file: SweepContext['file'],
+  out: string,
+  sets: string[],
+  log: Log,
+  opts: RunSweepOptions,
 ): SweepContext {
   return {
-    api, id, file, out, sets, log,
+    api,
+    id,
+    file,
+    out,
+    sets,
+    log,
     metric: file.optimizer.spec.metric,
     maximize: file.optimizer.spec.objective === 'maximize',
     workers: opts.workers ?? file.run.workers,
@@ -114,8 +128,13 @@ async function finish(ctx: SweepContext, bestDir: string, opts: RunSweepOptions)
   const final = await ctx.api.optimizerStatus(ctx.id);
   const count = (st: string) => final.trials.filter((t) => t.status === st).length;
   const summary: SweepSummary = {
-    sweepId: ctx.id, completed: count('completed'), pruned: count('pruned'), failed: count('failed'), running: count('running'),
-    ran: ctx.ran, stopped: ctx.stopping,
+    sweepId: ctx.id,
+    completed: count('completed'),
+    pruned: count('pruned'),
+    failed: count('failed'),
+    running: count('running'),
+    ran: ctx.ran,
+    stopped: ctx.stopping,
   };
   if (ctx.stopping || !final.best || opts.publish === false) return summary;
   const best = await publishBest(ctx.api, final, ctx.out, bestDir, ctx.metric, ctx.maximize, ctx.log);
@@ -123,8 +142,14 @@ async function finish(ctx: SweepContext, bestDir: string, opts: RunSweepOptions)
   summary.best = best;
   summary.bestDir = bestDir;
   if (opts.register) {
-    summary.registered = await registerSource(bestDir, { registry: new ModelRegistry(ctx.api), modelName: opts.register, aliases: ['candidate'] });
-    ctx.log(`registered ${summary.registered.modelName}:${summary.registered.version} (@candidate) from trial ${best.pid.slice(0, 12)}-${best.trial}`);
+    summary.registered = await registerSource(bestDir, {
+      registry: new ModelRegistry(ctx.api),
+      modelName: opts.register,
+      aliases: ['candidate'],
+    });
+    ctx.log(
+      `registered ${summary.registered.modelName}:${summary.registered.version} (@candidate) from trial ${best.pid.slice(0, 12)}-${best.trial}`,
+    );
   }
   return summary;
 }

@@ -1,19 +1,29 @@
 // Sweep files: a Comet optimizer config plus an `ocrops` section saying how to run each trial.
 import { isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { OcropsError, readConfigDocument, repoRoot, validateConfig, type ConfigLocator, type ReportIssue } from '@ocrops/common';
+import {
+  OcropsError,
+  readConfigDocument,
+  repoRoot,
+  validateConfig,
+  type ConfigLocator,
+  type ReportIssue,
+} from '@ocrops/common';
 import { parseOptimizerConfig, type OptimizerConfig, type PrunerConfig } from '@ocrops/search';
 
 /** `ocrops.pruner`: stops hopeless trials early (median rule or ASHA); the defaults depend on the type. */
-export const PrunerSchema = Type.Object({
-  type: Type.Union([Type.Literal('none'), Type.Literal('median'), Type.Literal('asha')], { default: 'none' }),
-  /** median, asha: epochs before a trial can be pruned (default 4 for median, 1 for asha) */
-  min_epochs: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** median: trials that must have reached the epoch before the rule applies (default 2) */
-  min_trials: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** asha: keep the best 1/reduction_factor at each rung (default 3) */
-  reduction_factor: Type.Optional(Type.Integer({ minimum: 2 })),
-}, { default: {} });
+export const PrunerSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('none'), Type.Literal('median'), Type.Literal('asha')], { default: 'none' }),
+    /** median, asha: epochs before a trial can be pruned (default 4 for median, 1 for asha) */
+    min_epochs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** median: trials that must have reached the epoch before the rule applies (default 2) */
+    min_trials: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** asha: keep the best 1/reduction_factor at each rung (default 3) */
+    reduction_factor: Type.Optional(Type.Integer({ minimum: 2 })),
+  },
+  { default: {} },
+);
 
 /** The `ocrops` section of a sweep file (how each trial is trained). Paths are resolved against the repository root. */
 export const SweepRunSchema = Type.Object({
@@ -22,7 +32,10 @@ export const SweepRunSchema = Type.Object({
   /** Parallel trials on this machine (child processes). */
   workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   /** Fixed overrides passed to every trial as `--set key=value` (dotted keys or trainer aliases). */
-  set: Type.Record(Type.String(), Type.Unknown(), { default: {}, allowed: 'a mapping of config key to value (e.g. {train.epochs: 2})' }),
+  set: Type.Record(Type.String(), Type.Unknown(), {
+    default: {},
+    allowed: 'a mapping of config key to value (e.g. {train.epochs: 2})',
+  }),
   pruner: PrunerSchema,
   /** Sweep folder: `sweep.json` (the sweep id), `trials/<pid>-<trial>/` run folders (default runs/sweeps/<name>). */
   out: Type.Optional(Type.String()),
@@ -33,9 +46,16 @@ export const SweepRunSchema = Type.Object({
 });
 
 /** The `ocrops` section, resolved (absolute paths, the pruner's defaults). */
-export type SweepRunConfig = Omit<Static<typeof SweepRunSchema>, 'pruner' | 'out'> & { pruner: PrunerConfig; out: string };
+export type SweepRunConfig = Omit<Static<typeof SweepRunSchema>, 'pruner' | 'out'> & {
+  pruner: PrunerConfig;
+  out: string;
+};
 
-const PRUNER_FIELDS: Record<string, readonly string[]> = { none: [], median: ['min_epochs', 'min_trials'], asha: ['min_epochs', 'reduction_factor'] };
+const PRUNER_FIELDS: Record<string, readonly string[]> = {
+  none: [],
+  median: ['min_epochs', 'min_trials'],
+  asha: ['min_epochs', 'reduction_factor'],
+};
 
 function checkRun(v: Static<typeof SweepRunSchema>, report: ReportIssue): void {
   if (Array.isArray(v.set)) report(['set'], 'is a list', 'a mapping of config key to value (e.g. {train.epochs: 2})');
@@ -49,7 +69,8 @@ function checkRun(v: Static<typeof SweepRunSchema>, report: ReportIssue): void {
 
 function prunerOf(p: Static<typeof PrunerSchema>): PrunerConfig {
   if (p.type === 'median') return { type: 'median', minEpochs: p.min_epochs ?? 4, minTrials: p.min_trials ?? 2 };
-  if (p.type === 'asha') return { type: 'asha', minEpochs: p.min_epochs ?? 1, reductionFactor: p.reduction_factor ?? 3 };
+  if (p.type === 'asha')
+    return { type: 'asha', minEpochs: p.min_epochs ?? 1, reductionFactor: p.reduction_factor ?? 3 };
   return { type: 'none' };
 }
 
@@ -72,14 +93,21 @@ export function parseSweepFile(raw: unknown, source: string, locate?: ConfigLoca
   const doc = raw as Record<string, unknown>;
   if (doc.ocrops === undefined || doc.ocrops === null) {
     throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'ocrops' is required`, {
-      hint: "add ocrops: {train: configs/train/<name>.yaml, workers: 2} to say how each trial is trained",
+      hint: 'add ocrops: {train: configs/train/<name>.yaml, workers: 2} to say how each trial is trained',
     });
   }
-  const { ocrops: v } = validateConfig(Type.Object({ ocrops: SweepRunSchema }), { ocrops: doc.ocrops }, {
-    source, locate, check: (x, report) => checkRun(x.ocrops, (path, ...rest) => report(['ocrops', ...path], ...rest)),
-  });
+  const { ocrops: v } = validateConfig(
+    Type.Object({ ocrops: SweepRunSchema }),
+    { ocrops: doc.ocrops },
+    {
+      source,
+      locate,
+      check: (x, report) => checkRun(x.ocrops, (path, ...rest) => report(['ocrops', ...path], ...rest)),
+    },
+  );
   const name = (optimizer.name ?? source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, ''))
-    .toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-');
   const run: SweepRunConfig = {
     ...v,
     train: abs(v.train),
@@ -95,7 +123,7 @@ export function loadSweepFile(path: string): SweepFile {
   const { value: raw, locate } = readConfigDocument(path);
   if (raw && typeof raw === 'object' && !Array.isArray(raw) && !('ocrops' in raw)) {
     throw new OcropsError('OCROPS_SWEEP_CONFIG', `${path}: no 'ocrops' section`, {
-      hint: "add ocrops: {train: configs/train/<name>.yaml, workers: 2} to say how each trial is trained",
+      hint: 'add ocrops: {train: configs/train/<name>.yaml, workers: 2} to say how each trial is trained',
     });
   }
   return parseSweepFile(raw, path, locate);

@@ -46,7 +46,8 @@ async function knownSweep(api: TrackerApi, id: string): Promise<OptimizerStatus>
 
 /** Finds the sweep to run from `--config`, `--sweep-id` and `--resume`. */
 export async function resolveSweep(
-  api: TrackerApi, opts: { config?: string; sweepId?: string; resume?: boolean; out?: string },
+  api: TrackerApi,
+  opts: { config?: string; sweepId?: string; resume?: boolean; out?: string },
 ): Promise<ResolvedSweep> {
   let file = opts.config ? loadSweepFile(opts.config) : undefined;
   const sweepId = opts.sweepId ?? (opts.resume ? recordedSweepId(file, opts.out) : undefined);
@@ -68,7 +69,8 @@ export function setValue(v: unknown): string {
 export function fixedSets(file: SweepFile): string[] {
   const { metric, objective } = file.optimizer.spec;
   const sets = Object.entries(file.run.set).map(([k, v]) => `${k}=${setValue(v)}`);
-  if (/^(train|val)_[a-z0-9_]+$/.test(metric)) sets.push(`train.monitor=${metric}`, `train.mode=${objective === 'maximize' ? 'max' : 'min'}`);
+  if (/^(train|val)_[a-z0-9_]+$/.test(metric))
+    sets.push(`train.monitor=${metric}`, `train.mode=${objective === 'maximize' ? 'max' : 'min'}`);
   return sets;
 }
 
@@ -77,7 +79,9 @@ export function fixedSets(file: SweepFile): string[] {
  * sweep and prepares the training data once (before parallel trials would race to do it). Returns the sweep id.
  */
 export async function openSweep(
-  api: TrackerApi, sweep: ResolvedSweep, o: { out: string; sets: string[]; resume?: boolean; log: Log },
+  api: TrackerApi,
+  sweep: ResolvedSweep,
+  o: { out: string; sets: string[]; resume?: boolean; log: Log },
 ): Promise<string> {
   const { file } = sweep;
   const trainCfg = loadTrainConfig(file.run.train, o.sets);
@@ -85,14 +89,27 @@ export async function openSweep(
   let id = sweep.sweepId;
   if (!id) {
     id = await api.optimizerCreate(file.raw, { projectName: project });
-    o.log(`sweep ${id} created (${file.optimizer.algorithm}, metric ${file.optimizer.spec.metric} ${file.optimizer.spec.objective})`);
+    o.log(
+      `sweep ${id} created (${file.optimizer.algorithm}, metric ${file.optimizer.spec.metric} ${file.optimizer.spec.objective})`,
+    );
   } else {
     o.log(`sweep ${id} joined`);
   }
   mkdirSync(join(o.out, 'trials'), { recursive: true });
-  writeFileSync(join(o.out, 'sweep.json'), `${JSON.stringify({
-    sweepId: id, config: shownPath(file.source), tracker: api.http.url, workspace: api.workspace, project,
-  }, null, 2)}\n`);
+  writeFileSync(
+    join(o.out, 'sweep.json'),
+    `${JSON.stringify(
+      {
+        sweepId: id,
+        config: shownPath(file.source),
+        tracker: api.http.url,
+        workspace: api.workspace,
+        project,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   if (o.resume && sweep.status) {
     for (const t of sweep.status.trials.filter((x) => x.status === 'running')) {
       await api.optimizerRelease(id, t.pid, t.trial);

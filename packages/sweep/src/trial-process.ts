@@ -35,14 +35,28 @@ function trialThreadEnv(workers: number): Record<string, string> {
 export function trialArgs(ctx: SweepContext, s: TrialSuggestion, dir: string): string[] {
   const { optimizer } = ctx.file;
   const others: Record<string, unknown> = {
-    optimizer_id: ctx.id, optimizer_pid: s.pid, optimizer_trial: s.trial, optimizer_count: s.count,
-    optimizer_metric: ctx.metric, optimizer_objective: optimizer.spec.objective,
-    optimizer_name: optimizer.name ?? '', optimizer_parameters: JSON.stringify(s.parameters),
+    optimizer_id: ctx.id,
+    optimizer_pid: s.pid,
+    optimizer_trial: s.trial,
+    optimizer_count: s.count,
+    optimizer_metric: ctx.metric,
+    optimizer_objective: optimizer.spec.objective,
+    optimizer_name: optimizer.name ?? '',
+    optimizer_parameters: JSON.stringify(s.parameters),
     optimizer_version: 'ocrops-sweep',
   };
   const args = [
-    'trainer', 'train',
-    '--config', ctx.file.run.train, '--out', dir, '--experiment-name', `${optimizer.name ?? 'sweep'}-${s.count}`, '--tag', 'sweep', '--quiet',
+    'trainer',
+    'train',
+    '--config',
+    ctx.file.run.train,
+    '--out',
+    dir,
+    '--experiment-name',
+    `${optimizer.name ?? 'sweep'}-${s.count}`,
+    '--tag',
+    'sweep',
+    '--quiet',
     ...ctx.sets.flatMap((x) => ['--set', x]),
     ...Object.entries(s.parameters).flatMap(([k, v]) => ['--set', `${k}=${setValue(v)}`]),
     ...Object.entries(others).flatMap(([k, v]) => ['--log-other', `${k}=${String(v)}`]),
@@ -56,8 +70,12 @@ function startTrialProcess(ctx: SweepContext, args: string[], dir: string): Chil
   const child = spawnOcrops(args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
-      ...trialThreadEnv(ctx.workers), ...process.env, OCROPS_EVENTS: '1', OCROPS_STOP_WITH_PARENT: '1',
-      COMET_URL_OVERRIDE: ctx.api.http.url, ...(ctx.api.http.apiKey ? { COMET_API_KEY: ctx.api.http.apiKey } : {}),
+      ...trialThreadEnv(ctx.workers),
+      ...process.env,
+      OCROPS_EVENTS: '1',
+      OCROPS_STOP_WITH_PARENT: '1',
+      COMET_URL_OVERRIDE: ctx.api.http.url,
+      ...(ctx.api.http.apiKey ? { COMET_API_KEY: ctx.api.http.apiKey } : {}),
       COMET_WORKSPACE: ctx.api.workspace,
     },
   });
@@ -85,7 +103,10 @@ async function peerHistories(ctx: SweepContext, self: TrialRun): Promise<History
       const points = await ctx.api.getMetric(t.experimentKey, ctx.metric);
       const h: History = [];
       for (const p of points) if (p.epoch !== null && p.epoch >= 1) h[p.epoch - 1] = Number(p.metricValue);
-      ctx.remote.set(k, Array.from(h, (v) => (v === undefined ? NaN : v)));
+      ctx.remote.set(
+        k,
+        Array.from(h, (v) => (v === undefined ? NaN : v)),
+      );
     }
   } catch (err) {
     ctx.log(`warning: could not read other trials from the tracker: ${(err as Error).message}`);
@@ -94,18 +115,30 @@ async function peerHistories(ctx: SweepContext, self: TrialRun): Promise<History
 }
 
 /** Keeps the trial's lease; stops the child when another worker's run of it has already been recorded. */
-function keepLease(ctx: SweepContext, s: TrialSuggestion, w: number, child: ChildProcess, onGone: (g: LeaseGone) => void) {
+function keepLease(
+  ctx: SweepContext,
+  s: TrialSuggestion,
+  w: number,
+  child: ChildProcess,
+  onGone: (g: LeaseGone) => void,
+) {
   if (!s.lease) return undefined;
-  return new TrialHeartbeat(ctx.api, { id: ctx.id, pid: s.pid, trial: s.trial, lease: s.lease }, ctx.leaseSeconds, ctx.log, (state) => {
-    onGone(state);
-    if (state === 'reassigned') {
-      // this worker was presumed dead: it goes on, and whichever run finishes first is the trial's result
-      ctx.log(`[worker ${w}] trial ${s.count} was assigned to another worker meanwhile (lease expired); training on`);
-    } else {
-      ctx.log(`[worker ${w}] trial ${s.count} has its result from another worker (${state}): stopping this run`);
-      child.kill('SIGTERM');
-    }
-  }).start();
+  return new TrialHeartbeat(
+    ctx.api,
+    { id: ctx.id, pid: s.pid, trial: s.trial, lease: s.lease },
+    ctx.leaseSeconds,
+    ctx.log,
+    (state) => {
+      onGone(state);
+      if (state === 'reassigned') {
+        // this worker was presumed dead: it goes on, and whichever run finishes first is the trial's result
+        ctx.log(`[worker ${w}] trial ${s.count} was assigned to another worker meanwhile (lease expired); training on`);
+      } else {
+        ctx.log(`[worker ${w}] trial ${s.count} has its result from another worker (${state}): stopping this run`);
+        child.kill('SIGTERM');
+      }
+    },
+  ).start();
 }
 
 /**
@@ -113,7 +146,12 @@ function keepLease(ctx: SweepContext, s: TrialSuggestion, w: number, child: Chil
  * log. Resolves (after the last update) when stdout ends, with whether the trial was pruned.
  */
 function followEpochs(
-  ctx: SweepContext, tr: TrialRun, s: TrialSuggestion, w: number, child: ChildProcess, logLine: (l: string) => void,
+  ctx: SweepContext,
+  tr: TrialRun,
+  s: TrialSuggestion,
+  w: number,
+  child: ChildProcess,
+  logLine: (l: string) => void,
 ): Promise<boolean> {
   let pruned = false;
   let chain = Promise.resolve();
@@ -129,14 +167,28 @@ function followEpochs(
     const value = ev.metrics[ctx.metric];
     tr.history[ev.epoch - 1] = typeof value === 'number' && Number.isFinite(value) ? value : NaN;
     chain = chain.then(async () => {
-      ctx.log(`[worker ${w}] trial ${s.count} epoch ${ev.epoch}: ${ctx.metric}=${Number.isFinite(value) ? value.toFixed(4) : value}`);
-      await ctx.api.optimizerUpdate({
-        id: ctx.id, pid: s.pid, trial: s.trial, status: 'running', epoch: ev.epoch, experimentKey: ev.experimentKey,
-        ...(Number.isFinite(value) ? { score: value } : {}), ...(s.lease ? { lease: s.lease } : {}),
-      }).catch((err) => {
-        if (!isConflict(err)) ctx.log(`warning: update of trial ${s.count} failed: ${(err as Error).message}`);
-      });
-      if (!pruned && !ctx.stopping && shouldPrune(ctx.file.run.pruner, tr.history, await peerHistories(ctx, tr), ev.epoch, ctx.maximize)) {
+      ctx.log(
+        `[worker ${w}] trial ${s.count} epoch ${ev.epoch}: ${ctx.metric}=${Number.isFinite(value) ? value.toFixed(4) : value}`,
+      );
+      await ctx.api
+        .optimizerUpdate({
+          id: ctx.id,
+          pid: s.pid,
+          trial: s.trial,
+          status: 'running',
+          epoch: ev.epoch,
+          experimentKey: ev.experimentKey,
+          ...(Number.isFinite(value) ? { score: value } : {}),
+          ...(s.lease ? { lease: s.lease } : {}),
+        })
+        .catch((err) => {
+          if (!isConflict(err)) ctx.log(`warning: update of trial ${s.count} failed: ${(err as Error).message}`);
+        });
+      if (
+        !pruned &&
+        !ctx.stopping &&
+        shouldPrune(ctx.file.run.pruner, tr.history, await peerHistories(ctx, tr), ev.epoch, ctx.maximize)
+      ) {
         pruned = true;
         ctx.log(`[worker ${w}] trial ${s.count} pruned after epoch ${ev.epoch} (${ctx.file.run.pruner.type})`);
         child.kill('SIGTERM');
@@ -147,10 +199,18 @@ function followEpochs(
 }
 
 /** Runs the trial's training to its end in `dir` and returns how it ended. */
-export async function runTrialProcess(ctx: SweepContext, tr: TrialRun, s: TrialSuggestion, w: number, dir: string): Promise<TrialExit> {
+export async function runTrialProcess(
+  ctx: SweepContext,
+  tr: TrialRun,
+  s: TrialSuggestion,
+  w: number,
+  dir: string,
+): Promise<TrialExit> {
   mkdirSync(dir, { recursive: true });
   await waitForStaleWorker(dir, ctx.log);
-  const shown = Object.entries(s.parameters).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`).join(' ');
+  const shown = Object.entries(s.parameters)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`)
+    .join(' ');
   ctx.log(`[worker ${w}] trial ${s.count} (${trialDirName(s.pid, s.trial)}) ${shown}`);
   const logFile = createWriteStream(join(dir, 'train.log'), { flags: 'a' });
   const child = startTrialProcess(ctx, trialArgs(ctx, s, dir), dir);

@@ -20,13 +20,24 @@ function trialScore(ctx: SweepContext, tr: TrialRun, result: ResultJson | undefi
 }
 
 /** Pushes a completed trial's best weights (before its result is reported: a reported best trial has its weights there). */
-async function pushWeights(ctx: SweepContext, tr: TrialRun, s: TrialSuggestion, w: number, modelDir: string): Promise<string | undefined> {
+async function pushWeights(
+  ctx: SweepContext,
+  tr: TrialRun,
+  s: TrialSuggestion,
+  w: number,
+  modelDir: string,
+): Promise<string | undefined> {
   try {
     const pushed = await pushTrialWeights(modelDir, ctx.weights!);
     for (const [key, value] of Object.entries(weightsOthers(pushed, ctx.weights!))) {
-      await persist(() => ctx.api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key, value }), ctx.deliverMillis);
+      await persist(
+        () => ctx.api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key, value }),
+        ctx.deliverMillis,
+      );
     }
-    ctx.log(`[worker ${w}] trial ${s.count} weights -> ${pushed.url} (${pushed.files} files, ${pushed.skipped} already there)`);
+    ctx.log(
+      `[worker ${w}] trial ${s.count} weights -> ${pushed.url} (${pushed.files} files, ${pushed.skipped} already there)`,
+    );
     return undefined;
   } catch (err) {
     return ` (weights not pushed: ${(err as Error).message})`;
@@ -34,15 +45,35 @@ async function pushWeights(ctx: SweepContext, tr: TrialRun, s: TrialSuggestion, 
 }
 
 /** Records the result; undefined when another worker's result of this trial was recorded first. */
-async function recordResult(ctx: SweepContext, tr: TrialRun, s: TrialSuggestion, w: number, status: TrialStatus, score: number) {
+async function recordResult(
+  ctx: SweepContext,
+  tr: TrialRun,
+  s: TrialSuggestion,
+  w: number,
+  status: TrialStatus,
+  score: number,
+) {
   try {
-    return await persist(() => ctx.api.optimizerUpdate({
-      id: ctx.id, pid: s.pid, trial: s.trial, status, experimentKey: tr.experimentKey, ...(s.lease ? { lease: s.lease } : {}),
-      ...(Number.isFinite(score) ? { score } : {}), ...(tr.history.length ? { epoch: tr.history.length } : {}),
-    }), ctx.deliverMillis, (err) => ctx.log(`warning: reporting trial ${s.count} failed (${err.message}); retrying`));
+    return await persist(
+      () =>
+        ctx.api.optimizerUpdate({
+          id: ctx.id,
+          pid: s.pid,
+          trial: s.trial,
+          status,
+          experimentKey: tr.experimentKey,
+          ...(s.lease ? { lease: s.lease } : {}),
+          ...(Number.isFinite(score) ? { score } : {}),
+          ...(tr.history.length ? { epoch: tr.history.length } : {}),
+        }),
+      ctx.deliverMillis,
+      (err) => ctx.log(`warning: reporting trial ${s.count} failed (${err.message}); retrying`),
+    );
   } catch (err) {
     if (!isConflict(err)) throw err;
-    ctx.log(`[worker ${w}] trial ${s.count} ${status} here, but not recorded: ${err.message.replace(/^.*-> 409: /, '')}`);
+    ctx.log(
+      `[worker ${w}] trial ${s.count} ${status} here, but not recorded: ${err.message.replace(/^.*-> 409: /, '')}`,
+    );
     return undefined;
   }
 }
@@ -50,17 +81,29 @@ async function recordResult(ctx: SweepContext, tr: TrialRun, s: TrialSuggestion,
 /** Marks the trial's run: the metric's value, and a `pruned` tag saying why a cleanly ended run is short. */
 async function tagRun(ctx: SweepContext, tr: TrialRun, status: TrialStatus, score: number): Promise<void> {
   if (tr.experimentKey && Number.isFinite(score)) {
-    await ctx.api.post('/write/experiment/log-other', { experimentKey: tr.experimentKey, key: 'optimizer_metric_value', value: score })
+    await ctx.api
+      .post('/write/experiment/log-other', {
+        experimentKey: tr.experimentKey,
+        key: 'optimizer_metric_value',
+        value: score,
+      })
       .catch(() => undefined);
   }
   if (tr.experimentKey && status === 'pruned') {
-    await ctx.api.post('/write/experiment/tags', { experimentKey: tr.experimentKey, addedTags: ['pruned'] }).catch(() => undefined);
+    await ctx.api
+      .post('/write/experiment/tags', { experimentKey: tr.experimentKey, addedTags: ['pruned'] })
+      .catch(() => undefined);
   }
 }
 
 /** Counts failures for good in a row (a failed trial the tracker assigns again does not count) and gives up at the limit. */
 function countFailure(ctx: SweepContext, status: TrialStatus, recordedStatus: string, dir: string): void {
-  ctx.failuresInARow = status === 'failed' && recordedStatus === 'failed' ? ctx.failuresInARow + 1 : status === 'failed' ? ctx.failuresInARow : 0;
+  ctx.failuresInARow =
+    status === 'failed' && recordedStatus === 'failed'
+      ? ctx.failuresInARow + 1
+      : status === 'failed'
+        ? ctx.failuresInARow
+        : 0;
   if (ctx.failuresInARow >= MAX_FAILURES_IN_A_ROW && !ctx.stopping) {
     ctx.stopping = true;
     ctx.gaveUp = `${ctx.failuresInARow} trials in a row failed (last: ${shownPath(join(dir, 'train.log'))})`;
@@ -68,7 +111,14 @@ function countFailure(ctx: SweepContext, status: TrialStatus, recordedStatus: st
 }
 
 /** Reports a trial whose process has ended (or releases it when the run is stopping). */
-export async function reportTrial(ctx: SweepContext, tr: TrialRun, s: TrialSuggestion, w: number, dir: string, exit: TrialExit): Promise<void> {
+export async function reportTrial(
+  ctx: SweepContext,
+  tr: TrialRun,
+  s: TrialSuggestion,
+  w: number,
+  dir: string,
+  exit: TrialExit,
+): Promise<void> {
   const result = readResult(dir);
   tr.experimentKey ??= result?.experimentKey;
   const score = trialScore(ctx, tr, result);
@@ -93,7 +143,9 @@ export async function reportTrial(ctx: SweepContext, tr: TrialRun, s: TrialSugge
   await tagRun(ctx, tr, status, score);
   countFailure(ctx, status, recorded.status, dir);
   const logPath = shownPath(join(dir, 'train.log'));
-  ctx.log(`[worker ${w}] trial ${s.count} ${status}${Number.isFinite(score) ? `: ${ctx.metric}=${score.toFixed(4)}` : ''}` +
-    (status === 'failed' ? ` (exit ${exit.code}; see ${logPath})${why}` : '') +
-    (status === 'failed' && recorded.status !== 'failed' ? '; it will be assigned again (retryAssignLimit)' : ''));
+  ctx.log(
+    `[worker ${w}] trial ${s.count} ${status}${Number.isFinite(score) ? `: ${ctx.metric}=${score.toFixed(4)}` : ''}` +
+      (status === 'failed' ? ` (exit ${exit.code}; see ${logPath})${why}` : '') +
+      (status === 'failed' && recorded.status !== 'failed' ? '; it will be assigned again (retryAssignLimit)' : ''),
+  );
 }

@@ -5,7 +5,14 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import type { OptimizerStatus, TrackerApi } from '@ocrops/tracker';
-import { pullDirectory, pushDirectory, readS3Remote, s3RemoteFromUrl, type PushReport, type S3RemoteConfig } from '@ocrops/versioning';
+import {
+  pullDirectory,
+  pushDirectory,
+  readS3Remote,
+  s3RemoteFromUrl,
+  type PushReport,
+  type S3RemoteConfig,
+} from '@ocrops/versioning';
 
 /** Where a worker's weights go: `--s3-url` (+ `--s3-endpoint`), else the DVC default remote of the checkout. */
 export function weightsRemote(opts: { url?: string; endpoint?: string; root?: string }): S3RemoteConfig {
@@ -41,8 +48,11 @@ export interface BestWeights {
 }
 
 /** The S3 location of the best trial's weights, from the others of its run; undefined when none were pushed. */
-export async function bestWeights(api: TrackerApi, st: OptimizerStatus, override: { url?: string; endpoint?: string } = {}):
-  Promise<BestWeights | undefined> {
+export async function bestWeights(
+  api: TrackerApi,
+  st: OptimizerStatus,
+  override: { url?: string; endpoint?: string } = {},
+): Promise<BestWeights | undefined> {
   const key = st.best?.experimentKey;
   if (!key) return undefined;
   const others = await api.others(key);
@@ -67,9 +77,15 @@ export async function installBest(w: BestWeights, dest: string, record: Record<s
 
 export function noWeightsError(st: OptimizerStatus): OcropsError {
   const b = st.best;
-  return new OcropsError('OCROPS_SWEEP_NO_WEIGHTS', b
-    ? `the best trial ${b.pid.slice(0, 12)}-${b.trial} of sweep ${st.id} has no weights in S3 (no sweep_weights on its run)`
-    : `sweep ${st.id} has no completed trial yet`, {
-    hint: b ? 'run the sweep with `ocrops sweep worker` (or `sweep run --push-weights`) so each trial pushes its weights' : undefined,
-  });
+  return new OcropsError(
+    'OCROPS_SWEEP_NO_WEIGHTS',
+    b
+      ? `the best trial ${b.pid.slice(0, 12)}-${b.trial} of sweep ${st.id} has no weights in S3 (no sweep_weights on its run)`
+      : `sweep ${st.id} has no completed trial yet`,
+    {
+      hint: b
+        ? 'run the sweep with `ocrops sweep worker` (or `sweep run --push-weights`) so each trial pushes its weights'
+        : undefined,
+    },
+  );
 }

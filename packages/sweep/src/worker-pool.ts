@@ -18,7 +18,8 @@ async function runTrial(ctx: SweepContext, s: TrialSuggestion, w: number): Promi
 
 /** The trial's number in the sweep: a re-issued trial keeps its place (order in the sweep, not hand-out count). */
 async function trialNumber(ctx: SweepContext, s: { pid: string; trial: number; count: number }): Promise<number> {
-  const order = await ctx.api.optimizerStatus(ctx.id)
+  const order = await ctx.api
+    .optimizerStatus(ctx.id)
     .then((st) => st.trials.findIndex((t) => t.pid === s.pid && t.trial === s.trial))
     .catch(() => -1);
   return order >= 0 ? order + 1 : s.count;

@@ -13,13 +13,15 @@ const storeOptions = {
 };
 const storeHelp = {
   'data-dir': 'server data folder (SQLite database, local assets, default-key); default .ocrops/tracker',
-  'database-url': 'postgres://user:pass@host:port/db to use PostgreSQL instead of SQLite (env OCROPS_TRACKER_DATABASE_URL)',
+  'database-url':
+    'postgres://user:pass@host:port/db to use PostgreSQL instead of SQLite (env OCROPS_TRACKER_DATABASE_URL)',
 };
 
 function intOption(v: string | undefined, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new OcropsError('OCROPS_USAGE', `--${name} must be an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new OcropsError('OCROPS_USAGE', `--${name} must be an integer >= ${min}, got "${v}"`);
   return n;
 }
 
@@ -50,12 +52,15 @@ const serveSpec: CommandSpec = {
     host: 'bind address',
     ...storeHelp,
     's3-url': 'store assets in S3: s3://bucket/prefix (default: <data-dir>/assets)',
-    's3-endpoint': 'S3 endpoint for --s3-url (default http://127.0.0.1:8333, the local SeaweedFS); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+    's3-endpoint':
+      'S3 endpoint for --s3-url (default http://127.0.0.1:8333, the local SeaweedFS); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
     'open-read': 'allow GET requests from loopback without an API key (read-only; for a local dashboard)',
     'body-limit-mb': 'largest JSON body (default 16); larger requests get 413',
     'max-asset-mb': 'largest asset upload, enforced while it streams (default 2048)',
-    'allowed-hosts': 'comma-separated names the Host header may carry besides the bound address and localhost (a proxy or DNS name; * = any)',
-    'cors-origins': 'comma-separated origins (http://host:port) allowed to call the API from a browser; none by default',
+    'allowed-hosts':
+      'comma-separated names the Host header may carry besides the bound address and localhost (a proxy or DNS name; * = any)',
+    'cors-origins':
+      'comma-separated origins (http://host:port) allowed to call the API from a browser; none by default',
     'body-timeout-s': 'time a client gets to send a whole request body, uploads included (default 1800)',
     'heartbeat-ms': 'heartbeat interval asked of clients (default 10000)',
     'trial-lease-minutes': 'a running sweep trial without an update for this long is handed out again (default 360)',
@@ -71,7 +76,13 @@ const keysSpec: CommandSpec = {
     'Creates an API key for a workspace (printed once; the server stores only its hash), lists key prefixes, or revokes ' +
     'a key (a running server stops accepting it within 5 s).',
   allowPositionals: true,
-  options: { workspace: { type: 'string' }, label: { type: 'string' }, prefix: { type: 'string' }, key: { type: 'string' }, ...storeOptions },
+  options: {
+    workspace: { type: 'string' },
+    label: { type: 'string' },
+    prefix: { type: 'string' },
+    key: { type: 'string' },
+    ...storeOptions,
+  },
   help: {
     workspace: 'workspace name (create: default "default"; revoke: only keys of this workspace)',
     label: 'a note stored with the key',
@@ -79,7 +90,11 @@ const keysSpec: CommandSpec = {
     key: 'revoke: the whole key',
     ...storeHelp,
   },
-  examples: ['ocrops tracker keys create --workspace default', 'ocrops tracker keys list', 'ocrops tracker keys revoke --prefix Ab3xY_'],
+  examples: [
+    'ocrops tracker keys create --workspace default',
+    'ocrops tracker keys list',
+    'ocrops tracker keys revoke --prefix Ab3xY_',
+  ],
 };
 
 const syncSpec: CommandSpec = {
@@ -110,7 +125,12 @@ function parse(spec: CommandSpec, argv: string[]): { values: Record<string, any>
 
 /** A comma-separated option as a list (undefined when absent). */
 function listOption(v: string | undefined): string[] | undefined {
-  return v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean);
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 }
 
 function databaseUrl(v: string | undefined): string | undefined {
@@ -134,12 +154,15 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
           host: v.host as string,
           dataDir,
           databaseUrl: databaseUrl(v['database-url'] as string | undefined),
-          s3: v['s3-url'] ? { url: v['s3-url'] as string, endpoint: v['s3-endpoint'] as string | undefined } : undefined,
+          s3: v['s3-url']
+            ? { url: v['s3-url'] as string, endpoint: v['s3-endpoint'] as string | undefined }
+            : undefined,
           openRead: !!v['open-read'],
           bodyLimit: mb(v['body-limit-mb'] as string | undefined, 'body-limit-mb'),
           maxAssetBytes: mb(v['max-asset-mb'] as string | undefined, 'max-asset-mb'),
           heartbeatMillis: intOption(v['heartbeat-ms'] as string | undefined, 'heartbeat-ms', 100),
-          trialLeaseMillis: (intOption(v['trial-lease-minutes'] as string | undefined, 'trial-lease-minutes', 1) ?? 360) * 60_000,
+          trialLeaseMillis:
+            (intOption(v['trial-lease-minutes'] as string | undefined, 'trial-lease-minutes', 1) ?? 360) * 60_000,
           staticDir: v['static-dir'] as string | undefined,
           allowedHosts: listOption(v['allowed-hosts'] as string | undefined),
           corsOrigins: listOption(v['cors-origins'] as string | undefined),
@@ -147,7 +170,9 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
           optimizer: opts.optimizer,
           logger: !!v.log,
         });
-        console.log(`ocrops tracker listening on ${server.url} (data ${dataDir}${v['database-url'] ? ', PostgreSQL' : ''})`);
+        console.log(
+          `ocrops tracker listening on ${server.url} (data ${dataDir}${v['database-url'] ? ', PostgreSQL' : ''})`,
+        );
         console.log(`API key of workspace "default": ${dataDir}/default-key`);
         if (!opts.optimizer) console.log('note: no optimizer algorithm wired in: /optimizer/* answers 501');
         await new Promise<void>((done) => {
@@ -163,24 +188,42 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
         const { values: v, positionals } = parse(keysSpec, argv);
         const action = positionals[0];
         if (action !== 'create' && action !== 'list' && action !== 'revoke')
-          throw new OcropsError('OCROPS_USAGE', `expected "keys create", "keys list" or "keys revoke", got "${positionals.join(' ')}"`);
+          throw new OcropsError(
+            'OCROPS_USAGE',
+            `expected "keys create", "keys list" or "keys revoke", got "${positionals.join(' ')}"`,
+          );
         if (action === 'revoke' && !v.prefix && !v.key)
           throw new OcropsError('OCROPS_USAGE', 'keys revoke needs --prefix PREFIX (from `keys list`) or --key KEY');
         const workspace = v.workspace as string | undefined;
         if (workspace !== undefined && !new RegExp(NAME_PATTERN).test(workspace))
-          throw new OcropsError('OCROPS_USAGE', `--workspace "${workspace}": use letters, digits, ".", "_" and "-" (max 100)`);
-        const db = await openDatabase(resolve((v['data-dir'] as string | undefined) ?? defaultDataDir()), databaseUrl(v['database-url'] as string | undefined));
+          throw new OcropsError(
+            'OCROPS_USAGE',
+            `--workspace "${workspace}": use letters, digits, ".", "_" and "-" (max 100)`,
+          );
+        const db = await openDatabase(
+          resolve((v['data-dir'] as string | undefined) ?? defaultDataDir()),
+          databaseUrl(v['database-url'] as string | undefined),
+        );
         try {
           if (action === 'create') {
             console.log(await createApiKey(db, workspace ?? 'default', v.label as string | undefined));
           } else if (action === 'revoke') {
             let n: number;
             try {
-              n = await revokeApiKeys(db, { key: v.key as string | undefined, prefix: v.prefix as string | undefined, workspace });
+              n = await revokeApiKeys(db, {
+                key: v.key as string | undefined,
+                prefix: v.prefix as string | undefined,
+                workspace,
+              });
             } catch (err) {
               throw new OcropsError('OCROPS_USAGE', (err as Error).message);
             }
-            if (!n) throw new OcropsError('OCROPS_TRACKER_KEY', `no API key matches ${v.key ? 'the given key' : `prefix ${v.prefix}`}`, { hint: 'see `ocrops tracker keys list`' });
+            if (!n)
+              throw new OcropsError(
+                'OCROPS_TRACKER_KEY',
+                `no API key matches ${v.key ? 'the given key' : `prefix ${v.prefix}`}`,
+                { hint: 'see `ocrops tracker keys list`' },
+              );
             console.log(`revoked ${n} key(s)`);
           } else {
             for (const k of await listApiKeys(db, workspace))
@@ -195,7 +238,10 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
       summary: 'deliver spooled (offline/unreachable) values to the server, each exactly once',
       async run(argv) {
         const v = parse(syncSpec, argv).values;
-        const cfg = resolveClientConfig({ url: v.url as string | undefined, apiKey: v['api-key'] as string | undefined });
+        const cfg = resolveClientConfig({
+          url: v.url as string | undefined,
+          apiKey: v['api-key'] as string | undefined,
+        });
         const spoolDir = resolve((v['spool-dir'] as string | undefined) ?? defaultSpoolDir());
         const r = await syncSpool({
           spoolDir,
@@ -222,9 +268,13 @@ export function makeTrackerCommands(opts: { optimizer?: OptimizerAlgorithm } = {
           );
         }
         if (r.pending.length)
-          throw new OcropsError('OCROPS_TRACKER_UNREACHABLE', `could not deliver ${r.pending.length} experiment(s); they stay in ${spoolDir}`, {
-            hint: 'start the server (npx nx run tracker:serve) and run `ocrops tracker sync` again',
-          });
+          throw new OcropsError(
+            'OCROPS_TRACKER_UNREACHABLE',
+            `could not deliver ${r.pending.length} experiment(s); they stay in ${spoolDir}`,
+            {
+              hint: 'start the server (npx nx run tracker:serve) and run `ocrops tracker sync` again',
+            },
+          );
       },
     },
   };

@@ -1,13 +1,37 @@
 // Public surface of @ocrops/tracker: the Comet-style client, the read/optimizer API, the tracking server and commands.
 export { Experiment, type ExperimentOptions, type DeliveryStats } from './client/experiment.js';
 export { TrackerApi, type TrackerApiOptions } from './client/api.js';
-export { resolveClientConfig, localDefaultKey, defaultSpoolDir, DEFAULT_URL, type ClientConfig } from './client/config.js';
-export { syncSpool, Spool, deadLetterFile, type SyncOptions, type SyncReport, type SpoolRecord } from './client/spool.js';
+export {
+  resolveClientConfig,
+  localDefaultKey,
+  defaultSpoolDir,
+  DEFAULT_URL,
+  type ClientConfig,
+} from './client/config.js';
+export {
+  syncSpool,
+  Spool,
+  deadLetterFile,
+  type SyncOptions,
+  type SyncReport,
+  type SpoolRecord,
+} from './client/spool.js';
 export { TrackerHttpError, restBase, originOf } from './client/http.js';
 export { gitMetadata, systemDetails } from './client/details.js';
 export {
-  ModelRegistry, parseModelRef, formatModelRef, resolveRegistryModel, watchAlias, downloadVersion, verifyFolder,
-  type RegistryVersion, type RegistryModelSummary, type ModelRef, type RegisterOptions, type ResolvedModel, type AliasWatch,
+  ModelRegistry,
+  parseModelRef,
+  formatModelRef,
+  resolveRegistryModel,
+  watchAlias,
+  downloadVersion,
+  verifyFolder,
+  type RegistryVersion,
+  type RegistryModelSummary,
+  type ModelRef,
+  type RegisterOptions,
+  type ResolvedModel,
+  type AliasWatch,
 } from './client/registry.js';
 export {
   startServer,

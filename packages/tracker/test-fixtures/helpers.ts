@@ -15,7 +15,11 @@ export function tempDir(prefix = 'ocrops-tracker-'): { dir: string; cleanup(): v
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Starts `serve.ts` in a child process; resolves once it listens. */
-export function spawnServer(dataDir: string, port = 0, heartbeatMillis?: number): Promise<{ child: ChildProcess; url: string }> {
+export function spawnServer(
+  dataDir: string,
+  port = 0,
+  heartbeatMillis?: number,
+): Promise<{ child: ChildProcess; url: string }> {
   const args = ['--conditions=@ocrops/source', '--import', 'tsx', join(here, 'serve.ts'), dataDir, String(port)];
   if (heartbeatMillis) args.push(String(heartbeatMillis));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,7 +41,13 @@ export async function raw(
   url: string,
   method: 'GET' | 'POST',
   path: string,
-  opts: { key?: string; body?: unknown; rawBody?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {},
+  opts: {
+    key?: string;
+    body?: unknown;
+    rawBody?: string | Buffer;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; json: any; text: string }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key) headers.authorization = opts.key;
@@ -70,6 +80,9 @@ export const listAlgorithm: OptimizerAlgorithm = {
     const c = config as { repeat?: boolean; parameters: { x: { values: number[] } } };
     if (c.repeat) return [{ x: 1 }];
     const used = new Set(trials.map((t) => t.parameters.x));
-    return c.parameters.x.values.filter((v) => !used.has(v)).slice(0, count).map((x) => ({ x }));
+    return c.parameters.x.values
+      .filter((v) => !used.has(v))
+      .slice(0, count)
+      .map((x) => ({ x }));
   },
 };

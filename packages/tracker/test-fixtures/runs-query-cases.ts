@@ -10,10 +10,25 @@ export interface CaseRun {
 }
 
 export const CASE_RUNS: CaseRun[] = [
-  { name: 'run-2', params: { lr: 0.01, arch: 'vgg', optimizer: 'adam w' }, metrics: { val_loss: [0.9, 0.5, 0.6], 'val.cer': [0.3] }, tags: ['best', 'Baseline'] },
-  { name: 'run-10', params: { lr: 0.001, arch: 'resnet', optimizer: 'sgd' }, metrics: { val_loss: [0.8, 0.3, 0.35] }, tags: [] },
+  {
+    name: 'run-2',
+    params: { lr: 0.01, arch: 'vgg', optimizer: 'adam w' },
+    metrics: { val_loss: [0.9, 0.5, 0.6], 'val.cer': [0.3] },
+    tags: ['best', 'Baseline'],
+  },
+  {
+    name: 'run-10',
+    params: { lr: 0.001, arch: 'resnet', optimizer: 'sgd' },
+    metrics: { val_loss: [0.8, 0.3, 0.35] },
+    tags: [],
+  },
   { name: 'run-3', params: { lr: '0.1', arch: 'vgg' }, metrics: {}, tags: ['bestish'] },
-  { name: 'Run-4', params: { lr: 0.05, arch: 'VGG-big', optimizer: 'adam' }, metrics: { val_loss: [1.2, 0.7] }, tags: ['best'] },
+  {
+    name: 'Run-4',
+    params: { lr: 0.05, arch: 'VGG-big', optimizer: 'adam' },
+    metrics: { val_loss: [1.2, 0.7] },
+    tags: ['best'],
+  },
 ];
 
 /** One query and the run names it gives, in order (`sort` defaults to `experimentName`, ascending: natural order, run-2 before run-10). */

@@ -9,7 +9,7 @@ import type { MetricInput, TrackerStore } from '../src/server/store.js';
 /** 2,600 points of `loss` over several blocks; returns how many distinct points were stored. */
 export async function writeHardSeries(store: TrackerStore, key: string): Promise<number> {
   let seed = 11;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const all: MetricInput[] = Array.from({ length: 2600 }, (_, i) => ({
     id: `v${i}`,
     name: 'loss',
@@ -21,7 +21,11 @@ export async function writeHardSeries(store: TrackerStore, key: string): Promise
   }));
   // batches in reverse order of x, of uneven sizes (some fill a block exactly), each sent twice
   const batches: MetricInput[][] = [];
-  for (let end = all.length, size = 700; end > 0; size = size === 700 ? BLOCK_POINTS : size === BLOCK_POINTS ? 37 : 700) {
+  for (
+    let end = all.length, size = 700;
+    end > 0;
+    size = size === 700 ? BLOCK_POINTS : size === BLOCK_POINTS ? 37 : 700
+  ) {
     batches.push(all.slice(Math.max(0, end - size), end));
     end -= size;
   }
@@ -31,19 +35,39 @@ export async function writeHardSeries(store: TrackerStore, key: string): Promise
     assert.equal(await store.addMetrics(key, b.slice(0, 50)), 0, 're-sent values are not stored again');
   }
   // two writers at once (concurrent transactions on PostgreSQL) and a value re-sent by both
-  const extra = (w: string, k: number) => Array.from({ length: 40 }, (_, i) => ({ id: `${w}${i}`, name: 'loss', value: k + i, step: 500 + (i % 5), timestamp: 1_700_000_000_000 }));
-  const [n1, n2] = await Promise.all([store.addMetrics(key, [...extra('a', 1), { id: 'both', name: 'loss', value: 9, step: 1 }]),
-    store.addMetrics(key, [...extra('b', 100), { id: 'both', name: 'loss', value: 9, step: 1 }])]);
+  const extra = (w: string, k: number) =>
+    Array.from({ length: 40 }, (_, i) => ({
+      id: `${w}${i}`,
+      name: 'loss',
+      value: k + i,
+      step: 500 + (i % 5),
+      timestamp: 1_700_000_000_000,
+    }));
+  const [n1, n2] = await Promise.all([
+    store.addMetrics(key, [...extra('a', 1), { id: 'both', name: 'loss', value: 9, step: 1 }]),
+    store.addMetrics(key, [...extra('b', 100), { id: 'both', name: 'loss', value: 9, step: 1 }]),
+  ]);
   return stored + n1 + n2;
 }
 
 /** Asserts that the series read from blocks equals downsample() of the index rows, for every x, size and range. */
-export async function assertSeriesMatchesIndex(store: TrackerStore, key: string, name: string, count: number): Promise<void> {
+export async function assertSeriesMatchesIndex(
+  store: TrackerStore,
+  key: string,
+  name: string,
+  count: number,
+): Promise<void> {
   const cols = await readBlocks(store.db, key, name);
   assert.ok(cols, 'the blocks hold the whole series');
   assert.equal(cols.count, count);
   for (const x of ['step', 'epoch', 'timestamp'] as const)
-    for (const [n, from, to] of [[100, undefined, undefined], [7, undefined, undefined], [500, 100, 700], [2, 0, 3000], [5000, undefined, undefined]] as const) {
+    for (const [n, from, to] of [
+      [100, undefined, undefined],
+      [7, undefined, undefined],
+      [500, 100, 700],
+      [2, 0, 3000],
+      [5000, undefined, undefined],
+    ] as const) {
       const xFrom = x === 'timestamp' && from !== undefined ? 1_700_000_000_000 + from * 10 : from;
       const xTo = x === 'timestamp' && to !== undefined ? 1_700_000_000_000 + to * 10 : to;
       const got = await store.series(key, name, x, n, xFrom, xTo);

@@ -63,8 +63,19 @@ export interface TrainState {
 /** A new state at the start of a run. */
 export function freshState(configHash: string): TrainState {
   return {
-    version: 1, epoch: 0, batchInEpoch: 0, step: 0, sums: emptySums(), best: null, badEpochs: 0, history: [],
-    wallTimeSeconds: 0, labelsTooLong: 0, finished: false, stoppedEarly: false, configHash,
+    version: 1,
+    epoch: 0,
+    batchInEpoch: 0,
+    step: 0,
+    sums: emptySums(),
+    best: null,
+    badEpochs: 0,
+    history: [],
+    wallTimeSeconds: 0,
+    labelsTooLong: 0,
+    finished: false,
+    stoppedEarly: false,
+    configHash,
   };
 }
 
@@ -156,7 +167,8 @@ export async function writeCheckpoint(
     chunks.push(bytes);
     offset += bytes.byteLength;
   };
-  for (let i = 0; i < contents.model.length; i++) await add('model', `${i}:${contents.model[i].name}`, contents.model[i]);
+  for (let i = 0; i < contents.model.length; i++)
+    await add('model', `${i}:${contents.model[i].name}`, contents.model[i]);
   for (const o of contents.optimizer) await add('optimizer', o.name, o.tensor);
   writeFileDurable(join(tmp, 'tensors.bin'), chunks);
   writeFileDurable(join(tmp, 'tensors.json'), [Buffer.from(JSON.stringify(manifest))]);
@@ -181,7 +193,10 @@ export function readCheckpoint(dir: string): CheckpointContents {
   }
   const state = readJsonFile<TrainState>(join(found, 'state.json'));
   if (state.version !== 1) {
-    throw new OcropsError('OCROPS_TRAIN_CHECKPOINT', `${found}/state.json has unknown version ${String(state.version)}`);
+    throw new OcropsError(
+      'OCROPS_TRAIN_CHECKPOINT',
+      `${found}/state.json has unknown version ${String(state.version)}`,
+    );
   }
   const manifest = readJsonFile<ManifestEntry[]>(join(found, 'tensors.json'));
   const bin = readFileSync(join(found, 'tensors.bin'));

@@ -24,7 +24,9 @@ const trainSpec: CommandSpec = {
   description:
     'Train a model as the config says (task: ocr, a CRNN + CTC text-line model, or task: classify, an image classifier),\n' +
     'tracked in the tracker; writes <out>/best/, <out>/result.json,\n' +
-    `checkpoints and plots. Aliases for --set: ${Object.entries(PARAM_ALIASES).map(([a, k]) => `${a}=${k}`).join(', ')}.\n` +
+    `checkpoints and plots. Aliases for --set: ${Object.entries(PARAM_ALIASES)
+      .map(([a, k]) => `${a}=${k}`)
+      .join(', ')}.\n` +
     'With OCROPS_EVENTS=1, prints one `@@ocrops-event {json}` line per epoch and at the end. SIGINT/SIGTERM write a\n' +
     'checkpoint and end the tracked run (exit 130/143); --resume continues it.',
   options: {
@@ -44,13 +46,14 @@ const trainSpec: CommandSpec = {
     config: 'train config (configs/train/<name>.yaml)',
     set: 'override a config value: dotted key (optim.lr=0.001) or alias (lr, inner_dim, batch_size, ...); repeatable',
     override: 'same as --set',
-    out: 'run folder (default: the config\'s out)',
+    out: "run folder (default: the config's out)",
     resume: 'continue from <out>/checkpoints/last',
     'log-other': 'extra key=value logged to the tracked run (e.g. optimizer_id=...); repeatable',
     'experiment-name': 'experiment name in the tracker (default: the run folder name)',
     tag: 'tag for the tracked run; repeatable',
     offline: 'track offline (spooled; `ocrops tracker sync` delivers it later)',
-    register: 'at the end, register the best model as a new version of this model in the tracker\'s registry, alias `candidate`',
+    register:
+      "at the end, register the best model as a new version of this model in the tracker's registry, alias `candidate`",
     quiet: 'no progress bars',
   },
   examples: [
@@ -66,7 +69,7 @@ const evaluateSpec: CommandSpec = {
   usage: 'ocrops trainer evaluate --config <yaml> | --model <dir> --prepared <dir> [options]',
   description:
     'Evaluate a trained model on a split: writes metrics.json (flat dict for `dvc metrics show`), an error report of\n' +
-    'the worst lines (reports/errors.json) and the run\'s per-epoch plots file (for `dvc plots show`). For an image\n' +
+    "the worst lines (reports/errors.json) and the run's per-epoch plots file (for `dvc plots show`). For an image\n" +
     'classifier: top-1/top-5, and a report with per-class precision/recall, the confusion matrix and the most confident mistakes.',
   options: {
     config: { type: 'string', short: 'c' },
@@ -88,8 +91,8 @@ const evaluateSpec: CommandSpec = {
     config: 'train config: gives the run folder (its best/ model, plots.json) and the prepared data',
     set: 'config overrides as for train (e.g. to pick the same --out)',
     model: 'model folder (default: <out>/best of the config)',
-    prepared: 'prepared dataset folder (default: from the config\'s data config)',
-    run: 'run folder holding plots.json (default: the config\'s out)',
+    prepared: "prepared dataset folder (default: from the config's data config)",
+    run: "run folder holding plots.json (default: the config's out)",
     split: 'train, val or test',
     metrics: 'metrics file to write',
     errors: 'error report to write',
@@ -97,7 +100,7 @@ const evaluateSpec: CommandSpec = {
     worst: 'lines kept in the error report',
     'batch-size': 'lines per batch',
     beam: "beam search width, 1 = greedy (default: the config's decode, else the model's, else greedy)",
-    'experiment-key': 'also log the results to this tracked run (default: the run\'s, from result.json)',
+    'experiment-key': "also log the results to this tracked run (default: the run's, from result.json)",
     quiet: 'no progress bar',
   },
   examples: ['ocrops trainer evaluate --config configs/train/synthetic.yaml'],
@@ -125,12 +128,13 @@ const predictSpec: CommandSpec = {
 };
 
 const exportSpec: CommandSpec = {
-  usage: 'ocrops trainer export --model <run or model dir> --out <dir> [--format onnx|tfjs] [--keep-batch-norm] [--beam N] [--top-k K]',
+  usage:
+    'ocrops trainer export --model <run or model dir> --out <dir> [--format onnx|tfjs] [--keep-batch-norm] [--beam N] [--top-k K]',
   description:
     'Write a self-contained model folder. --format onnx (default): model.onnx (standard ONNX, opset 17, dynamic batch\n' +
     'and width; input `image` NHWC float32, output `logits` [batch, frames, classes]) for any ONNX runtime. Both formats\n' +
     "also write ocrops's own TensorFlow.js weights (model.json + weights.bin + ocrops.json, loaded by ocrops / @ocrops/model\n" +
-    "loadModel, not by tf.loadLayersModel or tf.loadGraphModel), ocrops-model.json (the preprocessing and decoding\n" +
+    'loadModel, not by tf.loadLayersModel or tf.loadGraphModel), ocrops-model.json (the preprocessing and decoding\n' +
     'contract: charset, input height/channels, normalisation, width rules, blank, decoding), the training summary and a README.\n' +
     'An image classifier (task classify) exports the same files; its graph outputs `probabilities` and `logits`\n' +
     '[batch, classes] and its contract names the classes, the fixed input size and the default top-k.',
@@ -167,14 +171,19 @@ function parse(spec: CommandSpec, argv: string[]): { v: Values; positionals: str
 function intOpt(v: string | undefined, flag: string, min = 1): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new OcropsError('OCROPS_USAGE', `--${flag} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new OcropsError('OCROPS_USAGE', `--${flag} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 
 /** Registers a finished run's best model (its `<out>` folder) as a new version with alias `candidate`. */
 async function registerRun(cfg: TrainConfig, modelName: string): Promise<void> {
   const { ModelRegistry, TrackerApi, registerSource } = await import('@ocrops/tracker');
-  const api = new TrackerApi({ url: cfg.tracker.url, apiKey: cfg.tracker.apiKey, workspace: process.env.COMET_WORKSPACE ?? cfg.tracker.workspace });
+  const api = new TrackerApi({
+    url: cfg.tracker.url,
+    apiKey: cfg.tracker.apiKey,
+    workspace: process.env.COMET_WORKSPACE ?? cfg.tracker.workspace,
+  });
   const r = await registerSource(cfg.out, { registry: new ModelRegistry(api), modelName, aliases: ['candidate'] });
   process.stderr.write(`registered ${r.modelName}:${r.version} (@candidate); weights ${r.weights.md5}\n`);
 }
@@ -186,17 +195,27 @@ export const commands: CommandTable = {
     async run(argv) {
       const { v } = parse(trainSpec, argv);
       if (!v.config) throw new OcropsError('OCROPS_USAGE', '--config is required');
-      const cfg = loadTrainConfig(v.config as string, [...((v.set as string[]) ?? []), ...((v.override as string[]) ?? [])], {
-        out: v.out as string | undefined,
-      });
+      const cfg = loadTrainConfig(
+        v.config as string,
+        [...((v.set as string[]) ?? []), ...((v.override as string[]) ?? [])],
+        {
+          out: v.out as string | undefined,
+        },
+      );
       if (v['experiment-name']) cfg.name = v['experiment-name'] as string;
       if (v.offline) cfg.tracker.offline = true;
       if (v.register && (!cfg.tracker.enabled || cfg.tracker.offline))
-        throw new OcropsError('OCROPS_USAGE', '--register needs a tracked, online run (tracker.enabled true, no --offline)');
+        throw new OcropsError(
+          'OCROPS_USAGE',
+          '--register needs a tracked, online run (tracker.enabled true, no --offline)',
+        );
       try {
         await train(cfg, {
-          resume: Boolean(v.resume), handleSignals: true, quiet: Boolean(v.quiet),
-          logOther: keyValues(v['log-other'] as string[] | undefined, '--log-other'), tags: v.tag as string[] | undefined,
+          resume: Boolean(v.resume),
+          handleSignals: true,
+          quiet: Boolean(v.quiet),
+          logOther: keyValues(v['log-other'] as string[] | undefined, '--log-other'),
+          tags: v.tag as string[] | undefined,
         });
         if (v.register) await registerRun(cfg, v.register as string);
       } catch (err) {
@@ -213,7 +232,8 @@ export const commands: CommandTable = {
     async run(argv) {
       const { v } = parse(evaluateSpec, argv);
       const split = v.split as string;
-      if (!['train', 'val', 'test'].includes(split)) throw new OcropsError('OCROPS_USAGE', `--split must be train, val or test, got '${split}'`);
+      if (!['train', 'val', 'test'].includes(split))
+        throw new OcropsError('OCROPS_USAGE', `--split must be train, val or test, got '${split}'`);
       let modelDir = v.model as string | undefined;
       let prepared = v.prepared as string | undefined;
       let runDir = v.run as string | undefined;
@@ -222,14 +242,17 @@ export const commands: CommandTable = {
         const cfg = loadTrainConfig(v.config as string, (v.set as string[]) ?? []);
         decode = cfg.decode;
         modelDir ??= join(cfg.out, 'best');
-        prepared ??= cfg.prepared ?? (cfg.task === 'classify' ? loadClassifyDataConfig(cfg.data).outDir : loadDataConfig(cfg.data).output);
+        prepared ??=
+          cfg.prepared ??
+          (cfg.task === 'classify' ? loadClassifyDataConfig(cfg.data).outDir : loadDataConfig(cfg.data).output);
         runDir ??= cfg.out;
       }
       if (!modelDir || !prepared) {
         throw new OcropsError('OCROPS_USAGE', 'give --config, or both --model and --prepared');
       }
       const plotsFrom = runDir ? join(resolve(runDir), 'plots.json') : undefined;
-      const plotsTo = (v.plots as string | undefined) ?? (runDir ? join('plots', `${basename(resolve(runDir))}.json`) : undefined);
+      const plotsTo =
+        (v.plots as string | undefined) ?? (runDir ? join('plots', `${basename(resolve(runDir))}.json`) : undefined);
       let run;
       const resultPath = runDir ? join(runDir, 'result.json') : undefined;
       let key = v['experiment-key'] as string | undefined;
@@ -242,21 +265,27 @@ export const commands: CommandTable = {
           try {
             run = await openRun(cfg.tracker, { name: cfg.name, experimentKey: key });
           } catch (err) {
-            process.stderr.write(`warning: cannot log the evaluation to experiment ${key}: ${(err as Error).message}\n`);
+            process.stderr.write(
+              `warning: cannot log the evaluation to experiment ${key}: ${(err as Error).message}\n`,
+            );
           }
         }
       }
       const beam = intOpt(v.beam as string | undefined, 'beam');
       if (beam) decode = beam > 1 ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 };
       const res = await evaluate({
-        modelDir: resolve(modelDir), preparedDir: resolve(prepared), split: split as 'test',
+        modelDir: resolve(modelDir),
+        preparedDir: resolve(prepared),
+        split: split as 'test',
         batchSize: intOpt(v['batch-size'] as string, 'batch-size'),
         // --beam, else the config's decode, else the decode the model was trained with (its ocrops.json)
         decode,
-        metricsPath: resolve(v.metrics as string), errorsPath: resolve(v.errors as string),
+        metricsPath: resolve(v.metrics as string),
+        errorsPath: resolve(v.errors as string),
         worst: intOpt(v.worst as string, 'worst', 0),
         plots: plotsFrom && plotsTo && existsSync(plotsFrom) ? { from: plotsFrom, to: resolve(plotsTo) } : undefined,
-        run, quiet: Boolean(v.quiet),
+        run,
+        quiet: Boolean(v.quiet),
       });
       if (run) await run.end();
       console.log(JSON.stringify(res.metrics, null, 2));
@@ -267,11 +296,15 @@ export const commands: CommandTable = {
     async run(argv) {
       const { v, positionals } = parse(predictSpec, argv);
       if (positionals.length === 0) throw new OcropsError('OCROPS_USAGE', 'give at least one image file or folder');
-      const modelDir = await resolveModelDir({ model: v.model as string, weights: v.weights as string | undefined },
-        (m) => process.stderr.write(`${m}\n`));
+      const modelDir = await resolveModelDir(
+        { model: v.model as string, weights: v.weights as string | undefined },
+        (m) => process.stderr.write(`${m}\n`),
+      );
       const beam = intOpt(v.beam as string | undefined, 'beam');
       const preds = await predict({
-        modelDir, inputs: positionals, batchSize: intOpt(v['batch-size'] as string, 'batch-size'),
+        modelDir,
+        inputs: positionals,
+        batchSize: intOpt(v['batch-size'] as string, 'batch-size'),
         decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
       });
       if (v.json) console.log(JSON.stringify(preds, null, 2));
@@ -295,7 +328,9 @@ export const commands: CommandTable = {
       }
       const beam = intOpt(v.beam as string | undefined, 'beam');
       const { dir, files } = await exportModel({
-        model: v.model as string, out: v.out as string, format: format as ExportFormat,
+        model: v.model as string,
+        out: v.out as string,
+        format: format as ExportFormat,
         foldBatchNorm: !v['keep-batch-norm'],
         decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
         topK: intOpt(v['top-k'] as string | undefined, 'top-k'),

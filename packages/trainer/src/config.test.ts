@@ -46,8 +46,20 @@ test('every shipped train config loads and its model section validates', () => {
 
 test('--set takes dotted keys and the sweep aliases, values as YAML scalars', () => {
   const cfg = buildTrainConfig(base(), 't.yaml', [
-    'inner_dim=64', 'model.arch=vgg', 'lr=0.0005', 'batch_size=8', 'optimizer=rmsprop', 'rnn_type=gru', 'hidden=32',
-    'layers=1', 'dropout=0.1', 'weight_decay=1e-4', 'patience=3', 'epochs=7', 'train.augment=false', 'tracker.offline=true',
+    'inner_dim=64',
+    'model.arch=vgg',
+    'lr=0.0005',
+    'batch_size=8',
+    'optimizer=rmsprop',
+    'rnn_type=gru',
+    'hidden=32',
+    'layers=1',
+    'dropout=0.1',
+    'weight_decay=1e-4',
+    'patience=3',
+    'epochs=7',
+    'train.augment=false',
+    'tracker.offline=true',
   ]);
   assert.equal(cfg.model.inner_dim, 64);
   assert.equal(cfg.optim.lr, 0.0005);
@@ -58,7 +70,7 @@ test('--set takes dotted keys and the sweep aliases, values as YAML scalars', ()
   assert.equal(cfg.train.epochs, 7);
   assert.equal(cfg.train.augment, false);
   assert.equal(cfg.tracker.offline, true);
-  assert.deepEqual((cfg.model.rnn as Record<string, unknown>), { type: 'gru', hidden: 32, layers: 1, dropout: 0.1 });
+  assert.deepEqual(cfg.model.rnn as Record<string, unknown>, { type: 'gru', hidden: 32, layers: 1, dropout: 0.1 });
   assert.equal(modelConfigOf(cfg).innerDim, 64);
   assert.equal(parseSet('learning_rate=0.01').key, 'optim.lr');
   assert.equal(Object.keys(PARAM_ALIASES).length, 12);
@@ -69,38 +81,99 @@ test('--set takes dotted keys and the sweep aliases, values as YAML scalars', ()
 });
 
 test('config errors name the file, the field and what is allowed', () => {
-  code(() => buildTrainConfig({ ...base(), optim: { lr: 'fast' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /^bad\.yaml: optim\.lr: expected number, got "fast"/m);
-  code(() => buildTrainConfig({ ...base(), trian: {} }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /^bad\.yaml: trian: is not a known field \(did you mean train\?\)/m);
-  code(() => buildTrainConfig({ ...base(), train: { batch_size: 0 } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.batch_size: .*got 0; allowed: an integer >= 1/);
-  code(() => buildTrainConfig({ ...base(), optim: { name: 'sgd' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /optim\.name: is not one of the allowed values, got "sgd"; allowed: adam, rmsprop/);
-  code(() => buildTrainConfig({ ...base(), train: { monitor: 'accuracy' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.monitor: is not a metric the OCR task logs, got 'accuracy'; allowed: train_loss, .*val_cer/);
-  code(() => buildTrainConfig({ ...base(), train: { monitor: 'val_cer', mode: 'max' } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /train\.mode: is 'max', but val_cer improves when it goes down; allowed: min/);
-  code(() => buildTrainConfig({ ...base(), data: 'configs/data/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /bad\.yaml: data: names configs\/data\/nope\.yaml, which does not exist/);
-  code(() => buildTrainConfig({ ...base(), model: 'configs/model/nope.yaml' }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'model'/);
+  code(
+    () => buildTrainConfig({ ...base(), optim: { lr: 'fast' } }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /^bad\.yaml: optim\.lr: expected number, got "fast"/m,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), trian: {} }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /^bad\.yaml: trian: is not a known field \(did you mean train\?\)/m,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), train: { batch_size: 0 } }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /train\.batch_size: .*got 0; allowed: an integer >= 1/,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), optim: { name: 'sgd' } }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /optim\.name: is not one of the allowed values, got "sgd"; allowed: adam, rmsprop/,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), train: { monitor: 'accuracy' } }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /train\.monitor: is not a metric the OCR task logs, got 'accuracy'; allowed: train_loss, .*val_cer/,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), train: { monitor: 'val_cer', mode: 'max' } }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /train\.mode: is 'max', but val_cer improves when it goes down; allowed: min/,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), data: 'configs/data/nope.yaml' }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /bad\.yaml: data: names configs\/data\/nope\.yaml, which does not exist/,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), model: 'configs/model/nope.yaml' }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /field 'model'/,
+  );
   const { model: _m, ...noModel } = base();
   code(() => buildTrainConfig(noModel, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /field 'model' is required/);
   code(() => buildTrainConfig(base(), 't.yaml', ['lr']), 'OCROPS_CONFIG_OVERRIDE', /not of the form key=value/);
-  code(() => buildTrainConfig(base(), 't.yaml', ['foo.bar=1']), 'OCROPS_CONFIG_OVERRIDE', /'foo' is not a train config section/);
+  code(
+    () => buildTrainConfig(base(), 't.yaml', ['foo.bar=1']),
+    'OCROPS_CONFIG_OVERRIDE',
+    /'foo' is not a train config section/,
+  );
   code(() => buildTrainConfig(base(), 't.yaml', ['lr=[1']), 'OCROPS_CONFIG_SYNTAX', /--set lr/);
-  code(() => buildTrainConfig(base(), 't.yaml', ['lr=-1']), 'OCROPS_CONFIG_INVALID', /^--set lr=-1: optim\.lr: .*got -1; allowed: a number > 0$/m);
+  code(
+    () => buildTrainConfig(base(), 't.yaml', ['lr=-1']),
+    'OCROPS_CONFIG_INVALID',
+    /^--set lr=-1: optim\.lr: .*got -1; allowed: a number > 0$/m,
+  );
   // the model section is validated when the config loads, not when training builds the model
-  code(() => buildTrainConfig(base(), 'm.yaml', ['model.arch=vgg', 'inner_dim=60']), 'OCROPS_CONFIG_INVALID', /--set inner_dim=60: model\.inner_dim: .*multiple of 8/);
-  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'cosine', gamma: 0.5 } } }, 'bad.yaml'), 'OCROPS_CONFIG_INVALID', /optim\.schedule\.gamma: is not used by schedule type 'cosine'/);
+  code(
+    () => buildTrainConfig(base(), 'm.yaml', ['model.arch=vgg', 'inner_dim=60']),
+    'OCROPS_CONFIG_INVALID',
+    /--set inner_dim=60: model\.inner_dim: .*multiple of 8/,
+  );
+  code(
+    () => buildTrainConfig({ ...base(), optim: { schedule: { type: 'cosine', gamma: 0.5 } } }, 'bad.yaml'),
+    'OCROPS_CONFIG_INVALID',
+    /optim\.schedule\.gamma: is not used by schedule type 'cosine'/,
+  );
   code(() => loadTrainConfig('configs/train/does-not-exist.yaml'), 'OCROPS_CONFIG_MISSING', /does-not-exist\.yaml/);
 });
 
-test('a train config file: every problem at its line, the model file\'s at its own, old camelCase keys load with a warning', () => {
+test("a train config file: every problem at its line, the model file's at its own, old camelCase keys load with a warning", () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-trcfg-'));
   const modelFile = join(dir, 'm.yaml');
   writeFileSync(modelFile, 'model:\n  arch: vgg\n  inner_dim: 60\n');
   const f = join(dir, 't.yaml');
-  writeFileSync(f, `data: ${dataCfg}\nmodel: ${modelFile}\noptim: { lr: 0.001, weigth_decay: 1 }\ntrain:\n  epochs: 0\n`);
-  code(() => loadTrainConfig(f), 'OCROPS_CONFIG_INVALID', new RegExp([
-    `${f}:3:21: optim\\.weigth_decay: is not a known field \\(did you mean weight_decay\\?\\)`,
-    `${f}:5:3: train\\.epochs: .*got 0; allowed: an integer >= 1`,
-  ].join('[^]*')));
+  writeFileSync(
+    f,
+    `data: ${dataCfg}\nmodel: ${modelFile}\noptim: { lr: 0.001, weigth_decay: 1 }\ntrain:\n  epochs: 0\n`,
+  );
+  code(
+    () => loadTrainConfig(f),
+    'OCROPS_CONFIG_INVALID',
+    new RegExp(
+      [
+        `${f}:3:21: optim\\.weigth_decay: is not a known field \\(did you mean weight_decay\\?\\)`,
+        `${f}:5:3: train\\.epochs: .*got 0; allowed: an integer >= 1`,
+      ].join('[^]*'),
+    ),
+  );
   writeFileSync(f, `data: ${dataCfg}\nmodel: ${modelFile}\n`);
-  code(() => loadTrainConfig(f), 'OCROPS_CONFIG_INVALID', new RegExp(`${modelFile}:3:3: model\\.inner_dim: .*multiple of 8`));
+  code(
+    () => loadTrainConfig(f),
+    'OCROPS_CONFIG_INVALID',
+    new RegExp(`${modelFile}:3:3: model\\.inner_dim: .*multiple of 8`),
+  );
   writeFileSync(f, `data: ${dataCfg}\nmodel: { arch: small }\ntrain:\n  batchSize: 8\n  maxStepsPerEpoch: 3\n`);
   const cfg = loadTrainConfig(f, ['train.logEvery=2']);
   assert.deepEqual([cfg.train.batchSize, cfg.train.maxStepsPerEpoch, cfg.train.logEvery], [8, 3, 2]);
@@ -110,12 +183,20 @@ test('a bad train.monitor fails when the config loads, before any data or model 
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-monitor-'));
   const f = join(dir, 'bad-monitor.yaml');
   const out = join(dir, 'run');
-  writeFileSync(f, `data: ${dataCfg}\nmodel: { arch: small }\ntrain:\n  epochs: 1\n  monitor: val_accuracy\nout: ${out}\n`);
+  writeFileSync(
+    f,
+    `data: ${dataCfg}\nmodel: { arch: small }\ntrain:\n  epochs: 1\n  monitor: val_accuracy\nout: ${out}\n`,
+  );
   const t0 = Date.now();
   await assert.rejects(commands.train.run(['--config', f]), (e: unknown) => {
     assert.ok(e instanceof OcropsError);
     assert.equal(e.code, 'OCROPS_CONFIG_INVALID');
-    assert.match(e.message, new RegExp(`${f}:5:3: train\\.monitor: is not a metric the OCR task logs, got 'val_accuracy'; allowed: .*val_acc_by_char`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `${f}:5:3: train\\.monitor: is not a metric the OCR task logs, got 'val_accuracy'; allowed: .*val_acc_by_char`,
+      ),
+    );
     return true;
   });
   assert.ok(Date.now() - t0 < 5000, 'failed at load time');

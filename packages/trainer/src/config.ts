@@ -3,92 +3,123 @@ import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  ConfigReader, OcropsError, camelToSnake, camelizeConfig, parseYamlText, readConfigDocument, repoRoot, snakeizeConfig, validateConfig,
-  warnOnce, type Camelized, type ConfigDocument, type ConfigLocator, type ReportIssue,
+  ConfigReader,
+  OcropsError,
+  camelToSnake,
+  camelizeConfig,
+  parseYamlText,
+  readConfigDocument,
+  repoRoot,
+  snakeizeConfig,
+  validateConfig,
+  warnOnce,
+  type Camelized,
+  type ConfigDocument,
+  type ConfigLocator,
+  type ReportIssue,
 } from '@ocrops/common';
 import { ModelSchema, checkModelSection, readClassifierConfig, type ModelYaml } from '@ocrops/model';
 import { ScheduleSchema, checkSchedule, type ScheduleConfig } from './schedule.js';
 import { DEFAULT_MONITOR, TASK_NAMES } from './tasks/names.js';
 import type { TaskName } from './tasks/task.js';
 
-const literals = <T extends string>(values: readonly T[], opts: object = {}) => Type.Union(values.map((v) => Type.Literal(v)), opts);
+const literals = <T extends string>(values: readonly T[], opts: object = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    opts,
+  );
 
 /** Optimiser settings: `optim: {name, lr, amsgrad, weight_decay, clip_norm, schedule}`. */
-export const OptimSchema = Type.Object({
-  name: literals(['adam', 'rmsprop'] as const, { default: 'adam' }),
-  /** base learning rate (the peak of `onecycle`) */
-  lr: Type.Number({ exclusiveMinimum: 0, default: 1e-3 }),
-  /** adam only: the AMSGrad variant (PyTorch `Adam(amsgrad=True)`) */
-  amsgrad: Type.Boolean({ default: false }),
-  /** lr per step: constant (default), step, cosine, onecycle or plateau, with optional linear warm-up */
-  schedule: ScheduleSchema,
-  /** L2 penalty added to the gradient (PyTorch `weight_decay` semantics); 0 = off */
-  weight_decay: Type.Number({ minimum: 0, default: 0 }),
-  /** clip gradients to this global L2 norm; 0 = off */
-  clip_norm: Type.Number({ minimum: 0, default: 0 }),
-}, { default: {} });
+export const OptimSchema = Type.Object(
+  {
+    name: literals(['adam', 'rmsprop'] as const, { default: 'adam' }),
+    /** base learning rate (the peak of `onecycle`) */
+    lr: Type.Number({ exclusiveMinimum: 0, default: 1e-3 }),
+    /** adam only: the AMSGrad variant (PyTorch `Adam(amsgrad=True)`) */
+    amsgrad: Type.Boolean({ default: false }),
+    /** lr per step: constant (default), step, cosine, onecycle or plateau, with optional linear warm-up */
+    schedule: ScheduleSchema,
+    /** L2 penalty added to the gradient (PyTorch `weight_decay` semantics); 0 = off */
+    weight_decay: Type.Number({ minimum: 0, default: 0 }),
+    /** clip gradients to this global L2 norm; 0 = off */
+    clip_norm: Type.Number({ minimum: 0, default: 0 }),
+  },
+  { default: {} },
+);
 
 /** Loop settings: `train: {...}`. Steps count optimiser updates (batches), from 0. */
-export const LoopSchema = Type.Object({
-  batch_size: Type.Integer({ minimum: 1, default: 32 }),
-  epochs: Type.Integer({ minimum: 1, default: 10 }),
-  /** early stopping: epochs without improvement of `monitor` before stopping; 0 = off */
-  patience: Type.Integer({ minimum: 0, default: 0 }),
-  seed: Type.Integer({ default: 42 }),
-  /** evaluate on the validation split every N steps as well as at each epoch end; 0 = only at epoch ends */
-  eval_every: Type.Integer({ minimum: 0, default: 0 }),
-  /** log step metrics (train_loss, lr, images_per_second) every N steps */
-  log_every: Type.Integer({ minimum: 1, default: 10 }),
-  /** write the `last` checkpoint every N steps as well as at each epoch end; 0 = only at epoch ends */
-  checkpoint_every: Type.Integer({ minimum: 0, default: 0 }),
-  /** metric that selects the best model, one the task logs at epoch ends (see MONITOR_METRICS) */
-  monitor: Type.String({ default: 'val_loss' }),
-  mode: literals(['min', 'max'] as const, { default: 'min' }),
-  /** apply the data config's `augment` section to training batches (seeded per sample and epoch by @ocrops/data) */
-  augment: Type.Boolean({ default: true }),
-  /** batches per epoch, like Keras' steps_per_epoch (each epoch draws a new shuffle); 0 = the whole split */
-  max_steps_per_epoch: Type.Integer({ minimum: 0, default: 0 }),
-  /** cap on validation lines per evaluation; 0 = the whole split */
-  max_val_samples: Type.Integer({ minimum: 0, default: 0 }),
-  /**
-   * width bucketing of training batches: each window of this many shuffled batches is sorted by image width before it
-   * is cut into batches (whose order is then reshuffled), so lines of mixed widths pad less; 0 or 1 = off
-   */
-  bucket_window: Type.Integer({ minimum: 0, default: 20 }),
-  /**
-   * exponential moving average of the trainable weights, decay per step (e.g. 0.999); validation, the best model and
-   * the export use the averaged weights; 0 = off
-   */
-  ema: Type.Number({ minimum: 0, maximum: 0.999999, default: 0 }),
-  /** time budget of the run in minutes: the current epoch ends early, is validated, and the run ends; 0 = none */
-  max_minutes: Type.Number({ minimum: 0, default: 0 }),
-}, { default: {} });
+export const LoopSchema = Type.Object(
+  {
+    batch_size: Type.Integer({ minimum: 1, default: 32 }),
+    epochs: Type.Integer({ minimum: 1, default: 10 }),
+    /** early stopping: epochs without improvement of `monitor` before stopping; 0 = off */
+    patience: Type.Integer({ minimum: 0, default: 0 }),
+    seed: Type.Integer({ default: 42 }),
+    /** evaluate on the validation split every N steps as well as at each epoch end; 0 = only at epoch ends */
+    eval_every: Type.Integer({ minimum: 0, default: 0 }),
+    /** log step metrics (train_loss, lr, images_per_second) every N steps */
+    log_every: Type.Integer({ minimum: 1, default: 10 }),
+    /** write the `last` checkpoint every N steps as well as at each epoch end; 0 = only at epoch ends */
+    checkpoint_every: Type.Integer({ minimum: 0, default: 0 }),
+    /** metric that selects the best model, one the task logs at epoch ends (see MONITOR_METRICS) */
+    monitor: Type.String({ default: 'val_loss' }),
+    mode: literals(['min', 'max'] as const, { default: 'min' }),
+    /** apply the data config's `augment` section to training batches (seeded per sample and epoch by @ocrops/data) */
+    augment: Type.Boolean({ default: true }),
+    /** batches per epoch, like Keras' steps_per_epoch (each epoch draws a new shuffle); 0 = the whole split */
+    max_steps_per_epoch: Type.Integer({ minimum: 0, default: 0 }),
+    /** cap on validation lines per evaluation; 0 = the whole split */
+    max_val_samples: Type.Integer({ minimum: 0, default: 0 }),
+    /**
+     * width bucketing of training batches: each window of this many shuffled batches is sorted by image width before it
+     * is cut into batches (whose order is then reshuffled), so lines of mixed widths pad less; 0 or 1 = off
+     */
+    bucket_window: Type.Integer({ minimum: 0, default: 20 }),
+    /**
+     * exponential moving average of the trainable weights, decay per step (e.g. 0.999); validation, the best model and
+     * the export use the averaged weights; 0 = off
+     */
+    ema: Type.Number({ minimum: 0, maximum: 0.999999, default: 0 }),
+    /** time budget of the run in minutes: the current epoch ends early, is validated, and the run ends; 0 = none */
+    max_minutes: Type.Number({ minimum: 0, default: 0 }),
+  },
+  { default: {} },
+);
 
 /** Loss settings: `loss: {reduction, label_smoothing}`. */
-export const LossSchema = Type.Object({
-  /** CTC: `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
-  reduction: literals(['mean', 'sum'] as const, { default: 'mean' }),
-  /** classification: cross-entropy label smoothing (PyTorch semantics); 0 = off */
-  label_smoothing: Type.Number({ minimum: 0, maximum: 0.999, default: 0 }),
-}, { default: {} });
+export const LossSchema = Type.Object(
+  {
+    /** CTC: `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
+    reduction: literals(['mean', 'sum'] as const, { default: 'mean' }),
+    /** classification: cross-entropy label smoothing (PyTorch semantics); 0 = off */
+    label_smoothing: Type.Number({ minimum: 0, maximum: 0.999, default: 0 }),
+  },
+  { default: {} },
+);
 
 /** Tracker settings: `tracker: {project, workspace, url, offline, api_key, enabled}`. */
-export const TrackerSchema = Type.Object({
-  project: Type.String({ default: 'ocr' }),
-  workspace: Type.Optional(Type.String()),
-  /** REST base URL; defaults to COMET_URL_OVERRIDE or the local server */
-  url: Type.Optional(Type.String()),
-  api_key: Type.Optional(Type.String()),
-  offline: Type.Boolean({ default: false }),
-  /** false: no tracking at all */
-  enabled: Type.Boolean({ default: true }),
-}, { default: {} });
+export const TrackerSchema = Type.Object(
+  {
+    project: Type.String({ default: 'ocr' }),
+    workspace: Type.Optional(Type.String()),
+    /** REST base URL; defaults to COMET_URL_OVERRIDE or the local server */
+    url: Type.Optional(Type.String()),
+    api_key: Type.Optional(Type.String()),
+    offline: Type.Boolean({ default: false }),
+    /** false: no tracking at all */
+    enabled: Type.Boolean({ default: true }),
+  },
+  { default: {} },
+);
 
 /** Decoding used for validation/evaluation metrics. */
-export const DecodeSchema = Type.Object({
-  method: literals(['greedy', 'beam'] as const, { default: 'greedy' }),
-  beam_width: Type.Integer({ minimum: 1, default: 10 }),
-}, { default: {} });
+export const DecodeSchema = Type.Object(
+  {
+    method: literals(['greedy', 'beam'] as const, { default: 'greedy' }),
+    beam_width: Type.Integer({ minimum: 1, default: 10 }),
+  },
+  { default: {} },
+);
 
 /** A train config (configs/train/*.yaml) after its `model:` file is inlined and the `--set` overrides applied. */
 export const TrainSchema = Type.Object({
@@ -152,10 +183,23 @@ export type TrainConfig = Omit<Camelized<TrainYaml>, 'model' | 'optim' | 'out' |
  */
 export const MONITOR_METRICS: Readonly<Record<TaskName, Readonly<Record<string, 'min' | 'max'>>>> = Object.freeze({
   ocr: {
-    train_loss: 'min', train_acc_by_char: 'max', train_acc_by_field: 'max',
-    val_loss: 'min', val_acc_by_char: 'max', val_acc_by_field: 'max', val_cer: 'min', val_wer: 'min',
+    train_loss: 'min',
+    train_acc_by_char: 'max',
+    train_acc_by_field: 'max',
+    val_loss: 'min',
+    val_acc_by_char: 'max',
+    val_acc_by_field: 'max',
+    val_cer: 'min',
+    val_wer: 'min',
   },
-  classify: { train_loss: 'min', train_top1: 'max', train_top5: 'max', val_loss: 'min', val_top1: 'max', val_top5: 'max' },
+  classify: {
+    train_loss: 'min',
+    train_top1: 'max',
+    train_top5: 'max',
+    val_loss: 'min',
+    val_top1: 'max',
+    val_top5: 'max',
+  },
 });
 
 /**
@@ -192,7 +236,11 @@ export function resolvePath(p: string): string {
  * Parses one `key=value` override; the value is a YAML scalar (`0.001`, `true`, `adam`, `[1,2]`). The key is an alias
  * or a dotted path; camelCase components (the old key names, e.g. `train.batchSize`) become snake_case with a warning.
  */
-export function parseSet(expr: string, source = '--set', warn: (m: string) => void = warnOnce): { key: string; value: unknown } {
+export function parseSet(
+  expr: string,
+  source = '--set',
+  warn: (m: string) => void = warnOnce,
+): { key: string; value: unknown } {
   const eq = expr.indexOf('=');
   if (eq <= 0) {
     throw new OcropsError('OCROPS_CONFIG_OVERRIDE', `${source} '${expr}' is not of the form key=value`, {
@@ -254,19 +302,30 @@ export function loadTrainConfig(path: string, overrides: string[] = [], opts: { 
 
 /** The checks of a train config that its schema cannot express: files that must exist, the model, schedule and monitor. */
 function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): void {
-  if (!existsSync(resolvePath(v.data))) report(['data'], `names ${v.data}, which does not exist`, 'a data config under configs/data/');
+  if (!existsSync(resolvePath(v.data)))
+    report(['data'], `names ${v.data}, which does not exist`, 'a data config under configs/data/');
   if (v.task === 'classify') checkClassifierSection(v.model, report);
   else checkModelSection(v.model, report, ['model']);
   const g = given as { optim?: { schedule?: unknown } };
   checkSchedule(v.optim.schedule, g.optim?.schedule ?? {}, report, ['optim', 'schedule']);
-  if (v.optim.amsgrad && v.optim.name !== 'adam') report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
-  if (v.loss.label_smoothing > 0 && v.task !== 'classify') report(['loss', 'label_smoothing'], 'applies to `task: classify` only');
+  if (v.optim.amsgrad && v.optim.name !== 'adam')
+    report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
+  if (v.loss.label_smoothing > 0 && v.task !== 'classify')
+    report(['loss', 'label_smoothing'], 'applies to `task: classify` only');
   const metrics = MONITOR_METRICS[v.task];
   const want = metrics[v.train.monitor];
   if (want === undefined) {
-    report(['train', 'monitor'], `is not a metric the ${v.task === 'ocr' ? 'OCR' : 'classification'} task logs, got '${v.train.monitor}'`, Object.keys(metrics).join(', '));
+    report(
+      ['train', 'monitor'],
+      `is not a metric the ${v.task === 'ocr' ? 'OCR' : 'classification'} task logs, got '${v.train.monitor}'`,
+      Object.keys(metrics).join(', '),
+    );
   } else if (want !== v.train.mode) {
-    report(['train', 'mode'], `is '${v.train.mode}', but ${v.train.monitor} improves when it goes ${want === 'min' ? 'down' : 'up'}`, want);
+    report(
+      ['train', 'mode'],
+      `is '${v.train.mode}', but ${v.train.monitor} improves when it goes ${want === 'min' ? 'down' : 'up'}`,
+      want,
+    );
   }
 }
 
@@ -285,7 +344,8 @@ function checkClassifierSection(model: unknown, report: ReportIssue): void {
  */
 function applyTaskDefaults(raw: Record<string, unknown>): void {
   const task: TaskName = raw.task === 'classify' ? 'classify' : 'ocr';
-  if (raw.train !== undefined && (typeof raw.train !== 'object' || raw.train === null || Array.isArray(raw.train))) return;
+  if (raw.train !== undefined && (typeof raw.train !== 'object' || raw.train === null || Array.isArray(raw.train)))
+    return;
   const loop = (raw.train ?? {}) as Record<string, unknown>;
   if (loop.monitor === undefined) loop.monitor = DEFAULT_MONITOR[task].metric;
   if (loop.mode === undefined && typeof loop.monitor === 'string') {
@@ -310,9 +370,13 @@ export function buildTrainConfig(
   if (typeof raw.model === 'string') {
     modelSource = resolvePath(raw.model);
     if (!existsSync(modelSource)) {
-      throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'model' names ${raw.model}, which does not exist`, {
-        hint: 'use a file under configs/model/ or an inline mapping',
-      });
+      throw new OcropsError(
+        'OCROPS_CONFIG_INVALID',
+        `${source}: field 'model' names ${raw.model}, which does not exist`,
+        {
+          hint: 'use a file under configs/model/ or an inline mapping',
+        },
+      );
     }
     const doc = readConfigDocument(modelSource);
     const file = asMapping(doc.value, modelSource);
@@ -334,11 +398,18 @@ export function buildTrainConfig(
     overridden.push({ key, expr: o });
   }
   // `schedule: cosine` is short for `schedule: {type: cosine}`
-  if (typeof raw.optim === 'object' && raw.optim !== null && typeof (raw.optim as Record<string, unknown>).schedule === 'string') {
+  if (
+    typeof raw.optim === 'object' &&
+    raw.optim !== null &&
+    typeof (raw.optim as Record<string, unknown>).schedule === 'string'
+  ) {
     (raw.optim as Record<string, unknown>).schedule = { type: (raw.optim as Record<string, unknown>).schedule };
   }
   if (raw.model === undefined || raw.model === null) {
-    throw new OcropsError('OCROPS_CONFIG_INVALID', `${source}: field 'model' is required (a configs/model/<x>.yaml path or an inline mapping)`);
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `${source}: field 'model' is required (a configs/model/<x>.yaml path or an inline mapping)`,
+    );
   }
   const locate: ConfigLocator = (path) => {
     const dotted = path.join('.');
@@ -375,7 +446,12 @@ export function flatParameters(cfg: TrainConfig): Record<string, unknown> {
       for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
     } else if (v !== undefined) flat[prefix] = Array.isArray(v) ? JSON.stringify(v) : v;
   };
-  const yaml = snakeizeConfig(TrainSchema, { optim: cfg.optim, train: cfg.train, loss: cfg.loss, decode: cfg.decode }) as Record<string, unknown>;
+  const yaml = snakeizeConfig(TrainSchema, {
+    optim: cfg.optim,
+    train: cfg.train,
+    loss: cfg.loss,
+    decode: cfg.decode,
+  }) as Record<string, unknown>;
   walk('model', cfg.model);
   for (const k of ['optim', 'train', 'loss', 'decode']) walk(k, yaml[k]);
   flat.task = cfg.task;

@@ -5,7 +5,11 @@ import type { EpochRecord } from './checkpoint.js';
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 
 /** A PNG of `panels` side by side, each plotting its metrics against the epoch (missing or non-finite values skipped). */
-export function curvesPng(history: EpochRecord[], panels: Array<{ title: string; keys: string[] }>, font?: string): Buffer {
+export function curvesPng(
+  history: EpochRecord[],
+  panels: Array<{ title: string; keys: string[] }>,
+  font?: string,
+): Buffer {
   const pw = 360;
   const ph = 240;
   const pad = { l: 44, r: 10, t: 22, b: 26 };
@@ -15,7 +19,9 @@ export function curvesPng(history: EpochRecord[], panels: Array<{ title: string;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   panels.forEach((panel, pi) => {
     const x0 = pi * pw;
-    const series = panel.keys.map((k) => history.map((h) => [h.epoch, h.metrics[k]] as const).filter(([, v]) => Number.isFinite(v)));
+    const series = panel.keys.map((k) =>
+      history.map((h) => [h.epoch, h.metrics[k]] as const).filter(([, v]) => Number.isFinite(v)),
+    );
     const values = series.flat().map(([, v]) => v);
     const epochs = history.map((h) => h.epoch);
     if (values.length === 0 || epochs.length === 0) return;

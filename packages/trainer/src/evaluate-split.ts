@@ -51,7 +51,10 @@ export function decodeLogits(
   decode: EvaluateSplitOptions['decode'],
   lengths?: number[],
 ): { texts: string[]; confidence: number[] } {
-  const r = decode.method === 'beam' ? beamSearchDecode(logits, { beamWidth: decode.beamWidth, lengths }) : greedyDecode(logits, { lengths });
+  const r =
+    decode.method === 'beam'
+      ? beamSearchDecode(logits, { beamWidth: decode.beamWidth, lengths })
+      : greedyDecode(logits, { lengths });
   return { texts: r.ids.map((ids) => charset.decode(ids)), confidence: r.confidence };
 }
 
@@ -98,7 +101,14 @@ export async function evaluateSplit(
       preds.push(texts[i]);
       truths.push(labels[i]);
       if (opts.collect) {
-        lines.push({ id: ids[i], truth: labels[i], prediction: texts[i], confidence: confidence[i], accByChar: acc, loss });
+        lines.push({
+          id: ids[i],
+          truth: labels[i],
+          prediction: texts[i],
+          confidence: confidence[i],
+          accByChar: acc,
+          loss,
+        });
       }
     }
     count += n;

@@ -10,9 +10,19 @@ import { EVENT_PREFIX, emitEvent, parseEventLine } from './events.js';
 
 test('the error report HTML escapes transcripts and lists every worst line', () => {
   const report: ErrorReport = {
-    model: 'runs/x/best', dataset: 'data/prepared/x', split: 'test', count: 10, errors: 2,
+    model: 'runs/x/best',
+    dataset: 'data/prepared/x',
+    split: 'test',
+    count: 10,
+    errors: 2,
     worst: [
-      { id: 'a.png', truth: '<script>alert(1)</script>', prediction: 'Phường "4" & co', confidence: 0.5, acc_by_char: 0.25 },
+      {
+        id: 'a.png',
+        truth: '<script>alert(1)</script>',
+        prediction: 'Phường "4" & co',
+        confidence: 0.5,
+        acc_by_char: 0.25,
+      },
       { id: 'b.png', truth: 'Hà Nội', prediction: 'Ha Noi', confidence: 0.9, acc_by_char: 0.5 },
     ],
   };
@@ -29,9 +39,15 @@ test('collectImages expands folders to sorted image files and rejects missing or
   mkdirSync(join(dir, 'imgs'));
   for (const f of ['b.PNG', 'a.jpg', 'notes.txt']) writeFileSync(join(dir, 'imgs', f), 'x');
   mkdirSync(join(dir, 'empty'));
-  assert.deepEqual(collectImages([join(dir, 'imgs'), join(dir, 'imgs', 'notes.txt')]),
-    [join(dir, 'imgs', 'a.jpg'), join(dir, 'imgs', 'b.PNG'), join(dir, 'imgs', 'notes.txt')]);
-  assert.throws(() => collectImages([join(dir, 'nope.png')]), (e: unknown) => e instanceof OcropsError && /nope\.png does not exist/.test(e.message));
+  assert.deepEqual(collectImages([join(dir, 'imgs'), join(dir, 'imgs', 'notes.txt')]), [
+    join(dir, 'imgs', 'a.jpg'),
+    join(dir, 'imgs', 'b.PNG'),
+    join(dir, 'imgs', 'notes.txt'),
+  ]);
+  assert.throws(
+    () => collectImages([join(dir, 'nope.png')]),
+    (e: unknown) => e instanceof OcropsError && /nope\.png does not exist/.test(e.message),
+  );
   assert.throws(() => collectImages([join(dir, 'empty')]), /holds no images/);
 });
 

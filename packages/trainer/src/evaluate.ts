@@ -82,12 +82,18 @@ function escapeHtml(s: string): string {
 
 /** An HTML table of the worst lines (logged to the tracker for the dashboard). */
 export function errorReportHtml(report: ErrorReport): string {
-  const rows = report.worst.map((w) =>
-    `<tr><td>${escapeHtml(w.id)}</td><td>${escapeHtml(w.truth)}</td><td>${escapeHtml(w.prediction)}</td>` +
-    `<td>${w.confidence.toFixed(3)}</td><td>${w.acc_by_char.toFixed(3)}</td></tr>`).join('\n');
-  return `<h3>Worst lines: ${escapeHtml(report.split)} split of ${escapeHtml(report.dataset)} ` +
+  const rows = report.worst
+    .map(
+      (w) =>
+        `<tr><td>${escapeHtml(w.id)}</td><td>${escapeHtml(w.truth)}</td><td>${escapeHtml(w.prediction)}</td>` +
+        `<td>${w.confidence.toFixed(3)}</td><td>${w.acc_by_char.toFixed(3)}</td></tr>`,
+    )
+    .join('\n');
+  return (
+    `<h3>Worst lines: ${escapeHtml(report.split)} split of ${escapeHtml(report.dataset)} ` +
     `(${report.errors} of ${report.count} lines wrong)</h3>\n<table class="ocrops-errors">\n` +
-    `<tr><th>image</th><th>truth</th><th>prediction</th><th>confidence</th><th>acc_by_char</th></tr>\n${rows}\n</table>`;
+    `<tr><th>image</th><th>truth</th><th>prediction</th><th>confidence</th><th>acc_by_char</th></tr>\n${rows}\n</table>`
+  );
 }
 
 function imageDirOf(data: PreparedDataset): string | undefined {
@@ -127,14 +133,18 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       });
     }
     if (model.config.height !== data.height || model.config.channels !== data.channels) {
-      throw new OcropsError('OCROPS_TRAIN_INPUT_MISMATCH',
+      throw new OcropsError(
+        'OCROPS_TRAIN_INPUT_MISMATCH',
         `model ${opts.modelDir} expects height ${model.config.height} x ${model.config.channels} channel(s), ` +
-          `${relativeToRoot(data.dir)} holds ${data.height} x ${data.channels}`);
+          `${relativeToRoot(data.dir)} holds ${data.height} x ${data.channels}`,
+      );
     }
     const bar = new ProgressBar(`evaluate ${split}`, s.count, { unit: 'line', silent: opts.quiet });
     const decode = opts.decode ?? decodeOfModel(meta) ?? { method: 'greedy', beamWidth: 1 };
     const r = await evaluateSplit(model, s, charset, {
-      batchSize: opts.batchSize ?? 32, decode, collect: true,
+      batchSize: opts.batchSize ?? 32,
+      decode,
+      collect: true,
       onBatch: (n) => bar.update(n),
     });
     bar.done();

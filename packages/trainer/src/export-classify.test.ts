@@ -83,72 +83,120 @@ const argmaxRows = (p: Float32Array, k: number) =>
   });
 
 const CASES: Array<{ name: string; config: ClassifierConfig; foldBatchNorm: boolean }> = [
-  { name: 'cnn4 64x64, base 8, dropout 0.3', config: { ...defaultClassifierConfig('cnn4'), height: 64, width: 64, baseChannels: 8, dropout: 0.3 }, foldBatchNorm: true },
-  { name: 'resnet_gap 64x48, base 8, depth 2, BN folded', config: { ...defaultClassifierConfig('resnet_gap'), height: 64, width: 48, baseChannels: 8, depth: 2 }, foldBatchNorm: true },
-  { name: 'resnet_gap 32x32 gray, base 4, depth 1, BN kept', config: { ...defaultClassifierConfig('resnet_gap'), height: 32, width: 32, channels: 1, baseChannels: 4, depth: 1 }, foldBatchNorm: false },
+  {
+    name: 'cnn4 64x64, base 8, dropout 0.3',
+    config: { ...defaultClassifierConfig('cnn4'), height: 64, width: 64, baseChannels: 8, dropout: 0.3 },
+    foldBatchNorm: true,
+  },
+  {
+    name: 'resnet_gap 64x48, base 8, depth 2, BN folded',
+    config: { ...defaultClassifierConfig('resnet_gap'), height: 64, width: 48, baseChannels: 8, depth: 2 },
+    foldBatchNorm: true,
+  },
+  {
+    name: 'resnet_gap 32x32 gray, base 4, depth 1, BN kept',
+    config: { ...defaultClassifierConfig('resnet_gap'), height: 32, width: 32, channels: 1, baseChannels: 4, depth: 1 },
+    foldBatchNorm: false,
+  },
 ];
 
-test('classifier export: ONNX probabilities equal ocrops softmax (onnxruntime-node, real butterfly images)', { skip: !HAVE_DATA && `${TRAIN} is absent (the butterflies-75 dataset)` }, async (t) => {
-  await selectBackend({ quiet: true });
-  const { files, labels, classes } = butterflies(4);
-  const work = mkdtempSync(join(tmpdir(), 'ocrops-export-cls-'));
-  try {
-    for (const c of CASES) {
-      await t.test(c.name, async () => {
-        const cfg = c.config;
-        const model = createClassifier(cfg, classes.length, { seed: 11 });
-        const imgs = await Promise.all(files.map((f) => decodeLine(f, { height: cfg.height, channels: cfg.channels, width: cfg.width })));
-        const x = tf.tidy(() => tf.tensor4d(Float32Array.from(imgs.flatMap((i) => Array.from(i.data, (v) => v / 255))), [files.length, cfg.height, cfg.width, cfg.channels]));
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes.length);
-        const opt = tf.train.adam(3e-3);
-        // a few training steps: batch-norm running statistics and weights move away from their init
-        for (let s = 0; s < 4; s++) opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, true)) as tf.Scalar, false, model.getWeights());
-        const dir = join(work, cfg.arch + cfg.height + cfg.channels);
-        await model.save(join(dir, 'best'), { classes });
-        const out = join(work, `${cfg.arch}-${cfg.height}-${cfg.channels}-export`);
-        const res = await exportModel({ model: dir, out, foldBatchNorm: c.foldBatchNorm, topK: 3 });
-        assert.deepEqual(res.files, ['model.onnx', 'model.json', 'weights.bin', 'ocrops.json', CONTRACT_FILE, 'README.md']);
-        const contract = readTaskContract(join(out, CONTRACT_FILE));
-        assert.equal(contract.task, 'classify');
-        if (contract.task !== 'classify') return;
-        assert.deepEqual([contract.classes, contract.topK, contract.outputs[0].name, contract.outputs[0].kind], [classes, 3, 'probabilities', 'probabilities']);
-        assert.throws(() => readContract(join(out, CONTRACT_FILE)), /classifier's contract.*readTaskContract/);
+test(
+  'classifier export: ONNX probabilities equal ocrops softmax (onnxruntime-node, real butterfly images)',
+  { skip: !HAVE_DATA && `${TRAIN} is absent (the butterflies-75 dataset)` },
+  async (t) => {
+    await selectBackend({ quiet: true });
+    const { files, labels, classes } = butterflies(4);
+    const work = mkdtempSync(join(tmpdir(), 'ocrops-export-cls-'));
+    try {
+      for (const c of CASES) {
+        await t.test(c.name, async () => {
+          const cfg = c.config;
+          const model = createClassifier(cfg, classes.length, { seed: 11 });
+          const imgs = await Promise.all(
+            files.map((f) => decodeLine(f, { height: cfg.height, channels: cfg.channels, width: cfg.width })),
+          );
+          const x = tf.tidy(() =>
+            tf.tensor4d(Float32Array.from(imgs.flatMap((i) => Array.from(i.data, (v) => v / 255))), [
+              files.length,
+              cfg.height,
+              cfg.width,
+              cfg.channels,
+            ]),
+          );
+          const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes.length);
+          const opt = tf.train.adam(3e-3);
+          // a few training steps: batch-norm running statistics and weights move away from their init
+          for (let s = 0; s < 4; s++)
+            opt.minimize(
+              () => tf.losses.softmaxCrossEntropy(y, model.forward(x, true)) as tf.Scalar,
+              false,
+              model.getWeights(),
+            );
+          const dir = join(work, cfg.arch + cfg.height + cfg.channels);
+          await model.save(join(dir, 'best'), { classes });
+          const out = join(work, `${cfg.arch}-${cfg.height}-${cfg.channels}-export`);
+          const res = await exportModel({ model: dir, out, foldBatchNorm: c.foldBatchNorm, topK: 3 });
+          assert.deepEqual(res.files, [
+            'model.onnx',
+            'model.json',
+            'weights.bin',
+            'ocrops.json',
+            CONTRACT_FILE,
+            'README.md',
+          ]);
+          const contract = readTaskContract(join(out, CONTRACT_FILE));
+          assert.equal(contract.task, 'classify');
+          if (contract.task !== 'classify') return;
+          assert.deepEqual(
+            [contract.classes, contract.topK, contract.outputs[0].name, contract.outputs[0].kind],
+            [classes, 3, 'probabilities', 'probabilities'],
+          );
+          assert.throws(() => readContract(join(out, CONTRACT_FILE)), /classifier's contract.*readTaskContract/);
 
-        const data = await contractBatch(contract, files);
-        const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
-        const dims = [files.length, cfg.height, cfg.width, cfg.channels];
-        const r = await session.run({ image: new ort.Tensor('float32', data, dims) });
-        const onnxP = r.probabilities.data as Float32Array;
-        const onnxLogits = r.logits.data as Float32Array;
-        assert.deepEqual(r.probabilities.dims, [files.length, classes.length]);
-        await session.release();
+          const data = await contractBatch(contract, files);
+          const session = await ort.InferenceSession.create(join(out, 'model.onnx'));
+          const dims = [files.length, cfg.height, cfg.width, cfg.channels];
+          const r = await session.run({ image: new ort.Tensor('float32', data, dims) });
+          const onnxP = r.probabilities.data as Float32Array;
+          const onnxLogits = r.logits.data as Float32Array;
+          assert.deepEqual(r.probabilities.dims, [files.length, classes.length]);
+          await session.release();
 
-        const loaded = await loadTaskModel(out);
-        assert.equal(loaded.task, 'classify');
-        const logits = tf.tidy(() => loaded.model.forward(tf.tensor4d(data, dims as [number, number, number, number]), false) as tf.Tensor2D);
-        const ours = tf.softmax(logits);
-        const oursP = ours.dataSync() as Float32Array;
-        const diff = maxAbsDiff(onnxP, oursP);
-        t.diagnostic(`${c.name}: max |p_onnx - p_ocrops| = ${diff.toExponential(2)}, logits ${maxAbsDiff(onnxLogits, logits.dataSync() as Float32Array).toExponential(2)}`);
-        assert.ok(diff < TOLERANCE, `max abs probability difference ${diff}`);
-        assert.deepEqual(argmaxRows(onnxP, classes.length), argmaxRows(oursP, classes.length));
-        if (PYTHON_OK) {
-          const py = pythonLogits(join(out, 'model.onnx'), data, dims, work);
-          const pyDiff = maxAbsDiff(py, logits.dataSync() as Float32Array);
-          t.diagnostic(`${c.name}: onnx.checker full check passed; Python onnxruntime logits max diff ${pyDiff.toExponential(2)}`);
-          assert.ok(pyDiff < TOLERANCE, `Python onnxruntime logits differ by ${pyDiff}`);
-        } else t.diagnostic('Python onnx/onnxruntime absent from .venv: checker skipped (scripts/setup installs them)');
-        for (let b = 0; b < files.length; b++) {
-          const sum = onnxP.subarray(b * classes.length, (b + 1) * classes.length).reduce((a, v) => a + v, 0);
-          assert.ok(Math.abs(sum - 1) < 1e-5, 'probabilities sum to 1');
-        }
-        tf.dispose([x, y, logits, ours]);
-        opt.dispose();
-        model.dispose();
-        loaded.model.dispose();
-      });
+          const loaded = await loadTaskModel(out);
+          assert.equal(loaded.task, 'classify');
+          const logits = tf.tidy(
+            () =>
+              loaded.model.forward(tf.tensor4d(data, dims as [number, number, number, number]), false) as tf.Tensor2D,
+          );
+          const ours = tf.softmax(logits);
+          const oursP = ours.dataSync() as Float32Array;
+          const diff = maxAbsDiff(onnxP, oursP);
+          t.diagnostic(
+            `${c.name}: max |p_onnx - p_ocrops| = ${diff.toExponential(2)}, logits ${maxAbsDiff(onnxLogits, logits.dataSync() as Float32Array).toExponential(2)}`,
+          );
+          assert.ok(diff < TOLERANCE, `max abs probability difference ${diff}`);
+          assert.deepEqual(argmaxRows(onnxP, classes.length), argmaxRows(oursP, classes.length));
+          if (PYTHON_OK) {
+            const py = pythonLogits(join(out, 'model.onnx'), data, dims, work);
+            const pyDiff = maxAbsDiff(py, logits.dataSync() as Float32Array);
+            t.diagnostic(
+              `${c.name}: onnx.checker full check passed; Python onnxruntime logits max diff ${pyDiff.toExponential(2)}`,
+            );
+            assert.ok(pyDiff < TOLERANCE, `Python onnxruntime logits differ by ${pyDiff}`);
+          } else
+            t.diagnostic('Python onnx/onnxruntime absent from .venv: checker skipped (scripts/setup installs them)');
+          for (let b = 0; b < files.length; b++) {
+            const sum = onnxP.subarray(b * classes.length, (b + 1) * classes.length).reduce((a, v) => a + v, 0);
+            assert.ok(Math.abs(sum - 1) < 1e-5, 'probabilities sum to 1');
+          }
+          tf.dispose([x, y, logits, ours]);
+          opt.dispose();
+          model.dispose();
+          loaded.model.dispose();
+        });
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+  },
+);

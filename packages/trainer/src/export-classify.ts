@@ -38,7 +38,10 @@ function readmeText(cfg: ClassifierConfig, classes: string[], format: 'onnx' | '
     '',
     'Files:',
   ];
-  if (format === 'onnx') lines.push(`- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch), input \`image\`, outputs \`probabilities\`, \`logits\`;`);
+  if (format === 'onnx')
+    lines.push(
+      `- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch), input \`image\`, outputs \`probabilities\`, \`logits\`;`,
+    );
   lines.push(
     `- \`${TFJS_FILE}\`, \`weights.bin\`, \`ocrops.json\`: ocrops's own TensorFlow.js weights, loaded by \`loadClassifier(dir)\``,
     '  (or `loadTaskModel(dir)`) of @ocrops/model.',
@@ -54,7 +57,9 @@ function readmeText(cfg: ClassifierConfig, classes: string[], format: 'onnx' | '
 }
 
 /** Writes the export folder of the classifier in `src`; returns the contract and the files written (relative to `out`). */
-export async function exportClassifier(o: ExportClassifierOptions): Promise<{ meta: Record<string, unknown>; contract: ClassifierContract; files: string[] }> {
+export async function exportClassifier(
+  o: ExportClassifierOptions,
+): Promise<{ meta: Record<string, unknown>; contract: ClassifierContract; files: string[] }> {
   const { model, meta } = await loadClassifier(o.src);
   try {
     const out = resolve(o.out);
@@ -75,7 +80,10 @@ export async function exportClassifier(o: ExportClassifierOptions): Promise<{ me
       exportedAt,
     });
     if (o.format === 'onnx') {
-      const bytes = exportClassifierOnnx(model, { foldBatchNorm: o.foldBatchNorm, metadata: { [CONTRACT_FILE]: JSON.stringify(contract) } });
+      const bytes = exportClassifierOnnx(model, {
+        foldBatchNorm: o.foldBatchNorm,
+        metadata: { [CONTRACT_FILE]: JSON.stringify(contract) },
+      });
       writeFileSync(join(out, ONNX_FILE), bytes);
       files.unshift(ONNX_FILE);
     } else rmSync(join(out, ONNX_FILE), { force: true });

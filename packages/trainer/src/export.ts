@@ -62,9 +62,10 @@ function sourceFolder(model: string): string {
 }
 
 function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, out: string): string {
-  const resize = cfg.width !== undefined
-    ? `resized to exactly ${cfg.width} x ${cfg.height} px (fixed width, aspect ratio ignored; ${cfg.steps} frames out)`
-    : `resized to height ${cfg.height} keeping the aspect ratio`;
+  const resize =
+    cfg.width !== undefined
+      ? `resized to exactly ${cfg.width} x ${cfg.height} px (fixed width, aspect ratio ignored; ${cfg.steps} frames out)`
+      : `resized to height ${cfg.height} keeping the aspect ratio`;
   const lines = [
     `# ocrops OCR model (${cfg.arch})`,
     '',
@@ -76,8 +77,10 @@ function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, 
     'Files:',
   ];
   if (format === 'onnx') {
-    lines.push(`- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch${cfg.width !== undefined ? `, width ${cfg.width}` : ' and width'}), input \`image\`, output \`logits\`;`,
-      '  runs on any ONNX runtime (onnxruntime, onnxruntime-node, ...).');
+    lines.push(
+      `- \`${ONNX_FILE}\`: standard ONNX (opset ${ONNX_OPSET}, dynamic batch${cfg.width !== undefined ? `, width ${cfg.width}` : ' and width'}), input \`image\`, output \`logits\`;`,
+      '  runs on any ONNX runtime (onnxruntime, onnxruntime-node, ...).',
+    );
   }
   lines.push(
     `- \`${TFJS_FILE}\`, \`weights.bin\`, \`ocrops.json\`: ocrops's own TensorFlow.js weights (a tfjs weights manifest`,
@@ -102,14 +105,20 @@ function readmeText(cfg: ModelConfig, numClasses: number, format: ExportFormat, 
 export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const format = opts.format ?? 'onnx';
   if (!EXPORT_FORMATS.includes(format)) {
-    throw new OcropsError('OCROPS_USAGE', `export format '${String(format)}' is not one of ${EXPORT_FORMATS.join(', ')}`);
+    throw new OcropsError(
+      'OCROPS_USAGE',
+      `export format '${String(format)}' is not one of ${EXPORT_FORMATS.join(', ')}`,
+    );
   }
   const src = sourceFolder(opts.model);
   const out = resolve(opts.out);
   if (out === src) throw new OcropsError('OCROPS_EXPORT_OUT', '--out must differ from the model folder');
   await selectBackend({ quiet: true });
   if ((await savedModelTask(src)) === 'classify') {
-    return { dir: out, ...(await exportClassifier({ src, out, format, foldBatchNorm: opts.foldBatchNorm, topK: opts.topK })) };
+    return {
+      dir: out,
+      ...(await exportClassifier({ src, out, format, foldBatchNorm: opts.foldBatchNorm, topK: opts.topK })),
+    };
   }
   const { model, meta } = await loadModel(src);
   try {

@@ -1,11 +1,34 @@
 // Public surface of @ocrops/trainer: train, evaluate, predict and export OCR models, fully tracked.
 export {
-  PARAM_ALIASES, loadTrainConfig, buildTrainConfig, parseSet, setDotted, flatParameters, resolvePath,
-  type TrainConfig, type OptimConfig, type LoopConfig, type TrackerConfig,
+  PARAM_ALIASES,
+  loadTrainConfig,
+  buildTrainConfig,
+  parseSet,
+  setDotted,
+  flatParameters,
+  resolvePath,
+  type TrainConfig,
+  type OptimConfig,
+  type LoopConfig,
+  type TrackerConfig,
 } from './config.js';
-export { train, modelConfigOf, taskModelConfigOf, openTrainData, plotRecords, TrainInterrupted, type TrainOptions, type TrainResult } from './train.js';
 export {
-  writeCheckpoint, readCheckpoint, findCheckpoint, type TrainState, type EpochRecord, type CheckpointContents,
+  train,
+  modelConfigOf,
+  taskModelConfigOf,
+  openTrainData,
+  plotRecords,
+  TrainInterrupted,
+  type TrainOptions,
+  type TrainResult,
+} from './train.js';
+export {
+  writeCheckpoint,
+  readCheckpoint,
+  findCheckpoint,
+  type TrainState,
+  type EpochRecord,
+  type CheckpointContents,
 } from './checkpoint.js';
 export { evaluate, errorReportHtml, type EvaluateOptions, type EvaluateResult, type ErrorReport } from './evaluate.js';
 export { evaluateSplit, decodeLogits, type SplitMetrics, type LineResult } from './evaluate-split.js';

@@ -36,7 +36,11 @@ export function labelsTooLong(encoded: number[][], T: number | readonly number[]
  * the batch's T (and at least 1). The CTC loss and the decoders use only these frames, so a short line in a wide batch
  * is not asked to emit blanks over the padding (PyTorch's `input_lengths`).
  */
-export function frameLengths(model: { outputLength(width: number): number }, widths: readonly number[], batchWidth: number): number[] {
+export function frameLengths(
+  model: { outputLength(width: number): number },
+  widths: readonly number[],
+  batchWidth: number,
+): number[] {
   const T = model.outputLength(batchWidth);
   return widths.map((w) => Math.max(1, Math.min(T, model.outputLength(w))));
 }

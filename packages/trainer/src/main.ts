@@ -7,7 +7,9 @@ await runMain(async () => {
   const [name, ...rest] = process.argv.slice(2);
   const cmd = name ? commands[name] : undefined;
   if (!cmd) {
-    const list = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n');
+    const list = Object.entries(commands)
+      .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
+      .join('\n');
     if (!name || name === '--help' || name === '-h') {
       console.log(`Usage: trainer <command> [options]\n\n${list}`);
       return;

@@ -40,7 +40,9 @@ export class AmsgradOptimizer extends tf.Optimizer {
   }
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
     const t = this.iterations + 1;
     const bc1 = 1 - Math.pow(this.beta1, t);
     const bc2 = 1 - Math.pow(this.beta2, t);
@@ -49,7 +51,10 @@ export class AmsgradOptimizer extends tf.Optimizer {
         const value = tf.engine().registeredVariables[name];
         const slot = (list: Slot[], suffix: string) => {
           if (list[i] == null) {
-            list[i] = { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+            list[i] = {
+              originalName: `${name}/${suffix}`,
+              variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+            };
           }
           return list[i].variable;
         };
@@ -83,7 +88,8 @@ export class AmsgradOptimizer extends tf.Optimizer {
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
     const n = rest.length / 3;
-    const toSlots = (part: NamedTensor[]) => part.map((w) => ({ originalName: w.name, variable: w.tensor.variable(false) }));
+    const toSlots = (part: NamedTensor[]) =>
+      part.map((w) => ({ originalName: w.name, variable: w.tensor.variable(false) }));
     tf.dispose([...this.m, ...this.v, ...this.vmax].map((s) => s.variable));
     this.m = toSlots(rest.slice(0, n));
     this.v = toSlots(rest.slice(n, 2 * n));
@@ -91,7 +97,13 @@ export class AmsgradOptimizer extends tf.Optimizer {
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, amsgrad: true };
+    return {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      amsgrad: true,
+    };
   }
 }
 

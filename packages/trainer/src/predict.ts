@@ -26,10 +26,14 @@ export function collectImages(inputs: string[]): string[] {
   const out: string[] = [];
   for (const input of inputs) {
     if (!existsSync(input)) {
-      throw new OcropsError('OCROPS_PREDICT_INPUT', `${input} does not exist`, { hint: 'pass image files or folders of images' });
+      throw new OcropsError('OCROPS_PREDICT_INPUT', `${input} does not exist`, {
+        hint: 'pass image files or folders of images',
+      });
     }
     if (statSync(input).isDirectory()) {
-      const files = readdirSync(input).filter((f) => IMAGE_EXTS.has(extname(f).toLowerCase())).sort();
+      const files = readdirSync(input)
+        .filter((f) => IMAGE_EXTS.has(extname(f).toLowerCase()))
+        .sort();
       if (files.length === 0) {
         throw new OcropsError('OCROPS_PREDICT_INPUT', `folder ${input} holds no images (${[...IMAGE_EXTS].join(' ')})`);
       }
@@ -44,7 +48,10 @@ export function collectImages(inputs: string[]): string[] {
  * @ocrops/versioning's `pullWeights` (from `weights` = a `.dvc` file or a dvc.lock output path, else from
  * `<model>.dvc` or the repository's dvc.lock entry for `model`).
  */
-export async function resolveModelDir(opts: { model?: string; weights?: string }, log = (_m: string) => {}): Promise<string> {
+export async function resolveModelDir(
+  opts: { model?: string; weights?: string },
+  log = (_m: string) => {},
+): Promise<string> {
   const model = resolve(opts.model ?? 'models/best');
   if (existsSync(join(model, 'ocrops.json')) || existsSync(join(model, 'model.json'))) return model;
   const w = opts.weights;
@@ -54,7 +61,8 @@ export async function resolveModelDir(opts: { model?: string; weights?: string }
   if (w && w.endsWith('.dvc')) pull = { dvcFile: resolve(w), dest: model };
   else if (w) pull = { lockPath: join(root, 'dvc.lock'), out: rel(resolve(w)), dest: model };
   else if (existsSync(`${model}.dvc`)) pull = { dvcFile: `${model}.dvc`, dest: model };
-  else if (existsSync(join(root, 'dvc.lock'))) pull = { lockPath: join(root, 'dvc.lock'), out: rel(model), dest: model };
+  else if (existsSync(join(root, 'dvc.lock')))
+    pull = { lockPath: join(root, 'dvc.lock'), out: rel(model), dest: model };
   else {
     throw new OcropsError('OCROPS_PREDICT_MODEL', `model folder ${model} does not exist and no DVC record names it`, {
       hint: 'pass --model <folder written by train/export>, or --weights <file.dvc | dvc.lock output path>',
@@ -98,13 +106,17 @@ export async function predict(opts: {
       loaded.forEach((l, b) => {
         for (let y = 0; y < height; y++) {
           const src = y * l.width * channels;
-          const dst = ((b * height + y) * W) * channels;
+          const dst = (b * height + y) * W * channels;
           batch.set(l.data.subarray(src, src + l.width * channels), dst);
         }
       });
       const dec = tf.tidy(() => {
         const logits = model.forward(tf.tensor4d(batch, [loaded.length, height, W, channels]), false);
-        const lengths = frameLengths(model, loaded.map((l) => l.width), W);
+        const lengths = frameLengths(
+          model,
+          loaded.map((l) => l.width),
+          W,
+        );
         return decodeLogits(logits, charset, opts.decode ?? { method: 'greedy', beamWidth: 10 }, lengths);
       });
       loaded.forEach((l, b) => results.push({ path: l.path, text: dec.texts[b], confidence: dec.confidence[b] }));

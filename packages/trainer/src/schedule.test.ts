@@ -1,10 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OcropsError } from '@ocrops/common';
-import { constantSchedule, freshPlateau, lrAt, plateauEpochEnd, readScheduleConfig, type ScheduleConfig } from './schedule.js';
+import {
+  constantSchedule,
+  freshPlateau,
+  lrAt,
+  plateauEpochEnd,
+  readScheduleConfig,
+  type ScheduleConfig,
+} from './schedule.js';
 
 const sched = (over: Partial<ScheduleConfig>): ScheduleConfig => ({ ...constantSchedule(), ...over });
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} vs ${b}`);
 const closeAll = (a: number[], b: number[]) => {
   assert.equal(a.length, b.length);
   a.forEach((x, i) => close(x, b[i], `[${i}] of [${a.join(', ')}]`));
@@ -14,9 +22,15 @@ test('constant schedule: the base lr at every step; linear warm-up from warmupSt
   const s = sched({ type: 'constant' });
   for (const step of [0, 1, 50, 999]) assert.equal(lrAt(s, 0.01, step, 1000), 0.01);
   const w = sched({ type: 'constant', warmupSteps: 4 });
-  closeAll([0, 1, 2, 3, 4, 5].map((i) => lrAt(w, 0.01, i, 100)), [0, 0.0025, 0.005, 0.0075, 0.01, 0.01]);
+  closeAll(
+    [0, 1, 2, 3, 4, 5].map((i) => lrAt(w, 0.01, i, 100)),
+    [0, 0.0025, 0.005, 0.0075, 0.01, 0.01],
+  );
   const w2 = sched({ type: 'constant', warmupSteps: 2, warmupStart: 0.5 });
-  closeAll([0, 1, 2].map((i) => lrAt(w2, 0.1, i, 100)), [0.05, 0.075, 0.1]);
+  closeAll(
+    [0, 1, 2].map((i) => lrAt(w2, 0.1, i, 100)),
+    [0.05, 0.075, 0.1],
+  );
 });
 
 test('step schedule: lr * gamma^floor((step - warmup) / stepSize)', () => {
@@ -34,7 +48,7 @@ test('cosine schedule: from lr down to minLr over the steps after the warm-up (P
   const total = 100;
   close(lrAt(s, 0.011, 0, total), 0.011, 'start');
   close(lrAt(s, 0.011, 50, total), 0.006, 'half-way: (lr + minLr) / 2');
-  close(lrAt(s, 0.011, 25, total), 0.001 + 0.01 * (1 + Math.cos(Math.PI / 4)) / 2, 'quarter');
+  close(lrAt(s, 0.011, 25, total), 0.001 + (0.01 * (1 + Math.cos(Math.PI / 4))) / 2, 'quarter');
   close(lrAt(s, 0.011, 100, total), 0.001, 'end');
   close(lrAt(s, 0.011, 150, total), 0.001, 'past the end stays at minLr');
   const w = sched({ type: 'cosine', warmupSteps: 10 });
@@ -83,7 +97,10 @@ test('schedule config: a type name or a mapping, clear errors for unknown types 
   assert.equal(r({ type: 'cosine', warmup_steps: 100, min_lr: 1e-5 }).minLr, 1e-5);
   assert.equal(r('cosine').type, 'cosine');
   const err = (v: unknown, re: RegExp) =>
-    assert.throws(() => r(v), (e: unknown) => e instanceof OcropsError && re.test(e.message) && /train\.yaml/.test(e.message));
+    assert.throws(
+      () => r(v),
+      (e: unknown) => e instanceof OcropsError && re.test(e.message) && /train\.yaml/.test(e.message),
+    );
   err({ type: 'linear' }, /type/);
   err({ type: 'cosine', gamma: 0.5 }, /gamma.*not used by schedule type 'cosine'/);
   err({ type: 'onecycle', warmup_steps: 5 }, /warmup_steps: is not used/);

@@ -13,33 +13,39 @@ export type ScheduleType = 'constant' | 'step' | 'cosine' | 'onecycle' | 'platea
 export const SCHEDULE_TYPES: readonly ScheduleType[] = ['constant', 'step', 'cosine', 'onecycle', 'plateau'];
 
 /** `optim.schedule: {type, warmup_steps, ...}` (or just the type name). */
-export const ScheduleSchema = Type.Object({
-  type: Type.Union(SCHEDULE_TYPES.map((t) => Type.Literal(t)), { default: 'constant' }),
-  /** linear warm-up steps (constant, step, cosine, plateau); 0 = none */
-  warmup_steps: Type.Integer({ minimum: 0, default: 0 }),
-  /** warm-up starts at lr * warmup_start */
-  warmup_start: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
-  /** step: steps between decays */
-  step_size: Type.Integer({ minimum: 1, default: 1000 }),
-  /** step: decay factor */
-  gamma: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
-  /** cosine: final lr */
-  min_lr: Type.Number({ minimum: 0, default: 0 }),
-  /** onecycle: share of the steps spent rising */
-  pct_start: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
-  /** onecycle: initial lr = lr / div_factor */
-  div_factor: Type.Number({ minimum: 1, default: 25 }),
-  /** onecycle: final lr = initial lr / final_div_factor */
-  final_div_factor: Type.Number({ minimum: 1, default: 1e4 }),
-  /** plateau: lr multiplier on each reduction */
-  factor: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
-  /** plateau: epochs without improvement before a reduction */
-  patience: Type.Integer({ minimum: 0, default: 10 }),
-  /** plateau: relative improvement needed to count as better (PyTorch threshold, mode 'rel') */
-  threshold: Type.Number({ minimum: 0, default: 1e-4 }),
-  /** plateau: lower bound of the lr */
-  floor_lr: Type.Number({ minimum: 0, default: 0 }),
-}, { default: {} });
+export const ScheduleSchema = Type.Object(
+  {
+    type: Type.Union(
+      SCHEDULE_TYPES.map((t) => Type.Literal(t)),
+      { default: 'constant' },
+    ),
+    /** linear warm-up steps (constant, step, cosine, plateau); 0 = none */
+    warmup_steps: Type.Integer({ minimum: 0, default: 0 }),
+    /** warm-up starts at lr * warmup_start */
+    warmup_start: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    /** step: steps between decays */
+    step_size: Type.Integer({ minimum: 1, default: 1000 }),
+    /** step: decay factor */
+    gamma: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+    /** cosine: final lr */
+    min_lr: Type.Number({ minimum: 0, default: 0 }),
+    /** onecycle: share of the steps spent rising */
+    pct_start: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+    /** onecycle: initial lr = lr / div_factor */
+    div_factor: Type.Number({ minimum: 1, default: 25 }),
+    /** onecycle: final lr = initial lr / final_div_factor */
+    final_div_factor: Type.Number({ minimum: 1, default: 1e4 }),
+    /** plateau: lr multiplier on each reduction */
+    factor: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+    /** plateau: epochs without improvement before a reduction */
+    patience: Type.Integer({ minimum: 0, default: 10 }),
+    /** plateau: relative improvement needed to count as better (PyTorch threshold, mode 'rel') */
+    threshold: Type.Number({ minimum: 0, default: 1e-4 }),
+    /** plateau: lower bound of the lr */
+    floor_lr: Type.Number({ minimum: 0, default: 0 }),
+  },
+  { default: {} },
+);
 
 /** A resolved schedule (camelCase properties). */
 export type ScheduleConfig = Camelized<Static<typeof ScheduleSchema>> & { type: ScheduleType };
@@ -62,7 +68,12 @@ export function constantSchedule(): ScheduleConfig {
  * The checks between the fields of a schedule: only the keys its type reads may be written (`given`: the section
  * before defaults), and no factor may drop the lr to 0. `at` prefixes the reported paths.
  */
-export function checkSchedule(s: Static<typeof ScheduleSchema>, given: unknown, report: ReportIssue, at: readonly string[] = []): void {
+export function checkSchedule(
+  s: Static<typeof ScheduleSchema>,
+  given: unknown,
+  report: ReportIssue,
+  at: readonly string[] = [],
+): void {
   const written = given && typeof given === 'object' ? Object.keys(given) : [];
   for (const k of written) {
     if (k !== 'type' && !USED[s.type].includes(k)) {
@@ -71,7 +82,8 @@ export function checkSchedule(s: Static<typeof ScheduleSchema>, given: unknown, 
   }
   if (s.type === 'step' && s.gamma === 0) report([...at, 'gamma'], 'must be > 0 (the lr would drop to 0)');
   if (s.type === 'plateau' && s.factor === 0) report([...at, 'factor'], 'must be > 0 (the lr would drop to 0)');
-  if (s.type === 'onecycle' && (s.pct_start <= 0 || s.pct_start >= 1)) report([...at, 'pct_start'], `must be in (0, 1), got ${s.pct_start}`);
+  if (s.type === 'onecycle' && (s.pct_start <= 0 || s.pct_start >= 1))
+    report([...at, 'pct_start'], `must be in (0, 1), got ${s.pct_start}`);
 }
 
 /** Reads `optim.schedule` on its own (a type name or a mapping); errors name the source and field. */
@@ -98,7 +110,8 @@ export function freshPlateau(): PlateauState {
  * lr (`plateau.scale`), updated by {@link plateauEpochEnd}.
  */
 export function lrAt(s: ScheduleConfig, lr: number, step: number, totalSteps: number, plateau?: PlateauState): number {
-  if (step < 0 || !Number.isInteger(step)) throw new OcropsError('OCROPS_TRAIN_SCHEDULE', `step must be an integer >= 0, got ${step}`);
+  if (step < 0 || !Number.isInteger(step))
+    throw new OcropsError('OCROPS_TRAIN_SCHEDULE', `step must be an integer >= 0, got ${step}`);
   if (s.type === 'onecycle') return oneCycle(s, lr, step, totalSteps);
   let v: number;
   const after = step - s.warmupSteps;
@@ -132,7 +145,8 @@ function oneCycle(s: ScheduleConfig, lr: number, step: number, totalSteps: numbe
   const final = initial / s.finalDivFactor;
   const upEnd = s.pctStart * totalSteps - 1;
   const downEnd = totalSteps - 1;
-  const cos = (a: number, b: number, t: number) => b + ((a - b) * (1 + Math.cos(Math.PI * Math.min(Math.max(t, 0), 1)))) / 2;
+  const cos = (a: number, b: number, t: number) =>
+    b + ((a - b) * (1 + Math.cos(Math.PI * Math.min(Math.max(t, 0), 1)))) / 2;
   if (step <= upEnd) return cos(initial, lr, upEnd > 0 ? step / upEnd : 1);
   return cos(lr, final, downEnd > upEnd ? (step - upEnd) / (downEnd - upEnd) : 1);
 }

@@ -7,8 +7,19 @@ import type { TrackerConfig } from './config.js';
 /** The subset of the tracker's Experiment the trainer uses. */
 export type TrackedRun = Pick<
   Experiment,
-  | 'key' | 'logMetric' | 'logMetrics' | 'logParameter' | 'logParameters' | 'logOther' | 'addTag' | 'addTags' | 'logHtml'
-  | 'logAsset' | 'logModel' | 'end' | 'flush'
+  | 'key'
+  | 'logMetric'
+  | 'logMetrics'
+  | 'logParameter'
+  | 'logParameters'
+  | 'logOther'
+  | 'addTag'
+  | 'addTags'
+  | 'logHtml'
+  | 'logAsset'
+  | 'logModel'
+  | 'end'
+  | 'flush'
 >;
 
 /** Used when `tracker.enabled: false`: keeps the same calls, records nothing. */

@@ -16,10 +16,17 @@ await selectBackend({ quiet: true });
 const root = repoRoot();
 
 function code(fn: () => unknown, re: RegExp): void {
-  assert.throws(fn, (e: unknown) => e instanceof OcropsError && re.test(e.message), `expected an OcropsError matching ${re}`);
+  assert.throws(
+    fn,
+    (e: unknown) => e instanceof OcropsError && re.test(e.message),
+    `expected an OcropsError matching ${re}`,
+  );
 }
 
-const base = () => ({ data: join(root, 'configs/data/synthetic.yaml'), model: { arch: 'small', height: 32, channels: 1 } });
+const base = () => ({
+  data: join(root, 'configs/data/synthetic.yaml'),
+  model: { arch: 'small', height: 32, channels: 1 },
+});
 
 test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulted and validated', () => {
   const d = buildTrainConfig(base(), 'x.yaml');
@@ -27,8 +34,15 @@ test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulte
   assert.equal(d.optim.amsgrad, false);
   assert.equal(d.loss.reduction, 'mean');
   assert.equal(d.train.ema, 0);
-  const c = buildTrainConfig({ ...base(), optim: { amsgrad: true, schedule: { type: 'cosine', warmup_steps: 50 } },
-    loss: { reduction: 'sum' }, train: { ema: 0.999 } }, 'x.yaml');
+  const c = buildTrainConfig(
+    {
+      ...base(),
+      optim: { amsgrad: true, schedule: { type: 'cosine', warmup_steps: 50 } },
+      loss: { reduction: 'sum' },
+      train: { ema: 0.999 },
+    },
+    'x.yaml',
+  );
   assert.equal(c.optim.schedule.type, 'cosine');
   assert.equal(c.optim.schedule.warmupSteps, 50);
   assert.equal(c.loss.reduction, 'sum');
@@ -37,18 +51,30 @@ test('config: schedule, amsgrad, loss.reduction and train.ema are read, defaulte
   const flat = flatParameters(c);
   assert.equal(flat['optim.schedule.type'], 'cosine');
   assert.equal(flat['loss.reduction'], 'sum');
-  code(() => buildTrainConfig({ ...base(), optim: { name: 'rmsprop', amsgrad: true } }, 'x.yaml'), /x\.yaml.*amsgrad.*Adam/);
+  code(
+    () => buildTrainConfig({ ...base(), optim: { name: 'rmsprop', amsgrad: true } }, 'x.yaml'),
+    /x\.yaml.*amsgrad.*Adam/,
+  );
   code(() => buildTrainConfig({ ...base(), loss: { reduction: 'avg' } }, 'x.yaml'), /x\.yaml.*reduction/);
   code(() => buildTrainConfig({ ...base(), optim: { schedule: 'linear' } }, 'x.yaml'), /type/);
-  code(() => buildTrainConfig({ ...base(), optim: { schedule: { type: 'step', min_lr: 0 } } }, 'x.yaml'), /min_lr: is not used/);
+  code(
+    () => buildTrainConfig({ ...base(), optim: { schedule: { type: 'step', min_lr: 0 } } }, 'x.yaml'),
+    /min_lr: is not used/,
+  );
   code(() => buildTrainConfig({ ...base(), train: { ema: 1 } }, 'x.yaml'), /ema/);
 });
 
 test('CTC reduction: sum is the sum of the per-line losses, mean averages them over label lengths', () => {
   const logits = tf.randomNormal([3, 12, 6], 0, 1, 'float32', 7) as tf.Tensor3D;
-  const labels = [[1, 2, 3], [4, 4], [5, 1, 2, 3, 4]];
+  const labels = [
+    [1, 2, 3],
+    [4, 4],
+    [5, 1, 2, 3, 4],
+  ];
   const lengths = [12, 10, 12];
-  const per = Array.from(ctcLoss(logits, labels, { reduction: 'none', zeroInfinity: true, inputLengths: lengths }).dataSync());
+  const per = Array.from(
+    ctcLoss(logits, labels, { reduction: 'none', zeroInfinity: true, inputLengths: lengths }).dataSync(),
+  );
   const sum = ctcLossOf(logits, labels, lengths, 'sum').dataSync()[0];
   const mean = ctcLossOf(logits, labels, lengths, 'mean').dataSync()[0];
   const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-4 * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
@@ -84,11 +110,20 @@ function recordingRun(): TrackedRun & { metrics: Array<{ values: Record<string, 
   const metrics: Array<{ values: Record<string, number>; step?: number }> = [];
   const none = () => {};
   return {
-    key: 'rec', metrics,
-    logMetrics: ((values: Record<string, number>, o?: { step?: number }) => metrics.push({ values, step: o?.step })) as never,
-    logMetric: none as never, logParameter: none as never, logParameters: none as never, logOther: none as never,
-    addTag: none as never, addTags: none as never, logHtml: none as never,
-    logAsset: (async () => {}) as never, logModel: (async () => {}) as never, end: (async () => {}) as never,
+    key: 'rec',
+    metrics,
+    logMetrics: ((values: Record<string, number>, o?: { step?: number }) =>
+      metrics.push({ values, step: o?.step })) as never,
+    logMetric: none as never,
+    logParameter: none as never,
+    logParameters: none as never,
+    logOther: none as never,
+    addTag: none as never,
+    addTags: none as never,
+    logHtml: none as never,
+    logAsset: (async () => {}) as never,
+    logModel: (async () => {}) as never,
+    end: (async () => {}) as never,
     flush: (async () => {}) as never,
   };
 }
@@ -97,11 +132,30 @@ test('a run with a cosine schedule + warm-up, AMSGrad, CTC sum and EMA logs the 
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-opts-'));
   mkdirSync(join(dir, 'd'));
   const data = join(dir, 'd/data.yaml');
-  writeFileSync(data, ['name: tiny', 'source: { format: synthetic }', 'charset: vietnamese',
-    'image: { height: 32, channels: 1, max_width: 160 }', 'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-    'synthetic: { count: 60, seed: 3 }', 'augment: false', `output: ${join(dir, 'd/prepared')}`, ''].join('\n'));
+  writeFileSync(
+    data,
+    [
+      'name: tiny',
+      'source: { format: synthetic }',
+      'charset: vietnamese',
+      'image: { height: 32, channels: 1, max_width: 160 }',
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      'synthetic: { count: 60, seed: 3 }',
+      'augment: false',
+      `output: ${join(dir, 'd/prepared')}`,
+      '',
+    ].join('\n'),
+  );
   const raw = {
-    data, model: { arch: 'vgg', height: 32, channels: 1, inner_dim: 16, embed_dim: 16, rnn: { type: 'gru', hidden: 8, layers: 1 } },
+    data,
+    model: {
+      arch: 'vgg',
+      height: 32,
+      channels: 1,
+      inner_dim: 16,
+      embed_dim: 16,
+      rnn: { type: 'gru', hidden: 8, layers: 1 },
+    },
     optim: { name: 'adam', lr: 0.01, amsgrad: true, schedule: { type: 'cosine', warmup_steps: 2, min_lr: 0.001 } },
     loss: { reduction: 'sum' },
     train: { batch_size: 16, epochs: 2, log_every: 2, ema: 0.9, augment: false, bucket_window: 0 },
@@ -124,7 +178,9 @@ test('a run with a cosine schedule + warm-up, AMSGrad, CTC sum and EMA logs the 
   const best = JSON.parse(readFileSync(join(cfg.out, 'best/ocrops.json'), 'utf8'));
   assert.equal(best.meta?.ema ?? best.ema, 0.9, 'the best model is marked as averaged weights');
   // resume with more epochs continues the same schedule and EMA from the checkpoint
-  const more = buildTrainConfig({ ...raw, train: { ...raw.train, epochs: 3 } }, 'opts.yaml', [], { out: join(dir, 'run') });
+  const more = buildTrainConfig({ ...raw, train: { ...raw.train, epochs: 3 } }, 'opts.yaml', [], {
+    out: join(dir, 'run'),
+  });
   const rec2 = recordingRun();
   const r2 = await train(more, { quiet: true, tracker: rec2, resume: true });
   assert.equal(r2.steps, 9);

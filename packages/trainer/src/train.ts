@@ -7,8 +7,15 @@ import * as tf from '@tensorflow/tfjs';
 import { OcropsError, ProgressBar, formatDuration, replaceDir } from '@ocrops/common';
 import { selectBackend } from '@ocrops/model';
 import {
-  assignWeights, emptySums, freshState, optimizerTensors, readCheckpoint, restoreOptimizer, writeCheckpoint,
-  type EpochRecord, type TrainState,
+  assignWeights,
+  emptySums,
+  freshState,
+  optimizerTensors,
+  readCheckpoint,
+  restoreOptimizer,
+  writeCheckpoint,
+  type EpochRecord,
+  type TrainState,
 } from './checkpoint.js';
 import { flatParameters, relativeToRoot, type TrainConfig } from './config.js';
 import { emitEvent, type EndEvent } from './events.js';
@@ -90,9 +97,17 @@ function configHash(cfg: TrainConfig): string {
     ...(cfg.train.ema > 0 ? { ema: cfg.train.ema } : {}),
     ...(cfg.loss.labelSmoothing > 0 ? { labelSmoothing: cfg.loss.labelSmoothing } : {}),
   };
-  const essential = { model: cfg.model, optim: optimKey, batchSize: cfg.train.batchSize, seed: cfg.train.seed,
-    augment: cfg.train.augment, maxStepsPerEpoch: cfg.train.maxStepsPerEpoch, bucketWindow: cfg.train.bucketWindow,
-    data: relativeToRoot(cfg.data), ...(cfg.task !== 'ocr' ? { task: cfg.task } : {}) };
+  const essential = {
+    model: cfg.model,
+    optim: optimKey,
+    batchSize: cfg.train.batchSize,
+    seed: cfg.train.seed,
+    augment: cfg.train.augment,
+    maxStepsPerEpoch: cfg.train.maxStepsPerEpoch,
+    bucketWindow: cfg.train.bucketWindow,
+    data: relativeToRoot(cfg.data),
+    ...(cfg.task !== 'ocr' ? { task: cfg.task } : {}),
+  };
   return createHash('sha256').update(JSON.stringify(essential)).digest('hex').slice(0, 16);
 }
 
@@ -178,7 +193,11 @@ interface Session {
 }
 
 /** The loop state of a new run, or the checkpoint's when resuming (same config fingerprint required). */
-function startState(cfg: TrainConfig, resume: boolean, lastDir: string): { state: TrainState; restored?: ReturnType<typeof readCheckpoint> } {
+function startState(
+  cfg: TrainConfig,
+  resume: boolean,
+  lastDir: string,
+): { state: TrainState; restored?: ReturnType<typeof readCheckpoint> } {
   const hash = configHash(cfg);
   if (!resume) return { state: freshState(hash) };
   const restored = readCheckpoint(lastDir);
@@ -187,7 +206,9 @@ function startState(cfg: TrainConfig, resume: boolean, lastDir: string): { state
     throw new OcropsError(
       'OCROPS_TRAIN_RESUME_MISMATCH',
       `cannot resume ${cfg.out}: the model, optimiser, batch size, seed or data config differ from the checkpoint's`,
-      { hint: 'resume with the same config and --set values (only epochs and patience may change), or use a new --out' },
+      {
+        hint: 'resume with the same config and --set values (only epochs and patience may change), or use a new --out',
+      },
     );
   }
   // A finished run continues only if more epochs are asked for (and it did not stop early).
@@ -207,7 +228,12 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
 
   const backend = await selectBackend({ prefer: cfg.backend, quiet: true });
   log(`backend: ${backend.name}${backend.detail ? ` (${backend.detail})` : ''}`);
-  const task = await taskOf(cfg.task).open(cfg, { quiet: opts.quiet, seed: cfg.train.seed, labelsTooLong: state.labelsTooLong, log });
+  const task = await taskOf(cfg.task).open(cfg, {
+    quiet: opts.quiet,
+    seed: cfg.train.seed,
+    labelsTooLong: state.labelsTooLong,
+    log,
+  });
   const lineage = await startLineage(task.dataDir, cfg.source);
   const model = task.model;
   const optimizer = makeOptimizer(cfg.optim);
@@ -217,7 +243,10 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
   const ema = cfg.train.ema > 0 ? new WeightAverage(trainable, cfg.train.ema) : undefined;
   if (restored) {
     assignWeights(allVars, restored.model, lastDir);
-    await restoreOptimizer(optimizer, restored.optimizer.filter((t) => !WeightAverage.owns(t.name)));
+    await restoreOptimizer(
+      optimizer,
+      restored.optimizer.filter((t) => !WeightAverage.owns(t.name)),
+    );
     ema?.restore(restored.optimizer, lastDir);
     log(`resuming ${relativeToRoot(out)} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, step ${state.step}`);
   }
@@ -231,8 +260,25 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
   const baseWall = state.wallTimeSeconds;
   const wall = () => baseWall + (Date.now() - sessionStart) / 1000;
   return {
-    cfg, opts, log, out, lastDir, bestCkptDir: join(out, 'checkpoints', 'best'), bestModelDir: join(out, 'best'),
-    state, backend, task, model, lineage, optimizer, allVars, trainable, ema, run, stop, nBatches,
+    cfg,
+    opts,
+    log,
+    out,
+    lastDir,
+    bestCkptDir: join(out, 'checkpoints', 'best'),
+    bestModelDir: join(out, 'best'),
+    state,
+    backend,
+    task,
+    model,
+    lineage,
+    optimizer,
+    allVars,
+    trainable,
+    ema,
+    run,
+    stop,
+    nBatches,
     lrOf: (step) => lrAt(cfg.optim.schedule, cfg.optim.lr, step, totalSteps, state.plateau),
     scheduled: cfg.optim.schedule.type !== 'constant' || cfg.optim.schedule.warmupSteps > 0,
     wall,
@@ -243,7 +289,10 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
 
 /** Opens (or continues) the tracked run; a new run logs its parameters, tags and environment. */
 async function openTrackedRun(
-  cfg: TrainConfig, opts: TrainOptions, state: TrainState, resumed: boolean,
+  cfg: TrainConfig,
+  opts: TrainOptions,
+  state: TrainState,
+  resumed: boolean,
   ctx: { backend: { name: string; detail?: string }; task: TaskSession; lineage: RunLineage },
 ): Promise<TrackedRun> {
   const run = opts.tracker ?? (await openRun(cfg.tracker, { name: cfg.name, experimentKey: state.experimentKey }));
@@ -252,7 +301,9 @@ async function openTrackedRun(
     run.logParameters(flatParameters(cfg));
     if (opts.tags?.length) run.addTags(opts.tags);
     logEnvironment(run, {
-      backend: ctx.backend.name, backend_detail: ctx.backend.detail ?? '', ...ctx.task.environment,
+      backend: ctx.backend.name,
+      backend_detail: ctx.backend.detail ?? '',
+      ...ctx.task.environment,
       out: relativeToRoot(cfg.out),
     });
   } else {
@@ -276,9 +327,15 @@ async function saveLast(s: Session): Promise<void> {
 function endEvent(s: Session, status: EndEvent['status'], error?: string): EndEvent {
   const { state } = s;
   return {
-    type: 'end', status, experimentKey: s.run.key, monitor: s.cfg.train.monitor, best: state.best,
-    final: { metrics: state.history.at(-1)?.metrics ?? {} }, epochs: state.history.length,
-    resultPath: status === 'finished' || status === 'stopped_early' ? join(s.out, 'result.json') : undefined, error,
+    type: 'end',
+    status,
+    experimentKey: s.run.key,
+    monitor: s.cfg.train.monitor,
+    best: state.best,
+    final: { metrics: state.history.at(-1)?.metrics ?? {} },
+    epochs: state.history.length,
+    resultPath: status === 'finished' || status === 'stopped_early' ? join(s.out, 'result.json') : undefined,
+    error,
   };
 }
 
@@ -313,10 +370,13 @@ function trainStep(s: Session, batch: StepBatch, seed: number, where: () => stri
       const logitsFinite = tf.all(tf.isFinite(logits as tf.Tensor)).dataSync()[0] === 1;
       const normValue = norm.dataSync()[0];
       if (!Number.isFinite(lossValue) || !logitsFinite || !Number.isFinite(normValue)) {
-        const what = !Number.isFinite(lossValue) ? `training loss is ${lossValue}`
-          : !logitsFinite ? 'model outputs (logits) hold NaN/Infinity' : `gradient norm is ${normValue}`;
+        const what = !Number.isFinite(lossValue)
+          ? `training loss is ${lossValue}`
+          : !logitsFinite
+            ? 'model outputs (logits) hold NaN/Infinity'
+            : `gradient norm is ${normValue}`;
         throw new OcropsError('OCROPS_TRAIN_NAN', `${what} at ${where()}`, {
-          hint: 'lower optim.lr, set optim.clip_norm (e.g. 5), lower optim.weight_decay, or check the batch\'s images and labels',
+          hint: "lower optim.lr, set optim.clip_norm (e.g. 5), lower optim.weight_decay, or check the batch's images and labels",
         });
       }
       if (cfg.optim.clipNorm > 0) {
@@ -365,7 +425,12 @@ async function betweenSteps(s: Session, lr: number, ips: number): Promise<boolea
     run.logMetrics({ lr }, at);
   }
   let paused = false;
-  if (cfg.train.evalEvery > 0 && state.step % cfg.train.evalEvery === 0 && state.batchInEpoch < s.nBatches && s.task.valCount > 0) {
+  if (
+    cfg.train.evalEvery > 0 &&
+    state.step % cfg.train.evalEvery === 0 &&
+    state.batchInEpoch < s.nBatches &&
+    s.task.valCount > 0
+  ) {
     const m = await withAveraged(s.ema, () => s.task.validate({ shouldStop: s.stop.requested }));
     if (m) run.logMetrics(Object.fromEntries(s.task.stepEvalKeys.filter((k) => k in m).map((k) => [k, m[k]])), at);
     paused = true;
@@ -381,7 +446,10 @@ async function betweenSteps(s: Session, lr: number, ips: number): Promise<boolea
 async function trainEpoch(s: Session): Promise<void> {
   const { cfg, state } = s;
   const epoch = state.epoch;
-  const bar = new ProgressBar(`epoch ${epoch + 1}/${cfg.train.epochs}`, s.nBatches, { unit: 'batch', silent: s.opts.quiet });
+  const bar = new ProgressBar(`epoch ${epoch + 1}/${cfg.train.epochs}`, s.nBatches, {
+    unit: 'batch',
+    silent: s.opts.quiet,
+  });
   bar.update(state.batchInEpoch);
   if (state.batchInEpoch < s.nBatches) {
     let t0 = Date.now();
@@ -395,8 +463,11 @@ async function trainEpoch(s: Session): Promise<void> {
       const lr = s.lrOf(state.step);
       setLearningRate(s.optimizer, lr);
       const loss = trainStep(
-        s, batch, hashSeed(cfg.train.seed, 'step', state.step),
-        () => `step ${state.step} (epoch ${epoch + 1}, batch ${b}: ${batch.ids.slice(0, 4).join(', ')}` +
+        s,
+        batch,
+        hashSeed(cfg.train.seed, 'step', state.step),
+        () =>
+          `step ${state.step} (epoch ${epoch + 1}, batch ${b}: ${batch.ids.slice(0, 4).join(', ')}` +
           `${batch.ids.length > 4 ? ', ...' : ''})`,
       );
       s.ema?.update(state.step);
@@ -424,7 +495,8 @@ async function epochMetrics(s: Session): Promise<Record<string, number>> {
   };
   if (s.task.valCount > 0) {
     const vbar = new ProgressBar('  validation', Math.min(s.task.valCount, cfg.train.maxValSamples || Infinity), {
-      unit: s.task.unit, silent: s.opts.quiet,
+      unit: s.task.unit,
+      silent: s.opts.quiet,
     });
     const m = await withAveraged(s.ema, () => s.task.validate({ bar: vbar, shouldStop: s.stop.requested }));
     if (!m) await interrupt(s);
@@ -442,11 +514,21 @@ async function epochMetrics(s: Session): Promise<Record<string, number>> {
 /** Saves the best model folder (averaged weights if any) and the `best` checkpoint. */
 async function saveBest(s: Session, value: number, metrics: Record<string, number>): Promise<void> {
   const { cfg, state } = s;
-  await withAveraged(s.ema, () => saveModelAtomic(s.model, s.bestModelDir, {
-    ...s.task.modelMeta(), task: cfg.task, epoch: state.epoch + 1, step: state.step, monitor: cfg.train.monitor, value,
-    metrics, experimentKey: s.run.key, trainConfig: relativeToRoot(cfg.source), backend: s.backend.name,
-    ...(s.ema ? { ema: cfg.train.ema } : {}),
-  }));
+  await withAveraged(s.ema, () =>
+    saveModelAtomic(s.model, s.bestModelDir, {
+      ...s.task.modelMeta(),
+      task: cfg.task,
+      epoch: state.epoch + 1,
+      step: state.step,
+      monitor: cfg.train.monitor,
+      value,
+      metrics,
+      experimentKey: s.run.key,
+      trainConfig: relativeToRoot(cfg.source),
+      backend: s.backend.name,
+      ...(s.ema ? { ema: cfg.train.ema } : {}),
+    }),
+  );
   await writeCheckpoint(s.bestCkptDir, { state, model: s.allVars, optimizer: await optimizerState(s) });
 }
 
@@ -458,17 +540,30 @@ async function endEpoch(s: Session): Promise<void> {
   const record: EpochRecord = { epoch: epoch + 1, step: state.step, metrics };
   state.history.push(record);
   run.logMetrics(metrics, { step: state.step, epoch: epoch + 1 });
-  s.log(`epoch ${epoch + 1}: ${Object.entries(metrics).filter(([k]) => /loss|acc|cer|top/.test(k))
-    .map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  (${formatDuration(state.sums.seconds)})`);
+  s.log(
+    `epoch ${epoch + 1}: ${Object.entries(metrics)
+      .filter(([k]) => /loss|acc|cer|top/.test(k))
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join('  ')}  (${formatDuration(state.sums.seconds)})`,
+  );
 
   const value = metrics[cfg.train.monitor];
   if (value === undefined) {
-    throw new OcropsError('OCROPS_CONFIG_INVALID', `${cfg.source}: train.monitor '${cfg.train.monitor}' is not a logged metric`, {
-      hint: `use one of ${Object.keys(metrics).join(', ')}`,
-    });
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `${cfg.source}: train.monitor '${cfg.train.monitor}' is not a logged metric`,
+      {
+        hint: `use one of ${Object.keys(metrics).join(', ')}`,
+      },
+    );
   }
-  if (cfg.optim.schedule.type === 'plateau' && plateauEpochEnd(cfg.optim.schedule, state.plateau!, value, cfg.train.mode)) {
-    s.log(`${cfg.train.monitor} has not improved for ${cfg.optim.schedule.patience + 1} epoch(s): lr -> ${s.lrOf(state.step)}`);
+  if (
+    cfg.optim.schedule.type === 'plateau' &&
+    plateauEpochEnd(cfg.optim.schedule, state.plateau!, value, cfg.train.mode)
+  ) {
+    s.log(
+      `${cfg.train.monitor} has not improved for ${cfg.optim.schedule.patience + 1} epoch(s): lr -> ${s.lrOf(state.step)}`,
+    );
   }
   if (isBetter(value, state.best?.value, cfg.train.mode)) {
     state.best = { value, epoch: epoch + 1, step: state.step };
@@ -484,8 +579,10 @@ async function endEpoch(s: Session): Promise<void> {
   if (s.opts.onEpoch && (await s.opts.onEpoch({ ...record, experimentKey: run.key })) === 'stop') stop = true;
   if (stop) {
     state.stoppedEarly = true;
-    s.log(`stopping early after epoch ${epoch + 1}: no ${cfg.train.monitor} improvement for ${state.badEpochs} epoch(s); ` +
-      `best was epoch ${state.best?.epoch}`);
+    s.log(
+      `stopping early after epoch ${epoch + 1}: no ${cfg.train.monitor} improvement for ${state.badEpochs} epoch(s); ` +
+        `best was epoch ${state.best?.epoch}`,
+    );
   }
   if (!stop && (s.timeBudgetReached || s.overBudget())) {
     s.timeBudgetReached = true;
@@ -543,8 +640,10 @@ async function finishRun(s: Session): Promise<TrainResult> {
   if (existsSync(join(s.out, 'plots.json'))) await run.logAsset(join(s.out, 'plots.json'), { name: 'plots.json' });
   emitEvent(endEvent(s, state.stoppedEarly ? 'stopped_early' : 'finished'));
   await run.end();
-  s.log(`done: best ${cfg.train.monitor} ${state.best?.value.toFixed(4) ?? '-'} at epoch ${state.best?.epoch ?? '-'}; ` +
-    `model in ${relativeToRoot(s.bestModelDir)}; experiment ${run.key}`);
+  s.log(
+    `done: best ${cfg.train.monitor} ${state.best?.value.toFixed(4) ?? '-'} at epoch ${state.best?.epoch ?? '-'}; ` +
+      `model in ${relativeToRoot(s.bestModelDir)}; experiment ${run.key}`,
+  );
   return result;
 }
 

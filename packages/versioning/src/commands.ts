@@ -33,7 +33,11 @@ const pullSpec: CommandSpec = {
     remote: 'DVC remote name (default: core.remote of .dvc/config)',
     jobs: 'parallel downloads',
   },
-  examples: ['ocrops weights pull', 'ocrops weights pull --dest /srv/ocr/weights', 'ocrops weights pull --dvc-file best_model.pth.dvc --dest model.pth'],
+  examples: [
+    'ocrops weights pull',
+    'ocrops weights pull --dest /srv/ocr/weights',
+    'ocrops weights pull --dvc-file best_model.pth.dvc --dest model.pth',
+  ],
 };
 
 export const weightsCommands: CommandTable = {
@@ -46,18 +50,30 @@ export const weightsCommands: CommandTable = {
       const lockPath = dvcFile ? undefined : resolve((values.lock as string | undefined) ?? join(root, 'dvc.lock'));
       const out = (values.out as string | undefined) ?? (dvcFile ? undefined : 'models/best');
       const jobs = Number(values.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) throw new OcropsError('OCROPS_USAGE', `--jobs must be a positive integer, got '${String(values.jobs)}'`);
-      const remote = values.remote ? readS3Remote(findDvcRoot(dvcFile ?? lockPath!), values.remote as string) : undefined;
+      if (!Number.isInteger(jobs) || jobs < 1)
+        throw new OcropsError('OCROPS_USAGE', `--jobs must be a positive integer, got '${String(values.jobs)}'`);
+      const remote = values.remote
+        ? readS3Remote(findDvcRoot(dvcFile ?? lockPath!), values.remote as string)
+        : undefined;
       const destArg = values.dest as string | undefined;
       if (!destArg && !out) throw new OcropsError('OCROPS_USAGE', 'give --dest (or --out) with --dvc-file');
       const dest = resolve(destArg ?? join(root, out!));
       const started = Date.now();
       const rep = await pullWeights({
-        lockPath, dvcFile, out, dest, remote, concurrency: jobs,
-        onFile: (f) => { if (process.stderr.isTTY) process.stderr.write(`\r  ${f.done}/${f.total} files`); },
+        lockPath,
+        dvcFile,
+        out,
+        dest,
+        remote,
+        concurrency: jobs,
+        onFile: (f) => {
+          if (process.stderr.isTTY) process.stderr.write(`\r  ${f.done}/${f.total} files`);
+        },
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      console.log(`pulled ${rep.out} (${rep.md5}, ${rep.files} file(s), ${rep.bytes} bytes, md5 verified) from ${rep.url} into ${rep.dest} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `pulled ${rep.out} (${rep.md5}, ${rep.files} file(s), ${rep.bytes} bytes, md5 verified) from ${rep.url} into ${rep.dest} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     },
   },
 };

@@ -33,7 +33,10 @@ export function dvcBin(): string {
 
 /** The lines of DVC's output that explain a failure (its `ERROR:` lines, else the last lines). */
 export function dvcErrorText(output: string): string {
-  const lines = output.split('\n').map((l) => l.trimEnd()).filter((l) => l.length > 0);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0);
   const errIdx = lines.findIndex((l) => l.startsWith('ERROR'));
   const picked = errIdx >= 0 ? lines.slice(errIdx, errIdx + 12) : lines.slice(-12);
   return picked.join('\n') || '(DVC printed nothing)';
@@ -68,9 +71,13 @@ export async function dvc(args: string[], opts: DvcOptions = {}): Promise<{ stdo
         ? `exit code ${res.exitCode}`
         : (res.signal ?? res.shortMessage);
     const said = opts.stream ? '(output above)' : dvcErrorText(String(res.all ?? ''));
-    throw new OcropsError('OCROPS_DVC_FAILED', `\`dvc ${args.join(' ')}\` failed in ${cwd} (${why}). DVC said:\n${said}`, {
-      hint: hintFor(said),
-    });
+    throw new OcropsError(
+      'OCROPS_DVC_FAILED',
+      `\`dvc ${args.join(' ')}\` failed in ${cwd} (${why}). DVC said:\n${said}`,
+      {
+        hint: hintFor(said),
+      },
+    );
   }
   return { stdout: String(res.stdout ?? '') };
 }

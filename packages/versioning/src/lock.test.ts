@@ -44,8 +44,11 @@ test('readDvcLock reads stages, params and outputs; resolveOutput finds an outpu
     assert.equal(r.md5, '0123456789abcdef0123456789abcdef.dir');
     assert.equal(r.isDir, true);
     assert.equal(r.absPath, join(dir, 'models', 'best'));
-    assert.throws(() => resolveOutput({ lockPath: join(dir, 'dvc.lock'), out: 'models/other' }),
-      (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_OUTPUT_UNKNOWN' && (e.hint ?? '').includes('models/best'));
+    assert.throws(
+      () => resolveOutput({ lockPath: join(dir, 'dvc.lock'), out: 'models/other' }),
+      (e: unknown) =>
+        isOcropsError(e) && e.code === 'OCROPS_DVC_OUTPUT_UNKNOWN' && (e.hint ?? '').includes('models/best'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -54,11 +57,19 @@ test('readDvcLock reads stages, params and outputs; resolveOutput finds an outpu
 test('bad dvc.lock / .dvc files give errors naming the file and field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-lock-'));
   try {
-    assert.throws(() => readDvcLock(join(dir, 'dvc.lock')), (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_LOCK_MISSING');
+    assert.throws(
+      () => readDvcLock(join(dir, 'dvc.lock')),
+      (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_LOCK_MISSING',
+    );
     writeFileSync(join(dir, 'dvc.lock'), "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: m\n");
-    assert.throws(() => readDvcLock(join(dir, 'dvc.lock')),
-      (e: unknown) => isOcropsError(e) && e.message.includes('dvc.lock') && e.message.includes('stages.a.outs[0].md5'));
-    writeFileSync(join(dir, 'w.dvc'), 'outs:\n- md5: acbd18db4cc2f85cedef654fccc4a4d8\n  size: 3\n  hash: md5\n  path: w.bin\n');
+    assert.throws(
+      () => readDvcLock(join(dir, 'dvc.lock')),
+      (e: unknown) => isOcropsError(e) && e.message.includes('dvc.lock') && e.message.includes('stages.a.outs[0].md5'),
+    );
+    writeFileSync(
+      join(dir, 'w.dvc'),
+      'outs:\n- md5: acbd18db4cc2f85cedef654fccc4a4d8\n  size: 3\n  hash: md5\n  path: w.bin\n',
+    );
     assert.equal(readDvcFile(join(dir, 'w.dvc'))[0].path, 'w.bin');
     const r = resolveOutput({ dvcFile: join(dir, 'w.dvc') });
     assert.equal(r.absPath, join(dir, 'w.bin'));

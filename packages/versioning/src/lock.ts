@@ -62,7 +62,10 @@ function entries(r: ConfigReader, key: string, what: string): DvcEntry[] {
   return v.map((item, i) => {
     const where = `${r.prefix ? `${r.prefix}.` : ''}${key}[${i}]`;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new OcropsError('OCROPS_CONFIG_INVALID', `${r.source}: field '${where}' must be a mapping with path and md5`);
+      throw new OcropsError(
+        'OCROPS_CONFIG_INVALID',
+        `${r.source}: field '${where}' must be a mapping with path and md5`,
+      );
     }
     return entry(new ConfigReader(item as Record<string, unknown>, r.source, where), what);
   });
@@ -128,7 +131,8 @@ export function resolveOutput(opts: { lockPath?: string; dvcFile?: string; out?:
   if (!opts.lockPath) {
     throw new OcropsError('OCROPS_USAGE', 'give either a dvc.lock path or a .dvc file to resolve an output from');
   }
-  if (opts.out === undefined) throw new OcropsError('OCROPS_USAGE', 'give the output path to resolve (e.g. models/best)');
+  if (opts.out === undefined)
+    throw new OcropsError('OCROPS_USAGE', 'give the output path to resolve (e.g. models/best)');
   const lock = readDvcLock(opts.lockPath);
   const want = clean(opts.out);
   const all: string[] = [];

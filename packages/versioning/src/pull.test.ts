@@ -21,6 +21,8 @@ test('parseManifest rejects damaged manifests and paths escaping the output', ()
   assert.throws(() => parseManifest(Buffer.from('{not json'), id, 's3://b/k'), corrupt);
   assert.throws(() => parseManifest(Buffer.from(dirManifest([entries[0]])), id, 's3://b/k'), corrupt);
   const evil = [{ md5: entries[0].md5, relpath: '../etc/passwd' }];
-  assert.throws(() => parseManifest(Buffer.from(dirManifest(evil)), dirManifestMd5(evil), 's3://b/k'),
-    (e: unknown) => corrupt(e) && /outside/.test((e as Error).message));
+  assert.throws(
+    () => parseManifest(Buffer.from(dirManifest(evil)), dirManifestMd5(evil), 's3://b/k'),
+    (e: unknown) => corrupt(e) && /outside/.test((e as Error).message),
+  );
 });

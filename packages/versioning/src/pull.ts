@@ -70,7 +70,10 @@ function s3Error(err: unknown, remote: S3RemoteConfig, key: string): OcropsError
       hint: 'start the local SeaweedFS with `ocrops services start` (or check endpointurl in .dvc/config)',
     });
   }
-  if (/AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden/i.test(msg) || e.$metadata?.httpStatusCode === 403) {
+  if (
+    /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden/i.test(msg) ||
+    e.$metadata?.httpStatusCode === 403
+  ) {
     return new OcropsError('OCROPS_S3_ACCESS_DENIED', `access denied to ${where}: ${e.message ?? msg}`, {
       hint: 'check access_key_id / secret_access_key in .dvc/config.local (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)',
     });
@@ -79,7 +82,12 @@ function s3Error(err: unknown, remote: S3RemoteConfig, key: string): OcropsError
 }
 
 /** Downloads one object to `file` (via a temporary file), returning its md5 and size. */
-async function download(client: S3Client, remote: S3RemoteConfig, key: string, file: string): Promise<{ md5: string; bytes: number }> {
+async function download(
+  client: S3Client,
+  remote: S3RemoteConfig,
+  key: string,
+  file: string,
+): Promise<{ md5: string; bytes: number }> {
   let body: Readable;
   try {
     const res = await client.send(new GetObjectCommand({ Bucket: remote.bucket, Key: key }));
@@ -128,7 +136,8 @@ export function parseManifest(bytes: Buffer, id: string, where: string): DirEntr
   } catch {
     throw new OcropsError('OCROPS_WEIGHTS_CORRUPT', `${where}: the directory manifest is not JSON`);
   }
-  if (!Array.isArray(list)) throw new OcropsError('OCROPS_WEIGHTS_CORRUPT', `${where}: the directory manifest is not a list`);
+  if (!Array.isArray(list))
+    throw new OcropsError('OCROPS_WEIGHTS_CORRUPT', `${where}: the directory manifest is not a list`);
   const entries: DirEntry[] = list.map((e: unknown, i: number) => {
     const o = e as { md5?: unknown; relpath?: unknown };
     if (typeof o?.md5 !== 'string' || typeof o.relpath !== 'string') {
@@ -170,9 +179,13 @@ function mismatch(what: string, url: string, got: string, want: string): OcropsE
 export async function pullWeights(opts: PullWeightsOptions): Promise<PullReport> {
   const resolved: ResolvedOutput = resolveOutput(opts);
   if (resolved.hashName !== 'md5') {
-    throw new OcropsError('OCROPS_DVC_HASH_UNSUPPORTED', `${resolved.source}: '${resolved.path}' has a DVC 2 hash (no \`hash: md5\`)`, {
-      hint: 'update it with `dvc commit` (DVC 3), push, and retry; or use `dvc pull`',
-    });
+    throw new OcropsError(
+      'OCROPS_DVC_HASH_UNSUPPORTED',
+      `${resolved.source}: '${resolved.path}' has a DVC 2 hash (no \`hash: md5\`)`,
+      {
+        hint: 'update it with `dvc commit` (DVC 3), push, and retry; or use `dvc pull`',
+      },
+    );
   }
   const remote = opts.remote ?? readS3Remote(findDvcRoot(opts.lockPath ?? opts.dvcFile!));
   return downloadOutput(resolved, remote, opts.dest, opts);
@@ -183,7 +196,9 @@ export async function pullWeights(opts: PullWeightsOptions): Promise<PullReport>
  * every md5; a folder lands complete or not at all.
  */
 export async function downloadOutput(
-  resolved: Pick<ResolvedOutput, 'path' | 'md5' | 'isDir'>, remote: S3RemoteConfig, destPath: string,
+  resolved: Pick<ResolvedOutput, 'path' | 'md5' | 'isDir'>,
+  remote: S3RemoteConfig,
+  destPath: string,
   opts: Pick<PullWeightsOptions, 'concurrency' | 'onFile'> = {},
 ): Promise<PullReport> {
   const client = s3Client(remote);
@@ -210,7 +225,8 @@ export async function downloadOutput(
       await pool(entries, opts.concurrency ?? 4, async (e) => {
         const key = objectKey(remote.prefix, e.md5);
         const got = await download(client, remote, key, join(staging, ...e.relpath.split('/')));
-        if (got.md5 !== e.md5) throw mismatch(`${resolved.path}/${e.relpath}`, `s3://${remote.bucket}/${key}`, got.md5, e.md5);
+        if (got.md5 !== e.md5)
+          throw mismatch(`${resolved.path}/${e.relpath}`, `s3://${remote.bucket}/${key}`, got.md5, e.md5);
         bytes += got.bytes;
         opts.onFile?.({ relpath: e.relpath, bytes: got.bytes, done: ++done, total: entries.length });
       });

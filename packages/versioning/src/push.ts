@@ -54,9 +54,14 @@ export async function pushDirectory(dir: string, remote: S3RemoteConfig): Promis
           skipped++;
           return;
         }
-        await client.send(new PutObjectCommand({
-          Bucket: remote.bucket, Key: key, Body: Buffer.isBuffer(body) ? body : (body() as never), ContentLength: size,
-        }));
+        await client.send(
+          new PutObjectCommand({
+            Bucket: remote.bucket,
+            Key: key,
+            Body: Buffer.isBuffer(body) ? body : (body() as never),
+            ContentLength: size,
+          }),
+        );
         bytes += size;
       } catch (err) {
         throw pushError(err, remote, key);
@@ -69,7 +74,8 @@ export async function pushDirectory(dir: string, remote: S3RemoteConfig): Promis
     // the manifest last: once it exists, every file it names is in the remote
     const manifest = Buffer.from(dirManifest(entries), 'utf8');
     const md5 = dirManifestMd5(entries);
-    if (`${md5Hex(manifest)}.dir` !== md5) throw new OcropsError('OCROPS_WEIGHTS_CORRUPT', `manifest of ${dir} does not hash to ${md5}`);
+    if (`${md5Hex(manifest)}.dir` !== md5)
+      throw new OcropsError('OCROPS_WEIGHTS_CORRUPT', `manifest of ${dir} does not hash to ${md5}`);
     const key = objectKey(remote.prefix, md5);
     await put(key, manifest, manifest.length);
     return { md5, files: entries.length, bytes, skipped, url: `s3://${remote.bucket}/${key}` };
@@ -83,7 +89,9 @@ export async function pullDirectory(opts: { md5: string; remote: S3RemoteConfig;
   if (!/^[0-9a-f]{32}\.dir$/.test(opts.md5)) {
     throw new OcropsError('OCROPS_USAGE', `'${opts.md5}' is not a DVC directory id (32 hex digits + ".dir")`);
   }
-  return downloadOutput({ path: opts.md5, md5: opts.md5, isDir: true }, opts.remote, opts.dest, { concurrency: opts.concurrency });
+  return downloadOutput({ path: opts.md5, md5: opts.md5, isDir: true }, opts.remote, opts.dest, {
+    concurrency: opts.concurrency,
+  });
 }
 
 /** An S3 remote from a URL `s3://bucket/prefix` and an optional endpoint; credentials from the environment. */
@@ -93,7 +101,11 @@ export function s3RemoteFromUrl(url: string, endpoint?: string): S3RemoteConfig 
     throw new OcropsError('OCROPS_USAGE', `'${url}' is not an S3 URL`, { hint: 'give s3://<bucket>/<prefix>' });
   }
   return {
-    name: 'url', url, bucket: m[1], prefix: m[2].replace(/\/+$/, ''), endpoint: endpoint || undefined,
+    name: 'url',
+    url,
+    bucket: m[1],
+    prefix: m[2].replace(/\/+$/, ''),
+    endpoint: endpoint || undefined,
     region: process.env.AWS_REGION || 'us-east-1',
     accessKeyId: process.env.AWS_ACCESS_KEY_ID || undefined,
     secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || undefined,

@@ -19,19 +19,38 @@ test('config.local overrides config; keys map to DVC 3 object paths', () => {
   const root = mkdtempSync(join(tmpdir(), 'ocrops-remote-'));
   try {
     mkdirSync(join(root, '.dvc'));
-    writeFileSync(join(root, '.dvc', 'config'),
-      "[core]\n    remote = s\n['remote \"s\"']\n    url = s3://bkt/some/prefix/\n    endpointurl = http://127.0.0.1:9\n");
-    writeFileSync(join(root, '.dvc', 'config.local'),
-      "['remote \"s\"']\n    access_key_id = AK\n    secret_access_key = SK\n    endpointurl = http://127.0.0.1:10\n");
+    writeFileSync(
+      join(root, '.dvc', 'config'),
+      '[core]\n    remote = s\n[\'remote "s"\']\n    url = s3://bkt/some/prefix/\n    endpointurl = http://127.0.0.1:9\n',
+    );
+    writeFileSync(
+      join(root, '.dvc', 'config.local'),
+      '[\'remote "s"\']\n    access_key_id = AK\n    secret_access_key = SK\n    endpointurl = http://127.0.0.1:10\n',
+    );
     const r = readS3Remote(root);
-    assert.deepEqual([r.bucket, r.prefix, r.endpoint, r.accessKeyId, r.secretAccessKey], ['bkt', 'some/prefix', 'http://127.0.0.1:10', 'AK', 'SK']);
-    assert.equal(objectKey(r.prefix, '5fc28ea78987408341668eba6525ebd1.dir'), 'some/prefix/files/md5/5f/c28ea78987408341668eba6525ebd1.dir');
+    assert.deepEqual(
+      [r.bucket, r.prefix, r.endpoint, r.accessKeyId, r.secretAccessKey],
+      ['bkt', 'some/prefix', 'http://127.0.0.1:10', 'AK', 'SK'],
+    );
+    assert.equal(
+      objectKey(r.prefix, '5fc28ea78987408341668eba6525ebd1.dir'),
+      'some/prefix/files/md5/5f/c28ea78987408341668eba6525ebd1.dir',
+    );
     assert.equal(objectKey('', 'acbd18db4cc2f85cedef654fccc4a4d8'), 'files/md5/ac/bd18db4cc2f85cedef654fccc4a4d8');
-    assert.equal(objectKey('p', 'acbd18db4cc2f85cedef654fccc4a4d8', 'md5-dos2unix'), 'p/ac/bd18db4cc2f85cedef654fccc4a4d8');
+    assert.equal(
+      objectKey('p', 'acbd18db4cc2f85cedef654fccc4a4d8', 'md5-dos2unix'),
+      'p/ac/bd18db4cc2f85cedef654fccc4a4d8',
+    );
 
-    writeFileSync(join(root, '.dvc', 'config'), "['remote \"g\"']\n    url = gs://bucket/x\n");
-    assert.throws(() => readS3Remote(root), (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_REMOTE_MISSING');
-    assert.throws(() => readS3Remote(root, 'g'), (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_REMOTE_UNSUPPORTED');
+    writeFileSync(join(root, '.dvc', 'config'), '[\'remote "g"\']\n    url = gs://bucket/x\n');
+    assert.throws(
+      () => readS3Remote(root),
+      (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_REMOTE_MISSING',
+    );
+    assert.throws(
+      () => readS3Remote(root, 'g'),
+      (e: unknown) => isOcropsError(e) && e.code === 'OCROPS_DVC_REMOTE_UNSUPPORTED',
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -36,7 +36,11 @@ export function parseDvcConfig(text: string): Record<string, Record<string, stri
       continue;
     }
     const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
-    if (kv && cur) cur[kv[1].trim()] = kv[2].trim().replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
+    if (kv && cur)
+      cur[kv[1].trim()] = kv[2]
+        .trim()
+        .replace(/^'(.*)'$/, '$1')
+        .replace(/^"(.*)"$/, '$1');
   }
   return out;
 }
@@ -71,9 +75,13 @@ export function readS3Remote(root: string, name?: string): S3RemoteConfig {
   }
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(r.url);
   if (!m) {
-    throw new OcropsError('OCROPS_DVC_REMOTE_UNSUPPORTED', `remote '${remoteName}' is ${r.url}; only s3:// remotes are supported`, {
-      hint: 'use `dvc pull` for other remote types',
-    });
+    throw new OcropsError(
+      'OCROPS_DVC_REMOTE_UNSUPPORTED',
+      `remote '${remoteName}' is ${r.url}; only s3:// remotes are supported`,
+      {
+        hint: 'use `dvc pull` for other remote types',
+      },
+    );
   }
   return {
     name: remoteName,
@@ -89,7 +97,9 @@ export function readS3Remote(root: string, name?: string): S3RemoteConfig {
 }
 
 /** An S3 client with settings that work with SeaweedFS and AWS (path style, checksums only when required). */
-export function s3Client(remote: Pick<S3RemoteConfig, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>): S3Client {
+export function s3Client(
+  remote: Pick<S3RemoteConfig, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
+): S3Client {
   // Node 20 is supported by ocrops; the SDK's "upgrade to Node 22" notice would only clutter every command's output
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
@@ -101,7 +111,11 @@ export function s3Client(remote: Pick<S3RemoteConfig, 'endpoint' | 'region' | 'a
     maxAttempts: 4,
     credentials:
       remote.accessKeyId && remote.secretAccessKey
-        ? { accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey, sessionToken: remote.sessionToken }
+        ? {
+            accessKeyId: remote.accessKeyId,
+            secretAccessKey: remote.secretAccessKey,
+            sessionToken: remote.sessionToken,
+          }
         : undefined,
   });
 }

@@ -10,9 +10,15 @@ test('runVersionInfo gives the git commit, dirtiness and the dvc.lock hashes of 
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-vinfo-'));
   try {
     assert.deepEqual(runVersionInfo(dir), { dvc: {} }); // neither git nor dvc.lock: nothing, no error
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+      }).trim();
     git('init', '-q');
-    writeFileSync(join(dir, 'dvc.lock'), `schema: '2.0'
+    writeFileSync(
+      join(dir, 'dvc.lock'),
+      `schema: '2.0'
 stages:
   prepare:
     cmd: x
@@ -34,7 +40,8 @@ stages:
     - path: reports/errors.json
       hash: md5
       md5: acbd18db4cc2f85cedef654fccc4a4d8
-`);
+`,
+    );
     git('add', 'dvc.lock');
     git('commit', '-q', '-m', 'lock');
     const head = git('rev-parse', 'HEAD');
@@ -46,7 +53,8 @@ stages:
       'models/best': '0123456789abcdef0123456789abcdef.dir',
     });
     assert.deepEqual(versionOthers(info), {
-      git_commit: head, git_dirty: 'false',
+      git_commit: head,
+      git_dirty: 'false',
       dvc_data_prepared_synthetic: '5fc28ea78987408341668eba6525ebd1.dir',
       dvc_models_best: '0123456789abcdef0123456789abcdef.dir',
     });

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AssetInfo } from '@ocrops/tracker/api';
-import { cellColor, confusionAssets, confusionView, mistakeImages, orderMetricNames, parseConfusionMatrix, type ConfusionMatrixAsset } from './confusion.js';
+import {
+  cellColor,
+  confusionAssets,
+  confusionView,
+  mistakeImages,
+  orderMetricNames,
+  parseConfusionMatrix,
+  type ConfusionMatrixAsset,
+} from './confusion.js';
 
 /** What comet_ml's ConfusionMatrix.to_json() writes (log_confusion_matrix without images). */
 const COMET_JSON = {
@@ -27,23 +35,52 @@ test('parseConfusionMatrix: the Comet SDK JSON is read as it is; malformed files
   assert.equal(cm.rowLabel, 'Actual Category');
   assert.deepEqual(parseConfusionMatrix([1, 2]), { error: 'not a JSON object' });
   assert.deepEqual(parseConfusionMatrix({ labels: ['a'] }), { error: "no 'matrix' (a list of rows)" });
-  assert.deepEqual(parseConfusionMatrix({ labels: ['a', 'b'], matrix: [[1, 0]] }), { error: '2 labels for a matrix of 1 rows' });
-  assert.deepEqual(parseConfusionMatrix({ labels: ['a', 'b'], matrix: [[1, 0], [2]] }), { error: 'row 1 (b) does not have 2 cells' });
-  assert.deepEqual(parseConfusionMatrix({ labels: ['a', 'b'], matrix: [[1, 0], [2, -1]] }), { error: 'row 1 (b) holds a value that is not a count' });
+  assert.deepEqual(parseConfusionMatrix({ labels: ['a', 'b'], matrix: [[1, 0]] }), {
+    error: '2 labels for a matrix of 1 rows',
+  });
+  assert.deepEqual(parseConfusionMatrix({ labels: ['a', 'b'], matrix: [[1, 0], [2]] }), {
+    error: 'row 1 (b) does not have 2 cells',
+  });
+  assert.deepEqual(
+    parseConfusionMatrix({
+      labels: ['a', 'b'],
+      matrix: [
+        [1, 0],
+        [2, -1],
+      ],
+    }),
+    { error: 'row 1 (b) holds a value that is not a count' },
+  );
   // no labels: the class indices name the rows
-  assert.deepEqual((parseConfusionMatrix({ matrix: [[1, 0], [0, 1]] }) as ConfusionMatrixAsset).labels, ['0', '1']);
+  assert.deepEqual(
+    (
+      parseConfusionMatrix({
+        matrix: [
+          [1, 0],
+          [0, 1],
+        ],
+      }) as ConfusionMatrixAsset
+    ).labels,
+    ['0', '1'],
+  );
 });
 
 test('confusionView: row shares, recall, accuracy, top confusions, order by recall, empty rows', () => {
   const v = confusionView(parseConfusionMatrix(COMET_JSON) as ConfusionMatrixAsset);
   assert.equal(v.total, 22);
   assert.equal(v.accuracy, 17 / 22);
-  assert.deepEqual(v.rows.map((r) => [r.label, r.total, r.correct, r.recall]), [
-    ['ADONIS', 10, 8, 0.8],
-    ['MONARCH', 12, 9, 0.75],
-    ['VICEROY', 0, 0, undefined],
-  ]);
-  assert.deepEqual(v.rows[1].cells.map((c) => c.share), [0, 0.75, 0.25]);
+  assert.deepEqual(
+    v.rows.map((r) => [r.label, r.total, r.correct, r.recall]),
+    [
+      ['ADONIS', 10, 8, 0.8],
+      ['MONARCH', 12, 9, 0.75],
+      ['VICEROY', 0, 0, undefined],
+    ],
+  );
+  assert.deepEqual(
+    v.rows[1].cells.map((c) => c.share),
+    [0, 0.75, 0.25],
+  );
   assert.equal(v.rows[1].cells[2].intensity, 0.5);
   assert.ok(v.rows[0].cells[0].diagonal && !v.rows[0].cells[1].diagonal);
   assert.deepEqual(v.topConfusions, [
@@ -52,9 +89,22 @@ test('confusionView: row shares, recall, accuracy, top confusions, order by reca
     { actual: 'ADONIS', predicted: 'VICEROY', count: 1 },
   ]);
   const byRecall = confusionView(parseConfusionMatrix(COMET_JSON) as ConfusionMatrixAsset, 'recall');
-  assert.deepEqual(byRecall.rows.map((r) => r.label), ['MONARCH', 'ADONIS', 'VICEROY']);
+  assert.deepEqual(
+    byRecall.rows.map((r) => r.label),
+    ['MONARCH', 'ADONIS', 'VICEROY'],
+  );
   assert.deepEqual(byRecall.columns, COMET_JSON.labels, 'columns keep the logged order');
-  assert.equal(confusionView({ ...COMET_JSON, matrix: [[0, 0, 0], [0, 0, 0], [0, 0, 0]] }).accuracy, undefined);
+  assert.equal(
+    confusionView({
+      ...COMET_JSON,
+      matrix: [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+    }).accuracy,
+    undefined,
+  );
 });
 
 test('confusionView: 75 classes stay one table (every row and column)', () => {
@@ -85,12 +135,24 @@ test('confusion-matrix and mistakes image assets are picked out, latest step fir
     { assetId: 'e', fileName: 'samples.png', type: 'image', step: 10 },
     { assetId: 'f', fileName: 'mistakes.json', type: 'asset', step: 10 },
   ];
-  assert.deepEqual(confusionAssets(assets).map((a) => a.assetId), ['b', 'a']);
-  assert.deepEqual(mistakeImages(assets).map((a) => a.assetId), ['d', 'c']);
+  assert.deepEqual(
+    confusionAssets(assets).map((a) => a.assetId),
+    ['b', 'a'],
+  );
+  assert.deepEqual(
+    mistakeImages(assets).map((a) => a.assetId),
+    ['d', 'c'],
+  );
 });
 
 test('orderMetricNames: the headline metrics of either task first, then the rest sorted', () => {
-  assert.deepEqual(orderMetricNames(['loss', 'val_top5', 'lr', 'val_top1', 'val_loss']), ['val_top1', 'val_top5', 'val_loss', 'loss', 'lr']);
+  assert.deepEqual(orderMetricNames(['loss', 'val_top5', 'lr', 'val_top1', 'val_loss']), [
+    'val_top1',
+    'val_top5',
+    'val_loss',
+    'loss',
+    'lr',
+  ]);
   assert.deepEqual(orderMetricNames(['loss', 'val_acc_by_char', 'val_cer']), ['val_acc_by_char', 'val_cer', 'loss']);
   assert.deepEqual(orderMetricNames(['b', 'a']), ['a', 'b']);
 });

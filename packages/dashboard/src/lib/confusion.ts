@@ -143,21 +143,28 @@ export function cellTextColor(cell: Pick<ConfusionCell, 'intensity' | 'count'>):
 export function confusionAssets(assets: AssetInfo[]): AssetInfo[] {
   return assets
     .filter((a) => a.type === 'confusion-matrix')
-    .sort((a, b) => (Number(b.step ?? -1) - Number(a.step ?? -1)) || (Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0)));
+    .sort((a, b) => Number(b.step ?? -1) - Number(a.step ?? -1) || Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0));
 }
 
 /** Image assets named like `mistakes*.png` (a grid of misclassified examples), latest step first. */
 export function mistakeImages(assets: AssetInfo[]): AssetInfo[] {
   return assets
     .filter((a) => /^mistakes[^/]*\.(png|jpe?g|webp)$/i.test(a.fileName.split('/').pop() ?? ''))
-    .sort((a, b) => (Number(b.step ?? -1) - Number(a.step ?? -1)) || (Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0)));
+    .sort((a, b) => Number(b.step ?? -1) - Number(a.step ?? -1) || Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0));
 }
 
 /**
  * The headline metrics of either task, in the order the runs table shows them first: classification (top-1/top-5
  * accuracy) and text-line OCR (accuracy by character/field, CER), then the validation loss.
  */
-export const HEADLINE_METRICS = ['val_top1', 'val_top5', 'val_acc_by_char', 'val_acc_by_field', 'val_cer', 'val_loss'] as const;
+export const HEADLINE_METRICS = [
+  'val_top1',
+  'val_top5',
+  'val_acc_by_char',
+  'val_acc_by_field',
+  'val_cer',
+  'val_loss',
+] as const;
 
 /** Metric names with the headline metrics that are present first (in HEADLINE_METRICS order), the rest sorted. */
 export function orderMetricNames(names: Iterable<string>): string[] {

@@ -23,7 +23,10 @@ test('parameterImportance: the parameter that drives the score ranks first', () 
   for (let i = 0; i < 20; i++) {
     const innerDim = dims[i % 5];
     const lr = [1e-3, 3e-4][Math.floor(i / 5) % 2];
-    trials.push({ parameters: { inner_dim: innerDim, lr, optimizer: i % 2 ? 'adam' : 'rmsprop' }, score: 1 / Math.log2(innerDim) });
+    trials.push({
+      parameters: { inner_dim: innerDim, lr, optimizer: i % 2 ? 'adam' : 'rmsprop' },
+      score: 1 / Math.log2(innerDim),
+    });
   }
   const imp = parameterImportance(trials);
   assert.equal(imp[0].name, 'inner_dim');

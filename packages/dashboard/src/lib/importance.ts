@@ -37,7 +37,9 @@ export function parameterImportance(trials: ScoredTrial[]): ParamImportance[] {
     const rows = trials.filter((t) => t.parameters[name] !== undefined && t.parameters[name] !== null);
     const values = rows.map((t) => t.parameters[name]);
     const scores = rows.map((t) => t.score);
-    const numeric = values.every((v) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))));
+    const numeric = values.every(
+      (v) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))),
+    );
     const nums = numeric ? values.map((v) => Number(v)) : [];
     const distinct = new Set(values.map((v) => String(v)));
     let groups: string[];
@@ -105,7 +107,7 @@ export function spearman(a: number[], b: number[]): number {
 function ranks(v: number[]): number[] {
   const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
   const r = new Array<number>(v.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
     const avg = (i + j) / 2 + 1;

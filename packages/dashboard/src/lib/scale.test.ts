@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flatRange, yRange } from './scale.js';
 
-test('a series of zeros gets a 0..1 axis, not uPlot\'s 0..100', () => {
+test("a series of zeros gets a 0..1 axis, not uPlot's 0..100", () => {
   assert.deepEqual(yRange(0, 0), [0, 1]);
 });
 

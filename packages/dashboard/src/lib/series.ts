@@ -22,7 +22,11 @@ export function collapseSameX<P extends ChartPoint>(points: P[]): P[] {
   for (const p of sorted) {
     const prev = out[out.length - 1];
     if (prev && prev.x === p.x) {
-      out[out.length - 1] = { ...p, min: minOf(prev.min ?? prev.value, p.min ?? p.value), max: maxOf(prev.max ?? prev.value, p.max ?? p.value) };
+      out[out.length - 1] = {
+        ...p,
+        min: minOf(prev.min ?? prev.value, p.min ?? p.value),
+        max: maxOf(prev.max ?? prev.value, p.max ?? p.value),
+      };
     } else out.push(p);
   }
   return out;

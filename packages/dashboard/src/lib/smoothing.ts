@@ -28,7 +28,10 @@ export function emaSmooth(values: ArrayLike<number | null>, weight: number): (nu
 }
 
 /** Running best of a series of scores (`minimize`: running minimum), skipping missing scores. */
-export function bestSoFar(scores: (number | null | undefined)[], objective: 'minimize' | 'maximize'): (number | null)[] {
+export function bestSoFar(
+  scores: (number | null | undefined)[],
+  objective: 'minimize' | 'maximize',
+): (number | null)[] {
   let best: number | null = null;
   return scores.map((s) => {
     if (typeof s === 'number' && Number.isFinite(s)) {

@@ -48,10 +48,7 @@ export function runVersioning(others: Record<string, unknown>): RunVersioning {
     const md5 = String(value ?? '');
     if (!MD5.test(md5)) continue;
     const out = outPathFromKey(key.slice(4));
-    const commands = [
-      ...(gitCommit ? [`git checkout ${gitCommit.slice(0, 12)} -- dvc.lock`] : []),
-      `dvc pull ${out}`,
-    ];
+    const commands = [...(gitCommit ? [`git checkout ${gitCommit.slice(0, 12)} -- dvc.lock`] : []), `dvc pull ${out}`];
     outputs.push({ key, out, md5, commands });
   }
   outputs.sort((a, b) => a.out.localeCompare(b.out));

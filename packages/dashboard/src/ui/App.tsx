@@ -26,9 +26,17 @@ function KeyDialog({ onDone }: { onDone: () => void }) {
           The tracker server asked for an API key (create one with <code>ocrops tracker keys create</code>, or open the
           dashboard with <code>?apiKey=…</code>). It is kept in this browser's local storage.
         </p>
-        <input autoFocus className="search wide" value={key} onChange={(e) => setKey(e.target.value)} placeholder="API key" />
+        <input
+          autoFocus
+          className="search wide"
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+          placeholder="API key"
+        />
         <div className="modal-actions">
-          <button type="submit" className="button">Use key</button>
+          <button type="submit" className="button">
+            Use key
+          </button>
         </div>
       </form>
     </div>
@@ -52,7 +60,11 @@ export function App() {
       body = <RunsView ws={route.ws} project={route.project} />;
       break;
     case 'sweeps':
-      crumbs = [{ label: route.ws }, { label: route.project, href: href.runs(route.ws, route.project) }, { label: 'sweeps' }];
+      crumbs = [
+        { label: route.ws },
+        { label: route.project, href: href.runs(route.ws, route.project) },
+        { label: 'sweeps' },
+      ];
       body = <SweepsList ws={route.ws} project={route.project} />;
       break;
     case 'run':
@@ -60,13 +72,22 @@ export function App() {
       body = <RunView experimentKey={route.key} />;
       break;
     case 'compare':
-      crumbs = [{ label: route.ws }, { label: route.project, href: href.runs(route.ws, route.project) }, { label: 'compare' }];
+      crumbs = [
+        { label: route.ws },
+        { label: route.project, href: href.runs(route.ws, route.project) },
+        { label: 'compare' },
+      ];
       body = <CompareView ws={route.ws} project={route.project} keys={route.keys} />;
       break;
     case 'sweep':
-      crumbs = route.ws && route.project
-        ? [{ label: route.ws }, { label: route.project, href: href.runs(route.ws, route.project) }, { label: 'sweep' }]
-        : [{ label: 'sweep' }];
+      crumbs =
+        route.ws && route.project
+          ? [
+              { label: route.ws },
+              { label: route.project, href: href.runs(route.ws, route.project) },
+              { label: 'sweep' },
+            ]
+          : [{ label: 'sweep' }];
       body = <SweepView id={route.id} ws={route.ws} project={route.project} />;
       break;
     case 'models':
@@ -80,11 +101,15 @@ export function App() {
   return (
     <div className="app">
       <header className="topbar">
-        <a className="brand" href={href.projects()}>ocrops<span>tracker</span></a>
+        <a className="brand" href={href.projects()}>
+          ocrops<span>tracker</span>
+        </a>
         <nav className="crumbs">
           <a href={href.projects()}>projects</a>
           <span className="sep">·</span>
-          <a href={href.models()} data-testid="nav-models">models</a>
+          <a href={href.models()} data-testid="nav-models">
+            models
+          </a>
           {crumbs.map((c, i) => (
             <span key={i}>
               <span className="sep">/</span>
@@ -93,7 +118,9 @@ export function App() {
           ))}
         </nav>
         <span className="spacer" />
-        <button className="link" onClick={() => setNeedKey(true)} title="Change the API key">{getApiKey() ? 'API key ✓' : 'API key'}</button>
+        <button className="link" onClick={() => setNeedKey(true)} title="Change the API key">
+          {getApiKey() ? 'API key ✓' : 'API key'}
+        </button>
       </header>
       <main key={epoch}>{body}</main>
       {needKey && (

@@ -2,7 +2,20 @@
 // The key comes from `?apiKey=` in the page URL (then kept in localStorage) or from the key dialog; it is sent as the
 // Comet `Authorization` header, and as an `apiKey` query parameter where headers cannot be set (EventSource, links).
 import { ReplyHandoff } from '../lib/handoff.js';
-import type { RegistryModel, RegistryModelDetail, RegistryVersion, MultiSeriesReply, RunRow, RunsReply, SeriesReply, SweepInfo, ProjectInfo, NamedValue, AssetInfo, XAxis } from '@ocrops/tracker/api';
+import type {
+  RegistryModel,
+  RegistryModelDetail,
+  RegistryVersion,
+  MultiSeriesReply,
+  RunRow,
+  RunsReply,
+  SeriesReply,
+  SweepInfo,
+  ProjectInfo,
+  NamedValue,
+  AssetInfo,
+  XAxis,
+} from '@ocrops/tracker/api';
 
 const KEY_STORE = 'ocrops.apiKey';
 
@@ -17,7 +30,10 @@ export const SERIES_PER_REQUEST = 50;
 
 /** Error of an API call, with the HTTP status (401 = the key is missing or wrong). */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -116,7 +132,15 @@ export const api = {
   projects: (workspaceName: string, s?: AbortSignal) =>
     getJson<{ projects: ProjectInfo[] }>(`${REST}/projects${query({ workspaceName })}`, s),
   runs: (
-    p: { workspaceName: string; projectName: string; sort?: string; order?: 'asc' | 'desc'; filter?: string; limit?: number; offset?: number },
+    p: {
+      workspaceName: string;
+      projectName: string;
+      sort?: string;
+      order?: 'asc' | 'desc';
+      filter?: string;
+      limit?: number;
+      offset?: number;
+    },
     s?: AbortSignal,
   ) => getJson<RunsReply>(`/api/ocrops/runs${query(p)}`, s),
   series: (
@@ -134,7 +158,11 @@ export const api = {
     const parts: Promise<SeriesReply[]>[] = [];
     for (let i = 0; i < listable.length; i += SERIES_PER_REQUEST) {
       const names = listable.slice(i, i + SERIES_PER_REQUEST).join(',');
-      parts.push(getJson<MultiSeriesReply>(`/api/ocrops/series${query({ ...rest, metricNames: names })}`, s).then((r) => r.series));
+      parts.push(
+        getJson<MultiSeriesReply>(`/api/ocrops/series${query({ ...rest, metricNames: names })}`, s).then(
+          (r) => r.series,
+        ),
+      );
     }
     for (const n of metricNames.filter((m) => m.includes(',')))
       parts.push(getJson<SeriesReply>(`/api/ocrops/series${query({ ...rest, metricName: n })}`, s).then((r) => [r]));
@@ -142,22 +170,29 @@ export const api = {
     return metricNames.map((n) => byName.get(n) ?? { metricName: n, total: 0, downsampled: false, points: [] });
   },
   sweeps: (p: { workspaceName: string; projectName: string }, s?: AbortSignal) =>
-    getJson<{ sweeps: SweepInfo[] } | SweepInfo[]>(`/api/ocrops/sweeps${query(p)}`, s).then((r) => (Array.isArray(r) ? r : r.sweeps ?? [])),
+    getJson<{ sweeps: SweepInfo[] } | SweepInfo[]>(`/api/ocrops/sweeps${query(p)}`, s).then((r) =>
+      Array.isArray(r) ? r : (r.sweeps ?? []),
+    ),
   sweep: (id: string, s?: AbortSignal) => getJson<SweepInfo>(`/api/ocrops/sweep${query({ id })}`, s),
   metadata: (experimentKey: string, s?: AbortSignal) =>
     getJson<Record<string, unknown>>(`${REST}/experiment/metadata${query({ experimentKey })}`, s),
   metricsSummary: (experimentKey: string, s?: AbortSignal) =>
-    getJson<{ values: { name: string; valueMin?: unknown; valueMax?: unknown; valueCurrent?: unknown; stepCurrent?: number }[] }>(
-      `${REST}/experiment/metrics/summary${query({ experimentKey })}`, s),
+    getJson<{
+      values: { name: string; valueMin?: unknown; valueMax?: unknown; valueCurrent?: unknown; stepCurrent?: number }[];
+    }>(`${REST}/experiment/metrics/summary${query({ experimentKey })}`, s),
   parameters: (experimentKey: string, s?: AbortSignal) =>
     getJson<{ values: NamedValue[] }>(`${REST}/experiment/parameters${query({ experimentKey })}`, s),
   others: (experimentKey: string, s?: AbortSignal) =>
     getJson<{ values: NamedValue[] }>(`${REST}/experiment/log-other${query({ experimentKey })}`, s),
-  tags: (experimentKey: string, s?: AbortSignal) => getJson<{ tags: string[] }>(`${REST}/experiment/tags${query({ experimentKey })}`, s),
+  tags: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ tags: string[] }>(`${REST}/experiment/tags${query({ experimentKey })}`, s),
   output: (experimentKey: string, s?: AbortSignal) =>
     getJson<{ output?: string; outputLines?: { output: string; stderr?: boolean }[] } | { output: string }[]>(
-      `${REST}/experiment/output${query({ experimentKey })}`, s),
-  html: (experimentKey: string, s?: AbortSignal) => getJson<{ html?: string }>(`${REST}/experiment/html${query({ experimentKey })}`, s),
+      `${REST}/experiment/output${query({ experimentKey })}`,
+      s,
+    ),
+  html: (experimentKey: string, s?: AbortSignal) =>
+    getJson<{ html?: string }>(`${REST}/experiment/html${query({ experimentKey })}`, s),
   git: (experimentKey: string, s?: AbortSignal) =>
     getJson<Record<string, unknown>>(`${REST}/experiment/git/metadata${query({ experimentKey })}`, s),
   system: (experimentKey: string, s?: AbortSignal) =>
@@ -174,7 +209,10 @@ export const api = {
   registryModel: (workspaceName: string, modelName: string, s?: AbortSignal) =>
     getJson<RegistryModelDetail>(`/api/ocrops/registry/model${query({ workspaceName, modelName })}`, s),
   registeredAs: (experimentKey: string, s?: AbortSignal) =>
-    getJson<{ versions: Array<{ modelName: string; version: string; aliases: string[] }> }>(`/api/ocrops/registry/by-run${query({ experimentKey })}`, s),
+    getJson<{ versions: Array<{ modelName: string; version: string; aliases: string[] }> }>(
+      `/api/ocrops/registry/by-run${query({ experimentKey })}`,
+      s,
+    ),
   setAlias: (p: { workspaceName: string; modelName: string; version: string; alias: string }) =>
     postJson<RegistryVersion>('/api/ocrops/registry/alias', p),
 };
@@ -183,7 +221,12 @@ export const api = {
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
   if (apiKey) headers.authorization = apiKey;
-  const res = await fetch(base() + path, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin' });
+  const res = await fetch(base() + path, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   const reply = (await res.json().catch(() => ({}))) as T & { msg?: string };
   if (!res.ok) {
     if (res.status === 401) for (const l of authListeners) l();

@@ -19,8 +19,12 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
     const ctrl = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     loadRef.current(ctrl.signal).then(
-      (data) => { if (!ctrl.signal.aborted) setState({ data, loading: false }); },
-      (error: Error) => { if (!ctrl.signal.aborted) setState((s) => ({ data: s.data, error, loading: false })); },
+      (data) => {
+        if (!ctrl.signal.aborted) setState({ data, loading: false });
+      },
+      (error: Error) => {
+        if (!ctrl.signal.aborted) setState((s) => ({ data: s.data, error, loading: false }));
+      },
     );
     return () => ctrl.abort();
   }, [...deps, tick]);
@@ -33,7 +37,12 @@ export function useThrottled(fn: () => void, ms: number): () => void {
   const fnRef = useRef(fn);
   fnRef.current = fn;
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(() => () => { if (timer.current) clearTimeout(timer.current); }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
   return useCallback(() => {
     if (timer.current) return;
     timer.current = setTimeout(() => {

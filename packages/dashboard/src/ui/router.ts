@@ -25,7 +25,8 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'compare' && parts.length >= 3) {
     return { view: 'compare', ws: parts[1], project: parts[2], keys: (q.get('keys') ?? '').split(',').filter(Boolean) };
   }
-  if (parts[0] === 'sweep' && parts[1]) return { view: 'sweep', id: parts[1], ws: q.get('ws') ?? undefined, project: q.get('project') ?? undefined };
+  if (parts[0] === 'sweep' && parts[1])
+    return { view: 'sweep', id: parts[1], ws: q.get('ws') ?? undefined, project: q.get('project') ?? undefined };
   if (parts[0] === 'models') return { view: 'models' };
   if (parts[0] === 'model' && parts.length >= 3) return { view: 'model', ws: parts[1], name: parts[2] };
   return { view: 'projects' };
@@ -37,7 +38,8 @@ export const href = {
   runs: (ws: string, project: string) => `#/p/${enc(ws)}/${enc(project)}`,
   sweeps: (ws: string, project: string) => `#/p/${enc(ws)}/${enc(project)}/sweeps`,
   run: (key: string) => `#/run/${enc(key)}`,
-  compare: (ws: string, project: string, keys: string[]) => `#/compare/${enc(ws)}/${enc(project)}?keys=${keys.map(enc).join(',')}`,
+  compare: (ws: string, project: string, keys: string[]) =>
+    `#/compare/${enc(ws)}/${enc(project)}?keys=${keys.map(enc).join(',')}`,
   models: () => '#/models',
   model: (ws: string, name: string) => `#/model/${enc(ws)}/${enc(name)}`,
   sweep: (id: string, ws?: string, project?: string) =>

@@ -3,7 +3,22 @@
 // ignored, as Comet does. Each schema's TypeScript type is `Static<typeof schema>` (see the *Body/*Query types).
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  ANY_VALUE, FREE_OBJECT, ID, INT_OR_NULL, Json, KEY, LEASE, METRIC_NAME, METRIC_VALUE, NAME, Opt, PID, StrOrNull, StringEnum, TRIAL, TS,
+  ANY_VALUE,
+  FREE_OBJECT,
+  ID,
+  INT_OR_NULL,
+  Json,
+  KEY,
+  LEASE,
+  METRIC_NAME,
+  METRIC_VALUE,
+  NAME,
+  Opt,
+  PID,
+  StrOrNull,
+  StringEnum,
+  TRIAL,
+  TS,
 } from './schema-kit.js';
 
 /** One metric value as Comet's metric endpoints take it. */
@@ -18,7 +33,12 @@ export const metricItem = Type.Object({
 });
 export type MetricItem = Static<typeof metricItem>;
 
-const parameterItem = Type.Object({ parameterName: METRIC_NAME, parameterValue: ANY_VALUE, step: Opt(INT_OR_NULL), timestamp: Opt(TS) });
+const parameterItem = Type.Object({
+  parameterName: METRIC_NAME,
+  parameterValue: ANY_VALUE,
+  step: Opt(INT_OR_NULL),
+  timestamp: Opt(TS),
+});
 
 const outputLine = Type.Object({
   output: Type.String({ maxLength: 100_000 }),
@@ -29,8 +49,18 @@ const outputLine = Type.Object({
 });
 
 export const bodies = {
-  experimentCreate: Type.Object({ workspaceName: Opt(NAME), projectName: Opt(NAME), experimentName: Opt(StrOrNull(500)), experimentKey: Opt(KEY) }),
-  projectCreate: Type.Object({ workspaceName: Opt(NAME), projectName: NAME, projectDescription: Opt(StrOrNull(5000)), isPublic: Opt(Type.Boolean()) }),
+  experimentCreate: Type.Object({
+    workspaceName: Opt(NAME),
+    projectName: Opt(NAME),
+    experimentName: Opt(StrOrNull(500)),
+    experimentKey: Opt(KEY),
+  }),
+  projectCreate: Type.Object({
+    workspaceName: Opt(NAME),
+    projectName: NAME,
+    projectDescription: Opt(StrOrNull(5000)),
+    isPublic: Opt(Type.Boolean()),
+  }),
   metric: Type.Composite([Type.Object({ experimentKey: KEY }), metricItem]),
   metricBatch: Type.Object({ experimentKey: KEY, values: Type.Array(metricItem, { maxItems: 20_000 }) }),
   parameter: Type.Object({
@@ -43,7 +73,10 @@ export const bodies = {
   }),
   parameterBatch: Type.Object({ experimentKey: KEY, values: Type.Array(parameterItem, { maxItems: 10_000 }) }),
   logOther: Type.Object({ experimentKey: KEY, key: METRIC_NAME, value: ANY_VALUE, timestamp: Opt(TS) }),
-  tags: Type.Object({ experimentKey: KEY, addedTags: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }) }),
+  tags: Type.Object({
+    experimentKey: KEY,
+    addedTags: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
+  }),
   // the comet_ml SDK sends the html timestamp in microseconds
   html: Type.Object({
     experimentKey: KEY,
@@ -52,7 +85,11 @@ export const bodies = {
     timestamp: Opt(Json<number | null>({ type: ['number', 'null'], minimum: 0, maximum: 1e17 })),
     id: Opt(ID),
   }),
-  output: Type.Object({ experimentKey: KEY, runContext: Opt(StrOrNull(200)), outputLines: Type.Array(outputLine, { maxItems: 50_000 }) }),
+  output: Type.Object({
+    experimentKey: KEY,
+    runContext: Opt(StrOrNull(200)),
+    outputLines: Type.Array(outputLine, { maxItems: 50_000 }),
+  }),
   gitMetadata: Type.Object({
     experimentKey: KEY,
     user: Opt(StrOrNull(500)),
@@ -64,7 +101,12 @@ export const bodies = {
   /** Any fields besides the key (merged into the stored system details). */
   systemDetails: Type.Object({ experimentKey: KEY }, { maxProperties: 200 }),
   startEnd: Type.Object({ experimentKey: KEY, startTimeMillis: Opt(TS), endTimeMillis: Opt(TS) }),
-  updateStatus: Type.Object({ experimentKey: KEY, isAlive: Opt(Type.Boolean()), error: Opt(StrOrNull(100_000)), hasCrashed: Opt(Type.Boolean()) }),
+  updateStatus: Type.Object({
+    experimentKey: KEY,
+    isAlive: Opt(Type.Boolean()),
+    error: Opt(StrOrNull(100_000)),
+    hasCrashed: Opt(Type.Boolean()),
+  }),
   optimizerCreate: Type.Object({ config: FREE_OBJECT, workspaceName: Opt(NAME), projectName: Opt(NAME) }),
   optimizerUpdate: Type.Object({
     id: KEY,
@@ -119,7 +161,13 @@ export const queries = {
   }),
   series: Type.Object({
     experimentKey: KEY,
-    metricName: Opt(Type.String({ minLength: 1, maxLength: 500, description: 'one series; the reply is `{metricName, total, downsampled, points}`' })),
+    metricName: Opt(
+      Type.String({
+        minLength: 1,
+        maxLength: 500,
+        description: 'one series; the reply is `{metricName, total, downsampled, points}`',
+      }),
+    ),
     metricNames: Opt(
       Type.String({
         minLength: 1,

@@ -12,12 +12,26 @@ export const VERSION_PATTERN = '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$';
 
 const RKEY = Type.String({ pattern: '^[0-9a-f]{32}$' });
 const WS = Type.String({ minLength: 1, maxLength: 200 });
-const MODEL_NAME = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'letters, digits, `.`, `_`, `-`' });
-const VERSION = Type.String({ pattern: VERSION_PATTERN, description: '`1.0.0` (Comet) or `7` (ocrops numbers versions when omitted)' });
-const ALIAS = Type.String({ pattern: ALIAS_PATTERN, description: 'e.g. `champion`, `candidate`; `latest` is reserved' });
+const MODEL_NAME = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+  description: 'letters, digits, `.`, `_`, `-`',
+});
+const VERSION = Type.String({
+  pattern: VERSION_PATTERN,
+  description: '`1.0.0` (Comet) or `7` (ocrops numbers versions when omitted)',
+});
+const ALIAS = Type.String({
+  pattern: ALIAS_PATTERN,
+  description: 'e.g. `champion`, `candidate`; `latest` is reserved',
+});
 const TEXT = (max = 5000) => Json<string | null>({ type: ['string', 'null'], maxLength: max });
 const STAGES = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 });
-const TAGS = Json<Record<string, string>>({ type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1000 }, description: 'key -> value' });
+const TAGS = Json<Record<string, string>>({
+  type: 'object',
+  maxProperties: 100,
+  additionalProperties: { type: 'string', maxLength: 1000 },
+  description: 'key -> value',
+});
 const MD5_DIR = Type.String({ pattern: '^[0-9a-f]{32}(\\.dir)?$' });
 const ITEM_ID = Type.String({ minLength: 1, maxLength: 100 });
 const STATUS = StringEnum(ALLOWED_STATUS);
@@ -28,7 +42,9 @@ export const registryBodies = {
     workspaceName: Opt(WS),
     modelName: MODEL_NAME,
     experimentKey: RKEY,
-    experimentModelName: Opt(Type.String({ minLength: 1, maxLength: 500, description: "the run's logged model (default: its only one)" })),
+    experimentModelName: Opt(
+      Type.String({ minLength: 1, maxLength: 500, description: "the run's logged model (default: its only one)" }),
+    ),
     version: Opt(VERSION),
     description: Opt(TEXT()),
     comment: Opt(TEXT()),
@@ -36,7 +52,12 @@ export const registryBodies = {
     stages: Opt(STAGES),
     tags: Opt(TAGS),
     aliases: Opt(Type.Array(ALIAS, { maxItems: 20 })),
-    weightsMd5: Opt(Type.String({ pattern: '^[0-9a-f]{32}(\\.dir)?$', description: 'md5 the client computed of its weights folder; must equal what the run logged' })),
+    weightsMd5: Opt(
+      Type.String({
+        pattern: '^[0-9a-f]{32}(\\.dir)?$',
+        description: 'md5 the client computed of its weights folder; must equal what the run logged',
+      }),
+    ),
     dvc: Opt(Type.Object({ path: Opt(TEXT(1000)), md5: MD5_DIR, remote: Opt(TEXT(2000)) })),
     evaluation: Opt(
       Json<Record<string, number>>({
@@ -81,8 +102,18 @@ export const registryQueries = {
   workspace: Type.Object({ workspaceName: Opt(WS) }),
   model: Type.Object({ workspaceName: Opt(WS), modelName: MODEL_NAME }),
   stage: Type.Object({ modelItemId: ITEM_ID, stage: Type.String({ minLength: 1, maxLength: 100 }) }),
-  download: Type.Object({ workspaceName: Opt(WS), modelName: MODEL_NAME, version: Opt(VERSION), stage: Opt(Type.String({ maxLength: 100 })) }),
-  version: Type.Object({ workspaceName: Opt(WS), modelName: MODEL_NAME, version: Opt(VERSION), alias: Opt(Type.String({ pattern: ALIAS_PATTERN })) }),
+  download: Type.Object({
+    workspaceName: Opt(WS),
+    modelName: MODEL_NAME,
+    version: Opt(VERSION),
+    stage: Opt(Type.String({ maxLength: 100 })),
+  }),
+  version: Type.Object({
+    workspaceName: Opt(WS),
+    modelName: MODEL_NAME,
+    version: Opt(VERSION),
+    alias: Opt(Type.String({ pattern: ALIAS_PATTERN })),
+  }),
 };
 
 // ---- replies -------------------------------------------------------------------------------------------------------
@@ -186,4 +217,3 @@ export const RegistryModelDetail = Type.Object({
   aliasHistory: Type.Array(AliasEvent),
 });
 export type RegistryModelDetail = Static<typeof RegistryModelDetail>;
-

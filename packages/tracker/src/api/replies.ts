@@ -52,7 +52,12 @@ export const OptimizerStatus = Type.Object({
   projectName: Type.Optional(Type.String()),
   config: PARAMS,
   state: StringEnum(['running', 'completed']),
-  trials: Type.Array(Type.Composite([TrialRecord, Type.Object({ trialId: Type.String(), createdAt: Type.Number(), updatedAt: Type.Number() })])),
+  trials: Type.Array(
+    Type.Composite([
+      TrialRecord,
+      Type.Object({ trialId: Type.String(), createdAt: Type.Number(), updatedAt: Type.Number() }),
+    ]),
+  ),
   best: Type.Optional(TrialRecord),
 });
 export type OptimizerStatus = Static<typeof OptimizerStatus>;
@@ -158,7 +163,11 @@ export const SweepConfig = Type.Object(
     name: Type.Optional(Type.String()),
     spec: Type.Optional(
       Type.Object(
-        { metric: Type.Optional(Type.String()), objective: Type.Optional(StringEnum(['minimize', 'maximize'])), maxCombo: Type.Optional(Type.Number()) },
+        {
+          metric: Type.Optional(Type.String()),
+          objective: Type.Optional(StringEnum(['minimize', 'maximize'])),
+          maxCombo: Type.Optional(Type.Number()),
+        },
         { additionalProperties: true },
       ),
     ),

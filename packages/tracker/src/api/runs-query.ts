@@ -51,7 +51,8 @@ export function columnValue(run: QueryRow, column: string): unknown {
   return (run as unknown as Record<string, unknown>)[column];
 }
 
-const CONDITION = /\s*([A-Za-z_][\w.\-/:]*)\s*(<=|>=|!=|==|=|<|>|~)\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^\s]+)\s*(?:\band\b|&&|$)/iy;
+const CONDITION =
+  /\s*([A-Za-z_][\w.\-/:]*)\s*(<=|>=|!=|==|=|<|>|~)\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^\s]+)\s*(?:\band\b|&&|$)/iy;
 
 /**
  * Parses `metrics.val_loss.min<0.5 and params.inner_dim=128 and tags~best` into conditions. An empty expression
@@ -114,12 +115,18 @@ export function conditionHolds(v: unknown, c: FilterCondition): boolean {
   }
   const d = compareValues(v, c.value);
   switch (c.op) {
-    case '<': return d < 0;
-    case '<=': return d <= 0;
-    case '>': return d > 0;
-    case '>=': return d >= 0;
-    case '=': return d === 0;
-    case '!=': return d !== 0;
+    case '<':
+      return d < 0;
+    case '<=':
+      return d <= 0;
+    case '>':
+      return d > 0;
+    case '>=':
+      return d >= 0;
+    case '=':
+      return d === 0;
+    case '!=':
+      return d !== 0;
   }
 }
 
@@ -152,7 +159,11 @@ export function sortRuns<T extends QueryRow>(runs: readonly T[], column: string,
  * Names (parameters or metric columns) whose values are not all equal across the runs: the "only differing
  * columns" toggle keeps these. `get` reads a run's value for a name.
  */
-export function differingNames<T>(runs: readonly T[], names: string[], get: (run: T, name: string) => unknown): string[] {
+export function differingNames<T>(
+  runs: readonly T[],
+  names: string[],
+  get: (run: T, name: string) => unknown,
+): string[] {
   return names.filter((name) => {
     let first: string | undefined;
     for (const run of runs) {

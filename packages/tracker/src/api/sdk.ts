@@ -18,7 +18,12 @@ export const sdkBodies = {
     local_timestamp: Opt(TS),
     libVersion: Opt(SDK_STR(100)),
   }),
-  getRun: Type.Object({ apiKey: Opt(SDK_STR(200)), previousExperiment: KEY, local_timestamp: Opt(TS), libVersion: Opt(SDK_STR(100)) }),
+  getRun: Type.Object({
+    apiKey: Opt(SDK_STR(200)),
+    previousExperiment: KEY,
+    local_timestamp: Opt(TS),
+    libVersion: Opt(SDK_STR(100)),
+  }),
   statusReport: Type.Object({
     apiKey: Opt(SDK_STR(200)),
     runId: Opt(SDK_STR(100)),
@@ -28,7 +33,13 @@ export const sdkBodies = {
     local_timestamp: Opt(TS),
     offline: Opt(Type.Boolean()),
   }),
-  offlineMetadata: Type.Object({ apiKey: Opt(SDK_STR(200)), runId: Opt(SDK_STR(100)), experimentKey: KEY, startTimestamp: Opt(TS), endTimestamp: Opt(TS) }),
+  offlineMetadata: Type.Object({
+    apiKey: Opt(SDK_STR(200)),
+    runId: Opt(SDK_STR(100)),
+    experimentKey: KEY,
+    startTimestamp: Opt(TS),
+    endTimestamp: Opt(TS),
+  }),
   metricBatch: Type.Object({
     experimentKey: KEY,
     values: Type.Array(
@@ -57,7 +68,11 @@ export const sdkBodies = {
       { maxItems: 10_000 },
     ),
   }),
-  addTags: Type.Object({ apiKey: Opt(SDK_STR(200)), experimentKey: KEY, addedTags: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }) }),
+  addTags: Type.Object({
+    apiKey: Opt(SDK_STR(200)),
+    experimentKey: KEY,
+    addedTags: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
+  }),
   filePath: Type.Object({ experimentKey: KEY, path: Opt(SDK_STR(5000)), filePath: Opt(SDK_STR(5000)) }),
   graph: Type.Object({ experimentKey: KEY, graph: Type.String({ maxLength: 10_000_000 }) }),
   projectQuery: Type.Object({
@@ -78,7 +93,13 @@ export const sdkQueries = {
     fileName: Opt(Type.String({ minLength: 1, maxLength: 1000 })),
     extension: Opt(Type.String({ maxLength: 50 })),
     type: Opt(Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' })),
-    overwrite: Opt(Json<boolean | string>({ type: ['boolean', 'string'], maxLength: 5, description: 'true/false (Python sends True/False)' })),
+    overwrite: Opt(
+      Json<boolean | string>({
+        type: ['boolean', 'string'],
+        maxLength: 5,
+        description: 'true/false (Python sends True/False)',
+      }),
+    ),
     groupingName: Opt(Type.String({ maxLength: 500 })),
     context: Opt(Type.String({ maxLength: 200 })),
     step: Opt(SDK_INT_OR_NULL),
@@ -87,7 +108,10 @@ export const sdkQueries = {
     figName: Opt(Type.String({ maxLength: 1000 })),
   }),
   experimentKey: Type.Object({ experimentKey: KEY }),
-  project: Type.Object({ workspaceName: Opt(Type.String({ maxLength: 200 })), projectName: Type.String({ minLength: 1, maxLength: 200 }) }),
+  project: Type.Object({
+    workspaceName: Opt(Type.String({ maxLength: 200 })),
+    projectName: Type.String({ minLength: 1, maxLength: 200 }),
+  }),
 };
 
 /** The comet_ml Optimizer client's calls (`/optimizer/...`). */

@@ -2,8 +2,18 @@
 import { resolveClientConfig } from './config.js';
 import { send, sendWithRetry, type HttpOptions } from './http.js';
 import type {
-  MultiSeriesReply, NamedValue, OptimizerHeartbeatBody, OptimizerStatus, OptimizerSuggestion, OptimizerUpdateBody, ProjectInfo, RunsQuery, RunsReply,
-  SeriesQuery, SeriesReply, TrialRecord,
+  MultiSeriesReply,
+  NamedValue,
+  OptimizerHeartbeatBody,
+  OptimizerStatus,
+  OptimizerSuggestion,
+  OptimizerUpdateBody,
+  ProjectInfo,
+  RunsQuery,
+  RunsReply,
+  SeriesQuery,
+  SeriesReply,
+  TrialRecord,
 } from '../api/index.js';
 
 export interface TrackerApiOptions {
@@ -74,7 +84,10 @@ export class TrackerApi {
     return (await this.get('/experiment/html', { experimentKey })).html;
   }
   output(experimentKey: string) {
-    return this.get<{ output: string; lines: Array<{ output: string; stderr: boolean; localTimestamp: number }> }>('/experiment/output', { experimentKey });
+    return this.get<{ output: string; lines: Array<{ output: string; stderr: boolean; localTimestamp: number }> }>(
+      '/experiment/output',
+      { experimentKey },
+    );
   }
   gitMetadata(experimentKey: string) {
     return this.get<Record<string, any>>('/experiment/git/metadata', { experimentKey });
@@ -95,7 +108,11 @@ export class TrackerApi {
     }>;
   }
   getAsset(experimentKey: string, assetId: string): Promise<Buffer> {
-    return send(this.http, { method: 'GET', path: '/experiment/asset/get-asset', query: { experimentKey, assetId } }, true);
+    return send(
+      this.http,
+      { method: 'GET', path: '/experiment/asset/get-asset', query: { experimentKey, assetId } },
+      true,
+    );
   }
 
   // ---- dashboard endpoints ----------------------------------------------------------------------------------
@@ -108,7 +125,8 @@ export class TrackerApi {
   /** Several series of one run in one request (at most 100 names), each downsampled to `points`. */
   async seriesMany(q: Omit<SeriesQuery, 'metricName' | 'metricNames'> & { metricNames: string[] }) {
     const { metricNames, ...rest } = q;
-    return (await this.get<MultiSeriesReply>('/api/ocrops/series', { ...rest, metricNames: metricNames.join(',') })).series;
+    return (await this.get<MultiSeriesReply>('/api/ocrops/series', { ...rest, metricNames: metricNames.join(',') }))
+      .series;
   }
   async sweeps(projectName?: string, workspaceName = this.workspace): Promise<OptimizerStatus[]> {
     return (await this.get('/api/ocrops/sweeps', { workspaceName, projectName })).sweeps;
@@ -116,12 +134,22 @@ export class TrackerApi {
 
   // ---- optimizer resource -----------------------------------------------------------------------------------
   /** Creates a sweep from a Comet optimizer config; resolves to its id. */
-  async optimizerCreate(config: Record<string, unknown>, opts: { projectName?: string; workspaceName?: string } = {}): Promise<string> {
-    const r = await this.post<{ id: string }>('/optimizer/create', { config, workspaceName: opts.workspaceName ?? this.workspace, projectName: opts.projectName });
+  async optimizerCreate(
+    config: Record<string, unknown>,
+    opts: { projectName?: string; workspaceName?: string } = {},
+  ): Promise<string> {
+    const r = await this.post<{ id: string }>('/optimizer/create', {
+      config,
+      workspaceName: opts.workspaceName ?? this.workspace,
+      projectName: opts.projectName,
+    });
     return r.id;
   }
   /** The next suggestion, or undefined when the sweep is done (maxCombo reached or search exhausted). */
-  async optimizerNext(id: string, opts: { leaseSeconds?: number; worker?: string } = {}): Promise<OptimizerSuggestion | undefined> {
+  async optimizerNext(
+    id: string,
+    opts: { leaseSeconds?: number; worker?: string } = {},
+  ): Promise<OptimizerSuggestion | undefined> {
     // not retried blindly: a lost reply would leave a trial marked running (it is re-issued after the lease / release)
     const r = await send(this.http, { method: 'GET', path: '/optimizer/next', query: { id, ...opts } });
     return r && !r.done ? (r as OptimizerSuggestion) : undefined;
@@ -130,8 +158,9 @@ export class TrackerApi {
     return this.post('/optimizer/update', u);
   }
   /** Renews a trial's lease: `leased`, or what became of the trial (`reassigned`, `completed`, `failed`, `pruned`). */
-  optimizerHeartbeat(b: OptimizerHeartbeatBody):
-    Promise<{ state: 'leased' | 'reassigned' | 'completed' | 'failed' | 'pruned'; leaseExpiresAt?: number }> {
+  optimizerHeartbeat(
+    b: OptimizerHeartbeatBody,
+  ): Promise<{ state: 'leased' | 'reassigned' | 'completed' | 'failed' | 'pruned'; leaseExpiresAt?: number }> {
     return this.post('/optimizer/heartbeat', b);
   }
   optimizerRelease(id: string, pid: string, trial?: number): Promise<{ released: number }> {

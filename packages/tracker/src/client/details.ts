@@ -4,7 +4,11 @@ import { cpus, hostname, platform, release, totalmem, type, userInfo, arch } fro
 
 function git(args: string[], cwd: string): string | null {
   try {
-    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000 }).toString().trim() || null;
+    return (
+      execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000 })
+        .toString()
+        .trim() || null
+    );
   } catch {
     return null;
   }

@@ -120,7 +120,10 @@ export class Experiment {
   /** Creates (or continues) an experiment. Never fails because the server is down: the run then spools. */
   static async create(opts: ExperimentOptions = {}): Promise<Experiment> {
     if (opts.experimentKey !== undefined && !KEY_RE.test(opts.experimentKey))
-      throw new OcropsError('OCROPS_TRACKER_KEY', `experimentKey "${opts.experimentKey}" must be 32 lowercase hex characters`);
+      throw new OcropsError(
+        'OCROPS_TRACKER_KEY',
+        `experimentKey "${opts.experimentKey}" must be 32 lowercase hex characters`,
+      );
     const exp = new Experiment(opts, opts.experimentKey ?? randomBytes(16).toString('hex'));
     if (!exp.config.offline && !exp.config.apiKey)
       throw new OcropsError('OCROPS_TRACKER_NO_KEY', 'no tracker API key', {
@@ -145,23 +148,55 @@ export class Experiment {
 
   private async start(): Promise<void> {
     if (this.comet) {
-      if (this.config.offline) throw new OcropsError('OCROPS_TRACKER_OFFLINE', 'offline mode needs the ocrops server protocol (protocol: "ocrops")');
+      if (this.config.offline)
+        throw new OcropsError(
+          'OCROPS_TRACKER_OFFLINE',
+          'offline mode needs the ocrops server protocol (protocol: "ocrops")',
+        );
       const { experimentKey: _mine, ...body } = this.createSpec().body as Record<string, unknown>;
       try {
-        const r = await sendWithRetry(this.http, { method: 'POST', path: '/write/experiment/create', body }, this.opts.retries ?? 3, this.opts.retryDelayMs ?? 200);
+        const r = await sendWithRetry(
+          this.http,
+          { method: 'POST', path: '/write/experiment/create', body },
+          this.opts.retries ?? 3,
+          this.opts.retryDelayMs ?? 200,
+        );
         this._key = r.experimentKey;
         this.created = true;
       } catch (err) {
-        throw new OcropsError('OCROPS_TRACKER_UNREACHABLE', `cannot create an experiment at ${this.config.url}: ${(err as Error).message}`, { cause: err });
+        throw new OcropsError(
+          'OCROPS_TRACKER_UNREACHABLE',
+          `cannot create an experiment at ${this.config.url}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     } else await this.deliver(this.createSpec());
-    if (this.opts.experimentKey) // continuing a run: keep its start time, mark it alive (clears end time / crash)
-      this.ops.push({ method: 'POST', path: '/write/experiment/update-status', body: { experimentKey: this.key, isAlive: true, hasCrashed: false } });
-    else this.ops.push({ method: 'POST', path: '/write/experiment/set-start-end-time', body: { experimentKey: this.key, startTimeMillis: Date.now() } });
+    if (this.opts.experimentKey)
+      // continuing a run: keep its start time, mark it alive (clears end time / crash)
+      this.ops.push({
+        method: 'POST',
+        path: '/write/experiment/update-status',
+        body: { experimentKey: this.key, isAlive: true, hasCrashed: false },
+      });
+    else
+      this.ops.push({
+        method: 'POST',
+        path: '/write/experiment/set-start-end-time',
+        body: { experimentKey: this.key, startTimeMillis: Date.now() },
+      });
     if (this.opts.logEnvironment !== false) {
       const git = gitMetadata();
-      if (git) this.ops.push({ method: 'POST', path: '/write/experiment/git/metadata', body: { experimentKey: this.key, ...git } });
-      this.ops.push({ method: 'POST', path: '/write/experiment/system-details', body: { experimentKey: this.key, ...systemDetails() } });
+      if (git)
+        this.ops.push({
+          method: 'POST',
+          path: '/write/experiment/git/metadata',
+          body: { experimentKey: this.key, ...git },
+        });
+      this.ops.push({
+        method: 'POST',
+        path: '/write/experiment/system-details',
+        body: { experimentKey: this.key, ...systemDetails() },
+      });
     }
     if (this.opts.tags?.length) this.addTags(this.opts.tags);
     this.flushTimer = setInterval(() => void this.flush().catch(() => undefined), this.opts.flushIntervalMs ?? 1000);
@@ -185,10 +220,17 @@ export class Experiment {
 
   /** Logs one metric value (`step`/`epoch` integers). Non-finite values are kept as text ("NaN"). */
   logMetric(name: string, value: number, opts: { step?: number; epoch?: number } = {}): void {
-    if (typeof name !== 'string' || !name) throw new OcropsError('OCROPS_TRACKER_METRIC', 'logMetric: name must be a non-empty string');
-    if (typeof value !== 'number') throw new OcropsError('OCROPS_TRACKER_METRIC', `logMetric(${name}): value must be a number, got ${typeof value}`);
+    if (typeof name !== 'string' || !name)
+      throw new OcropsError('OCROPS_TRACKER_METRIC', 'logMetric: name must be a non-empty string');
+    if (typeof value !== 'number')
+      throw new OcropsError('OCROPS_TRACKER_METRIC', `logMetric(${name}): value must be a number, got ${typeof value}`);
     this.checkOpen();
-    const item: MetricItem = { id: this.nextId(), metricName: name, metricValue: Number.isFinite(value) ? value : String(value), timestamp: Date.now() };
+    const item: MetricItem = {
+      id: this.nextId(),
+      metricName: name,
+      metricValue: Number.isFinite(value) ? value : String(value),
+      timestamp: Date.now(),
+    };
     if (opts.step !== undefined) item.step = Math.round(opts.step);
     if (opts.epoch !== undefined) item.epoch = Math.round(opts.epoch);
     this.metrics.push(item);
@@ -206,16 +248,29 @@ export class Experiment {
   logParameters(params: Record<string, unknown>): void {
     this.checkOpen();
     const timestamp = Date.now();
-    const values = Object.entries(params).map(([parameterName, parameterValue]) => ({ parameterName, parameterValue: parameterValue ?? null, timestamp }));
+    const values = Object.entries(params).map(([parameterName, parameterValue]) => ({
+      parameterName,
+      parameterValue: parameterValue ?? null,
+      timestamp,
+    }));
     if (this.comet)
-      for (const v of values) this.ops.push({ method: 'POST', path: '/write/experiment/parameter', body: { experimentKey: this.key, ...v } });
+      for (const v of values)
+        this.ops.push({ method: 'POST', path: '/write/experiment/parameter', body: { experimentKey: this.key, ...v } });
     else if (values.length)
-      this.ops.push({ method: 'POST', path: '/clientlib/batch/logger/experiment/parameter', body: { experimentKey: this.key, values } });
+      this.ops.push({
+        method: 'POST',
+        path: '/clientlib/batch/logger/experiment/parameter',
+        body: { experimentKey: this.key, values },
+      });
   }
 
   logOther(key: string, value: unknown): void {
     this.checkOpen();
-    this.ops.push({ method: 'POST', path: '/write/experiment/log-other', body: { experimentKey: this.key, key, value: value ?? null, timestamp: Date.now() } });
+    this.ops.push({
+      method: 'POST',
+      path: '/write/experiment/log-other',
+      body: { experimentKey: this.key, key, value: value ?? null, timestamp: Date.now() },
+    });
   }
 
   addTag(tag: string): void {
@@ -224,7 +279,12 @@ export class Experiment {
 
   addTags(tags: string[]): void {
     this.checkOpen();
-    if (tags.length) this.ops.push({ method: 'POST', path: '/write/experiment/tags', body: { experimentKey: this.key, addedTags: tags } });
+    if (tags.length)
+      this.ops.push({
+        method: 'POST',
+        path: '/write/experiment/tags',
+        body: { experimentKey: this.key, addedTags: tags },
+      });
   }
 
   logHtml(html: string, override = false): void {
@@ -232,12 +292,28 @@ export class Experiment {
     this.ops.push({
       method: 'POST',
       path: '/write/experiment/html',
-      body: { experimentKey: this.key, html, override, timestamp: Date.now(), id: this.comet ? undefined : this.nextId() },
+      body: {
+        experimentKey: this.key,
+        html,
+        override,
+        timestamp: Date.now(),
+        id: this.comet ? undefined : this.nextId(),
+      },
     });
   }
 
   /** Uploads a file as an asset (after everything logged before it). */
-  async logAsset(path: string, opts: { name?: string; type?: string; step?: number; epoch?: number; groupingName?: string; metadata?: Record<string, unknown> } = {}): Promise<void> {
+  async logAsset(
+    path: string,
+    opts: {
+      name?: string;
+      type?: string;
+      step?: number;
+      epoch?: number;
+      groupingName?: string;
+      metadata?: Record<string, unknown>;
+    } = {},
+  ): Promise<void> {
     this.checkOpen();
     let st;
     try {
@@ -245,12 +321,21 @@ export class Experiment {
     } catch {
       throw new OcropsError('OCROPS_TRACKER_ASSET', `logAsset: cannot read ${path}`, { hint: 'check the path' });
     }
-    if (!st.isFile()) throw new OcropsError('OCROPS_TRACKER_ASSET', `logAsset: ${path} is not a file (use logModel for a folder)`);
+    if (!st.isFile())
+      throw new OcropsError('OCROPS_TRACKER_ASSET', `logAsset: ${path} is not a file (use logModel for a folder)`);
     const fileName = opts.name ?? basename(path);
     this.ops.push({
       method: 'POST',
       path: '/write/experiment/upload-asset',
-      query: { experimentKey: this.key, fileName, type: opts.type ?? 'asset', step: opts.step, epoch: opts.epoch, groupingName: opts.groupingName, id: this.comet ? undefined : this.nextId() },
+      query: {
+        experimentKey: this.key,
+        fileName,
+        type: opts.type ?? 'asset',
+        step: opts.step,
+        epoch: opts.epoch,
+        groupingName: opts.groupingName,
+        id: this.comet ? undefined : this.nextId(),
+      },
       upload: { file: path, fileName, metadata: opts.metadata },
     });
     await this.flush();
@@ -264,7 +349,9 @@ export class Experiment {
     } catch {
       throw new OcropsError('OCROPS_TRACKER_ASSET', `logModel(${name}): cannot read ${path}`);
     }
-    const files = st.isDirectory() ? walk(path).map((f) => ({ file: f, name: relative(path, f).split(sep).join('/') })) : [{ file: path, name: basename(path) }];
+    const files = st.isDirectory()
+      ? walk(path).map((f) => ({ file: f, name: relative(path, f).split(sep).join('/') }))
+      : [{ file: path, name: basename(path) }];
     for (const f of files) await this.logAsset(f.file, { name: f.name, type: 'model-element', groupingName: name });
   }
 
@@ -286,13 +373,18 @@ export class Experiment {
       this.output = [];
     }
     if (this.comet) {
-      for (const { id: _id, ...m } of this.metrics) out.push({ method: 'POST', path: '/write/experiment/metric', body: { experimentKey: this.key, ...m } });
+      for (const { id: _id, ...m } of this.metrics)
+        out.push({ method: 'POST', path: '/write/experiment/metric', body: { experimentKey: this.key, ...m } });
       this.metrics = [];
     }
     const max = this.opts.maxBatch ?? 1000;
     while (this.metrics.length) {
       const values = this.metrics.splice(0, max);
-      out.push({ method: 'POST', path: '/clientlib/batch/logger/experiment/metric', body: { experimentKey: this.key, values } });
+      out.push({
+        method: 'POST',
+        path: '/clientlib/batch/logger/experiment/metric',
+        body: { experimentKey: this.key, values },
+      });
     }
     return out;
   }
@@ -313,7 +405,8 @@ export class Experiment {
       return;
     }
     try {
-      if (!this.created && spec.path !== '/write/experiment/create') await sendWithRetry(this.http, this.createSpec(), this.opts.retries ?? 3, this.opts.retryDelayMs ?? 200);
+      if (!this.created && spec.path !== '/write/experiment/create')
+        await sendWithRetry(this.http, this.createSpec(), this.opts.retries ?? 3, this.opts.retryDelayMs ?? 200);
       this.created = true;
       await sendWithRetry(this.http, spec, this.opts.retries ?? 3, this.opts.retryDelayMs ?? 200);
       this.stats.sent += count;
@@ -344,7 +437,11 @@ export class Experiment {
     this.beatTimer = setTimeout(async () => {
       if (this.ended) return;
       try {
-        const r = await sendWithRetry(this.http, { method: 'GET', path: '/write/experiment/set-status', query: { experimentKey: this.key } }, 0);
+        const r = await sendWithRetry(
+          this.http,
+          { method: 'GET', path: '/write/experiment/set-status', query: { experimentKey: this.key } },
+          0,
+        );
         if (r?.isAliveBeatDurationMillis > 0) this.beatMs = Math.max(200, Number(r.isAliveBeatDurationMillis));
       } catch {
         /* a missed beat is harmless */
@@ -360,12 +457,19 @@ export class Experiment {
       const orig = stream.write.bind(stream);
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
         try {
-          const text = partial[which] + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+          const text =
+            partial[which] + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
           const lines = text.split('\n');
           partial[which] = visible(lines.pop() ?? '').slice(-65536);
           const ts = Date.now();
           for (const l of lines)
-            this.output.push({ id: this.nextId(), output: `${visible(l)}\n`, stderr: which === 'err', localTimestamp: ts, offset: this.outputOffset++ });
+            this.output.push({
+              id: this.nextId(),
+              output: `${visible(l)}\n`,
+              stderr: which === 'err',
+              localTimestamp: ts,
+              offset: this.outputOffset++,
+            });
         } catch {
           /* never break the program's output */
         }
@@ -381,7 +485,13 @@ export class Experiment {
       process.stderr.write = err;
       for (const which of ['out', 'err'] as const)
         if (partial[which])
-          this.output.push({ id: this.nextId(), output: partial[which], stderr: which === 'err', localTimestamp: Date.now(), offset: this.outputOffset++ });
+          this.output.push({
+            id: this.nextId(),
+            output: partial[which],
+            stderr: which === 'err',
+            localTimestamp: Date.now(),
+            offset: this.outputOffset++,
+          });
       this.rawStderr = undefined;
     };
   }
@@ -394,12 +504,22 @@ export class Experiment {
     this.stopTimers();
     const now = Date.now();
     this.ops.push(
-      { method: 'POST', path: '/write/experiment/update-status', body: { experimentKey: this.key, isAlive: false, hasCrashed: true, error: String(err?.stack ?? err) } },
-      { method: 'POST', path: '/write/experiment/set-start-end-time', body: { experimentKey: this.key, endTimeMillis: now } },
+      {
+        method: 'POST',
+        path: '/write/experiment/update-status',
+        body: { experimentKey: this.key, isAlive: false, hasCrashed: true, error: String(err?.stack ?? err) },
+      },
+      {
+        method: 'POST',
+        path: '/write/experiment/set-start-end-time',
+        body: { experimentKey: this.key, endTimeMillis: now },
+      },
     );
     if (!this.created) this.ops.unshift(this.createSpec());
     for (const spec of this.takeOps()) this.toSpool(spec, 1);
-    this.warn(`run crashed; pending values spooled to ${this.spool.fileOf(this.key)} — deliver them with \`ocrops tracker sync\``);
+    this.warn(
+      `run crashed; pending values spooled to ${this.spool.fileOf(this.key)} — deliver them with \`ocrops tracker sync\``,
+    );
   }
 
   private stopTimers(): void {
@@ -410,7 +530,8 @@ export class Experiment {
   }
 
   private checkOpen(): void {
-    if (this.ended) throw new OcropsError('OCROPS_TRACKER_ENDED', `experiment ${this.key} has ended; create a new one to log more`);
+    if (this.ended)
+      throw new OcropsError('OCROPS_TRACKER_ENDED', `experiment ${this.key} has ended; create a new one to log more`);
   }
 
   /**
@@ -420,7 +541,11 @@ export class Experiment {
   async end(opts: { crashed?: boolean; error?: string } = {}): Promise<void> {
     if (this.ended) return;
     this.restoreConsole?.();
-    this.ops.push({ method: 'POST', path: '/write/experiment/set-start-end-time', body: { experimentKey: this.key, endTimeMillis: Date.now() } });
+    this.ops.push({
+      method: 'POST',
+      path: '/write/experiment/set-start-end-time',
+      body: { experimentKey: this.key, endTimeMillis: Date.now() },
+    });
     this.ops.push({
       method: 'POST',
       path: '/write/experiment/update-status',
@@ -431,7 +556,12 @@ export class Experiment {
     await this.flush();
     if (!this.config.offline && this.opts.syncOnEnd !== false && this.spool.has(this.key)) {
       this.retryAt = 0;
-      await syncSpool({ spoolDir: this.config.spoolDir, apiKey: this.config.apiKey, experimentKeys: [this.key], retries: 1 }).catch(() => undefined);
+      await syncSpool({
+        spoolDir: this.config.spoolDir,
+        apiKey: this.config.apiKey,
+        experimentKeys: [this.key],
+        retries: 1,
+      }).catch(() => undefined);
     }
   }
 

@@ -65,7 +65,8 @@ export function isTransient(err: unknown): boolean {
 export async function send(http: HttpOptions, spec: RequestSpec, raw = false): Promise<any> {
   const base = restBase(http.url);
   const url = new URL(spec.path.startsWith('/api/') ? `${originOf(base)}${spec.path}` : `${base}${spec.path}`);
-  for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+  for (const [k, v] of Object.entries(spec.query ?? {}))
+    if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = {};
   if (http.apiKey) headers.authorization = http.apiKey;
   let body: string | FormData | undefined;
@@ -104,7 +105,12 @@ export async function send(http: HttpOptions, spec: RequestSpec, raw = false): P
 }
 
 /** `send` with retries on transient failures: delays base, 2x base, 4x base ... (ms). */
-export async function sendWithRetry(http: HttpOptions, spec: RequestSpec, retries = 3, baseDelayMs = 200): Promise<any> {
+export async function sendWithRetry(
+  http: HttpOptions,
+  spec: RequestSpec,
+  retries = 3,
+  baseDelayMs = 200,
+): Promise<any> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await send(http, spec);

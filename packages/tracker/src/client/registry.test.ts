@@ -15,6 +15,11 @@ test('parseModelRef: registry:<model>@<alias>, <model>:<version>, with or withou
 
 test('parseModelRef: anything else is an OcropsError with an example', () => {
   for (const bad of ['vn-address', 'registry:', '@champion', 'm@1bad', 'm@a@b', 'bad name@x', 'm:', '../m@x']) {
-    assert.throws(() => parseModelRef(bad), (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_REGISTRY_REF' && /registry:<model>@<alias>/.test(e.hint ?? ''), bad);
+    assert.throws(
+      () => parseModelRef(bad),
+      (e: unknown) =>
+        e instanceof OcropsError && e.code === 'OCROPS_REGISTRY_REF' && /registry:<model>@<alias>/.test(e.hint ?? ''),
+      bad,
+    );
   }
 });

@@ -20,7 +20,8 @@ export interface ModelRef {
   version?: string;
 }
 
-const REF = /^(?:registry:)?([A-Za-z0-9][A-Za-z0-9._-]{0,99})(?:@([A-Za-z][A-Za-z0-9_-]{0,63})|:([0-9A-Za-z][0-9A-Za-z.+_-]{0,63}))$/;
+const REF =
+  /^(?:registry:)?([A-Za-z0-9][A-Za-z0-9._-]{0,99})(?:@([A-Za-z][A-Za-z0-9_-]{0,63})|:([0-9A-Za-z][0-9A-Za-z.+_-]{0,63}))$/;
 
 /** Parses `registry:<model>@<alias>`, `<model>@<alias>` or `<model>:<version>` (the `registry:` prefix is optional). */
 export function parseModelRef(ref: string): ModelRef {
@@ -68,22 +69,51 @@ export class ModelRegistry {
   async models(): Promise<RegistryModelSummary[]> {
     return (await this.api.get('/api/ocrops/registry/models', { workspaceName: this.api.workspace })).models;
   }
-  model(modelName: string): Promise<{ model: RegistryModelSummary; versions: RegistryVersion[]; aliasHistory: Array<{ alias: string; version: string | null; previousVersion: string | null; at: number; by: string | null }> }> {
+  model(modelName: string): Promise<{
+    model: RegistryModelSummary;
+    versions: RegistryVersion[];
+    aliasHistory: Array<{
+      alias: string;
+      version: string | null;
+      previousVersion: string | null;
+      at: number;
+      by: string | null;
+    }>;
+  }> {
     return this.api.get('/api/ocrops/registry/model', { workspaceName: this.api.workspace, modelName });
   }
   /** The version a reference names now. */
   resolve(ref: ModelRef | string): Promise<RegistryVersion> {
     const r = typeof ref === 'string' ? parseModelRef(ref) : ref;
-    return this.api.get('/api/ocrops/registry/version', { workspaceName: this.api.workspace, modelName: r.modelName, alias: r.alias, version: r.version });
+    return this.api.get('/api/ocrops/registry/version', {
+      workspaceName: this.api.workspace,
+      modelName: r.modelName,
+      alias: r.alias,
+      version: r.version,
+    });
   }
   setAlias(modelName: string, version: string, alias: string): Promise<RegistryVersion> {
-    return this.api.post('/api/ocrops/registry/alias', { workspaceName: this.api.workspace, modelName, version, alias });
+    return this.api.post('/api/ocrops/registry/alias', {
+      workspaceName: this.api.workspace,
+      modelName,
+      version,
+      alias,
+    });
   }
   async deleteAlias(modelName: string, alias: string): Promise<void> {
     await this.api.post('/api/ocrops/registry/alias/delete', { workspaceName: this.api.workspace, modelName, alias });
   }
-  updateVersion(modelName: string, version: string, patch: { description?: string; comment?: string; tags?: Record<string, string>; removeTags?: string[] }): Promise<RegistryVersion> {
-    return this.api.post('/api/ocrops/registry/version/update', { workspaceName: this.api.workspace, modelName, version, ...patch });
+  updateVersion(
+    modelName: string,
+    version: string,
+    patch: { description?: string; comment?: string; tags?: Record<string, string>; removeTags?: string[] },
+  ): Promise<RegistryVersion> {
+    return this.api.post('/api/ocrops/registry/version/update', {
+      workspaceName: this.api.workspace,
+      modelName,
+      version,
+      ...patch,
+    });
   }
   async byRun(experimentKey: string): Promise<Array<{ modelName: string; version: string; aliases: string[] }>> {
     return (await this.api.get('/api/ocrops/registry/by-run', { experimentKey })).versions;
@@ -100,9 +130,13 @@ export async function downloadVersion(registry: ModelRegistry, v: RegistryVersio
       const bytes = await registry.api.getAsset(v.experimentKey, f.assetId);
       const got = md5Hex(bytes);
       if (got !== f.md5)
-        throw new OcropsError('OCROPS_REGISTRY_CORRUPT', `${v.modelName}:${v.version} file ${f.relpath} has md5 ${got}, the registry recorded ${f.md5}`, {
-          hint: "the run's stored asset changed after registration; register the model again",
-        });
+        throw new OcropsError(
+          'OCROPS_REGISTRY_CORRUPT',
+          `${v.modelName}:${v.version} file ${f.relpath} has md5 ${got}, the registry recorded ${f.md5}`,
+          {
+            hint: "the run's stored asset changed after registration; register the model again",
+          },
+        );
       const path = join(staging, ...f.relpath.split('/'));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, bytes);
@@ -121,9 +155,13 @@ export async function downloadVersion(registry: ModelRegistry, v: RegistryVersio
 export async function verifyFolder(dir: string, v: RegistryVersion): Promise<void> {
   const got = dirManifestMd5(await hashDirectory(dir));
   if (got !== v.weights.md5)
-    throw new OcropsError('OCROPS_REGISTRY_CORRUPT', `${dir} hashes to ${got}, but ${v.modelName}:${v.version} records ${v.weights.md5}`, {
-      hint: 'delete the folder and pull again',
-    });
+    throw new OcropsError(
+      'OCROPS_REGISTRY_CORRUPT',
+      `${dir} hashes to ${got}, but ${v.modelName}:${v.version} records ${v.weights.md5}`,
+      {
+        hint: 'delete the folder and pull again',
+      },
+    );
 }
 
 export interface ResolvedModel {
@@ -171,7 +209,12 @@ export interface AliasWatch {
  */
 export function watchAlias(
   ref: string | ModelRef,
-  opts: { registry?: ModelRegistry; intervalMs?: number; onChange: (next: RegistryVersion, previous: RegistryVersion | undefined) => void | Promise<void>; onError?: (err: unknown) => void },
+  opts: {
+    registry?: ModelRegistry;
+    intervalMs?: number;
+    onChange: (next: RegistryVersion, previous: RegistryVersion | undefined) => void | Promise<void>;
+    onError?: (err: unknown) => void;
+  },
 ): AliasWatch {
   const registry = opts.registry ?? new ModelRegistry();
   let current: RegistryVersion | undefined;

@@ -11,10 +11,14 @@ import { spawnServer, tempDir } from '../../test-fixtures/helpers.js';
 
 /** Runs an ESM script that imports @ocrops/tracker in a child node process; its exit code and stdout + stderr. */
 async function runScript(script: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--conditions=@ocrops/source', '--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@ocrops/source', '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: join(import.meta.dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -70,7 +74,10 @@ describe('spool and sync', () => {
         const pts = await api.getMetric(exp.key, 'loss');
         assert.equal(pts.length, N);
         const steps = pts.map((p) => p.step);
-        assert.deepEqual(steps, Array.from({ length: N }, (_, i) => i));
+        assert.deepEqual(
+          steps,
+          Array.from({ length: N }, (_, i) => i),
+        );
         pts.forEach((p, i) => assert.equal(p.metricValue, i / 7));
         const [s] = await api.metricsSummary(exp.key);
         assert.equal(s.count, N);
@@ -97,7 +104,14 @@ describe('spool and sync', () => {
     const spoolDir = join(tmp.dir, 'spool');
     const asset = join(tmp.dir, 'notes.txt');
     writeFileSync(asset, 'offline asset');
-    const exp = await Experiment.create({ offline: true, url: 'http://127.0.0.1:9', project: 'offline', name: 'off', spoolDir, captureConsole: false });
+    const exp = await Experiment.create({
+      offline: true,
+      url: 'http://127.0.0.1:9',
+      project: 'offline',
+      name: 'off',
+      spoolDir,
+      captureConsole: false,
+    });
     for (let i = 0; i < 1000; i++) exp.logMetric('acc', i / 1000, { step: i, epoch: 1 });
     exp.logParameters({ inner_dim: 64 });
     exp.addTags(['offline']);

@@ -1,7 +1,16 @@
 // The disk spool: requests that could not be delivered (server unreachable, offline mode) are appended to
 // `<spoolDir>/<experimentKey>.jsonl`; `syncSpool` replays them later. Every logged value carries a client id, so a
 // replay of something the server already stored is ignored there: each value is stored exactly once.
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { OcropsError } from '@ocrops/common';
@@ -89,7 +98,10 @@ export function deadLetterFile(spoolDir: string, experimentKey: string): string 
 
 /** A refusal that stops an experiment's delivery and keeps its records. */
 class Refused extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -129,7 +141,10 @@ export async function syncSpool(opts: SyncOptions): Promise<SyncReport> {
       }
     }
     // creation first: an interrupted earlier sync may have left it in a later file
-    records.sort((a, b) => Number(b.request.path.endsWith('/experiment/create')) - Number(a.request.path.endsWith('/experiment/create')));
+    records.sort(
+      (a, b) =>
+        Number(b.request.path.endsWith('/experiment/create')) - Number(a.request.path.endsWith('/experiment/create')),
+    );
     let i = 0;
     try {
       for (; i < records.length; i++) {
@@ -145,7 +160,9 @@ export async function syncSpool(opts: SyncOptions): Promise<SyncReport> {
           mkdirSync(join(spool.dir, 'dead-letter'), { recursive: true });
           appendFileSync(dead, `${JSON.stringify({ ...r, error: (err as Error).message, rejectedAt: Date.now() })}\n`);
           if (!report.deadLetters.includes(dead)) report.deadLetters.push(dead);
-          opts.log?.(`spool ${key}: record rejected by the server as invalid, moved to ${dead}: ${(err as Error).message}`);
+          opts.log?.(
+            `spool ${key}: record rejected by the server as invalid, moved to ${dead}: ${(err as Error).message}`,
+          );
           continue; // a dead-lettered upload keeps its file
         }
         if (r.ownedFile) rmSync(r.ownedFile, { force: true });
@@ -155,7 +172,13 @@ export async function syncSpool(opts: SyncOptions): Promise<SyncReport> {
       else report.pending.push(key);
       opts.log?.(`spool ${key}: delivery stopped (${(err as Error).message}); ${records.length - i} record(s) kept`);
       mkdirSync(spool.dir, { recursive: true });
-      appendFileSync(spool.fileOf(key), records.slice(i).map((r) => `${JSON.stringify(r)}\n`).join(''));
+      appendFileSync(
+        spool.fileOf(key),
+        records
+          .slice(i)
+          .map((r) => `${JSON.stringify(r)}\n`)
+          .join(''),
+      );
     }
     for (const c of claimed) rmSync(c, { force: true });
   }
@@ -164,5 +187,6 @@ export async function syncSpool(opts: SyncOptions): Promise<SyncReport> {
 
 /** Throws a clear error when a spool folder is missing. */
 export function requireSpoolDir(dir: string): void {
-  if (!existsSync(dir)) throw new OcropsError('OCROPS_TRACKER_SPOOL', `spool folder ${dir} does not exist: nothing to sync`);
+  if (!existsSync(dir))
+    throw new OcropsError('OCROPS_TRACKER_SPOOL', `spool folder ${dir} does not exist: nothing to sync`);
 }

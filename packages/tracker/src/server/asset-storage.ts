@@ -4,7 +4,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { S3Client, PutObjectCommand, GetObjectCommand, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import {
+  S3Client,
+  PutObjectCommand,
+  GetObjectCommand,
+  CreateBucketCommand,
+  HeadBucketCommand,
+} from '@aws-sdk/client-s3';
 import { OcropsError } from '@ocrops/common';
 
 export interface AssetStorage {
@@ -90,17 +96,26 @@ export class S3AssetStorage implements AssetStorage {
       try {
         await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
       } catch (err) {
-        throw new OcropsError('OCROPS_TRACKER_S3', `cannot reach or create S3 bucket ${this.bucket}: ${(err as Error).message}`, {
-          hint: 'start SeaweedFS (ocrops versioning seaweed start) or check --s3-endpoint and credentials',
-          cause: err,
-        });
+        throw new OcropsError(
+          'OCROPS_TRACKER_S3',
+          `cannot reach or create S3 bucket ${this.bucket}: ${(err as Error).message}`,
+          {
+            hint: 'start SeaweedFS (ocrops versioning seaweed start) or check --s3-endpoint and credentials',
+            cause: err,
+          },
+        );
       }
     }
   }
   async putFile(key: string, tmpPath: string, size: number): Promise<void> {
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: createReadStream(tmpPath), ContentLength: size }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Body: createReadStream(tmpPath),
+          ContentLength: size,
+        }),
       );
     } finally {
       await rm(tmpPath, { force: true });

@@ -62,6 +62,10 @@ export async function experimentForWrite(ctx: RouteContext, req: FastifyRequest,
 }
 
 /** Tells the dashboard's live view that an experiment changed. */
-export function emitTouched(ctx: RouteContext, e: Pick<ExperimentRow, 'experiment_key' | 'workspace' | 'project_name'>, type: 'metric' | 'experiment'): void {
+export function emitTouched(
+  ctx: RouteContext,
+  e: Pick<ExperimentRow, 'experiment_key' | 'workspace' | 'project_name'>,
+  type: 'metric' | 'experiment',
+): void {
   ctx.emit({ type, experimentKey: e.experiment_key, workspaceName: e.workspace, projectName: e.project_name });
 }

@@ -18,7 +18,9 @@ test('series reads use the covering index in the order served (no table lookups,
     const path = join(tmp.dir, 'tracker.db');
     openSqlite(path).close();
     const db = new Database(path, { readonly: true });
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SERIES_SQL}`).all('k', 'loss') as Array<{ detail: string }>).map((r) => r.detail);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SERIES_SQL}`).all('k', 'loss') as Array<{ detail: string }>).map(
+      (r) => r.detail,
+    );
     db.close();
     assert.deepEqual(plan.length, 1, plan.join('; '));
     assert.match(plan[0], /COVERING INDEX metrics_by_step/);
@@ -37,26 +39,37 @@ test('a legacy metrics table (text primary key) is migrated with every point; de
       PRIMARY KEY (experiment_key, value_id))`);
     legacy.exec(`CREATE INDEX metrics_series ON metrics (experiment_key, name, step)`);
     const ins = legacy.prepare('INSERT INTO metrics VALUES (?,?,?,?,?,?,?,?,?)');
-    for (let i = 0; i < 300; i++) ins.run('k'.repeat(32), `id-${i}`, 'loss', 1 / (i + 1), null, 299 - i, 0, 1000 + i, null);
+    for (let i = 0; i < 300; i++)
+      ins.run('k'.repeat(32), `id-${i}`, 'loss', 1 / (i + 1), null, 299 - i, 0, 1000 + i, null);
     legacy.close();
 
     const db = openSqlite(path);
     const store = new TrackerStore(db);
     const cols = (await db.all<{ name: string }>(`SELECT name FROM pragma_table_info('metrics')`)).map((c) => c.name);
     assert.ok(cols.includes('id'));
-    const indexes = (await db.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'metrics'`)).map((r) => r.name);
+    const indexes = (
+      await db.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'metrics'`)
+    ).map((r) => r.name);
     assert.deepEqual(indexes.sort(), ['metrics_by_step', 'metrics_value_id']);
     const rows = await store.seriesRows('k'.repeat(32), 'loss', 'step');
     assert.equal(rows.length, 300);
-    assert.deepEqual(rows.slice(0, 2).map((r) => r.step), [0, 1]);
+    assert.deepEqual(
+      rows.slice(0, 2).map((r) => r.step),
+      [0, 1],
+    );
     assert.equal(rows[0].value, 1 / 300);
     // the dedupe ids of migrated points still reject replays; new ids are stored once
     const inserted = await db.transaction((tx) =>
-      tx.insertIgnore('metrics', ['experiment_key', 'value_id', 'name', 'value', 'ts'], ['experiment_key', 'value_id'], [
-        ['k'.repeat(32), 'id-5', 'loss', 9, 1],
-        ['k'.repeat(32), 'new', 'loss', 9, 1],
-        ['k'.repeat(32), 'new', 'loss', 9, 1],
-      ]),
+      tx.insertIgnore(
+        'metrics',
+        ['experiment_key', 'value_id', 'name', 'value', 'ts'],
+        ['experiment_key', 'value_id'],
+        [
+          ['k'.repeat(32), 'id-5', 'loss', 9, 1],
+          ['k'.repeat(32), 'new', 'loss', 9, 1],
+          ['k'.repeat(32), 'new', 'loss', 9, 1],
+        ],
+      ),
     );
     assert.deepEqual(inserted, [1]);
     assert.equal((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM metrics'))?.n, 301);
@@ -77,7 +90,7 @@ test('series read as tuples equal downsample() of the raw rows (ties, gaps, null
     const store = new TrackerStore(db);
     const { experimentKey: key } = await store.createExperiment('default', 'p', 'r');
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const points = Array.from({ length: 3000 }, (_, i) => ({
       id: `p${i}`,
       name: 'loss',
@@ -89,7 +102,13 @@ test('series read as tuples equal downsample() of the raw rows (ties, gaps, null
     }));
     assert.equal(await store.addMetrics(key, points), 3000);
     for (const x of ['step', 'epoch', 'timestamp'] as const)
-      for (const [n, from, to] of [[100, undefined, undefined], [7, undefined, undefined], [500, 100, 700], [2, 0, 3000], [5000, undefined, undefined]] as const) {
+      for (const [n, from, to] of [
+        [100, undefined, undefined],
+        [7, undefined, undefined],
+        [500, 100, 700],
+        [2, 0, 3000],
+        [5000, undefined, undefined],
+      ] as const) {
         const xFrom = x === 'timestamp' && from !== undefined ? 1_700_000_000_000 + from * 10 : from;
         const xTo = x === 'timestamp' && to !== undefined ? 1_700_000_000_000 + to * 10 : to;
         const got = await store.series(key, 'loss', x, n, xFrom, xTo);
@@ -97,7 +116,10 @@ test('series read as tuples equal downsample() of the raw rows (ties, gaps, null
         assert.deepEqual(got, { total: rows.length, ...downsample(rows, n) }, `x=${x} n=${n} from=${from} to=${to}`);
       }
     // one x value for every point: buckets by position
-    await store.addMetrics(key, Array.from({ length: 50 }, (_, i) => ({ id: `s${i}`, name: 'flat', value: i, step: 1, timestamp: 1 })));
+    await store.addMetrics(
+      key,
+      Array.from({ length: 50 }, (_, i) => ({ id: `s${i}`, name: 'flat', value: i, step: 1, timestamp: 1 })),
+    );
     const flat = await store.series(key, 'flat', 'step', 10);
     assert.equal(flat.points.length, 10);
     assert.equal(flat.total, 50);

@@ -23,7 +23,13 @@ export interface Db {
    * `INSERT ... ON CONFLICT DO NOTHING` of many rows; resolves to the indexes of the rows actually inserted.
    * PostgreSQL sends multi-row statements (one round trip per ~1000 rows).
    */
-  insertIgnore(table: string, cols: string[], conflict: string[], rows: SqlValue[][], pgTypes?: string[]): Promise<number[]>;
+  insertIgnore(
+    table: string,
+    cols: string[],
+    conflict: string[],
+    rows: SqlValue[][],
+    pgTypes?: string[],
+  ): Promise<number[]>;
   /** Runs `fn` in a transaction (serialised with other transactions of this handle); rolls back on error. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** `FOR UPDATE` on PostgreSQL, nothing on SQLite (whose write transactions are already exclusive). */
@@ -136,7 +142,8 @@ export function openSqlite(path: string): Db {
   db.pragma('temp_store = MEMORY');
   for (const s of SCHEMA) db.exec(s);
   const cols = db.prepare(`SELECT name FROM pragma_table_info('metrics')`).all() as Array<{ name: string }>;
-  if (cols.length > 0 && !cols.some((c) => c.name === 'id')) db.transaction(() => migrateMetricsSql('sqlite').forEach((s) => db.exec(s)))();
+  if (cols.length > 0 && !cols.some((c) => c.name === 'id'))
+    db.transaction(() => migrateMetricsSql('sqlite').forEach((s) => db.exec(s)))();
   for (const s of metricsSchema('sqlite')) db.exec(s);
   return new SqliteDb(db);
 }
@@ -257,7 +264,13 @@ class PgDb implements Db {
     for (const r of rows) out.push(await this.run(sql, r));
     return out;
   }
-  async insertIgnore(table: string, cols: string[], conflict: string[], rows: SqlValue[][], pgTypes: string[] = []): Promise<number[]> {
+  async insertIgnore(
+    table: string,
+    cols: string[],
+    conflict: string[],
+    rows: SqlValue[][],
+    pgTypes: string[] = [],
+  ): Promise<number[]> {
     const out: number[] = [];
     const chunk = Math.max(1, Math.floor(30_000 / cols.length));
     for (let start = 0; start < rows.length; start += chunk) {
@@ -328,10 +341,14 @@ export async function openPostgres(url: string): Promise<Db> {
     }
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new OcropsError('OCROPS_TRACKER_DB', `cannot use PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, {
-      hint: 'check --database-url (postgres://user:password@host:port/database) and that the server is running',
-      cause: err,
-    });
+    throw new OcropsError(
+      'OCROPS_TRACKER_DB',
+      `cannot use PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`,
+      {
+        hint: 'check --database-url (postgres://user:password@host:port/database) and that the server is running',
+        cause: err,
+      },
+    );
   }
   pool.on('error', () => undefined);
   return new PgDb(pool, pool);

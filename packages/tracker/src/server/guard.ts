@@ -65,7 +65,8 @@ export function allowedHostNames(host: string, extra: string[] = []): Set<string
   if (WILDCARD.has(host)) {
     // bound to every interface: the machine's own names and addresses
     names.add(hostname().toLowerCase());
-    for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) names.add(i.address.toLowerCase());
+    for (const list of Object.values(networkInterfaces()))
+      for (const i of list ?? []) names.add(i.address.toLowerCase());
   } else names.add(host.toLowerCase());
   return names;
 }
@@ -144,7 +145,10 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
   app.addHook('onRequest', async (req) => {
     const header = req.headers.host;
     if (anyHost || header === undefined || hosts.has(hostOfHeader(header))) return;
-    throw new HttpError(421, `Host "${header.slice(0, 100)}" is not one this server answers to; start it with --allowed-hosts NAME to allow it`);
+    throw new HttpError(
+      421,
+      `Host "${header.slice(0, 100)}" is not one this server answers to; start it with --allowed-hosts NAME to allow it`,
+    );
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -178,7 +182,12 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
       req.auth = { workspace: ws, readOnly: false };
       return;
     }
-    if (mode === 'read' && opts.openRead && (req.method === 'GET' || req.method === 'HEAD') && LOOPBACK_ADDRESSES.has(ip)) {
+    if (
+      mode === 'read' &&
+      opts.openRead &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      LOOPBACK_ADDRESSES.has(ip)
+    ) {
       req.auth = { workspace: null, readOnly: true } satisfies Auth;
       return;
     }
@@ -205,7 +214,8 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
   // a body must arrive within the deadline: a client trickling a byte every few seconds is cut off
   app.addHook('onRequest', async (req) => {
     const h = req.headers;
-    const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    const hasBody =
+      (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
     if (!hasBody || req.routeOptions.config?.longLived) return;
     const raw = req.raw;
     const timer = setTimeout(() => {
@@ -231,16 +241,23 @@ export function installGuard(app: FastifyInstance, opts: GuardOptions): void {
   });
 
   app.setErrorHandler((err: any, req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.statusCode).send({ msg: err.message, sdk_error_code: err.sdkErrorCode });
+    if (err instanceof HttpError)
+      return reply.code(err.statusCode).send({ msg: err.message, sdk_error_code: err.sdkErrorCode });
     if (err.validation) {
-      return reply.code(400).send({ msg: err.message, sdk_error_code: 40000, field: err.validation[0]?.instancePath || err.validationContext });
+      return reply.code(400).send({
+        msg: err.message,
+        sdk_error_code: 40000,
+        field: err.validation[0]?.instancePath || err.validationContext,
+      });
     }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    const status =
+      typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status < 500) return reply.code(status).send({ msg: err.message, sdk_error_code: status * 100 });
     req.log.error({ err, reqId: req.id }, 'request failed');
-    return reply
-      .code(500)
-      .send({ msg: `internal error; the server log has the details under request id ${req.id}`, sdk_error_code: 50000, requestId: req.id });
+    return reply.code(500).send({
+      msg: `internal error; the server log has the details under request id ${req.id}`,
+      sdk_error_code: 50000,
+      requestId: req.id,
+    });
   });
-
 }

@@ -14,7 +14,11 @@ import { raw, tempDir } from '../../test-fixtures/helpers.js';
 const V2 = '/api/rest/v2';
 
 /** Sends raw bytes on a new connection; resolves with everything the server answered once it closes or `waitMs` passes. */
-function rawHttp(url: string, chunks: Array<string | Buffer>, opts: { waitMs?: number; destroyAfterSend?: boolean; destroyAfterMs?: number } = {}): Promise<{ text: string; closedByServer: boolean; ms: number }> {
+function rawHttp(
+  url: string,
+  chunks: Array<string | Buffer>,
+  opts: { waitMs?: number; destroyAfterSend?: boolean; destroyAfterMs?: number } = {},
+): Promise<{ text: string; closedByServer: boolean; ms: number }> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const t0 = Date.now();
@@ -79,7 +83,8 @@ describe('tracker hardening', () => {
       allowedHosts: ['tracker.internal'],
     });
     key = server.defaultKey;
-    exp = (await raw(server.url, 'POST', `${V2}/write/experiment/create`, { key, body: { projectName: 'p' } })).json.experimentKey;
+    exp = (await raw(server.url, 'POST', `${V2}/write/experiment/create`, { key, body: { projectName: 'p' } })).json
+      .experimentKey;
   });
   after(async () => {
     await server.close();
@@ -91,7 +96,8 @@ describe('tracker hardening', () => {
     `Authorization: ${key}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
     (len === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${len}\r\n`) +
     'Connection: close\r\n\r\n';
-  const partHead = '--XXB\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
+  const partHead =
+    '--XXB\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n';
 
   test('crash body: a multipart upload without its closing boundary gets 400 and the server keeps serving', async () => {
     const body = `${partHead}hello world`;
@@ -137,7 +143,9 @@ describe('tracker hardening', () => {
   });
 
   test('aborted upload: no .part file and no open descriptor stay behind', async () => {
-    const r = await rawHttp(server.url, [uploadHead(512 * 1024), partHead, Buffer.alloc(64 * 1024, 7)], { destroyAfterSend: true });
+    const r = await rawHttp(server.url, [uploadHead(512 * 1024), partHead, Buffer.alloc(64 * 1024, 7)], {
+      destroyAfterSend: true,
+    });
     assert.equal(r.closedByServer, false);
     for (let i = 0; i < 20 && (partFiles(dataDir).length || openPartFiles().length); i++) await sleep(100);
     assert.deepEqual(partFiles(dataDir), []);
@@ -184,11 +192,23 @@ describe('tracker hardening', () => {
 
   test('limits: experiment name through log-other Name, oversized values, lone surrogates get 400 naming the field', async () => {
     const cases: Array<[string, unknown, RegExp]> = [
-      ['/write/experiment/log-other', { experimentKey: exp, key: 'Name', value: 'n'.repeat(501) }, /^value: the experiment name/],
+      [
+        '/write/experiment/log-other',
+        { experimentKey: exp, key: 'Name', value: 'n'.repeat(501) },
+        /^value: the experiment name/,
+      ],
       ['/write/experiment/log-other', { experimentKey: exp, key: 'k', value: 'v'.repeat(200_000) }, /^value: value is/],
-      ['/write/experiment/parameter', { experimentKey: exp, parameterName: 'p', parameterValue: 'v'.repeat(200_000) }, /^parameterValue/],
+      [
+        '/write/experiment/parameter',
+        { experimentKey: exp, parameterName: 'p', parameterValue: 'v'.repeat(200_000) },
+        /^parameterValue/,
+      ],
       ['/write/experiment/system-details', { experimentKey: exp, env: 'e'.repeat(200_000) }, /^env: value is/],
-      ['/write/experiment/metric', { experimentKey: exp, metricName: 'loss\ud800', metricValue: 1 }, /metricName.*lone surrogate/],
+      [
+        '/write/experiment/metric',
+        { experimentKey: exp, metricName: 'loss\ud800', metricValue: 1 },
+        /metricName.*lone surrogate/,
+      ],
     ];
     for (const [path, body, msg] of cases) {
       const r = await raw(server.url, 'POST', `${V2}${path}`, { key, body });
@@ -204,7 +224,10 @@ describe('tracker hardening', () => {
   test('host check: a foreign Host header gets 421; loopback names and --allowed-hosts are answered', async () => {
     const evil = await raw(server.url, 'GET', '/api/health', { headers: { host: 'evil.example:80' } });
     assert.equal(evil.status, 421);
-    const evilRead = await raw(server.url, 'GET', `${V2}/experiments?workspaceName=default`, { key, headers: { host: 'rebind.evil.example' } });
+    const evilRead = await raw(server.url, 'GET', `${V2}/experiments?workspaceName=default`, {
+      key,
+      headers: { host: 'rebind.evil.example' },
+    });
     assert.equal(evilRead.status, 421);
     for (const host of ['127.0.0.1:1234', 'localhost', 'LOCALHOST:5959', 'tracker.internal:443', '[::1]:80'])
       assert.equal((await raw(server.url, 'GET', '/api/health', { headers: { host } })).status, 200, host);
@@ -251,7 +274,10 @@ describe('tracker hardening', () => {
         status = (await raw(server.url, 'GET', `${V2}/workspaces`, { key: teamKey })).status;
       }
       assert.equal(status, 401);
-      await assert.rejects(keys.run(['revoke', '--prefix', teamKey.slice(0, 6), '--data-dir', dataDir]), /no API key matches/);
+      await assert.rejects(
+        keys.run(['revoke', '--prefix', teamKey.slice(0, 6), '--data-dir', dataDir]),
+        /no API key matches/,
+      );
     } finally {
       console.log = log;
     }
@@ -266,7 +292,8 @@ describe('tracker hardening: failures', () => {
     try {
       const statuses: number[] = [];
       assert.equal((await raw(server.url, 'GET', `${V2}/workspaces`, { key: server.defaultKey })).status, 200);
-      for (let i = 0; i < 8; i++) statuses.push((await raw(server.url, 'GET', `${V2}/workspaces`, { key: `wrong-${i}` })).status);
+      for (let i = 0; i < 8; i++)
+        statuses.push((await raw(server.url, 'GET', `${V2}/workspaces`, { key: `wrong-${i}` })).status);
       assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
       // a key already shown valid from that address keeps working (other clients behind the same address)
       assert.equal((await raw(server.url, 'GET', `${V2}/workspaces`, { key: server.defaultKey })).status, 200);
@@ -279,7 +306,11 @@ describe('tracker hardening: failures', () => {
   test('a 500 carries a request id, not the internal message, which goes to the server log', async () => {
     const tmp = tempDir();
     const logs: string[] = [];
-    const server = await startServer({ port: 0, dataDir: tmp.dir, logStream: { write: (l: string) => void logs.push(l) } });
+    const server = await startServer({
+      port: 0,
+      dataDir: tmp.dir,
+      logStream: { write: (l: string) => void logs.push(l) },
+    });
     const key = server.defaultKey;
     // break the storage under the server: every query now throws inside a handler
     await server.store.db.close();
@@ -291,7 +322,10 @@ describe('tracker hardening: failures', () => {
       assert.match(broken.json.msg, /^internal error; .* request id [0-9a-f]{12}$/);
       assert.ok(!/database|sqlite|connection/i.test(broken.text), broken.text);
       await sleep(100);
-      assert.ok(logs.some((l) => l.includes(broken.json.requestId) && /database|connection/i.test(l)), 'the log has the details');
+      assert.ok(
+        logs.some((l) => l.includes(broken.json.requestId) && /database|connection/i.test(l)),
+        'the log has the details',
+      );
     } finally {
       await server.app.close();
       tmp.cleanup();
@@ -303,16 +337,24 @@ test('aborted uploads: clients gone before the upload is read leave no request h
   const tmp = tempDir();
   const server = await startServer({ port: 0, dataDir: tmp.dir });
   const key = server.defaultKey;
-  const exp = (await raw(server.url, 'POST', `${V2}/write/experiment/create`, { key, body: { projectName: 'p' } })).json.experimentKey;
+  const exp = (await raw(server.url, 'POST', `${V2}/write/experiment/create`, { key, body: { projectName: 'p' } })).json
+    .experimentKey;
   const head =
     `POST ${V2}/write/experiment/upload-asset?experimentKey=${exp}&fileName=a.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
     `Authorization: ${key}\r\nContent-Type: multipart/form-data; boundary=XXB\r\nContent-Length: 100000\r\n\r\n--XXB\r\n`;
   // 40 clients that send the head and vanish at once, while the route is still looking up the experiment
-  await Promise.all(Array.from({ length: 40 }, (_, i) => rawHttp(server.url, [head], { destroyAfterSend: true, destroyAfterMs: i % 5, waitMs: 2000 })));
+  await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      rawHttp(server.url, [head], { destroyAfterSend: true, destroyAfterMs: i % 5, waitMs: 2000 }),
+    ),
+  );
   await sleep(300);
   assert.equal((await raw(server.url, 'GET', '/api/health')).status, 200);
   const t0 = Date.now();
-  await Promise.race([server.close(), sleep(10_000).then(() => assert.fail('server.close() still waiting after 10 s: a request never finished'))]);
+  await Promise.race([
+    server.close(),
+    sleep(10_000).then(() => assert.fail('server.close() still waiting after 10 s: a request never finished')),
+  ]);
   assert.ok(Date.now() - t0 < 10_000);
   assert.deepEqual(partFiles(tmp.dir), []);
   tmp.cleanup();

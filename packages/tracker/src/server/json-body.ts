@@ -12,7 +12,8 @@ export function checkJsonValue(value: unknown, maxDepth = MAX_JSON_DEPTH): void 
   while (stack.length) {
     const { v, path, depth } = stack.pop()!;
     if (typeof v === 'string') {
-      if (!isWellFormed(v)) throw new HttpError(400, `body${path || '/'}: string contains a lone surrogate (not valid Unicode)`);
+      if (!isWellFormed(v))
+        throw new HttpError(400, `body${path || '/'}: string contains a lone surrogate (not valid Unicode)`);
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
@@ -20,7 +21,8 @@ export function checkJsonValue(value: unknown, maxDepth = MAX_JSON_DEPTH): void 
     if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: `${path}/${i}`, depth: depth + 1 }));
     else
       for (const [k, x] of Object.entries(v)) {
-        if (!isWellFormed(k)) throw new HttpError(400, `body${path}: a key contains a lone surrogate (not valid Unicode)`);
+        if (!isWellFormed(k))
+          throw new HttpError(400, `body${path}: a key contains a lone surrogate (not valid Unicode)`);
         stack.push({ v: x, path: `${path}/${k.slice(0, 100)}`, depth: depth + 1 });
       }
   }
@@ -59,8 +61,14 @@ function rejectPoisoning(value: unknown): void {
   while (stack.length) {
     const v = stack.pop();
     if (v === null || typeof v !== 'object') continue;
-    if (Object.prototype.hasOwnProperty.call(v, '__proto__')) throw new HttpError(400, 'body: "__proto__" keys are not allowed');
-    if (Object.prototype.hasOwnProperty.call(v, 'constructor') && typeof (v as any).constructor === 'object' && (v as any).constructor !== null && 'prototype' in (v as any).constructor)
+    if (Object.prototype.hasOwnProperty.call(v, '__proto__'))
+      throw new HttpError(400, 'body: "__proto__" keys are not allowed');
+    if (
+      Object.prototype.hasOwnProperty.call(v, 'constructor') &&
+      typeof (v as any).constructor === 'object' &&
+      (v as any).constructor !== null &&
+      'prototype' in (v as any).constructor
+    )
       throw new HttpError(400, 'body: "constructor.prototype" keys are not allowed');
     stack.push(...Object.values(v));
   }

@@ -53,21 +53,31 @@ export async function listApiKeys(db: Db, workspace?: string): Promise<ApiKeyInf
       : 'SELECT workspace, prefix, label, created_at FROM api_keys ORDER BY workspace, created_at',
     workspace ? [workspace] : [],
   );
-  return rows.map((r) => ({ workspace: r.workspace, prefix: r.prefix, label: r.label, createdAt: Number(r.created_at) }));
+  return rows.map((r) => ({
+    workspace: r.workspace,
+    prefix: r.prefix,
+    label: r.label,
+    createdAt: Number(r.created_at),
+  }));
 }
 
 /**
  * Deletes API keys: the one given in full, or the keys whose shown prefix (from `keys list`) matches, optionally only in
  * `workspace`. Throws when a prefix matches keys of several workspaces and none was named. Returns how many were removed.
  */
-export async function revokeApiKeys(db: Db, which: { key?: string; prefix?: string; workspace?: string }): Promise<number> {
+export async function revokeApiKeys(
+  db: Db,
+  which: { key?: string; prefix?: string; workspace?: string },
+): Promise<number> {
   if (which.key) return db.run('DELETE FROM api_keys WHERE key_hash = ?', [hashKey(which.key)]);
   if (!which.prefix) throw new Error('revokeApiKeys needs a key or a prefix');
   const rows = await db.all<{ workspace: string }>('SELECT workspace FROM api_keys WHERE prefix = ?', [which.prefix]);
   const matching = which.workspace ? rows.filter((r) => r.workspace === which.workspace) : rows;
   const workspaces = new Set(matching.map((r) => r.workspace));
   if (workspaces.size > 1)
-    throw new Error(`prefix ${which.prefix} matches keys of workspaces ${[...workspaces].join(', ')}; name one with --workspace or give --key`);
+    throw new Error(
+      `prefix ${which.prefix} matches keys of workspaces ${[...workspaces].join(', ')}; name one with --workspace or give --key`,
+    );
   if (!matching.length) return 0;
   return db.run('DELETE FROM api_keys WHERE prefix = ? AND workspace = ?', [which.prefix, matching[0].workspace]);
 }

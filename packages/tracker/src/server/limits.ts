@@ -8,7 +8,14 @@ export const MAX_VALUE_CHARS = 100_000;
 /** Longest experiment name (also when set through `log-other Name`). */
 export const MAX_EXPERIMENT_NAME = 500;
 /** Sweep configs: JSON size, parameters, values per parameter, grid points per axis and in total, trials per set. */
-export const SWEEP_LIMITS = { configChars: 64 * 1024, parameters: 100, values: 10_000, gridSize: 1000, gridPoints: 100_000, trials: 1000 };
+export const SWEEP_LIMITS = {
+  configChars: 64 * 1024,
+  parameters: 100,
+  values: 10_000,
+  gridSize: 1000,
+  gridPoints: 100_000,
+  trials: 1000,
+};
 
 /** Throws 400 when `value` serialises to more than `max` characters. */
 export function checkValueSize(field: string, value: unknown, max = MAX_VALUE_CHARS): void {
@@ -19,7 +26,10 @@ export function checkValueSize(field: string, value: unknown, max = MAX_VALUE_CH
 /** The experiment name set through `log-other Name`: a string of at most MAX_EXPERIMENT_NAME characters. */
 export function checkExperimentName(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length > MAX_EXPERIMENT_NAME)
-    throw new HttpError(400, `${field}: the experiment name must be a string of at most ${MAX_EXPERIMENT_NAME} characters`);
+    throw new HttpError(
+      400,
+      `${field}: the experiment name must be a string of at most ${MAX_EXPERIMENT_NAME} characters`,
+    );
   return value;
 }
 
@@ -33,13 +43,15 @@ export function checkSweepConfig(config: Obj): void {
   if (chars > L.configChars) throw new HttpError(413, `config: ${chars} characters of JSON; at most ${L.configChars}`);
   const spec = isObj(config.spec) ? config.spec : {};
   const intField = (field: string, v: unknown, max: number) => {
-    if (typeof v === 'number' && v > max) throw new HttpError(400, `${field}: ${v} is more than the server allows (${max})`);
+    if (typeof v === 'number' && v > max)
+      throw new HttpError(400, `${field}: ${v} is more than the server allows (${max})`);
   };
   intField('config.spec.gridSize', spec.gridSize, L.gridSize);
   intField('config.trials', config.trials, L.trials);
   const params = isObj(config.parameters) ? config.parameters : {};
   const names = Object.keys(params);
-  if (names.length > L.parameters) throw new HttpError(400, `config.parameters: ${names.length} parameters; at most ${L.parameters}`);
+  if (names.length > L.parameters)
+    throw new HttpError(400, `config.parameters: ${names.length} parameters; at most ${L.parameters}`);
   const defaultGrid = typeof spec.gridSize === 'number' ? spec.gridSize : 10;
   let gridPoints = 1;
   for (const name of names) {
@@ -51,7 +63,10 @@ export function checkSweepConfig(config: Obj): void {
     gridPoints *= axisSize(p, defaultGrid);
   }
   if (config.algorithm === 'grid' && gridPoints > L.gridPoints)
-    throw new HttpError(400, `config.parameters: the grid has ${gridPoints} points; at most ${L.gridPoints} (lower gridSize or the values per parameter)`);
+    throw new HttpError(
+      400,
+      `config.parameters: the grid has ${gridPoints} points; at most ${L.gridPoints} (lower gridSize or the values per parameter)`,
+    );
 }
 
 /** Grid points along one parameter: its values, or gridSize points of a numeric range (fewer for a short integer range). */
@@ -59,7 +74,8 @@ function axisSize(p: Obj, defaultGrid: number): number {
   if (Array.isArray(p.values)) return Math.max(1, p.values.length);
   if (p.type === 'float' || p.type === 'integer' || p.type === 'double') {
     const size = typeof p.gridSize === 'number' ? p.gridSize : defaultGrid;
-    if (p.type === 'integer' && typeof p.min === 'number' && typeof p.max === 'number') return Math.max(1, Math.min(size, p.max - p.min + 1));
+    if (p.type === 'integer' && typeof p.min === 'number' && typeof p.max === 'number')
+      return Math.max(1, Math.min(size, p.max - p.min + 1));
     return Math.max(1, size);
   }
   return 1;

@@ -29,12 +29,16 @@ export function tooLarge(maxBytes: number): HttpError {
 /** Streams the request's `file` part to `<tmpDir>/<uuid>.part`; rejects with an HttpError (400/413/415) or the client's abort. */
 export async function receiveMultipart(req: FastifyRequest, tmpDir: string, maxBytes: number): Promise<ReceivedUpload> {
   const ct = String(req.headers['content-type'] ?? '');
-  if (!ct.startsWith('multipart/form-data')) throw new HttpError(415, 'upload-asset expects multipart/form-data with a part named "file"');
+  if (!ct.startsWith('multipart/form-data'))
+    throw new HttpError(415, 'upload-asset expects multipart/form-data with a part named "file"');
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes + FRAMING_BYTES) throw tooLarge(maxBytes);
   let bb: BusboyInstance;
   try {
-    bb = new Busboy({ headers: req.headers as any, limits: { files: 1, fileSize: maxBytes, fields: 10, fieldSize: 1 << 20, parts: 20 } });
+    bb = new Busboy({
+      headers: req.headers as any,
+      limits: { files: 1, fileSize: maxBytes, fields: 10, fieldSize: 1 << 20, parts: 20 },
+    });
   } catch (err) {
     throw badRequest(`malformed multipart request: ${(err as Error).message}`);
   }
@@ -122,7 +126,12 @@ export async function receiveMultipart(req: FastifyRequest, tmpDir: string, maxB
  * connection closes after the reply (the rest is not read); once received, storing it may take longer than the idle
  * timeout (S3), so the socket's timeout is lifted: the client is waiting, not idle.
  */
-export async function receiveUpload(req: FastifyRequest, reply: FastifyReply, tmpDir: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tmpDir: string,
+  maxBytes: number,
+): Promise<ReceivedUpload> {
   let upload: ReceivedUpload;
   try {
     upload = await receiveMultipart(req, tmpDir, maxBytes);

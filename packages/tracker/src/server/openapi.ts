@@ -5,8 +5,18 @@
 export interface RouteDoc {
   method: string | string[];
   url: string;
-  schema?: { body?: unknown; querystring?: { properties?: Record<string, unknown>; required?: string[] }; summary?: string; description?: string; errorResponses?: Record<string, string> };
-  config?: { auth?: 'public' | 'read' | 'key'; requestBody?: Record<string, { schema: Record<string, unknown> }>; longLived?: boolean };
+  schema?: {
+    body?: unknown;
+    querystring?: { properties?: Record<string, unknown>; required?: string[] };
+    summary?: string;
+    description?: string;
+    errorResponses?: Record<string, string>;
+  };
+  config?: {
+    auth?: 'public' | 'read' | 'key';
+    requestBody?: Record<string, { schema: Record<string, unknown> }>;
+    longLived?: boolean;
+  };
 }
 
 const ERROR_REPLY = { $ref: '#/components/schemas/Error' };
@@ -38,8 +48,16 @@ function errorResponses(doc: RouteDoc, hasBody: boolean): Record<string, unknown
 /** The 200/204 replies of a route: JSON, or bytes for asset downloads, or an event stream. */
 function successResponses(doc: RouteDoc): Record<string, unknown> {
   if (doc.url.endsWith('/get-asset'))
-    return { 200: { description: 'the asset bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } } };
-  if (doc.config?.longLived) return { 200: { description: 'server-sent events', content: { 'text/event-stream': { schema: { type: 'string' } } } } };
+    return {
+      200: {
+        description: 'the asset bytes',
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+      },
+    };
+  if (doc.config?.longLived)
+    return {
+      200: { description: 'server-sent events', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+    };
   const ok: Record<string, unknown> = { 200: { description: 'OK', content: { 'application/json': { schema: {} } } } };
   if (doc.url.endsWith('/optimizer/next')) ok[204] = { description: 'the sweep is done: no more suggestions' };
   return ok;
@@ -51,7 +69,8 @@ export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
     const methods = (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
     const url = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     for (const m of methods) {
-      const body = r.config?.requestBody ?? (r.schema?.body ? { 'application/json': { schema: r.schema.body } } : undefined);
+      const body =
+        r.config?.requestBody ?? (r.schema?.body ? { 'application/json': { schema: r.schema.body } } : undefined);
       const op: Record<string, unknown> = {
         summary: r.schema?.summary ?? r.url,
         security: r.config?.auth === 'public' ? [] : [{ apiKey: [] }, { cometSdkApi: [] }],
@@ -60,7 +79,10 @@ export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
       if (r.schema?.description) op.description = r.schema.description;
       // routes that declare their error replies say what those mean for them, beside the replies any route may give
       if (r.schema?.errorResponses)
-        Object.assign(op.responses as object, Object.fromEntries(Object.entries(r.schema.errorResponses).map(([c, d]) => [c, error(d)])));
+        Object.assign(
+          op.responses as object,
+          Object.fromEntries(Object.entries(r.schema.errorResponses).map(([c, d]) => [c, error(d)])),
+        );
       const q = r.schema?.querystring;
       if (q?.properties)
         op.parameters = Object.entries(q.properties).map(([name, schema]) => ({
@@ -75,7 +97,11 @@ export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'ocrops tracker', version: '0.1.0', description: 'Comet REST v2 subset, dashboard API and optimizer resource' },
+    info: {
+      title: 'ocrops tracker',
+      version: '0.1.0',
+      description: 'Comet REST v2 subset, dashboard API and optimizer resource',
+    },
     components: {
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'Authorization' },

@@ -11,14 +11,19 @@ import { raw, tempDir } from '../../test-fixtures/helpers.js';
 const gridAlgorithm: OptimizerAlgorithm = {
   validate(config) {
     const c = config as { parameters?: Record<string, { values?: unknown[] }> };
-    if (!c.parameters || typeof c.parameters !== 'object') throw new OcropsError('OCROPS_SWEEP_CONFIG', 'parameters: required');
+    if (!c.parameters || typeof c.parameters !== 'object')
+      throw new OcropsError('OCROPS_SWEEP_CONFIG', 'parameters: required');
     for (const [k, p] of Object.entries(c.parameters))
-      if (!Array.isArray(p.values)) throw new OcropsError('OCROPS_SWEEP_CONFIG', `parameters.${k}.values: expected a list`);
+      if (!Array.isArray(p.values))
+        throw new OcropsError('OCROPS_SWEEP_CONFIG', `parameters.${k}.values: expected a list`);
   },
   suggest(config, trials, count) {
     const [name, p] = Object.entries((config as { parameters: Record<string, { values: unknown[] }> }).parameters)[0];
     const used = new Set(trials.map((t) => JSON.stringify(t.parameters[name])));
-    return p.values.filter((v) => !used.has(JSON.stringify(v))).slice(0, count).map((v) => ({ [name]: v }));
+    return p.values
+      .filter((v) => !used.has(JSON.stringify(v)))
+      .slice(0, count)
+      .map((v) => ({ [name]: v }));
   },
 };
 
@@ -55,10 +60,24 @@ describe('optimizer resource', () => {
     // workers report scores and link their experiments
     const scores = [0.9, 0.3, 0.5, 0.7];
     for (const [i, s] of got.filter((g) => g).entries()) {
-      const e = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'ocr', spoolDir: tmp.dir + '/spool', captureConsole: false });
+      const e = await Experiment.create({
+        url: server.url,
+        apiKey: server.defaultKey,
+        project: 'ocr',
+        spoolDir: tmp.dir + '/spool',
+        captureConsole: false,
+      });
       e.logOther('optimizer_id', id);
       await e.end();
-      const t = await api.optimizerUpdate({ id, pid: s!.pid, trial: s!.trial, status: 'completed', score: scores[i], epoch: 20, experimentKey: e.key });
+      const t = await api.optimizerUpdate({
+        id,
+        pid: s!.pid,
+        trial: s!.trial,
+        status: 'completed',
+        score: scores[i],
+        epoch: 20,
+        experimentKey: e.key,
+      });
       assert.equal(t.status, 'completed');
       assert.equal(t.score, scores[i]);
     }
@@ -76,7 +95,11 @@ describe('optimizer resource', () => {
   });
 
   test('a released or expired trial is suggested again; several trials per parameter set', async () => {
-    const id = await api.optimizerCreate({ ...config, spec: { ...config.spec, maxCombo: 2, retryAssignLimit: 1 }, trials: 2 });
+    const id = await api.optimizerCreate({
+      ...config,
+      spec: { ...config.spec, maxCombo: 2, retryAssignLimit: 1 },
+      trials: 2,
+    });
     const a = (await api.optimizerNext(id))!;
     const a2 = (await api.optimizerNext(id))!;
     assert.equal(a2.pid, a.pid);

@@ -6,8 +6,17 @@ import type { Db } from './db.js';
 import { HttpError, notFound } from './http-error.js';
 import { newKey } from './store.js';
 import {
-  canonicalParams, expireLeases, grantLease, leaseOf, putBack, recordFinalLease, renewLease, retryAssignLimit, retryLimit,
-  touchLease, type LeaseState,
+  canonicalParams,
+  expireLeases,
+  grantLease,
+  leaseOf,
+  putBack,
+  recordFinalLease,
+  renewLease,
+  retryAssignLimit,
+  retryLimit,
+  touchLease,
+  type LeaseState,
 } from './trial-leases.js';
 import type { OptimizerAlgorithm, OptimizerStatus, OptimizerSuggestion, TrialRecord } from '../types.js';
 
@@ -86,7 +95,10 @@ export class OptimizerService {
 
   private requireAlgorithm(): OptimizerAlgorithm {
     if (!this.algorithm)
-      throw new HttpError(501, 'this tracker server was started without an optimizer algorithm; start it with `ocrops tracker serve`');
+      throw new HttpError(
+        501,
+        'this tracker server was started without an optimizer algorithm; start it with `ocrops tracker serve`',
+      );
     return this.algorithm;
   }
 
@@ -96,7 +108,10 @@ export class OptimizerService {
     return r;
   }
 
-  async create(workspace: string, body: { config: Record<string, unknown>; projectName?: string }): Promise<{ id: string }> {
+  async create(
+    workspace: string,
+    body: { config: Record<string, unknown>; projectName?: string },
+  ): Promise<{ id: string }> {
     const alg = this.requireAlgorithm();
     try {
       alg.validate(body.config);
@@ -106,15 +121,10 @@ export class OptimizerService {
     const id = newKey();
     const now = Date.now();
     const name = typeof body.config.name === 'string' ? body.config.name : null;
-    await this.db.run('INSERT INTO optimizers (id, workspace, project_name, name, config, created_at, updated_at) VALUES (?,?,?,?,?,?,?)', [
-      id,
-      workspace,
-      body.projectName ?? null,
-      name,
-      JSON.stringify(body.config),
-      now,
-      now,
-    ]);
+    await this.db.run(
+      'INSERT INTO optimizers (id, workspace, project_name, name, config, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
+      [id, workspace, body.projectName ?? null, name, JSON.stringify(body.config), now, now],
+    );
     return { id };
   }
 
@@ -129,14 +139,19 @@ export class OptimizerService {
       const rows = await tx.all<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? ORDER BY seq', [id]);
       const count = rows.length;
       const issue = async (r: TrialRow): Promise<OptimizerSuggestion> => {
-        await tx.run(`UPDATE trials SET status = 'running', updated_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?`, [
-          now,
-          id,
-          r.pid,
-          r.trial,
-        ]);
+        await tx.run(
+          `UPDATE trials SET status = 'running', updated_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?`,
+          [now, id, r.pid, r.trial],
+        );
         const lease = await grantLease(tx, id, r.pid, Number(r.trial), now, opts.leaseMillis, opts.worker);
-        return { id, pid: r.pid, trial: Number(r.trial), count, parameters: JSON.parse(r.parameters), ...leaseFields(lease) };
+        return {
+          id,
+          pid: r.pid,
+          trial: Number(r.trial),
+          count,
+          parameters: JSON.parse(r.parameters),
+          ...leaseFields(lease),
+        };
       };
       const pending = rows.find((r) => r.status === 'pending');
       if (pending) return issue(pending);
@@ -184,9 +199,16 @@ export class OptimizerService {
       const trial =
         u.trial ??
         (
-          await tx.get<{ t: number }>('SELECT MAX(trial) AS t FROM trials WHERE optimizer_id = ? AND pid = ?', [u.id, u.pid])
+          await tx.get<{ t: number }>('SELECT MAX(trial) AS t FROM trials WHERE optimizer_id = ? AND pid = ?', [
+            u.id,
+            u.pid,
+          ])
         )?.t;
-      const r = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [u.id, u.pid, trial ?? 1]);
+      const r = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [
+        u.id,
+        u.pid,
+        trial ?? 1,
+      ]);
       if (!r) throw notFound(`trial ${u.pid}/${u.trial ?? 1} not found in optimizer ${u.id}`);
       const now = Date.now();
       const lease = u.lease !== undefined ? await leaseOf(tx, u.id, u.pid, Number(r.trial)) : undefined;
@@ -203,7 +225,8 @@ export class OptimizerService {
         if (!holder && (u.status === 'running' || u.status === 'failed'))
           throw new HttpError(409, `${shown} was assigned again (its lease expired); stop this run`);
         if (holder && u.status === 'running' && lease) await touchLease(tx, lease, now);
-        if (u.status === 'completed' || u.status === 'pruned') await recordFinalLease(tx, u.id, u.pid, Number(r.trial), u.lease);
+        if (u.status === 'completed' || u.status === 'pruned')
+          await recordFinalLease(tx, u.id, u.pid, Number(r.trial), u.lease);
       }
       await tx.run(
         `UPDATE trials SET status = ?, score = COALESCE(?, score), epoch = COALESCE(?, epoch),
@@ -224,16 +247,27 @@ export class OptimizerService {
         const to = await putBack(tx, u.id, u.pid, Number(r.trial), reassigns, retryAssignLimit(config), now);
         if (to === 'failed' && u.lease !== undefined) await recordFinalLease(tx, u.id, u.pid, Number(r.trial), u.lease);
       }
-      const after = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [u.id, u.pid, r.trial]);
+      const after = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [
+        u.id,
+        u.pid,
+        r.trial,
+      ]);
       return trialRecord(after!);
     });
   }
 
   /** Renews a worker's lease on its trial, or tells it the trial was assigned again or has its result already. */
-  async heartbeat(workspace: string, b: { id: string; pid: string; trial: number; lease: string }): Promise<{ state: LeaseState; leaseExpiresAt?: number }> {
+  async heartbeat(
+    workspace: string,
+    b: { id: string; pid: string; trial: number; lease: string },
+  ): Promise<{ state: LeaseState; leaseExpiresAt?: number }> {
     return this.db.transaction(async (tx) => {
       await this.row(tx, workspace, b.id);
-      const r = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [b.id, b.pid, b.trial]);
+      const r = await tx.get<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? AND pid = ? AND trial = ?', [
+        b.id,
+        b.pid,
+        b.trial,
+      ]);
       if (!r) throw notFound(`trial ${b.pid}/${b.trial} not found in optimizer ${b.id}`);
       return renewLease(tx, b.id, b.pid, b.trial, b.lease, r.status, Date.now(), this.leaseMillis);
     });
@@ -276,7 +310,8 @@ export class OptimizerService {
     }
     const maxCombo = Number(config.spec?.maxCombo ?? 0);
     const pids = new Set(rows.map((r) => r.pid));
-    const state = maxCombo > 0 && pids.size >= maxCombo && rows.every((r) => FINAL.has(r.status)) ? 'completed' : 'running';
+    const state =
+      maxCombo > 0 && pids.size >= maxCombo && rows.every((r) => FINAL.has(r.status)) ? 'completed' : 'running';
     const out: OptimizerStatus = { id: opt.id, workspaceName: opt.workspace, config, state, trials };
     if (opt.name) out.name = opt.name;
     if (opt.project_name) out.projectName = opt.project_name;
@@ -296,7 +331,9 @@ export class OptimizerService {
     );
     const out: OptimizerStatus[] = [];
     for (const o of opts) {
-      const rows = await this.db.all<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? ORDER BY seq, trial', [o.id]);
+      const rows = await this.db.all<TrialRow>('SELECT * FROM trials WHERE optimizer_id = ? ORDER BY seq, trial', [
+        o.id,
+      ]);
       out.push(this.statusOf(o, rows));
     }
     return out;

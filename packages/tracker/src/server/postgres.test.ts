@@ -8,7 +8,6 @@ import { raw, tempDir, listAlgorithm } from '../../test-fixtures/helpers.js';
 import { startPostgres, type PgCluster } from '@ocrops/services/testkit';
 import { assertSeriesMatchesIndex, writeHardSeries } from '../../test-fixtures/series.js';
 
-
 describe('PostgreSQL storage', () => {
   let pg: PgCluster | undefined;
   let skip: string | undefined;
@@ -35,7 +34,14 @@ describe('PostgreSQL storage', () => {
 
   test('10,000 points read back exactly; summaries, params and runs query match SQLite behaviour', async (t) => {
     if (skip) return t.skip(skip);
-    const exp = await Experiment.create({ url: a.url, apiKey: a.defaultKey, project: 'pg', name: 'pg-run', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+    const exp = await Experiment.create({
+      url: a.url,
+      apiKey: a.defaultKey,
+      project: 'pg',
+      name: 'pg-run',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+    });
     const values = Array.from({ length: 10_000 }, (_, i) => Math.cos(i) * 1e3 + i * 1e-9);
     values.forEach((v, i) => exp.logMetric('val_loss', v, { step: i, epoch: i % 7 }));
     exp.logParameters({ inner_dim: 256, arch: 'vgg' });
@@ -54,7 +60,11 @@ describe('PostgreSQL storage', () => {
     assert.equal(s.valueMax, Math.max(...values));
     assert.equal(s.valueCurrent, values[9999]);
     assert.equal(s.count, 10_000);
-    const runs = await api.runs({ projectName: 'pg', filter: 'params.arch=vgg and metrics.val_loss.count=10000', sort: 'metrics.val_loss.min' });
+    const runs = await api.runs({
+      projectName: 'pg',
+      filter: 'params.arch=vgg and metrics.val_loss.count=10000',
+      sort: 'metrics.val_loss.min',
+    });
     assert.equal(runs.total, 1);
     assert.equal(runs.runs[0].params.inner_dim, 256);
     const series = await api.series({ experimentKey: exp.key, metricName: 'val_loss', points: 200 });
@@ -62,7 +72,13 @@ describe('PostgreSQL storage', () => {
     // replayed batch: deduplicated
     const dup = await raw(a.url, 'POST', '/api/rest/v2/clientlib/batch/logger/experiment/metric', {
       key: a.defaultKey,
-      body: { experimentKey: exp.key, values: [{ metricName: 'val_loss', metricValue: 1, id: 'same' }, { metricName: 'val_loss', metricValue: 1, id: 'same' }] },
+      body: {
+        experimentKey: exp.key,
+        values: [
+          { metricName: 'val_loss', metricValue: 1, id: 'same' },
+          { metricName: 'val_loss', metricValue: 1, id: 'same' },
+        ],
+      },
     });
     assert.equal(dup.json.inserted, 1);
   });
@@ -80,7 +96,10 @@ describe('PostgreSQL storage', () => {
     if (skip) return t.skip(skip);
     const apiA = new TrackerApi({ url: a.url, apiKey: a.defaultKey });
     const apiB = new TrackerApi({ url: b.url, apiKey: a.defaultKey });
-    const id = await apiA.optimizerCreate({ spec: { maxCombo: 6 }, parameters: { x: { values: [1, 2, 3, 4, 5, 6, 7, 8] } } });
+    const id = await apiA.optimizerCreate({
+      spec: { maxCombo: 6 },
+      parameters: { x: { values: [1, 2, 3, 4, 5, 6, 7, 8] } },
+    });
     const got = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? apiA : apiB).optimizerNext(id)));
     const xs = got.filter(Boolean).map((g) => g!.parameters.x);
     assert.equal(xs.length, 6);
@@ -93,8 +112,24 @@ describe('PostgreSQL storage', () => {
     const orig = console.log;
     console.log = (s: string) => void lines.push(s);
     try {
-      await makeTrackerCommands().keys.run(['create', '--workspace', 'team-pg', '--database-url', pg!.url, '--data-dir', tmp.dir]);
-      await makeTrackerCommands().keys.run(['list', '--workspace', 'team-pg', '--database-url', pg!.url, '--data-dir', tmp.dir]);
+      await makeTrackerCommands().keys.run([
+        'create',
+        '--workspace',
+        'team-pg',
+        '--database-url',
+        pg!.url,
+        '--data-dir',
+        tmp.dir,
+      ]);
+      await makeTrackerCommands().keys.run([
+        'list',
+        '--workspace',
+        'team-pg',
+        '--database-url',
+        pg!.url,
+        '--data-dir',
+        tmp.dir,
+      ]);
     } finally {
       console.log = orig;
     }

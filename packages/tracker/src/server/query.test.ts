@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { downsample } from './query.js';
 
 describe('downsample', () => {
-  const rows = Array.from({ length: 10_000 }, (_, i) => ({ x: i, step: i, epoch: null, timestamp: i, value: i === 4321 ? 100 : i === 777 ? -100 : Math.sin(i / 100) }));
+  const rows = Array.from({ length: 10_000 }, (_, i) => ({
+    x: i,
+    step: i,
+    epoch: null,
+    timestamp: i,
+    value: i === 4321 ? 100 : i === 777 ? -100 : Math.sin(i / 100),
+  }));
 
   test('keeps every bucket min and max, so spikes survive', () => {
     const { points, downsampled } = downsample(rows, 500);
@@ -21,7 +27,10 @@ describe('downsample', () => {
     const small = downsample(rows.slice(0, 10), 500);
     assert.equal(small.downsampled, false);
     assert.equal(small.points.length, 10);
-    const flat = downsample(rows.map((r) => ({ ...r, x: 5 })), 10);
+    const flat = downsample(
+      rows.map((r) => ({ ...r, x: 5 })),
+      10,
+    );
     assert.equal(flat.points.length, 10);
   });
 });

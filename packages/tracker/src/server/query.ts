@@ -74,7 +74,13 @@ export function bucketMinMax<T>(
 }
 
 /** One raw point as read for a chart: `[x, step, epoch, timestamp, value]` (x is one of the other columns). */
-export type SeriesTuple = [x: number, step: number | null, epoch: number | null, timestamp: number, value: number | null];
+export type SeriesTuple = [
+  x: number,
+  step: number | null,
+  epoch: number | null,
+  timestamp: number,
+  value: number | null,
+];
 
 /**
  * {@link downsample} on rows as tuples sorted by x (same buckets, same output), creating objects only for the output

@@ -39,12 +39,17 @@ after(async () => {
 /** Runs the SDK script asynchronously (the server answers from this process). */
 function runSdk(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [script, ...args], { env: { ...process.env, COMET_DISABLE_AUTO_LOGGING: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, [script, ...args], {
+      env: { ...process.env, COMET_DISABLE_AUTO_LOGGING: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`comet_registry.py exited ${code}:\n${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`comet_registry.py exited ${code}:\n${err}`)),
+    );
   });
 }
 
@@ -53,13 +58,23 @@ test('comet_ml SDK: register, new version, stages, details, count, download', { 
   mkdirSync(join(model, 'sub'), { recursive: true });
   writeFileSync(join(model, 'model.json'), '{"format":"tfjs"}');
   writeFileSync(join(model, 'sub', 'weights.bin'), Buffer.alloc(2048, 9));
-  const exp = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'sdk', name: 'sdk-run', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+  const exp = await Experiment.create({
+    url: server.url,
+    apiKey: server.defaultKey,
+    project: 'sdk',
+    name: 'sdk-run',
+    spoolDir: join(tmp.dir, 'spool'),
+    captureConsole: false,
+  });
   await exp.logModel('crnn', model);
   await exp.end();
 
   const dest = join(tmp.dir, 'download');
   const out = JSON.parse((await runSdk([server.url, server.defaultKey, exp.key, dest])).trim().split('\n').at(-1)!);
-  assert.deepEqual(out.experimentModels.map((m: any) => [m.experimentKey, m.modelName]), [[exp.key, 'crnn']]);
+  assert.deepEqual(
+    out.experimentModels.map((m: any) => [m.experimentKey, m.modelName]),
+    [[exp.key, 'crnn']],
+  );
   assert.deepEqual(out.names, ['sdk-model']);
   assert.equal(out.count, 1);
   assert.deepEqual(out.versions, ['1.0.0', '1.1.0']);

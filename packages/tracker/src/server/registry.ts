@@ -4,7 +4,15 @@
 import type { Db } from './db.js';
 import { HttpError, notFound } from './http-error.js';
 import { newKey } from './store.js';
-import { ALIAS_PATTERN, ALLOWED_STATUS, VERSION_PATTERN, type AliasEvent, type RegistryVersion, type VersionRecord, type WeightsFile } from '../api/index.js';
+import {
+  ALIAS_PATTERN,
+  ALLOWED_STATUS,
+  VERSION_PATTERN,
+  type AliasEvent,
+  type RegistryVersion,
+  type VersionRecord,
+  type WeightsFile,
+} from '../api/index.js';
 
 export { ALIAS_PATTERN, ALLOWED_STATUS, VERSION_PATTERN, type AliasEvent, type VersionRecord, type WeightsFile };
 /** A version as the API returns it (the wire type of @ocrops/tracker/api). */
@@ -84,7 +92,10 @@ export class RegistryStore {
 
   /** The model `name` of `workspace`; 404 naming it when unknown. */
   async model(workspace: string, name: string, db: Db = this.db): Promise<ModelRow> {
-    const row = await db.get<ModelRow>('SELECT * FROM registry_models WHERE workspace = ? AND name = ?', [workspace, name]);
+    const row = await db.get<ModelRow>('SELECT * FROM registry_models WHERE workspace = ? AND name = ?', [
+      workspace,
+      name,
+    ]);
     if (!row) throw notFound(`registered model "${name}" not found in workspace "${workspace}"`);
     return row;
   }
@@ -93,7 +104,9 @@ export class RegistryStore {
   async modelOfItem(workspace: string | null, itemId: string): Promise<{ model: ModelRow; version: VersionRow }> {
     const version = await this.db.get<VersionRow>('SELECT * FROM registry_versions WHERE item_id = ?', [itemId]);
     if (!version) throw notFound(`model version item "${itemId}" not found`);
-    const model = (await this.db.get<ModelRow>('SELECT * FROM registry_models WHERE model_id = ?', [version.model_id]))!;
+    const model = (await this.db.get<ModelRow>('SELECT * FROM registry_models WHERE model_id = ?', [
+      version.model_id,
+    ]))!;
     if (workspace !== null && model.workspace !== workspace)
       throw new HttpError(403, `model version item "${itemId}" belongs to another workspace than "${workspace}"`);
     return { model, version };
@@ -105,7 +118,10 @@ export class RegistryStore {
 
   /** Whether `name` exists in another workspace but not in `workspace` (403 instead of 404 for aliases). */
   async existsElsewhere(workspace: string, name: string): Promise<boolean> {
-    const row = await this.db.get('SELECT 1 AS x FROM registry_models WHERE name = ? AND workspace <> ?', [name, workspace]);
+    const row = await this.db.get('SELECT 1 AS x FROM registry_models WHERE name = ? AND workspace <> ?', [
+      name,
+      workspace,
+    ]);
     return !!row;
   }
 
@@ -123,7 +139,10 @@ export class RegistryStore {
 
   /** Version `version` of a model; 404 naming both when unknown. */
   async version(model: ModelRow, version: string, db: Db = this.db): Promise<VersionRow> {
-    const row = await db.get<VersionRow>('SELECT * FROM registry_versions WHERE model_id = ? AND version = ?', [model.model_id, version]);
+    const row = await db.get<VersionRow>('SELECT * FROM registry_versions WHERE model_id = ? AND version = ?', [
+      model.model_id,
+      version,
+    ]);
     if (!row) throw notFound(`version "${version}" of model "${model.name}" not found`);
     return row;
   }
@@ -131,7 +150,10 @@ export class RegistryStore {
   /** The version an alias points at; `latest` = the newest version. 404 naming the alias when unset. */
   async versionByAlias(model: ModelRow, alias: string): Promise<VersionRow> {
     if (alias === 'latest') {
-      const row = await this.db.get<VersionRow>('SELECT * FROM registry_versions WHERE model_id = ? ORDER BY seq DESC LIMIT 1', [model.model_id]);
+      const row = await this.db.get<VersionRow>(
+        'SELECT * FROM registry_versions WHERE model_id = ? ORDER BY seq DESC LIMIT 1',
+        [model.model_id],
+      );
       if (!row) throw notFound(`model "${model.name}" has no versions yet (alias "latest")`);
       return row;
     }
@@ -144,8 +166,13 @@ export class RegistryStore {
   }
 
   /** alias -> item id of a model. */
-  async aliases(modelId: string): Promise<Array<{ alias: string; item_id: string; updated_at: number; updated_by: string | null }>> {
-    return this.db.all('SELECT alias, item_id, updated_at, updated_by FROM registry_aliases WHERE model_id = ? ORDER BY alias', [modelId]);
+  async aliases(
+    modelId: string,
+  ): Promise<Array<{ alias: string; item_id: string; updated_at: number; updated_by: string | null }>> {
+    return this.db.all(
+      'SELECT alias, item_id, updated_at, updated_by FROM registry_aliases WHERE model_id = ? ORDER BY alias',
+      [modelId],
+    );
   }
 
   async aliasHistory(model: ModelRow): Promise<AliasEvent[]> {
@@ -155,7 +182,13 @@ export class RegistryStore {
        WHERE e.model_id = ? ORDER BY e.at, e.event_id`,
       [model.model_id],
     );
-    return rows.map((r) => ({ alias: r.alias, version: r.version ?? null, previousVersion: r.previous ?? null, at: num(r.at), by: r.by_whom ?? null }));
+    return rows.map((r) => ({
+      alias: r.alias,
+      version: r.version ?? null,
+      previousVersion: r.previous ?? null,
+      at: num(r.at),
+      by: r.by_whom ?? null,
+    }));
   }
 
   /**
@@ -172,9 +205,15 @@ export class RegistryStore {
     return this.db.transaction(async (tx) => {
       await tx.lockUntilCommit(`registry:${workspace}:${modelName}`);
       const now = Date.now();
-      let model = await tx.get<ModelRow>('SELECT * FROM registry_models WHERE workspace = ? AND name = ?', [workspace, modelName]);
+      let model = await tx.get<ModelRow>('SELECT * FROM registry_models WHERE workspace = ? AND name = ?', [
+        workspace,
+        modelName,
+      ]);
       if (model && create?.mustBeNew)
-        throw new HttpError(409, `registered model "${modelName}" already exists in workspace "${workspace}": add a version with write/registry-model/item`);
+        throw new HttpError(
+          409,
+          `registered model "${modelName}" already exists in workspace "${workspace}": add a version with write/registry-model/item`,
+        );
       if (!model) {
         if (!create) throw notFound(`registered model "${modelName}" not found in workspace "${workspace}"`);
         await tx.run(
@@ -182,20 +221,45 @@ export class RegistryStore {
            VALUES (?,?,?,?,?,?,?,?)`,
           [newKey(), workspace, modelName, create.description ?? null, create.isPublic ? 1 : 0, now, now, by],
         );
-        model = (await tx.get<ModelRow>('SELECT * FROM registry_models WHERE workspace = ? AND name = ?', [workspace, modelName]))!;
+        model = (await tx.get<ModelRow>('SELECT * FROM registry_models WHERE workspace = ? AND name = ?', [
+          workspace,
+          modelName,
+        ]))!;
       }
-      const last = await tx.get<{ seq: number }>('SELECT MAX(seq) AS seq FROM registry_versions WHERE model_id = ?', [model.model_id]);
+      const last = await tx.get<{ seq: number }>('SELECT MAX(seq) AS seq FROM registry_versions WHERE model_id = ?', [
+        model.model_id,
+      ]);
       const seq = num(last?.seq ?? 0) + 1;
       const version = v.version ?? (await nextNumber(tx, model.model_id));
-      const dup = await tx.get('SELECT 1 AS x FROM registry_versions WHERE model_id = ? AND version = ?', [model.model_id, version]);
-      if (dup) throw new HttpError(409, `version "${version}" of model "${modelName}" already exists: choose another version or omit it`);
+      const dup = await tx.get('SELECT 1 AS x FROM registry_versions WHERE model_id = ? AND version = ?', [
+        model.model_id,
+        version,
+      ]);
+      if (dup)
+        throw new HttpError(
+          409,
+          `version "${version}" of model "${modelName}" already exists: choose another version or omit it`,
+        );
       const itemId = newKey();
       await tx.run(
         `INSERT INTO registry_versions (item_id, model_id, version, seq, experiment_key, experiment_model_name, comment, description,
            status, stages, tags, record, created_at, updated_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         [
-          itemId, model.model_id, version, seq, v.experimentKey, v.experimentModelName, v.comment ?? null, v.description ?? null,
-          v.status ?? 'None', JSON.stringify(v.stages ?? []), JSON.stringify(v.tags ?? {}), JSON.stringify(v.record), now, now, by,
+          itemId,
+          model.model_id,
+          version,
+          seq,
+          v.experimentKey,
+          v.experimentModelName,
+          v.comment ?? null,
+          v.description ?? null,
+          v.status ?? 'None',
+          JSON.stringify(v.stages ?? []),
+          JSON.stringify(v.tags ?? {}),
+          JSON.stringify(v.record),
+          now,
+          now,
+          by,
         ],
       );
       await tx.run('UPDATE registry_models SET updated_at = ? WHERE model_id = ?', [now, model.model_id]);
@@ -216,7 +280,10 @@ export class RegistryStore {
   /** Removes an alias (404 when it is not set). */
   async deleteAlias(model: ModelRow, alias: string, by: string | null): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const cur = await tx.get<{ item_id: string }>(`SELECT item_id FROM registry_aliases WHERE model_id = ? AND alias = ?${tx.forUpdate}`, [model.model_id, alias]);
+      const cur = await tx.get<{ item_id: string }>(
+        `SELECT item_id FROM registry_aliases WHERE model_id = ? AND alias = ?${tx.forUpdate}`,
+        [model.model_id, alias],
+      );
       if (!cur) throw notFound(`alias "${alias}" is not set on model "${model.name}"`);
       await tx.run('DELETE FROM registry_aliases WHERE model_id = ? AND alias = ?', [model.model_id, alias]);
       await tx.run(
@@ -229,18 +296,32 @@ export class RegistryStore {
   /** Updates a version's comment, description, status, stages or tags (tags merge; `removeTags` drops keys). */
   async updateVersion(
     itemId: string,
-    patch: { comment?: string; description?: string; status?: string; stages?: string[]; tags?: Record<string, string>; removeTags?: string[] },
+    patch: {
+      comment?: string;
+      description?: string;
+      status?: string;
+      stages?: string[];
+      tags?: Record<string, string>;
+      removeTags?: string[];
+    },
   ): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const row = await tx.get<VersionRow>(`SELECT * FROM registry_versions WHERE item_id = ?${tx.forUpdate}`, [itemId]);
+      const row = await tx.get<VersionRow>(`SELECT * FROM registry_versions WHERE item_id = ?${tx.forUpdate}`, [
+        itemId,
+      ]);
       if (!row) throw notFound(`model version item "${itemId}" not found`);
       const tags = { ...JSON.parse(row.tags), ...(patch.tags ?? {}) } as Record<string, string>;
       for (const k of patch.removeTags ?? []) delete tags[k];
       await tx.run(
         'UPDATE registry_versions SET comment = ?, description = ?, status = ?, stages = ?, tags = ?, updated_at = ? WHERE item_id = ?',
         [
-          patch.comment ?? row.comment, patch.description ?? row.description, patch.status ?? row.status,
-          JSON.stringify(patch.stages ?? JSON.parse(row.stages)), JSON.stringify(tags), Date.now(), itemId,
+          patch.comment ?? row.comment,
+          patch.description ?? row.description,
+          patch.status ?? row.status,
+          JSON.stringify(patch.stages ?? JSON.parse(row.stages)),
+          JSON.stringify(tags),
+          Date.now(),
+          itemId,
         ],
       );
     });
@@ -282,12 +363,33 @@ async function nextNumber(tx: Db, modelId: string): Promise<string> {
   return String(max + 1);
 }
 
-async function setAliasTx(tx: Db, model: ModelRow, alias: string, itemId: string, by: string | null, now: number): Promise<void> {
+async function setAliasTx(
+  tx: Db,
+  model: ModelRow,
+  alias: string,
+  itemId: string,
+  by: string | null,
+  now: number,
+): Promise<void> {
   if (alias === 'latest') throw new HttpError(400, 'alias "latest" is reserved: it always means the newest version');
-  const cur = await tx.get<{ item_id: string }>(`SELECT item_id FROM registry_aliases WHERE model_id = ? AND alias = ?${tx.forUpdate}`, [model.model_id, alias]);
+  const cur = await tx.get<{ item_id: string }>(
+    `SELECT item_id FROM registry_aliases WHERE model_id = ? AND alias = ?${tx.forUpdate}`,
+    [model.model_id, alias],
+  );
   if (cur?.item_id === itemId) return;
-  if (cur) await tx.run('UPDATE registry_aliases SET item_id = ?, updated_at = ?, updated_by = ? WHERE model_id = ? AND alias = ?', [itemId, now, by, model.model_id, alias]);
-  else await tx.run('INSERT INTO registry_aliases (model_id, alias, item_id, updated_at, updated_by) VALUES (?,?,?,?,?)', [model.model_id, alias, itemId, now, by]);
+  if (cur)
+    await tx.run(
+      'UPDATE registry_aliases SET item_id = ?, updated_at = ?, updated_by = ? WHERE model_id = ? AND alias = ?',
+      [itemId, now, by, model.model_id, alias],
+    );
+  else
+    await tx.run('INSERT INTO registry_aliases (model_id, alias, item_id, updated_at, updated_by) VALUES (?,?,?,?,?)', [
+      model.model_id,
+      alias,
+      itemId,
+      now,
+      by,
+    ]);
   await tx.run(
     'INSERT INTO registry_alias_events (event_id, model_id, alias, item_id, previous_item_id, at, by_whom) VALUES (?,?,?,?,?,?,?)',
     [newKey(), model.model_id, alias, itemId, cur?.item_id ?? null, now, by],

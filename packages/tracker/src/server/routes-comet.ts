@@ -3,7 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { emitTouched, experimentForWrite, experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
+import {
+  emitTouched,
+  experimentForWrite,
+  experimentOf,
+  requireWrite,
+  workspaceOf,
+  type RouteContext,
+} from './context.js';
 import { badRequest } from './http-error.js';
 import { checkExperimentName, checkValueSize } from './limits.js';
 import { receiveUpload } from './multipart.js';
@@ -16,10 +23,12 @@ const V2 = '/api/rest/v2';
 /** Rejects asset names that could escape a folder or confuse a file system: `..`, absolute paths, backslashes, control characters. */
 export function checkAssetName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\\]/.test(name)) throw badRequest(`fileName "${name.slice(0, 100)}" contains control characters or backslashes`);
+  if (/[\u0000-\u001f\\]/.test(name))
+    throw badRequest(`fileName "${name.slice(0, 100)}" contains control characters or backslashes`);
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw badRequest(`fileName "${name}" must be a relative name`);
   const parts = name.split('/');
-  if (parts.some((p) => p === '..' || p === '.' || p === '')) throw badRequest(`fileName "${name}" must not contain "..", "." or empty path segments`);
+  if (parts.some((p) => p === '..' || p === '.' || p === ''))
+    throw badRequest(`fileName "${name}" must not contain "..", "." or empty path segments`);
   return name;
 }
 
@@ -30,28 +39,45 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const touched = (e: ExperimentRow, type: 'metric' | 'experiment') => emitTouched(ctx, e, type);
 
   // ---- write ------------------------------------------------------------------------------------------------
-  api.post(`${V2}/write/project/create`, { schema: { body: bodies.projectCreate, summary: 'Create a project' } }, async (req) => {
-    requireWrite(req);
-    const b = req.body;
-    return store.project(workspaceOf(req, b.workspaceName), b.projectName, b.projectDescription ?? undefined, b.isPublic);
-  });
+  api.post(
+    `${V2}/write/project/create`,
+    { schema: { body: bodies.projectCreate, summary: 'Create a project' } },
+    async (req) => {
+      requireWrite(req);
+      const b = req.body;
+      return store.project(
+        workspaceOf(req, b.workspaceName),
+        b.projectName,
+        b.projectDescription ?? undefined,
+        b.isPublic,
+      );
+    },
+  );
 
-  api.post(`${V2}/write/experiment/create`, { schema: { body: bodies.experimentCreate, summary: 'Create an experiment' } }, async (req) => {
-    requireWrite(req);
-    const b = req.body;
-    const ws = workspaceOf(req, b.workspaceName);
-    const r = await store.createExperiment(ws, b.projectName ?? 'general', b.experimentName ?? null, b.experimentKey);
-    ctx.emit({ type: 'experiment', experimentKey: r.experimentKey, workspaceName: ws, projectName: r.projectName });
-    return { ...r, link: `/experiments/${r.experimentKey}` };
-  });
+  api.post(
+    `${V2}/write/experiment/create`,
+    { schema: { body: bodies.experimentCreate, summary: 'Create an experiment' } },
+    async (req) => {
+      requireWrite(req);
+      const b = req.body;
+      const ws = workspaceOf(req, b.workspaceName);
+      const r = await store.createExperiment(ws, b.projectName ?? 'general', b.experimentName ?? null, b.experimentKey);
+      ctx.emit({ type: 'experiment', experimentKey: r.experimentKey, workspaceName: ws, projectName: r.projectName });
+      return { ...r, link: `/experiments/${r.experimentKey}` };
+    },
+  );
 
-  api.post(`${V2}/write/experiment/metric`, { schema: { body: bodies.metric, summary: 'Log one metric value' } }, async (req) => {
-    const b = req.body;
-    const e = await write(req, b.experimentKey);
-    await store.addMetrics(e.experiment_key, [toMetric(b)]);
-    touched(e, 'metric');
-    return {};
-  });
+  api.post(
+    `${V2}/write/experiment/metric`,
+    { schema: { body: bodies.metric, summary: 'Log one metric value' } },
+    async (req) => {
+      const b = req.body;
+      const e = await write(req, b.experimentKey);
+      await store.addMetrics(e.experiment_key, [toMetric(b)]);
+      touched(e, 'metric');
+      return {};
+    },
+  );
 
   api.post(
     '/api/rest/v2/clientlib/batch/logger/experiment/metric',
@@ -64,16 +90,20 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
       return { inserted };
     },
   );
-  api.post(`${V2}/write/experiment/parameter`, { schema: { body: bodies.parameter, summary: 'Log a parameter' } }, async (req) => {
-    const b = req.body;
-    checkValueSize('parameterValue', b.parameterValue);
-    const e = await write(req, b.experimentKey);
-    await store.setParams(e.experiment_key, 'parameter', [
-      { name: b.parameterName, value: b.parameterValue, step: b.step, timestamp: round(b.timestamp) },
-    ]);
-    touched(e, 'experiment');
-    return {};
-  });
+  api.post(
+    `${V2}/write/experiment/parameter`,
+    { schema: { body: bodies.parameter, summary: 'Log a parameter' } },
+    async (req) => {
+      const b = req.body;
+      checkValueSize('parameterValue', b.parameterValue);
+      const e = await write(req, b.experimentKey);
+      await store.setParams(e.experiment_key, 'parameter', [
+        { name: b.parameterName, value: b.parameterValue, step: b.step, timestamp: round(b.timestamp) },
+      ]);
+      touched(e, 'experiment');
+      return {};
+    },
+  );
   api.post(
     '/api/rest/v2/clientlib/batch/logger/experiment/parameter',
     { schema: { body: bodies.parameterBatch, summary: 'Log a batch of parameters' } },
@@ -84,26 +114,38 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
       await store.setParams(
         e.experiment_key,
         'parameter',
-        b.values.map((v) => ({ name: v.parameterName, value: v.parameterValue, step: v.step, timestamp: round(v.timestamp) })),
+        b.values.map((v) => ({
+          name: v.parameterName,
+          value: v.parameterValue,
+          step: v.step,
+          timestamp: round(v.timestamp),
+        })),
       );
       touched(e, 'experiment');
       return {};
     },
   );
-  api.post(`${V2}/write/experiment/log-other`, { schema: { body: bodies.logOther, summary: 'Log an "other" value' } }, async (req) => {
-    const b = req.body;
-    checkValueSize('value', b.value);
-    if (b.key === 'Name') checkExperimentName('value', b.value);
-    const e = await write(req, b.experimentKey);
-    await store.setParams(e.experiment_key, 'other', [{ name: b.key, value: b.value, timestamp: round(b.timestamp) }]);
-    if (b.key === 'optimizer_id' && typeof b.value === 'string' && /^[0-9a-f]{32}$/.test(b.value))
-      await store.setOptimizationId(e.experiment_key, b.value);
-    if (typeof b.key === 'string' && b.key.startsWith('optimizer_')) await linkSdkOptimizerExperiment(store, e.experiment_key);
-    if (b.key === 'Name' && typeof b.value === 'string')
-      await store.db.run('UPDATE experiments SET name = ? WHERE experiment_key = ?', [b.value, e.experiment_key]);
-    touched(e, 'experiment');
-    return {};
-  });
+  api.post(
+    `${V2}/write/experiment/log-other`,
+    { schema: { body: bodies.logOther, summary: 'Log an "other" value' } },
+    async (req) => {
+      const b = req.body;
+      checkValueSize('value', b.value);
+      if (b.key === 'Name') checkExperimentName('value', b.value);
+      const e = await write(req, b.experimentKey);
+      await store.setParams(e.experiment_key, 'other', [
+        { name: b.key, value: b.value, timestamp: round(b.timestamp) },
+      ]);
+      if (b.key === 'optimizer_id' && typeof b.value === 'string' && /^[0-9a-f]{32}$/.test(b.value))
+        await store.setOptimizationId(e.experiment_key, b.value);
+      if (typeof b.key === 'string' && b.key.startsWith('optimizer_'))
+        await linkSdkOptimizerExperiment(store, e.experiment_key);
+      if (b.key === 'Name' && typeof b.value === 'string')
+        await store.db.run('UPDATE experiments SET name = ? WHERE experiment_key = ?', [b.value, e.experiment_key]);
+      touched(e, 'experiment');
+      return {};
+    },
+  );
   api.post(`${V2}/write/experiment/tags`, { schema: { body: bodies.tags, summary: 'Add tags' } }, async (req) => {
     const b = req.body;
     const e = await write(req, b.experimentKey);
@@ -115,25 +157,45 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const b = req.body;
     const e = await write(req, b.experimentKey);
     const ts = b.timestamp ?? undefined;
-    await store.addHtml(e.experiment_key, b.html, !!b.override, b.id, round(ts !== undefined && ts > 1e14 ? ts / 1000 : ts));
-    return {};
-  });
-  api.post(`${V2}/write/experiment/output`, { schema: { body: bodies.output, summary: 'Log console output lines' } }, async (req) => {
-    const b = req.body;
-    const e = await write(req, b.experimentKey);
-    await store.addOutput(
+    await store.addHtml(
       e.experiment_key,
-      b.outputLines.map((l) => ({ id: l.id, output: l.output, stderr: l.stderr, offset: l.offset, localTimestamp: round(l.localTimestamp) })),
-      b.runContext,
+      b.html,
+      !!b.override,
+      b.id,
+      round(ts !== undefined && ts > 1e14 ? ts / 1000 : ts),
     );
     return {};
   });
-  api.post(`${V2}/write/experiment/git/metadata`, { schema: { body: bodies.gitMetadata, summary: 'Log git metadata' } }, async (req) => {
-    const b = req.body;
-    const e = await write(req, b.experimentKey);
-    await store.mergeDetails(e.experiment_key, 'git', b);
-    return {};
-  });
+  api.post(
+    `${V2}/write/experiment/output`,
+    { schema: { body: bodies.output, summary: 'Log console output lines' } },
+    async (req) => {
+      const b = req.body;
+      const e = await write(req, b.experimentKey);
+      await store.addOutput(
+        e.experiment_key,
+        b.outputLines.map((l) => ({
+          id: l.id,
+          output: l.output,
+          stderr: l.stderr,
+          offset: l.offset,
+          localTimestamp: round(l.localTimestamp),
+        })),
+        b.runContext,
+      );
+      return {};
+    },
+  );
+  api.post(
+    `${V2}/write/experiment/git/metadata`,
+    { schema: { body: bodies.gitMetadata, summary: 'Log git metadata' } },
+    async (req) => {
+      const b = req.body;
+      const e = await write(req, b.experimentKey);
+      await store.mergeDetails(e.experiment_key, 'git', b);
+      return {};
+    },
+  );
   api.post(
     `${V2}/write/experiment/system-details`,
     { schema: { body: bodies.systemDetails, summary: 'Log system details (partial updates merge)' } },
@@ -145,12 +207,16 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
       return {};
     },
   );
-  api.get(`${V2}/write/experiment/set-status`, { schema: { querystring: queries.experimentKey, summary: 'Heartbeat' }, config: { auth: 'key' } }, async (req) => {
-    const q = req.query;
-    const e = await write(req, q.experimentKey);
-    await store.heartbeat(e.experiment_key);
-    return { isAliveBeatDurationMillis: store.heartbeatMillis };
-  });
+  api.get(
+    `${V2}/write/experiment/set-status`,
+    { schema: { querystring: queries.experimentKey, summary: 'Heartbeat' }, config: { auth: 'key' } },
+    async (req) => {
+      const q = req.query;
+      const e = await write(req, q.experimentKey);
+      await store.heartbeat(e.experiment_key);
+      return { isAliveBeatDurationMillis: store.heartbeatMillis };
+    },
+  );
   api.post(
     `${V2}/write/experiment/set-start-end-time`,
     { schema: { body: bodies.startEnd, summary: 'Set start/end time (ends a run)' } },
@@ -179,7 +245,8 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     {
       schema: {
         querystring: queries.upload,
-        summary: 'Upload an asset (multipart/form-data, part `file`, optional part `metadata`); `id` makes replays idempotent',
+        summary:
+          'Upload an asset (multipart/form-data, part `file`, optional part `metadata`); `id` makes replays idempotent',
       },
       config: {
         auth: 'key',
@@ -207,7 +274,12 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
         return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
       }
       if (q.fileName !== undefined) checkAssetName(q.fileName);
-      const { tmpPath, size, fileName, metadata } = await receiveUpload(req, reply, ctx.assets.tmpDir, ctx.maxAssetBytes);
+      const { tmpPath, size, fileName, metadata } = await receiveUpload(
+        req,
+        reply,
+        ctx.assets.tmpDir,
+        ctx.maxAssetBytes,
+      );
       let name: string;
       try {
         name = checkAssetName(q.fileName ?? fileName ?? '');
@@ -251,26 +323,40 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const rows = await store.db.all<{ name: string }>('SELECT name FROM workspaces ORDER BY name');
     return { workspaceNames: rows.map((r) => r.name) };
   });
-  api.get(`${V2}/projects`, { schema: { querystring: queries.workspace, summary: 'Projects of a workspace' } }, async (req) => {
-    const q = req.query;
-    return { projects: await store.projects(workspaceOf(req, q.workspaceName)) };
-  });
-  api.get(`${V2}/experiments`, { schema: { querystring: queries.experiments, summary: 'Experiments of a project' } }, async (req) => {
-    const q = req.query;
-    const rows = await store.experiments(workspaceOf(req, q.workspaceName), q);
-    return { experiments: rows.map((r) => store.experimentJson(r)) };
-  });
+  api.get(
+    `${V2}/projects`,
+    { schema: { querystring: queries.workspace, summary: 'Projects of a workspace' } },
+    async (req) => {
+      const q = req.query;
+      return { projects: await store.projects(workspaceOf(req, q.workspaceName)) };
+    },
+  );
+  api.get(
+    `${V2}/experiments`,
+    { schema: { querystring: queries.experiments, summary: 'Experiments of a project' } },
+    async (req) => {
+      const q = req.query;
+      const rows = await store.experiments(workspaceOf(req, q.workspaceName), q);
+      return { experiments: rows.map((r) => store.experimentJson(r)) };
+    },
+  );
   const readKey = (path: string, summary: string, fn: (key: string) => Promise<unknown>) =>
     api.get(`${V2}${path}`, { schema: { querystring: queries.experimentKey, summary } }, async (req) => {
       const q = req.query;
       const e = await experimentOf(ctx, req, q.experimentKey);
       return fn(e.experiment_key);
     });
-  api.get(`${V2}/experiment/metadata`, { schema: { querystring: queries.experimentKey, summary: 'Experiment metadata' } }, async (req) => {
-    const e = await experimentOf(ctx, req, req.query.experimentKey);
-    return store.experimentJson(e);
-  });
-  readKey('/experiment/metrics/summary', 'Per-metric summary', async (k) => ({ values: await store.metricsSummary(k) }));
+  api.get(
+    `${V2}/experiment/metadata`,
+    { schema: { querystring: queries.experimentKey, summary: 'Experiment metadata' } },
+    async (req) => {
+      const e = await experimentOf(ctx, req, req.query.experimentKey);
+      return store.experimentJson(e);
+    },
+  );
+  readKey('/experiment/metrics/summary', 'Per-metric summary', async (k) => ({
+    values: await store.metricsSummary(k),
+  }));
   api.get(
     `${V2}/experiment/metrics/get-metric`,
     { schema: { querystring: queries.getMetric, summary: 'Every point of one metric' } },
@@ -290,22 +376,33 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
   });
   readKey('/experiment/git/metadata', 'Git metadata', (k) => store.details(k, 'git'));
   readKey('/experiment/system-details', 'System details', (k) => store.details(k, 'system'));
-  api.get(`${V2}/experiment/asset/list`, { schema: { querystring: queries.assetList, summary: 'Assets' } }, async (req) => {
-    const q = req.query;
-    const e = await experimentOf(ctx, req, q.experimentKey);
-    const list = await store.assets(e.experiment_key, q.type);
-    return { assets: list.map(({ storageKey: _s, ...a }) => a) };
-  });
-  api.get(`${V2}/experiment/asset/get-asset`, { schema: { querystring: queries.getAsset, summary: 'Asset bytes' } }, async (req, reply) => {
-    const q = req.query;
-    const e = await experimentOf(ctx, req, q.experimentKey);
-    const a = await store.asset(e.experiment_key, q.assetId);
-    const stream = await ctx.assets.get(a.storageKey);
-    reply.header('content-type', 'application/octet-stream');
-    reply.header('content-length', String(a.fileSize));
-    reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.fileName.split('/').pop()!)}`);
-    return reply.send(stream);
-  });
+  api.get(
+    `${V2}/experiment/asset/list`,
+    { schema: { querystring: queries.assetList, summary: 'Assets' } },
+    async (req) => {
+      const q = req.query;
+      const e = await experimentOf(ctx, req, q.experimentKey);
+      const list = await store.assets(e.experiment_key, q.type);
+      return { assets: list.map(({ storageKey: _s, ...a }) => a) };
+    },
+  );
+  api.get(
+    `${V2}/experiment/asset/get-asset`,
+    { schema: { querystring: queries.getAsset, summary: 'Asset bytes' } },
+    async (req, reply) => {
+      const q = req.query;
+      const e = await experimentOf(ctx, req, q.experimentKey);
+      const a = await store.asset(e.experiment_key, q.assetId);
+      const stream = await ctx.assets.get(a.storageKey);
+      reply.header('content-type', 'application/octet-stream');
+      reply.header('content-length', String(a.fileSize));
+      reply.header(
+        'content-disposition',
+        `attachment; filename*=UTF-8''${encodeURIComponent(a.fileName.split('/').pop()!)}`,
+      );
+      return reply.send(stream);
+    },
+  );
 }
 
 function round(v: unknown): number | undefined {

@@ -9,7 +9,14 @@ import { createGunzip } from 'node:zlib';
 import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { emitTouched, experimentForWrite, experimentOf, requireWrite, workspaceOf, type RouteContext } from './context.js';
+import {
+  emitTouched,
+  experimentForWrite,
+  experimentOf,
+  requireWrite,
+  workspaceOf,
+  type RouteContext,
+} from './context.js';
 import { HttpError, badRequest } from './http-error.js';
 import { receiveUpload } from './multipart.js';
 import { checkAssetName } from './routes-comet.js';
@@ -24,8 +31,20 @@ export const SDK_BACKEND_VERSION = '3.30.0';
 
 /** First path segments the SDK sends to the root of COMET_URL_OVERRIDE when the override is just `http://host:port/`. */
 const ROOT_SEGMENTS = new Set([
-  'logger', 'batch', 'status-report', 'health', 'tags', 'asset', 'visualizations', 'git-patch', 'notification',
-  'notify', 'log', 'rpc', 'symlink', 'isAlive',
+  'logger',
+  'batch',
+  'status-report',
+  'health',
+  'tags',
+  'asset',
+  'visualizations',
+  'git-patch',
+  'notification',
+  'notify',
+  'log',
+  'rpc',
+  'symlink',
+  'isAlive',
 ]);
 
 /**
@@ -54,7 +73,9 @@ function gunzipBody(req: FastifyRequest, payload: NodeJS.ReadableStream & { rece
       done(null, chunk);
     },
   });
-  const out = payload.pipe(count).pipe(createGunzip()) as ReturnType<typeof createGunzip> & { receivedEncodedLength?: number };
+  const out = payload.pipe(count).pipe(createGunzip()) as ReturnType<typeof createGunzip> & {
+    receivedEncodedLength?: number;
+  };
   count.on('end', () => {
     out.receivedEncodedLength = encoded;
   });
@@ -95,7 +116,14 @@ function toMetric(v: SdkMetricItem): MetricInput {
 }
 
 /** Comet's get-metric/get-all point: the value as the SDK reads it back (a string, as Comet sends it). */
-function metricJson(p: { metricName: string; metricValue: unknown; step: number | null; epoch: number | null; timestamp: number; runContext: unknown }) {
+function metricJson(p: {
+  metricName: string;
+  metricValue: unknown;
+  step: number | null;
+  epoch: number | null;
+  timestamp: number;
+  runContext: unknown;
+}) {
   return { ...p, metricValue: p.metricValue === null ? null : String(p.metricValue) };
 }
 
@@ -124,54 +152,78 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
 
   // ---- handshake and status ---------------------------------------------------------------------------------------
   for (const path of [`${V2}/isAlive/ver`, `${V2}/clientlib/isAlive/ver`])
-    api.get(path, { schema: { summary: 'comet_ml SDK: backend version (public, as on comet.com)' }, config: { auth: 'public' } }, async () => ({ version: SDK_BACKEND_VERSION }));
-  api.post(`${V2}/asset/3d-limits`, { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: 3D point cloud limits (the SDK defaults)' } }, async () => ({
-    maxPoints: 1_000_000,
-    maxPointsFileSizeInBytes: 0,
-    maxBoxes: 250_000,
-    maxBoxesFileSizeInBytes: 0,
-  }));
+    api.get(
+      path,
+      { schema: { summary: 'comet_ml SDK: backend version (public, as on comet.com)' }, config: { auth: 'public' } },
+      async () => ({ version: SDK_BACKEND_VERSION }),
+    );
+  api.post(
+    `${V2}/asset/3d-limits`,
+    { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: 3D point cloud limits (the SDK defaults)' } },
+    async () => ({
+      maxPoints: 1_000_000,
+      maxPointsFileSizeInBytes: 0,
+      maxBoxes: 250_000,
+      maxBoxesFileSizeInBytes: 0,
+    }),
+  );
   api.get(`${V2}/health/ping`, { schema: { summary: 'comet_ml SDK: connection check' } }, async () => ({ ok: true }));
 
-  api.post(`${V2}/logger/add/run`, { schema: { body: sdkBodies.addRun, summary: 'comet_ml SDK: create an experiment (client-chosen key)' } }, async (req, reply) => {
-    requireWrite(req);
-    const b = req.body;
-    let ws: string;
-    try {
-      ws = workspaceOf(req, b.teamName ?? undefined);
-    } catch (err) {
-      reply.code(403);
-      return { msg: (err as Error).message, sdk_error_code: 90219 };
-    }
-    const existing = await store.db.get<{ workspace: string }>('SELECT workspace FROM experiments WHERE experiment_key = ?', [b.experimentKey]);
-    if (existing && !b.getOrCreateEnabled) {
-      reply.code(400);
-      return { msg: `experiment ${b.experimentKey} already exists`, sdk_error_code: 90999 };
-    }
-    const r = await store.createExperiment(ws, b.projectName || 'general', null, b.experimentKey);
-    const e = await experimentOf(ctx, req, r.experimentKey);
-    ctx.emit({ type: 'experiment', experimentKey: r.experimentKey, workspaceName: ws, projectName: r.projectName });
-    return handshake(req, e);
-  });
-
-  api.post(`${V2}/logger/get/run`, { schema: { body: sdkBodies.getRun, summary: 'comet_ml SDK: continue an existing experiment' } }, async (req, reply) => {
-    requireWrite(req);
-    const b = req.body;
-    try {
-      const e = await experimentOf(ctx, req, b.previousExperiment);
-      await store.updateStatus(e.experiment_key, { isAlive: true });
-      touched(e, 'experiment');
+  api.post(
+    `${V2}/logger/add/run`,
+    { schema: { body: sdkBodies.addRun, summary: 'comet_ml SDK: create an experiment (client-chosen key)' } },
+    async (req, reply) => {
+      requireWrite(req);
+      const b = req.body;
+      let ws: string;
+      try {
+        ws = workspaceOf(req, b.teamName ?? undefined);
+      } catch (err) {
+        reply.code(403);
+        return { msg: (err as Error).message, sdk_error_code: 90219 };
+      }
+      const existing = await store.db.get<{ workspace: string }>(
+        'SELECT workspace FROM experiments WHERE experiment_key = ?',
+        [b.experimentKey],
+      );
+      if (existing && !b.getOrCreateEnabled) {
+        reply.code(400);
+        return { msg: `experiment ${b.experimentKey} already exists`, sdk_error_code: 90999 };
+      }
+      const r = await store.createExperiment(ws, b.projectName || 'general', null, b.experimentKey);
+      const e = await experimentOf(ctx, req, r.experimentKey);
+      ctx.emit({ type: 'experiment', experimentKey: r.experimentKey, workspaceName: ws, projectName: r.projectName });
       return handshake(req, e);
-    } catch (err) {
-      if (!(err instanceof HttpError) || err.statusCode !== 404) throw err;
-      reply.code(400);
-      return { msg: err.message, sdk_error_code: 90210 };
-    }
-  });
+    },
+  );
+
+  api.post(
+    `${V2}/logger/get/run`,
+    { schema: { body: sdkBodies.getRun, summary: 'comet_ml SDK: continue an existing experiment' } },
+    async (req, reply) => {
+      requireWrite(req);
+      const b = req.body;
+      try {
+        const e = await experimentOf(ctx, req, b.previousExperiment);
+        await store.updateStatus(e.experiment_key, { isAlive: true });
+        touched(e, 'experiment');
+        return handshake(req, e);
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.statusCode !== 404) throw err;
+        reply.code(400);
+        return { msg: err.message, sdk_error_code: 90210 };
+      }
+    },
+  );
 
   api.post(
     `${V2}/status-report/update`,
-    { schema: { body: sdkBodies.statusReport, summary: 'comet_ml SDK: heartbeat; `is_alive: false` ends the experiment' } },
+    {
+      schema: {
+        body: sdkBodies.statusReport,
+        summary: 'comet_ml SDK: heartbeat; `is_alive: false` ends the experiment',
+      },
+    },
     async (req) => {
       const b = req.body;
       const e = await write(req, b.experimentKey);
@@ -189,7 +241,12 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
 
   api.post(
     `${V2}/status-report/offline-metadata`,
-    { schema: { body: sdkBodies.offlineMetadata, summary: 'comet_ml SDK: start/end time of an uploaded offline experiment' } },
+    {
+      schema: {
+        body: sdkBodies.offlineMetadata,
+        summary: 'comet_ml SDK: start/end time of an uploaded offline experiment',
+      },
+    },
     async (req) => {
       const b = req.body;
       const e = await write(req, b.experimentKey);
@@ -202,13 +259,17 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   );
 
   // ---- messages -------------------------------------------------------------------------------------------------
-  api.post(`${V2}/batch/logger/experiment/metric`, { schema: { body: sdkBodies.metricBatch, summary: 'comet_ml SDK: a batch of metric values' } }, async (req) => {
-    const b = req.body;
-    const e = await write(req, b.experimentKey);
-    await store.addMetrics(e.experiment_key, b.values.map(toMetric));
-    touched(e, 'metric');
-    return {};
-  });
+  api.post(
+    `${V2}/batch/logger/experiment/metric`,
+    { schema: { body: sdkBodies.metricBatch, summary: 'comet_ml SDK: a batch of metric values' } },
+    async (req) => {
+      const b = req.body;
+      const e = await write(req, b.experimentKey);
+      await store.addMetrics(e.experiment_key, b.values.map(toMetric));
+      touched(e, 'metric');
+      return {};
+    },
+  );
 
   api.post(
     `${V2}/batch/logger/experiment/parameter`,
@@ -231,17 +292,26 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     },
   );
 
-  api.post(`${V2}/tags/add-tags-to-experiment`, { schema: { body: sdkBodies.addTags, summary: 'comet_ml SDK: add tags' } }, async (req) => {
-    const b = req.body;
-    const e = await write(req, b.experimentKey);
-    await store.addTags(e.experiment_key, b.addedTags);
-    touched(e, 'experiment');
-    return {};
-  });
+  api.post(
+    `${V2}/tags/add-tags-to-experiment`,
+    { schema: { body: sdkBodies.addTags, summary: 'comet_ml SDK: add tags' } },
+    async (req) => {
+      const b = req.body;
+      const e = await write(req, b.experimentKey);
+      await store.addTags(e.experiment_key, b.addedTags);
+      touched(e, 'experiment');
+      return {};
+    },
+  );
 
   api.post(
     `${V2}/write/experiment/file-path`,
-    { schema: { body: sdkBodies.filePath, summary: 'comet_ml SDK: the script path (kept in the system details as `filePath`)' } },
+    {
+      schema: {
+        body: sdkBodies.filePath,
+        summary: 'comet_ml SDK: the script path (kept in the system details as `filePath`)',
+      },
+    },
     async (req) => {
       const b = req.body;
       const e = await write(req, b.experimentKey);
@@ -251,25 +321,47 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   );
 
   // the model graph (set_model_graph, framework auto-logging) is one text per run, kept beside the git/system details
-  api.post(`${V2}/write/experiment/graph`, { schema: { body: sdkBodies.graph, summary: 'comet_ml SDK: the model graph (text)' } }, async (req) => {
-    const b = req.body;
-    const e = await write(req, b.experimentKey);
-    await store.db.run(
-      `INSERT INTO details (experiment_key, kind, data) VALUES (?, 'graph', ?)
+  api.post(
+    `${V2}/write/experiment/graph`,
+    { schema: { body: sdkBodies.graph, summary: 'comet_ml SDK: the model graph (text)' } },
+    async (req) => {
+      const b = req.body;
+      const e = await write(req, b.experimentKey);
+      await store.db.run(
+        `INSERT INTO details (experiment_key, kind, data) VALUES (?, 'graph', ?)
        ON CONFLICT (experiment_key, kind) DO UPDATE SET data = excluded.data`,
-      [e.experiment_key, JSON.stringify({ graph: b.graph })],
-    );
-    touched(e, 'experiment');
-    return {};
-  });
-  api.get(`${V2}/experiment/graph`, { schema: { querystring: sdkQueries.experimentKey, summary: 'The model graph (`graph`: null when none was logged)' } }, async (req) => {
-    const e = await experimentOf(ctx, req, req.query.experimentKey);
-    const row = await store.db.get<{ data: string }>(`SELECT data FROM details WHERE experiment_key = ? AND kind = 'graph'`, [e.experiment_key]);
-    return row ? (JSON.parse(row.data) as { graph: string }) : { graph: null };
-  });
+        [e.experiment_key, JSON.stringify({ graph: b.graph })],
+      );
+      touched(e, 'experiment');
+      return {};
+    },
+  );
+  api.get(
+    `${V2}/experiment/graph`,
+    {
+      schema: {
+        querystring: sdkQueries.experimentKey,
+        summary: 'The model graph (`graph`: null when none was logged)',
+      },
+    },
+    async (req) => {
+      const e = await experimentOf(ctx, req, req.query.experimentKey);
+      const row = await store.db.get<{ data: string }>(
+        `SELECT data FROM details WHERE experiment_key = ? AND kind = 'graph'`,
+        [e.experiment_key],
+      );
+      return row ? (JSON.parse(row.data) as { graph: string }) : { graph: null };
+    },
+  );
 
   // ---- uploads ----------------------------------------------------------------------------------------------------
-  const upload = async (req: FastifyRequest, q: SdkUploadQuery, reply: FastifyReply, defaultType: string, defaultName?: string) => {
+  const upload = async (
+    req: FastifyRequest,
+    q: SdkUploadQuery,
+    reply: FastifyReply,
+    defaultType: string,
+    defaultName?: string,
+  ) => {
     const key = q.experimentId ?? q.experimentKey;
     if (!key) throw badRequest('querystring must have experimentId (the experiment key)');
     const e = await write(req, key);
@@ -282,9 +374,11 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     const { tmpPath, size, fileName, metadata } = await receiveUpload(req, reply, ctx.assets.tmpDir, ctx.maxAssetBytes);
     // the SDK names source files by their absolute path: stored relative (bytes live under server ids anyway)
     const name = checkAssetName(String(q.fileName ?? q.figName ?? defaultName ?? fileName ?? '').replace(/^\/+/, ''));
-    const assetId = /^[0-9a-f]{32}$/.test(clientId) && !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))
-      ? clientId
-      : newKey();
+    const assetId =
+      /^[0-9a-f]{32}$/.test(clientId) &&
+      !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))
+        ? clientId
+        : newKey();
     const storageKey = `${e.experiment_key}/${assetId}`;
     try {
       await ctx.assets.putFile(storageKey, tmpPath, size);
@@ -314,16 +408,27 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   };
   const uploadSummary =
     'comet_ml SDK: upload an asset (multipart/form-data, part `file`, optional part `metadata`); the SDK `assetId` makes replays idempotent';
-  api.post(`${V2}/asset/upload`, { schema: { querystring: sdkQueries.upload, summary: uploadSummary } }, (req, reply) => upload(req, req.query, reply, 'asset'));
-  api.post(`${V2}/visualizations/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (images, figures)` } }, (req, reply) =>
-    upload(req, req.query, reply, 'image'),
+  api.post(`${V2}/asset/upload`, { schema: { querystring: sdkQueries.upload, summary: uploadSummary } }, (req, reply) =>
+    upload(req, req.query, reply, 'asset'),
   );
-  api.post(`${V2}/git-patch/upload`, { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (git patch)` } }, (req, reply) =>
-    upload(req, req.query, reply, 'git-patch', 'git-patch.zip'),
+  api.post(
+    `${V2}/visualizations/upload`,
+    { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (images, figures)` } },
+    (req, reply) => upload(req, req.query, reply, 'image'),
+  );
+  api.post(
+    `${V2}/git-patch/upload`,
+    { schema: { querystring: sdkQueries.upload, summary: `${uploadSummary} (git patch)` } },
+    (req, reply) => upload(req, req.query, reply, 'git-patch', 'git-patch.zip'),
   );
   api.get(
     `${V2}/experiment/git/patch`,
-    { schema: { querystring: sdkQueries.experimentKey, summary: 'The git patch (a zip holding git_diff.patch) the SDK uploaded last' } },
+    {
+      schema: {
+        querystring: sdkQueries.experimentKey,
+        summary: 'The git patch (a zip holding git_diff.patch) the SDK uploaded last',
+      },
+    },
     async (req, reply) => {
       const e = await experimentOf(ctx, req, req.query.experimentKey);
       const patches = await store.assets(e.experiment_key, 'git-patch');
@@ -337,17 +442,25 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
 
   // ---- reads the SDK's API makes beyond routes-comet.ts -----------------------------------------------------------
   // comet_ml.login() checks the key here; a key is its workspace's "user"
-  api.get(`${V2}/account-details`, { schema: { summary: 'comet_ml SDK: the API key\'s user and default workspace (both the workspace)' } }, async (req) => {
-    const ws = workspaceOf(req);
-    return { userName: ws, defaultWorkspaceName: ws };
-  });
-  api.get(`${V2}/experiment/metrics/get-all`, { schema: { querystring: sdkQueries.experimentKey, summary: 'Every point of every metric' } }, async (req) => {
-    const e = await experimentOf(ctx, req, req.query.experimentKey);
-    const names = (await store.metricsSummary(e.experiment_key)).map((s) => s.name);
-    const metrics = [];
-    for (const n of names) metrics.push(...(await store.metricPoints(e.experiment_key, n)).map(metricJson));
-    return { metrics };
-  });
+  api.get(
+    `${V2}/account-details`,
+    { schema: { summary: "comet_ml SDK: the API key's user and default workspace (both the workspace)" } },
+    async (req) => {
+      const ws = workspaceOf(req);
+      return { userName: ws, defaultWorkspaceName: ws };
+    },
+  );
+  api.get(
+    `${V2}/experiment/metrics/get-all`,
+    { schema: { querystring: sdkQueries.experimentKey, summary: 'Every point of every metric' } },
+    async (req) => {
+      const e = await experimentOf(ctx, req, req.query.experimentKey);
+      const names = (await store.metricsSummary(e.experiment_key)).map((s) => s.name);
+      const metrics = [];
+      for (const n of names) metrics.push(...(await store.metricPoints(e.experiment_key, n)).map(metricJson));
+      return { metrics };
+    },
+  );
 
   /** The values an SDK query looks at, for every run of a project. */
   const queryRuns = async (ws: string, projectName: string): Promise<QueryRun[]> => {
@@ -376,7 +489,12 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   };
   api.get(
     `${V2}/project/column-names`,
-    { schema: { querystring: sdkQueries.project, summary: 'comet_ml API.query: the columns (metrics, params, others, metadata, tags) of a project' } },
+    {
+      schema: {
+        querystring: sdkQueries.project,
+        summary: 'comet_ml API.query: the columns (metrics, params, others, metadata, tags) of a project',
+      },
+    },
     async (req) => {
       const q = req.query;
       return { columns: queryColumns(await queryRuns(workspaceOf(req, q.workspaceName), q.projectName)) };
@@ -384,7 +502,12 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
   );
   api.post(
     `${V2}/project/query`,
-    { schema: { body: sdkBodies.projectQuery, summary: 'comet_ml API.query: keys of the runs matching all predicates (metrics compare their last value)' } },
+    {
+      schema: {
+        body: sdkBodies.projectQuery,
+        summary: 'comet_ml API.query: keys of the runs matching all predicates (metrics compare their last value)',
+      },
+    },
     async (req) => {
       const b = req.body;
       const runs = await queryRuns(workspaceOf(req, b.workspaceName), b.projectName);
@@ -410,7 +533,9 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
       sdk_error_code: 40400,
     };
   };
-  const catchAll = { schema: { summary: 'Comet SDK calls this tracker does not implement: a JSON 404 naming the call, logged once' } };
+  const catchAll = {
+    schema: { summary: 'Comet SDK calls this tracker does not implement: a JSON 404 naming the call, logged once' },
+  };
   for (const url of [`${V2}/*`, `${SDK_OPTIMIZER_PREFIX}/*`])
     api.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url, ...catchAll, handler: unsupported });
 }

@@ -28,13 +28,21 @@ describe('runs query: server route and shared module agree', () => {
   before(async () => {
     server = await startServer({ port: 0, dataDir: join(tmp.dir, 'data') });
     for (const run of CASE_RUNS) {
-      const { experimentKey } = await post('/write/experiment/create', { projectName: 'query-cases', experimentName: run.name });
+      const { experimentKey } = await post('/write/experiment/create', {
+        projectName: 'query-cases',
+        experimentName: run.name,
+      });
       for (const [name, value] of Object.entries(run.params))
         await post('/write/experiment/parameter', { experimentKey, parameterName: name, parameterValue: value });
       for (const [name, values] of Object.entries(run.metrics))
         await post('/clientlib/batch/logger/experiment/metric', {
           experimentKey,
-          values: values.map((v, step) => ({ metricName: name, metricValue: v, step, timestamp: 1_700_000_000_000 + step })),
+          values: values.map((v, step) => ({
+            metricName: name,
+            metricValue: v,
+            step,
+            timestamp: 1_700_000_000_000 + step,
+          })),
         });
       if (run.tags.length) await post('/write/experiment/tags', { experimentKey, addedTags: run.tags });
     }
@@ -55,7 +63,11 @@ describe('runs query: server route and shared module agree', () => {
       const got = await runs({ filter: c.filter, sort, order });
       assert.equal(got.status, 200, `${c.filter}: ${got.text}`);
       assert.deepEqual(names(got.reply.runs), c.expect, `server: filter "${c.filter}" sort ${sort} ${order}`);
-      assert.deepEqual(names(sortRuns(filterRuns(all.reply.runs, c.filter), sort, order)), c.expect, `module: filter "${c.filter}"`);
+      assert.deepEqual(
+        names(sortRuns(filterRuns(all.reply.runs, c.filter), sort, order)),
+        c.expect,
+        `module: filter "${c.filter}"`,
+      );
     }
   });
 

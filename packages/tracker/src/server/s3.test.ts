@@ -23,7 +23,8 @@ describe('assets in S3 (SeaweedFS)', () => {
     }
     weed = await startTestSeaweed(join(tmp.dir, 'weed'));
     server = await startServer({
-      port: 0, dataDir: join(tmp.dir, 'data'),
+      port: 0,
+      dataDir: join(tmp.dir, 'data'),
       s3: { url: `s3://${weed.bucket}/tracker`, endpoint: weed.endpoint, ...LOCAL_S3_CREDENTIALS },
     });
   });
@@ -40,7 +41,13 @@ describe('assets in S3 (SeaweedFS)', () => {
     mkdirSync(model, { recursive: true });
     writeFileSync(join(model, 'model.json'), '{}');
     writeFileSync(join(model, 'weights.bin'), big);
-    const e = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 's3', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+    const e = await Experiment.create({
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 's3',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+    });
     await e.logModel('best', model);
     await e.end();
     const api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });

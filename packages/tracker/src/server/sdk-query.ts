@@ -42,15 +42,28 @@ export function queryColumns(runs: QueryRun[]): QueryColumn[] {
   collect('params', (r) => r.params);
   collect('log_other', (r) => r.others);
   collect('metadata', (r) => r.metadata);
-  for (const tag of [...new Set(runs.flatMap((r) => r.tags))].sort()) cols.push({ name: tag, source: 'tag', type: 'string' });
+  for (const tag of [...new Set(runs.flatMap((r) => r.tags))].sort())
+    cols.push({ name: tag, source: 'tag', type: 'string' });
   return cols;
 }
 
 function valueOf(run: QueryRun, source: string, name: string): { found: boolean; value: unknown } {
   const table: Record<string, unknown> | undefined =
-    source === 'metrics' ? run.metrics : source === 'params' ? run.params : source === 'log_other' ? run.others : source === 'metadata' ? run.metadata : undefined;
+    source === 'metrics'
+      ? run.metrics
+      : source === 'params'
+        ? run.params
+        : source === 'log_other'
+          ? run.others
+          : source === 'metadata'
+            ? run.metadata
+            : undefined;
   if (source === 'tag') return { found: run.tags.includes(name), value: run.tags.includes(name) ? name : null };
-  if (!table) throw new HttpError(400, `predicates: source "${source}" is not supported (metrics, params, log_other, metadata, tag)`);
+  if (!table)
+    throw new HttpError(
+      400,
+      `predicates: source "${source}" is not supported (metrics, params, log_other, metadata, tag)`,
+    );
   return Object.hasOwn(table, name) ? { found: true, value: table[name] } : { found: false, value: null };
 }
 
@@ -62,7 +75,8 @@ const asNumber = (v: unknown): number | null => {
 };
 
 function compare(op: string, actual: unknown, wanted: unknown): boolean {
-  const s = actual === null || actual === undefined ? null : typeof actual === 'string' ? actual : JSON.stringify(actual);
+  const s =
+    actual === null || actual === undefined ? null : typeof actual === 'string' ? actual : JSON.stringify(actual);
   const a = asNumber(actual);
   switch (op) {
     case 'is_null':
@@ -72,7 +86,10 @@ function compare(op: string, actual: unknown, wanted: unknown): boolean {
     case 'equal':
     case 'not_equal': {
       const w = asNumber(wanted);
-      const eq = a !== null && w !== null ? a === w : s !== null && s === (typeof wanted === 'string' ? wanted : JSON.stringify(wanted));
+      const eq =
+        a !== null && w !== null
+          ? a === w
+          : s !== null && s === (typeof wanted === 'string' ? wanted : JSON.stringify(wanted));
       return op === 'equal' ? eq : s !== null && !eq;
     }
     case 'less':
@@ -135,7 +152,8 @@ export function matchesPredicates(run: QueryRun, predicates: unknown): boolean {
     if (!p || typeof p !== 'object' || !p.query || !Array.isArray(p.query.rules))
       throw new HttpError(400, 'body/predicates: each predicate needs {source, query: {condition, rules}}');
     const hit = matchGroup(run, p.query, String(p.source ?? ''));
-    const nullTest = (p.query.rules as Rule[]).length === 1 && ['is_null', 'is_empty'].includes(p.query.rules[0].operator);
+    const nullTest =
+      (p.query.rules as Rule[]).length === 1 && ['is_null', 'is_empty'].includes(p.query.rules[0].operator);
     return p.negated && nullTest ? !hit : hit;
   });
 }

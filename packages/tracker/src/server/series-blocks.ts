@@ -101,13 +101,24 @@ export function blocksToColumns(blocks: Array<{ count: number; data: Uint8Array 
 }
 
 /** Writes `points` as new blocks numbered from `first`, after blocks holding `held` points. */
-async function insertBlocks(tx: Db, key: string, name: string, first: number, held: number, points: PackedPoint[]): Promise<void> {
+async function insertBlocks(
+  tx: Db,
+  key: string,
+  name: string,
+  first: number,
+  held: number,
+  points: PackedPoint[],
+): Promise<void> {
   const rows = [];
   for (let i = 0; i < points.length; i += BLOCK_POINTS) {
     const part = points.slice(i, i + BLOCK_POINTS);
     rows.push([key, name, first + i / BLOCK_POINTS, part.length, held + i + part.length, encodeBlock(part)]);
   }
-  if (rows.length) await tx.runMany('INSERT INTO series_blocks (experiment_key, name, block, count, upto, data) VALUES (?,?,?,?,?,?)', rows);
+  if (rows.length)
+    await tx.runMany(
+      'INSERT INTO series_blocks (experiment_key, name, block, count, upto, data) VALUES (?,?,?,?,?,?)',
+      rows,
+    );
 }
 
 /** Most trailing blocks looked at for a merge (sizes at least double towards the front: log2(BLOCK_POINTS) + 1). */
@@ -121,7 +132,13 @@ const MERGE_DEPTH = 12;
  * block per append. `countBefore` is the series' summary count before this batch: when the blocks do not hold
  * exactly that many points (a series written before blocks existed) they are rebuilt from the metrics table instead.
  */
-export async function appendToBlocks(tx: Db, key: string, name: string, points: PackedPoint[], countBefore: number): Promise<void> {
+export async function appendToBlocks(
+  tx: Db,
+  key: string,
+  name: string,
+  points: PackedPoint[],
+  countBefore: number,
+): Promise<void> {
   if (points.length === 0) return;
   // the trailing blocks' sizes; the last one's `upto` is how many points all blocks hold
   const tail = await tx.all<{ block: number; count: number; upto: number }>(
@@ -140,22 +157,36 @@ export async function appendToBlocks(tx: Db, key: string, name: string, points: 
   }
   if (merged === 0) return insertBlocks(tx, key, name, tail.length ? Number(tail[0].block) + 1 : 0, held, points);
   const first = Number(tail[merged - 1].block);
-  const head = blocksToColumns(await tx.all<{ count: number; data: Uint8Array }>(
-    'SELECT count, data FROM series_blocks WHERE experiment_key = ? AND name = ? AND block >= ? ORDER BY block',
-    [key, name, first],
-  ));
-  if (merged > 1) await tx.run('DELETE FROM series_blocks WHERE experiment_key = ? AND name = ? AND block > ?', [key, name, first]);
-  await tx.run('UPDATE series_blocks SET count = ?, upto = ?, data = ? WHERE experiment_key = ? AND name = ? AND block = ?', [
-    size, held + points.length, encodeBlock(points, head), key, name, first,
-  ]);
+  const head = blocksToColumns(
+    await tx.all<{ count: number; data: Uint8Array }>(
+      'SELECT count, data FROM series_blocks WHERE experiment_key = ? AND name = ? AND block >= ? ORDER BY block',
+      [key, name, first],
+    ),
+  );
+  if (merged > 1)
+    await tx.run('DELETE FROM series_blocks WHERE experiment_key = ? AND name = ? AND block > ?', [key, name, first]);
+  await tx.run(
+    'UPDATE series_blocks SET count = ?, upto = ?, data = ? WHERE experiment_key = ? AND name = ? AND block = ?',
+    [size, held + points.length, encodeBlock(points, head), key, name, first],
+  );
 }
 
 /** Rewrites the blocks of one series from every point of the metrics table, in id (arrival) order. */
 export async function rebuildBlocks(tx: Db, key: string, name: string): Promise<void> {
   await tx.run('DELETE FROM series_blocks WHERE experiment_key = ? AND name = ?', [key, name]);
-  const rows = await tx.allTuples('SELECT step, epoch, ts, value FROM metrics WHERE experiment_key = ? AND name = ? ORDER BY id', [key, name]);
+  const rows = await tx.allTuples(
+    'SELECT step, epoch, ts, value FROM metrics WHERE experiment_key = ? AND name = ? ORDER BY id',
+    [key, name],
+  );
   const num = (v: unknown) => (v === null ? null : Number(v));
-  await insertBlocks(tx, key, name, 0, 0, rows.map((r) => ({ step: num(r[0]), epoch: num(r[1]), timestamp: Number(r[2]), value: num(r[3]) })));
+  await insertBlocks(
+    tx,
+    key,
+    name,
+    0,
+    0,
+    rows.map((r) => ({ step: num(r[0]), epoch: num(r[1]), timestamp: Number(r[2]), value: num(r[3]) })),
+  );
 }
 
 /**
@@ -170,7 +201,9 @@ export async function readBlocks(db: Db, key: string, name: string): Promise<Ser
      WHERE s.experiment_key = ? AND s.name = ? ORDER BY b.block`,
     [key, name],
   );
-  const blocks = rows.filter((r): r is { total: number; count: number; data: Uint8Array } => r.data !== null && r.count !== null);
+  const blocks = rows.filter(
+    (r): r is { total: number; count: number; data: Uint8Array } => r.data !== null && r.count !== null,
+  );
   const cols = blocksToColumns(blocks);
   return cols.count === Number(rows[0]?.total ?? 0) ? cols : undefined;
 }
@@ -216,7 +249,14 @@ export function seriesFromColumns(
     max,
   });
   const total = order.length;
-  if (total <= n) return { total, downsampled: false, points: order.map((i) => point(i, nul(c.value[i]), nul(c.value[i]))) };
-  const points = bucketMinMax(order, n, (i) => xs[i], (i) => nul(c.value[i]), point);
+  if (total <= n)
+    return { total, downsampled: false, points: order.map((i) => point(i, nul(c.value[i]), nul(c.value[i]))) };
+  const points = bucketMinMax(
+    order,
+    n,
+    (i) => xs[i],
+    (i) => nul(c.value[i]),
+    point,
+  );
   return { total, downsampled: true, points };
 }

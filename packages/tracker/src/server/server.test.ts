@@ -17,7 +17,12 @@ describe('tracker server (SQLite) on loopback', () => {
   before(async () => {
     mkdirSync(join(tmp.dir, 'web'), { recursive: true });
     writeFileSync(join(tmp.dir, 'web', 'index.html'), '<!doctype html><title>ocrops</title>');
-    server = await startServer({ port: 0, dataDir: join(tmp.dir, 'data'), staticDir: join(tmp.dir, 'web'), corsOrigins: ['http://localhost:5173'] });
+    server = await startServer({
+      port: 0,
+      dataDir: join(tmp.dir, 'data'),
+      staticDir: join(tmp.dir, 'web'),
+      corsOrigins: ['http://localhost:5173'],
+    });
     api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });
   });
   after(async () => {
@@ -87,9 +92,18 @@ describe('tracker server (SQLite) on loopback', () => {
       assert.equal(r.status, 200, `${path}: ${r.text}`);
       return r.json;
     };
-    const proj = await post('/write/project/create', { workspaceName: 'default', projectName: 'shapes', projectDescription: 'd', isPublic: false });
+    const proj = await post('/write/project/create', {
+      workspaceName: 'default',
+      projectName: 'shapes',
+      projectDescription: 'd',
+      isPublic: false,
+    });
     assert.equal(proj.projectName, 'shapes');
-    const created = await post('/write/experiment/create', { workspaceName: 'default', projectName: 'shapes', experimentName: 'raw' });
+    const created = await post('/write/experiment/create', {
+      workspaceName: 'default',
+      projectName: 'shapes',
+      experimentName: 'raw',
+    });
     assert.match(created.experimentKey, /^[0-9a-f]{32}$/);
     assert.equal(created.workspaceName, 'default');
     assert.equal(created.projectName, 'shapes');
@@ -99,16 +113,37 @@ describe('tracker server (SQLite) on loopback', () => {
     // Java SDK header variant
     const viaSdkHeader = await raw(server.url, 'POST', `${V2}/write/experiment/metric`, {
       headers: { 'Comet-Sdk-Api': key },
-      body: { experimentKey, metricName: 'val_loss', metricValue: '0.75', step: 1, epoch: 1, timestamp: ts, context: null },
+      body: {
+        experimentKey,
+        metricName: 'val_loss',
+        metricValue: '0.75',
+        step: 1,
+        epoch: 1,
+        timestamp: ts,
+        context: null,
+      },
     });
     assert.equal(viaSdkHeader.status, 200, viaSdkHeader.text);
-    await post('/write/experiment/metric', { experimentKey, metricName: 'val_loss', metricValue: 0.5, step: 2, epoch: 2, timestamp: ts + 1 });
+    await post('/write/experiment/metric', {
+      experimentKey,
+      metricName: 'val_loss',
+      metricValue: 0.5,
+      step: 2,
+      epoch: 2,
+      timestamp: ts + 1,
+    });
     await post('/write/experiment/metric', { experimentKey, metricName: 'val_loss', metricValue: 0.25 });
     await post('/clientlib/batch/logger/experiment/metric', {
       experimentKey,
       values: [{ metricName: 'lr', metricValue: 0.001, step: 0, epoch: 0, context: null, timestamp: ts }],
     });
-    await post('/write/experiment/parameter', { experimentKey, parameterName: 'inner_dim', parameterValue: '256', step: null, timestamp: ts });
+    await post('/write/experiment/parameter', {
+      experimentKey,
+      parameterName: 'inner_dim',
+      parameterValue: '256',
+      step: null,
+      timestamp: ts,
+    });
     await post('/write/experiment/log-other', { experimentKey, key: 'git_commit', value: 'abc123', timestamp: ts });
     await post('/write/experiment/tags', { experimentKey, addedTags: ['baseline', 'vgg'] });
     await post('/write/experiment/html', { experimentKey, html: '<b>hi</b>', override: false, timestamp: ts });
@@ -120,10 +155,29 @@ describe('tracker server (SQLite) on loopback', () => {
         { output: 'warn\n', stderr: true, localTimestamp: ts + 1, offset: 1 },
       ],
     });
-    await post('/write/experiment/git/metadata', { experimentKey, user: 'me', root: '/repo', branch: 'main', parent: 'abc123', origin: 'git@x:y.git' });
-    await post('/write/experiment/system-details', { experimentKey, hostname: 'h', os: 'linux', osType: 'Linux', pid: 42, user: 'me', command: ['train.py'], env: {}, installedPackages: [] });
+    await post('/write/experiment/git/metadata', {
+      experimentKey,
+      user: 'me',
+      root: '/repo',
+      branch: 'main',
+      parent: 'abc123',
+      origin: 'git@x:y.git',
+    });
+    await post('/write/experiment/system-details', {
+      experimentKey,
+      hostname: 'h',
+      os: 'linux',
+      osType: 'Linux',
+      pid: 42,
+      user: 'me',
+      command: ['train.py'],
+      env: {},
+      installedPackages: [],
+    });
     await post('/write/experiment/system-details', { experimentKey, gpuStaticInfoList: [] }); // partial update
-    const beat = await raw(server.url, 'GET', `${V2}/write/experiment/set-status?experimentKey=${experimentKey}`, { key });
+    const beat = await raw(server.url, 'GET', `${V2}/write/experiment/set-status?experimentKey=${experimentKey}`, {
+      key,
+    });
     assert.equal(beat.status, 200);
     assert.ok(beat.json.isAliveBeatDurationMillis > 0);
     await post('/write/experiment/set-start-end-time', { experimentKey, startTimeMillis: ts - 1000 });
@@ -152,7 +206,18 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(p.numberOfExperiments, 1);
     const exps = (await get('/experiments?workspaceName=default&projectName=shapes')).experiments;
     assert.equal(exps.length, 1);
-    for (const k of ['experimentKey', 'experimentName', 'optimizationId', 'projectId', 'projectName', 'workspaceName', 'durationMillis', 'startTimeMillis', 'endTimeMillis', 'archived'])
+    for (const k of [
+      'experimentKey',
+      'experimentName',
+      'optimizationId',
+      'projectId',
+      'projectName',
+      'workspaceName',
+      'durationMillis',
+      'startTimeMillis',
+      'endTimeMillis',
+      'archived',
+    ])
       assert.ok(k in exps[0], `experiments[0].${k}`);
     assert.equal((await get(`/experiments?projectId=${p.projectId}`)).experiments.length, 1);
     assert.equal(exps[0].durationMillis, 6000);
@@ -161,11 +226,17 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(vl.valueMin, 0.25);
     assert.equal(vl.valueMax, 0.75);
     assert.equal(vl.valueCurrent, 0.25); // logged last (server timestamp)
-    for (const k of ['stepMin', 'stepMax', 'stepCurrent', 'timestampMin', 'timestampMax', 'timestampCurrent']) assert.ok(k in vl, k);
-    const hist = (await get(`/experiment/metrics/get-metric?experimentKey=${experimentKey}&metricName=val_loss`)).metrics;
+    for (const k of ['stepMin', 'stepMax', 'stepCurrent', 'timestampMin', 'timestampMax', 'timestampCurrent'])
+      assert.ok(k in vl, k);
+    const hist = (await get(`/experiment/metrics/get-metric?experimentKey=${experimentKey}&metricName=val_loss`))
+      .metrics;
     assert.deepEqual(
       hist.map((m: any) => [m.metricValue, m.step, m.epoch]),
-      [[0.25, null, null], [0.75, 1, 1], [0.5, 2, 2]].sort((a, b) => (a[1] ?? -1) - (b[1] ?? -1)),
+      [
+        [0.25, null, null],
+        [0.75, 1, 1],
+        [0.5, 2, 2],
+      ].sort((a, b) => (a[1] ?? -1) - (b[1] ?? -1)),
     );
     assert.equal((await get(`/experiment/parameters?experimentKey=${experimentKey}`)).values[0].valueCurrent, '256');
     assert.equal((await get(`/experiment/log-other?experimentKey=${experimentKey}`)).values[0].valueCurrent, 'abc123');
@@ -188,19 +259,35 @@ describe('tracker server (SQLite) on loopback', () => {
   });
 
   test("protocol 'comet' uses only documented Comet endpoints and the server's experiment key", async () => {
-    const exp = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'comet-mode', spoolDir: join(tmp.dir, 'spool'), captureConsole: false, protocol: 'comet' });
+    const exp = await Experiment.create({
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 'comet-mode',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+      protocol: 'comet',
+    });
     for (let i = 0; i < 30; i++) exp.logMetric('acc', i / 30, { step: i });
     exp.logParameters({ batch_size: 32, arch: 'vgg' });
     exp.logHtml('<i>x</i>');
     await exp.end();
     assert.equal(exp.stats.rejected, 0);
     assert.equal((await api.getMetric(exp.key, 'acc')).length, 30);
-    assert.deepEqual((await api.parameters(exp.key)).map((p) => p.name), ['arch', 'batch_size']);
+    assert.deepEqual(
+      (await api.parameters(exp.key)).map((p) => p.name),
+      ['arch', 'batch_size'],
+    );
     assert.equal(await api.html(exp.key), '<i>x</i>');
   });
 
   test('continuing an ended run by its key keeps its start time and history', async () => {
-    const opts = { url: server.url, apiKey: server.defaultKey, project: 'resume', spoolDir: join(tmp.dir, 'spool'), captureConsole: false };
+    const opts = {
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 'resume',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+    };
     const first = await Experiment.create(opts);
     first.logMetric('loss', 1, { step: 0 });
     await first.end();
@@ -214,7 +301,10 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(during.startTimeMillis, before.startTimeMillis);
     await again.end();
     assert.equal((await api.metadata(first.key)).running, false);
-    assert.deepEqual((await api.getMetric(first.key, 'loss')).map((p) => p.metricValue), [1, 0.5]);
+    assert.deepEqual(
+      (await api.getMetric(first.key, 'loss')).map((p) => p.metricValue),
+      [1, 0.5],
+    );
   });
 
   test('logModel uploads a folder as model-element assets and logAsset replays are not duplicated', async () => {
@@ -222,7 +312,13 @@ describe('tracker server (SQLite) on loopback', () => {
     mkdirSync(join(model, 'sub'), { recursive: true });
     writeFileSync(join(model, 'model.json'), '{"format":"layers-model"}');
     writeFileSync(join(model, 'sub', 'group1-shard1of1.bin'), Buffer.alloc(200_000, 7));
-    const exp = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'ocr', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+    const exp = await Experiment.create({
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 'ocr',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+    });
     await exp.logModel('best', model);
     await exp.end();
     const assets = await api.assets(exp.key, 'model-element');
@@ -234,11 +330,14 @@ describe('tracker server (SQLite) on loopback', () => {
     const upload = async () => {
       const form = new FormData();
       form.append('file', new Blob([Buffer.from('once')]), 'once.txt');
-      const r = await request(`${server.url}/api/rest/v2/write/experiment/upload-asset?experimentKey=${exp.key}&fileName=once.txt&id=client-id-1`, {
-        method: 'POST',
-        headers: { authorization: server.defaultKey },
-        body: form,
-      });
+      const r = await request(
+        `${server.url}/api/rest/v2/write/experiment/upload-asset?experimentKey=${exp.key}&fileName=once.txt&id=client-id-1`,
+        {
+          method: 'POST',
+          headers: { authorization: server.defaultKey },
+          body: form,
+        },
+      );
       return (await r.body.json()) as { assetId: string; duplicate: boolean };
     };
     const first = await upload();
@@ -250,7 +349,12 @@ describe('tracker server (SQLite) on loopback', () => {
   });
 
   test('console capture, crash status and git details', async () => {
-    const exp = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'ocr', spoolDir: join(tmp.dir, 'spool') });
+    const exp = await Experiment.create({
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 'ocr',
+      spoolDir: join(tmp.dir, 'spool'),
+    });
     console.log('captured line one');
     process.stderr.write('captured err\n');
     process.stdout.write('progress 10%\rprogress 50%\rprogress 100%\n');
@@ -258,7 +362,10 @@ describe('tracker server (SQLite) on loopback', () => {
     const out = await api.output(exp.key);
     assert.ok(out.output.includes('captured line one\n'));
     assert.ok(out.lines.some((l) => l.stderr && l.output === 'captured err\n'));
-    assert.ok(out.lines.some((l) => l.output === 'progress 100%\n'), 'a progress bar line is stored as the terminal shows it');
+    assert.ok(
+      out.lines.some((l) => l.output === 'progress 100%\n'),
+      'a progress bar line is stored as the terminal shows it',
+    );
     const meta = await api.metadata(exp.key);
     assert.equal(meta.hasCrashed, true);
     const runs = await api.runs({ projectName: 'ocr', filter: 'status=crashed' });
@@ -269,24 +376,53 @@ describe('tracker server (SQLite) on loopback', () => {
 
   test('dashboard: runs sort/filter, series downsampling with min/max and zoom, OpenAPI, SPA', async () => {
     const keys: string[] = [];
-    for (const [dim, base] of [[64, 0.9], [128, 0.4], [256, 0.6]] as const) {
-      const e = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'dash', name: `d${dim}`, spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+    for (const [dim, base] of [
+      [64, 0.9],
+      [128, 0.4],
+      [256, 0.6],
+    ] as const) {
+      const e = await Experiment.create({
+        url: server.url,
+        apiKey: server.defaultKey,
+        project: 'dash',
+        name: `d${dim}`,
+        spoolDir: join(tmp.dir, 'spool'),
+        captureConsole: false,
+      });
       e.logParameter('inner_dim', dim);
-      for (let s = 0; s < 1000; s++) e.logMetric('val_loss', base + (s === 500 ? 5 : 0) - s * 1e-4, { step: s, epoch: Math.floor(s / 100) });
+      for (let s = 0; s < 1000; s++)
+        e.logMetric('val_loss', base + (s === 500 ? 5 : 0) - s * 1e-4, { step: s, epoch: Math.floor(s / 100) });
       await e.end();
       keys.push(e.key);
     }
     const sorted = await api.runs({ projectName: 'dash', sort: 'metrics.val_loss.min', order: 'asc' });
     assert.equal(sorted.total, 3);
-    assert.deepEqual(sorted.runs.map((r) => r.params.inner_dim), [128, 256, 64]);
+    assert.deepEqual(
+      sorted.runs.map((r) => r.params.inner_dim),
+      [128, 256, 64],
+    );
     const desc = await api.runs({ projectName: 'dash', sort: 'params.inner_dim', order: 'desc', limit: 2 });
-    assert.deepEqual(desc.runs.map((r) => r.params.inner_dim), [256, 128]);
+    assert.deepEqual(
+      desc.runs.map((r) => r.params.inner_dim),
+      [256, 128],
+    );
     assert.equal(desc.total, 3);
-    const filtered = await api.runs({ projectName: 'dash', filter: 'metrics.val_loss.min<0.45 and params.inner_dim>=128' });
-    assert.deepEqual(filtered.runs.map((r) => r.experimentName), ['d128']);
+    const filtered = await api.runs({
+      projectName: 'dash',
+      filter: 'metrics.val_loss.min<0.45 and params.inner_dim>=128',
+    });
+    assert.deepEqual(
+      filtered.runs.map((r) => r.experimentName),
+      ['d128'],
+    );
     assert.equal(filtered.runs[0].metrics.val_loss.max, 5.4 - 0.05);
     assert.equal(filtered.runs[0].status, 'finished');
-    const bad = await raw(server.url, 'GET', '/api/ocrops/runs?filter=' + encodeURIComponent('metrics.val_loss.min <'), { key: server.defaultKey });
+    const bad = await raw(
+      server.url,
+      'GET',
+      '/api/ocrops/runs?filter=' + encodeURIComponent('metrics.val_loss.min <'),
+      { key: server.defaultKey },
+    );
     assert.equal(bad.status, 400);
     assert.match(bad.json.msg, /filter/);
 
@@ -303,10 +439,19 @@ describe('tracker server (SQLite) on loopback', () => {
     assert.equal(byEpoch.points.length, 10);
     // several series of one run in one request: same replies as one request per series, in the order asked
     const many = await api.seriesMany({ experimentKey: keys[0], metricNames: ['nope', 'val_loss'], points: 100 });
-    assert.deepEqual(many.map((m) => m.metricName), ['nope', 'val_loss']);
+    assert.deepEqual(
+      many.map((m) => m.metricName),
+      ['nope', 'val_loss'],
+    );
     assert.deepEqual(many[0], { metricName: 'nope', total: 0, downsampled: false, points: [] });
     assert.deepEqual(many[1], s);
-    const manyZoom = await api.seriesMany({ experimentKey: keys[0], metricNames: ['val_loss'], points: 100, from: 490, to: 520 });
+    const manyZoom = await api.seriesMany({
+      experimentKey: keys[0],
+      metricNames: ['val_loss'],
+      points: 100,
+      from: 490,
+      to: 520,
+    });
     assert.deepEqual(manyZoom[0], zoom);
     for (const [q, field] of [
       ['metricName=val_loss&metricNames=val_loss', /exactly one of metricName or metricNames/],
@@ -314,7 +459,9 @@ describe('tracker server (SQLite) on loopback', () => {
       ['metricNames=a,,b', /metricNames/],
       [`metricNames=${Array.from({ length: 101 }, (_, i) => `m${i}`).join(',')}`, /at most 100/],
     ] as const) {
-      const r = await raw(server.url, 'GET', `/api/ocrops/series?experimentKey=${keys[0]}&${q}`, { key: server.defaultKey });
+      const r = await raw(server.url, 'GET', `/api/ocrops/series?experimentKey=${keys[0]}&${q}`, {
+        key: server.defaultKey,
+      });
       assert.equal(r.status, 400, q);
       assert.match(r.json.msg, field);
     }
@@ -332,11 +479,17 @@ describe('tracker server (SQLite) on loopback', () => {
     const apiMiss = await raw(server.url, 'GET', '/api/nope', { key: server.defaultKey });
     assert.equal(apiMiss.status, 404);
     // CORS only for the explicitly allowed origin (a dashboard dev server); other origins, loopback or not, get none
-    const pre = await request(`${server.url}/api/ocrops/runs`, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' } });
+    const pre = await request(`${server.url}/api/ocrops/runs`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET' },
+    });
     await pre.body.text();
     assert.equal(pre.statusCode, 204);
     assert.equal(pre.headers['access-control-allow-origin'], 'http://localhost:5173');
-    const foreign = await raw(server.url, 'GET', '/api/ocrops/runs', { key: server.defaultKey, headers: { origin: 'https://evil.example' } });
+    const foreign = await raw(server.url, 'GET', '/api/ocrops/runs', {
+      key: server.defaultKey,
+      headers: { origin: 'https://evil.example' },
+    });
     assert.equal(foreign.status, 200);
     const foreignHeaders = await request(`${server.url}/api/health`, { headers: { origin: 'https://evil.example' } });
     await foreignHeaders.body.text();
@@ -348,7 +501,10 @@ describe('tracker server (SQLite) on loopback', () => {
 
   test('server-sent events announce metric and experiment changes', async () => {
     const ac = new AbortController();
-    const res = await request(`${server.url}/api/ocrops/events?workspaceName=default&apiKey=${encodeURIComponent(server.defaultKey)}`, { signal: ac.signal });
+    const res = await request(
+      `${server.url}/api/ocrops/events?workspaceName=default&apiKey=${encodeURIComponent(server.defaultKey)}`,
+      { signal: ac.signal },
+    );
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
     const seen: any[] = [];
@@ -369,13 +525,23 @@ describe('tracker server (SQLite) on loopback', () => {
       wake();
     });
     res.body.on('error', () => undefined);
-    const e = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'live', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+    const e = await Experiment.create({
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 'live',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+    });
     key = e.key;
     e.logMetric('loss', 1, { step: 1 });
     await e.flush();
     assert.equal(e.stats.spooled, 0, 'the metric reached the server');
     const deadline = Date.now() + 20_000;
-    while (!mine() && Date.now() < deadline) await new Promise<void>((r) => { wake = r; setTimeout(r, 200); });
+    while (!mine() && Date.now() < deadline)
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 200);
+      });
     ac.abort();
     assert.ok(mine(), `events for run ${key} within 20 s; got ${JSON.stringify(seen)}`);
     await e.end();
@@ -384,7 +550,13 @@ describe('tracker server (SQLite) on loopback', () => {
   test('keys are per workspace; the dashboard may pass the key as query parameter or cookie', async () => {
     const { createApiKey } = await import('./keys.js');
     const otherKey = await createApiKey(server.store.db, 'team-b');
-    const mine = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'priv', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+    const mine = await Experiment.create({
+      url: server.url,
+      apiKey: server.defaultKey,
+      project: 'priv',
+      spoolDir: join(tmp.dir, 'spool'),
+      captureConsole: false,
+    });
     await mine.end();
     const other = new TrackerApi({ url: server.url, apiKey: otherKey });
     await assert.rejects(other.metadata(mine.key), /404/);
@@ -393,7 +565,11 @@ describe('tracker server (SQLite) on loopback', () => {
       headers: { cookie: `ocrops_api_key=${encodeURIComponent(server.defaultKey)}` },
     });
     assert.equal(viaCookie.status, 200);
-    const viaQuery = await raw(server.url, 'GET', `${V2}/experiment/metadata?experimentKey=${mine.key}&apiKey=${encodeURIComponent(server.defaultKey)}`);
+    const viaQuery = await raw(
+      server.url,
+      'GET',
+      `${V2}/experiment/metadata?experimentKey=${mine.key}&apiKey=${encodeURIComponent(server.defaultKey)}`,
+    );
     assert.equal(viaQuery.status, 200);
     const none = await raw(server.url, 'GET', `${V2}/experiment/metadata?experimentKey=${mine.key}`);
     assert.equal(none.status, 401);
@@ -406,10 +582,21 @@ describe('run status from heartbeats', () => {
     const server = await startServer({ port: 0, dataDir: tmp.dir, heartbeatMillis: 250 });
     try {
       const api = new TrackerApi({ url: server.url, apiKey: server.defaultKey });
-      const silent = await raw(server.url, 'POST', '/api/rest/v2/write/experiment/create', { key: server.defaultKey, body: { projectName: 'hb' } });
-      const beating = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'hb', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+      const silent = await raw(server.url, 'POST', '/api/rest/v2/write/experiment/create', {
+        key: server.defaultKey,
+        body: { projectName: 'hb' },
+      });
+      const beating = await Experiment.create({
+        url: server.url,
+        apiKey: server.defaultKey,
+        project: 'hb',
+        spoolDir: join(tmp.dir, 'spool'),
+        captureConsole: false,
+      });
       await new Promise((r) => setTimeout(r, 1600));
-      const runs = Object.fromEntries((await api.runs({ projectName: 'hb' })).runs.map((r) => [r.experimentKey, r.status]));
+      const runs = Object.fromEntries(
+        (await api.runs({ projectName: 'hb' })).runs.map((r) => [r.experimentKey, r.status]),
+      );
       assert.equal(runs[silent.json.experimentKey], 'crashed');
       assert.equal(runs[beating.key], 'running');
       await beating.end();
@@ -426,13 +613,21 @@ describe('--open-read', () => {
     const tmp = tempDir();
     const server = await startServer({ port: 0, dataDir: tmp.dir, openRead: true });
     try {
-      const e = await Experiment.create({ url: server.url, apiKey: server.defaultKey, project: 'open', spoolDir: join(tmp.dir, 'spool'), captureConsole: false });
+      const e = await Experiment.create({
+        url: server.url,
+        apiKey: server.defaultKey,
+        project: 'open',
+        spoolDir: join(tmp.dir, 'spool'),
+        captureConsole: false,
+      });
       e.logMetric('m', 1);
       await e.end();
       const runs = await raw(server.url, 'GET', '/api/ocrops/runs?workspaceName=default&projectName=open');
       assert.equal(runs.status, 200);
       assert.equal(runs.json.total, 1);
-      const w = await raw(server.url, 'POST', '/api/rest/v2/write/experiment/metric', { body: { experimentKey: e.key, metricName: 'm', metricValue: 2 } });
+      const w = await raw(server.url, 'POST', '/api/rest/v2/write/experiment/metric', {
+        body: { experimentKey: e.key, metricName: 'm', metricValue: 2 },
+      });
       assert.equal(w.status, 401);
     } finally {
       await server.close();

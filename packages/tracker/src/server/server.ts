@@ -175,7 +175,8 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
 
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
-    if (r.url.startsWith('/api/')) routes.push({ method: r.method, url: r.url, schema: r.schema as RouteDoc['schema'], config: r.config });
+    if (r.url.startsWith('/api/'))
+      routes.push({ method: r.method, url: r.url, schema: r.schema as RouteDoc['schema'], config: r.config });
   });
 
   app.decorateRequest('auth', null as unknown as Auth);
@@ -218,7 +219,8 @@ export async function startServer(opts: ServerOptions): Promise<TrackerServer> {
       await scope.register(fastifyStatic, { root: staticDir, prefix: '/', wildcard: false });
     });
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.type('text/html; charset=utf-8').send(createReadStream(join(staticDir, 'index.html')));
+      if (req.method === 'GET' && !req.url.startsWith('/api/'))
+        return reply.type('text/html; charset=utf-8').send(createReadStream(join(staticDir, 'index.html')));
       return reply.code(404).send({ msg: `no route ${req.method} ${req.url.split('?')[0]}`, sdk_error_code: 40400 });
     });
   } else {

@@ -100,7 +100,13 @@ const METRIC_COLS = ['experiment_key', 'value_id', 'name', 'value', 'value_text'
 const METRIC_PG_TYPES = ['text', 'text', 'text', 'float8', 'text', 'int8', 'int8', 'int8', 'text'];
 
 /** WHERE clause of one series' points with a non-null x column, within [from, to] when given. */
-function seriesWhere(key: string, name: string, col: string, from?: number, to?: number): { where: string; params: SqlValue[] } {
+function seriesWhere(
+  key: string,
+  name: string,
+  col: string,
+  from?: number,
+  to?: number,
+): { where: string; params: SqlValue[] } {
   const where = [`experiment_key = ?`, `name = ?`, `${col} IS NOT NULL`];
   const params: SqlValue[] = [key, name];
   if (from !== undefined) {
@@ -236,24 +242,36 @@ export class TrackerStore {
 
   async heartbeat(key: string): Promise<void> {
     const now = Date.now();
-    await this.db.run('UPDATE experiments SET heartbeat_at = ?, updated_at = ? WHERE experiment_key = ?', [now, now, key]);
+    await this.db.run('UPDATE experiments SET heartbeat_at = ?, updated_at = ? WHERE experiment_key = ?', [
+      now,
+      now,
+      key,
+    ]);
   }
 
   async setStartEnd(key: string, start?: number, end?: number): Promise<void> {
     const now = Date.now();
-    if (start !== undefined) await this.db.run('UPDATE experiments SET start_time = ? WHERE experiment_key = ?', [start, key]);
-    if (end !== undefined) await this.db.run('UPDATE experiments SET end_time = ? WHERE experiment_key = ?', [end, key]);
+    if (start !== undefined)
+      await this.db.run('UPDATE experiments SET start_time = ? WHERE experiment_key = ?', [start, key]);
+    if (end !== undefined)
+      await this.db.run('UPDATE experiments SET end_time = ? WHERE experiment_key = ?', [end, key]);
     await this.db.run('UPDATE experiments SET updated_at = ? WHERE experiment_key = ?', [now, key]);
   }
 
-  async updateStatus(key: string, s: { isAlive?: boolean; error?: string | null; hasCrashed?: boolean }): Promise<void> {
+  async updateStatus(
+    key: string,
+    s: { isAlive?: boolean; error?: string | null; hasCrashed?: boolean },
+  ): Promise<void> {
     const now = Date.now();
     if (s.hasCrashed !== undefined)
       await this.db.run('UPDATE experiments SET has_crashed = ? WHERE experiment_key = ?', [s.hasCrashed ? 1 : 0, key]);
     if (s.error) await this.db.run('UPDATE experiments SET error = ? WHERE experiment_key = ?', [s.error, key]);
     // alive again (a resumed run): not ended, not crashed
     if (s.isAlive && !s.hasCrashed)
-      await this.db.run('UPDATE experiments SET heartbeat_at = ?, end_time = NULL, has_crashed = 0 WHERE experiment_key = ?', [now, key]);
+      await this.db.run(
+        'UPDATE experiments SET heartbeat_at = ?, end_time = NULL, has_crashed = 0 WHERE experiment_key = ?',
+        [now, key],
+      );
     if (s.isAlive === false || s.hasCrashed)
       await this.db.run('UPDATE experiments SET end_time = COALESCE(end_time, ?) WHERE experiment_key = ?', [now, key]);
     await this.db.run('UPDATE experiments SET updated_at = ? WHERE experiment_key = ?', [now, key]);
@@ -271,17 +289,42 @@ export class TrackerStore {
     const now = Date.now();
     const rows = points.map((p) => {
       const { value, text } = parseMetricValue(p.value);
-      return [key, p.id ?? randomUUID(), p.name, value, text, p.step ?? null, p.epoch ?? null, p.timestamp ?? now, p.context ?? null];
+      return [
+        key,
+        p.id ?? randomUUID(),
+        p.name,
+        value,
+        text,
+        p.step ?? null,
+        p.epoch ?? null,
+        p.timestamp ?? now,
+        p.context ?? null,
+      ];
     });
     return this.db.transaction(async (tx) => {
       // one writer per run at a time: ids and series blocks get the same order (PostgreSQL; SQLite writes are exclusive)
       await tx.lockUntilCommit(`metrics:${key}`);
-      const fresh = await tx.insertIgnore('metrics', METRIC_COLS, ['experiment_key', 'value_id'], rows as SqlValue[][], METRIC_PG_TYPES);
+      const fresh = await tx.insertIgnore(
+        'metrics',
+        METRIC_COLS,
+        ['experiment_key', 'value_id'],
+        rows as SqlValue[][],
+        METRIC_PG_TYPES,
+      );
       const agg = new Map<string, SqlValue[]>();
       const packed = new Map<string, PackedPoint[]>();
       const inserted = fresh.length;
       fresh.forEach((i) => {
-        const [, , name, value, , step, epoch, ts] = rows[i] as [string, string, string, number | null, unknown, number | null, number | null, number];
+        const [, , name, value, , step, epoch, ts] = rows[i] as [
+          string,
+          string,
+          string,
+          number | null,
+          unknown,
+          number | null,
+          number | null,
+          number,
+        ];
         const list = packed.get(name);
         if (list) list.push({ step, epoch, timestamp: ts, value });
         else packed.set(name, [{ step, epoch, timestamp: ts, value }]);
@@ -528,7 +571,10 @@ export class TrackerStore {
   }
 
   async html(key: string): Promise<string> {
-    const rows = await this.db.all<{ html: string }>('SELECT html FROM html WHERE experiment_key = ? ORDER BY ts, value_id', [key]);
+    const rows = await this.db.all<{ html: string }>(
+      'SELECT html FROM html WHERE experiment_key = ? ORDER BY ts, value_id',
+      [key],
+    );
     return rows.map((r) => r.html).join('');
   }
 
@@ -538,7 +584,15 @@ export class TrackerStore {
       tx.runMany(
         `INSERT INTO output (experiment_key, value_id, line, stderr, ts, line_offset, context) VALUES (?,?,?,?,?,?,?)
          ON CONFLICT (experiment_key, value_id) DO NOTHING`,
-        lines.map((l) => [key, l.id ?? randomUUID(), l.output, l.stderr ? 1 : 0, l.localTimestamp ?? now, l.offset ?? null, context ?? null]),
+        lines.map((l) => [
+          key,
+          l.id ?? randomUUID(),
+          l.output,
+          l.stderr ? 1 : 0,
+          l.localTimestamp ?? now,
+          l.offset ?? null,
+          context ?? null,
+        ]),
       ),
     );
   }
@@ -548,13 +602,21 @@ export class TrackerStore {
       'SELECT line, stderr, ts, line_offset FROM output WHERE experiment_key = ? ORDER BY ts, line_offset, value_id',
       [key],
     );
-    return rows.map((r) => ({ output: r.line as string, stderr: !!r.stderr, localTimestamp: Number(r.ts), offset: num(r.line_offset) }));
+    return rows.map((r) => ({
+      output: r.line as string,
+      stderr: !!r.stderr,
+      localTimestamp: Number(r.ts),
+      offset: num(r.line_offset),
+    }));
   }
 
   /** Merges a partial git/system details object into the stored one. */
   async mergeDetails(key: string, kind: 'git' | 'system', data: Record<string, unknown>): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ data: string }>(`SELECT data FROM details WHERE experiment_key = ? AND kind = ?${tx.forUpdate}`, [key, kind]);
+      const row = await tx.get<{ data: string }>(
+        `SELECT data FROM details WHERE experiment_key = ? AND kind = ?${tx.forUpdate}`,
+        [key, kind],
+      );
       const merged = { ...(row ? JSON.parse(row.data) : {}), ...data };
       delete merged.experimentKey;
       delete merged.apiKey;
@@ -567,7 +629,10 @@ export class TrackerStore {
   }
 
   async details(key: string, kind: 'git' | 'system'): Promise<Record<string, unknown>> {
-    const row = await this.db.get<{ data: string }>('SELECT data FROM details WHERE experiment_key = ? AND kind = ?', [key, kind]);
+    const row = await this.db.get<{ data: string }>('SELECT data FROM details WHERE experiment_key = ? AND kind = ?', [
+      key,
+      kind,
+    ]);
     return row ? JSON.parse(row.data) : {};
   }
 
@@ -575,7 +640,10 @@ export class TrackerStore {
 
   /** The asset already stored under this client id (an upload replayed from a spool), if any. */
   async assetByClientId(key: string, clientId: string): Promise<AssetRecord | undefined> {
-    const r = await this.db.get<Record<string, any>>('SELECT * FROM assets WHERE experiment_key = ? AND client_id = ?', [key, clientId]);
+    const r = await this.db.get<Record<string, any>>(
+      'SELECT * FROM assets WHERE experiment_key = ? AND client_id = ?',
+      [key, clientId],
+    );
     return r ? assetJson(r) : undefined;
   }
 
@@ -583,12 +651,28 @@ export class TrackerStore {
   async addAsset(key: string, clientId: string, a: AssetRecord, overwrite: boolean): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       if (overwrite)
-        await tx.run('DELETE FROM assets WHERE experiment_key = ? AND file_name = ? AND type = ?', [key, a.fileName, a.type]);
+        await tx.run('DELETE FROM assets WHERE experiment_key = ? AND file_name = ? AND type = ?', [
+          key,
+          a.fileName,
+          a.type,
+        ]);
       const n = await tx.run(
         `INSERT INTO assets (asset_id, experiment_key, client_id, file_name, file_size, type, step, epoch, grouping_name,
            metadata, storage_key, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (experiment_key, client_id) DO NOTHING`,
-        [a.assetId, key, clientId, a.fileName, a.fileSize, a.type, a.step, a.epoch, a.groupingName,
-          a.metadata ? JSON.stringify(a.metadata) : null, a.storageKey, a.createdAt],
+        [
+          a.assetId,
+          key,
+          clientId,
+          a.fileName,
+          a.fileSize,
+          a.type,
+          a.step,
+          a.epoch,
+          a.groupingName,
+          a.metadata ? JSON.stringify(a.metadata) : null,
+          a.storageKey,
+          a.createdAt,
+        ],
       );
       return n > 0;
     });
@@ -605,7 +689,10 @@ export class TrackerStore {
   }
 
   async asset(key: string, assetId: string): Promise<AssetRecord> {
-    const r = await this.db.get<Record<string, any>>('SELECT * FROM assets WHERE experiment_key = ? AND asset_id = ?', [key, assetId]);
+    const r = await this.db.get<Record<string, any>>('SELECT * FROM assets WHERE experiment_key = ? AND asset_id = ?', [
+      key,
+      assetId,
+    ]);
     if (!r) throw notFound(`asset ${assetId} not found in experiment ${key}`);
     return assetJson(r);
   }

@@ -15,8 +15,10 @@ describe('trial leases', () => {
   let server: TrackerServer;
   let api: TrackerApi;
   const config = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-    algorithm: 'grid', spec: { maxCombo: 3, objective: 'minimize', metric: 'loss', ...spec },
-    parameters: { x: { type: 'discrete', values: [1, 2, 3, 4] } }, ...extra,
+    algorithm: 'grid',
+    spec: { maxCombo: 3, objective: 'minimize', metric: 'loss', ...spec },
+    parameters: { x: { type: 'discrete', values: [1, 2, 3, 4] } },
+    ...extra,
   });
 
   before(async () => {
@@ -47,16 +49,43 @@ describe('trial leases', () => {
     assert.deepEqual([again.pid, again.trial, again.assignment], [a.pid, a.trial, 2]);
     assert.notEqual(again.lease, a.lease);
     // the first worker comes back: its heartbeat says the trial went to someone else, its progress is refused
-    assert.equal((await api.optimizerHeartbeat({ id, pid: a.pid, trial: a.trial, lease: a.lease! })).state, 'reassigned');
-    await assert.rejects(api.optimizerUpdate({ id, pid: a.pid, trial: a.trial, status: 'running', epoch: 3, lease: a.lease }), /409.*assigned again/);
+    assert.equal(
+      (await api.optimizerHeartbeat({ id, pid: a.pid, trial: a.trial, lease: a.lease! })).state,
+      'reassigned',
+    );
+    await assert.rejects(
+      api.optimizerUpdate({ id, pid: a.pid, trial: a.trial, status: 'running', epoch: 3, lease: a.lease }),
+      /409.*assigned again/,
+    );
     // ...but its late final result is the trial's result, recorded once
-    const late = await api.optimizerUpdate({ id, pid: a.pid, trial: a.trial, status: 'completed', score: 0.5, lease: a.lease });
+    const late = await api.optimizerUpdate({
+      id,
+      pid: a.pid,
+      trial: a.trial,
+      status: 'completed',
+      score: 0.5,
+      lease: a.lease,
+    });
     assert.equal(late.status, 'completed');
     // the same request repeated (a retried POST) is answered with the recorded trial; the new holder learns it is done
-    assert.equal((await api.optimizerUpdate({ id, pid: a.pid, trial: a.trial, status: 'completed', score: 0.5, lease: a.lease })).score, 0.5);
-    assert.equal((await api.optimizerHeartbeat({ id, pid: again.pid, trial: again.trial, lease: again.lease! })).state, 'completed');
+    assert.equal(
+      (await api.optimizerUpdate({ id, pid: a.pid, trial: a.trial, status: 'completed', score: 0.5, lease: a.lease }))
+        .score,
+      0.5,
+    );
+    assert.equal(
+      (await api.optimizerHeartbeat({ id, pid: again.pid, trial: again.trial, lease: again.lease! })).state,
+      'completed',
+    );
     await assert.rejects(
-      api.optimizerUpdate({ id, pid: again.pid, trial: again.trial, status: 'completed', score: 0.1, lease: again.lease }),
+      api.optimizerUpdate({
+        id,
+        pid: again.pid,
+        trial: again.trial,
+        status: 'completed',
+        score: 0.1,
+        lease: again.lease,
+      }),
       /409.*already has its result \(completed\)/,
     );
     const st = await api.optimizerStatus(id);
@@ -93,17 +122,29 @@ describe('trial leases', () => {
     assert.deepEqual(seen, [1, 2, 3]);
     assert.equal(await api.optimizerNext(id), undefined);
     const st = await api.optimizerStatus(id);
-    assert.deepEqual(st.trials.map((t) => t.status), ['failed']);
+    assert.deepEqual(
+      st.trials.map((t) => t.status),
+      ['failed'],
+    );
   });
 
   test('retryLimit bounds the attempts at a new parameter set; bad lease requests get 400', async () => {
     const id = await api.optimizerCreate(config({ maxCombo: 5, retryLimit: 3 }, { repeat: true }));
     const first = (await api.optimizerNext(id))!;
     assert.deepEqual(first.parameters, { x: 1 });
-    assert.equal(await api.optimizerNext(id), undefined, 'only repeats after retryLimit attempts: the sweep is exhausted');
-    const bad = await raw(server.url, 'POST', '/api/rest/v2/optimizer/heartbeat', { key: server.defaultKey, body: { id, pid: first.pid, trial: 1, lease: 'x' } });
+    assert.equal(
+      await api.optimizerNext(id),
+      undefined,
+      'only repeats after retryLimit attempts: the sweep is exhausted',
+    );
+    const bad = await raw(server.url, 'POST', '/api/rest/v2/optimizer/heartbeat', {
+      key: server.defaultKey,
+      body: { id, pid: first.pid, trial: 1, lease: 'x' },
+    });
     assert.equal(bad.status, 400);
-    const badNext = await raw(server.url, 'GET', `/api/rest/v2/optimizer/next?id=${id}&leaseSeconds=0`, { key: server.defaultKey });
+    const badNext = await raw(server.url, 'GET', `/api/rest/v2/optimizer/next?id=${id}&leaseSeconds=0`, {
+      key: server.defaultKey,
+    });
     assert.equal(badNext.status, 400);
   });
 });

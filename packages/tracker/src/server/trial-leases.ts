@@ -39,35 +39,70 @@ export function retryLimit(config: Record<string, any>): number {
 }
 
 export async function leaseOf(tx: Db, id: string, pid: string, trial: number): Promise<LeaseRow | undefined> {
-  const r = await tx.get<LeaseRow>('SELECT * FROM trial_leases WHERE optimizer_id = ? AND pid = ? AND trial = ?', [id, pid, trial]);
+  const r = await tx.get<LeaseRow>('SELECT * FROM trial_leases WHERE optimizer_id = ? AND pid = ? AND trial = ?', [
+    id,
+    pid,
+    trial,
+  ]);
   if (!r) return undefined;
   const num = (v: number | null) => (v === null || v === undefined ? null : Number(v));
-  return { ...r, trial: Number(r.trial), reassigns: Number(r.reassigns), expires_at: num(r.expires_at), lease_millis: num(r.lease_millis) };
+  return {
+    ...r,
+    trial: Number(r.trial),
+    reassigns: Number(r.reassigns),
+    expires_at: num(r.expires_at),
+    lease_millis: num(r.lease_millis),
+  };
 }
 
 /**
  * Running trials of sweep `id` whose lease ran out: back to `pending` (assigned again) while re-assignments remain,
  * else `failed`. A trial without a heartbeat lease expires `legacyMillis` after its last update.
  */
-export async function expireLeases(tx: Db, id: string, now: number, legacyMillis: number, limit: number): Promise<void> {
-  const rows = await tx.all<{ pid: string; trial: number; updated_at: number; expires_at: number | null; reassigns: number | null }>(
+export async function expireLeases(
+  tx: Db,
+  id: string,
+  now: number,
+  legacyMillis: number,
+  limit: number,
+): Promise<void> {
+  const rows = await tx.all<{
+    pid: string;
+    trial: number;
+    updated_at: number;
+    expires_at: number | null;
+    reassigns: number | null;
+  }>(
     `SELECT t.pid, t.trial, t.updated_at, l.expires_at, l.reassigns FROM trials t LEFT JOIN trial_leases l
        ON l.optimizer_id = t.optimizer_id AND l.pid = t.pid AND l.trial = t.trial
      WHERE t.optimizer_id = ? AND t.status = 'running'`,
     [id],
   );
   for (const r of rows) {
-    const expiry = r.expires_at !== null && r.expires_at !== undefined ? Number(r.expires_at) : Number(r.updated_at) + legacyMillis;
+    const expiry =
+      r.expires_at !== null && r.expires_at !== undefined ? Number(r.expires_at) : Number(r.updated_at) + legacyMillis;
     if (expiry >= now) continue;
     await putBack(tx, id, r.pid, Number(r.trial), Number(r.reassigns ?? 0), limit, now);
   }
 }
 
 /** A trial that did not complete: `pending` again while `reassigns < limit` (counting this one), else `failed`. */
-export async function putBack(tx: Db, id: string, pid: string, trial: number, reassigns: number, limit: number, now: number): Promise<'pending' | 'failed'> {
+export async function putBack(
+  tx: Db,
+  id: string,
+  pid: string,
+  trial: number,
+  reassigns: number,
+  limit: number,
+  now: number,
+): Promise<'pending' | 'failed'> {
   const again = reassigns < limit;
   await tx.run(`UPDATE trials SET status = ?, updated_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?`, [
-    again ? 'pending' : 'failed', now, id, pid, trial,
+    again ? 'pending' : 'failed',
+    now,
+    id,
+    pid,
+    trial,
   ]);
   if (again) {
     await tx.run(
@@ -80,7 +115,15 @@ export async function putBack(tx: Db, id: string, pid: string, trial: number, re
 }
 
 /** A new lease on a trial just handed out; `millis` undefined = no heartbeat expiry (the legacy update-based one). */
-export async function grantLease(tx: Db, id: string, pid: string, trial: number, now: number, millis?: number, worker?: string) {
+export async function grantLease(
+  tx: Db,
+  id: string,
+  pid: string,
+  trial: number,
+  now: number,
+  millis?: number,
+  worker?: string,
+) {
   const lease = randomBytes(16).toString('hex');
   const expiresAt = millis !== undefined ? now + millis : null;
   await tx.run(
@@ -97,17 +140,33 @@ export async function grantLease(tx: Db, id: string, pid: string, trial: number,
  * Renews `lease` on its trial for the lease length it was granted with (else `fallbackMillis`) when it still holds it;
  * says what became of the trial otherwise.
  */
-export async function renewLease(tx: Db, id: string, pid: string, trial: number, lease: string, status: string, now: number,
-  fallbackMillis: number): Promise<{ state: LeaseState; leaseExpiresAt?: number }> {
+export async function renewLease(
+  tx: Db,
+  id: string,
+  pid: string,
+  trial: number,
+  lease: string,
+  status: string,
+  now: number,
+  fallbackMillis: number,
+): Promise<{ state: LeaseState; leaseExpiresAt?: number }> {
   if (status === 'completed' || status === 'failed' || status === 'pruned') return { state: status };
   const row = await leaseOf(tx, id, pid, trial);
   if ((status !== 'running' && status !== 'pending') || !row || row.lease !== lease) return { state: 'reassigned' };
   // back before anyone took the trial over (its lease had run out): it is this worker's again
   if (status === 'pending') {
-    await tx.run(`UPDATE trials SET status = 'running', updated_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?`, [now, id, pid, trial]);
+    await tx.run(
+      `UPDATE trials SET status = 'running', updated_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?`,
+      [now, id, pid, trial],
+    );
   }
   const until = now + (row.lease_millis ?? fallbackMillis);
-  await tx.run('UPDATE trial_leases SET expires_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?', [until, id, pid, trial]);
+  await tx.run('UPDATE trial_leases SET expires_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?', [
+    until,
+    id,
+    pid,
+    trial,
+  ]);
   return { state: 'leased', leaseExpiresAt: until };
 }
 
@@ -115,20 +174,30 @@ export async function renewLease(tx: Db, id: string, pid: string, trial: number,
 export async function touchLease(tx: Db, row: LeaseRow, now: number): Promise<void> {
   if (row.expires_at === null || row.lease_millis === null) return;
   const until = now + row.lease_millis;
-  await tx.run('UPDATE trial_leases SET expires_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ? AND expires_at < ?', [
-    until, row.optimizer_id, row.pid, row.trial, until,
-  ]);
+  await tx.run(
+    'UPDATE trial_leases SET expires_at = ? WHERE optimizer_id = ? AND pid = ? AND trial = ? AND expires_at < ?',
+    [until, row.optimizer_id, row.pid, row.trial, until],
+  );
 }
 
 export async function recordFinalLease(tx: Db, id: string, pid: string, trial: number, lease: string): Promise<void> {
-  await tx.run('UPDATE trial_leases SET final_lease = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?', [lease, id, pid, trial]);
+  await tx.run('UPDATE trial_leases SET final_lease = ? WHERE optimizer_id = ? AND pid = ? AND trial = ?', [
+    lease,
+    id,
+    pid,
+    trial,
+  ]);
 }
 
 /** Parameter sets compared independently of key order. */
 export function canonicalParams(p: unknown): string {
   const walk = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, walk((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v as object)
+            .sort()
+            .map((k) => [k, walk((v as Record<string, unknown>)[k])]),
+        )
       : v;
   return JSON.stringify(walk(p));
 }

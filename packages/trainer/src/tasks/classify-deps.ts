@@ -4,7 +4,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigReader, OcropsError } from '@ocrops/common';
 import {
-  classBatches, loadClassifyDataConfig, openPreparedClassify, prepareClassify, type ClassAugmentConfig,
+  classBatches,
+  loadClassifyDataConfig,
+  openPreparedClassify,
+  prepareClassify,
+  type ClassAugmentConfig,
 } from '@ocrops/data';
 import { createClassifier, loadClassifier, readClassifierConfig } from '@ocrops/model';
 import { relativeToRoot, type TrainConfig } from '../config.js';
@@ -21,10 +25,15 @@ function classData(dir: string, augment?: ClassAugmentConfig | false, imagesDir?
     width: ds.width,
     channels: ds.channels,
     counts: { train: ds.splits.train.count, val: ds.splits.val.count, test: ds.splits.test.count },
-    batches: (split, o) => classBatches(ds.splits[split], {
-      batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed, augment: o.augment ? aug : false,
-      startBatch: o.startBatch, dropLast: o.dropLast,
-    }),
+    batches: (split, o) =>
+      classBatches(ds.splits[split], {
+        batchSize: o.batchSize,
+        shuffle: o.shuffle,
+        seed: o.seed,
+        augment: o.augment ? aug : false,
+        startBatch: o.startBatch,
+        dropLast: o.dropLast,
+      }),
     imagePath: imagesDir ? (id) => join(imagesDir, id) : undefined,
   };
 }
@@ -41,7 +50,8 @@ async function openData(cfg: TrainConfig, opts: { quiet?: boolean }): Promise<Cl
     }
     if (!opts.quiet) process.stderr.write(`preparing ${relativeToRoot(cfg.data)} into ${relativeToRoot(dir)}\n`);
     const report = await prepareClassify(dataCfg, { progress: !opts.quiet });
-    if (report.skipped.length > 0 && !opts.quiet) process.stderr.write(`prepare skipped ${report.skipped.length} file(s); see ${relativeToRoot(dir)}/stats.json\n`);
+    if (report.skipped.length > 0 && !opts.quiet)
+      process.stderr.write(`prepare skipped ${report.skipped.length} file(s); see ${relativeToRoot(dir)}/stats.json\n`);
   }
   const imagesDir = dataCfg.source.kind === 'imagefolder' ? dataCfg.source.dir : dataCfg.source.imagesDir;
   return classData(dir, dataCfg.augment, imagesDir);
@@ -50,8 +60,11 @@ async function openData(cfg: TrainConfig, opts: { quiet?: boolean }): Promise<Cl
 export const classifyDeps: ClassifyDeps = {
   openData,
   openPrepared: async (dir) => classData(dir),
-  createModel: (cfg, numClasses) => createClassifier(
-    readClassifierConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`)), numClasses, { seed: cfg.train.seed },
-  ),
+  createModel: (cfg, numClasses) =>
+    createClassifier(
+      readClassifierConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`)),
+      numClasses,
+      { seed: cfg.train.seed },
+    ),
   loadModel: async (dir) => loadClassifier(dir),
 };

@@ -38,7 +38,10 @@ export interface ClassEvalOptions {
 
 /** Runs the classifier in inference mode over a split. Returns undefined if `shouldStop` asked to stop. */
 export async function evaluateClassSplit(
-  model: ClassifierLike, data: ClassData, split: ClassSplitName, opts: ClassEvalOptions,
+  model: ClassifierLike,
+  data: ClassData,
+  split: ClassSplitName,
+  opts: ClassEvalOptions,
 ): Promise<ClassSplitResult | undefined> {
   const max = opts.maxSamples && opts.maxSamples > 0 ? opts.maxSamples : Infinity;
   const k = data.classes.length;
@@ -71,8 +74,15 @@ export async function evaluateClassSplit(
         const m = best[i].score;
         if (mistakes.length < opts.keepMistakes! || m > mistakes[mistakes.length - 1].confidence) {
           mistakes.push({
-            id: batch.ids[i], truth: labels[i], predicted: best[i].cls, confidence: m, truthProbability: probs[i * k + labels[i]],
-            pixels: batch.images.slice(i * h * w * c, (i + 1) * h * w * c), height: h, width: w, channels: c,
+            id: batch.ids[i],
+            truth: labels[i],
+            predicted: best[i].cls,
+            confidence: m,
+            truthProbability: probs[i * k + labels[i]],
+            pixels: batch.images.slice(i * h * w * c, (i + 1) * h * w * c),
+            height: h,
+            width: w,
+            channels: c,
           });
           mistakes.sort((a, b) => b.confidence - a.confidence);
           mistakes.length = Math.min(mistakes.length, opts.keepMistakes!);
@@ -85,7 +95,12 @@ export async function evaluateClassSplit(
     if (count >= max) break;
   }
   return {
-    metrics: { loss: count ? lossSum / count : NaN, top1: count ? top1 / count : 0, top5: count ? top5 / count : 0, count },
+    metrics: {
+      loss: count ? lossSum / count : NaN,
+      top1: count ? top1 / count : 0,
+      top5: count ? top5 / count : 0,
+      count,
+    },
     confusion,
     mistakes,
   };

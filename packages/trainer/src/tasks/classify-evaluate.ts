@@ -32,7 +32,8 @@ function writeJson(path: string, value: unknown): void {
 
 /** Evaluates a saved classifier on a prepared split and writes the metrics, report and plots files. */
 export async function evaluateClassifier(
-  opts: ClassifierEvaluateOptions, deps: ClassifyDeps,
+  opts: ClassifierEvaluateOptions,
+  deps: ClassifyDeps,
 ): Promise<{ metrics: Record<string, number>; report: ClassificationReport }> {
   const split = opts.split ?? 'test';
   await selectBackend({ quiet: true });
@@ -41,9 +42,11 @@ export async function evaluateClassifier(
     const data = await deps.openPrepared(opts.preparedDir);
     const classes = meta.classes as string[];
     if (JSON.stringify(classes) !== JSON.stringify(data.classes)) {
-      throw new OcropsError('OCROPS_TRAIN_DATA',
+      throw new OcropsError(
+        'OCROPS_TRAIN_DATA',
         `${relativeToRoot(opts.modelDir)} was trained on ${classes.length} classes that differ from the ${data.classes.length} of ${relativeToRoot(data.dir)}`,
-        { hint: 'evaluate on the prepared set the model was trained on' });
+        { hint: 'evaluate on the prepared set the model was trained on' },
+      );
     }
     if (!data.counts[split]) {
       throw new OcropsError('OCROPS_TRAIN_DATA', `${relativeToRoot(data.dir)} has no '${split}' images`, {
@@ -53,7 +56,9 @@ export async function evaluateClassifier(
     const bar = new ProgressBar(`evaluate ${split}`, data.counts[split]!, { unit: 'image', silent: opts.quiet });
     const worst = opts.worst ?? 50;
     const r = (await evaluateClassSplit(model, data, split, {
-      batchSize: opts.batchSize ?? 32, keepMistakes: Math.max(worst, 16), onBatch: (n) => bar.update(n),
+      batchSize: opts.batchSize ?? 32,
+      keepMistakes: Math.max(worst, 16),
+      onBatch: (n) => bar.update(n),
     }))!;
     bar.done();
     const macro = r.confusion.macro();
@@ -100,10 +105,17 @@ export async function evaluateClassifier(
       opts.run.logMetrics(metrics);
       const base = opts.errorsPath.replace(/\.json$/, '');
       await logConfusionMatrix(opts.run, r.confusion, `${base}-confusion-matrix.json`, {
-        title: `Confusion matrix (${split} split)`, name: `confusion-matrix-${split}.json`,
+        title: `Confusion matrix (${split} split)`,
+        name: `confusion-matrix-${split}.json`,
       });
       if (r.mistakes.length > 0) {
-        await logMistakes(opts.run, r.mistakes.slice(0, 16), data.classes, `${base}-mistakes.png`, `mistakes-${split}.png`);
+        await logMistakes(
+          opts.run,
+          r.mistakes.slice(0, 16),
+          data.classes,
+          `${base}-mistakes.png`,
+          `mistakes-${split}.png`,
+        );
       }
       await opts.run.logAsset(opts.errorsPath, { name: 'classification-report.json', type: 'ocrops-errors' });
       await opts.run.logAsset(opts.metricsPath, { name: 'metrics.json' });
@@ -114,4 +126,3 @@ export async function evaluateClassifier(
     model.dispose();
   }
 }
-

@@ -46,7 +46,12 @@ export function argmaxRows(scores: Float32Array, numClasses: number): Array<{ cl
 }
 
 /** How many of the batch's true classes are in the top 1 and top `k` of their rows. */
-export function topCorrect(scores: Float32Array, numClasses: number, labels: readonly number[], k = 5): { top1: number; topk: number } {
+export function topCorrect(
+  scores: Float32Array,
+  numClasses: number,
+  labels: readonly number[],
+  k = 5,
+): { top1: number; topk: number } {
   let top1 = 0;
   let topk = 0;
   labels.forEach((y, i) => {
@@ -82,7 +87,13 @@ export class ConfusionMatrix {
       const tp = this.counts[c][c];
       const support = this.counts[c].reduce((a, b) => a + b, 0);
       const predicted = this.counts.reduce((a, row) => a + row[c], 0);
-      return { class: name, precision: predicted ? tp / predicted : 0, recall: support ? tp / support : 0, support, predicted };
+      return {
+        class: name,
+        precision: predicted ? tp / predicted : 0,
+        recall: support ? tp / support : 0,
+        support,
+        predicted,
+      };
     });
   }
 
@@ -118,7 +129,10 @@ export function cometConfusionMatrix(
   const max = opts.maxCategories ?? 25;
   let keep = cm.classes.map((_, i) => i);
   if (keep.length > max) {
-    keep = [...keep].sort((a, b) => cm.counts[a][a] - cm.counts[b][b] || a - b).slice(0, max).sort((a, b) => a - b);
+    keep = [...keep]
+      .sort((a, b) => cm.counts[a][a] - cm.counts[b][b] || a - b)
+      .slice(0, max)
+      .sort((a, b) => a - b);
   }
   return {
     version: 1,

@@ -19,11 +19,18 @@ function writeJson(path: string, value: unknown): void {
  * `confusion-matrix` asset named `confusion-matrix.json` (as comet_ml's `log_confusion_matrix` does).
  */
 export async function logConfusionMatrix(
-  run: TrackedRun, cm: ConfusionMatrix, file: string,
+  run: TrackedRun,
+  cm: ConfusionMatrix,
+  file: string,
   opts: { title?: string; step?: number; epoch?: number; name?: string } = {},
 ): Promise<void> {
   writeJson(file, cometConfusionMatrix(cm, { title: opts.title }));
-  await run.logAsset(file, { name: opts.name ?? 'confusion-matrix.json', type: 'confusion-matrix', step: opts.step, epoch: opts.epoch });
+  await run.logAsset(file, {
+    name: opts.name ?? 'confusion-matrix.json',
+    type: 'confusion-matrix',
+    step: opts.step,
+    epoch: opts.epoch,
+  });
 }
 
 let fontFamily: string | undefined | null = null;
@@ -90,7 +97,11 @@ export function mistakesGridPng(mistakes: Mistake[], classes: readonly string[],
 
 /** Writes the mistakes grid to `file` and logs it to the run as an `image` asset (`mistakes.png` unless named). */
 export async function logMistakes(
-  run: TrackedRun, mistakes: Mistake[], classes: readonly string[], file: string, name = 'mistakes.png',
+  run: TrackedRun,
+  mistakes: Mistake[],
+  classes: readonly string[],
+  file: string,
+  name = 'mistakes.png',
 ): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, mistakesGridPng(mistakes, classes));
@@ -100,10 +111,17 @@ export async function logMistakes(
 /** Writes the run's loss and accuracy curves to `file` and logs them as an `image` asset named `curves.png`. */
 export async function logCurves(run: TrackedRun, history: EpochRecord[], file: string): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, curvesPng(history, [
-    { title: 'loss', keys: ['train_loss', 'val_loss'] },
-    { title: 'accuracy', keys: ['train_top1', 'val_top1', 'val_top5'] },
-  ], captionFont()));
+  writeFileSync(
+    file,
+    curvesPng(
+      history,
+      [
+        { title: 'loss', keys: ['train_loss', 'val_loss'] },
+        { title: 'accuracy', keys: ['train_top1', 'val_top1', 'val_top5'] },
+      ],
+      captionFont(),
+    ),
+  );
   await run.logAsset(file, { name: 'curves.png', type: 'image' });
 }
 
@@ -120,5 +138,12 @@ export interface ClassificationReport {
   /** the full matrix: rows are the true classes, columns the predicted ones, both in `labels` order */
   confusion_matrix: { labels: string[]; matrix: number[][] };
   /** the most confident wrong predictions */
-  worst: Array<{ id: string; image?: string; truth: string; prediction: string; confidence: number; truth_probability: number }>;
+  worst: Array<{
+    id: string;
+    image?: string;
+    truth: string;
+    prediction: string;
+    confidence: number;
+    truth_probability: number;
+  }>;
 }

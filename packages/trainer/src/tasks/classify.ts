@@ -23,9 +23,13 @@ function checkData(cfg: TrainConfig, data: ClassData): void {
     });
   }
   if (cfg.train.monitor.startsWith('val_') && !data.counts.val) {
-    throw new OcropsError('OCROPS_TRAIN_DATA', `${relativeToRoot(data.dir)} has no validation images to compute ${cfg.train.monitor}`, {
-      hint: 'give the data config a val share, or set train.monitor to a train_* metric',
-    });
+    throw new OcropsError(
+      'OCROPS_TRAIN_DATA',
+      `${relativeToRoot(data.dir)} has no validation images to compute ${cfg.train.monitor}`,
+      {
+        hint: 'give the data config a val share, or set train.monitor to a train_* metric',
+      },
+    );
   }
 }
 
@@ -36,7 +40,9 @@ function checkInput(data: ClassData, model: { config: { height: number; width: n
       'OCROPS_TRAIN_INPUT_MISMATCH',
       `model expects ${m.height}x${m.width} x ${m.channels} channel(s) but ${relativeToRoot(data.dir)} holds ` +
         `${data.height}x${data.width} x ${data.channels}`,
-      { hint: `set model.height/model.width/model.channels (e.g. --set model.height=${data.height}) or change the data config` },
+      {
+        hint: `set model.height/model.width/model.channels (e.g. --set model.height=${data.height}) or change the data config`,
+      },
     );
   }
 }
@@ -53,12 +59,19 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
 
     async function* trainBatches(epoch: number, startBatch: number): AsyncIterable<StepBatch> {
       const iter = data.batches('train', {
-        batchSize: cfg.train.batchSize, shuffle: true, seed: hashSeed(cfg.train.seed, 'epoch', epoch),
-        augment: cfg.train.augment, startBatch,
+        batchSize: cfg.train.batchSize,
+        shuffle: true,
+        seed: hashSeed(cfg.train.seed, 'epoch', epoch),
+        augment: cfg.train.augment,
+        startBatch,
       });
       for await (const batch of iter) {
         yield {
-          images: batch.images, shape: batch.shape, ids: batch.ids, size: batch.labels.length, skipped: 0,
+          images: batch.images,
+          shape: batch.shape,
+          ids: batch.ids,
+          size: batch.labels.length,
+          skipped: 0,
           loss: (out) => crossEntropy(out as tf.Tensor2D, batch.labels, smoothing),
           tally: (out, s) => {
             const { top1, topk } = topCorrect(softmaxRows(out as tf.Tensor2D), numClasses, batch.labels, 5);
@@ -84,7 +97,10 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
       epochExtras: () => ({}),
       async validate({ bar, shouldStop }): Promise<Record<string, number> | undefined> {
         const r = await evaluateClassSplit(model, data, 'val', {
-          batchSize: cfg.train.batchSize, maxSamples: cfg.train.maxValSamples, shouldStop, onBatch: (n) => bar?.update(n),
+          batchSize: cfg.train.batchSize,
+          maxSamples: cfg.train.maxValSamples,
+          shouldStop,
+          onBatch: (n) => bar?.update(n),
         });
         if (!r) return undefined;
         return { val_loss: r.metrics.loss, val_top1: r.metrics.top1, val_top5: r.metrics.top5 };
@@ -96,24 +112,32 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
         if (!data.counts.val) return;
         // the best weights are in the model: their validation confusion matrix and most confident mistakes
         const r = await evaluateClassSplit(model, data, 'val', {
-          batchSize: cfg.train.batchSize, maxSamples: cfg.train.maxValSamples, keepMistakes: MISTAKES_SHOWN,
+          batchSize: cfg.train.batchSize,
+          maxSamples: cfg.train.maxValSamples,
+          keepMistakes: MISTAKES_SHOWN,
         });
         if (!r) return;
         const epoch = state.best?.epoch ?? state.history.length;
         await logConfusionMatrix(run, r.confusion, join(out, 'confusion-matrix.json'), {
-          title: `Validation confusion matrix (epoch ${epoch})`, step: state.best?.step ?? state.step, epoch,
+          title: `Validation confusion matrix (epoch ${epoch})`,
+          step: state.best?.step ?? state.step,
+          epoch,
         });
         const macro = r.confusion.macro();
         run.logOther('val_macro_precision', macro.precision);
         run.logOther('val_macro_recall', macro.recall);
         if (r.mistakes.length > 0) await logMistakes(run, r.mistakes, data.classes, join(out, 'mistakes.png'));
-        log(`validation of the best model: top1 ${r.metrics.top1.toFixed(4)}, top5 ${r.metrics.top5.toFixed(4)}; ` +
-          `confusion matrix and ${r.mistakes.length} mistake(s) in ${relativeToRoot(out)}`);
+        log(
+          `validation of the best model: top1 ${r.metrics.top1.toFixed(4)}, top5 ${r.metrics.top5.toFixed(4)}; ` +
+            `confusion matrix and ${r.mistakes.length} mistake(s) in ${relativeToRoot(out)}`,
+        );
       },
     };
   }
   return {
-    name: 'classify', monitor: { metric: 'val_top1', mode: 'max' }, open,
+    name: 'classify',
+    monitor: { metric: 'val_top1', mode: 'max' },
+    open,
     prepareData: async (cfg, opts) => {
       await deps.openData(cfg, opts);
     },

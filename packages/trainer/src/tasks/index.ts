@@ -11,7 +11,10 @@ const TASKS: Record<TaskName, Task> = { ocr: ocrTask, classify: makeClassifyTask
 /** The task of a train config. */
 export function taskOf(name: TaskName): Task {
   const task = TASKS[name] as Task | undefined;
-  if (!task) throw new OcropsError('OCROPS_CONFIG_INVALID', `task '${name}' is not known to the trainer`, { hint: `use one of ${Object.keys(TASKS).join(', ')}` });
+  if (!task)
+    throw new OcropsError('OCROPS_CONFIG_INVALID', `task '${name}' is not known to the trainer`, {
+      hint: `use one of ${Object.keys(TASKS).join(', ')}`,
+    });
   return task;
 }
 

@@ -3,11 +3,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigReader, OcropsError } from '@ocrops/common';
+import { batches, loadDataConfig, openPrepared, prepare, type DataConfig, type PreparedDataset } from '@ocrops/data';
 import {
-  batches, loadDataConfig, openPrepared, prepare, type DataConfig, type PreparedDataset,
-} from '@ocrops/data';
-import {
-  accByChar, createModel, ctcLoss, readModelConfig, readTaskModelConfig, type ClassifierConfig, type ModelConfig,
+  accByChar,
+  createModel,
+  ctcLoss,
+  readModelConfig,
+  readTaskModelConfig,
+  type ClassifierConfig,
+  type ModelConfig,
 } from '@ocrops/model';
 import type { EpochSums } from '../checkpoint.js';
 import { relativeToRoot, type TrainConfig } from '../config.js';
@@ -41,7 +45,8 @@ export async function openTrainData(
     }
     if (!opts.quiet) process.stderr.write(`preparing ${relativeToRoot(cfg.data)} into ${relativeToRoot(dir)}\n`);
     const report = await prepare(dataCfg, { progress: !opts.quiet });
-    if (report.skipped.length > 0 && !opts.quiet) process.stderr.write(`prepare skipped ${report.skipped.length} item(s); see ${relativeToRoot(dir)}/stats.json\n`);
+    if (report.skipped.length > 0 && !opts.quiet)
+      process.stderr.write(`prepare skipped ${report.skipped.length} item(s); see ${relativeToRoot(dir)}/stats.json\n`);
   }
   return { data: await openPrepared(dir), dataCfg };
 }
@@ -51,7 +56,10 @@ export async function openTrainData(
  * over label length, batch-averaged) or `sum` (the Synth90k CRNN recipe).
  */
 export function ctcLossOf(
-  logits: tf.Tensor3D, encoded: number[][], lengths: number[], reduction: 'mean' | 'sum' = 'mean',
+  logits: tf.Tensor3D,
+  encoded: number[][],
+  lengths: number[],
+  reduction: 'mean' | 'sum' = 'mean',
 ): tf.Scalar {
   return ctcLoss(logits, encoded, { zeroInfinity: true, reduction, inputLengths: lengths });
 }
@@ -65,7 +73,9 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
       'OCROPS_TRAIN_INPUT_MISMATCH',
       `model expects height ${modelCfg.height} x ${modelCfg.channels} channel(s) but ${relativeToRoot(data.dir)} holds ` +
         `height ${data.height} x ${data.channels}`,
-      { hint: 'set model.height/model.channels (e.g. --set model.height=' + data.height + ') or change the data config' },
+      {
+        hint: 'set model.height/model.channels (e.g. --set model.height=' + data.height + ') or change the data config',
+      },
     );
   }
   const trainSplit = data.splits.train;
@@ -76,9 +86,13 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
     });
   }
   if (cfg.train.monitor.startsWith('val_') && (!valSplit || valSplit.count === 0)) {
-    throw new OcropsError('OCROPS_TRAIN_DATA', `${relativeToRoot(data.dir)} has no validation lines to compute ${cfg.train.monitor}`, {
-      hint: 'give the data config a val share, or set train.monitor to a train_* metric',
-    });
+    throw new OcropsError(
+      'OCROPS_TRAIN_DATA',
+      `${relativeToRoot(data.dir)} has no validation lines to compute ${cfg.train.monitor}`,
+      {
+        hint: 'give the data config a val share, or set train.monitor to a train_* metric',
+      },
+    );
   }
   const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
   const augment = cfg.train.augment ? dataCfg.augment : false;
@@ -87,8 +101,12 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
 
   async function* trainBatches(epoch: number, startBatch: number): AsyncIterable<StepBatch> {
     const iter = batches(trainSplit!, {
-      batchSize: cfg.train.batchSize, shuffle: true, seed: hashSeed(cfg.train.seed, 'epoch', epoch),
-      augment, startBatch, bucketWindow: cfg.train.bucketWindow,
+      batchSize: cfg.train.batchSize,
+      shuffle: true,
+      seed: hashSeed(cfg.train.seed, 'epoch', epoch),
+      augment,
+      startBatch,
+      bucketWindow: cfg.train.bucketWindow,
     });
     for await (const batch of iter) {
       const encoded = encodeLabels(batch.labels, batch.ids, charset);
@@ -97,12 +115,18 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
       if (tooLong.length > 0 && !warned) {
         warned = true;
         const i = tooLong[0];
-        opts.log(`warning: ${tooLong.length} label(s) need more CTC steps than their image gives (e.g. ${batch.ids[i]}: ` +
-          `${encoded[i].length} characters, T=${lengths[i]}); ` +
-          'their loss is zeroed (counted in labels_too_long)');
+        opts.log(
+          `warning: ${tooLong.length} label(s) need more CTC steps than their image gives (e.g. ${batch.ids[i]}: ` +
+            `${encoded[i].length} characters, T=${lengths[i]}); ` +
+            'their loss is zeroed (counted in labels_too_long)',
+        );
       }
       yield {
-        images: batch.images, shape: batch.shape, ids: batch.ids, size: batch.labels.length, skipped: tooLong.length,
+        images: batch.images,
+        shape: batch.shape,
+        ids: batch.ids,
+        size: batch.labels.length,
+        skipped: tooLong.length,
         loss: (out) => ctcLossOf(out as tf.Tensor3D, encoded, lengths, cfg.loss.reduction),
         tally: (out, s) => {
           const texts = decodeLogits(out as tf.Tensor3D, charset, { method: 'greedy', beamWidth: 1 }, lengths).texts;
@@ -131,12 +155,21 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
     async validate({ bar, shouldStop }): Promise<Record<string, number> | undefined> {
       if (!valSplit || valSplit.count === 0) return {};
       const r = await evaluateSplit(model, valSplit, charset, {
-        batchSize: cfg.train.batchSize, decode: cfg.decode, maxSamples: cfg.train.maxValSamples,
-        shouldStop, onBatch: (n: number) => bar?.update(n),
+        batchSize: cfg.train.batchSize,
+        decode: cfg.decode,
+        maxSamples: cfg.train.maxValSamples,
+        shouldStop,
+        onBatch: (n: number) => bar?.update(n),
       });
       if (!r) return undefined;
       const m = r.metrics;
-      return { val_loss: m.loss, val_acc_by_char: m.acc_by_char, val_acc_by_field: m.acc_by_field, val_cer: m.cer, val_wer: m.wer };
+      return {
+        val_loss: m.loss,
+        val_acc_by_char: m.acc_by_char,
+        val_acc_by_field: m.acc_by_field,
+        val_cer: m.cer,
+        val_wer: m.wer,
+      };
     },
     stepEvalKeys: ['val_loss', 'val_acc_by_char', 'val_acc_by_field', 'val_cer'],
     modelMeta: () => ({ charset: charset.toJSON(), decode: cfg.decode }),

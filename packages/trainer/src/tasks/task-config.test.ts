@@ -17,9 +17,16 @@ test('train config task: ocr by default; classify monitors val_top1/max unless t
   assert.deepEqual([ocr.train.monitor, ocr.train.mode], ['val_loss', 'min']);
   assert.equal(ocr.loss.labelSmoothing, 0);
   assert.equal(ocr.train.maxMinutes, 0);
-  const c = buildTrainConfig(base({ task: 'classify', loss: { label_smoothing: 0.1 }, train: { max_minutes: 2.5 } }), '<t>');
-  assert.deepEqual([c.task, c.train.monitor, c.train.mode, c.loss.labelSmoothing, c.train.maxMinutes], ['classify', 'val_top1', 'max', 0.1, 2.5]);
-  const mode = (monitor: string, task = 'classify') => buildTrainConfig(base({ task, train: { monitor } }), '<t>').train.mode;
+  const c = buildTrainConfig(
+    base({ task: 'classify', loss: { label_smoothing: 0.1 }, train: { max_minutes: 2.5 } }),
+    '<t>',
+  );
+  assert.deepEqual(
+    [c.task, c.train.monitor, c.train.mode, c.loss.labelSmoothing, c.train.maxMinutes],
+    ['classify', 'val_top1', 'max', 0.1, 2.5],
+  );
+  const mode = (monitor: string, task = 'classify') =>
+    buildTrainConfig(base({ task, train: { monitor } }), '<t>').train.mode;
   assert.equal(mode('train_top5'), 'max');
   assert.equal(mode('val_loss'), 'min');
   assert.equal(mode('val_acc_by_char', 'ocr'), 'max', 'the default mode is the direction that improves the monitor');
@@ -28,6 +35,12 @@ test('train config task: ocr by default; classify monitors val_top1/max unless t
 
 test('train config task: unknown tasks and label smoothing outside classification are refused, naming the field', () => {
   assert.throws(() => buildTrainConfig(base({ task: 'detect' }), 'x.yaml'), /x\.yaml.*task/);
-  assert.throws(() => buildTrainConfig(base({ loss: { label_smoothing: 0.1 } }), 'x.yaml'), /label_smoothing.*classify/);
-  assert.throws(() => buildTrainConfig(base({ task: 'classify', loss: { label_smoothing: 1.5 } }), 'x.yaml'), /label_smoothing/);
+  assert.throws(
+    () => buildTrainConfig(base({ loss: { label_smoothing: 0.1 } }), 'x.yaml'),
+    /label_smoothing.*classify/,
+  );
+  assert.throws(
+    () => buildTrainConfig(base({ task: 'classify', loss: { label_smoothing: 1.5 } }), 'x.yaml'),
+    /label_smoothing/,
+  );
 });

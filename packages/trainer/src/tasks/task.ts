@@ -83,7 +83,10 @@ export interface Task {
   name: TaskName;
   /** the metric that selects the best model when the config names none, and its direction */
   monitor: { metric: string; mode: 'min' | 'max' };
-  open(cfg: TrainConfig, opts: { quiet?: boolean; seed: number; labelsTooLong: number; log: (msg: string) => void }): Promise<TaskSession>;
+  open(
+    cfg: TrainConfig,
+    opts: { quiet?: boolean; seed: number; labelsTooLong: number; log: (msg: string) => void },
+  ): Promise<TaskSession>;
   /** prepares the config's data when its prepared folder does not exist yet (a sweep does it once before its trials) */
   prepareData(cfg: TrainConfig, opts: { quiet?: boolean }): Promise<void>;
 }

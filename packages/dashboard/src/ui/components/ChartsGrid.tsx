@@ -21,7 +21,12 @@ export const CHART_POINTS = 500;
  * The unzoomed series of every chart of one run (one multi-series request); the run page's prefetch sends exactly
  * this request, so the grid takes over its reply.
  */
-export function runSeries(experimentKey: string, metrics: string[], x: XAxis, signal?: AbortSignal): Promise<SeriesReply[]> {
+export function runSeries(
+  experimentKey: string,
+  metrics: string[],
+  x: XAxis,
+  signal?: AbortSignal,
+): Promise<SeriesReply[]> {
   return api.seriesMany({ experimentKey, metricNames: metrics, points: CHART_POINTS, x }, signal);
 }
 
@@ -45,7 +50,17 @@ function MetricPanel(props: {
         ? Promise.all(
             runs.map((r) =>
               api
-                .series({ experimentKey: r.experimentKey, metricName: metric, points: CHART_POINTS, x: xAxis, from: range[0], to: range[1] }, signal)
+                .series(
+                  {
+                    experimentKey: r.experimentKey,
+                    metricName: metric,
+                    points: CHART_POINTS,
+                    x: xAxis,
+                    from: range[0],
+                    to: range[1],
+                  },
+                  signal,
+                )
                 .catch((err: Error): SeriesReply => {
                   if (signal.aborted) throw err;
                   return emptyReply(metric);
@@ -58,7 +73,12 @@ function MetricPanel(props: {
   const state = range ? zoomed : { data: base, loading: base === undefined, error: undefined };
   const replies = state.data;
   const series: ChartSeries[] = useMemo(
-    () => (replies ?? []).map((rep, i) => ({ label: runs[i]?.label ?? '', color: runs[i]?.color ?? '#333', points: rep.points })),
+    () =>
+      (replies ?? []).map((rep, i) => ({
+        label: runs[i]?.label ?? '',
+        color: runs[i]?.color ?? '#333',
+        points: rep.points,
+      })),
     [replies, runs],
   );
   const total = (replies ?? []).reduce((a, r) => a + r.total, 0);
@@ -67,7 +87,9 @@ function MetricPanel(props: {
   const note = [
     down ? `${formatValue(shown)} of ${formatValue(total)} pts (min/max buckets)` : `${formatValue(total)} pts`,
     range ? `zoom ${formatValue(range[0])}–${formatValue(range[1])}` : '',
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return (
     <div className="chart-cell">
       {range && (
@@ -89,7 +111,12 @@ function MetricPanel(props: {
   );
 }
 
-export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh?: number; initialSmoothing?: number }) {
+export function ChartsGrid(props: {
+  runs: ChartRun[];
+  metrics: string[];
+  refresh?: number;
+  initialSmoothing?: number;
+}) {
   const { runs, metrics, refresh = 0 } = props;
   const [xAxis, setXAxis] = useState<XAxis>('step');
   const [smoothing, setSmoothing] = useState(props.initialSmoothing ?? 0);
@@ -112,11 +139,13 @@ export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh
   const byMetric = useMemo(() => {
     if (!all.data) return undefined;
     const m = new Map<string, SeriesReply[]>();
-    all.data.forEach((perRun, i) => perRun.forEach((rep) => {
-      let list = m.get(rep.metricName);
-      if (!list) m.set(rep.metricName, (list = []));
-      list[i] = rep;
-    }));
+    all.data.forEach((perRun, i) =>
+      perRun.forEach((rep) => {
+        let list = m.get(rep.metricName);
+        if (!list) m.set(rep.metricName, (list = []));
+        list[i] = rep;
+      }),
+    );
     return m;
   }, [all.data]);
   return (
@@ -132,16 +161,36 @@ export function ChartsGrid(props: { runs: ChartRun[]; metrics: string[]; refresh
         </label>
         <label title="Exponential moving average (TensorBoard-style, debiased)">
           smoothing&nbsp;
-          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} />
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={smoothing}
+            onChange={(e) => setSmoothing(Number(e.target.value))}
+          />
           <span className="mono">{smoothing.toFixed(2)}</span>
         </label>
-        <input className="search" placeholder="filter metrics…" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          className="search"
+          placeholder="filter metrics…"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <span className="muted">{shown.length} charts · drag to zoom, double-click to reset</span>
       </div>
       {shown.length === 0 && <div className="empty">No metrics logged.</div>}
       <div className="charts">
         {shown.map((m) => (
-          <MetricPanel key={m} runs={runs} metric={m} xAxis={xAxis} smoothing={smoothing} refresh={refresh} base={byMetric?.get(m)} />
+          <MetricPanel
+            key={m}
+            runs={runs}
+            metric={m}
+            xAxis={xAxis}
+            smoothing={smoothing}
+            refresh={refresh}
+            base={byMetric?.get(m)}
+          />
         ))}
       </div>
     </div>

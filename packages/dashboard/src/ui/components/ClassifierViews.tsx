@@ -2,7 +2,15 @@
 // predicted class, scrollable for many classes) and the `mistakes*.png` image assets.
 import { useMemo, useState } from 'react';
 import type { AssetInfo } from '@ocrops/tracker/api';
-import { cellColor, cellTextColor, confusionAssets, confusionView, mistakeImages, parseConfusionMatrix, type ConfusionOrder } from '../../lib/confusion.js';
+import {
+  cellColor,
+  cellTextColor,
+  confusionAssets,
+  confusionView,
+  mistakeImages,
+  parseConfusionMatrix,
+  type ConfusionOrder,
+} from '../../lib/confusion.js';
 import { formatValue } from '../../lib/format.js';
 import { api } from '../api.js';
 import { useAsync } from '../hooks.js';
@@ -12,12 +20,24 @@ function stepLabel(a: AssetInfo): string {
   return a.step !== undefined && a.step !== null ? `step ${a.step}` : a.fileName;
 }
 
-function StepPicker({ assets, value, onChange, testId }: { assets: AssetInfo[]; value: string; onChange: (id: string) => void; testId: string }) {
+function StepPicker({
+  assets,
+  value,
+  onChange,
+  testId,
+}: {
+  assets: AssetInfo[];
+  value: string;
+  onChange: (id: string) => void;
+  testId: string;
+}) {
   if (assets.length < 2) return null;
   return (
     <select value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
       {assets.map((a) => (
-        <option key={a.assetId} value={a.assetId}>{stepLabel(a)}</option>
+        <option key={a.assetId} value={a.assetId}>
+          {stepLabel(a)}
+        </option>
       ))}
     </select>
   );
@@ -32,10 +52,18 @@ function ConfusionTable({ experimentKey, asset }: { experimentKey: string; asset
   const [order, setOrder] = useState<ConfusionOrder>('label');
   const st = useAsync((s) => api.assetJson(experimentKey, asset.assetId, s), [experimentKey, asset.assetId]);
   const parsed = useMemo(() => (st.data === undefined ? undefined : parseConfusionMatrix(st.data)), [st.data]);
-  const view = useMemo(() => (parsed && !('error' in parsed) ? confusionView(parsed, order) : undefined), [parsed, order]);
+  const view = useMemo(
+    () => (parsed && !('error' in parsed) ? confusionView(parsed, order) : undefined),
+    [parsed, order],
+  );
   if (st.error) return <div className="error">{st.error.message}</div>;
   if (!parsed) return <div className="muted">loading…</div>;
-  if ('error' in parsed) return <div className="error">{asset.fileName}: not a confusion matrix ({parsed.error})</div>;
+  if ('error' in parsed)
+    return (
+      <div className="error">
+        {asset.fileName}: not a confusion matrix ({parsed.error})
+      </div>
+    );
   if (!view) return null;
   return (
     <div className="cm" data-testid="confusion-matrix">
@@ -57,18 +85,26 @@ function ConfusionTable({ experimentKey, asset }: { experimentKey: string; asset
           <thead>
             <tr>
               <th className="cm-corner" title={`${view.rowLabel} \\ ${view.columnLabel}`}>
-                <span className="muted">{view.rowLabel} ↓ / {view.columnLabel} →</span>
+                <span className="muted">
+                  {view.rowLabel} ↓ / {view.columnLabel} →
+                </span>
               </th>
               {view.columns.map((c) => (
-                <th key={c} className="cm-col" title={c}><span>{c}</span></th>
+                <th key={c} className="cm-col" title={c}>
+                  <span>{c}</span>
+                </th>
               ))}
-              <th className="cm-col"><span>recall</span></th>
+              <th className="cm-col">
+                <span>recall</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {view.rows.map((r) => (
               <tr key={r.index}>
-                <th className="cm-row" title={r.label}>{r.label}</th>
+                <th className="cm-row" title={r.label}>
+                  {r.label}
+                </th>
                 {r.cells.map((c, j) => (
                   <td
                     key={j}
@@ -88,10 +124,20 @@ function ConfusionTable({ experimentKey, asset }: { experimentKey: string; asset
         <details className="summary-box">
           <summary>Most frequent confusions</summary>
           <table className="grid-table">
-            <thead><tr><th>actual</th><th>predicted</th><th>count</th></tr></thead>
+            <thead>
+              <tr>
+                <th>actual</th>
+                <th>predicted</th>
+                <th>count</th>
+              </tr>
+            </thead>
             <tbody>
               {view.topConfusions.map((c) => (
-                <tr key={`${c.actual}\u0000${c.predicted}`}><td>{c.actual}</td><td>{c.predicted}</td><td className="num">{c.count}</td></tr>
+                <tr key={`${c.actual}\u0000${c.predicted}`}>
+                  <td>{c.actual}</td>
+                  <td>{c.predicted}</td>
+                  <td className="num">{c.count}</td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -126,7 +172,12 @@ export function ClassifierViews({ experimentKey, assets }: { experimentKey: stri
             Mistakes <span className="muted mono">{img.fileName}</span>{' '}
             <StepPicker assets={mistakes} value={img.assetId} onChange={setImgId} testId="mistakes-step" />
           </h3>
-          <img className="mistakes" src={api.assetUrl(experimentKey, img.assetId)} alt={`misclassified examples (${img.fileName})`} data-testid="mistakes-image" />
+          <img
+            className="mistakes"
+            src={api.assetUrl(experimentKey, img.assetId)}
+            alt={`misclassified examples (${img.fileName})`}
+            data-testid="mistakes-image"
+          />
         </section>
       )}
     </div>

@@ -44,10 +44,7 @@ export function MetricChart(props: MetricChartProps) {
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
 
-  const cleaned = useMemo(
-    () => series.map((s) => ({ ...s, points: collapseSameX(s.points) })),
-    [series],
-  );
+  const cleaned = useMemo(() => series.map((s) => ({ ...s, points: collapseSameX(s.points) })), [series]);
   const pointCount = cleaned.reduce((a, s) => a + s.points.length, 0);
   const single = cleaned.length === 1;
   const toX = (x: number) => (xAxis === 'timestamp' ? x / 1000 : x);
@@ -62,10 +59,27 @@ export function MetricChart(props: MetricChartProps) {
     const bandSeries: number[] = [];
     for (const s of shape) {
       if (smoothing > 0) {
-        useries.push({ label: `${s.label} (raw)`, stroke: withAlpha(s.color, 0.28), width: 1, points: { show: false } });
-        useries.push({ label: s.label, stroke: s.color, width: 1.6, points: { show: false }, value: (_u, v) => formatValue(v) });
+        useries.push({
+          label: `${s.label} (raw)`,
+          stroke: withAlpha(s.color, 0.28),
+          width: 1,
+          points: { show: false },
+        });
+        useries.push({
+          label: s.label,
+          stroke: s.color,
+          width: 1.6,
+          points: { show: false },
+          value: (_u, v) => formatValue(v),
+        });
       } else {
-        useries.push({ label: s.label, stroke: s.color, width: 1.5, points: { show: s.dots, size: 4 }, value: (_u, v) => formatValue(v) });
+        useries.push({
+          label: s.label,
+          stroke: s.color,
+          width: 1.5,
+          points: { show: s.dots, size: 4 },
+          value: (_u, v) => formatValue(v),
+        });
       }
       if (s.band) {
         const base = useries.length;
@@ -83,9 +97,21 @@ export function MetricChart(props: MetricChartProps) {
       legend: { show: !single || smoothing > 0 ? true : false, live: true },
       scales: { x: { time: xAxis === 'timestamp' }, y: { range: (_u, min, max) => yRange(min, max) } },
       axes: [
-        { stroke: '#667', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#dde', width: 1 }, size: 32, font: '11px system-ui' },
-        { stroke: '#667', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#dde', width: 1 }, size: 52, font: '11px system-ui',
-          values: (_u, vals) => vals.map((v) => formatValue(v)) },
+        {
+          stroke: '#667',
+          grid: { stroke: '#eef0f3', width: 1 },
+          ticks: { stroke: '#dde', width: 1 },
+          size: 32,
+          font: '11px system-ui',
+        },
+        {
+          stroke: '#667',
+          grid: { stroke: '#eef0f3', width: 1 },
+          ticks: { stroke: '#dde', width: 1 },
+          size: 52,
+          font: '11px system-ui',
+          values: (_u, vals) => vals.map((v) => formatValue(v)),
+        },
       ],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 6 } },
       hooks: {
@@ -120,10 +146,18 @@ export function MetricChart(props: MetricChartProps) {
       const xs = s.points.map((p) => toX(p.x));
       const raw = s.points.map((p) => p.value);
       const cols: (number | null)[][] = smoothing > 0 ? [raw, emaSmooth(raw, smoothing)] : [raw];
-      if (shape[i].band) cols.push(s.points.map((p) => p.max ?? p.value), s.points.map((p) => p.min ?? p.value));
+      if (shape[i].band)
+        cols.push(
+          s.points.map((p) => p.max ?? p.value),
+          s.points.map((p) => p.min ?? p.value),
+        );
       tables.push([xs, ...cols] as uPlot.AlignedData);
     });
-    return tables.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : tables.length === 1 ? tables[0] : uPlot.join(tables);
+    return tables.length === 0
+      ? ([[]] as unknown as uPlot.AlignedData)
+      : tables.length === 1
+        ? tables[0]
+        : uPlot.join(tables);
     // toX depends only on xAxis; shape follows cleaned
   }, [cleaned, smoothing, xAxis]);
   const dataRef = useRef(data);

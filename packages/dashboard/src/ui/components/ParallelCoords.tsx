@@ -19,7 +19,9 @@ interface Axis {
 
 function makeAxis(name: string, values: unknown[], logScale?: boolean): Axis {
   const present = values.filter((v) => v !== undefined && v !== null);
-  const nums = present.map((v) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN));
+  const nums = present.map((v) =>
+    typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN,
+  );
   const numeric = present.length > 0 && nums.every((n) => Number.isFinite(n));
   if (numeric) {
     const lo = Math.min(...nums);
@@ -34,8 +36,17 @@ function makeAxis(name: string, values: unknown[], logScale?: boolean): Axis {
     };
     const distinct = [...new Set(nums)].sort((a, b) => a - b);
     const even = [0, 0.25, 0.5, 0.75, 1].map((t) => (log ? 10 ** (f(lo) + t * span) : lo + t * span));
-    const tickVals = distinct.length <= 4 || (distinct.length <= 8 && distinct.every(Number.isInteger)) ? distinct : span === 0 ? [lo] : even;
-    return { name: log ? `${name} (log)` : name, pos, ticks: declutter(tickVals.map((t) => ({ at: pos(t) ?? 0.5, label: formatValue(t) }))) };
+    const tickVals =
+      distinct.length <= 4 || (distinct.length <= 8 && distinct.every(Number.isInteger))
+        ? distinct
+        : span === 0
+          ? [lo]
+          : even;
+    return {
+      name: log ? `${name} (log)` : name,
+      pos,
+      ticks: declutter(tickVals.map((t) => ({ at: pos(t) ?? 0.5, label: formatValue(t) }))),
+    };
   }
   const cats = [...new Set(present.map((v) => String(v)))].sort();
   const pos = (v: unknown) => {
@@ -78,8 +89,17 @@ export function ParallelCoords(props: {
   const pad = { l: 40, r: 70, t: 28, b: 16 };
   const axes = useMemo(
     () => [
-      ...paramNames.map((n) => makeAxis(n, trials.map((t) => t.parameters[n]), logParams?.has(n) ? true : undefined)),
-      makeAxis(objective, trials.map((t) => t.score)),
+      ...paramNames.map((n) =>
+        makeAxis(
+          n,
+          trials.map((t) => t.parameters[n]),
+          logParams?.has(n) ? true : undefined,
+        ),
+      ),
+      makeAxis(
+        objective,
+        trials.map((t) => t.score),
+      ),
     ],
     [trials, paramNames, objective, logParams],
   );
@@ -124,11 +144,15 @@ export function ParallelCoords(props: {
         {axes.map((a, i) => (
           <g key={a.name} transform={`translate(${ax(i)},0)`}>
             <line y1={pad.t} y2={pad.t + innerH} stroke="#555" />
-            <text y={pad.t - 12} textAnchor="middle" className={i === axes.length - 1 ? 'pc-label obj' : 'pc-label'}>{a.name}</text>
+            <text y={pad.t - 12} textAnchor="middle" className={i === axes.length - 1 ? 'pc-label obj' : 'pc-label'}>
+              {a.name}
+            </text>
             {a.ticks.map((tk) => (
               <g key={tk.label} transform={`translate(0,${ay(tk.at)})`}>
                 <line x2={-4} stroke="#555" />
-                <text x={-6} dy="0.32em" textAnchor="end" className="pc-tick">{tk.label}</text>
+                <text x={-6} dy="0.32em" textAnchor="end" className="pc-tick">
+                  {tk.label}
+                </text>
               </g>
             ))}
           </g>

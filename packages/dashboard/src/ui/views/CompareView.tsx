@@ -12,18 +12,29 @@ import { RUNS_LIMIT } from './RunsView.js';
 
 export function CompareView({ ws, project, keys }: { ws: string; project: string; keys: string[] }) {
   const [onlyDiff, setOnlyDiff] = useState(true);
-  const state = useAsync((s) => api.runs({ workspaceName: ws, projectName: project, limit: RUNS_LIMIT }, s), [ws, project]);
+  const state = useAsync(
+    (s) => api.runs({ workspaceName: ws, projectName: project, limit: RUNS_LIMIT }, s),
+    [ws, project],
+  );
   const runs: RunRow[] = useMemo(() => {
     const byKey = new Map((state.data?.runs ?? []).map((r) => [r.experimentKey, r]));
     return keys.map((k) => byKey.get(k)).filter((r): r is RunRow => r !== undefined);
   }, [state.data, keys]);
   const chartRuns = useMemo(
-    () => runs.map((r, i) => ({ experimentKey: r.experimentKey, label: r.experimentName || r.experimentKey.slice(0, 9), color: PALETTE[i % PALETTE.length] })),
+    () =>
+      runs.map((r, i) => ({
+        experimentKey: r.experimentKey,
+        label: r.experimentName || r.experimentKey.slice(0, 9),
+        color: PALETTE[i % PALETTE.length],
+      })),
     [runs],
   );
   const metricNames = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
   const paramNames = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort(), [runs]);
-  const diffParams = useMemo(() => new Set(differingNames(runs, paramNames, (r, n) => r.params[n])), [runs, paramNames]);
+  const diffParams = useMemo(
+    () => new Set(differingNames(runs, paramNames, (r, n) => r.params[n])),
+    [runs, paramNames],
+  );
   const shownParams = onlyDiff ? paramNames.filter((n) => diffParams.has(n)) : paramNames;
 
   return (
@@ -31,7 +42,9 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
       <div className="run-head">
         <h1>Compare {runs.length} runs</h1>
         <div className="run-meta">
-          <a href={href.runs(ws, project)}>{ws}/{project}</a>
+          <a href={href.runs(ws, project)}>
+            {ws}/{project}
+          </a>
           {chartRuns.map((r) => (
             <a key={r.experimentKey} href={href.run(r.experimentKey)} className="legend-item">
               <span className="swatch" style={{ background: r.color }} />
@@ -41,7 +54,11 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
         </div>
       </div>
       {state.error && <div className="error">{state.error.message}</div>}
-      {state.data && runs.length < keys.length && <div className="error">{keys.length - runs.length} of the selected runs were not found in {ws}/{project}.</div>}
+      {state.data && runs.length < keys.length && (
+        <div className="error">
+          {keys.length - runs.length} of the selected runs were not found in {ws}/{project}.
+        </div>
+      )}
       <div className="compare-grid">
         <div className="compare-charts">
           <ChartsGrid runs={chartRuns} metrics={metricNames} />
@@ -59,7 +76,10 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
               <tr>
                 <th>parameter</th>
                 {chartRuns.map((r) => (
-                  <th key={r.experimentKey}><span className="swatch" style={{ background: r.color }} />{r.label}</th>
+                  <th key={r.experimentKey}>
+                    <span className="swatch" style={{ background: r.color }} />
+                    {r.label}
+                  </th>
                 ))}
               </tr>
             </thead>
@@ -67,16 +87,34 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
               {shownParams.map((n) => (
                 <tr key={n} className={diffParams.has(n) ? 'differs' : ''}>
                   <th>{n}</th>
-                  {runs.map((r) => <td key={r.experimentKey} className="num">{formatValue(r.params[n])}</td>)}
+                  {runs.map((r) => (
+                    <td key={r.experimentKey} className="num">
+                      {formatValue(r.params[n])}
+                    </td>
+                  ))}
                 </tr>
               ))}
-              {shownParams.length === 0 && <tr><td colSpan={runs.length + 1} className="muted">All parameters are equal.</td></tr>}
+              {shownParams.length === 0 && (
+                <tr>
+                  <td colSpan={runs.length + 1} className="muted">
+                    All parameters are equal.
+                  </td>
+                </tr>
+              )}
             </tbody>
           </table>
           <h3>Metrics (last / min)</h3>
           <table className="grid-table">
             <thead>
-              <tr><th>metric</th>{chartRuns.map((r) => <th key={r.experimentKey}><span className="swatch" style={{ background: r.color }} />{r.label}</th>)}</tr>
+              <tr>
+                <th>metric</th>
+                {chartRuns.map((r) => (
+                  <th key={r.experimentKey}>
+                    <span className="swatch" style={{ background: r.color }} />
+                    {r.label}
+                  </th>
+                ))}
+              </tr>
             </thead>
             <tbody>
               {metricNames.map((m) => (
@@ -84,7 +122,8 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
                   <th>{m}</th>
                   {runs.map((r) => (
                     <td key={r.experimentKey} className="num">
-                      {formatValue(r.metrics[m]?.last)} <span className="muted">/ {formatValue(r.metrics[m]?.min)}</span>
+                      {formatValue(r.metrics[m]?.last)}{' '}
+                      <span className="muted">/ {formatValue(r.metrics[m]?.min)}</span>
                     </td>
                   ))}
                 </tr>
@@ -94,8 +133,20 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
           <h3>Status</h3>
           <table className="grid-table">
             <tbody>
-              <tr><th>status</th>{runs.map((r) => <td key={r.experimentKey}><StatusBadge status={r.status} /></td>)}</tr>
-              <tr><th>tags</th>{runs.map((r) => <td key={r.experimentKey}>{r.tags.join(', ')}</td>)}</tr>
+              <tr>
+                <th>status</th>
+                {runs.map((r) => (
+                  <td key={r.experimentKey}>
+                    <StatusBadge status={r.status} />
+                  </td>
+                ))}
+              </tr>
+              <tr>
+                <th>tags</th>
+                {runs.map((r) => (
+                  <td key={r.experimentKey}>{r.tags.join(', ')}</td>
+                ))}
+              </tr>
             </tbody>
           </table>
         </div>

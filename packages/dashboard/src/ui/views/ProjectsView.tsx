@@ -21,16 +21,26 @@ export function ProjectsView() {
       )}
       <table className="grid-table projects" data-testid="projects">
         <thead>
-          <tr><th>workspace</th><th>project</th><th>runs</th><th>last updated</th><th /></tr>
+          <tr>
+            <th>workspace</th>
+            <th>project</th>
+            <th>runs</th>
+            <th>last updated</th>
+            <th />
+          </tr>
         </thead>
         <tbody>
           {projects.map((p) => (
             <tr key={`${p.workspaceName}/${p.projectName}`}>
               <td>{p.workspaceName}</td>
-              <td><a href={href.runs(p.workspaceName, p.projectName)}>{p.projectName}</a></td>
+              <td>
+                <a href={href.runs(p.workspaceName, p.projectName)}>{p.projectName}</a>
+              </td>
               <td className="num">{formatValue(p.numberOfExperiments)}</td>
               <td>{formatTime(p.lastUpdated)}</td>
-              <td><a href={href.sweeps(p.workspaceName, p.projectName)}>sweeps</a></td>
+              <td>
+                <a href={href.sweeps(p.workspaceName, p.projectName)}>sweeps</a>
+              </td>
             </tr>
           ))}
         </tbody>

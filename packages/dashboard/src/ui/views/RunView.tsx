@@ -59,7 +59,15 @@ function Copyable({ text }: { text: string }) {
   );
 }
 
-function Lazy<T>({ load, render, deps }: { load: (s: AbortSignal) => Promise<T>; render: (t: T) => ReactNode; deps: unknown[] }) {
+function Lazy<T>({
+  load,
+  render,
+  deps,
+}: {
+  load: (s: AbortSignal) => Promise<T>;
+  render: (t: T) => ReactNode;
+  deps: unknown[];
+}) {
   const st = useAsync(load, deps);
   if (st.error) return <div className="error">{st.error.message}</div>;
   if (!st.data) return <div className="muted">loading…</div>;
@@ -82,7 +90,8 @@ function outputLines(reply: unknown): OutLine[] {
 
 function outputText(reply: unknown): string {
   if (typeof reply === 'string') return reply;
-  if (Array.isArray(reply)) return reply.map((l) => (typeof l === 'string' ? l : String((l as { output?: string }).output ?? ''))).join('');
+  if (Array.isArray(reply))
+    return reply.map((l) => (typeof l === 'string' ? l : String((l as { output?: string }).output ?? ''))).join('');
   const r = reply as { output?: unknown; outputLines?: { output: string }[] };
   if (typeof r.output === 'string') return r.output;
   if (Array.isArray(r.output)) return outputText(r.output);
@@ -122,9 +131,15 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
   const params = useAsync((s) => api.parameters(experimentKey, s), [experimentKey]);
   const others = useAsync((s) => api.others(experimentKey, s), [experimentKey, refresh]);
   const tags = useAsync((s) => api.tags(experimentKey, s), [experimentKey]);
-  const registered = useAsync((s) => api.registeredAs(experimentKey, s).catch(() => ({ versions: [] })), [experimentKey]);
+  const registered = useAsync(
+    (s) => api.registeredAs(experimentKey, s).catch(() => ({ versions: [] })),
+    [experimentKey],
+  );
   // the asset list decides whether the classifier tab (confusion matrix, mistakes) is shown
-  const assetList = useAsync((s) => api.assets(experimentKey, s).catch(() => ({ assets: [] })), [experimentKey, refresh]);
+  const assetList = useAsync(
+    (s) => api.assets(experimentKey, s).catch(() => ({ assets: [] })),
+    [experimentKey, refresh],
+  );
   const classifier = hasClassifierAssets(assetList.data?.assets);
 
   const m = meta.data ?? {};
@@ -147,7 +162,8 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
   const otherMap = useMemo(() => valuesToMap(others.data?.values), [others.data]);
   const versioning = useMemo(() => runVersioning(otherMap), [otherMap]);
   // the runs table's name until the metadata arrives: the charts' label does not change under them
-  const name = String(m.experimentName ?? runRowCache.get(experimentKey)?.experimentName ?? '') || experimentKey.slice(0, 9);
+  const name =
+    String(m.experimentName ?? runRowCache.get(experimentKey)?.experimentName ?? '') || experimentKey.slice(0, 9);
   const status = running ? 'running' : m.hasCrashed ? 'crashed' : 'finished';
   const start = m.startTimeMillis as number | undefined;
   const end = m.endTimeMillis as number | undefined;
@@ -174,15 +190,31 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
           {name} <StatusBadge status={status} />
         </h1>
         <div className="run-meta">
-          {ws && <a href={href.runs(ws, project)}>{ws}/{project}</a>}
-          <span className="mono" title="experiment key">{experimentKey}</span>
+          {ws && (
+            <a href={href.runs(ws, project)}>
+              {ws}/{project}
+            </a>
+          )}
+          <span className="mono" title="experiment key">
+            {experimentKey}
+          </span>
           <span>started {formatTime(start)}</span>
           <span>duration {formatDuration(duration)}</span>
           {sweepId && <a href={href.sweep(sweepId, ws, project)}>sweep {sweepId.slice(0, 8)}</a>}
-          {(tags.data?.tags ?? []).map((t) => <span className="tag" key={t}>{t}</span>)}
+          {(tags.data?.tags ?? []).map((t) => (
+            <span className="tag" key={t}>
+              {t}
+            </span>
+          ))}
           {(registered.data?.versions ?? []).map((v) => (
-            <a className="badge registered" key={`${v.modelName}:${v.version}`} href={href.model(ws || 'default', v.modelName)} data-testid="registered-as">
-              registered as {v.modelName}:{v.version}{v.aliases.map((a) => ` @${a}`).join('')}
+            <a
+              className="badge registered"
+              key={`${v.modelName}:${v.version}`}
+              href={href.model(ws || 'default', v.modelName)}
+              data-testid="registered-as"
+            >
+              registered as {v.modelName}:{v.version}
+              {v.aliases.map((a) => ` @${a}`).join('')}
             </a>
           ))}
         </div>
@@ -202,7 +234,15 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
             <details className="summary-box" open>
               <summary>Metric summary</summary>
               <table className="grid-table">
-                <thead><tr><th>metric</th><th>last</th><th>min</th><th>max</th><th>step</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th>metric</th>
+                    <th>last</th>
+                    <th>min</th>
+                    <th>max</th>
+                    <th>step</th>
+                  </tr>
+                </thead>
                 <tbody>
                   {(summary.data?.values ?? []).map((v) => (
                     <tr key={v.name}>
@@ -226,18 +266,41 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
         <div className="versions" data-testid="versions">
           <table className="kv">
             <tbody>
-              <tr><th>git commit</th><td className="mono">{versioning.gitCommit ?? '—'}{versioning.gitDirty ? ' (dirty working tree)' : ''}</td></tr>
+              <tr>
+                <th>git commit</th>
+                <td className="mono">
+                  {versioning.gitCommit ?? '—'}
+                  {versioning.gitDirty ? ' (dirty working tree)' : ''}
+                </td>
+              </tr>
             </tbody>
           </table>
-          {versioning.outputs.length === 0 && <div className="empty">No DVC outputs recorded (log-other values dvc_*).</div>}
+          {versioning.outputs.length === 0 && (
+            <div className="empty">No DVC outputs recorded (log-other values dvc_*).</div>
+          )}
           {versioning.outputs.map((o) => (
             <div className="card" key={o.key}>
               <div className="card-title">{o.out}</div>
               <table className="kv">
                 <tbody>
-                  <tr><th>DVC output</th><td className="mono">{o.out}</td></tr>
-                  <tr><th>md5</th><td className="mono">{o.md5}</td></tr>
-                  <tr><th>fetch</th><td>{o.commands.map((c) => <div key={c}><Copyable text={c} /></div>)}</td></tr>
+                  <tr>
+                    <th>DVC output</th>
+                    <td className="mono">{o.out}</td>
+                  </tr>
+                  <tr>
+                    <th>md5</th>
+                    <td className="mono">{o.md5}</td>
+                  </tr>
+                  <tr>
+                    <th>fetch</th>
+                    <td>
+                      {o.commands.map((c) => (
+                        <div key={c}>
+                          <Copyable text={c} />
+                        </div>
+                      ))}
+                    </td>
+                  </tr>
                 </tbody>
               </table>
             </div>
@@ -248,11 +311,19 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
         <div className="two-col">
           <div>
             <h3>Git</h3>
-            <Lazy load={(s) => api.git(experimentKey, s)} deps={[experimentKey]} render={(g) => <KeyValueTable values={g ?? {}} empty="No git metadata." />} />
+            <Lazy
+              load={(s) => api.git(experimentKey, s)}
+              deps={[experimentKey]}
+              render={(g) => <KeyValueTable values={g ?? {}} empty="No git metadata." />}
+            />
           </div>
           <div>
             <h3>System</h3>
-            <Lazy load={(s) => api.system(experimentKey, s)} deps={[experimentKey]} render={(g) => <KeyValueTable values={g ?? {}} empty="No system details." />} />
+            <Lazy
+              load={(s) => api.system(experimentKey, s)}
+              deps={[experimentKey]}
+              render={(g) => <KeyValueTable values={g ?? {}} empty="No system details." />}
+            />
           </div>
         </div>
       )}
@@ -266,7 +337,9 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
             return (
               <pre className="console" data-testid="console">
                 {lines.map((l, i) => (
-                  <span key={i} className={l.stderr ? 'stderr' : undefined}>{l.output}</span>
+                  <span key={i} className={l.stderr ? 'stderr' : undefined}>
+                    {l.output}
+                  </span>
                 ))}
               </pre>
             );
@@ -295,19 +368,37 @@ export function RunView({ experimentKey }: { experimentKey: string }) {
               <div className="empty">No assets.</div>
             ) : (
               <table className="grid-table">
-                <thead><tr><th>file</th><th>type</th><th>model</th><th>size</th><th>step</th><th>logged</th><th /></tr></thead>
+                <thead>
+                  <tr>
+                    <th>file</th>
+                    <th>type</th>
+                    <th>model</th>
+                    <th>size</th>
+                    <th>step</th>
+                    <th>logged</th>
+                    <th />
+                  </tr>
+                </thead>
                 <tbody>
-                  {[...a.assets].sort((x, y) => String(x.type).localeCompare(String(y.type)) || x.fileName.localeCompare(y.fileName)).map((f) => (
-                    <tr key={f.assetId}>
-                      <td className="mono">{f.fileName}</td>
-                      <td>{f.type}</td>
-                      <td>{f.type === 'model-element' ? (f.groupingName ?? '') : ''}</td>
-                      <td className="num">{formatBytes(f.fileSize)}</td>
-                      <td className="num">{formatValue(f.step)}</td>
-                      <td>{formatTime(f.createdAt)}</td>
-                      <td><a href={api.assetUrl(experimentKey, f.assetId)} download={f.fileName.split('/').pop()}>download</a></td>
-                    </tr>
-                  ))}
+                  {[...a.assets]
+                    .sort(
+                      (x, y) => String(x.type).localeCompare(String(y.type)) || x.fileName.localeCompare(y.fileName),
+                    )
+                    .map((f) => (
+                      <tr key={f.assetId}>
+                        <td className="mono">{f.fileName}</td>
+                        <td>{f.type}</td>
+                        <td>{f.type === 'model-element' ? (f.groupingName ?? '') : ''}</td>
+                        <td className="num">{formatBytes(f.fileSize)}</td>
+                        <td className="num">{formatValue(f.step)}</td>
+                        <td>{formatTime(f.createdAt)}</td>
+                        <td>
+                          <a href={api.assetUrl(experimentKey, f.assetId)} download={f.fileName.split('/').pop()}>
+                            download
+                          </a>
+                        </td>
+                      </tr>
+                    ))}
                 </tbody>
               </table>
             )

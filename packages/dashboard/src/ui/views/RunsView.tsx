@@ -56,7 +56,11 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
   const [scrollRef, viewH] = useHeight<HTMLDivElement>();
 
   const state = useAsync(
-    (signal) => api.runs({ workspaceName: ws, projectName: project, sort: sort.path, order: sort.order, filter, limit: RUNS_LIMIT }, signal),
+    (signal) =>
+      api.runs(
+        { workspaceName: ws, projectName: project, sort: sort.path, order: sort.order, filter, limit: RUNS_LIMIT },
+        signal,
+      ),
     [ws, project, sort.path, sort.order, filter],
   );
   const reload = useThrottled(state.reload, 2000);
@@ -79,7 +83,9 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
 
   const columns = useMemo(() => {
     const wanted = (n: string) => n.toLowerCase().includes(colSearch.trim().toLowerCase());
-    const shownParams = (onlyDiff ? differingNames(runs, paramNames, (r, n) => r.params[n]) : paramNames).filter(wanted);
+    const shownParams = (onlyDiff ? differingNames(runs, paramNames, (r, n) => r.params[n]) : paramNames).filter(
+      wanted,
+    );
     const aggList = (['last', 'min', 'max'] as Agg[]).filter((a) => aggs[a]);
     const metricCols = metricNames.filter(wanted).flatMap((m) => aggList.map((a) => ({ m, a })));
     const shownMetricCols = onlyDiff
@@ -88,24 +94,70 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
     const longestTags = runs.reduce((a, r) => Math.max(a, r.tags.join('').length * 6.5 + r.tags.length * 16), 0);
     const tagsWidth = Math.round(Math.min(240, Math.max(70, longestTags + 12)));
     const cols: Column[] = [
-      { id: 'status', label: 'status', width: 92, sortPath: 'status', sticky: 32, render: (r) => <StatusBadge status={r.status} /> },
       {
-        id: 'name', label: 'name', width: 170, sortPath: 'experimentName', sticky: 124,
-        render: (r) => <a href={href.run(r.experimentKey)} title={r.experimentKey}>{r.experimentName || r.experimentKey.slice(0, 9)}</a>,
+        id: 'status',
+        label: 'status',
+        width: 92,
+        sortPath: 'status',
+        sticky: 32,
+        render: (r) => <StatusBadge status={r.status} />,
       },
       {
-        id: 'start', label: 'started', width: 100, sortPath: 'startTimeMillis', className: 'mono',
+        id: 'name',
+        label: 'name',
+        width: 170,
+        sortPath: 'experimentName',
+        sticky: 124,
+        render: (r) => (
+          <a href={href.run(r.experimentKey)} title={r.experimentKey}>
+            {r.experimentName || r.experimentKey.slice(0, 9)}
+          </a>
+        ),
+      },
+      {
+        id: 'start',
+        label: 'started',
+        width: 100,
+        sortPath: 'startTimeMillis',
+        className: 'mono',
         render: (r) => <span title={formatTime(r.startTimeMillis)}>{formatTime(r.startTimeMillis).slice(5)}</span>,
       },
-      { id: 'duration', label: 'duration', width: 80, sortPath: 'durationMillis', className: 'num', render: (r) => formatDuration(r.durationMillis) },
-      { id: 'tags', label: 'tags', width: tagsWidth, render: (r) => r.tags.map((t) => <span className="tag" key={t}>{t}</span>) },
+      {
+        id: 'duration',
+        label: 'duration',
+        width: 80,
+        sortPath: 'durationMillis',
+        className: 'num',
+        render: (r) => formatDuration(r.durationMillis),
+      },
+      {
+        id: 'tags',
+        label: 'tags',
+        width: tagsWidth,
+        render: (r) =>
+          r.tags.map((t) => (
+            <span className="tag" key={t}>
+              {t}
+            </span>
+          )),
+      },
       ...shownParams.map((n): Column => ({
-        id: `params.${n}`, label: n, sub: 'param', width: Math.min(140, Math.max(70, n.length * 7 + 20)), sortPath: `params.${n}`,
-        className: 'num param', render: (r) => formatValue(r.params[n]),
+        id: `params.${n}`,
+        label: n,
+        sub: 'param',
+        width: Math.min(140, Math.max(70, n.length * 7 + 20)),
+        sortPath: `params.${n}`,
+        className: 'num param',
+        render: (r) => formatValue(r.params[n]),
       })),
       ...shownMetricCols.map(({ m, a }): Column => ({
-        id: `metrics.${m}.${a}`, label: m, sub: a, width: Math.min(150, Math.max(78, m.length * 7 + 16)), sortPath: `metrics.${m}.${a}`,
-        className: 'num metric', render: (r) => formatValue(r.metrics[m]?.[a]),
+        id: `metrics.${m}.${a}`,
+        label: m,
+        sub: a,
+        width: Math.min(150, Math.max(78, m.length * 7 + 16)),
+        sortPath: `metrics.${m}.${a}`,
+        className: 'num metric',
+        render: (r) => formatValue(r.metrics[m]?.[a]),
       })),
     ];
     return cols;
@@ -164,12 +216,19 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
           ))}
         </span>
         <label className="check">
-          <input type="checkbox" checked={onlyDiff} onChange={() => setOnlyDiff((v) => !v)} data-testid="only-differing" />
+          <input
+            type="checkbox"
+            checked={onlyDiff}
+            onChange={() => setOnlyDiff((v) => !v)}
+            data-testid="only-differing"
+          />
           only differing columns
         </label>
         <span className="spacer" />
         <span className="muted" data-testid="runs-count">
-          {state.data ? `${formatValue(runs.length)}${state.data.total > runs.length ? ` of ${formatValue(state.data.total)}` : ''} runs` : ''}
+          {state.data
+            ? `${formatValue(runs.length)}${state.data.total > runs.length ? ` of ${formatValue(state.data.total)}` : ''} runs`
+            : ''}
         </span>
         <a
           className={`button${selected.size >= 1 ? '' : ' disabled'}`}
@@ -180,7 +239,12 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
         </a>
       </div>
       {state.error && <div className="error">{state.error.message}</div>}
-      <div className="table-scroll" ref={scrollRef} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="runs-table">
+      <div
+        className="table-scroll"
+        ref={scrollRef}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+        data-testid="runs-table"
+      >
         <div className="table" style={{ width: totalWidth }}>
           <div className="thead" role="row">
             <div className="cell check sticky" style={{ width: 32, left: 0 }}>
@@ -218,7 +282,11 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
                 data-row={first + i}
               >
                 <div className="cell check sticky" style={{ width: 32, left: 0 }}>
-                  <input type="checkbox" checked={selected.has(r.experimentKey)} onChange={() => toggle(r.experimentKey)} />
+                  <input
+                    type="checkbox"
+                    checked={selected.has(r.experimentKey)}
+                    onChange={() => toggle(r.experimentKey)}
+                  />
                 </div>
                 {columns.map((c) => (
                   <div
@@ -239,4 +307,3 @@ export function RunsView({ ws, project }: { ws: string; project: string }) {
     </div>
   );
 }
-

@@ -38,7 +38,17 @@ export function SweepsList({ ws, project }: { ws: string; project: string }) {
       {st.error && <div className="error">{st.error.message}</div>}
       {st.data && st.data.length === 0 && <div className="empty">No sweeps in this project.</div>}
       <table className="grid-table" data-testid="sweeps">
-        <thead><tr><th>sweep</th><th>algorithm</th><th>objective</th><th>state</th><th>trials</th><th>best</th><th>started</th></tr></thead>
+        <thead>
+          <tr>
+            <th>sweep</th>
+            <th>algorithm</th>
+            <th>objective</th>
+            <th>state</th>
+            <th>trials</th>
+            <th>best</th>
+            <th>started</th>
+          </tr>
+        </thead>
         <tbody>
           {(st.data ?? []).map((s) => {
             const sp = spec(s);
@@ -46,9 +56,14 @@ export function SweepsList({ ws, project }: { ws: string; project: string }) {
             const best = (s.best as SweepTrial | undefined)?.score;
             return (
               <tr key={s.id}>
-                <td><a href={href.sweep(s.id, ws, project)}>{sp.name}</a> <span className="muted mono">{s.id.slice(0, 8)}</span></td>
+                <td>
+                  <a href={href.sweep(s.id, ws, project)}>{sp.name}</a>{' '}
+                  <span className="muted mono">{s.id.slice(0, 8)}</span>
+                </td>
                 <td>{sp.algorithm}</td>
-                <td>{sp.objective} {sp.metric}</td>
+                <td>
+                  {sp.objective} {sp.metric}
+                </td>
                 <td>{sweepState(s)}</td>
                 <td className="num">{formatValue((s.trialCount as number | undefined) ?? trials.length)}</td>
                 <td className="num">{formatValue(best)}</td>
@@ -78,7 +93,10 @@ export function SweepView({ id, ws: wsHint, project: projectHint }: { id: string
   const sp = sweep ? spec(sweep) : undefined;
   const trials = useMemo(() => sweep?.trials ?? [], [sweep]);
   const scored = useMemo(
-    () => trials.filter((t) => typeof t.score === 'number' && Number.isFinite(t.score)).map((t) => ({ ...t, score: t.score as number })),
+    () =>
+      trials
+        .filter((t) => typeof t.score === 'number' && Number.isFinite(t.score))
+        .map((t) => ({ ...t, score: t.score as number })),
     [trials],
   );
   const paramNames = useMemo(() => {
@@ -104,18 +122,29 @@ export function SweepView({ id, ws: wsHint, project: projectHint }: { id: string
     );
   }, [scored, sp]);
 
-  if (st.error) return <div className="page"><div className="error">{st.error.message}</div></div>;
+  if (st.error)
+    return (
+      <div className="page">
+        <div className="error">{st.error.message}</div>
+      </div>
+    );
   if (!sweep || !sp) return <div className="page muted">loading…</div>;
   return (
     <div className="page sweep-page" data-testid="sweep-page">
       {ws && project && <ProjectTabs ws={ws} project={project} active="sweeps" />}
       <div className="run-head">
-        <h1>{sp.name} <span className="badge">{sweepState(sweep)}</span></h1>
+        <h1>
+          {sp.name} <span className="badge">{sweepState(sweep)}</span>
+        </h1>
         <div className="run-meta">
           <span className="mono">{sweep.id}</span>
           <span>{sp.algorithm}</span>
-          <span>{sp.objective} <b>{sp.metric}</b></span>
-          <span>{trials.length} trials ({scored.length} scored)</span>
+          <span>
+            {sp.objective} <b>{sp.metric}</b>
+          </span>
+          <span>
+            {trials.length} trials ({scored.length} scored)
+          </span>
           {bestTrial && (
             <span>
               best {formatValue(bestTrial.score)}{' '}
@@ -127,18 +156,28 @@ export function SweepView({ id, ws: wsHint, project: projectHint }: { id: string
       <div className="sweep-grid">
         <section className="panel">
           <h3>Optimization history</h3>
-          {trials.length > 0 ? <HistoryChart scores={historyScores} objective={sp.metric} direction={sp.objective} /> : <div className="empty">No trials yet.</div>}
+          {trials.length > 0 ? (
+            <HistoryChart scores={historyScores} objective={sp.metric} direction={sp.objective} />
+          ) : (
+            <div className="empty">No trials yet.</div>
+          )}
         </section>
         <section className="panel">
-          <h3>Parameter importance <span className="muted">(share of {sp.metric} variance explained, fANOVA-like)</span></h3>
+          <h3>
+            Parameter importance <span className="muted">(share of {sp.metric} variance explained, fANOVA-like)</span>
+          </h3>
           {importance.length === 0 && <div className="empty">Needs at least two scored trials.</div>}
           <div className="bars" data-testid="importance">
             {importance.map((p) => (
               <div className="bar-row" key={p.name} title={`eta² = ${p.varianceExplained.toFixed(3)}, n = ${p.n}`}>
                 <span className="bar-label">{p.name}</span>
-                <span className="bar-track"><span className="bar-fill" style={{ width: `${(p.share * 100).toFixed(1)}%` }} /></span>
+                <span className="bar-track">
+                  <span className="bar-fill" style={{ width: `${(p.share * 100).toFixed(1)}%` }} />
+                </span>
                 <span className="bar-value">{(p.share * 100).toFixed(0)}%</span>
-                <span className="bar-extra muted">{p.correlation !== undefined ? `ρ ${p.correlation.toFixed(2)}` : ''}</span>
+                <span className="bar-extra muted">
+                  {p.correlation !== undefined ? `ρ ${p.correlation.toFixed(2)}` : ''}
+                </span>
               </div>
             ))}
           </div>
@@ -146,7 +185,17 @@ export function SweepView({ id, ws: wsHint, project: projectHint }: { id: string
         <section className="panel wide">
           <h3>Parallel coordinates</h3>
           {scored.length > 0 ? (
-            <ParallelCoords trials={scored.map((t, i) => ({ id: String(t.trialId ?? i + 1), parameters: t.parameters, score: t.score }))} paramNames={paramNames} objective={sp.metric} direction={sp.objective} logParams={logParams} />
+            <ParallelCoords
+              trials={scored.map((t, i) => ({
+                id: String(t.trialId ?? i + 1),
+                parameters: t.parameters,
+                score: t.score,
+              }))}
+              paramNames={paramNames}
+              objective={sp.metric}
+              direction={sp.objective}
+              logParams={logParams}
+            />
           ) : (
             <div className="empty">No scored trials yet.</div>
           )}
@@ -155,16 +204,37 @@ export function SweepView({ id, ws: wsHint, project: projectHint }: { id: string
           <h3>Trials</h3>
           <table className="grid-table" data-testid="trials">
             <thead>
-              <tr><th>#</th><th>status</th>{paramNames.map((n) => <th key={n}>{n}</th>)}<th>{sp.metric}</th><th>run</th></tr>
+              <tr>
+                <th>#</th>
+                <th>status</th>
+                {paramNames.map((n) => (
+                  <th key={n}>{n}</th>
+                ))}
+                <th>{sp.metric}</th>
+                <th>run</th>
+              </tr>
             </thead>
             <tbody>
               {trials.map((t, i) => (
-                <tr key={String(t.trialId ?? i)} className={bestTrial && t.trialId === bestTrial.trialId && t.experimentKey === bestTrial.experimentKey ? 'best' : ''}>
+                <tr
+                  key={String(t.trialId ?? i)}
+                  className={
+                    bestTrial && t.trialId === bestTrial.trialId && t.experimentKey === bestTrial.experimentKey
+                      ? 'best'
+                      : ''
+                  }
+                >
                   <td className="num">{i + 1}</td>
                   <td>{t.status}</td>
-                  {paramNames.map((n) => <td key={n} className="num">{formatValue(t.parameters?.[n])}</td>)}
+                  {paramNames.map((n) => (
+                    <td key={n} className="num">
+                      {formatValue(t.parameters?.[n])}
+                    </td>
+                  ))}
                   <td className="num">{formatValue(t.score)}</td>
-                  <td>{t.experimentKey ? <a href={href.run(t.experimentKey)}>{t.experimentKey.slice(0, 9)}</a> : ''}</td>
+                  <td>
+                    {t.experimentKey ? <a href={href.run(t.experimentKey)}>{t.experimentKey.slice(0, 9)}</a> : ''}
+                  </td>
                 </tr>
               ))}
             </tbody>
