@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.js';
 import { repoRoot } from '@ocrops/common';
 import { ensureDashboardBuilt } from '@ocrops/dashboard';
 import { Experiment, ModelRegistry, TrackerApi, startServer } from '@ocrops/tracker';
 import { dirManifestMd5, hashDirectory } from '@ocrops/versioning';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(repoRoot(), 'test-output', 'dashboard');
 const haveChromium = existsSync(CHROMIUM);
 
@@ -64,19 +64,7 @@ before(async () => {
     tags: { data: 'synthetic' },
   });
   await registry.register({ modelName: 'vn-address', experimentKey: keys[1], aliases: ['candidate'] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   await page.goto(`${server.url}/?apiKey=${server.defaultKey}#/`);

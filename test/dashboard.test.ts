@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.js';
 import { repoRoot } from '@ocrops/common';
 import { ensureDashboardBuilt } from '@ocrops/dashboard';
 import { Experiment, TrackerApi, startServer } from '@ocrops/tracker';
 import { optimizerAlgorithm } from '@ocrops/search';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PROJECT = 'ocr-dash';
 const CLS_PROJECT = 'cls-dash';
 const WS = 'default';
@@ -211,19 +211,7 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ocrops-dash-'));
   server = await startServer({ port: 0, dataDir: join(dataDir, 'tracker'), optimizer: optimizerAlgorithm });
   seeded = await seed(server.url, server.defaultKey);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   // the API key arrives once in the URL and is kept in local storage

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './browser.js';
 import { repoRoot, sharedDataset } from '@ocrops/common';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
 import { trainTinyCaptchaModel } from './serve-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(repoRoot(), 'test-output', 'serve');
 const FILES = ['22d5n.png', '2356g.png', '23mdg.png', '23n88.png'];
 const RUNTIME = (process.env.OCROPS_SERVE_TEST_RUNTIME ?? 'onnx') as 'onnx' | 'tfjs';
@@ -44,10 +44,7 @@ test(`the web page reads an uploaded captcha-v2 image (${RUNTIME} runtime)`, { t
 
   const { runtime } = await openModel(modelDir, { runtime: RUNTIME });
   server = await startServe({ runtime, name: 'captcha', port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   await page.goto(`${server.url}/`);
