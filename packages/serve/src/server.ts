@@ -514,14 +514,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       checkName(params);
       const started = (req as { started?: number }).started ?? performance.now();
       const header = req.headers['inference-header-content-length'];
+      const body = req.body as Buffer | undefined;
+      const headerLength = Array.isArray(header) ? header[0] : header;
       const res = await withSlot(params.version, async (slot) => {
         const contract = slot.runtime.contract;
         if (contract.task === 'classify') {
-          const parsed = parseClassifyRequest(
-            req.body as Buffer | undefined,
-            Array.isArray(header) ? header[0] : header,
-            contract,
-          );
+          const parsed = parseClassifyRequest(body, headerLength, contract);
           const items = await parsed.items();
           const results = await withTimeout(classifyImages(slot, items, parsed.topK, started), timeoutMs);
           return classifyResponse(
@@ -530,11 +528,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
             { name: opts.name, version: slot.version },
           );
         }
-        const parsed = parseInferRequest(
-          req.body as Buffer | undefined,
-          Array.isArray(header) ? header[0] : header,
-          contract,
-        );
+        const parsed = parseInferRequest(body, headerLength, contract);
         const lines = await parsed.lines();
         const results = await withTimeout(readLines(slot, lines, parsed.beam, started), timeoutMs);
         return inferResponse(parsed, results, { name: opts.name, version: slot.version });
