@@ -42,12 +42,7 @@ export function parseClassifyRequest(
   return {
     id: typeof req.id === 'string' ? req.id : undefined,
     inputName: input.name,
-    items: () =>
-      inputItems(
-        input,
-        (img, name) => imageToInput(img, contract, name),
-        (data, shape, datatype, inputName) => pixelsToInputs(data, shape, datatype, contract, inputName),
-      ),
+    items: () => inputItems(input, contract, imageToInput, pixelsToInputs),
     outputs,
     binaryOutputs,
     topK,

@@ -236,19 +236,26 @@ export function parseOutputs<O extends string>(
 }
 
 /**
- * The batch items of a request's input: each encoded image (BYTES) through `fromImage`, or a pixel tensor
- * (UINT8/FP32) through `fromPixels`.
+ * The batch items of a request's input, made as `contract` asks: each encoded image (BYTES) through `fromImage`, or a
+ * pixel tensor (UINT8/FP32) through `fromPixels`.
  */
-export async function inputItems(
+export async function inputItems<C>(
   input: RawInput,
-  fromImage: (bytes: Buffer, name: string) => Promise<BatchItem>,
-  fromPixels: (data: ArrayLike<number>, shape: number[], datatype: 'UINT8' | 'FP32', inputName: string) => BatchItem[],
+  contract: C,
+  fromImage: (bytes: Buffer, contract: C, name: string) => Promise<BatchItem>,
+  fromPixels: (
+    data: ArrayLike<number>,
+    shape: number[],
+    datatype: 'UINT8' | 'FP32',
+    contract: C,
+    inputName: string,
+  ) => BatchItem[],
 ): Promise<BatchItem[]> {
   if (input.datatype === 'BYTES') {
     const images = encodedImages(input);
-    return Promise.all(images.map((img, k) => fromImage(img, `input '${input.name}' element ${k}`)));
+    return Promise.all(images.map((img, k) => fromImage(img, contract, `input '${input.name}' element ${k}`)));
   }
-  return fromPixels(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', input.name);
+  return fromPixels(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', contract, input.name);
 }
 
 /**
@@ -272,12 +279,7 @@ export function parseInferRequest(
   return {
     id: typeof req.id === 'string' ? req.id : undefined,
     inputName: input.name,
-    lines: () =>
-      inputItems(
-        input,
-        (img, name) => imageToLine(img, contract, name),
-        (data, shape, datatype, inputName) => pixelsToLines(data, shape, datatype, contract, inputName),
-      ),
+    lines: () => inputItems(input, contract, imageToLine, pixelsToLines),
     outputs,
     binaryOutputs,
     beam,
