@@ -150,7 +150,7 @@ export function runPython(
 /** POSTs `body` as content-type `type` to `url`: the reply's status and JSON body. */
 export async function postForJson(
   url: string,
-  body: string | Uint8Array,
+  body: RequestInit['body'],
   type: string,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': type } });

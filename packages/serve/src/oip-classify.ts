@@ -31,7 +31,7 @@ export function parseClassifyRequest(
   contract: ClassifierContract,
 ): ClassifyRequest {
   const envelope = parseEnvelope(body, headerLength, 'this classifier');
-  const { req, input, params } = envelope;
+  const { id, input, params } = envelope;
   const topK = parseTopK(params.top_k, contract, 'parameter top_k');
   const { outputs, binaryOutputs } = parseOutputs(
     envelope,
@@ -40,7 +40,7 @@ export function parseClassifyRequest(
     'this classifier',
   );
   return {
-    id: typeof req.id === 'string' ? req.id : undefined,
+    id,
     inputName: input.name,
     items: () => inputItems(input, contract, imageToInput, pixelsToInputs),
     outputs,

@@ -173,9 +173,10 @@ export function pixelValues(input: RawInput): ArrayLike<number> {
   return values as number[];
 }
 
-/** The parts of an infer request every served task shares: the request object, its one input and its parameters. */
+/** The parts of an infer request every served task shares: the request object, its id, one input and parameters. */
 export interface RequestEnvelope {
   req: Record<string, unknown>;
+  id?: string;
   input: RawInput;
   params: Record<string, unknown>;
 }
@@ -203,7 +204,7 @@ export function parseEnvelope(
     );
   }
   const params = req.parameters === undefined ? {} : obj(req.parameters, "the request's parameters");
-  return { req, input: inputs[0], params };
+  return { req, id: typeof req.id === 'string' ? req.id : undefined, input: inputs[0], params };
 }
 
 /**
@@ -268,7 +269,7 @@ export function parseInferRequest(
   contract: ModelContract,
 ): InferRequest {
   const envelope = parseEnvelope(body, headerLength, 'this model');
-  const { req, input, params } = envelope;
+  const { id, input, params } = envelope;
   let beam: number | undefined;
   if (params.beam !== undefined) {
     beam = Number(params.beam);
@@ -277,7 +278,7 @@ export function parseInferRequest(
   }
   const { outputs, binaryOutputs } = parseOutputs(envelope, OIP_OUTPUTS, ['text', 'confidence'], 'this model');
   return {
-    id: typeof req.id === 'string' ? req.id : undefined,
+    id,
     inputName: input.name,
     lines: () => inputItems(input, contract, imageToLine, pixelsToLines),
     outputs,
