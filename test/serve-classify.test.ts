@@ -5,17 +5,17 @@
 // the species of the images and with the model's own tfjs probabilities.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium } from 'playwright-core';
-import { repoRoot, venvBin } from '@ocrops/common';
+import { repoRoot } from '@ocrops/common';
 import { decodeLine } from '@ocrops/data';
 import { loadClassifier } from '@ocrops/model';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
 import { butterfliesTrain, tinyClassifierConfig, trainTinyClassifier } from './serve-classify-fixtures.js';
+import { postForJson, runPython, tritonclientPython } from './utils.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(repoRoot(), 'test-output', 'serve');
@@ -66,29 +66,8 @@ const ranked = (p: Float32Array, classes: string[]) =>
     .sort((a, b) => p[b] - p[a])
     .map((k) => ({ label: classes[k], p: p[k] }));
 
-/** Runs python asynchronously (the server under test answers from this process's event loop meanwhile). */
-function runPython(python: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return postForJson(url, JSON.stringify(body), 'application/json');
 }
 
 for (const runtimeName of ['onnx', 'tfjs'] as const) {
@@ -260,11 +239,8 @@ for (const runtimeName of ['onnx', 'tfjs'] as const) {
       });
 
       test('the official tritonclient[http] client: metadata, BYTES (binary extension) with top_k, UINT8 pixels, errors', async (t) => {
-        const python = venvBin('python');
-        if (
-          !existsSync(python) ||
-          spawnSync(python, ['-c', 'import tritonclient.http'], { encoding: 'utf8' }).status !== 0
-        ) {
+        const python = tritonclientPython();
+        if (!python) {
           t.skip('tritonclient[http] is not installed in .venv (run scripts/setup)');
           return;
         }

@@ -5,16 +5,16 @@
 // reading quality (see serve-page.test.ts for a model that reads).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { freePorts, repoRoot, venvBin, spawnOcrops } from '@ocrops/common';
+import { freePorts, repoRoot, spawnOcrops } from '@ocrops/common';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
 import { startServer } from '@ocrops/tracker';
 import { saveRandomModel, tinyConfig } from './serve-fixtures.js';
+import { postForJson, runPython, tritonclientPython } from './utils.js';
 
 const RUNTIME = (process.env.OCROPS_SERVE_TEST_RUNTIME ?? 'onnx') as 'onnx' | 'tfjs';
 let dir: string;
@@ -34,32 +34,12 @@ async function linePng(path: string, width: number, seed: number): Promise<void>
     .toFile(path);
 }
 
-function runPython(python: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-async function predict(
+function predict(
   url: string,
   body: Buffer,
   type = 'image/png',
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${url}/predict`, {
-    method: 'POST',
-    body: new Uint8Array(body),
-    headers: { 'content-type': type },
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  return postForJson(`${url}/predict`, new Uint8Array(body), type);
 }
 
 before(async () => {
@@ -89,11 +69,8 @@ after(async () => {
 
 describe(`ocrops serve (${RUNTIME} runtime)`, () => {
   test('the official tritonclient[http] client: health, metadata, BYTES (binary and JSON), UINT8 pixels, errors', async (t) => {
-    const python = venvBin('python');
-    if (
-      !existsSync(python) ||
-      spawnSync(python, ['-c', 'import tritonclient.http'], { encoding: 'utf8' }).status !== 0
-    ) {
+    const python = tritonclientPython();
+    if (!python) {
       t.skip('tritonclient[http] is not installed in .venv (run scripts/setup)');
       return;
     }

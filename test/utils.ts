@@ -1,7 +1,9 @@
 // Shared helpers of the end-to-end tests: drive the real `ocrops` command (spawnOcrops from @ocrops/common) as a user
-// would, to its end (`runOcrops`) or as a long-running server (`startOcrops`).
-import type { ChildProcess } from 'node:child_process';
-import { spawnOcrops, type OcropsSpawnOptions } from '@ocrops/common';
+// would, to its end (`runOcrops`) or as a long-running server (`startOcrops`); run a Python client (`runPython`, `tritonclientPython`) and
+// POST to a server under test (`postForJson`).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { spawnOcrops, venvBin, type OcropsSpawnOptions } from '@ocrops/common';
 
 export interface OcropsResult {
   /** Exit code (null when a signal ended it). */
@@ -121,4 +123,43 @@ export async function startOcropsTracker(
     await server.stop();
     throw err;
   }
+}
+
+/**
+ * Runs `python <args>` asynchronously (a server under test answers from this process's event loop meanwhile), killed
+ * after two minutes; never throws for a non-zero exit (the test asserts on `status`).
+ */
+export function runPython(
+  python: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** POSTs `body` as content-type `type` to `url`: the reply's status and JSON body. */
+export async function postForJson(
+  url: string,
+  body: RequestInit['body'],
+  type: string,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** The project venv's python when it can import the official tritonclient[http]; undefined when it cannot. */
+export function tritonclientPython(): string | undefined {
+  const python = venvBin('python');
+  if (!existsSync(python)) return undefined;
+  return spawnSync(python, ['-c', 'import tritonclient.http'], { encoding: 'utf8' }).status === 0 ? python : undefined;
 }

@@ -4,10 +4,9 @@
  * probable classes of each image.
  */
 import { OcropsError } from '@ocrops/common';
-import { decodeLine } from '@ocrops/data';
 import type { ClassifierContract } from '@ocrops/model/contract';
 import type { BatchItem, ItemOutput } from './batcher.js';
-import { InputError } from './preprocess.js';
+import { InputError, decodeToItem, splitPixels } from './preprocess.js';
 import type { InferenceRuntime } from './runtime.js';
 
 /** One of an image's most probable classes. */
@@ -21,19 +20,8 @@ export interface TopClass {
 
 /** Decodes one encoded image (PNG, JPEG, WebP, ...) into a classifier input. `name` names it in errors. */
 export async function imageToInput(bytes: Buffer, contract: ClassifierContract, name: string): Promise<BatchItem> {
-  if (bytes.length === 0)
-    throw new InputError(400, `${name} is empty (0 bytes)`, 'send the bytes of a PNG or JPEG image');
   const { height, width, channels, normalisation } = contract.input;
-  let img;
-  try {
-    img = await decodeLine(bytes, { height, channels, width, maxWidth: width }, name);
-  } catch (err) {
-    throw new InputError(400, (err as Error).message, 'send a PNG or JPEG image');
-  }
-  const pixels = new Float32Array(img.data.length);
-  const { scale, offset } = normalisation;
-  for (let i = 0; i < pixels.length; i++) pixels[i] = img.data[i] * scale + offset;
-  return { pixels, width };
+  return decodeToItem(bytes, { height, channels, width, maxWidth: width, normalisation }, name);
 }
 
 /**
@@ -58,22 +46,7 @@ export function pixelsToInputs(
   }
   const n = dims[0];
   if (n < 1) throw new InputError(400, `input '${inputName}' has shape [${shape}]: the batch must be >= 1`);
-  const per = height * width * channels;
-  if (data.length !== n * per)
-    throw new InputError(400, `input '${inputName}' has ${data.length} values; its shape [${shape}] needs ${n * per}`);
-  const { scale, offset } = normalisation;
-  const items: BatchItem[] = [];
-  for (let b = 0; b < n; b++) {
-    const pixels = new Float32Array(per);
-    for (let i = 0; i < per; i++) {
-      const v = Number(data[b * per + i]);
-      if (!Number.isFinite(v))
-        throw new InputError(400, `input '${inputName}' holds a non-finite value at index ${b * per + i}`);
-      pixels[i] = datatype === 'UINT8' ? v * scale + offset : v;
-    }
-    items.push({ pixels, width });
-  }
-  return items;
+  return splitPixels(data, shape, datatype, inputName, { n, per: height * width * channels, width }, normalisation);
 }
 
 /** The classifier contract of a runtime (errors when it serves an OCR model). */

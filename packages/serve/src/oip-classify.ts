@@ -7,17 +7,7 @@
 import type { ClassifierContract } from '@ocrops/model/contract';
 import type { BatchItem } from './batcher.js';
 import { imageToInput, parseTopK, pixelsToInputs, type TopClass } from './classify.js';
-import {
-  encodeResponse,
-  encodedImages,
-  obj,
-  parseInput,
-  pixelValues,
-  splitBody,
-  writeBinaryBytes,
-  type OutTensor,
-} from './oip.js';
-import { InputError } from './preprocess.js';
+import { encodeResponse, inputItems, parseEnvelope, parseOutputs, writeBinaryBytes, type OutTensor } from './oip.js';
 
 /** Outputs a classifier serves, with their datatype. */
 export const OIP_CLASSIFIER_OUTPUTS = { label: 'BYTES', probability: 'FP32' } as const;
@@ -40,51 +30,19 @@ export function parseClassifyRequest(
   headerLength: string | undefined,
   contract: ClassifierContract,
 ): ClassifyRequest {
-  if (!body || body.length === 0) throw new InputError(400, 'empty request body: send {"inputs": [...]}');
-  const { header, binary } = splitBody(body, headerLength);
-  const req = obj(header, 'the request body');
-  if (!Array.isArray(req.inputs) || req.inputs.length === 0)
-    throw new InputError(400, "the request has no 'inputs' list");
-  const cursor = { at: 0 };
-  const inputs = req.inputs.map((v, i) => parseInput(v, i, binary, cursor));
-  if (inputs.length !== 1) {
-    throw new InputError(
-      400,
-      `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); this classifier takes one: encoded images (BYTES) or pixels (UINT8/FP32)`,
-    );
-  }
-  const input = inputs[0];
-  const params = req.parameters === undefined ? {} : obj(req.parameters, "the request's parameters");
+  const envelope = parseEnvelope(body, headerLength, 'this classifier');
+  const { id, input, params } = envelope;
   const topK = parseTopK(params.top_k, contract, 'parameter top_k');
-  const binaryAll = params.binary_data_output === true;
-  let outputs: OipClassifierOutput[] = ['label', 'probability'];
-  const binaryOutputs = new Set<OipClassifierOutput>();
-  if (req.outputs !== undefined) {
-    if (!Array.isArray(req.outputs)) throw new InputError(400, "'outputs' must be a list of {name}");
-    outputs = req.outputs.map((v, i) => {
-      const o = obj(v, `outputs[${i}]`);
-      const name = String(o.name);
-      if (!(name in OIP_CLASSIFIER_OUTPUTS))
-        throw new InputError(
-          400,
-          `unknown output '${name}'; this classifier has outputs ${Object.keys(OIP_CLASSIFIER_OUTPUTS).join(', ')}`,
-        );
-      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll)
-        binaryOutputs.add(name as OipClassifierOutput);
-      return name as OipClassifierOutput;
-    });
-  } else if (binaryAll) outputs.forEach((o) => binaryOutputs.add(o));
-  const items = async (): Promise<BatchItem[]> => {
-    if (input.datatype === 'BYTES') {
-      const images = encodedImages(input);
-      return Promise.all(images.map((img, k) => imageToInput(img, contract, `input '${input.name}' element ${k}`)));
-    }
-    return pixelsToInputs(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', contract, input.name);
-  };
+  const { outputs, binaryOutputs } = parseOutputs(
+    envelope,
+    OIP_CLASSIFIER_OUTPUTS,
+    ['label', 'probability'],
+    'this classifier',
+  );
   return {
-    id: typeof req.id === 'string' ? req.id : undefined,
+    id,
     inputName: input.name,
-    items,
+    items: () => inputItems(input, contract, imageToInput, pixelsToInputs),
     outputs,
     binaryOutputs,
     topK,

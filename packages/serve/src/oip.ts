@@ -173,15 +173,23 @@ export function pixelValues(input: RawInput): ArrayLike<number> {
   return values as number[];
 }
 
+/** The parts of an infer request every served task shares: the request object, its id, one input and parameters. */
+export interface RequestEnvelope {
+  req: Record<string, unknown>;
+  id?: string;
+  input: RawInput;
+  params: Record<string, unknown>;
+}
+
 /**
- * Checks an infer request body (JSON, or the binary extension when `headerLength` is set) against the model:
- * exactly one input (BYTES encoded images, or a UINT8/FP32 pixel tensor), known output names, `parameters.beam`.
+ * Checks the envelope of an infer request body (JSON, or the binary extension when `headerLength` is set): exactly one
+ * input (BYTES encoded images, or a UINT8/FP32 pixel tensor). `served` names the model in errors ("this model").
  */
-export function parseInferRequest(
+export function parseEnvelope(
   body: Buffer | undefined,
   headerLength: string | undefined,
-  contract: ModelContract,
-): InferRequest {
+  served: string,
+): RequestEnvelope {
   if (!body || body.length === 0) throw new InputError(400, 'empty request body: send {"inputs": [...]}');
   const { header, binary } = splitBody(body, headerLength);
   const req = obj(header, 'the request body');
@@ -192,46 +200,87 @@ export function parseInferRequest(
   if (inputs.length !== 1) {
     throw new InputError(
       400,
-      `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); this model takes one: encoded images (BYTES) or pixels (UINT8/FP32)`,
+      `the request has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); ${served} takes one: encoded images (BYTES) or pixels (UINT8/FP32)`,
     );
   }
-  const input = inputs[0];
   const params = req.parameters === undefined ? {} : obj(req.parameters, "the request's parameters");
+  return { req, id: typeof req.id === 'string' ? req.id : undefined, input: inputs[0], params };
+}
+
+/**
+ * The outputs a request asks for (`defaults` when it names none) and those to send as binary tensors
+ * (`binary_data` per output, or `binary_data_output` for all). `known` maps the served output names to their datatype.
+ */
+export function parseOutputs<O extends string>(
+  envelope: RequestEnvelope,
+  known: Readonly<Record<O, string>>,
+  defaults: readonly O[],
+  served: string,
+): { outputs: O[]; binaryOutputs: Set<O> } {
+  const { req, params } = envelope;
+  const binaryAll = params.binary_data_output === true;
+  let outputs: O[] = [...defaults];
+  const binaryOutputs = new Set<O>();
+  if (req.outputs !== undefined) {
+    if (!Array.isArray(req.outputs)) throw new InputError(400, "'outputs' must be a list of {name}");
+    outputs = req.outputs.map((v, i) => {
+      const o = obj(v, `outputs[${i}]`);
+      const name = String(o.name);
+      if (!(name in known))
+        throw new InputError(400, `unknown output '${name}'; ${served} has outputs ${Object.keys(known).join(', ')}`);
+      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll)
+        binaryOutputs.add(name as O);
+      return name as O;
+    });
+  } else if (binaryAll) outputs.forEach((o) => binaryOutputs.add(o));
+  return { outputs, binaryOutputs };
+}
+
+/**
+ * The batch items of a request's input, made as `contract` asks: each encoded image (BYTES) through `fromImage`, or a
+ * pixel tensor (UINT8/FP32) through `fromPixels`.
+ */
+export async function inputItems<C>(
+  input: RawInput,
+  contract: C,
+  fromImage: (bytes: Buffer, contract: C, name: string) => Promise<BatchItem>,
+  fromPixels: (
+    data: ArrayLike<number>,
+    shape: number[],
+    datatype: 'UINT8' | 'FP32',
+    contract: C,
+    inputName: string,
+  ) => BatchItem[],
+): Promise<BatchItem[]> {
+  if (input.datatype === 'BYTES') {
+    const images = encodedImages(input);
+    return Promise.all(images.map((img, k) => fromImage(img, contract, `input '${input.name}' element ${k}`)));
+  }
+  return fromPixels(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', contract, input.name);
+}
+
+/**
+ * Checks an infer request body (JSON, or the binary extension when `headerLength` is set) against the model:
+ * exactly one input (BYTES encoded images, or a UINT8/FP32 pixel tensor), known output names, `parameters.beam`.
+ */
+export function parseInferRequest(
+  body: Buffer | undefined,
+  headerLength: string | undefined,
+  contract: ModelContract,
+): InferRequest {
+  const envelope = parseEnvelope(body, headerLength, 'this model');
+  const { id, input, params } = envelope;
   let beam: number | undefined;
   if (params.beam !== undefined) {
     beam = Number(params.beam);
     if (!Number.isInteger(beam) || beam < 1 || beam > 100)
       throw new InputError(400, `parameter beam must be an integer in 1..100, got ${JSON.stringify(params.beam)}`);
   }
-  const binaryAll = params.binary_data_output === true;
-  let outputs: OipOutputName[] = ['text', 'confidence'];
-  const binaryOutputs = new Set<OipOutputName>();
-  if (req.outputs !== undefined) {
-    if (!Array.isArray(req.outputs)) throw new InputError(400, "'outputs' must be a list of {name}");
-    outputs = req.outputs.map((v, i) => {
-      const o = obj(v, `outputs[${i}]`);
-      const name = String(o.name);
-      if (!(name in OIP_OUTPUTS))
-        throw new InputError(
-          400,
-          `unknown output '${name}'; this model has outputs ${Object.keys(OIP_OUTPUTS).join(', ')}`,
-        );
-      if ((o.parameters as { binary_data?: unknown } | undefined)?.binary_data === true || binaryAll)
-        binaryOutputs.add(name as OipOutputName);
-      return name as OipOutputName;
-    });
-  } else if (binaryAll) outputs.forEach((o) => binaryOutputs.add(o));
-  const lines = async (): Promise<BatchItem[]> => {
-    if (input.datatype === 'BYTES') {
-      const images = encodedImages(input);
-      return Promise.all(images.map((img, k) => imageToLine(img, contract, `input '${input.name}' element ${k}`)));
-    }
-    return pixelsToLines(pixelValues(input), input.shape, input.datatype as 'UINT8' | 'FP32', contract, input.name);
-  };
+  const { outputs, binaryOutputs } = parseOutputs(envelope, OIP_OUTPUTS, ['text', 'confidence'], 'this model');
   return {
-    id: typeof req.id === 'string' ? req.id : undefined,
+    id,
     inputName: input.name,
-    lines,
+    lines: () => inputItems(input, contract, imageToLine, pixelsToLines),
     outputs,
     binaryOutputs,
     beam,

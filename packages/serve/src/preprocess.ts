@@ -20,15 +20,24 @@ export class InputError extends OcropsError {
   }
 }
 
-/** Decodes one encoded image (PNG, JPEG, WebP, ...) into a model line. `name` names it in errors. */
-export async function imageToLine(bytes: Buffer, contract: ModelContract, name: string): Promise<BatchItem> {
+/** How an encoded image becomes a batch item: its size as `decodeLine` takes it, and p * scale + offset. */
+export interface ImageGeometry {
+  height: number;
+  channels: 1 | 3;
+  /** resize to exactly this width (undefined: keep the aspect ratio) */
+  width: number | undefined;
+  maxWidth: number;
+  normalisation: { scale: number; offset: number };
+}
+
+/** Decodes one encoded image (PNG, JPEG, WebP, ...) into a normalised batch item. `name` names it in errors. */
+export async function decodeToItem(bytes: Buffer, geometry: ImageGeometry, name: string): Promise<BatchItem> {
   if (bytes.length === 0)
     throw new InputError(400, `${name} is empty (0 bytes)`, 'send the bytes of a PNG or JPEG image');
-  const { height, channels, width, normalisation } = contract.input;
+  const { height, channels, width, maxWidth, normalisation } = geometry;
   let img;
   try {
-    // a fixed-width model (contract input.width.fixed) takes every image resized to exactly that width
-    img = await decodeLine(bytes, { height, channels, width: width.fixed, maxWidth: width.max }, name);
+    img = await decodeLine(bytes, { height, channels, width, maxWidth }, name);
   } catch (err) {
     throw new InputError(400, (err as Error).message, 'send a PNG or JPEG image');
   }
@@ -36,6 +45,13 @@ export async function imageToLine(bytes: Buffer, contract: ModelContract, name: 
   const { scale, offset } = normalisation;
   for (let i = 0; i < pixels.length; i++) pixels[i] = img.data[i] * scale + offset;
   return { pixels, width: img.width };
+}
+
+/** Decodes one encoded image (PNG, JPEG, WebP, ...) into a model line. `name` names it in errors. */
+export async function imageToLine(bytes: Buffer, contract: ModelContract, name: string): Promise<BatchItem> {
+  const { height, channels, width, normalisation } = contract.input;
+  // a fixed-width model (contract input.width.fixed) takes every image resized to exactly that width
+  return decodeToItem(bytes, { height, channels, width: width.fixed, maxWidth: width.max, normalisation }, name);
 }
 
 /**
@@ -77,12 +93,27 @@ export function pixelsToLines(
       400,
       `input '${inputName}' is ${w} px wide; this model takes at most ${width.max} px (resize the line)`,
     );
-  const per = h * w * c;
+  return splitPixels(data, shape, datatype, inputName, { n, per: h * w * c, width: w }, normalisation);
+}
+
+/**
+ * The `n` batch items of a pixel tensor of checked `shape`, `per` values and `width` px each: UINT8 bytes normalised
+ * as p * scale + offset, FP32 values taken as they are.
+ */
+export function splitPixels(
+  data: ArrayLike<number>,
+  shape: number[],
+  datatype: 'UINT8' | 'FP32',
+  inputName: string,
+  size: { n: number; per: number; width: number },
+  normalisation: { scale: number; offset: number },
+): BatchItem[] {
+  const { n, per, width } = size;
   if (data.length !== n * per) {
     throw new InputError(400, `input '${inputName}' has ${data.length} values; its shape [${shape}] needs ${n * per}`);
   }
   const { scale, offset } = normalisation;
-  const lines: BatchItem[] = [];
+  const items: BatchItem[] = [];
   for (let b = 0; b < n; b++) {
     const pixels = new Float32Array(per);
     for (let i = 0; i < per; i++) {
@@ -91,7 +122,7 @@ export function pixelsToLines(
         throw new InputError(400, `input '${inputName}' holds a non-finite value at index ${b * per + i}`);
       pixels[i] = datatype === 'UINT8' ? v * scale + offset : v;
     }
-    lines.push({ pixels, width: w });
+    items.push({ pixels, width });
   }
-  return lines;
+  return items;
 }

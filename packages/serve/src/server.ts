@@ -437,54 +437,49 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
     if (params.name !== opts.name)
       throw new InputError(404, `unknown model '${params.name}'; this server serves '${opts.name}'`);
   }
-  const metadata = (slot: ModelSlot) => {
-    const { runtime } = slot;
-    const contract = runtime.contract;
+  /** What the metadata says that depends on the task: the pixel input's shape, the outputs, the task's parameters. */
+  const taskMetadata = (
+    contract: InferenceRuntime['contract'],
+  ): {
+    pixelsShape: number[];
+    outputs: Array<{ name: string; datatype: string; shape: number[] }>;
+    parameters: Record<string, unknown>;
+  } => {
     if (contract.task === 'classify') {
       return {
-        name: opts.name,
-        versions: [slot.version],
-        platform: runtime.name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs',
-        inputs: [
-          { name: 'image', datatype: 'BYTES', shape: [-1] },
-          {
-            name: 'pixels',
-            datatype: 'UINT8',
-            shape: [-1, contract.input.height, contract.input.width, contract.input.channels],
-          },
-        ],
+        pixelsShape: [-1, contract.input.height, contract.input.width, contract.input.channels],
         outputs: Object.entries(OIP_CLASSIFIER_OUTPUTS).map(([name, datatype]) => ({
           name,
           datatype,
           shape: [-1, -1],
         })),
-        parameters: {
-          task: 'classify',
-          num_classes: contract.numClasses,
-          top_k: contract.topK,
-          runtime: runtime.detail,
-          max_batch: maxBatch,
-          parallel_batches: runtime.parallel,
-          served_version: current.version,
-          ...slot.parameters,
-        },
+        parameters: { task: 'classify', num_classes: contract.numClasses, top_k: contract.topK },
       };
     }
+    return {
+      pixelsShape: [-1, contract.input.height, -1, contract.input.channels],
+      outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({
+        name,
+        datatype,
+        shape: name === 'char_confidence' ? [-1, -1] : [-1],
+      })),
+      parameters: { charset_size: contract.charset.length },
+    };
+  };
+  const metadata = (slot: ModelSlot) => {
+    const { runtime } = slot;
+    const task = taskMetadata(runtime.contract);
     return {
       name: opts.name,
       versions: [slot.version],
       platform: runtime.name === 'onnx' ? 'onnxruntime_onnx' : 'tensorflowjs',
       inputs: [
         { name: 'image', datatype: 'BYTES', shape: [-1] },
-        { name: 'pixels', datatype: 'UINT8', shape: [-1, contract.input.height, -1, contract.input.channels] },
+        { name: 'pixels', datatype: 'UINT8', shape: task.pixelsShape },
       ],
-      outputs: Object.entries(OIP_OUTPUTS).map(([name, datatype]) => ({
-        name,
-        datatype,
-        shape: name === 'char_confidence' ? [-1, -1] : [-1],
-      })),
+      outputs: task.outputs,
       parameters: {
-        charset_size: contract.charset.length,
+        ...task.parameters,
         runtime: runtime.detail,
         max_batch: maxBatch,
         parallel_batches: runtime.parallel,
@@ -514,14 +509,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
       checkName(params);
       const started = (req as { started?: number }).started ?? performance.now();
       const header = req.headers['inference-header-content-length'];
+      const body = req.body as Buffer | undefined;
+      const headerLength = Array.isArray(header) ? header[0] : header;
       const res = await withSlot(params.version, async (slot) => {
         const contract = slot.runtime.contract;
         if (contract.task === 'classify') {
-          const parsed = parseClassifyRequest(
-            req.body as Buffer | undefined,
-            Array.isArray(header) ? header[0] : header,
-            contract,
-          );
+          const parsed = parseClassifyRequest(body, headerLength, contract);
           const items = await parsed.items();
           const results = await withTimeout(classifyImages(slot, items, parsed.topK, started), timeoutMs);
           return classifyResponse(
@@ -530,11 +523,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
             { name: opts.name, version: slot.version },
           );
         }
-        const parsed = parseInferRequest(
-          req.body as Buffer | undefined,
-          Array.isArray(header) ? header[0] : header,
-          contract,
-        );
+        const parsed = parseInferRequest(body, headerLength, contract);
         const lines = await parsed.lines();
         const results = await withTimeout(readLines(slot, lines, parsed.beam, started), timeoutMs);
         return inferResponse(parsed, results, { name: opts.name, version: slot.version });
