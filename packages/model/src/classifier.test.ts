@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigReader, OcropsError, repoRoot } from '@ocrops/common';
+import { OcropsError, repoRoot } from '@ocrops/common';
 import { selectBackend } from './backend.js';
 import {
   defaultClassifierConfig,
@@ -53,7 +53,7 @@ function resnetGapParams(c: number, base: number, depth: number, classes: number
   return n + cin * classes + classes;
 }
 
-const read = (v: Record<string, unknown>) => readClassifierConfig(ConfigReader.from(v, 'm.yaml'));
+const read = (v: Record<string, unknown>) => readClassifierConfig(v, 'm.yaml');
 
 test('cnn4: 128x128 RGB -> logits [B, 75]; 2,175,883 parameters (kernels 5/5/3/5, 32..256 channels, one linear layer)', () => {
   const cfg = defaultClassifierConfig('cnn4');
@@ -119,8 +119,7 @@ test('classifier config: snake_case keys, defaults per arch, errors name the fil
   bad({ arch: 'cnn4', height: 8 }, /height.*>= 16/);
   bad({ arch: 'cnn4', channels: 2 }, /channels/);
   bad({ arch: 'cnn4', rnn: {} }, /rnn.*not a known field/);
-  const task = (v: Record<string, unknown>, t?: 'ocr' | 'classify') =>
-    readTaskModelConfig(ConfigReader.from(v, 'm.yaml'), t);
+  const task = (v: Record<string, unknown>, t?: 'ocr' | 'classify') => readTaskModelConfig(v, 'm.yaml', t);
   assert.equal((task({ arch: 'cnn4' }) as ClassifierConfig).task, 'classify');
   assert.equal(task({ arch: 'vgg' }).arch, 'vgg');
   assert.equal(task({ task: 'ocr', arch: 'small' }).arch, 'small');

@@ -19,6 +19,9 @@ export { createModel, minHeight, type OcrModel, type CreateModelOptions } from '
 export { saveModel, loadModel, MODEL_FORMAT, type ModelMeta } from './io.js';
 export {
   CLASSIFIER_ARCHS,
+  ClassifierModelSchema,
+  checkClassifierSection,
+  resolveClassifierSection,
   defaultClassifierConfig,
   readClassifierConfig,
   parseClassifierConfig,
@@ -27,6 +30,7 @@ export {
   minClassifierSide,
   type ClassifierArch,
   type ClassifierConfig,
+  type ClassifierModelYaml,
 } from './classifier-config.js';
 export { createClassifier, type ClassifierModel } from './classifier.js';
 export {
