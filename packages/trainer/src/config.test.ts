@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
+import type { ModelYaml } from '@ocrops/model';
 import { PARAM_ALIASES, buildTrainConfig, flatParameters, loadTrainConfig, parseSet } from './config.js';
 import { modelConfigOf, taskModelConfigOf } from './train.js';
 import { commands } from './commands.js';
@@ -35,7 +36,7 @@ test('every shipped train config loads and its model section validates', () => {
     assert.ok(cfg.train.epochs >= 1 && cfg.optim.lr > 0, f);
   }
   const vn = loadTrainConfig(join(root, 'configs/train/vn-handwriting.yaml'));
-  assert.equal(vn.model.inner_dim, 128);
+  assert.equal((vn.model as ModelYaml).inner_dim, 128);
   assert.equal(vn.train.batchSize, 32);
   assert.equal(vn.train.epochs, 50);
   assert.equal(vn.optim.name, 'adam');
@@ -61,7 +62,7 @@ test('--set takes dotted keys and the sweep aliases, values as YAML scalars', ()
     'train.augment=false',
     'tracker.offline=true',
   ]);
-  assert.equal(cfg.model.inner_dim, 64);
+  assert.equal((cfg.model as ModelYaml).inner_dim, 64);
   assert.equal(cfg.optim.lr, 0.0005);
   assert.equal(cfg.optim.name, 'rmsprop');
   assert.equal(cfg.optim.weightDecay, 1e-4);
@@ -70,7 +71,12 @@ test('--set takes dotted keys and the sweep aliases, values as YAML scalars', ()
   assert.equal(cfg.train.epochs, 7);
   assert.equal(cfg.train.augment, false);
   assert.equal(cfg.tracker.offline, true);
-  assert.deepEqual(cfg.model.rnn as Record<string, unknown>, { type: 'gru', hidden: 32, layers: 1, dropout: 0.1 });
+  assert.deepEqual((cfg.model as ModelYaml).rnn as Record<string, unknown>, {
+    type: 'gru',
+    hidden: 32,
+    layers: 1,
+    dropout: 0.1,
+  });
   assert.equal(modelConfigOf(cfg).innerDim, 64);
   assert.equal(parseSet('learning_rate=0.01').key, 'optim.lr');
   assert.equal(Object.keys(PARAM_ALIASES).length, 12);

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  ConfigReader,
   OcropsError,
   camelToSnake,
   camelizeConfig,
@@ -18,7 +17,14 @@ import {
   type ConfigLocator,
   type ReportIssue,
 } from '@ocrops/common';
-import { ModelSchema, checkModelSection, readClassifierConfig, type ModelYaml } from '@ocrops/model';
+import {
+  ClassifierModelSchema,
+  ModelSchema,
+  checkClassifierSection,
+  checkModelSection,
+  type ClassifierModelYaml,
+  type ModelYaml,
+} from '@ocrops/model';
 import { ScheduleSchema, checkSchedule, type ScheduleConfig } from './schedule.js';
 import { DEFAULT_MONITOR, TASK_NAMES } from './tasks/names.js';
 import type { TaskName } from './tasks/task.js';
@@ -144,17 +150,13 @@ export const TrainSchema = Type.Object({
   name: Type.Optional(Type.String()),
 });
 
-/**
- * A classifier's train config: the same sections, with the model section read by @ocrops/model's classifier reader
- * (`checkTrainConfig`) instead of the OCR model schema.
- */
+/** A classifier's train config: the same sections, with @ocrops/model's classifier model schema for `model`. */
 const ClassifyTrainSchema = Type.Object({
   ...TrainSchema.properties,
-  model: Type.Record(Type.String(), Type.Unknown()),
+  model: ClassifierModelSchema,
 });
 
-/** A classifier model section as written (validated by `readClassifierConfig`). */
-export type ClassifierModelYaml = Record<string, unknown>;
+export type { ClassifierModelYaml };
 
 export type TrainYaml = Static<typeof TrainSchema>;
 export type OptimConfig = Omit<Camelized<Static<typeof OptimSchema>>, 'schedule'> & { schedule: ScheduleConfig };
@@ -304,7 +306,7 @@ export function loadTrainConfig(path: string, overrides: string[] = [], opts: { 
 function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): void {
   if (!existsSync(resolvePath(v.data)))
     report(['data'], `names ${v.data}, which does not exist`, 'a data config under configs/data/');
-  if (v.task === 'classify') checkClassifierSection(v.model, report);
+  if (v.task === 'classify') checkClassifierSection(v.model as unknown as ClassifierModelYaml, report, ['model']);
   else checkModelSection(v.model, report, ['model']);
   const g = given as { optim?: { schedule?: unknown } };
   checkSchedule(v.optim.schedule, g.optim?.schedule ?? {}, report, ['optim', 'schedule']);
@@ -326,15 +328,6 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
       `is '${v.train.mode}', but ${v.train.monitor} improves when it goes ${want === 'min' ? 'down' : 'up'}`,
       want,
     );
-  }
-}
-
-/** A classifier model section, read by @ocrops/model's classifier reader; its first problem is reported at `model`. */
-function checkClassifierSection(model: unknown, report: ReportIssue): void {
-  try {
-    readClassifierConfig(ConfigReader.from(model, 'model'));
-  } catch (err) {
-    report(['model'], (err as Error).message.replace(/^model: /, ''));
   }
 }
 

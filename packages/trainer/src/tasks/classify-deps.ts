@@ -2,7 +2,7 @@
 // @ocrops/model (cnn4, resnet_gap).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigReader, OcropsError } from '@ocrops/common';
+import { OcropsError } from '@ocrops/common';
 import {
   classBatches,
   loadClassifyDataConfig,
@@ -61,10 +61,8 @@ export const classifyDeps: ClassifyDeps = {
   openData,
   openPrepared: async (dir) => classData(dir),
   createModel: (cfg, numClasses) =>
-    createClassifier(
-      readClassifierConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`)),
-      numClasses,
-      { seed: cfg.train.seed },
-    ),
+    createClassifier(readClassifierConfig(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`), numClasses, {
+      seed: cfg.train.seed,
+    }),
   loadModel: async (dir) => loadClassifier(dir),
 };

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigReader, OcropsError } from '@ocrops/common';
+import { OcropsError } from '@ocrops/common';
 import { batches, loadDataConfig, openPrepared, prepare, type DataConfig, type PreparedDataset } from '@ocrops/data';
 import {
   accByChar,
@@ -27,7 +27,7 @@ export function modelConfigOf(cfg: TrainConfig): ModelConfig {
 
 /** Validates the model section of a train config of either task (a classifier's for `task: classify`). */
 export function taskModelConfigOf(cfg: TrainConfig): ModelConfig | ClassifierConfig {
-  return readTaskModelConfig(ConfigReader.from(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`), cfg.task);
+  return readTaskModelConfig(cfg.model, `${cfg.modelSource ?? cfg.source} (model)`, cfg.task);
 }
 
 /** Opens the prepared dataset of a train config, preparing it first when its folder does not exist yet. */

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@ocrops/common';
-import { buildTrainConfig } from '../config.js';
+import { buildTrainConfig, loadTrainConfig } from '../config.js';
+import { taskModelConfigOf } from './ocr.js';
 
 const base = (extra: Record<string, unknown>) => ({
   data: join(repoRoot(), 'configs/data/butterflies.yaml'),
@@ -43,4 +46,36 @@ test('train config task: unknown tasks and label smoothing outside classificatio
     () => buildTrainConfig(base({ task: 'classify', loss: { label_smoothing: 1.5 } }), 'x.yaml'),
     /label_smoothing/,
   );
+});
+
+test('train config task classify: the model section is checked by the classifier schema, errors give file:line:col', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-classify-train-'));
+  try {
+    const f = join(dir, 't.yaml');
+    const data = join(repoRoot(), 'configs/data/butterflies.yaml');
+    const write = (model: string) =>
+      writeFileSync(f, `task: classify\ndata: ${data}\nmodel:\n${model}\ntracker: { enabled: false }\n`);
+    write('  arch: cnn4\n  depth: 2');
+    assert.throws(() => loadTrainConfig(f), /t\.yaml:5:\d+: model\.depth: is only used by arch 'resnet_gap'/);
+    write('  arch: resnet_gap\n  height: 16');
+    assert.throws(() => loadTrainConfig(f), /t\.yaml:5:\d+: model\.height: .*smallest side.*allowed: an integer >= 32/);
+    write('  arch: cnn4\n  inner_dim: 64');
+    assert.throws(() => loadTrainConfig(f), /t\.yaml:5:\d+: model\.inner_dim: is not a known field/);
+    write('  arch: vgg');
+    assert.throws(() => loadTrainConfig(f), /t\.yaml:4:\d+: model\.arch: .*allowed: cnn4, resnet_gap/);
+    write('  arch: resnet_gap\n  base_channels: 8\n  width: 64');
+    const cfg = loadTrainConfig(f);
+    assert.deepEqual(taskModelConfigOf(cfg), {
+      task: 'classify',
+      arch: 'resnet_gap',
+      height: 128,
+      width: 64,
+      channels: 3,
+      baseChannels: 8,
+      depth: 2,
+      dropout: 0.2,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
