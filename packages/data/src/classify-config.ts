@@ -1,8 +1,101 @@
 // The image-classification data config kind (`task: classify`, configs/data/butterflies.yaml): where the labelled
 // images are (an ImageFolder tree or a `filename,label` CSV), the image size, the stratified split and the training
-// augmentation. Self-contained: it reads its own keys with ConfigReader and nothing of the OCR data config.
+// augmentation. One TypeBox schema (`ClassifyDataSchema`, snake_case YAML keys, defaults in the schema) read through
+// @ocrops/common's config-schema layer; errors name file:line:col and the field. Nothing of the OCR data config.
 import { resolve } from 'node:path';
-import { ConfigReader, OcropsError, sharedDataset, sharedDatasetsDir } from '@ocrops/common';
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  OcropsError,
+  camelizeConfig,
+  formatIssues,
+  formatPosition,
+  sharedDataset,
+  sharedDatasetsDir,
+  validateConfig,
+  type ConfigLocator,
+  type ReportIssue,
+} from '@ocrops/common';
+
+const literals = <T extends string | number>(values: readonly T[], opts: object = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    opts,
+  );
+
+/** Where the images and their class labels come from (`source:`). */
+export const ClassSourceSchema = Type.Object({
+  /** `imagefolder`: `dir/<class name>/<image>`; `csv`: a `filename,label` CSV */
+  kind: literals(['imagefolder', 'csv'] as const),
+  /** a folder of ../shared/datasets; `dir` / `file` / `images_dir` are then relative to it */
+  dataset: Type.Optional(Type.String()),
+  /** imagefolder: the folder of class folders (default `train` with `dataset`) */
+  dir: Type.Optional(Type.String()),
+  /** csv: the CSV file */
+  file: Type.Optional(Type.String()),
+  /** csv: the folder its file names are relative to (default: the CSV's folder) */
+  images_dir: Type.Optional(Type.String()),
+});
+
+/** Fixed input size: every image is resized to exactly width x height. */
+export const ClassImageSchema = Type.Object({
+  height: Type.Integer({ minimum: 8, maximum: 1024 }),
+  /** default: the height */
+  width: Type.Optional(Type.Integer({ minimum: 8, maximum: 1024 })),
+  /** 1 (grayscale) or 3 (RGB) */
+  channels: literals([1, 3] as const, { default: 3 }),
+});
+
+/** Shares of each class held out for validation and test (the rest trains), and the seed of the draw. */
+export const ClassSplitSchema = Type.Object(
+  {
+    val: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1 }),
+    test: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1 }),
+    seed: Type.Integer({ default: 42 }),
+  },
+  { default: {} },
+);
+
+const positive = () => Type.Number({ exclusiveMinimum: 0 });
+
+/**
+ * Training augmentation of a classifier, drawn per image (the reference PyTorch ImageFolder recipe): random
+ * horizontal/vertical flips (p 0.5 each), colour jitter of brightness, contrast and saturation by a factor in
+ * [1 - color_jitter, 1 + color_jitter] each, and an affine shift by up to `translate` of the size with a scale in
+ * `scale`. Missing keys take the reference recipe's values.
+ */
+export const ClassAugmentSchema = Type.Object({
+  hflip: Type.Boolean({ default: true }),
+  vflip: Type.Boolean({ default: true }),
+  /** Largest relative change of brightness, contrast and saturation (0 = off). */
+  color_jitter: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+  /** Largest shift as a share of the width/height (0 = off). */
+  translate: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1 }),
+  /** Scale range [min, max] of the affine transform ([1, 1] = off). */
+  scale: Type.Tuple([positive(), positive()], {
+    default: [0.9, 1.1],
+    allowed: 'a [min, max] pair of positive numbers, e.g. [0.9, 1.1]',
+  }),
+  /** Pixels that the affine transform brings in from outside: repeat the nearest edge pixel, or a constant value. */
+  fill: literals(['edge', 'constant'] as const, { default: 'edge' }),
+  /** The constant of `fill: constant`, in [0, 1] (default 0, black, as torchvision's RandomAffine). */
+  fill_value: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+});
+
+/** A classification data config (`task: classify`, configs/data/*.yaml). */
+export const ClassifyDataSchema = Type.Object({
+  task: Type.Literal('classify'),
+  /** names the output folder */
+  name: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+  source: ClassSourceSchema,
+  image: ClassImageSchema,
+  split: ClassSplitSchema,
+  /** Training augmentation (read by the trainer; prepare stores it in meta.json); false = none. */
+  augment: Type.Union([Type.Literal(false), ClassAugmentSchema], { default: {} }),
+  /** Output folder (default data/prepared/<name>). */
+  out_dir: Type.Optional(Type.String()),
+});
+
+export type ClassifyDataYaml = Static<typeof ClassifyDataSchema>;
 
 /** Where the images and their class labels come from. Paths are absolute. */
 export type ClassSource =
@@ -19,29 +112,16 @@ export interface ClassImageOptions {
 }
 
 /** Shares of each class held out for validation and test (the rest trains), and the seed of the draw. */
-export interface ClassSplitOptions {
-  val: number;
-  test: number;
-  seed: number;
-}
+export type ClassSplitOptions = Static<typeof ClassSplitSchema>;
 
-/**
- * Training augmentation of a classifier, drawn per image (the reference PyTorch ImageFolder recipe): random
- * horizontal/vertical flips (p 0.5 each), colour jitter of brightness, contrast and saturation by a factor in
- * [1 - colorJitter, 1 + colorJitter] each, and an affine shift by up to `translate` of the size with a scale in `scale`.
- */
+/** Training augmentation of a classifier (see {@link ClassAugmentSchema}), camelCase. */
 export interface ClassAugmentConfig {
   hflip: boolean;
   vflip: boolean;
-  /** Largest relative change of brightness, contrast and saturation (0 = off). */
   colorJitter: number;
-  /** Largest shift as a share of the width/height (0 = off). */
   translate: number;
-  /** Scale range [min, max] of the affine transform ([1, 1] = off). */
   scale: [number, number];
-  /** Pixels that the affine transform brings in from outside: repeat the nearest edge pixel, or a constant value. */
   fill: 'edge' | 'constant';
-  /** The constant of `fill: constant`, in [0, 1] (default 0, black, as torchvision's RandomAffine). */
   fillValue: number;
 }
 
@@ -60,43 +140,47 @@ export interface ClassifyDataConfig {
   file: string;
 }
 
-const TOP_KEYS = ['task', 'name', 'source', 'image', 'split', 'augment', 'out_dir'] as const;
-const AUGMENT_KEYS = ['hflip', 'vflip', 'color_jitter', 'translate', 'scale', 'fill', 'fill_value'] as const;
-
 /** The reference recipe's augmentation: flips, colour jitter 0.2, translate 0.1, scale 0.9-1.1, edge fill. */
 export function defaultClassAugment(): ClassAugmentConfig {
-  return { hflip: true, vflip: true, colorJitter: 0.2, translate: 0.1, scale: [0.9, 1.1], fill: 'edge', fillValue: 0 };
+  return parseClassAugment({}, '<default>');
+}
+
+function checkScale(scale: readonly number[], report: ReportIssue, at: readonly string[]): void {
+  if (scale[0] > scale[1]) report([...at, 'scale'], `must be [min, max] with min <= max, got [${scale.join(', ')}]`);
+}
+
+function resolveAugment(a: Static<typeof ClassAugmentSchema>): ClassAugmentConfig {
+  const c = camelizeConfig(ClassAugmentSchema, a);
+  return { ...c, scale: [c.scale[0], c.scale[1]] };
 }
 
 /** Parses an `augment` section of a classification data config (missing keys take the reference recipe's values). */
-export function parseClassAugment(r: ConfigReader): ClassAugmentConfig {
-  const d = defaultClassAugment();
-  r.only(AUGMENT_KEYS);
-  let scale = d.scale;
-  if (r.has('scale')) {
-    const v = r.raw('scale');
-    if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x) || x <= 0)) {
-      r.fail('scale', 'must be a [min, max] pair of positive numbers, e.g. [0.9, 1.1]');
-    }
-    scale = [v[0] as number, v[1] as number];
-    if (scale[0] > scale[1]) r.fail('scale', `must be [min, max] with min <= max, got [${scale.join(', ')}]`);
-  }
-  return {
-    hflip: r.boolean('hflip', d.hflip),
-    vflip: r.boolean('vflip', d.vflip),
-    colorJitter: r.number('color_jitter', d.colorJitter, { min: 0, max: 1 }),
-    translate: r.number('translate', d.translate, { min: 0, max: 0.5 }),
-    scale,
-    fill: r.oneOf('fill', ['edge', 'constant'] as const, d.fill),
-    fillValue: r.number('fill_value', d.fillValue, { min: 0, max: 1 }),
-  };
+export function parseClassAugment(value: unknown, source: string, locate?: ConfigLocator): ClassAugmentConfig {
+  const a = validateConfig(ClassAugmentSchema, value, {
+    source,
+    locate,
+    check: (v, report) => checkScale(v.scale, report, []),
+  });
+  return resolveAugment(a);
+}
+
+/** The checks of a classification data config between its fields. */
+function checkClassifyData(v: ClassifyDataYaml, report: ReportIssue): void {
+  const s = v.source;
+  const at = (k: string) => ['source', k];
+  const unused = s.kind === 'imagefolder' ? (['file', 'images_dir'] as const) : (['dir'] as const);
+  for (const k of unused) if (s[k] !== undefined) report(at(k), `is not used with kind '${s.kind}'; remove it`);
+  if (s.kind === 'imagefolder' && s.dir === undefined && s.dataset === undefined)
+    report(at('dir'), "is required for kind 'imagefolder' (or give 'dataset')");
+  if (s.kind === 'csv' && s.file === undefined) report(at('file'), "is required for kind 'csv'");
+  if (v.augment !== false) checkScale(v.augment.scale, report, ['augment']);
 }
 
 /** The folder of a shared dataset (../shared/datasets/<name>), or a clear error when it is absent. */
-function sharedDatasetDir(r: ConfigReader, name: string): string {
+function sharedDatasetDir(name: string, where: string): string {
   const dir = sharedDataset(name);
   if (!dir) {
-    throw new OcropsError('OCROPS_DATA_DATASET_ABSENT', `${r.source}: shared dataset '${name}' not found in ${sharedDatasetsDir()}`, {
+    throw new OcropsError('OCROPS_DATA_DATASET_ABSENT', `${where}: shared dataset '${name}' not found in ${sharedDatasetsDir()}`, {
       hint: 'put the dataset folder there, or set OCROPS_DATASETS to the folder that holds it',
     });
   }
@@ -104,51 +188,44 @@ function sharedDatasetDir(r: ConfigReader, name: string): string {
 }
 
 /**
- * Parses the `source` section. `dataset: <name>` makes `dir` / `file` / `images_dir` relative to that folder of
+ * Resolves the `source` section. `dataset: <name>` makes `dir` / `file` / `images_dir` relative to that folder of
  * ../shared/datasets; otherwise relative paths are resolved from `baseDir`.
  */
-function parseClassSource(r: ConfigReader, baseDir: string): ClassSource {
-  const kind = r.oneOf('kind', ['imagefolder', 'csv'] as const);
-  const root = r.has('dataset') ? sharedDatasetDir(r, r.string('dataset')) : baseDir;
-  if (kind === 'imagefolder') {
-    r.only(['kind', 'dataset', 'dir']);
-    return { kind, dir: resolve(root, r.string('dir', r.has('dataset') ? 'train' : undefined)) };
-  }
-  r.only(['kind', 'dataset', 'file', 'images_dir']);
-  const file = resolve(root, r.string('file'));
-  return { kind, file, imagesDir: r.has('images_dir') ? resolve(root, r.string('images_dir')) : resolve(file, '..') };
+function resolveClassSource(s: ClassifyDataYaml['source'], baseDir: string, where: string): ClassSource {
+  const root = s.dataset !== undefined ? sharedDatasetDir(s.dataset, where) : baseDir;
+  if (s.kind === 'imagefolder') return { kind: 'imagefolder', dir: resolve(root, s.dir ?? 'train') };
+  const file = resolve(root, s.file as string);
+  return { kind: 'csv', file, imagesDir: s.images_dir !== undefined ? resolve(root, s.images_dir) : resolve(file, '..') };
 }
 
 /**
  * Validates a classification data config. Relative paths are resolved from `baseDir` (default: the current
- * directory), as in the OCR data config.
+ * directory), as in the OCR data config. `locate` gives the positions of its keys when it was read from a file.
  */
-export function parseClassifyDataConfig(value: unknown, file: string, baseDir = process.cwd()): ClassifyDataConfig {
-  const r = ConfigReader.from(value, file).only(TOP_KEYS);
-  r.oneOf('task', ['classify'] as const);
-  const name = r.string('name');
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) r.fail('name', 'may only hold letters, digits, ".", "_" and "-" (it names the output folder)');
-  const source = parseClassSource(r.section('source', true), baseDir);
-
-  const im = r.section('image', true).only(['height', 'width', 'channels']);
-  const height = im.integer('height', undefined, { min: 8, max: 1024 });
-  const width = im.integer('width', height, { min: 8, max: 1024 });
-  const channels = im.integer('channels', 3);
-  if (channels !== 1 && channels !== 3) im.fail('channels', `must be 1 (grayscale) or 3 (RGB), got ${channels}`);
-
-  const sp = r.section('split').only(['val', 'test', 'seed']);
-  const split: ClassSplitOptions = {
-    val: sp.number('val', 0.1, { min: 0, max: 0.5 }),
-    test: sp.number('test', 0.1, { min: 0, max: 0.5 }),
-    seed: sp.integer('seed', 42),
+export function parseClassifyDataConfig(value: unknown, file: string, baseDir = process.cwd(), locate?: ConfigLocator): ClassifyDataConfig {
+  const v = validateConfig(ClassifyDataSchema, value, { source: file, locate, check: checkClassifyData });
+  const pos = locate?.(['source', 'dataset']);
+  const source = resolveClassSource(v.source, baseDir, pos ? formatPosition(pos) : file);
+  const { height, width, channels } = v.image;
+  return {
+    task: 'classify',
+    name: v.name,
+    source,
+    image: { height, width: width ?? height, channels },
+    split: v.split,
+    augment: v.augment === false ? false : resolveAugment(v.augment),
+    outDir: resolve(baseDir, v.out_dir ?? `data/prepared/${v.name}`),
+    file,
   };
-  const augment = r.raw('augment') === false ? false : parseClassAugment(r.section('augment'));
-  const outDir = resolve(baseDir, r.string('out_dir', `data/prepared/${name}`));
-  return { task: 'classify', name, source, image: { height, width, channels: channels as 1 | 3 }, split, augment, outDir, file };
 }
 
 /** The `task` of a parsed data config: `classify`, or `ocr` (the default when the key is absent). */
-export function dataConfigTask(value: unknown, file: string): 'ocr' | 'classify' {
-  const task = ConfigReader.from(value, file).oneOf('task', ['ocr', 'classify'] as const, 'ocr');
-  return task;
+export function dataConfigTask(value: unknown, file: string, locate?: ConfigLocator): 'ocr' | 'classify' {
+  const task = value && typeof value === 'object' && !Array.isArray(value) ? (value as { task?: unknown }).task : undefined;
+  if (task === undefined || task === 'ocr') return 'ocr';
+  if (task === 'classify') return 'classify';
+  const issue = { path: ['task'], message: `is not one of the allowed values, got ${JSON.stringify(task)}`, allowed: 'ocr, classify' };
+  throw new OcropsError('OCROPS_CONFIG_INVALID', `${file}: 1 problem in the config:\n${formatIssues([issue], file, locate)}`, {
+    hint: "give 'task: ocr' (text lines, the default) or 'task: classify' (image classes)",
+  });
 }

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { OcropsError } from '@ocrops/common';
 import { parseClassifyDataConfig } from './classify-config.js';
+import { loadClassifyDataConfig } from './task-config.js';
 import { compareCodePoints, parseCsv, readClassCsv, readImageFolder } from './classify-readers.js';
 import { classSplitSizes, stratifiedSplit } from './classify-split.js';
 import { tempDir } from './testing/fixtures.js';
@@ -114,11 +115,32 @@ test('classify data config: keys, defaults, relative paths from the base dir, er
   assert.deepEqual(cfg.augment, { hflip: true, vflip: true, colorJitter: 0.3, translate: 0.1, scale: [0.8, 1.2], fill: 'edge', fillValue: 0 });
   const bad = (v: unknown, re: RegExp) => rejects(() => parseClassifyDataConfig(v, 'b.yaml', '/base'), 'OCROPS_CONFIG_INVALID', re);
   const base = { task: 'classify', name: 'b', source: { kind: 'imagefolder', dir: 'd' }, image: { height: 32 } };
-  bad({ ...base, augment: { scale: [1.2, 0.8] } }, /field 'augment.scale' must be \[min, max\]/);
-  bad({ ...base, augment: { colorJitter: 0.2 } }, /field 'augment.colorJitter' is not a known field/);
-  bad({ ...base, source: { kind: 'folder', dir: 'd' } }, /field 'source.kind' must be one of imagefolder, csv/);
-  bad({ ...base, image: { height: 32, channels: 4 } }, /field 'image.channels' must be 1 \(grayscale\) or 3 \(RGB\)/);
+  bad({ ...base, augment: { scale: [1.2, 0.8] } }, /b\.yaml: augment\.scale: must be \[min, max\] with min <= max/);
+  bad({ ...base, augment: { colour_jitter: 0.2 } }, /augment\.colour_jitter: is not a known field \(did you mean color_jitter\?\)/);
+  bad({ ...base, source: { kind: 'folder', dir: 'd' } }, /source\.kind: is not one of the allowed values, got "folder"; allowed: imagefolder, csv/);
+  bad({ ...base, image: { height: 32, channels: 4 } }, /image\.channels: is not one of the allowed values, got 4; allowed: 1, 3/);
+  bad({ ...base, source: { kind: 'csv', dir: 'd' } }, /source\.dir: is not used with kind 'csv'[^]*source\.file: is required for kind 'csv'/);
+  bad({ ...base, source: { kind: 'imagefolder' } }, /source\.dir: is required for kind 'imagefolder'/);
+  bad({ ...base, name: 'a b' }, /name: .*allowed: a string matching/);
+  bad({ ...base, split: { val: 0.7 } }, /split\.val: .*allowed: a number in 0\.\.0\.5/);
+  // the camelCase spelling of a key is its deprecated alias (one warning), not an error
+  const aliased = parseClassifyDataConfig({ ...base, augment: { colorJitter: 0.3 }, outDir: 'o' }, 'alias-test.yaml', '/base');
+  assert.equal(aliased.augment && aliased.augment.colorJitter, 0.3);
+  assert.equal(aliased.outDir, '/base/o');
   assert.equal(parseClassifyDataConfig({ ...base, augment: false }, 'b.yaml', '/base').augment, false);
+});
+
+test('classify data config file: errors give file:line:col of the field', () => {
+  const { dir, cleanup } = tempDir('ocrops-classify-config-');
+  try {
+    const f = join(dir, 'c.yaml');
+    writeFileSync(f, 'task: classify\nname: c\nsource:\n  kind: csv\n  file: x.csv\n  dir: d\nimage: { height: 32 }\n');
+    rejects(() => loadClassifyDataConfig(f), 'OCROPS_CONFIG_INVALID', /c\.yaml:6:\d+: source\.dir: is not used with kind 'csv'/);
+    writeFileSync(f, 'task: classify\nname: c\nsource: { kind: csv, file: x.csv }\nimage: { height: 32 }\naugment:\n  translate: 0.9\n');
+    rejects(() => loadClassifyDataConfig(f), 'OCROPS_CONFIG_INVALID', /c\.yaml:6:\d+: augment\.translate: .*allowed: a number in 0\.\.0\.5/);
+  } finally {
+    cleanup();
+  }
 });
 
 test('stratified split: every class in every split in proportion, deterministic, disjoint, independent of other classes', () => {

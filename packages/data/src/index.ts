@@ -55,11 +55,14 @@ export {
 export { distribution, formatStats, type DatasetStats, type Distribution } from './stats.js';
 export { commands, writeSyntheticFolder } from './commands.js';
 export {
+  ClassifyDataSchema,
+  ClassAugmentSchema,
   parseClassifyDataConfig,
   parseClassAugment,
   defaultClassAugment,
   dataConfigTask,
   type ClassifyDataConfig,
+  type ClassifyDataYaml,
   type ClassSource,
   type ClassImageOptions,
   type ClassSplitOptions,
