@@ -1,10 +1,11 @@
 // `evaluate`: metrics of a saved model on a split -> metrics.json (dvc metrics), reports/errors.json (worst lines),
 // and the run's per-epoch plots file (dvc plots).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
 import { loadModel, savedModelTask, selectBackend } from '@ocrops/model';
+import { writeEvaluationFiles } from './evaluate-files.js';
 import { relativeToRoot } from './config.js';
 import { evaluateSplit, type LineResult, type SplitMetrics } from './evaluate-split.js';
 import type { TrackedRun } from './tracking.js';
@@ -107,11 +108,6 @@ function imageDirOf(data: PreparedDataset): string | undefined {
   }
 }
 
-function writeJson(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
 /** Evaluates a saved model on a prepared split and writes the metrics, error report and plots files. */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const split = opts.split ?? 'test';
@@ -178,17 +174,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
         acc_by_char: l.accByChar,
       })),
     };
-    writeJson(opts.metricsPath, metrics);
-    writeJson(opts.errorsPath, report);
-    if (opts.plots) {
-      if (!existsSync(opts.plots.from)) {
-        throw new OcropsError('OCROPS_TRAIN_PLOTS', `${opts.plots.from} does not exist`, {
-          hint: 'point --run at the training run folder (it holds plots.json)',
-        });
-      }
-      mkdirSync(dirname(opts.plots.to), { recursive: true });
-      copyFileSync(opts.plots.from, opts.plots.to);
-    }
+    writeEvaluationFiles(opts, metrics, report);
     if (opts.run) {
       opts.run.logMetrics(metrics);
       opts.run.logHtml(errorReportHtml(report));

@@ -1,9 +1,8 @@
 // `evaluate` of an image classifier: top-1/top-5, loss, per-class precision/recall and the confusion matrix of a split
 // -> metrics.json (flat, `dvc metrics show`) and the report JSON; the confusion matrix goes to the tracker as well.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { selectBackend } from '@ocrops/model';
+import { writeEvaluationFiles } from '../evaluate-files.js';
 import { relativeToRoot } from '../config.js';
 import type { TrackedRun } from '../tracking.js';
 import type { ClassSplitName, ClassifyDeps } from './classify-data.js';
@@ -23,11 +22,6 @@ export interface ClassifierEvaluateOptions {
   plots?: { from: string; to: string };
   run?: TrackedRun;
   quiet?: boolean;
-}
-
-function writeJson(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Evaluates a saved classifier on a prepared split and writes the metrics, report and plots files. */
@@ -90,17 +84,7 @@ export async function evaluateClassifier(
         truth_probability: m.truthProbability,
       })),
     };
-    writeJson(opts.metricsPath, metrics);
-    writeJson(opts.errorsPath, report);
-    if (opts.plots) {
-      if (!existsSync(opts.plots.from)) {
-        throw new OcropsError('OCROPS_TRAIN_PLOTS', `${opts.plots.from} does not exist`, {
-          hint: 'point --run at the training run folder (it holds plots.json)',
-        });
-      }
-      mkdirSync(dirname(opts.plots.to), { recursive: true });
-      copyFileSync(opts.plots.from, opts.plots.to);
-    }
+    writeEvaluationFiles(opts, metrics, report);
     if (opts.run) {
       opts.run.logMetrics(metrics);
       const base = opts.errorsPath.replace(/\.json$/, '');

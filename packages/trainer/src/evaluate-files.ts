@@ -1,0 +1,34 @@
+// The files `evaluate` writes for either task: metrics.json (flat, `dvc metrics show`), the report JSON and a copy of
+// the run's per-epoch plots file (`dvc plots show`).
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { OcropsError } from '@ocrops/common';
+
+/** Where evaluate writes its files. */
+export interface EvaluationPaths {
+  metricsPath: string;
+  errorsPath: string;
+  /** copy a run's per-epoch records (`<run>/plots.json`) to this path */
+  plots?: { from: string; to: string };
+}
+
+/** Writes `value` as indented JSON (2 spaces, final newline), creating the folder. */
+export function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes the metrics and the report, and copies the plots file when asked (it must exist). */
+export function writeEvaluationFiles(paths: EvaluationPaths, metrics: Record<string, number>, report: unknown): void {
+  writeJson(paths.metricsPath, metrics);
+  writeJson(paths.errorsPath, report);
+  if (paths.plots) {
+    if (!existsSync(paths.plots.from)) {
+      throw new OcropsError('OCROPS_TRAIN_PLOTS', `${paths.plots.from} does not exist`, {
+        hint: 'point --run at the training run folder (it holds plots.json)',
+      });
+    }
+    mkdirSync(dirname(paths.plots.to), { recursive: true });
+    copyFileSync(paths.plots.from, paths.plots.to);
+  }
+}
