@@ -3,13 +3,34 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OcropsError } from '@ocrops/common';
+import type { TrackedRun } from './tracking.js';
 
 /** Where evaluate writes its files. */
 export interface EvaluationPaths {
+  /** metrics.json path (flat dict, `dvc metrics show` format) */
   metricsPath: string;
+  /**
+   * report path: an OCR model's worst lines, or a classifier's per-class precision/recall, confusion matrix and most
+   * confident mistakes
+   */
   errorsPath: string;
-  /** copy a run's per-epoch records (`<run>/plots.json`) to this path */
+  /** copy a run's per-epoch records (`<run>/plots.json`) to this path for `dvc plots show` */
   plots?: { from: string; to: string };
+}
+
+/** What evaluate takes for a model of either task. */
+export interface EvaluateTaskOptions extends EvaluationPaths {
+  /** model folder written by save() (a run's `best/`, an export, `models/best`) */
+  modelDir: string;
+  /** prepared dataset folder (data/prepared/<name>) */
+  preparedDir: string;
+  split?: 'train' | 'val' | 'test';
+  batchSize?: number;
+  /** how many worst lines (OCR) or most confident mistakes (classifier) the report keeps */
+  worst?: number;
+  /** also log the metrics and reports to this tracked run */
+  run?: TrackedRun;
+  quiet?: boolean;
 }
 
 /** Writes `value` as indented JSON (2 spaces, final newline), creating the folder. */

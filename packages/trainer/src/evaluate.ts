@@ -5,33 +5,15 @@ import { join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
 import { loadModel, savedModelTask, selectBackend } from '@ocrops/model';
-import { writeEvaluationFiles } from './evaluate-files.js';
+import { writeEvaluationFiles, type EvaluateTaskOptions } from './evaluate-files.js';
 import { relativeToRoot } from './config.js';
 import { evaluateSplit, type LineResult, type SplitMetrics } from './evaluate-split.js';
-import type { TrackedRun } from './tracking.js';
 import { classifyDeps } from './tasks/classify-deps.js';
 import { evaluateClassifier } from './tasks/classify-evaluate.js';
 import type { ClassificationReport } from './tasks/classify-report.js';
 
-export interface EvaluateOptions {
-  /** model folder written by save() (a run's `best/`, an export, `models/best`) */
-  modelDir: string;
-  /** prepared dataset folder (data/prepared/<name>) */
-  preparedDir: string;
-  split?: 'train' | 'val' | 'test';
-  batchSize?: number;
+export interface EvaluateOptions extends EvaluateTaskOptions {
   decode?: { method: 'greedy' | 'beam'; beamWidth: number };
-  /** metrics.json path (flat dict, `dvc metrics show` format) */
-  metricsPath: string;
-  /** error report path (worst lines) */
-  errorsPath: string;
-  /** how many worst lines the report keeps */
-  worst?: number;
-  /** copy a run's per-epoch records (`<run>/plots.json`) to this path for `dvc plots show` */
-  plots?: { from: string; to: string };
-  /** also log the metrics, report and HTML table to this tracked run */
-  run?: TrackedRun;
-  quiet?: boolean;
 }
 
 /** The error report: the worst lines first (lowest acc_by_char, then lowest confidence). */

@@ -2,27 +2,14 @@
 // -> metrics.json (flat, `dvc metrics show`) and the report JSON; the confusion matrix goes to the tracker as well.
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { selectBackend } from '@ocrops/model';
-import { writeEvaluationFiles } from '../evaluate-files.js';
+import { writeEvaluationFiles, type EvaluateTaskOptions } from '../evaluate-files.js';
 import { relativeToRoot } from '../config.js';
-import type { TrackedRun } from '../tracking.js';
-import type { ClassSplitName, ClassifyDeps } from './classify-data.js';
+import type { ClassifyDeps } from './classify-data.js';
 import { evaluateClassSplit } from './classify-eval.js';
 import { logConfusionMatrix, logMistakes, type ClassificationReport } from './classify-report.js';
 
-export interface ClassifierEvaluateOptions {
-  modelDir: string;
-  preparedDir: string;
-  split?: ClassSplitName;
-  batchSize?: number;
-  metricsPath: string;
-  /** the report JSON (per-class precision/recall, confusion matrix, most confident mistakes) */
-  errorsPath: string;
-  /** how many most confident mistakes the report keeps */
-  worst?: number;
-  plots?: { from: string; to: string };
-  run?: TrackedRun;
-  quiet?: boolean;
-}
+/** The options of evaluate (all of them but the OCR decoding). */
+export type ClassifierEvaluateOptions = EvaluateTaskOptions;
 
 /** Evaluates a saved classifier on a prepared split and writes the metrics, report and plots files. */
 export async function evaluateClassifier(
