@@ -33,6 +33,27 @@ export interface EvaluateTaskOptions extends EvaluationPaths {
   quiet?: boolean;
 }
 
+/** One wrong prediction in an evaluation report, either task. */
+export interface ReportMistake {
+  id: string;
+  /** path of the source image when it is known */
+  image?: string;
+  truth: string;
+  prediction: string;
+  confidence: number;
+}
+
+/** What the evaluation reports of both tasks hold: which model on which split, how many items and errors, the worst. */
+export interface EvaluationReportBase<M extends ReportMistake> {
+  model: string;
+  dataset: string;
+  split: string;
+  count: number;
+  errors: number;
+  /** the worst predictions: an OCR model's lowest-scoring lines, a classifier's most confident mistakes */
+  worst: M[];
+}
+
 /** Writes `value` as indented JSON (2 spaces, final newline), creating the folder. */
 export function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });

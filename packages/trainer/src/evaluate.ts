@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
 import { loadModel, savedModelTask, selectBackend } from '@ocrops/model';
-import { writeEvaluationFiles, type EvaluateTaskOptions } from './evaluate-files.js';
+import {
+  writeEvaluationFiles,
+  type EvaluateTaskOptions,
+  type EvaluationReportBase,
+  type ReportMistake,
+} from './evaluate-files.js';
 import { relativeToRoot } from './config.js';
 import { evaluateSplit, type LineResult, type SplitMetrics } from './evaluate-split.js';
 import { classifyDeps } from './tasks/classify-deps.js';
@@ -17,22 +22,7 @@ export interface EvaluateOptions extends EvaluateTaskOptions {
 }
 
 /** The error report: the worst lines first (lowest acc_by_char, then lowest confidence). */
-export interface ErrorReport {
-  model: string;
-  dataset: string;
-  split: string;
-  count: number;
-  errors: number;
-  worst: Array<{
-    id: string;
-    /** path of the source image when the data config's image folder is known */
-    image?: string;
-    truth: string;
-    prediction: string;
-    confidence: number;
-    acc_by_char: number;
-  }>;
-}
+export type ErrorReport = EvaluationReportBase<ReportMistake & { acc_by_char: number }>;
 
 export interface EvaluateResult {
   metrics: Record<string, number>;
