@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { OcropsError, repoRoot, sharedDataset } from '@ocrops/common';
+import { OcropsError, captureLog, repoRoot, sharedDataset } from '@ocrops/common';
 import { commands, loadDataConfig, openPrepared, parseDataConfig, prepare } from '@ocrops/data';
 
 function temp(t: { after(fn: () => void): void }): string {
@@ -26,16 +26,8 @@ function temp(t: { after(fn: () => void): void }): string {
 }
 
 /** Runs a data command in-process and returns what it printed. */
-async function runCommand(name: string, argv: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    await commands[name].run(argv);
-  } finally {
-    console.log = log;
-  }
-  return lines.join('\n');
+function runCommand(name: string, argv: string[]): Promise<string> {
+  return captureLog(() => commands[name].run(argv));
 }
 
 /** sha256 of every file under dir, by relative path. */

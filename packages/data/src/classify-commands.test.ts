@@ -3,22 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { OcropsError } from '@ocrops/common';
+import { OcropsError, captureLog } from '@ocrops/common';
 import { preparedTask, openPreparedClassify } from './classify-batches.js';
 import { commands } from './commands.js';
 import { tempDir } from './testing/fixtures.js';
 
 /** Runs `ocrops data <name> ...argv` and returns what it printed. */
-async function run(name: string, argv: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    await commands[name].run(argv);
-  } finally {
-    console.log = log;
-  }
-  return lines.join('\n');
+function run(name: string, argv: string[]): Promise<string> {
+  return captureLog(() => commands[name].run(argv));
 }
 
 async function writeSolid(path: string, v: number): Promise<void> {

@@ -7,8 +7,7 @@ import { OcropsError, ProgressBar } from '@ocrops/common';
 import type { ClassAugmentConfig, ClassifyDataConfig } from './classify-config.js';
 import { csvField, readClassSource, type ClassItem } from './classify-readers.js';
 import { stratifiedSplit } from './classify-split.js';
-import { decodeLine } from './image.js';
-import { mapLimit, writeDirAtomically } from './prepare.js';
+import { writeDecoded, writeDirAtomically } from './prepare.js';
 import type { SkippedItem } from './readers.js';
 import { ShardWriter, SPLITS, type SplitName } from './shards.js';
 
@@ -85,23 +84,7 @@ async function writeSplit(
   const { height, width, channels } = cfg.image;
   const w = new ShardWriter(dir, height, channels);
   const written: ClassItem[] = [];
-  for (let s = 0; s < items.length; s += conc * 4) {
-    const chunk = items.slice(s, s + conc * 4);
-    const decoded = await mapLimit(chunk, conc, (it) =>
-      decodeLine(it.path, { height, width, channels, maxWidth: width }, it.path).then(
-        (img) => ({ ok: true as const, img }),
-        (err: unknown) => ({ ok: false as const, err }),
-      ),
-    );
-    chunk.forEach((it, k) => {
-      const d = decoded[k];
-      if (d.ok) {
-        w.add(it.id, it.label, d.img.data, d.img.width);
-        written.push(it);
-      } else skipped.push({ id: it.id, path: it.path, stage: 'image', reason: (d.err as Error)?.message ?? String(d.err) });
-    });
-    bar.tick(chunk.length);
-  }
+  await writeDecoded(w, items, { height, width, channels, maxWidth: width }, { conc, skipped, bar }, (it) => void written.push(it));
   w.close();
   return written;
 }

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { OcropsError, ProgressBar, replaceDir } from '@ocrops/common';
 import { Charset } from './charset.js';
 import type { DataConfig } from './config.js';
-import { decodeLine } from './image.js';
+import { decodeLine, type LineImage, type LineImageOptions } from './image.js';
 import { readSource, type SkippedItem, type SourceItem } from './readers.js';
 import { Rng } from './rng.js';
 import { PREPARED_FORMAT, ShardWriter, SPLITS, type PreparedMeta, type SplitName } from './shards.js';
@@ -202,27 +202,11 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
     for (const split of SPLITS) {
       const items = parts[split].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const w = new ShardWriter(join(cfg.output, split), height, channels);
-      for (let s = 0; s < items.length; s += conc * 4) {
-        const chunk = items.slice(s, s + conc * 4);
-        const decoded = await mapLimit(chunk, conc, (it) =>
-          decodeLine(it.path, { height, channels, width: fixedWidth, maxWidth }, it.path).then(
-            (img) => ({ ok: true as const, img }),
-            (err: unknown) => ({ ok: false as const, err }),
-          ),
-        );
-        chunk.forEach((it, k) => {
-          const d = decoded[k];
-          if (d.ok) {
-            w.add(it.id, it.label, d.img.data, d.img.width);
-            widths[split].push(d.img.width);
-            labels[split].push(it.label);
-            if (d.img.squeezed) squeezed++;
-          } else {
-            skipped.push({ id: it.id, path: it.path, stage: 'image', reason: (d.err as Error)?.message ?? String(d.err) });
-          }
-        });
-        bar.tick(chunk.length);
-      }
+      await writeDecoded(w, items, { height, channels, width: fixedWidth, maxWidth }, { conc, skipped, bar }, (it, img) => {
+        widths[split].push(img.width);
+        labels[split].push(it.label);
+        if (img.squeezed) squeezed++;
+      });
       const r = w.close();
       counts[split] = r.count;
       splitMax[split] = r.maxWidth;
@@ -279,4 +263,38 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/**
+ * Decodes `items` (`conc` at a time, in chunks of 4 x conc) with the line-image options `image` and adds each decoded
+ * image to the shard writer in item order, then calls `onWritten`; an image that does not decode goes to `skipped`
+ * (stage 'image'). Ticks `bar` once per chunk. Text-line and classification prepare both write their shards so.
+ */
+export async function writeDecoded<T extends { id: string; path: string; label: string }>(
+  w: ShardWriter,
+  items: T[],
+  image: LineImageOptions,
+  run: { conc: number; skipped: SkippedItem[]; bar: ProgressBar },
+  onWritten: (item: T, img: LineImage) => void,
+): Promise<void> {
+  const { conc, skipped, bar } = run;
+  for (let s = 0; s < items.length; s += conc * 4) {
+    const chunk = items.slice(s, s + conc * 4);
+    const decoded = await mapLimit(chunk, conc, (it) =>
+      decodeLine(it.path, image, it.path).then(
+        (img) => ({ ok: true as const, img }),
+        (err: unknown) => ({ ok: false as const, err }),
+      ),
+    );
+    chunk.forEach((it, k) => {
+      const d = decoded[k];
+      if (d.ok) {
+        w.add(it.id, it.label, d.img.data, d.img.width);
+        onWritten(it, d.img);
+      } else {
+        skipped.push({ id: it.id, path: it.path, stage: 'image', reason: (d.err as Error)?.message ?? String(d.err) });
+      }
+    });
+    bar.tick(chunk.length);
+  }
 }

@@ -16,9 +16,9 @@ import {
   makeDense,
   maxPool,
   relu,
-  type BatchNorm,
   type Conv,
 } from './params.js';
+import { basicBlock, makeBasicBlock, type BasicBlock } from './basic-block.js';
 
 /** An image classifier: features, optional dropout, one linear layer to the classes. */
 export interface ClassifierModel {
@@ -72,39 +72,6 @@ function cnn4Features(p: ParamStore, cfg: ClassifierConfig): { fn: Features; dim
   return { fn, dim: cin * h * w };
 }
 
-interface Block {
-  c1: Conv;
-  b1: BatchNorm;
-  c2: Conv;
-  b2: BatchNorm;
-  proj?: { c: Conv; b: BatchNorm };
-}
-
-/** A BasicBlock: conv3x3(stride) BN ReLU conv3x3 BN, plus the input (1x1 conv + BN when the shape changes), ReLU. */
-function makeBlock(p: ParamStore, name: string, cin: number, cout: number, stride: number): Block {
-  const s: [number, number] = [stride, stride];
-  const blk: Block = {
-    c1: makeConv(p, `${name}/conv1`, [3, 3], cin, cout, { bias: false, strides: s }),
-    b1: makeBatchNorm(p, `${name}/bn1`, cout),
-    c2: makeConv(p, `${name}/conv2`, [3, 3], cout, cout, { bias: false }),
-    b2: makeBatchNorm(p, `${name}/bn2`, cout),
-  };
-  if (cin !== cout || stride !== 1) {
-    blk.proj = {
-      c: makeConv(p, `${name}/downsample`, [1, 1], cin, cout, { bias: false, strides: s }),
-      b: makeBatchNorm(p, `${name}/downsample_bn`, cout),
-    };
-  }
-  return blk;
-}
-
-function block(y: tf.Tensor4D, blk: Block, training: boolean): tf.Tensor4D {
-  const a = relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
-  const b = batchNorm(conv(a, blk.c2, false), blk.b2, training);
-  const short = blk.proj ? batchNorm(conv(y, blk.proj.c, false), blk.proj.b, training) : y;
-  return relu(tf.add(b, short)) as tf.Tensor4D;
-}
-
 /** Strides of resnet_gap's four stages (the stem has already divided the image by 4). */
 export const RESNET_GAP_STRIDES = [1, 2, 2, 2] as const;
 
@@ -117,18 +84,18 @@ function resnetGapFeatures(p: ParamStore, cfg: ClassifierConfig): { fn: Features
   const depth = cfg.depth ?? 2;
   const stem = makeConv(p, 'stem', [3, 3], cfg.channels, base, { bias: false, strides: [2, 2] });
   const stemBn = makeBatchNorm(p, 'stem_bn', base);
-  const blocks: Block[] = [];
+  const blocks: BasicBlock[] = [];
   let cin = base;
   for (let s = 0; s < 4; s++) {
     const cout = base * 2 ** s;
     for (let b = 0; b < depth; b++) {
-      blocks.push(makeBlock(p, `stage${s}/${b}`, cin, cout, b === 0 ? RESNET_GAP_STRIDES[s] : 1));
+      blocks.push(makeBasicBlock(p, `stage${s}/${b}`, cin, cout, b === 0 ? RESNET_GAP_STRIDES[s] : 1));
       cin = cout;
     }
   }
   const fn: Features = (x, training) => {
     let y = maxPool(relu(batchNorm(conv(x, stem, false, false), stemBn, training)), [2, 2]);
-    for (const blk of blocks) y = block(y, blk, training);
+    for (const blk of blocks) y = basicBlock(y, blk, training);
     return tf.mean(y, [1, 2]) as tf.Tensor2D;
   };
   return { fn, dim: cin };

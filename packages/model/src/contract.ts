@@ -105,8 +105,21 @@ export interface ContractDecoding {
   confidence: 'geometric-mean-per-frame';
 }
 
+/** What the contracts of both tasks say of the export itself: its files, the ONNX opset and where it came from. */
+export interface ContractExport<A extends string, C> {
+  /**
+   * Files of the export folder (relative paths); absent entries were not written. `onnx`: the ONNX graph; `tfjs`:
+   * ocrops's TensorFlow.js weights manifest (with weights.bin and ocrops.json beside it, for @ocrops/model loadModel).
+   */
+  files: { onnx?: string; tfjs?: string };
+  /** ONNX opset of `files.onnx`. */
+  opset?: number;
+  /** Where the model came from: architecture, its ocrops config, the source folder, export time. */
+  source: { arch: A; config: C; exportedFrom?: string; exportedAt?: string };
+}
+
 /** The whole contract (`ocrops-model.json`). */
-export interface ModelContract {
+export interface ModelContract extends ContractExport<Arch, ModelConfig> {
   format: typeof CONTRACT_FORMAT;
   task: 'ocr';
   /** Characters in class order, without the blank: class ids skip `blank` (blank 0: class k is charset[k - 1]). */
@@ -118,15 +131,6 @@ export interface ModelContract {
   input: ContractInput;
   outputs: ContractOutput[];
   decoding: ContractDecoding;
-  /**
-   * Files of the export folder (relative paths); absent entries were not written. `onnx`: the ONNX graph; `tfjs`:
-   * ocrops's TensorFlow.js weights manifest (with weights.bin and ocrops.json beside it, for @ocrops/model loadModel).
-   */
-  files: { onnx?: string; tfjs?: string };
-  /** ONNX opset of `files.onnx`. */
-  opset?: number;
-  /** Where the model came from: architecture, its ocrops config, the source folder, export time. */
-  source: { arch: Arch; config: ModelConfig; exportedFrom?: string; exportedAt?: string };
 }
 
 /**
@@ -216,6 +220,17 @@ export interface BuildContractOptions {
   exportedAt?: string;
 }
 
+/** Sets the optional export facts that were given (opset, source folder, export time); contracts of both tasks. */
+function withExportInfo<T extends ContractExport<string, unknown>>(
+  contract: T,
+  o: { opset?: number; exportedFrom?: string; exportedAt?: string },
+): T {
+  if (o.opset !== undefined) contract.opset = o.opset;
+  if (o.exportedFrom !== undefined) contract.source.exportedFrom = o.exportedFrom;
+  if (o.exportedAt !== undefined) contract.source.exportedAt = o.exportedAt;
+  return contract;
+}
+
 /** Width rules of a model: one fixed width (resnet18's model.width) or any width with at least one frame. */
 function widthRules(config: ModelConfig, steps: readonly FrameStep[]): ContractInput['width'] {
   if (config.arch === 'resnet18') {
@@ -259,10 +274,7 @@ export function buildContract(o: BuildContractOptions): ModelContract {
     files: { ...o.files },
     source: { arch: o.config.arch, config: o.config },
   };
-  if (o.opset !== undefined) contract.opset = o.opset;
-  if (o.exportedFrom !== undefined) contract.source.exportedFrom = o.exportedFrom;
-  if (o.exportedAt !== undefined) contract.source.exportedAt = o.exportedAt;
-  return contract;
+  return withExportInfo(contract, o);
 }
 
 type Obj = Record<string, unknown>;
@@ -298,6 +310,25 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], source: stri
 function str(v: unknown, source: string, field: string): string {
   if (typeof v !== 'string' || v === '') fail(source, field, 'must be a non-empty string');
   return v;
+}
+
+/**
+ * Copies the export facts of a contract being parsed (root `c`, its `source` and `files` objects) into `contract`:
+ * source.exportedFrom/exportedAt when strings, files.onnx/tfjs (strings), opset (an integer >= 1). Both tasks.
+ */
+function withParsedExportInfo<T extends ContractExport<string, unknown>>(
+  contract: T,
+  c: Obj,
+  src: Obj,
+  files: Obj,
+  source: string,
+): T {
+  if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
+  if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
+  if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
+  if (files.tfjs !== undefined) contract.files.tfjs = str(files.tfjs, source, 'files.tfjs');
+  if (c.opset !== undefined) contract.opset = int(c.opset, source, 'opset', 1);
+  return contract;
 }
 
 function parseSteps(v: unknown, source: string): FrameStep[] {
@@ -441,12 +472,7 @@ export function parseContract(value: unknown, source: string): ModelContract {
       'source.arch',
       `is '${contract.source.arch}' but source.config.arch is '${contract.source.config.arch}'`,
     );
-  if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
-  if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
-  if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
-  if (files.tfjs !== undefined) contract.files.tfjs = str(files.tfjs, source, 'files.tfjs');
-  if (c.opset !== undefined) contract.opset = int(c.opset, source, 'opset', 1);
-  return contract;
+  return withParsedExportInfo(contract, c, src, files, source);
 }
 
 /** Reads and checks an OCR model's `ocrops-model.json` file. */
@@ -506,7 +532,7 @@ export interface ClassifierOutput {
 }
 
 /** The contract of an exported image classifier (`ocrops-model.json` with `task: 'classify'`). */
-export interface ClassifierContract {
+export interface ClassifierContract extends ContractExport<ClassifierArch, ClassifierConfig> {
   format: typeof CONTRACT_FORMAT;
   task: 'classify';
   /** Class names in class-id order: output column k is classes[k]. */
@@ -518,10 +544,6 @@ export interface ClassifierContract {
   outputs: ClassifierOutput[];
   /** How many of the most probable classes a server returns by default. */
   topK: number;
-  /** Files of the export folder (relative paths), as in OCR contracts. */
-  files: { onnx?: string; tfjs?: string };
-  opset?: number;
-  source: { arch: ClassifierArch; config: ClassifierConfig; exportedFrom?: string; exportedAt?: string };
 }
 
 /** A contract of either task. */
@@ -567,10 +589,7 @@ export function buildClassifierContract(o: BuildClassifierContractOptions): Clas
     files: { ...o.files },
     source: { arch: o.config.arch, config: o.config },
   };
-  if (o.opset !== undefined) contract.opset = o.opset;
-  if (o.exportedFrom !== undefined) contract.source.exportedFrom = o.exportedFrom;
-  if (o.exportedAt !== undefined) contract.source.exportedAt = o.exportedAt;
-  return contract;
+  return withExportInfo(contract, o);
 }
 
 /** Checks a parsed classifier `ocrops-model.json` and returns it typed (errors name `source` and the field). */
@@ -647,12 +666,7 @@ export function parseClassifierContract(value: unknown, source: string): Classif
       `is ${input.height} x ${input.width} x ${input.channels} but the model config is ${config.height} x ${config.width} x ${config.channels}`,
     );
   }
-  if (typeof src.exportedFrom === 'string') contract.source.exportedFrom = src.exportedFrom;
-  if (typeof src.exportedAt === 'string') contract.source.exportedAt = src.exportedAt;
-  if (files.onnx !== undefined) contract.files.onnx = str(files.onnx, source, 'files.onnx');
-  if (files.tfjs !== undefined) contract.files.tfjs = str(files.tfjs, source, 'files.tfjs');
-  if (c.opset !== undefined) contract.opset = int(c.opset, source, 'opset', 1);
-  return contract;
+  return withParsedExportInfo(contract, c, src, files, source);
 }
 
 /** Checks a parsed `ocrops-model.json` of either task: `task: 'classify'` is a classifier's, anything else OCR's. */

@@ -64,6 +64,7 @@ export {
   type ContractInput,
   type ContractOutput,
   type ContractDecoding,
+  type ContractExport,
   type FrameStep,
   type BuildContractOptions,
   CLASSIFIER_OUTPUTS,

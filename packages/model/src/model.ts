@@ -16,10 +16,9 @@ import {
   makeBatchNorm,
   makeConv,
   makeDense,
-  type BatchNorm,
-  type Conv,
   type Dense,
 } from './params.js';
+import { basicBlock, makeBasicBlock, type BasicBlock } from './basic-block.js';
 import { makeRnnLayer, rnnLayer, type RnnLayer } from './rnn.js';
 
 /** An OCR model: a convolutional extractor, recurrent layers and a per-frame classifier. */
@@ -95,14 +94,6 @@ function smallExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: n
   return { fn, dim: embed, length: (w) => Math.floor(Math.floor(w / 2) / 2) };
 }
 
-interface Block {
-  c1: Conv;
-  b1: BatchNorm;
-  c2: Conv;
-  b2: BatchNorm;
-  proj?: { c: Conv; b: BatchNorm };
-}
-
 /**
  * Residual backbone (ResNet BasicBlocks, from scratch): stem conv3x3 + BN + ReLU, then four blocks with channels
  * [d/8, d/4, d/2, d] and strides (2,2), (2,2), (2,1), (2,1); height averaged to 1. T = ceil(ceil(W/2)/2).
@@ -121,62 +112,18 @@ function resnetExtractor(
     [2, 1],
     [2, 1],
   ];
-  const blocks: Block[] = [];
+  const blocks: BasicBlock[] = [];
   let cin = ch[0];
   for (let i = 0; i < 4; i++) {
-    const cout = ch[i];
-    const s = strides[i];
-    const blk: Block = {
-      c1: makeConv(p, `block${i}/conv1`, [3, 3], cin, cout, { bias: false, strides: s }),
-      b1: makeBatchNorm(p, `block${i}/bn1`, cout),
-      c2: makeConv(p, `block${i}/conv2`, [3, 3], cout, cout, { bias: false }),
-      b2: makeBatchNorm(p, `block${i}/bn2`, cout),
-    };
-    if (cin !== cout || s[0] !== 1 || s[1] !== 1) {
-      blk.proj = {
-        c: makeConv(p, `block${i}/proj`, [1, 1], cin, cout, { bias: false, strides: s }),
-        b: makeBatchNorm(p, `block${i}/proj_bn`, cout),
-      };
-    }
-    blocks.push(blk);
-    cin = cout;
+    blocks.push(makeBasicBlock(p, `block${i}`, cin, ch[i], strides[i], 'proj'));
+    cin = ch[i];
   }
   const fn: Features = (x, training) => {
     let y = relu(batchNorm(conv(x, stem, false, false), stemBn, training));
-    for (const blk of blocks) {
-      const a = relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
-      const b = batchNorm(conv(a, blk.c2, false), blk.b2, training);
-      const short = blk.proj ? batchNorm(conv(y, blk.proj.c, false), blk.proj.b, training) : y;
-      y = relu(tf.add(b, short)) as tf.Tensor4D;
-    }
+    for (const blk of blocks) y = basicBlock(y, blk, training);
     return tf.mean(y, 1).transpose([1, 0, 2]) as tf.Tensor3D;
   };
   return { fn, dim: d, length: (w) => Math.ceil(Math.ceil(w / 2) / 2) };
-}
-
-/** A torchvision BasicBlock: conv3x3(stride) BN ReLU conv3x3 BN, plus the input (1x1 conv + BN when the shape changes). */
-function makeBasicBlock(p: ParamStore, name: string, cin: number, cout: number, stride: number): Block {
-  const s: [number, number] = [stride, stride];
-  const blk: Block = {
-    c1: makeConv(p, `${name}/conv1`, [3, 3], cin, cout, { bias: false, strides: s }),
-    b1: makeBatchNorm(p, `${name}/bn1`, cout),
-    c2: makeConv(p, `${name}/conv2`, [3, 3], cout, cout, { bias: false }),
-    b2: makeBatchNorm(p, `${name}/bn2`, cout),
-  };
-  if (cin !== cout || stride !== 1) {
-    blk.proj = {
-      c: makeConv(p, `${name}/downsample`, [1, 1], cin, cout, { bias: false, strides: s }),
-      b: makeBatchNorm(p, `${name}/downsample_bn`, cout),
-    };
-  }
-  return blk;
-}
-
-function basicBlock(y: tf.Tensor4D, blk: Block, training: boolean): tf.Tensor4D {
-  const a = relu(batchNorm(conv(y, blk.c1, false), blk.b1, training));
-  const b = batchNorm(conv(a, blk.c2, false), blk.b2, training);
-  const short = blk.proj ? batchNorm(conv(y, blk.proj.c, false), blk.proj.b, training) : y;
-  return relu(tf.add(b, short)) as tf.Tensor4D;
 }
 
 /**

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ClassifierModel } from './classifier.js';
 import { CNN4_KERNELS, RESNET_GAP_STRIDES } from './classifier.js';
-import { CrnnWriter, ONNX_OPSET, weightReader, type OnnxExportOptions } from './onnx-export.js';
+import { CrnnWriter, ONNX_OPSET, basicBlockGraph, weightReader, type OnnxExportOptions } from './onnx-export.js';
 import { OnnxGraph } from './onnx-graph.js';
 
 /** cnn4 (classifier.ts cnn4Features): four conv + ReLU + 2x2 max pool, flattened channel-major. */
@@ -21,22 +21,11 @@ function cnn4Graph(c: CrnnWriter, x: string): string {
   return c.g.op('Flatten', [y], { axis: { i: 1 } });
 }
 
-/** One BasicBlock (classifier.ts block). */
-function basicBlock(c: CrnnWriter, x: string, name: string, stride: number): string {
-  const s: [number, number] = [stride, stride];
-  const a = c.conv(x, `${name}/conv1`, { pad: 'same', strides: s, bn: `${name}/bn1`, relu: true });
-  const b = c.conv(a, `${name}/conv2`, { pad: 'same', bn: `${name}/bn2`, relu: false });
-  const short = c.has(`${name}/downsample/kernel`)
-    ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false })
-    : x;
-  return c.g.op('Relu', [c.g.op('Add', [b, short])]);
-}
-
 /** resnet_gap (classifier.ts resnetGapFeatures): stem conv3x3/2 + BN + ReLU + max pool, 4 stages, global average pool. */
 function resnetGapGraph(c: CrnnWriter, x: string, depth: number): string {
   let y = c.maxPool(c.conv(x, 'stem', { pad: 'same', strides: [2, 2], bn: 'stem_bn', relu: true }), [2, 2]);
   for (let s = 0; s < 4; s++) {
-    for (let b = 0; b < depth; b++) y = basicBlock(c, y, `stage${s}/${b}`, b === 0 ? RESNET_GAP_STRIDES[s] : 1);
+    for (let b = 0; b < depth; b++) y = basicBlockGraph(c, y, `stage${s}/${b}`, b === 0 ? RESNET_GAP_STRIDES[s] : 1);
   }
   return c.g.op('ReduceMean', [y], { axes: { ints: [2, 3] }, keepdims: { i: 0 } });
 }

@@ -235,24 +235,27 @@ function resnetFeatures(c: CrnnWriter, x: string): string {
     [2, 1],
   ];
   for (let i = 0; i < 4; i++) {
-    const s = strides[i];
-    const a = c.conv(y, `block${i}/conv1`, { pad: 'same', strides: s, bn: `block${i}/bn1`, relu: true });
-    const b = c.conv(a, `block${i}/conv2`, { pad: 'same', bn: `block${i}/bn2`, relu: false });
-    const short = c.has(`block${i}/proj/kernel`)
-      ? c.conv(y, `block${i}/proj`, { pad: 'same', strides: s, bn: `block${i}/proj_bn`, relu: false })
-      : y;
-    y = c.g.op('Relu', [c.g.op('Add', [b, short])]);
+    y = basicBlockGraph(c, y, `block${i}`, strides[i], 'proj');
   }
   return c.heightMeanToSequence(y);
 }
 
-/** One torchvision BasicBlock (model.ts basicBlock): conv3x3(stride) BN ReLU conv3x3 BN, plus the (projected) input, ReLU. */
-function basicBlock(c: CrnnWriter, x: string, name: string, stride: number): string {
-  const s: [number, number] = [stride, stride];
+/**
+ * One BasicBlock (basic-block.ts, used by the OCR resnet/resnet18 and the resnet_gap classifier): conv3x3(stride) BN
+ * ReLU conv3x3 BN, plus the input (through the `projName` 1x1 conv + BN when the model has one), ReLU.
+ */
+export function basicBlockGraph(
+  c: CrnnWriter,
+  x: string,
+  name: string,
+  stride: number | [number, number],
+  projName = 'downsample',
+): string {
+  const s: [number, number] = typeof stride === 'number' ? [stride, stride] : stride;
   const a = c.conv(x, `${name}/conv1`, { pad: 'same', strides: s, bn: `${name}/bn1`, relu: true });
   const b = c.conv(a, `${name}/conv2`, { pad: 'same', bn: `${name}/bn2`, relu: false });
-  const short = c.has(`${name}/downsample/kernel`)
-    ? c.conv(x, `${name}/downsample`, { pad: 'same', strides: s, bn: `${name}/downsample_bn`, relu: false })
+  const short = c.has(`${name}/${projName}/kernel`)
+    ? c.conv(x, `${name}/${projName}`, { pad: 'same', strides: s, bn: `${name}/${projName}_bn`, relu: false })
     : x;
   return c.g.op('Relu', [c.g.op('Add', [b, short])]);
 }
@@ -269,10 +272,10 @@ function resnet18Features(c: CrnnWriter, x: string): string {
     strides: { ints: [2, 2] },
     auto_pad: { s: 'SAME_UPPER' },
   });
-  y = basicBlock(c, y, 'layer1/0', 1);
-  y = basicBlock(c, y, 'layer1/1', 1);
-  y = basicBlock(c, y, 'layer2/0', 2);
-  y = basicBlock(c, y, 'layer2/1', 1);
+  y = basicBlockGraph(c, y, 'layer1/0', 1);
+  y = basicBlockGraph(c, y, 'layer1/1', 1);
+  y = basicBlockGraph(c, y, 'layer2/0', 2);
+  y = basicBlockGraph(c, y, 'layer2/1', 1);
   const byCol = c.g.op('ReduceMean', [y], { axes: { ints: [2] }, keepdims: { i: 0 } }); // [B, 128, W/8]
   const k = c.w('width_proj/kernel');
   const b = c.w('width_proj/bias');

@@ -1,55 +1,28 @@
 // `evaluate`: metrics of a saved model on a split -> metrics.json (dvc metrics), reports/errors.json (worst lines),
 // and the run's per-epoch plots file (dvc plots).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
 import { loadModel, savedModelTask, selectBackend } from '@ocrops/model';
+import {
+  writeEvaluationFiles,
+  type EvaluateTaskOptions,
+  type EvaluationReportBase,
+  type ReportMistake,
+} from './evaluate-files.js';
 import { relativeToRoot } from './config.js';
 import { evaluateSplit, type LineResult, type SplitMetrics } from './evaluate-split.js';
-import type { TrackedRun } from './tracking.js';
 import { classifyDeps } from './tasks/classify-deps.js';
 import { evaluateClassifier } from './tasks/classify-evaluate.js';
 import type { ClassificationReport } from './tasks/classify-report.js';
 
-export interface EvaluateOptions {
-  /** model folder written by save() (a run's `best/`, an export, `models/best`) */
-  modelDir: string;
-  /** prepared dataset folder (data/prepared/<name>) */
-  preparedDir: string;
-  split?: 'train' | 'val' | 'test';
-  batchSize?: number;
+export interface EvaluateOptions extends EvaluateTaskOptions {
   decode?: { method: 'greedy' | 'beam'; beamWidth: number };
-  /** metrics.json path (flat dict, `dvc metrics show` format) */
-  metricsPath: string;
-  /** error report path (worst lines) */
-  errorsPath: string;
-  /** how many worst lines the report keeps */
-  worst?: number;
-  /** copy a run's per-epoch records (`<run>/plots.json`) to this path for `dvc plots show` */
-  plots?: { from: string; to: string };
-  /** also log the metrics, report and HTML table to this tracked run */
-  run?: TrackedRun;
-  quiet?: boolean;
 }
 
 /** The error report: the worst lines first (lowest acc_by_char, then lowest confidence). */
-export interface ErrorReport {
-  model: string;
-  dataset: string;
-  split: string;
-  count: number;
-  errors: number;
-  worst: Array<{
-    id: string;
-    /** path of the source image when the data config's image folder is known */
-    image?: string;
-    truth: string;
-    prediction: string;
-    confidence: number;
-    acc_by_char: number;
-  }>;
-}
+export type ErrorReport = EvaluationReportBase<ReportMistake & { acc_by_char: number }>;
 
 export interface EvaluateResult {
   metrics: Record<string, number>;
@@ -105,11 +78,6 @@ function imageDirOf(data: PreparedDataset): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function writeJson(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Evaluates a saved model on a prepared split and writes the metrics, error report and plots files. */
@@ -178,17 +146,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
         acc_by_char: l.accByChar,
       })),
     };
-    writeJson(opts.metricsPath, metrics);
-    writeJson(opts.errorsPath, report);
-    if (opts.plots) {
-      if (!existsSync(opts.plots.from)) {
-        throw new OcropsError('OCROPS_TRAIN_PLOTS', `${opts.plots.from} does not exist`, {
-          hint: 'point --run at the training run folder (it holds plots.json)',
-        });
-      }
-      mkdirSync(dirname(opts.plots.to), { recursive: true });
-      copyFileSync(opts.plots.from, opts.plots.to);
-    }
+    writeEvaluationFiles(opts, metrics, report);
     if (opts.run) {
       opts.run.logMetrics(metrics);
       opts.run.logHtml(errorReportHtml(report));

@@ -1,8 +1,7 @@
 // `export` of an image classifier: model.onnx (softmax probabilities and logits), ocrops's TensorFlow.js weights, the
 // contract ocrops-model.json (task classify: classes, fixed input size, normalisation, top-k), the training summary
 // and a README.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   CONTRACT_FILE,
   ONNX_FILE,
@@ -15,6 +14,7 @@ import {
   type ClassifierContract,
 } from '@ocrops/model';
 import { relativeToRoot } from './config.js';
+import { contractFiles, exportedMeta, writeExportFiles } from './export-files.js';
 
 /** Options of {@link exportClassifier} (those of exportModel that apply to classifiers). */
 export interface ExportClassifierOptions {
@@ -63,33 +63,25 @@ export async function exportClassifier(
   const { model, meta } = await loadClassifier(o.src);
   try {
     const out = resolve(o.out);
-    const exportedAt = new Date().toISOString();
-    const extra: Record<string, unknown> = { exportedFrom: relativeToRoot(o.src), exportedAt };
-    const resultPath = join(resolve(o.src, '..'), 'result.json');
-    if (existsSync(resultPath)) extra.training = JSON.parse(readFileSync(resultPath, 'utf8'));
-    const m = { ...(meta as Record<string, unknown>), ...extra };
+    const { meta: m, exportedFrom, exportedAt } = exportedMeta(o.src, meta as Record<string, unknown>);
     await model.save(out, m);
     const files = [TFJS_FILE, 'weights.bin', 'ocrops.json'];
     const contract = buildClassifierContract({
       config: model.config,
       classes: meta.classes,
       topK: o.topK,
-      files: o.format === 'onnx' ? { onnx: ONNX_FILE, tfjs: TFJS_FILE } : { tfjs: TFJS_FILE },
-      opset: o.format === 'onnx' ? ONNX_OPSET : undefined,
-      exportedFrom: relativeToRoot(o.src),
+      ...contractFiles(o.format),
+      exportedFrom,
       exportedAt,
     });
-    if (o.format === 'onnx') {
-      const bytes = exportClassifierOnnx(model, {
-        foldBatchNorm: o.foldBatchNorm,
-        metadata: { [CONTRACT_FILE]: JSON.stringify(contract) },
-      });
-      writeFileSync(join(out, ONNX_FILE), bytes);
-      files.unshift(ONNX_FILE);
-    } else rmSync(join(out, ONNX_FILE), { force: true });
-    writeFileSync(join(out, CONTRACT_FILE), JSON.stringify(contract, null, 2) + '\n');
-    writeFileSync(join(out, 'README.md'), readmeText(model.config, meta.classes, o.format, out));
-    files.push(CONTRACT_FILE, 'README.md');
+    writeExportFiles(
+      out,
+      o.format,
+      contract,
+      (metadata) => exportClassifierOnnx(model, { foldBatchNorm: o.foldBatchNorm, metadata }),
+      readmeText(model.config, meta.classes, o.format, out),
+      files,
+    );
     return { meta: m, contract, files };
   } finally {
     model.dispose();

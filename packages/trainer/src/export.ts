@@ -1,6 +1,6 @@
 // `export`: a self-contained model folder: model.onnx (standard ONNX) and/or ocrops's TensorFlow.js weights, the
 // preprocessing/decoding contract ocrops-model.json, the training summary and a README.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import {
@@ -18,6 +18,7 @@ import {
 } from '@ocrops/model';
 import { exportClassifier } from './export-classify.js';
 import { relativeToRoot } from './config.js';
+import { contractFiles, exportedMeta, writeExportFiles } from './export-files.js';
 import { charsetOfModel } from './evaluate.js';
 
 /** Export formats: `onnx` (model.onnx beside ocrops's own weights) or `tfjs` (ocrops's own weights only). */
@@ -123,33 +124,25 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
   const { model, meta } = await loadModel(src);
   try {
     const charset = charsetOfModel(meta, src);
-    const exportedAt = new Date().toISOString();
-    const extra: Record<string, unknown> = { exportedFrom: relativeToRoot(src), exportedAt };
-    const resultPath = join(resolve(src, '..'), 'result.json');
-    if (existsSync(resultPath)) extra.training = JSON.parse(readFileSync(resultPath, 'utf8'));
-    const m = { ...(meta as unknown as Record<string, unknown>), ...extra };
+    const { meta: m, exportedFrom, exportedAt } = exportedMeta(src, meta as unknown as Record<string, unknown>);
     await model.save(out, m);
     const files = [TFJS_FILE, 'weights.bin', 'ocrops.json'];
     const contract = buildContract({
       config: model.config,
       charset: charset.chars,
       decoding: opts.decode,
-      files: format === 'onnx' ? { onnx: ONNX_FILE, tfjs: TFJS_FILE } : { tfjs: TFJS_FILE },
-      opset: format === 'onnx' ? ONNX_OPSET : undefined,
-      exportedFrom: relativeToRoot(src),
+      ...contractFiles(format),
+      exportedFrom,
       exportedAt,
     });
-    if (format === 'onnx') {
-      const bytes = exportOnnx(model, {
-        foldBatchNorm: opts.foldBatchNorm,
-        metadata: { [CONTRACT_FILE]: JSON.stringify(contract) },
-      });
-      writeFileSync(join(out, ONNX_FILE), bytes);
-      files.unshift(ONNX_FILE);
-    } else rmSync(join(out, ONNX_FILE), { force: true }); // a stale graph of an earlier export would contradict the contract
-    writeFileSync(join(out, CONTRACT_FILE), JSON.stringify(contract, null, 2) + '\n');
-    writeFileSync(join(out, 'README.md'), readmeText(model.config, model.numClasses, format, out));
-    files.push(CONTRACT_FILE, 'README.md');
+    writeExportFiles(
+      out,
+      format,
+      contract,
+      (metadata) => exportOnnx(model, { foldBatchNorm: opts.foldBatchNorm, metadata }),
+      readmeText(model.config, model.numClasses, format, out),
+      files,
+    );
     return { dir: out, meta: m, contract, files };
   } finally {
     model.dispose();

@@ -1,15 +1,8 @@
 // What the classification task reads of a prepared classification set and what model it trains: the seam to
 // @ocrops/data (prepared shards, classBatches) and @ocrops/model (classifiers), injectable for tests.
 import type * as tf from '@tensorflow/tfjs';
+import type { ClassBatch } from '@ocrops/data';
 import type { TrainConfig } from '../config.js';
-
-/** One batch of labelled images: NHWC float32 in [0, 1], class ids, image ids. */
-export interface ClassBatch {
-  images: Float32Array;
-  shape: [number, number, number, number];
-  labels: number[];
-  ids: string[];
-}
 
 export interface ClassBatchOptions {
   batchSize: number;

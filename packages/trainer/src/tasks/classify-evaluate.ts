@@ -1,34 +1,15 @@
 // `evaluate` of an image classifier: top-1/top-5, loss, per-class precision/recall and the confusion matrix of a split
 // -> metrics.json (flat, `dvc metrics show`) and the report JSON; the confusion matrix goes to the tracker as well.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { selectBackend } from '@ocrops/model';
+import { writeEvaluationFiles, type EvaluateTaskOptions } from '../evaluate-files.js';
 import { relativeToRoot } from '../config.js';
-import type { TrackedRun } from '../tracking.js';
-import type { ClassSplitName, ClassifyDeps } from './classify-data.js';
+import type { ClassifyDeps } from './classify-data.js';
 import { evaluateClassSplit } from './classify-eval.js';
 import { logConfusionMatrix, logMistakes, type ClassificationReport } from './classify-report.js';
 
-export interface ClassifierEvaluateOptions {
-  modelDir: string;
-  preparedDir: string;
-  split?: ClassSplitName;
-  batchSize?: number;
-  metricsPath: string;
-  /** the report JSON (per-class precision/recall, confusion matrix, most confident mistakes) */
-  errorsPath: string;
-  /** how many most confident mistakes the report keeps */
-  worst?: number;
-  plots?: { from: string; to: string };
-  run?: TrackedRun;
-  quiet?: boolean;
-}
-
-function writeJson(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
-}
+/** The options of evaluate (all of them but the OCR decoding). */
+export type ClassifierEvaluateOptions = EvaluateTaskOptions;
 
 /** Evaluates a saved classifier on a prepared split and writes the metrics, report and plots files. */
 export async function evaluateClassifier(
@@ -90,17 +71,7 @@ export async function evaluateClassifier(
         truth_probability: m.truthProbability,
       })),
     };
-    writeJson(opts.metricsPath, metrics);
-    writeJson(opts.errorsPath, report);
-    if (opts.plots) {
-      if (!existsSync(opts.plots.from)) {
-        throw new OcropsError('OCROPS_TRAIN_PLOTS', `${opts.plots.from} does not exist`, {
-          hint: 'point --run at the training run folder (it holds plots.json)',
-        });
-      }
-      mkdirSync(dirname(opts.plots.to), { recursive: true });
-      copyFileSync(opts.plots.from, opts.plots.to);
-    }
+    writeEvaluationFiles(opts, metrics, report);
     if (opts.run) {
       opts.run.logMetrics(metrics);
       const base = opts.errorsPath.replace(/\.json$/, '');

@@ -5,6 +5,7 @@ import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { loadFonts } from '@ocrops/data';
 import type { EpochRecord } from '../checkpoint.js';
 import { curvesPng } from '../curves.js';
+import type { EvaluationReportBase, ReportMistake } from '../evaluate-files.js';
 import type { TrackedRun } from '../tracking.js';
 import type { Mistake } from './classify-eval.js';
 import { cometConfusionMatrix, type ConfusionMatrix } from './classify-metrics.js';
@@ -126,24 +127,10 @@ export async function logCurves(run: TrackedRun, history: EpochRecord[], file: s
 }
 
 /** The evaluation report of a classifier (reports/<set>-errors.json for classification). */
-export interface ClassificationReport {
+export interface ClassificationReport extends EvaluationReportBase<ReportMistake & { truth_probability: number }> {
   task: 'classify';
-  model: string;
-  dataset: string;
-  split: string;
-  count: number;
-  errors: number;
   metrics: Record<string, number>;
   per_class: Array<{ class: string; precision: number; recall: number; support: number }>;
   /** the full matrix: rows are the true classes, columns the predicted ones, both in `labels` order */
   confusion_matrix: { labels: string[]; matrix: number[][] };
-  /** the most confident wrong predictions */
-  worst: Array<{
-    id: string;
-    image?: string;
-    truth: string;
-    prediction: string;
-    confidence: number;
-    truth_probability: number;
-  }>;
 }
