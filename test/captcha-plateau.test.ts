@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, sharedDataset } from '@ocrops/common';
+import type { ModelYaml } from '@ocrops/model';
 import { loadTrainConfig, train } from '@ocrops/trainer';
 
 const EPOCHS = Number(process.env.OCROPS_PLATEAU_EPOCHS ?? 4);
@@ -33,7 +34,7 @@ for (const seed of SEEDS) {
         { out },
       );
       assert.ok(
-        Number(cfg.model.blank_bias) > 0 && cfg.optim.schedule.warmupSteps > 0,
+        Number((cfg.model as ModelYaml).blank_bias) > 0 && cfg.optim.schedule.warmupSteps > 0,
         'the shipped config carries the fix',
       );
       const epochs: Array<{ epoch: number; val_loss: number; acc: number }> = [];
