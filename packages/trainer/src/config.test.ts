@@ -234,3 +234,17 @@ test('model: a configs/model/*.yaml file (fields under `model:`) is inlined like
   assert.equal(modelConfigOf(cfg).rnn.hidden, 256);
   assert.equal(cfg.modelSource, join(root, 'configs/model/crnn.yaml'));
 });
+
+test('--set key=null removes the key, so the field takes its default', () => {
+  const cfg = loadTrainConfig(join(repoRoot(), 'configs/train/butterflies.yaml'), [
+    'model.arch=cnn4',
+    'model.depth=null',
+  ]);
+  assert.equal((cfg.model as Record<string, unknown>).arch, 'cnn4');
+  assert.ok(!('depth' in cfg.model), 'depth was removed');
+  assert.throws(
+    () => loadTrainConfig(join(repoRoot(), 'configs/train/butterflies.yaml'), ['model.arch=cnn4']),
+    /model\.depth/,
+    'cnn4 refuses the depth of resnet_gap when it is kept',
+  );
+});

@@ -261,7 +261,7 @@ export function parseSet(
   return { key, value };
 }
 
-/** Sets a dotted key in a plain object, creating intermediate mappings. */
+/** Sets a dotted key in a plain object, creating intermediate mappings; a null value removes the key. */
 export function setDotted(obj: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
   if (parts.some((p) => p === '')) {
@@ -276,7 +276,9 @@ export function setDotted(obj: Record<string, unknown>, key: string, value: unkn
     }
     cur = cur[p] as Record<string, unknown>;
   }
-  cur[parts[parts.length - 1]] = value;
+  // `key=null` (YAML null) removes the key, so the field takes its default (e.g. `model.depth=null` for an arch without one)
+  if (value === null) delete cur[parts[parts.length - 1]];
+  else cur[parts[parts.length - 1]] = value;
 }
 
 function asMapping(v: unknown, what: string): Record<string, unknown> {
