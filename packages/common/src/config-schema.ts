@@ -4,7 +4,7 @@
  * own `aliases`) with one warning each, applies the schema's defaults, validates, and throws one OcropsError that lists
  * every problem as `file:line:col: field.path: what is wrong; allowed: ...`.
  */
-import { readFileSync } from 'node:fs';
+import { readConfigText } from './config.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLParseError } from 'yaml';
@@ -73,16 +73,7 @@ export function parseConfigDocument(text: string, source: string): ConfigDocumen
 
 /** Reads a YAML/JSON config file keeping positions. */
 export function readConfigDocument(path: string): ConfigDocument {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new OcropsError('OCROPS_FILE_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, {
-      hint: 'check the path (relative paths are resolved from the current directory)',
-      cause: err,
-    });
-  }
-  return parseConfigDocument(text, path);
+  return parseConfigDocument(readConfigText(path), path);
 }
 
 function documentLocator(doc: Document, lc: LineCounter, file: string): ConfigLocator {

@@ -6,16 +6,19 @@ import { OcropsError } from './errors.js';
  * Reads a YAML or JSON file (JSON is YAML) and returns the parsed value. Syntax errors name the file, line and column.
  */
 export function readYamlFile(path: string): unknown {
-  let text: string;
+  return parseYamlText(readConfigText(path), path);
+}
+
+/** Reads a config file's text; an unreadable file is an OCROPS_FILE_UNREADABLE error naming it. */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new OcropsError('OCROPS_FILE_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, {
       hint: 'check the path (relative paths are resolved from the current directory)',
       cause: err,
     });
   }
-  return parseYamlText(text, path);
 }
 
 /** Parses YAML/JSON text; `source` names the file in errors. */
