@@ -1,10 +1,11 @@
 // Image-classification part of the training benchmark (`node bench/train/run.mjs --task classify [--minutes M]
-// [--threads T]`): on the butterflies (75 species, the prepared split of configs/data/butterflies.yaml), trains the
+// [--threads T] [--parallel]`): on the butterflies (75 species, the prepared split of configs/data/butterflies.yaml), trains the
 // reference recipe (configs/train/butterflies-cnn4.yaml) and the stronger model (configs/train/butterflies.yaml) with the
 // same time budget (train.max_minutes), runs the PyTorch peer bench/train/classify_ref.py on the same split.csv with the
 // same budget and threads, and prints top-1 / top-5 on the test split, epochs reached and training images/s.
 // The budget of ocrops runs includes their per-epoch validation; the peer validates once at the end. With a budget shorter
-// than the configs' epochs, the stronger model's one-cycle schedule would never anneal: it runs with a constant lr then.
+// than the configs' epochs, the stronger model's one-cycle schedule spans the budget (`optim.schedule.horizon: time`).
+// `--parallel` runs the three side by side (each with --threads threads) instead of one after the other.
 // Writes bench/results/train-classify.json.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ function exec(cmd, args, { cwd, env }) {
   });
 }
 
-export async function benchClassify({ root, minutes = 60, threads = 1 }) {
+export async function benchClassify({ root, minutes = 60, threads = 1, parallel = false }) {
   const ocrops = (args) =>
     exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
       cwd: root,
@@ -38,7 +39,6 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
     console.error('bench/train classify: preparing configs/data/butterflies.yaml');
     await ocrops(['data', 'prepare', '--config', 'configs/data/butterflies.yaml', '--quiet']);
   }
-  const rows = [];
   const load = [loadavg()[0]];
   const models = [
     {
@@ -51,93 +51,20 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
       name: 'ocrops resnet_gap (stronger)',
       config: 'configs/train/butterflies.yaml',
       out: 'runs/bench-butterflies',
-      sets: ['optim.schedule=constant'],
+      // the one-cycle schedule spans the time budget instead of the config's epochs
+      sets: ['optim.schedule.horizon=time'],
     },
   ];
-  for (const m of models) {
-    const out = join(root, m.out);
-    rmSync(out, { recursive: true, force: true });
-    console.error(`bench/train classify: ${m.name}, ${minutes} minute(s), ${threads} thread(s)`);
-    await ocrops([
-      'trainer',
-      'train',
-      '--config',
-      m.config,
-      '--out',
-      out,
-      '--quiet',
-      ...[`train.max_minutes=${minutes}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => ['--set', s]),
-    ]);
-    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
-    const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8'));
-    const metricsPath = join(out, 'test-metrics.json');
-    await ocrops([
-      'trainer',
-      'evaluate',
-      '--model',
-      join(out, 'best'),
-      '--prepared',
-      prepared,
-      '--split',
-      'test',
-      '--metrics',
-      metricsPath,
-      '--errors',
-      join(out, 'test-report.json'),
-      '--quiet',
-    ]);
-    const test = JSON.parse(readFileSync(metricsPath, 'utf8'));
-    const trainCount = JSON.parse(readFileSync(join(prepared, 'meta.json'), 'utf8')).splits.train.count;
-    const batch = 32;
-    const seconds = plots.reduce((a, p) => a + p.epoch_time, 0);
-    const images = plots.reduce((a, p) => a + p.images_per_second * p.epoch_time, 0);
-    rows.push({
-      model: m.name,
-      test_top1: test.test_top1,
-      test_top5: test.test_top5,
-      epochs: +(result.steps / Math.ceil(trainCount / batch)).toFixed(2),
-      best_epoch: result.best?.epoch ?? null,
-      images_per_second: +(images / seconds).toFixed(1),
-      wall_seconds: result.wallTimeSeconds,
-    });
-  }
-  const py = join(root, '.venv-bench/bin/python');
-  if (existsSync(py)) {
-    const file = join(root, 'runs/bench-butterflies-pytorch.json');
-    console.error(`bench/train classify: PyTorch peer (classify_ref.py), ${minutes} minute(s), ${threads} thread(s)`);
-    await exec(
-      py,
-      [
-        join(root, 'bench/train/classify_ref.py'),
-        '--prepared',
-        prepared,
-        '--minutes',
-        String(minutes),
-        '--threads',
-        String(threads),
-        '--out',
-        file,
-      ],
-      { cwd: root, env: {} },
-    );
-    const r = JSON.parse(readFileSync(file, 'utf8'));
-    rows.push({
-      model: 'PyTorch cnn4 (classify_ref.py)',
-      test_top1: r.test_top1,
-      test_top5: r.test_top5,
-      epochs: r.epochs_reached,
-      best_epoch: null,
-      images_per_second: r.images_per_second,
-      wall_seconds: r.train_seconds,
-    });
-  } else {
-    console.error(
-      'bench/train classify: .venv-bench/bin/python absent: no PyTorch peer row (scripts/setup --bench installs it)',
-    );
-  }
+  const jobs = [
+    ...models.map((m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads })),
+    () => trainPeer({ root, prepared, minutes, threads }),
+  ];
+  // side by side: every run shares the machine with the others for the whole budget (each with `threads` threads)
+  const rows = (parallel ? await Promise.all(jobs.map((j) => j())) : await sequence(jobs)).filter(Boolean);
   load.push(loadavg()[0]);
   const table = [
-    `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s); ` +
+    `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s)` +
+      `${parallel ? ', the three runs side by side' : ''}; ` +
       `1-minute load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
     '| model | test top-1 | test top-5 | epochs | images/s |',
     '|---|---|---|---|---|',
@@ -150,7 +77,101 @@ export async function benchClassify({ root, minutes = 60, threads = 1 }) {
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(
     join(root, 'bench/results/train-classify.json'),
-    `${JSON.stringify({ minutes, threads, load, date: new Date().toISOString(), rows }, null, 1)}\n`,
+    `${JSON.stringify({ minutes, threads, parallel, load, date: new Date().toISOString(), rows }, null, 1)}\n`,
   );
   return rows;
+}
+
+/** Runs the jobs one after the other; resolves with their results in order. */
+async function sequence(jobs) {
+  const out = [];
+  for (const j of jobs) out.push(await j());
+  return out;
+}
+
+/** Trains one ocrops config within the budget, evaluates its best model on the test split, returns its table row. */
+async function trainOcrops(m, { root, ocrops, prepared, minutes, threads }) {
+  const out = join(root, m.out);
+  rmSync(out, { recursive: true, force: true });
+  console.error(`bench/train classify: ${m.name}, ${minutes} minute(s), ${threads} thread(s)`);
+  await ocrops([
+    'trainer',
+    'train',
+    '--config',
+    m.config,
+    '--out',
+    out,
+    '--quiet',
+    ...[`train.max_minutes=${minutes}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => ['--set', s]),
+  ]);
+  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8'));
+  const metricsPath = join(out, 'test-metrics.json');
+  await ocrops([
+    'trainer',
+    'evaluate',
+    '--model',
+    join(out, 'best'),
+    '--prepared',
+    prepared,
+    '--split',
+    'test',
+    '--metrics',
+    metricsPath,
+    '--errors',
+    join(out, 'test-report.json'),
+    '--quiet',
+  ]);
+  const test = JSON.parse(readFileSync(metricsPath, 'utf8'));
+  const trainCount = JSON.parse(readFileSync(join(prepared, 'meta.json'), 'utf8')).splits.train.count;
+  const batch = 32;
+  const seconds = plots.reduce((a, p) => a + p.epoch_time, 0);
+  const images = plots.reduce((a, p) => a + p.images_per_second * p.epoch_time, 0);
+  return {
+    model: m.name,
+    test_top1: test.test_top1,
+    test_top5: test.test_top5,
+    epochs: +(result.steps / Math.ceil(trainCount / batch)).toFixed(2),
+    best_epoch: result.best?.epoch ?? null,
+    images_per_second: +(images / seconds).toFixed(1),
+    wall_seconds: result.wallTimeSeconds,
+  };
+}
+
+/** Runs the PyTorch peer (classify_ref.py) on the same split and budget; null (with a message) without .venv-bench. */
+async function trainPeer({ root, prepared, minutes, threads }) {
+  const py = join(root, '.venv-bench/bin/python');
+  if (!existsSync(py)) {
+    console.error(
+      'bench/train classify: .venv-bench/bin/python absent: no PyTorch peer row (scripts/setup --bench installs it)',
+    );
+    return null;
+  }
+  const file = join(root, 'runs/bench-butterflies-pytorch.json');
+  console.error(`bench/train classify: PyTorch peer (classify_ref.py), ${minutes} minute(s), ${threads} thread(s)`);
+  await exec(
+    py,
+    [
+      join(root, 'bench/train/classify_ref.py'),
+      '--prepared',
+      prepared,
+      '--minutes',
+      String(minutes),
+      '--threads',
+      String(threads),
+      '--out',
+      file,
+    ],
+    { cwd: root, env: {} },
+  );
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  return {
+    model: 'PyTorch cnn4 (classify_ref.py)',
+    test_top1: r.test_top1,
+    test_top5: r.test_top5,
+    epochs: r.epochs_reached,
+    best_epoch: null,
+    images_per_second: r.images_per_second,
+    wall_seconds: r.train_seconds,
+  };
 }

@@ -3,7 +3,7 @@
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //
 //   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
-//   node bench/train/run.mjs --task classify [--minutes M] [--threads T]     (image classification: bench/train/classify.mjs)
+//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel]  (image classification: bench/train/classify.mjs)
 //
 // --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and
 // prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
@@ -30,6 +30,17 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
+const flag = (name) => args.includes(`--${name}`);
+if (flag('help') || args.includes('-h')) {
+  // the usage is this file's opening comment
+  const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  const usage = text.slice(
+    1,
+    text.findIndex((l) => l.startsWith('import ')),
+  );
+  console.log(usage.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const setArgs = args.flatMap((a, i) => (a === '--set' ? [args[i + 1]] : []));
 const sets = setArgs.filter((s) => s.includes('='));
 const named = setArgs.filter((s) => !s.includes('='));
@@ -76,7 +87,12 @@ const TASKS = {
 if (opt('task') === 'classify') {
   // image classification: bench/train/classify.mjs (butterflies; ocrops cnn4 and resnet_gap vs the PyTorch peer)
   const { benchClassify } = await import('./classify.mjs');
-  await benchClassify({ root, minutes: Number(opt('minutes', 60)), threads: Number(opt('threads', 1)) });
+  await benchClassify({
+    root,
+    minutes: Number(opt('minutes', 60)),
+    threads: Number(opt('threads', 1)),
+    parallel: flag('parallel'),
+  });
   process.exit(0);
 }
 if (only && !TASKS[only]) {

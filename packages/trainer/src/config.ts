@@ -312,6 +312,8 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
   else checkModelSection(v.model, report, ['model']);
   const g = given as { optim?: { schedule?: unknown } };
   checkSchedule(v.optim.schedule, g.optim?.schedule ?? {}, report, ['optim', 'schedule']);
+  if (v.optim.schedule.horizon === 'time' && !(v.train.max_minutes > 0))
+    report(['optim', 'schedule', 'horizon'], "is 'time', which spans train.max_minutes; set train.max_minutes > 0");
   if (v.optim.amsgrad && v.optim.name !== 'adam')
     report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
   if (v.loss.label_smoothing > 0 && v.task !== 'classify')

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OcropsError } from '@ocrops/common';
 import {
+  budgetSteps,
   constantSchedule,
   freshPlateau,
   lrAt,
@@ -106,4 +107,21 @@ test('schedule config: a type name or a mapping, clear errors for unknown types 
   err({ type: 'onecycle', warmup_steps: 5 }, /warmup_steps: is not used/);
   err({ type: 'step', gamma: 0 }, /gamma/);
   err({ type: 'cosine', warmupStep: 5 }, /warmupStep: is not a known field \(did you mean warmup_steps\?\)/);
+});
+
+test('time horizon: the schedule spans the steps that fit in the budget at the pace so far, within [step + 1, total]', () => {
+  // 100 steps in 60 s of a 600 s budget: 1000 steps fit
+  assert.equal(budgetSteps(100, 60, 600, 5000), 1000);
+  // the epochs end first
+  assert.equal(budgetSteps(100, 60, 600, 800), 800);
+  // before any step, and past the budget (the schedule stays at its end)
+  assert.equal(budgetSteps(0, 0, 600, 5000), 5000);
+  assert.equal(budgetSteps(1200, 700, 600, 5000), 1201);
+  // a one-cycle run cut at its budget ends at the final lr instead of its peak
+  const s = sched({ type: 'onecycle', pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, horizon: 'time' });
+  const last = 999;
+  close(lrAt(s, 0.01, last, budgetSteps(last, 599.4, 600, 5000)), 0.01 / 25 / 1e4, 'final lr at the budget');
+  assert.ok(lrAt(s, 0.01, last, 5000) > 0.007, 'on the epochs horizon the same step is still rising to the peak');
+  assert.equal(readScheduleConfig({ type: 'cosine', horizon: 'time' }, '<t>').horizon, 'time');
+  assert.throws(() => readScheduleConfig({ type: 'step', horizon: 'time' }, '<t>'), /horizon: is not used/);
 });

@@ -6,6 +6,8 @@
 //   plateau    lr * factor^k, k = reductions so far: ReduceLROnPlateau on the monitored metric, decided at epoch ends
 // The warm-up ramps linearly from lr * warmupStart to the schedule's value over `warmupSteps` (not used by onecycle,
 // which has its own ramp).
+// `horizon: time` (cosine, onecycle; needs `train.max_minutes`) sets the schedule's total to the steps that fit in the
+// time budget, estimated from the pace so far ({@link budgetSteps}), so a run cut by its budget still anneals.
 import { Type, type Static } from '@sinclair/typebox';
 import { OcropsError, camelizeConfig, validateConfig, type Camelized, type ReportIssue } from '@ocrops/common';
 
@@ -43,6 +45,11 @@ export const ScheduleSchema = Type.Object(
     threshold: Type.Number({ minimum: 0, default: 1e-4 }),
     /** plateau: lower bound of the lr */
     floor_lr: Type.Number({ minimum: 0, default: 0 }),
+    /**
+     * cosine, onecycle: what the schedule spans. `steps`: epochs x batches per epoch; `time`: the steps that fit in
+     * `train.max_minutes` at the pace so far (the lr then depends on the machine's speed).
+     */
+    horizon: Type.Union([Type.Literal('steps'), Type.Literal('time')], { default: 'steps' }),
   },
   { default: {} },
 );
@@ -54,8 +61,8 @@ export type ScheduleConfig = Camelized<Static<typeof ScheduleSchema>> & { type: 
 const USED: Record<ScheduleType, readonly string[]> = {
   constant: ['warmup_steps', 'warmup_start'],
   step: ['warmup_steps', 'warmup_start', 'step_size', 'gamma'],
-  cosine: ['warmup_steps', 'warmup_start', 'min_lr'],
-  onecycle: ['pct_start', 'div_factor', 'final_div_factor'],
+  cosine: ['warmup_steps', 'warmup_start', 'min_lr', 'horizon'],
+  onecycle: ['pct_start', 'div_factor', 'final_div_factor', 'horizon'],
   plateau: ['warmup_steps', 'warmup_start', 'factor', 'patience', 'threshold', 'floor_lr'],
 };
 
@@ -91,6 +98,17 @@ export function readScheduleConfig(value: unknown, source: string): ScheduleConf
   const v = typeof value === 'string' ? { type: value } : value;
   const s = validateConfig(ScheduleSchema, v, { source, check: (x, report, given) => checkSchedule(x, given, report) });
   return camelizeConfig(ScheduleSchema, s) as ScheduleConfig;
+}
+
+/**
+ * The schedule's total steps under `horizon: time`: the steps that fit in `budgetSeconds` at the pace of the first
+ * `step` steps in `elapsedSeconds` (validation time included), at most `totalSteps` (the epochs' end) and at least
+ * `step + 1` (past the budget the schedule stays at its end).
+ */
+export function budgetSteps(step: number, elapsedSeconds: number, budgetSeconds: number, totalSteps: number): number {
+  if (step <= 0 || elapsedSeconds <= 0) return totalSteps;
+  const fit = Math.round((step * budgetSeconds) / elapsedSeconds);
+  return Math.max(Math.min(fit, totalSteps), step + 1);
 }
 
 /** Plateau state carried across epochs (saved in checkpoints so a resumed run continues the same schedule). */

@@ -23,7 +23,7 @@ import { hashSeed, withSeededRandom } from './rng.js';
 import { folderMd5, lineageOthers, startLineage, type RunLineage } from './lineage.js';
 import { WeightAverage } from './ema.js';
 import { makeOptimizer, setLearningRate } from './optimizers.js';
-import { freshPlateau, lrAt, plateauEpochEnd } from './schedule.js';
+import { budgetSteps, freshPlateau, lrAt, plateauEpochEnd } from './schedule.js';
 import { logEnvironment, openRun, type TrackedRun } from './tracking.js';
 import { taskOf } from './tasks/index.js';
 import type { StepBatch, TaskSession, TrainableModel } from './tasks/task.js';
@@ -259,6 +259,11 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
   const sessionStart = Date.now();
   const baseWall = state.wallTimeSeconds;
   const wall = () => baseWall + (Date.now() - sessionStart) / 1000;
+  // `horizon: time`: the schedule spans the steps that fit in the time budget at the pace so far
+  const scheduleSpan = (step: number) =>
+    cfg.optim.schedule.horizon === 'time'
+      ? budgetSteps(step, wall(), cfg.train.maxMinutes * 60, totalSteps)
+      : totalSteps;
   return {
     cfg,
     opts,
@@ -279,7 +284,7 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
     run,
     stop,
     nBatches,
-    lrOf: (step) => lrAt(cfg.optim.schedule, cfg.optim.lr, step, totalSteps, state.plateau),
+    lrOf: (step) => lrAt(cfg.optim.schedule, cfg.optim.lr, step, scheduleSpan(step), state.plateau),
     scheduled: cfg.optim.schedule.type !== 'constant' || cfg.optim.schedule.warmupSteps > 0,
     wall,
     overBudget: () => cfg.train.maxMinutes > 0 && wall() >= cfg.train.maxMinutes * 60,

@@ -36,6 +36,16 @@ test('train config task: ocr by default; classify monitors val_top1/max unless t
   assert.equal(mode('val_cer', 'ocr'), 'min');
 });
 
+test('train config: a time-horizon schedule needs a time budget', () => {
+  const withBudget = (train: Record<string, unknown>) =>
+    buildTrainConfig(
+      base({ task: 'classify', optim: { schedule: { type: 'onecycle', horizon: 'time' } }, train }),
+      'x.yaml',
+    );
+  assert.equal(withBudget({ max_minutes: 60 }).optim.schedule.horizon, 'time');
+  assert.throws(() => withBudget({}), /x\.yaml.*optim\.schedule\.horizon.*train\.max_minutes/s);
+});
+
 test('train config task: unknown tasks and label smoothing outside classification are refused, naming the field', () => {
   assert.throws(() => buildTrainConfig(base({ task: 'detect' }), 'x.yaml'), /x\.yaml.*task/);
   assert.throws(
