@@ -16,6 +16,7 @@ import {
   type TrainConfig,
   type TrainState,
 } from '@ocrops/trainer';
+import { runOcrops } from './utils.js';
 
 const butterflies = sharedDataset('butterflies-75');
 const skip = butterflies
@@ -209,6 +210,38 @@ test(
     assert.equal(report.worst.length, report.errors);
     const meanRecall = report.per_class.reduce((a, c) => a + c.recall, 0) / 5;
     assert.ok(Math.abs(meanRecall - ev.metrics.test_macro_recall) < 1e-9);
+
+    // `ocrops trainer predict` reads the original test images as evaluate read their prepared pixels; an unreadable
+    // file is reported and fails the command without losing the other images' lines
+    const testRows = readFileSync(join(dir, 'data', 'prepared', 'split.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .filter((c) => c[2] === 'test');
+    const broken = join(dir, 'not-an-image.jpg');
+    writeFileSync(broken, 'not a JPEG');
+    const files = testRows.map((c) => join(dir, 'data', 'images', c[0]));
+    const pr = await runOcrops(['trainer', 'predict', '--model', result.bestModelDir, '--top', '3', ...files, broken]);
+    assert.equal(pr.code, 1, `an unreadable image fails the command\n${pr.stderr}`);
+    assert.match(pr.stderr, /not-an-image\.jpg: unreadable image/);
+    const lines = pr.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      lines.map((cols) => cols[0]),
+      files,
+      'one line per readable image, in order',
+    );
+    let hits = 0;
+    lines.forEach((cols, i) => {
+      assert.equal(cols.length, 7, `path and 3 label/probability pairs: ${cols.join(' | ')}`);
+      const ps = [cols[2], cols[4], cols[6]].map(Number);
+      assert.ok(ps[0] >= ps[1] && ps[1] >= ps[2] && ps[0] + ps[1] + ps[2] <= 1 + 1e-3, `probabilities ${ps}`);
+      if (cols[1] === testRows[i][1]) hits += 1;
+    });
+    assert.equal(hits / files.length, ev.metrics.test_top1, "predict's top-1 agrees with evaluate's on the test split");
 
     // evaluate logged to the training run: test metrics and the test split's confusion matrix
     const run = await Experiment.create({

@@ -62,6 +62,18 @@ export function parseJsonText<T = unknown>(text: string, source: string): T {
   }
 }
 
+/** Field `key` of a parsed JSON value when it is an object (undefined otherwise): reads foreign JSON without `any`. */
+export function jsonField(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/** A parsed JSON value as a list: itself when it is an array, else empty. */
+export function jsonList(value: unknown): unknown[] {
+  return Array.isArray(value) ? (value as unknown[]) : [];
+}
+
 /** A tiny typed reader for validated config objects: every accessor names the field path in its error. */
 export class ConfigReader {
   constructor(

@@ -1,6 +1,14 @@
 // Public surface of @ocrops/common: errors, config reading, paths, progress bars and CLI helpers.
 export { OcropsError, isOcropsError, formatError } from './errors.js';
-export { readYamlFile, parseYamlText, readJsonFile, parseJsonText, ConfigReader } from './config.js';
+export {
+  readYamlFile,
+  parseYamlText,
+  readJsonFile,
+  parseJsonText,
+  jsonField,
+  jsonList,
+  ConfigReader,
+} from './config.js';
 export { captureLog } from './capture.js';
 export { replaceDir } from './fs.js';
 export { repoRoot, sharedDatasetsDir, sharedDataset, venvBin } from './paths.js';

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { OcropsError, parseJsonText } from '@ocrops/common';
+import { OcropsError, jsonField, jsonList, parseJsonText } from '@ocrops/common';
 
 /** One task of a Label Studio export turned into an image name + transcript. */
 export interface LabelStudioEntry {
@@ -65,21 +65,21 @@ export function parseLabelStudioExport(text: string, source: string, filter: Lab
   }
   const entries: LabelStudioEntry[] = [];
   const skipped: LabelStudioSkip[] = [];
-  tasks.forEach((task: any, i: number) => {
-    const taskId = String(task?.id ?? `#${i}`);
-    const data = task?.data ?? {};
-    let uri: string | undefined;
-    for (const k of IMAGE_KEYS) if (typeof data[k] === 'string') { uri = data[k]; break; }
+  tasks.forEach((task: unknown, i: number) => {
+    const taskId = String(jsonField(task, 'id') ?? `#${i}`);
+    const data = jsonField(task, 'data');
+    const uri = IMAGE_KEYS.map((k) => jsonField(data, k)).find((v): v is string => typeof v === 'string');
     if (!uri) {
       skipped.push({ taskId, reason: `task ${taskId} (index ${i}) has no image URI in data.${IMAGE_KEYS.join('/')}` });
       return;
     }
-    const annotations: any[] = Array.isArray(task.annotations) ? task.annotations : [];
-    const ann = annotations.find((a) => a && !a.was_cancelled);
-    const results: any[] = Array.isArray(ann?.result) ? ann.result : [];
-    const item = results.find((r) => r?.from_name === 'caption') ?? results.find((r) => r?.type === 'textarea');
-    const t = item?.value?.text;
-    const caption = Array.isArray(t) ? t[0] : typeof t === 'string' ? t : undefined;
+    const ann = jsonList(jsonField(task, 'annotations')).find((a) => a && !jsonField(a, 'was_cancelled'));
+    const results = jsonList(jsonField(ann, 'result'));
+    const item =
+      results.find((r) => jsonField(r, 'from_name') === 'caption') ??
+      results.find((r) => jsonField(r, 'type') === 'textarea');
+    const t = jsonField(jsonField(item, 'value'), 'text');
+    const caption = Array.isArray(t) ? (t as unknown[])[0] : typeof t === 'string' ? t : undefined;
     if (typeof caption !== 'string' || caption.trim() === '') {
       skipped.push({ taskId, uri, reason: `task ${taskId} (${uri}) has no caption (no non-empty 'caption' text in its annotation)` });
       return;
@@ -99,9 +99,9 @@ export function parseLabelStudioExport(text: string, source: string, filter: Lab
 }
 
 /** The choices of the `fromName` choices control of an annotation's results (e.g. `["Good"]`), if present. */
-function qualityOf(results: any[], fromName: string): string[] | undefined {
-  const item = results.find((r) => r?.from_name === fromName);
-  const c = item?.value?.choices;
+function qualityOf(results: unknown[], fromName: string): string[] | undefined {
+  const item = results.find((r) => jsonField(r, 'from_name') === fromName);
+  const c = jsonField(jsonField(item, 'value'), 'choices');
   if (Array.isArray(c) && c.every((x) => typeof x === 'string')) return c as string[];
   return typeof c === 'string' ? [c] : undefined;
 }

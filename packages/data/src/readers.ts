@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { OcropsError, parseJsonText } from '@ocrops/common';
+import { OcropsError, jsonField, parseJsonText } from '@ocrops/common';
 import type { DataSource } from './config.js';
 import { downloadS3Images, parseLabelStudioExport, type LabelStudioFilter } from './labelstudio.js';
 
@@ -96,13 +96,13 @@ export function readConfigJson(path: string, imagesDir?: string): SourceRead {
     });
   }
   const c = new Collector(imagesDir ?? dirname(path), path);
-  list.forEach((e: any, i) => {
-    const file = e?.file ?? e?.filename ?? e?.path;
+  list.forEach((e: unknown, i) => {
+    const file = jsonField(e, 'file') ?? jsonField(e, 'filename') ?? jsonField(e, 'path');
     if (typeof file !== 'string') {
       c.skipped.push({ id: `#${i}`, stage: 'label', reason: `${path}: entry ${i} has no "file" string` });
       return;
     }
-    c.add(file, e?.text ?? e?.label, ` entry ${i}`);
+    c.add(file, jsonField(e, 'text') ?? jsonField(e, 'label'), ` entry ${i}`);
   });
   return c;
 }

@@ -1,17 +1,8 @@
 // Types shared by the optimizer algorithms, the tracker server (which stores trials and calls `optimizerAlgorithm`)
 // and the sweep runner.
+import type { TrialRecord } from './trial.js';
 
-/** One trial of a sweep as the tracker server stores it. `pid` identifies a parameter set, `trial` its repetition (1-based). */
-export interface TrialRecord {
-  pid: string;
-  trial: number;
-  parameters: Record<string, unknown>;
-  status: 'running' | 'completed' | 'failed' | 'pruned';
-  /** The objective metric's value reported by the worker. */
-  score?: number;
-  experimentKey?: string;
-  epoch?: number;
-}
+export type { TrialRecord } from './trial.js';
 
 /** A stateless search algorithm as the tracker's optimizer resource calls it (`optimizerAlgorithm` implements it). */
 export interface OptimizerAlgorithm {

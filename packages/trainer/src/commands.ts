@@ -3,10 +3,12 @@ import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { loadClassifyDataConfig, loadDataConfig } from '@ocrops/data';
+import { savedModelTask } from '@ocrops/model';
 import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from './export.js';
 import { predict, resolveModelDir } from './predict.js';
+import { predictClasses } from './predict-classify.js';
 import { openRun } from './tracking.js';
 import { TrainInterrupted, train } from './train.js';
 
@@ -108,7 +110,9 @@ const evaluateSpec: CommandSpec = {
 
 const predictSpec: CommandSpec = {
   usage: 'ocrops trainer predict [--model <dir> | --weights <file.dvc|output>] <image|folder>...',
-  description: 'Read text lines from image files or folders; prints `path<TAB>text<TAB>confidence` (or JSON).',
+  description:
+    'Read text lines from image files or folders; prints `path<TAB>text<TAB>confidence` (or JSON). With an image ' +
+    'classifier: `path<TAB>label<TAB>probability`, repeated for each of the --top classes.',
   allowPositionals: true,
   options: {
     model: { type: 'string', short: 'm', default: 'models/best' },
@@ -116,6 +120,7 @@ const predictSpec: CommandSpec = {
     json: { type: 'boolean' },
     'batch-size': { type: 'string', default: '16' },
     beam: { type: 'string' },
+    top: { type: 'string', default: '1' },
   },
   help: {
     model: 'model folder (pulled from DVC storage if missing)',
@@ -123,8 +128,12 @@ const predictSpec: CommandSpec = {
     json: 'print a JSON array instead of lines',
     'batch-size': 'images per batch',
     beam: 'beam search width (default: greedy decoding)',
+    top: 'image classifiers: the most probable classes to print per image',
   },
-  examples: ['ocrops trainer predict --model runs/captcha-v2/best ../shared/datasets/captcha-v2/images/22d5n.png'],
+  examples: [
+    'ocrops trainer predict --model runs/captcha-v2/best ../shared/datasets/captcha-v2/images/22d5n.png',
+    'ocrops trainer predict --model runs/butterflies/best --top 5 photo.jpg',
+  ],
 };
 
 const exportSpec: CommandSpec = {
@@ -292,7 +301,7 @@ export const commands: CommandTable = {
     },
   },
   predict: {
-    summary: 'read text from image files or folders with a trained model',
+    summary: 'read text (or classify images) from image files or folders with a trained model',
     async run(argv) {
       const { v, positionals } = parse(predictSpec, argv);
       if (positionals.length === 0) throw new OcropsError('OCROPS_USAGE', 'give at least one image file or folder');
@@ -300,11 +309,27 @@ export const commands: CommandTable = {
         { model: v.model as string, weights: v.weights as string | undefined },
         (m) => process.stderr.write(`${m}\n`),
       );
+      const batchSize = intOpt(v['batch-size'] as string, 'batch-size');
+      if ((await savedModelTask(modelDir)) === 'classify') {
+        const preds = await predictClasses({
+          modelDir,
+          inputs: positionals,
+          batchSize,
+          topK: intOpt(v.top as string, 'top'),
+        });
+        if (v.json) console.log(JSON.stringify(preds, null, 2));
+        for (const p of v.json ? [] : preds) {
+          if (p.error) process.stderr.write(`${p.path}: unreadable image: ${p.error}\n`);
+          else console.log([p.path, ...p.top.flatMap((t) => [t.label, t.p.toFixed(4)])].join('\t'));
+        }
+        if (preds.some((p) => p.error)) process.exitCode = 1;
+        return;
+      }
       const beam = intOpt(v.beam as string | undefined, 'beam');
       const preds = await predict({
         modelDir,
         inputs: positionals,
-        batchSize: intOpt(v['batch-size'] as string, 'batch-size'),
+        batchSize,
         decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
       });
       if (v.json) console.log(JSON.stringify(preds, null, 2));

@@ -33,6 +33,7 @@ export {
 export { evaluate, errorReportHtml, type EvaluateOptions, type EvaluateResult, type ErrorReport } from './evaluate.js';
 export { evaluateSplit, decodeLogits, type SplitMetrics, type LineResult } from './evaluate-split.js';
 export { predict, collectImages, resolveModelDir, type Prediction } from './predict.js';
+export { predictClasses, type ClassPrediction } from './predict-classify.js';
 export { exportModel, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportResult } from './export.js';
 export { EVENT_PREFIX, emitEvent, parseEventLine, type TrainEvent, type EpochEvent, type EndEvent } from './events.js';
 export { labelsTooLong, encodeLabels, frameLengths } from './labels.js';

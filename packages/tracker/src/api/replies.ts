@@ -3,6 +3,7 @@
 // TypeBox schema (JSON Schema for documentation and tests) and its TypeScript type of the same name. Fields marked
 // optional are ones the server leaves out in some replies.
 import { Type, type Static } from '@sinclair/typebox';
+import { TrialRecord, TrialStatus } from '@ocrops/search/trial';
 import { Json, StringEnum } from './schema-kit.js';
 
 const NUM_OR_NULL = Json<number | null>({ type: ['number', 'null'] });
@@ -11,21 +12,8 @@ const PARAMS = Type.Record(Type.String(), Type.Unknown());
 
 // ---- optimizer -----------------------------------------------------------------------------------------------------
 
-export const TrialStatus = StringEnum(['running', 'completed', 'failed', 'pruned']);
-export type TrialStatus = Static<typeof TrialStatus>;
-
-/** One trial of a sweep as the tracker server stores it. `pid` identifies a parameter set, `trial` its repetition (1-based). */
-export const TrialRecord = Type.Object({
-  pid: Type.String(),
-  trial: Type.Integer(),
-  parameters: PARAMS,
-  status: TrialStatus,
-  /** The objective metric's value reported by the worker. */
-  score: Type.Optional(Type.Number()),
-  experimentKey: Type.Optional(Type.String()),
-  epoch: Type.Optional(Type.Integer()),
-});
-export type TrialRecord = Static<typeof TrialRecord>;
+// one trial: defined with the search algorithms that read it
+export { TrialRecord, TrialStatus };
 
 /** A suggestion from `GET /optimizer/next`. */
 export const OptimizerSuggestion = Type.Object({

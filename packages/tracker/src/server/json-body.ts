@@ -63,12 +63,10 @@ function rejectPoisoning(value: unknown): void {
     if (v === null || typeof v !== 'object') continue;
     if (Object.prototype.hasOwnProperty.call(v, '__proto__'))
       throw new HttpError(400, 'body: "__proto__" keys are not allowed');
-    if (
-      Object.prototype.hasOwnProperty.call(v, 'constructor') &&
-      typeof (v as any).constructor === 'object' &&
-      (v as any).constructor !== null &&
-      'prototype' in (v as any).constructor
-    )
+    const ctor: unknown = Object.prototype.hasOwnProperty.call(v, 'constructor')
+      ? (v as { constructor: unknown }).constructor
+      : undefined;
+    if (typeof ctor === 'object' && ctor !== null && 'prototype' in ctor)
       throw new HttpError(400, 'body: "constructor.prototype" keys are not allowed');
     stack.push(...Object.values(v));
   }
