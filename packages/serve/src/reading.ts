@@ -1,0 +1,79 @@
+/**
+ * Reading a request's inputs on a model slot: text lines through the batcher and a CTC decoder (greedy, or prefix
+ * beam search loaded on first use), images through the batcher to their top-k classes.
+ */
+import type { ModelContract } from '@ocrops/model/contract';
+import { OcropsError } from '@ocrops/common';
+import type { BatchItem, ItemOutput } from './batcher.js';
+import { classifierContract, probabilitiesOf, topClasses, type TopClass } from './classify.js';
+import { charConfidencesOf, greedyLine, type LineText } from './decode.js';
+import type { ServeMetrics } from './metrics.js';
+import type { ModelSlot } from './slots.js';
+
+type BeamDecoder = (out: ItemOutput, width: number, contract: ModelContract) => Promise<LineText>;
+
+/** CTC prefix beam search of one line's frames, made once TensorFlow.js and @ocrops/model have been loaded. */
+let beamDecoder: BeamDecoder | undefined;
+
+/** Loads TensorFlow.js and the beam search of @ocrops/model (only a request asking for a beam pays for them). */
+async function loadBeamDecoder(): Promise<BeamDecoder> {
+  const [tf, { beamSearchDecode }] = await Promise.all([import('@tensorflow/tfjs'), import('@ocrops/model')]);
+  return async (o, width, contract) => {
+    const frames = o.data.subarray(o.offset, o.offset + o.frames * o.classes);
+    const logits = tf.tensor3d(frames, [1, o.frames, o.classes]);
+    try {
+      const r = beamSearchDecode(logits, { beamWidth: width, blank: contract.blank });
+      const chars = charConfidencesOf(r.ids[0], o, contract);
+      return { text: chars.map((c) => c.char).join(''), confidence: r.confidence[0], chars };
+    } finally {
+      logits.dispose();
+    }
+  };
+}
+
+/** The text of one line's output: greedy CTC, or prefix beam search of width `beam`. */
+async function decodeLine(out: ItemOutput, beam: number | undefined, contract: ModelContract): Promise<LineText> {
+  if (!beam) return greedyLine(out, contract);
+  beamDecoder ??= await loadBeamDecoder();
+  return beamDecoder(out, beam, contract);
+}
+
+/** Reads lines through the slot's batcher; resolves per line with its text and the ms since `started`. */
+export async function readLines(
+  slot: ModelSlot,
+  metrics: ServeMetrics,
+  lines: BatchItem[],
+  beam: number | undefined,
+  started: number,
+): Promise<Array<LineText & { ms: number }>> {
+  const contract = slot.runtime.contract;
+  if (contract.task === 'classify')
+    throw new OcropsError('OCROPS_SERVE_RUNTIME', 'readLines reads text lines; this server serves an image classifier');
+  metrics.lines.inc(lines.length);
+  return Promise.all(
+    lines.map(async (line) => {
+      const out = await slot.batcher.submit(line);
+      const text = await decodeLine(out, beam, contract);
+      return { ...text, ms: Number((performance.now() - started).toFixed(2)) };
+    }),
+  );
+}
+
+/** Classifies images through the slot's batcher; resolves per image with its top-k classes and the ms since `started`. */
+export async function classifyImages(
+  slot: ModelSlot,
+  metrics: ServeMetrics,
+  items: BatchItem[],
+  topK: number,
+  started: number,
+): Promise<Array<{ top: TopClass[]; ms: number }>> {
+  const c = classifierContract(slot.runtime);
+  metrics.lines.inc(items.length);
+  return Promise.all(
+    items.map(async (item) => {
+      const out = await slot.batcher.submit(item);
+      const top = topClasses(probabilitiesOf(out, c.outputs[0].kind), c.classes, topK);
+      return { top, ms: Number((performance.now() - started).toFixed(2)) };
+    }),
+  );
+}
