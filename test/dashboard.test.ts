@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium } from './browser.js';
+import { CHROMIUM, launchChromium } from '@ocrops/dashboard/chromium';
 import { repoRoot } from '@ocrops/common';
 import { ensureDashboardBuilt } from '@ocrops/dashboard';
 import { Experiment, TrackerApi, startServer } from '@ocrops/tracker';

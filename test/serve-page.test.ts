@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, launchChromium } from './browser.js';
+import { CHROMIUM, launchChromium } from '@ocrops/dashboard/chromium';
 import { repoRoot, sharedDataset } from '@ocrops/common';
 import { openModel, startServe, type RunningServer } from '@ocrops/serve';
 import { trainTinyCaptchaModel } from './serve-fixtures.js';

@@ -27,7 +27,7 @@ const { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, readdirSyn
 const { dirname, join } = await import('node:path');
 const { tmpdir, cpus, loadavg } = await import('node:os');
 const { parseArgs } = await import('node:util');
-const { chromium } = await import('playwright-core');
+const { launchChromium } = await import('@ocrops/dashboard/chromium');
 const { repoRoot } = await import('@ocrops/common');
 const { startServer } = await import('@ocrops/tracker');
 const { ensureDashboardBuilt } = await import('@ocrops/dashboard');
@@ -217,19 +217,7 @@ try {
     seriesManyApi.push(ms);
   }
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   await page.goto(`${server.url}/?apiKey=${server.defaultKey}#/`);
   await page.waitForSelector('[data-testid="projects"] a');

@@ -2,27 +2,15 @@
 //   node --conditions=@ocrops/source --import tsx packages/dashboard/dev/shots.ts [outDir]   (default /tmp/ocrops-dashboard-shots)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { ensureDashboardBuilt } from '../src/web.js';
+import { launchChromium } from './chromium.js';
 import { demoStore, startFixtureServer } from './fixture-server.js';
 
 const outDir = process.argv[2] ?? '/tmp/ocrops-dashboard-shots';
 mkdirSync(outDir, { recursive: true });
 await ensureDashboardBuilt();
 const srv = await startFixtureServer({ store: demoStore(30, 3000) });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
 page.on('pageerror', (e) => console.log('page error:', e.message));
 const key = (i: number) => i.toString(16).padStart(32, 'a');

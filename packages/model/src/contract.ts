@@ -674,3 +674,20 @@ export function parseTaskContract(value: unknown, source: string): TaskContract 
   const task = value && typeof value === 'object' ? (value as Obj).task : undefined;
   return task === 'classify' ? parseClassifierContract(value, source) : parseContract(value, source);
 }
+
+/** One of an image's most probable classes. */
+export interface TopClass {
+  label: string;
+  /** class id (column of the model's output) */
+  id: number;
+  /** probability (softmax over all classes) */
+  p: number;
+}
+
+/** The `k` most probable classes of one image's probabilities, most probable first (ties: lower class id first). */
+export function topClasses(p: ArrayLike<number>, classes: readonly string[], k: number): TopClass[] {
+  const ids = Array.from({ length: p.length }, (_, i) => i)
+    .sort((a, b) => p[b] - p[a] || a - b)
+    .slice(0, k);
+  return ids.map((id) => ({ label: classes[id], id, p: p[id] }));
+}

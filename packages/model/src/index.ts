@@ -77,6 +77,8 @@ export {
   type ClassifierOutput,
   type TaskContract,
   type BuildClassifierContractOptions,
+  topClasses,
+  type TopClass,
 } from './contract.js';
 export { exportOnnx, ONNX_OPSET, type OnnxExportOptions } from './onnx-export.js';
 export { exportClassifierOnnx } from './onnx-classifier.js';

@@ -9,14 +9,8 @@ import type { BatchItem, ItemOutput } from './batcher.js';
 import { InputError, decodeToItem, splitPixels } from './preprocess.js';
 import type { InferenceRuntime } from './runtime.js';
 
-/** One of an image's most probable classes. */
-export interface TopClass {
-  label: string;
-  /** class id (column of the model's output) */
-  id: number;
-  /** probability (softmax over all classes) */
-  p: number;
-}
+// the most probable classes of an image: read the same way by every side (the trainer's predict too)
+export { topClasses, type TopClass } from '@ocrops/model/contract';
 
 /** Decodes one encoded image (PNG, JPEG, WebP, ...) into a classifier input. `name` names it in errors. */
 export async function imageToInput(bytes: Buffer, contract: ClassifierContract, name: string): Promise<BatchItem> {
@@ -89,14 +83,6 @@ export function probabilitiesOf(out: ItemOutput, kind: 'probabilities' | 'logits
   for (let k = 0; k < row.length; k++) sum += p[k] = Math.exp(row[k] - max);
   for (let k = 0; k < row.length; k++) p[k] /= sum;
   return p;
-}
-
-/** The `k` most probable classes, most probable first (ties: lower class id first). */
-export function topClasses(p: Float32Array, classes: readonly string[], k: number): TopClass[] {
-  const ids = Array.from(p.keys())
-    .sort((a, b) => p[b] - p[a] || a - b)
-    .slice(0, k);
-  return ids.map((id) => ({ label: classes[id], id, p: p[id] }));
 }
 
 /** A request's top-k (`top_k` parameter or query): an integer in 1..numClasses; absent = the contract's default. */

@@ -1,13 +1,13 @@
 // `predict` with an image classifier: image files or folders -> the most probable classes of each image.
 import * as tf from '@tensorflow/tfjs';
 import { loadClassImage } from '@ocrops/data';
-import { loadClassifier, selectBackend } from '@ocrops/model';
+import { loadClassifier, selectBackend, topClasses, type TopClass } from '@ocrops/model';
 import { collectImages } from './predict.js';
 
 /** One image's classes, most probable first; `error` is set (and `top` empty) when the image could not be read. */
 export interface ClassPrediction {
   path: string;
-  top: Array<{ label: string; p: number }>;
+  top: TopClass[];
   error?: string;
 }
 
@@ -43,21 +43,16 @@ export async function predictClasses(opts: {
       const probs = tf.tidy(() =>
         tf.softmax(model.forward(tf.tensor4d(batch, [loaded.length, height, width, channels]), false)),
       );
-      const rows = (await probs.array()) as number[][];
+      const p = await probs.data();
       probs.dispose();
-      loaded.forEach((l, b) => results.push({ path: l.path, top: topOf(rows[b], meta.classes, k) }));
+      const K = meta.classes.length;
+      loaded.forEach((l, b) =>
+        results.push({ path: l.path, top: topClasses(p.subarray(b * K, (b + 1) * K), meta.classes, k) }),
+      );
     }
     const order = new Map(files.map((f, i) => [f, i]));
     return results.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
   } finally {
     model.dispose();
   }
-}
-
-/** The `k` most probable classes of one probability row (ties: lower class id first). */
-function topOf(p: number[], classes: readonly string[], k: number): Array<{ label: string; p: number }> {
-  return Array.from(p.keys())
-    .sort((a, b) => p[b] - p[a] || a - b)
-    .slice(0, k)
-    .map((id) => ({ label: classes[id], p: p[id] }));
 }

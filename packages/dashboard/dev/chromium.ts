@@ -1,4 +1,4 @@
-// The end-to-end tests' browser: Debian's Chromium (installed by scripts/setup) driven by playwright-core, headless and
+// The browser of the end-to-end tests, the dashboard benchmark and the screenshot script (`@ocrops/dashboard/chromium`): Debian's Chromium (installed by scripts/setup) driven by playwright-core, headless and
 // offline (no background networking, updates or sync), so a test sees only the servers it started.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
@@ -11,7 +11,7 @@ export function chromiumMissing(): string | undefined {
   return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} absent (scripts/setup installs the chromium package)`;
 }
 
-/** Starts headless Chromium for one test file; close it in the file's `after`. */
+/** Starts headless Chromium (for a test file: close it in the file's `after`). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
