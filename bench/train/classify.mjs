@@ -6,7 +6,9 @@
 // The budget of ocrops runs includes their per-epoch validation; the peer validates once at the end. With a budget shorter
 // than the configs' epochs, the stronger model's one-cycle schedule spans the budget (`optim.schedule.horizon: time`).
 // `--parallel` runs the three side by side (each with --threads threads) instead of one after the other.
-// Writes bench/results/train-classify.json.
+// `--models resnet_gap,cnn4,peer` (the default: all three) runs only the named rows, e.g. the stronger model alone.
+// Writes bench/results/train-classify.json: each row with the conditions it ran under (minutes, threads, side by side,
+// load, date); rows of models not run this time are kept from the earlier file.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,7 +26,16 @@ function exec(cmd, args, { cwd, env }) {
   });
 }
 
-export async function benchClassify({ root, minutes = 60, threads = 1, parallel = false }) {
+/** The rows a classification benchmark can run, by the name `--models` takes. */
+export const CLASSIFY_MODELS = ['resnet_gap', 'cnn4', 'peer'];
+
+export async function benchClassify({
+  root,
+  minutes = 60,
+  threads = 1,
+  parallel = false,
+  models: only = CLASSIFY_MODELS,
+}) {
   const ocrops = (args) =>
     exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
       cwd: root,
@@ -42,29 +53,41 @@ export async function benchClassify({ root, minutes = 60, threads = 1, parallel 
   const load = [loadavg()[0]];
   const models = [
     {
+      key: 'cnn4',
       name: 'ocrops cnn4 (reference recipe)',
       config: 'configs/train/butterflies-cnn4.yaml',
       out: 'runs/bench-butterflies-cnn4',
       sets: [],
     },
     {
+      key: 'resnet_gap',
       name: 'ocrops resnet_gap (stronger)',
       config: 'configs/train/butterflies.yaml',
       out: 'runs/bench-butterflies',
-      // the one-cycle schedule spans the time budget instead of the config's epochs
-      sets: ['optim.schedule.horizon=time'],
+      // the time budget ends the run, not the config's epochs, and the one-cycle schedule spans that budget
+      sets: ['optim.schedule.horizon=time', 'train.epochs=1000'],
     },
   ];
   const jobs = [
-    ...models.map((m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads })),
-    () => trainPeer({ root, prepared, minutes, threads }),
+    ...models
+      .filter((m) => only.includes(m.key))
+      .map((m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads })),
+    ...(only.includes('peer') ? [() => trainPeer({ root, prepared, minutes, threads })] : []),
   ];
   // side by side: every run shares the machine with the others for the whole budget (each with `threads` threads)
-  const rows = (parallel ? await Promise.all(jobs.map((j) => j())) : await sequence(jobs)).filter(Boolean);
+  const ran = (parallel ? await Promise.all(jobs.map((j) => j())) : await sequence(jobs)).filter(Boolean);
   load.push(loadavg()[0]);
+  const conditions = {
+    minutes,
+    threads,
+    side_by_side: parallel && jobs.length > 1,
+    load,
+    date: new Date().toISOString(),
+  };
+  const rows = ran.map((r) => ({ ...r, ...conditions }));
   const table = [
     `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s)` +
-      `${parallel ? ', the three runs side by side' : ''}; ` +
+      `${conditions.side_by_side ? ', the runs side by side' : ''}; ` +
       `1-minute load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
     '| model | test top-1 | test top-5 | epochs | images/s |',
     '|---|---|---|---|---|',
@@ -74,12 +97,16 @@ export async function benchClassify({ root, minutes = 60, threads = 1, parallel 
     ),
   ].join('\n');
   console.log(table);
-  mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(
-    join(root, 'bench/results/train-classify.json'),
-    `${JSON.stringify({ minutes, threads, parallel, load, date: new Date().toISOString(), rows }, null, 1)}\n`,
-  );
+  writeRows(join(root, 'bench/results/train-classify.json'), rows);
   return rows;
+}
+
+/** Stores `rows` in the results file, replacing earlier rows of the same models and keeping the others. */
+function writeRows(file, rows) {
+  const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).rows ?? []) : [];
+  const kept = earlier.filter((e) => e.minutes !== undefined && !rows.some((r) => r.model === e.model));
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ rows: [...kept, ...rows] }, null, 1)}\n`);
 }
 
 /** Runs the jobs one after the other; resolves with their results in order. */

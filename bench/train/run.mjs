@@ -3,7 +3,8 @@
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //
 //   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
-//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel]  (image classification: bench/train/classify.mjs)
+//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel] [--models resnet_gap,cnn4,peer]
+//     (image classification: bench/train/classify.mjs)
 //
 // --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and
 // prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
@@ -86,8 +87,15 @@ const TASKS = {
 };
 if (opt('task') === 'classify') {
   // image classification: bench/train/classify.mjs (butterflies; ocrops cnn4 and resnet_gap vs the PyTorch peer)
-  const { benchClassify } = await import('./classify.mjs');
+  const { benchClassify, CLASSIFY_MODELS } = await import('./classify.mjs');
+  const models = opt('models', CLASSIFY_MODELS.join(',')).split(',');
+  const unknown = models.filter((m) => !CLASSIFY_MODELS.includes(m));
+  if (unknown.length > 0) {
+    console.error(`bench/train: --models: unknown '${unknown.join(', ')}' (names: ${CLASSIFY_MODELS.join(', ')})`);
+    process.exit(2);
+  }
   await benchClassify({
+    models,
     root,
     minutes: Number(opt('minutes', 60)),
     threads: Number(opt('threads', 1)),
