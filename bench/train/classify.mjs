@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Runs a command and resolves with its stdout; rejects on a non-zero exit. */
 function exec(cmd, args, { cwd, env }) {
@@ -26,8 +26,25 @@ function exec(cmd, args, { cwd, env }) {
   });
 }
 
-/** The rows a classification benchmark can run, by the name `--models` takes. */
-export const CLASSIFY_MODELS = ['resnet_gap', 'cnn4', 'peer'];
+/** The ocrops rows of the benchmark by the name `--models` takes; `peer` (the PyTorch run) is the other name. */
+const OCROPS_ROWS = {
+  cnn4: {
+    name: 'ocrops cnn4 (reference recipe)',
+    config: 'configs/train/butterflies-cnn4.yaml',
+    out: 'runs/bench-butterflies-cnn4',
+    sets: [],
+  },
+  resnet_gap: {
+    name: 'ocrops resnet_gap (stronger)',
+    config: 'configs/train/butterflies.yaml',
+    out: 'runs/bench-butterflies',
+    // the time budget ends the run, not the config's epochs, and the one-cycle schedule spans that budget
+    sets: ['optim.schedule.horizon=time', 'train.epochs=1000'],
+  },
+};
+
+/** The rows a classification benchmark can run. */
+export const CLASSIFY_MODELS = [...Object.keys(OCROPS_ROWS), 'peer'];
 
 export async function benchClassify({
   root,
@@ -51,29 +68,11 @@ export async function benchClassify({
     await ocrops(['data', 'prepare', '--config', 'configs/data/butterflies.yaml', '--quiet']);
   }
   const load = [loadavg()[0]];
-  const models = [
-    {
-      key: 'cnn4',
-      name: 'ocrops cnn4 (reference recipe)',
-      config: 'configs/train/butterflies-cnn4.yaml',
-      out: 'runs/bench-butterflies-cnn4',
-      sets: [],
-    },
-    {
-      key: 'resnet_gap',
-      name: 'ocrops resnet_gap (stronger)',
-      config: 'configs/train/butterflies.yaml',
-      out: 'runs/bench-butterflies',
-      // the time budget ends the run, not the config's epochs, and the one-cycle schedule spans that budget
-      sets: ['optim.schedule.horizon=time', 'train.epochs=1000'],
-    },
-  ];
-  const jobs = [
-    ...models
-      .filter((m) => only.includes(m.key))
-      .map((m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads })),
-    ...(only.includes('peer') ? [() => trainPeer({ root, prepared, minutes, threads })] : []),
-  ];
+  const train = (m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads });
+  const jobs = Object.entries(OCROPS_ROWS)
+    .filter(([key]) => only.includes(key))
+    .map(([, m]) => train(m));
+  if (only.includes('peer')) jobs.push(() => trainPeer({ root, prepared, minutes, threads }));
   // side by side: every run shares the machine with the others for the whole budget (each with `threads` threads)
   const ran = (parallel ? await Promise.all(jobs.map((j) => j())) : await sequence(jobs)).filter(Boolean);
   load.push(loadavg()[0]);
@@ -104,8 +103,8 @@ export async function benchClassify({
 /** Stores `rows` in the results file, replacing earlier rows of the same models and keeping the others. */
 function writeRows(file, rows) {
   const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).rows ?? []) : [];
-  const kept = earlier.filter((e) => e.minutes !== undefined && !rows.some((r) => r.model === e.model));
-  mkdirSync(join(file, '..'), { recursive: true });
+  const kept = earlier.filter((e) => !rows.some((r) => r.model === e.model));
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ rows: [...kept, ...rows] }, null, 1)}\n`);
 }
 

@@ -1,5 +1,6 @@
-// The browser of the end-to-end tests, the dashboard benchmark and the screenshot script (`@ocrops/dashboard/chromium`): Debian's Chromium (installed by scripts/setup) driven by playwright-core, headless and
-// offline (no background networking, updates or sync), so a test sees only the servers it started.
+// The browser of the end-to-end tests, the dashboard benchmark and the screenshot script (`@ocrops/dashboard/chromium`):
+// Debian's Chromium (installed by scripts/setup) driven by playwright-core, headless and offline (no background
+// networking, updates or sync), so a test sees only the servers it started.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
