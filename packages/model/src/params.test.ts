@@ -22,6 +22,8 @@ test('conv layers with hand-written gradients equal tfjs autodiff of the same op
     makeConv(p, 'b', [2, 2], 3, 4, { pad: 'valid' }),
     makeConv(p, 'c', [3, 3], 3, 5, { bias: false, strides: [2, 1] }),
     makeConv(p, 'd', [1, 1], 3, 2, { strides: [2, 2] }),
+    makeConv(p, 'e', [1, 1], 3, 4, { strides: [2, 1], pad: 'valid', bias: false }),
+    makeConv(p, 'f', [1, 1], 3, 4),
   ];
   for (const [i, c] of variants.entries()) {
     for (const useRelu of [true, false]) {
@@ -44,6 +46,28 @@ test('conv layers with hand-written gradients equal tfjs autodiff of the same op
       for (const v of vars) close(noInput.grads[v.name], theirs.grads[v.name], 1e-3, `grad ${v.name} (no input grad)`);
     }
   }
+  p.dispose();
+});
+
+test('a strided 1x1 conv with few channels on a wide map: its filter gradient summed by hand over the pixels it reads', () => {
+  // the shape of the ResNet backbone's first shortcut at inner_dim 16, where TensorFlow's own kernel corrupted the heap
+  const p = new ParamStore(7);
+  const c = makeConv(p, 'proj', [1, 1], 2, 2, { bias: false, strides: [2, 2] });
+  const [B, H, W, C] = [4, 32, 200, 2];
+  const x = tf.randomNormal([B, H, W, C], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const w = tf.randomNormal([B, H / 2, W / 2, 2], 0, 1, 'float32', 4);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(conv(x, c, false), w)) as tf.Scalar, [c.kernel]);
+  const xs = x.dataSync();
+  const ws = w.dataSync();
+  const want = new Float32Array(C * 2);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < H / 2; i++)
+      for (let j = 0; j < W / 2; j++)
+        for (let ci = 0; ci < C; ci++)
+          for (let co = 0; co < 2; co++)
+            want[ci * 2 + co] +=
+              xs[((b * H + 2 * i) * W + 2 * j) * C + ci] * ws[((b * (H / 2) + i) * (W / 2) + j) * 2 + co];
+  close(grads[c.kernel.name], tf.tensor4d(want, [1, 1, C, 2]), 1e-3, 'filter gradient');
   p.dispose();
 });
 

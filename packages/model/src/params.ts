@@ -92,6 +92,21 @@ export function makeConv(
   return conv;
 }
 
+/**
+ * The filter gradient of a 1x1 convolution: one matmul of the input read at the strides (the only pixels a 1x1 kernel
+ * sees, 'same' or 'valid' alike) with the output gradient. TensorFlow's oneDNN Conv2DBackpropFilter corrupts the heap
+ * for strided 1x1 kernels with few channels on some CPUs (AVX-512 EPYC, TensorFlow 2.21), and the matmul is exact.
+ */
+function pointwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
+  const [B, H, W, cin] = x.shape;
+  const [, ho, wo, cout] = dy.shape;
+  const read =
+    strides[0] > 1 || strides[1] > 1 ? tf.stridedSlice(x, [0, 0, 0, 0], [B, H, W, cin], [1, ...strides, 1]) : x;
+  return tf
+    .matMul(read.reshape([B * ho * wo, cin]), dy.reshape([B * ho * wo, cout]), true, false)
+    .reshape([1, 1, cin, cout]);
+}
+
 type ConvAttrs = { strides: [number, number]; pad: 'same' | 'valid'; dataFormat: 'NHWC'; dimRoundingMode?: undefined };
 
 /**
@@ -133,10 +148,12 @@ export function conv(x: tf.Tensor4D, c: Conv, relu: boolean, inputGrad = true): 
       );
     }
     grads.push(
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: xi, dy: dyr }, {
-        ...attrs,
-        filterShape: k.shape,
-      } as never) as tf.Tensor,
+      k.shape[0] === 1 && k.shape[1] === 1
+        ? pointwiseFilterGrad(xi, dyr as tf.Tensor4D, c.strides)
+        : (tf.engine().runKernel('Conv2DBackpropFilter', { x: xi, dy: dyr }, {
+            ...attrs,
+            filterShape: k.shape,
+          } as never) as tf.Tensor),
     );
     if (withBias) grads.push(tf.sum(dyr, [0, 1, 2]));
     return grads;
