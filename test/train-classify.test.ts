@@ -281,13 +281,20 @@ test(
 );
 
 test(
-  'a classification run interrupted mid-epoch and resumed ends with the same metrics as an uninterrupted run',
+  'a classification run with CutMix interrupted mid-epoch and resumed ends with the same metrics as an uninterrupted run',
   { skip },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ocrops-classify-resume-'));
     const data = tinyButterflies(join(dir, 'data'));
     const loop = { batch_size: 12, epochs: 2, seed: 7, augment: true, checkpoint_every: 1 };
-    const full = await train(tinyConfig(data, join(dir, 'full'), { train: loop }), { quiet: true });
+    const loss = { label_smoothing: 0.05, cutmix: 0.5 };
+    const full = await train(tinyConfig(data, join(dir, 'full'), { train: loop, loss }), { quiet: true });
+    const unmixed = await train(tinyConfig(data, join(dir, 'unmixed'), { train: loop }), { quiet: true });
+    assert.notEqual(
+      full.final.metrics.train_loss,
+      unmixed.final.metrics.train_loss,
+      'CutMix changes what the run trains on',
+    );
 
     // stop the second run (like SIGINT) once its `last` checkpoint is 2 batches into the first epoch
     const out = join(dir, 'split');
@@ -301,7 +308,7 @@ test(
       }
     }, 5);
     await assert.rejects(
-      train(tinyConfig(data, out, { train: loop }), { quiet: true, signal: ac.signal }),
+      train(tinyConfig(data, out, { train: loop, loss }), { quiet: true, signal: ac.signal }),
       TrainInterrupted,
     );
     clearInterval(poll);
@@ -312,7 +319,7 @@ test(
       `stopped mid-epoch (batch ${stopped.batchInEpoch} of 5)`,
     );
 
-    const resumed = await train(tinyConfig(data, out, { train: loop }), { quiet: true, resume: true });
+    const resumed = await train(tinyConfig(data, out, { train: loop, loss }), { quiet: true, resume: true });
     assert.equal(resumed.epochs, 2);
     assert.equal(resumed.steps, full.steps);
     const a = comparable(full.final.metrics);

@@ -150,3 +150,55 @@ export function augmentClassImage(
   colorJitterInPlace(dst, offset, h * w, c, d);
   return d;
 }
+
+/** What CutMix did to a batch: image i holds a box cut from image `partner[i]`; `keep` is the share of its own pixels. */
+export interface CutMixDraw {
+  partner: number[];
+  /** Share of each image's own pixels after the paste (the weight of its own label in the loss). */
+  keep: number;
+  /** The pasted box in pixels, [x0, x1) x [y0, y1). */
+  box: { x0: number; y0: number; x1: number; y1: number };
+}
+
+/**
+ * CutMix (Yun et al., 2019) of a batch in place: `images` holds n HWC images of h x w x c. The mixing share lambda is
+ * drawn from Beta(alpha, alpha); one box of area (1 - lambda) of the image, centred uniformly and clipped to the image,
+ * is copied into every image from its partner in a random permutation of the batch. The weight of an image's own label
+ * is the exact share of its pixels left after the clipping.
+ */
+export function cutMixBatch(
+  images: Float32Array, n: number, h: number, w: number, c: number, alpha: number, rng: Rng,
+): CutMixDraw {
+  const lambda = rng.beta(alpha, alpha);
+  const side = Math.sqrt(1 - lambda);
+  const cx = rng.uniform(0, w);
+  const cy = rng.uniform(0, h);
+  const bw = Math.round(w * side);
+  const bh = Math.round(h * side);
+  const x0 = Math.max(0, Math.round(cx - bw / 2));
+  const x1 = Math.min(w, Math.round(cx + bw / 2));
+  const y0 = Math.max(0, Math.round(cy - bh / 2));
+  const y1 = Math.min(h, Math.round(cy + bh / 2));
+  const partner = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const box = { x0, y0, x1, y1 };
+  if (x1 <= x0 || y1 <= y0 || n < 2) return { partner, keep: 1, box };
+  // the boxes of the unmixed images first, so a partner is read before it is pasted over
+  const rowLen = (x1 - x0) * c;
+  const boxLen = (y1 - y0) * rowLen;
+  const size = h * w * c;
+  const cut = new Float32Array(n * boxLen);
+  for (let i = 0; i < n; i++) {
+    for (let y = y0; y < y1; y++) {
+      const from = i * size + (y * w + x0) * c;
+      cut.set(images.subarray(from, from + rowLen), i * boxLen + (y - y0) * rowLen);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const j = partner[i];
+    for (let y = y0; y < y1; y++) {
+      const from = j * boxLen + (y - y0) * rowLen;
+      images.set(cut.subarray(from, from + rowLen), i * size + (y * w + x0) * c);
+    }
+  }
+  return { partner, keep: 1 - ((x1 - x0) * (y1 - y0)) / (w * h), box };
+}

@@ -4,7 +4,13 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { OcropsError, sharedDataset } from '@ocrops/common';
-import { affineInto, augmentClassImage, colorJitterInPlace, type ClassAugmentDraw } from './classify-augment.js';
+import {
+  affineInto,
+  augmentClassImage,
+  colorJitterInPlace,
+  cutMixBatch,
+  type ClassAugmentDraw,
+} from './classify-augment.js';
 import { defaultClassAugment, parseClassifyDataConfig } from './classify-config.js';
 import { classBatchCount, classBatches, loadClassImage, openPreparedClassify, type ClassBatch } from './classify-batches.js';
 import { prepareClassify } from './classify-prepare.js';
@@ -78,6 +84,40 @@ async function collect(it: AsyncIterable<ClassBatch>): Promise<ClassBatch[]> {
   for await (const b of it) out.push(b);
   return out;
 }
+
+test('CutMix: one box of every image comes from its partner, the rest is untouched, keep is the own-pixel share', () => {
+  const [n, h, w, c] = [4, 10, 12, 3];
+  const size = h * w * c;
+  // image i holds the value i + pixel / size, so every pixel says which image and where it came from
+  const original = new Float32Array(n * size).map((_, k) => Math.floor(k / size) + (k % size) / size);
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const images = original.slice();
+    const d = cutMixBatch(images, n, h, w, c, 1, new Rng(seed));
+    assert.deepEqual([...d.partner].sort(), [0, 1, 2, 3]);
+    const { x0, x1, y0, y1 } = d.box;
+    assert.ok(0 <= x0 && x0 <= x1 && x1 <= w && 0 <= y0 && y0 <= y1 && y1 <= h);
+    assert.ok(Math.abs(d.keep - (1 - ((x1 - x0) * (y1 - y0)) / (w * h))) < 1e-12);
+    for (let i = 0; i < n; i++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const inBox = x >= x0 && x < x1 && y >= y0 && y < y1;
+          const from = inBox ? d.partner[i] : i;
+          for (let k = 0; k < c; k++) {
+            const off = (y * w + x) * c + k;
+            assert.equal(images[i * size + off], original[from * size + off], `image ${i} (${x}, ${y})`);
+          }
+        }
+      }
+    }
+    const again = original.slice();
+    assert.deepEqual(cutMixBatch(again, n, h, w, c, 1, new Rng(seed)), d);
+    assert.deepEqual(again, images);
+  }
+  // lambda ~ Beta(1, 1): the box takes about half of the image on average (less where it is clipped)
+  let keep = 0;
+  for (let s = 0; s < 400; s++) keep += cutMixBatch(original.slice(), n, h, w, c, 1, new Rng(100 + s)).keep;
+  assert.ok(keep / 400 > 0.5 && keep / 400 < 0.8, `mean keep ${keep / 400}`);
+});
 
 test('prepare a small ImageFolder: shards, meta (task classify), split.csv, skipped broken file, byte-identical rerun; batches, augmentation, resume', async (t) => {
   const { dir, cleanup } = tempDir();

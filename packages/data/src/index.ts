@@ -81,7 +81,13 @@ export {
   type ClassifyPrepareReport,
   type ClassifyPrepareOptions,
 } from './classify-prepare.js';
-export { augmentClassImage, drawClassAugment, type ClassAugmentDraw } from './classify-augment.js';
+export {
+  augmentClassImage,
+  cutMixBatch,
+  drawClassAugment,
+  type ClassAugmentDraw,
+  type CutMixDraw,
+} from './classify-augment.js';
 export {
   openPreparedClassify,
   preparedTask,

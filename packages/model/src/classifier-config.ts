@@ -43,6 +43,11 @@ export const ClassifierModelSchema = Type.Object({
   depth: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
   /** Dropout on the features before the linear head, in training (0 = none). */
   dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.99 })),
+  /**
+   * Test-time augmentation of inference (evaluation, predict, serving, ONNX): the logits averaged over the image and
+   * its mirror (`hflip`), or over the image and its three flips (`flips`); `none` runs the image alone.
+   */
+  tta: Type.Optional(literals(['none', 'hflip', 'flips'] as const)),
 });
 
 /** A classifier model section as written in YAML. */
@@ -65,15 +70,54 @@ export interface ClassifierConfig {
   depth?: number;
   /** Dropout on the features before the linear head, in training (0 = none). */
   dropout: number;
+  /** Test-time flips whose logits inference averages (see {@link ClassifierTta}). */
+  tta: ClassifierTta;
 }
+
+/** Test-time augmentation of a classifier: `hflip` averages the image and its mirror, `flips` all four flips. */
+export type ClassifierTta = 'none' | 'hflip' | 'flips';
+
+/** The flips inference runs per test-time augmentation: [flip rows (vertical), flip columns (horizontal)]. */
+export const TTA_VIEWS: Record<ClassifierTta, ReadonlyArray<readonly [boolean, boolean]>> = {
+  none: [[false, false]],
+  hflip: [
+    [false, false],
+    [false, true],
+  ],
+  flips: [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ],
+};
 
 /** Default configuration of each classifier architecture (128 x 128 RGB, the butterflies set). */
 export function defaultClassifierConfig(arch: ClassifierArch): ClassifierConfig {
   switch (arch) {
     case 'cnn4':
-      return { task: 'classify', arch, height: 128, width: 128, channels: 3, baseChannels: 32, dropout: 0 };
+      return {
+        task: 'classify',
+        arch,
+        height: 128,
+        width: 128,
+        channels: 3,
+        baseChannels: 32,
+        dropout: 0,
+        tta: 'none',
+      };
     case 'resnet_gap':
-      return { task: 'classify', arch, height: 128, width: 128, channels: 3, baseChannels: 32, depth: 2, dropout: 0.2 };
+      return {
+        task: 'classify',
+        arch,
+        height: 128,
+        width: 128,
+        channels: 3,
+        baseChannels: 32,
+        depth: 2,
+        dropout: 0.2,
+        tta: 'none',
+      };
   }
 }
 
@@ -111,7 +155,7 @@ export function resolveClassifierSection(m: ClassifierModelYaml): ClassifierConf
 
 /**
  * Validates a classifier model section written with the YAML keys (`task: classify` optional, `arch`, `height`,
- * `width`, `channels`, `base_channels`, `depth` (resnet_gap), `dropout`); unspecified fields take the architecture's
+ * `width`, `channels`, `base_channels`, `depth` (resnet_gap), `dropout`, `tta`); unspecified fields take the architecture's
  * defaults. `locate` gives the positions of its keys.
  */
 export function readClassifierConfig(value: unknown, source: string, locate?: ConfigLocator): ClassifierConfig {

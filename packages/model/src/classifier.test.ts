@@ -95,6 +95,39 @@ test('resnet_gap: depth blocks per stage, global average pooling; any size from 
   small.dispose();
 });
 
+test('test-time augmentation: inference averages the logits of the flipped views; training sees the image alone', () => {
+  const base = { ...defaultClassifierConfig('resnet_gap'), height: 32, width: 40, depth: 1, baseChannels: 4 };
+  const plain = createClassifier(base, 5, { seed: 3 });
+  const x = tf.randomUniform([3, 32, 40, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const logits = (v: tf.Tensor4D) => plain.forward(v, false).arraySync();
+  const views = {
+    none: [x],
+    hflip: [x, tf.reverse(x, 2)],
+    flips: [x, tf.reverse(x, 2), tf.reverse(x, 1), tf.reverse(x, [1, 2])],
+  } as const;
+  for (const tta of ['none', 'hflip', 'flips'] as const) {
+    const m = createClassifier({ ...base, tta }, 5, { seed: 3 });
+    const got = m.forward(x, false).arraySync();
+    const each = views[tta].map((v) => logits(v as tf.Tensor4D));
+    got.forEach((row, i) =>
+      row.forEach((v, k) => {
+        const want = each.reduce((a, l) => a + l[i][k], 0) / each.length;
+        assert.ok(Math.abs(v - want) < 1e-4, `${tta}: image ${i} class ${k}: ${v} vs ${want}`);
+      }),
+    );
+    m.dispose();
+  }
+  const flipsDiffer = logits(x)[0].some((v, k) => Math.abs(v - logits(tf.reverse(x, 2) as tf.Tensor4D)[0][k]) > 1e-5);
+  assert.ok(flipsDiffer, 'the mirrored image gives other logits, so the average is not the plain forward');
+  const trained = createClassifier({ ...base, tta: 'flips' }, 5, { seed: 3 });
+  assert.deepEqual(trained.forward(x, true).shape, [3, 5], 'training runs one view per image');
+  assert.equal(read({ arch: 'cnn4' }).tta, 'none');
+  assert.equal(read({ arch: 'cnn4', tta: 'hflip' }).tta, 'hflip');
+  assert.throws(() => read({ arch: 'cnn4', tta: 'rotate' }), /m\.yaml.*tta/);
+  trained.dispose();
+  plain.dispose();
+});
+
 test('classifier config: snake_case keys, defaults per arch, errors name the file and field, task dispatch', () => {
   assert.deepEqual(read({ arch: 'cnn4', base_channels: 16, dropout: 0.5 }), {
     task: 'classify',
@@ -104,6 +137,7 @@ test('classifier config: snake_case keys, defaults per arch, errors name the fil
     channels: 3,
     baseChannels: 16,
     dropout: 0.5,
+    tta: 'none',
   });
   const r = read({ task: 'classify', arch: 'resnet_gap', depth: 3, height: 64, width: 96 });
   assert.deepEqual([r.depth, r.height, r.width, r.dropout], [3, 64, 96, 0.2]);

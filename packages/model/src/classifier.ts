@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
-import type { ClassifierConfig } from './classifier-config.js';
+import { TTA_VIEWS, type ClassifierConfig } from './classifier-config.js';
 import {
   ParamStore,
   batchNorm,
@@ -19,6 +19,12 @@ import {
   type Conv,
 } from './params.js';
 import { basicBlock, makeBasicBlock, type BasicBlock } from './basic-block.js';
+
+/** `x` [B, H, W, C] with its rows and/or its columns in reverse order. */
+function flipped(x: tf.Tensor4D, rows: boolean, cols: boolean): tf.Tensor4D {
+  const axes = [...(rows ? [1] : []), ...(cols ? [2] : [])];
+  return axes.length ? tf.reverse(x, axes) : x;
+}
 
 /** An image classifier: features, optional dropout, one linear layer to the classes. */
 export interface ClassifierModel {
@@ -141,9 +147,16 @@ export function createClassifier(
             },
           );
         }
-        let f = feats.fn(images, training);
-        if (training && cfg.dropout > 0) f = tf.dropout(f, cfg.dropout) as tf.Tensor2D;
-        return dense(f, head);
+        if (training || cfg.tta === 'none') {
+          let f = feats.fn(images, training);
+          if (training && cfg.dropout > 0) f = tf.dropout(f, cfg.dropout) as tf.Tensor2D;
+          return dense(f, head);
+        }
+        // test-time augmentation: the flipped views in one batch, their logits averaged per image
+        const views = TTA_VIEWS[cfg.tta];
+        const batch = tf.concat(views.map(([rows, cols]) => flipped(images, rows, cols)));
+        const logits = dense(feats.fn(batch, false), head);
+        return logits.reshape([views.length, images.shape[0], numClasses]).mean(0) as tf.Tensor2D;
       });
     },
     getWeights: () => p.trainable(),

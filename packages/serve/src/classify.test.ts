@@ -6,7 +6,16 @@ import { imageToInput, parseTopK, pixelsToInputs, probabilitiesOf, topClasses } 
 import { InputError } from './preprocess.js';
 
 const contract: ClassifierContract = buildClassifierContract({
-  config: { task: 'classify', arch: 'cnn4', height: 16, width: 24, channels: 3, baseChannels: 4, dropout: 0 },
+  config: {
+    task: 'classify',
+    arch: 'cnn4',
+    height: 16,
+    width: 24,
+    channels: 3,
+    baseChannels: 4,
+    dropout: 0,
+    tta: 'none',
+  },
   classes: ['a', 'b', 'c', 'd'],
   files: { onnx: 'model.onnx' },
 });

@@ -9,7 +9,16 @@ import type { InferenceRuntime } from './runtime.js';
 import { ModelSlots, type SlotOptions } from './slots.js';
 
 const contract = buildClassifierContract({
-  config: { task: 'classify', arch: 'cnn4', height: 4, width: 6, channels: 1, baseChannels: 4, dropout: 0 },
+  config: {
+    task: 'classify',
+    arch: 'cnn4',
+    height: 4,
+    width: 6,
+    channels: 1,
+    baseChannels: 4,
+    dropout: 0,
+    tta: 'none',
+  },
   classes: ['a', 'b', 'c'],
   files: { onnx: 'model.onnx' },
 });

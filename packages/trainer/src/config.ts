@@ -92,13 +92,20 @@ export const LoopSchema = Type.Object(
   { default: {} },
 );
 
-/** Loss settings: `loss: {reduction, label_smoothing}`. */
+/** Loss settings: `loss: {reduction, label_smoothing, cutmix, cutmix_alpha}`. */
 export const LossSchema = Type.Object(
   {
     /** CTC: `mean`: each line's loss divided by its label length, averaged over the batch (PyTorch's default); `sum`: summed */
     reduction: literals(['mean', 'sum'] as const, { default: 'mean' }),
     /** classification: cross-entropy label smoothing (PyTorch semantics); 0 = off */
     label_smoothing: Type.Number({ minimum: 0, maximum: 0.999, default: 0 }),
+    /**
+     * classification: share of training batches mixed by CutMix (a box of each image replaced by the same box of
+     * another image of the batch, the loss weighted by the pixel shares of both labels); 0 = off
+     */
+    cutmix: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    /** CutMix: the box's area share is 1 - lambda with lambda ~ Beta(cutmix_alpha, cutmix_alpha) */
+    cutmix_alpha: Type.Number({ exclusiveMinimum: 0, default: 1 }),
   },
   { default: {} },
 );
@@ -316,8 +323,9 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
     report(['optim', 'schedule', 'horizon'], "is 'time', which spans train.max_minutes; set train.max_minutes > 0");
   if (v.optim.amsgrad && v.optim.name !== 'adam')
     report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
-  if (v.loss.label_smoothing > 0 && v.task !== 'classify')
-    report(['loss', 'label_smoothing'], 'applies to `task: classify` only');
+  for (const key of ['label_smoothing', 'cutmix'] as const) {
+    if (v.loss[key] > 0 && v.task !== 'classify') report(['loss', key], 'applies to `task: classify` only');
+  }
   const metrics = MONITOR_METRICS[v.task];
   const want = metrics[v.train.monitor];
   if (want === undefined) {

@@ -84,13 +84,20 @@ const argmaxRows = (p: Float32Array, k: number) =>
 
 const CASES: Array<{ name: string; config: ClassifierConfig; foldBatchNorm: boolean }> = [
   {
-    name: 'cnn4 64x64, base 8, dropout 0.3',
-    config: { ...defaultClassifierConfig('cnn4'), height: 64, width: 64, baseChannels: 8, dropout: 0.3 },
+    name: 'cnn4 64x64, base 8, dropout 0.3, mirror averaged (tta hflip)',
+    config: { ...defaultClassifierConfig('cnn4'), height: 64, width: 64, baseChannels: 8, dropout: 0.3, tta: 'hflip' },
     foldBatchNorm: true,
   },
   {
-    name: 'resnet_gap 64x48, base 8, depth 2, BN folded',
-    config: { ...defaultClassifierConfig('resnet_gap'), height: 64, width: 48, baseChannels: 8, depth: 2 },
+    name: 'resnet_gap 64x48, base 8, depth 2, BN folded, four flips averaged (tta flips)',
+    config: {
+      ...defaultClassifierConfig('resnet_gap'),
+      height: 64,
+      width: 48,
+      baseChannels: 8,
+      depth: 2,
+      tta: 'flips',
+    },
     foldBatchNorm: true,
   },
   {

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ConfusionMatrix, cometConfusionMatrix, crossEntropy, rankOf, topCorrect } from './classify-metrics.js';
+import {
+  ConfusionMatrix,
+  cometConfusionMatrix,
+  crossEntropy,
+  mixedCrossEntropy,
+  rankOf,
+  topCorrect,
+} from './classify-metrics.js';
 
 test('cross-entropy with label smoothing equals PyTorch CrossEntropyLoss(label_smoothing) computed by hand', () => {
   const rows = [
@@ -21,6 +28,19 @@ test('cross-entropy with label smoothing equals PyTorch CrossEntropyLoss(label_s
   const logits = tf.tensor2d(rows);
   assert.ok(Math.abs(crossEntropy(logits, labels, e).dataSync()[0] - want / 2) < 1e-5);
   assert.ok(Math.abs(crossEntropy(logits, labels, 0).dataSync()[0] - plain / 2) < 1e-5);
+});
+
+test('CutMix loss: own and partner cross-entropy weighted by the pixel shares; keep 1 is the plain loss', () => {
+  const logits = tf.tensor2d([
+    [2, 0.5, -1],
+    [0, 0, 3],
+  ]);
+  const own = [0, 1];
+  const partner = [2, 0];
+  const ce = (labels: number[]) => crossEntropy(logits, labels, 0.1).dataSync()[0];
+  const mixed = mixedCrossEntropy(logits, own, partner, 0.7, 0.1).dataSync()[0];
+  assert.ok(Math.abs(mixed - (0.7 * ce(own) + 0.3 * ce(partner))) < 1e-6);
+  assert.ok(Math.abs(mixedCrossEntropy(logits, own, partner, 1, 0.1).dataSync()[0] - ce(own)) < 1e-6);
 });
 
 test('top-1 and top-5 counts: the rank of the true class, ties counted against it', () => {

@@ -16,6 +16,24 @@ export function crossEntropy(logits: tf.Tensor2D, labels: readonly number[], lab
   });
 }
 
+/**
+ * The CutMix loss: cross-entropy (with label smoothing) against each image's own class weighted by `keep`, plus against
+ * its partner's class weighted by 1 - `keep`.
+ */
+export function mixedCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: readonly number[],
+  partnerLabels: readonly number[],
+  keep: number,
+  labelSmoothing = 0,
+): tf.Scalar {
+  return tf.tidy(() =>
+    crossEntropy(logits, labels, labelSmoothing)
+      .mul(keep)
+      .add(crossEntropy(logits, partnerLabels, labelSmoothing).mul(1 - keep)),
+  );
+}
+
 /** Per-example losses (no smoothing), for reports: -log p(true class). */
 export function exampleLosses(probs: Float32Array, numClasses: number, labels: readonly number[]): number[] {
   return labels.map((y, i) => -Math.log(Math.max(probs[i * numClasses + y], 1e-12)));

@@ -4,12 +4,13 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
+import { cutMixBatch, rngFor, type ClassBatch } from '@ocrops/data';
 import type { EpochSums } from '../checkpoint.js';
 import { relativeToRoot, type TrainConfig } from '../config.js';
 import { hashSeed } from '../rng.js';
 import type { ClassData, ClassifyDeps } from './classify-data.js';
 import { evaluateClassSplit } from './classify-eval.js';
-import { crossEntropy, softmaxRows, topCorrect } from './classify-metrics.js';
+import { crossEntropy, mixedCrossEntropy, softmaxRows, topCorrect } from './classify-metrics.js';
 import { logConfusionMatrix, logCurves, logMistakes } from './classify-report.js';
 import type { StepBatch, Task, TaskSession } from './task.js';
 
@@ -57,6 +58,16 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
     checkInput(data, model);
     const smoothing = cfg.loss.labelSmoothing;
 
+    /** CutMix of a share of the training batches in place, drawn per (seed, epoch, batch) so a resumed run redraws it. */
+    function cutMix(batch: ClassBatch, epoch: number, index: number) {
+      if (!(cfg.loss.cutmix > 0)) return undefined;
+      const rng = rngFor(hashSeed(cfg.train.seed, 'cutmix', epoch), index);
+      if (!rng.chance(cfg.loss.cutmix)) return undefined;
+      const [n, h, w, c] = batch.shape;
+      const d = cutMixBatch(batch.images, n, h, w, c, cfg.loss.cutmixAlpha, rng);
+      return { keep: d.keep, partnerLabels: d.partner.map((j) => batch.labels[j]) };
+    }
+
     async function* trainBatches(epoch: number, startBatch: number): AsyncIterable<StepBatch> {
       const iter = data.batches('train', {
         batchSize: cfg.train.batchSize,
@@ -65,14 +76,19 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
         augment: cfg.train.augment,
         startBatch,
       });
+      let index = startBatch;
       for await (const batch of iter) {
+        const mix = cutMix(batch, epoch, index++);
         yield {
           images: batch.images,
           shape: batch.shape,
           ids: batch.ids,
           size: batch.labels.length,
           skipped: 0,
-          loss: (out) => crossEntropy(out as tf.Tensor2D, batch.labels, smoothing),
+          loss: (out) =>
+            mix
+              ? mixedCrossEntropy(out as tf.Tensor2D, batch.labels, mix.partnerLabels, mix.keep, smoothing)
+              : crossEntropy(out as tf.Tensor2D, batch.labels, smoothing),
           tally: (out, s) => {
             const { top1, topk } = topCorrect(softmaxRows(out as tf.Tensor2D), numClasses, batch.labels, 5);
             s.top1 = (s.top1 ?? 0) + top1;

@@ -46,7 +46,7 @@ test('train config: a time-horizon schedule needs a time budget', () => {
   assert.throws(() => withBudget({}), /x\.yaml.*optim\.schedule\.horizon.*train\.max_minutes/s);
 });
 
-test('train config task: unknown tasks and label smoothing outside classification are refused, naming the field', () => {
+test('train config task: unknown tasks, label smoothing and CutMix outside classification are refused, naming the field', () => {
   assert.throws(() => buildTrainConfig(base({ task: 'detect' }), 'x.yaml'), /x\.yaml.*task/);
   assert.throws(
     () => buildTrainConfig(base({ loss: { label_smoothing: 0.1 } }), 'x.yaml'),
@@ -56,6 +56,13 @@ test('train config task: unknown tasks and label smoothing outside classificatio
     () => buildTrainConfig(base({ task: 'classify', loss: { label_smoothing: 1.5 } }), 'x.yaml'),
     /label_smoothing/,
   );
+  assert.throws(() => buildTrainConfig(base({ loss: { cutmix: 0.5 } }), 'x.yaml'), /loss\.cutmix.*classify/);
+  assert.throws(
+    () => buildTrainConfig(base({ task: 'classify', loss: { cutmix: 0.5, cutmix_alpha: 0 } }), 'x.yaml'),
+    /cutmix_alpha/,
+  );
+  const mixed = buildTrainConfig(base({ task: 'classify', loss: { cutmix: 0.5 } }), 'x.yaml');
+  assert.deepEqual([mixed.loss.cutmix, mixed.loss.cutmixAlpha], [0.5, 1]);
 });
 
 test('train config task classify: the model section is checked by the classifier schema, errors give file:line:col', () => {
