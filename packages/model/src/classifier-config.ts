@@ -94,30 +94,12 @@ export const TTA_VIEWS: Record<ClassifierTta, ReadonlyArray<readonly [boolean, b
 
 /** Default configuration of each classifier architecture (128 x 128 RGB, the butterflies set). */
 export function defaultClassifierConfig(arch: ClassifierArch): ClassifierConfig {
+  const common = { task: 'classify', height: 128, width: 128, channels: 3, baseChannels: 32, tta: 'none' } as const;
   switch (arch) {
     case 'cnn4':
-      return {
-        task: 'classify',
-        arch,
-        height: 128,
-        width: 128,
-        channels: 3,
-        baseChannels: 32,
-        dropout: 0,
-        tta: 'none',
-      };
+      return { ...common, arch, dropout: 0 };
     case 'resnet_gap':
-      return {
-        task: 'classify',
-        arch,
-        height: 128,
-        width: 128,
-        channels: 3,
-        baseChannels: 32,
-        depth: 2,
-        dropout: 0.2,
-        tta: 'none',
-      };
+      return { ...common, arch, depth: 2, dropout: 0.2 };
   }
 }
 
