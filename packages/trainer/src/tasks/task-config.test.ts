@@ -91,6 +91,7 @@ test('train config task classify: the model section is checked by the classifier
       baseChannels: 8,
       depth: 2,
       dropout: 0.2,
+      tta: 'none',
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
