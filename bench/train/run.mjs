@@ -3,7 +3,7 @@
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //
 //   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
-//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel] [--models resnet_gap,cnn4,peer]
+//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel] [--models resnet_gap,cnn4,cnn4_plus,peer]
 //     (image classification: bench/train/classify.mjs)
 //
 // --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and

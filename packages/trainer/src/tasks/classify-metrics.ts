@@ -7,18 +7,13 @@ import * as tf from '@tensorflow/tfjs';
  * `CrossEntropyLoss(label_smoothing=e)`: the target is (1 - e) on the true class plus e / K on every class.
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: readonly number[], labelSmoothing = 0): tf.Scalar {
-  return tf.tidy(() => {
-    const k = logits.shape[1];
-    const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(tf.tensor1d(labels as number[], 'int32'), k).toFloat();
-    const target = labelSmoothing > 0 ? onehot.mul(1 - labelSmoothing).add(labelSmoothing / k) : onehot;
-    return tf.neg(tf.sum(target.mul(logp), 1)).mean() as tf.Scalar;
-  });
+  return tf.tidy(() => softTargetLoss(logits, smoothedTargets(labels, logits.shape[1], labelSmoothing)));
 }
 
 /**
  * The CutMix loss: cross-entropy (with label smoothing) against each image's own class weighted by `keep`, plus against
- * its partner's class weighted by 1 - `keep`.
+ * its partner's class weighted by 1 - `keep`; computed as one cross-entropy against the mixed targets (the loss is
+ * linear in its target).
  */
 export function mixedCrossEntropy(
   logits: tf.Tensor2D,
@@ -27,11 +22,23 @@ export function mixedCrossEntropy(
   keep: number,
   labelSmoothing = 0,
 ): tf.Scalar {
-  return tf.tidy(() =>
-    crossEntropy(logits, labels, labelSmoothing)
-      .mul(keep)
-      .add(crossEntropy(logits, partnerLabels, labelSmoothing).mul(1 - keep)),
-  );
+  return tf.tidy(() => {
+    const k = logits.shape[1];
+    const own = smoothedTargets(labels, k, labelSmoothing).mul(keep);
+    const partner = smoothedTargets(partnerLabels, k, labelSmoothing).mul(1 - keep);
+    return softTargetLoss(logits, own.add(partner));
+  });
+}
+
+/** Target distributions `[B, K]`: one-hot class ids, smoothed toward uniform by `labelSmoothing`. */
+function smoothedTargets(labels: readonly number[], k: number, labelSmoothing: number): tf.Tensor2D {
+  const onehot = tf.oneHot(tf.tensor1d(labels as number[], 'int32'), k).toFloat() as tf.Tensor2D;
+  return labelSmoothing > 0 ? onehot.mul(1 - labelSmoothing).add(labelSmoothing / k) : onehot;
+}
+
+/** Mean over the batch of -sum(target * log softmax(logits)). */
+function softTargetLoss(logits: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return tf.neg(tf.sum(target.mul(tf.logSoftmax(logits)), 1)).mean() as tf.Scalar;
 }
 
 /** Per-example losses (no smoothing), for reports: -log p(true class). */
