@@ -26,6 +26,10 @@ function exec(cmd, args, { cwd, env }) {
   });
 }
 
+/** Overrides of the rows trained for the whole budget: the budget ends the run, not the config's epochs, and the
+ * one-cycle schedule spans that budget. */
+const WHOLE_BUDGET = ['optim.schedule.horizon=time', 'train.epochs=1000'];
+
 /** The ocrops rows of the benchmark by the name `--models` takes; `peer` (the PyTorch run) is the other name. */
 const OCROPS_ROWS = {
   cnn4: {
@@ -43,19 +47,17 @@ const OCROPS_ROWS = {
     out: 'runs/bench-butterflies-cnn4-plus',
     sets: [
       'optim.schedule.type=onecycle',
-      'optim.schedule.horizon=time',
       'loss.label_smoothing=0.1',
       'train.ema=0.999',
       'model.tta=flips',
-      'train.epochs=1000',
+      ...WHOLE_BUDGET,
     ],
   },
   resnet_gap: {
     name: 'ocrops resnet_gap (stronger)',
     config: 'configs/train/butterflies.yaml',
     out: 'runs/bench-butterflies',
-    // the time budget ends the run, not the config's epochs, and the one-cycle schedule spans that budget
-    sets: ['optim.schedule.horizon=time', 'train.epochs=1000'],
+    sets: WHOLE_BUDGET,
   },
 };
 
