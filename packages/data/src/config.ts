@@ -50,6 +50,11 @@ export const SourceSchema = Type.Object({
   quality_from: Type.Optional(Type.String()),
   /** keep only items whose whole label matches this regular expression (e.g. a plate mask); the rest are reported as skipped */
   text_pattern: Type.Optional(Type.String()),
+  /**
+   * `lower` or `upper` folds every label's case as it is read (before `text_pattern`): a case-insensitive reader, as
+   * scene-text word recognisers are trained and scored (the Synth90k CRNN's 36 characters); `keep` (default) leaves it.
+   */
+  label_case: Type.Optional(literals(['keep', 'lower', 'upper'] as const)),
 });
 
 /** Image preprocessing: every image becomes `height` px tall, keeping its aspect ratio unless `width` is fixed. */
@@ -203,6 +208,7 @@ function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): voi
   }
   if (s.format === 'synthetic') {
     if (s.text_pattern !== undefined) report(at('text_pattern'), 'filters read labels; format synthetic generates its own');
+    if (s.label_case !== undefined) report(at('label_case'), 'applies to read labels; format synthetic generates its own');
     if (s.splits !== undefined) report(at('splits'), 'is not used with format synthetic');
   } else if (!s.path && !s.dataset && !s.splits) {
     report(at('path'), `is required for format '${s.format}' (or give 'dataset' or 'splits')`);
@@ -243,6 +249,7 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
   if (s.quality !== undefined) source.quality = typeof s.quality === 'string' ? [s.quality] : s.quality;
   if (s.quality_from !== undefined) source.qualityFrom = s.quality_from;
   if (s.text_pattern !== undefined) source.textPattern = s.text_pattern;
+  if (s.label_case !== undefined) source.labelCase = s.label_case;
   if (s.splits) {
     const one = (e: { path: string; images?: string }) => ({ path: resolve(baseDir, e.path), images: e.images !== undefined ? resolve(baseDir, e.images) : undefined });
     source.splits = { train: one(s.splits.train), val: one(s.splits.val), test: one(s.splits.test) };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import { parseDataConfig } from './config.js';
 import { parseLabelStudioExport } from './labelstudio.js';
-import { filterByTextPattern, readSource } from './readers.js';
+import { filterByTextPattern, foldLabelCase, readSource } from './readers.js';
 import { tempDir } from './testing/fixtures.js';
 
 /** A task of the reference recipe's captioning project: a caption and the `chc` quality choice (or none). */
@@ -64,6 +64,22 @@ test('textPattern keeps the labels that match it whole and reports the others (a
   assert.equal(r.skipped.filter((s) => s.stage === 'filter').length, 3);
 });
 
+test('label_case folds the labels as they are read, before text_pattern (case-insensitive word sets)', async (t) => {
+  const items = ['ROADS', 'Kumar', 'of', 'Đà'].map((label, i) => ({ id: `${i}.png`, path: `/x/${i}.png`, label }));
+  assert.deepEqual(foldLabelCase(items, 'lower').map((i) => i.label), ['roads', 'kumar', 'of', 'đà']);
+  assert.deepEqual(foldLabelCase(items, 'upper').map((i) => i.label), ['ROADS', 'KUMAR', 'OF', 'ĐÀ']);
+  assert.deepEqual(foldLabelCase(items, 'keep').map((i) => i.label), ['ROADS', 'Kumar', 'of', 'Đà']);
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writeFileSync(join(dir, 'labels.json'), JSON.stringify(Object.fromEntries(items.map((i) => [i.id, i.label]))));
+  const cfg = parseDataConfig({
+    name: 'w', source: { format: 'labels-json', path: 'labels.json', label_case: 'lower', text_pattern: '[a-z]+' }, image: { height: 32 },
+  }, 'w.yaml', dir);
+  const r = await readSource(cfg.source);
+  assert.deepEqual(r.items.map((i) => i.label), ['roads', 'kumar', 'of'], 'the pattern sees the folded labels');
+  assert.deepEqual(r.skipped.map((s) => s.id), ['3.png']);
+});
+
 test('filter config errors name the file and field', () => {
   const bad = (source: Record<string, unknown>, re: RegExp) =>
     assert.throws(() => parseDataConfig({ name: 'x', source, image: { height: 32 } }, 'x.yaml', '/tmp'),
@@ -72,4 +88,6 @@ test('filter config errors name the file and field', () => {
   bad({ format: 'label-studio', path: 'e.json', quality: [] }, /quality.*non-empty list/);
   bad({ format: 'labels-json', path: 'l.json', text_pattern: '[a-' }, /text_pattern.*not a valid regular expression/);
   bad({ format: 'synthetic', text_pattern: 'a+' }, /text_pattern/);
+  bad({ format: 'labels-json', path: 'l.json', label_case: 'title' }, /label_case/);
+  bad({ format: 'synthetic', label_case: 'lower' }, /label_case/);
 });
