@@ -110,31 +110,37 @@ def optimizer(recipe: str, params):
     return torch.optim.Adam(params, lr=1e-3)
 
 
-def load_split(prepared: str, split: str, chars: list):
-    """A prepared split as a list of uint8 [H, W, C] arrays, label id lists (blank 0, chars from 1) and label texts."""
+def load_split(prepared: str, split: str, chars: list, cfg: dict):
+    """A prepared split as [C, H, W] float tensors in the recipe's size and scale (converted once), label id lists
+    (blank 0, chars from 1) and label texts."""
     index = json.load(open(os.path.join(prepared, split, "index.json"), encoding="utf8"))
     raw = np.fromfile(os.path.join(prepared, split, "images.bin"), dtype=np.uint8)
     h, c = index["height"], index["channels"]
     ids = {ch: i + 1 for i, ch in enumerate(chars)}
     images, off = [], 0
     for w in index["widths"]:
-        images.append(raw[off:off + h * w * c].reshape(h, w, c))
+        images.append(to_input(raw[off:off + h * w * c].reshape(h, w, c), cfg))
         off += h * w * c
     labels = [[ids[ch] for ch in text] for text in index["labels"]]
     return images, labels, index["labels"]
 
 
-def to_batch(images: list, cfg: dict) -> torch.Tensor:
-    """NCHW float32 of the recipe's size and scale; lines kept at their height are right-padded with white."""
-    tensors = [torch.from_numpy(im.astype(np.float32) / 255.0).permute(2, 0, 1) for im in images]
-    if cfg["gray"] and tensors[0].shape[0] == 3:
-        tensors = [t.mean(0, keepdim=True) for t in tensors]
+def to_input(pixels: np.ndarray, cfg: dict) -> torch.Tensor:
+    """uint8 [H, W, C] -> float32 [C, H, W] of the recipe's channels, size and scale."""
+    x = torch.from_numpy(pixels.astype(np.float32) / 255.0).permute(2, 0, 1)
+    if cfg["gray"] and x.shape[0] == 3:
+        x = x.mean(0, keepdim=True)
     if cfg["size"] is not None:
-        x = torch.cat([F.interpolate(t[None], size=cfg["size"], mode="bilinear", align_corners=False) for t in tensors])
-    else:
-        width = max(t.shape[2] for t in tensors)
-        x = torch.cat([F.pad(t, (0, width - t.shape[2]), value=1.0)[None] for t in tensors])
+        x = F.interpolate(x[None], size=cfg["size"], mode="bilinear", align_corners=False)[0]
     return x * 2 - 1 if cfg["scale"] == "signed" else x
+
+
+def to_batch(images: list, cfg: dict) -> torch.Tensor:
+    """NCHW batch; lines kept at their own width are right-padded with white (1.0, the paper of the [0, 1] scale)."""
+    if cfg["size"] is not None:
+        return torch.stack(images)
+    width = max(t.shape[2] for t in images)
+    return torch.stack([F.pad(t, (0, width - t.shape[2]), value=1.0) for t in images])
 
 
 def ctc_loss(logits: torch.Tensor, labels: list, reduction: str) -> torch.Tensor:
@@ -219,7 +225,7 @@ def main() -> None:
     cfg = RECIPES[args.recipe]
     meta = json.load(open(os.path.join(args.prepared, "meta.json"), encoding="utf8"))
     chars = meta["charset"]["chars"]
-    train, val, test = (load_split(args.prepared, s, chars) for s in ("train", "val", "test"))
+    train, val, test = (load_split(args.prepared, s, chars, cfg) for s in ("train", "val", "test"))
     probe = to_batch(train[0][:1], cfg)
     model = build(args.recipe, probe.shape[1], probe.shape[2], probe.shape[3], len(chars) + 1)
     opt = optimizer(args.recipe, model.parameters())

@@ -146,15 +146,26 @@ const run = (cmdArgs, options) =>
 
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 
-/** A private copy of a set's data config with its own prepared folder (other jobs may re-prepare data/prepared/<name>). */
-function privateData(name, task) {
+/**
+ * Prepares the set from a private copy of its data config into its own folder (other jobs may re-prepare
+ * data/prepared/<name>), every time: a few seconds, and an edited data config never meets shards of the old one.
+ */
+async function privateData(name, task) {
   const dataCfg = YAML.parse(readFileSync(join(root, task.data), 'utf8'));
   dataCfg.output = join(root, 'runs', 'bench', 'data', name);
   mkdirSync(join(root, 'runs', 'bench'), { recursive: true });
   const dataFile = join(root, 'runs', 'bench', `data-${name}.yaml`);
   writeFileSync(dataFile, YAML.stringify(dataCfg));
+  const cli = join(root, 'packages', 'cli', 'bin', 'ocrops.mjs');
+  await exec(process.execPath, [cli, 'data', 'prepare', '--config', dataFile, '--quiet']);
   return { dataCfg, dataFile };
 }
+
+/** The 1-minute load average at the start and now, to one decimal. */
+const load = (load0) => ({
+  loadavg_at_start: Math.round(load0 * 10) / 10,
+  loadavg_at_end: Math.round(loadavg()[0] * 10) / 10,
+});
 
 /** Trains the set's reference recipe in PyTorch (bench/train/ocr_ref.py) on the same prepared split as ocrops's row. */
 async function benchPeer(name, task) {
@@ -163,39 +174,23 @@ async function benchPeer(name, task) {
     console.log(`${name}: no PyTorch peer: ${py} is absent (scripts/setup --bench installs it)`);
     return undefined;
   }
-  if (task.images && !existsSync(task.images)) {
-    console.log(`${name}: skipped, ${task.images} is absent`);
-    return undefined;
-  }
-  const { dataCfg, dataFile } = privateData(name, task);
-  if (!existsSync(join(dataCfg.output, 'meta.json'))) {
-    const cli = join(root, 'packages', 'cli', 'bin', 'ocrops.mjs');
-    await exec(process.execPath, [cli, 'data', 'prepare', '--config', dataFile, '--quiet']);
-  }
+  const { dataCfg } = await privateData(name, task);
   const peerArgs = ['--prepared', dataCfg.output, '--recipe', task.peer, '--threads', opt('threads', '2')];
   for (const k of ['epochs', 'minutes', 'seed']) if (opt(k) !== undefined) peerArgs.push(`--${k}`, opt(k));
   const load0 = loadavg()[0];
   console.log(`\n== ${name}: PyTorch peer bench/train/ocr_ref.py ${peerArgs.join(' ')}`);
   const out = await exec(py, [join(root, 'bench', 'train', 'ocr_ref.py'), ...peerArgs], { capture: true });
   const result = JSON.parse(out.trim().split('\n').at(-1));
-  return {
-    ...result,
-    machine: { loadavg_at_start: Math.round(load0 * 10) / 10, loadavg_at_end: Math.round(loadavg()[0] * 10) / 10 },
-    date: new Date().toISOString(),
-  };
+  return { ...result, machine: load(load0), date: new Date().toISOString() };
 }
 
 async function bench(name, task) {
-  if (task.images && !existsSync(task.images)) {
-    console.log(`${name}: skipped, ${task.images} is absent`);
-    return undefined;
-  }
   const out = join(root, 'runs', 'bench', name);
   // the shipped config's own length unless --epochs says otherwise (the goals are for the configs as shipped)
   const epochs = Number(opt('epochs', YAML.parse(readFileSync(join(root, task.config), 'utf8')).train.epochs));
   const load0 = loadavg()[0];
   const t0 = Date.now();
-  const { dataCfg, dataFile } = privateData(name, task);
+  const { dataCfg, dataFile } = await privateData(name, task);
   mkdirSync(out, { recursive: true });
   const trainArgs = [
     'train',
@@ -322,11 +317,7 @@ async function bench(name, task) {
         confidence: Math.round(p.confidence * 1e4) / 1e4,
       })),
     },
-    machine: {
-      cores: cpus().length,
-      loadavg_at_start: Math.round(load0 * 10) / 10,
-      loadavg_at_end: Math.round(loadavg()[0] * 10) / 10,
-    },
+    machine: { cores: cpus().length, ...load(load0) },
     date: new Date().toISOString(),
   };
 }
@@ -426,6 +417,10 @@ if (args.includes('--show')) {
 }
 for (const [name, task] of Object.entries(TASKS)) {
   if (only && only !== name) continue;
+  if (task.images && !existsSync(task.images)) {
+    console.log(`${name}: skipped, ${task.images} is absent`);
+    continue;
+  }
   if (flag('peer')) {
     const peer = await benchPeer(name, task);
     if (!peer) continue;
