@@ -7,8 +7,9 @@
 // than the configs' epochs, the stronger model's one-cycle schedule spans the budget (`optim.schedule.horizon: time`).
 // `--parallel` runs the chosen rows side by side (each with --threads threads) instead of one after the other.
 // `--models resnet_gap,cnn4,cnn4_plus,peer` (the default: all) runs only the named rows, e.g. the stronger model alone.
+// `--seed S` trains every row with that seed (ocrops `train.seed`, the peer's --seed) instead of the configs' (42).
 // Writes bench/results/train-classify.json: each row with the conditions it ran under (minutes, threads, side by side,
-// load, date); rows of models not run this time are kept from the earlier file.
+// load, date, seed); rows of other models or seeds are kept from the earlier file.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,6 +30,9 @@ function exec(cmd, args, { cwd, env }) {
 /** Overrides of the rows trained for the whole budget: the budget ends the run, not the config's epochs, and the
  * one-cycle schedule spans that budget. */
 const WHOLE_BUDGET = ['optim.schedule.horizon=time', 'train.epochs=1000'];
+
+/** The seed of the shipped butterflies configs and of the peer's --seed default. */
+const DEFAULT_SEED = 42;
 
 /** The ocrops rows of the benchmark by the name `--models` takes; `peer` (the PyTorch run) is the other name. */
 const OCROPS_ROWS = {
@@ -70,6 +74,7 @@ export async function benchClassify({
   threads = 1,
   parallel = false,
   models: only = CLASSIFY_MODELS,
+  seed,
 }) {
   const ocrops = (args) =>
     exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
@@ -86,11 +91,11 @@ export async function benchClassify({
     await ocrops(['data', 'prepare', '--config', 'configs/data/butterflies.yaml', '--quiet']);
   }
   const load = [loadavg()[0]];
-  const train = (m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads });
+  const train = (m) => () => trainOcrops(m, { root, ocrops, prepared, minutes, threads, seed });
   const jobs = Object.entries(OCROPS_ROWS)
     .filter(([key]) => only.includes(key))
     .map(([, m]) => train(m));
-  if (only.includes('peer')) jobs.push(() => trainPeer({ root, prepared, minutes, threads }));
+  if (only.includes('peer')) jobs.push(() => trainPeer({ root, prepared, minutes, threads, seed }));
   // side by side: every run shares the machine with the others for the whole budget (each with `threads` threads)
   const ran = (parallel ? await Promise.all(jobs.map((j) => j())) : await sequence(jobs)).filter(Boolean);
   load.push(loadavg()[0]);
@@ -100,11 +105,12 @@ export async function benchClassify({
     side_by_side: parallel && jobs.length > 1,
     load,
     date: new Date().toISOString(),
+    seed: seed ?? DEFAULT_SEED,
   };
   const rows = ran.map((r) => ({ ...r, ...conditions }));
   const table = [
     `butterflies-75, test split, ${minutes} minute(s) of training each, ${threads} thread(s)` +
-      `${conditions.side_by_side ? ', the runs side by side' : ''}; ` +
+      `${conditions.side_by_side ? ', the runs side by side' : ''}, seed ${conditions.seed}; ` +
       `1-minute load average ${load.map((l) => l.toFixed(1)).join(' -> ')}`,
     '| model | test top-1 | test top-5 | epochs | images/s |',
     '|---|---|---|---|---|',
@@ -118,10 +124,11 @@ export async function benchClassify({
   return rows;
 }
 
-/** Stores `rows` in the results file, replacing earlier rows of the same models and keeping the others. */
+/** Stores `rows` in the results file, replacing earlier rows of the same model and seed and keeping the others. */
 function writeRows(file, rows) {
   const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).rows ?? []) : [];
-  const kept = earlier.filter((e) => !rows.some((r) => r.model === e.model));
+  const seedOf = (r) => r.seed ?? DEFAULT_SEED;
+  const kept = earlier.filter((e) => !rows.some((r) => r.model === e.model && seedOf(r) === seedOf(e)));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify({ rows: [...kept, ...rows] }, null, 1)}\n`);
 }
@@ -134,7 +141,7 @@ async function sequence(jobs) {
 }
 
 /** Trains one ocrops config within the budget, evaluates its best model on the test split, returns its table row. */
-async function trainOcrops(m, { root, ocrops, prepared, minutes, threads }) {
+async function trainOcrops(m, { root, ocrops, prepared, minutes, threads, seed }) {
   const out = join(root, m.out);
   rmSync(out, { recursive: true, force: true });
   console.error(`bench/train classify: ${m.name}, ${minutes} minute(s), ${threads} thread(s)`);
@@ -146,7 +153,12 @@ async function trainOcrops(m, { root, ocrops, prepared, minutes, threads }) {
     '--out',
     out,
     '--quiet',
-    ...[`train.max_minutes=${minutes}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => ['--set', s]),
+    ...[
+      `train.max_minutes=${minutes}`,
+      'tracker.enabled=false',
+      ...(seed === undefined ? [] : [`train.seed=${seed}`]),
+      ...m.sets,
+    ].flatMap((s) => ['--set', s]),
   ]);
   const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
   const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8'));
@@ -183,7 +195,7 @@ async function trainOcrops(m, { root, ocrops, prepared, minutes, threads }) {
 }
 
 /** Runs the PyTorch peer (classify_ref.py) on the same split and budget; null (with a message) without .venv-bench. */
-async function trainPeer({ root, prepared, minutes, threads }) {
+async function trainPeer({ root, prepared, minutes, threads, seed }) {
   const py = join(root, '.venv-bench/bin/python');
   if (!existsSync(py)) {
     console.error(
@@ -205,6 +217,7 @@ async function trainPeer({ root, prepared, minutes, threads }) {
       String(threads),
       '--out',
       file,
+      ...(seed === undefined ? [] : ['--seed', String(seed)]),
     ],
     { cwd: root, env: {} },
   );

@@ -5,7 +5,7 @@
 //   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
 //   node bench/train/run.mjs --peer --set <name> [--threads T] [--minutes M] [--epochs N] [--seed S]
 //     (the set's reference recipe in PyTorch on the same prepared split: bench/train/ocr_ref.py, needs .venv-bench)
-//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel] [--models resnet_gap,cnn4,cnn4_plus,peer]
+//   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel] [--seed S] [--models resnet_gap,cnn4,cnn4_plus,peer]
 //     (image classification: bench/train/classify.mjs)
 //
 // --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and
@@ -103,6 +103,7 @@ if (opt('task') === 'classify') {
     minutes: Number(opt('minutes', 60)),
     threads: Number(opt('threads', 1)),
     parallel: flag('parallel'),
+    seed: opt('seed') === undefined ? undefined : Number(opt('seed')),
   });
   process.exit(0);
 }
