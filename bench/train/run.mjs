@@ -97,13 +97,18 @@ if (opt('task') === 'classify') {
     console.error(`bench/train: --models: unknown '${unknown.join(', ')}' (names: ${CLASSIFY_MODELS.join(', ')})`);
     process.exit(2);
   }
+  const seed = opt('seed') === undefined ? undefined : Number(opt('seed'));
+  if (seed !== undefined && !Number.isInteger(seed)) {
+    console.error(`bench/train: --seed: '${opt('seed')}' is not an integer`);
+    process.exit(2);
+  }
   await benchClassify({
     models,
     root,
     minutes: Number(opt('minutes', 60)),
     threads: Number(opt('threads', 1)),
     parallel: flag('parallel'),
-    seed: opt('seed') === undefined ? undefined : Number(opt('seed')),
+    seed,
   });
   process.exit(0);
 }
