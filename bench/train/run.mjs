@@ -394,7 +394,7 @@ function markdown(results) {
       );
     if (r.peer)
       lines.push(
-        `PyTorch peer (${r.peer.recipe}, seed ${r.peer.seed}, ${r.peer.threads} threads): ${r.peer.epochs} epochs, ` +
+        `PyTorch peer (${r.peer.recipe}, seed ${r.peer.seed}, ${r.peer.threads} thread(s)): ${r.peer.epochs} epochs, ` +
           `${Math.round(r.peer.train_images_per_second * 10) / 10} training images/s; load average ` +
           `${r.peer.machine.loadavg_at_start} at start, ${r.peer.machine.loadavg_at_end} at end.`,
       );
