@@ -31,7 +31,7 @@ function exec(cmd, args, { cwd, env }) {
  * one-cycle schedule spans that budget. */
 const WHOLE_BUDGET = ['optim.schedule.horizon=time', 'train.epochs=1000'];
 
-/** The seed of the shipped butterflies configs and of the peer's --seed default. */
+/** The seed of the shipped butterflies configs (train.seed): every row trains with it unless --seed says otherwise. */
 const DEFAULT_SEED = 42;
 
 /** The ocrops rows of the benchmark by the name `--models` takes; `peer` (the PyTorch run) is the other name. */
@@ -74,7 +74,7 @@ export async function benchClassify({
   threads = 1,
   parallel = false,
   models: only = CLASSIFY_MODELS,
-  seed,
+  seed = DEFAULT_SEED,
 }) {
   const ocrops = (args) =>
     exec(process.execPath, [join(root, 'packages/cli/bin/ocrops.mjs'), ...args], {
@@ -105,7 +105,7 @@ export async function benchClassify({
     side_by_side: parallel && jobs.length > 1,
     load,
     date: new Date().toISOString(),
-    seed: seed ?? DEFAULT_SEED,
+    seed,
   };
   const rows = ran.map((r) => ({ ...r, ...conditions }));
   const table = [
@@ -153,12 +153,10 @@ async function trainOcrops(m, { root, ocrops, prepared, minutes, threads, seed }
     '--out',
     out,
     '--quiet',
-    ...[
-      `train.max_minutes=${minutes}`,
-      'tracker.enabled=false',
-      ...(seed === undefined ? [] : [`train.seed=${seed}`]),
-      ...m.sets,
-    ].flatMap((s) => ['--set', s]),
+    ...[`train.max_minutes=${minutes}`, `train.seed=${seed}`, 'tracker.enabled=false', ...m.sets].flatMap((s) => [
+      '--set',
+      s,
+    ]),
   ]);
   const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
   const plots = JSON.parse(readFileSync(join(out, 'plots.json'), 'utf8'));
@@ -217,7 +215,8 @@ async function trainPeer({ root, prepared, minutes, threads, seed }) {
       String(threads),
       '--out',
       file,
-      ...(seed === undefined ? [] : ['--seed', String(seed)]),
+      '--seed',
+      String(seed),
     ],
     { cwd: root, env: {} },
   );

@@ -35,6 +35,10 @@ const opt = (name, def) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const flag = (name) => args.includes(`--${name}`);
+if (opt('seed') !== undefined && !Number.isInteger(Number(opt('seed')))) {
+  console.error(`bench/train: --seed: '${opt('seed')}' is not an integer`);
+  process.exit(2);
+}
 if (flag('help') || args.includes('-h')) {
   // the usage is this file's opening comment
   const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
@@ -97,18 +101,13 @@ if (opt('task') === 'classify') {
     console.error(`bench/train: --models: unknown '${unknown.join(', ')}' (names: ${CLASSIFY_MODELS.join(', ')})`);
     process.exit(2);
   }
-  const seed = opt('seed') === undefined ? undefined : Number(opt('seed'));
-  if (seed !== undefined && !Number.isInteger(seed)) {
-    console.error(`bench/train: --seed: '${opt('seed')}' is not an integer`);
-    process.exit(2);
-  }
   await benchClassify({
     models,
     root,
     minutes: Number(opt('minutes', 60)),
     threads: Number(opt('threads', 1)),
     parallel: flag('parallel'),
-    seed,
+    seed: opt('seed') === undefined ? undefined : Number(opt('seed')),
   });
   process.exit(0);
 }
