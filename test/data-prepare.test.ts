@@ -254,3 +254,36 @@ test('synth writes PNG + labels.json that prepare reads back as a labels-json se
     (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_USAGE',
   );
 });
+
+test('synth --text dictionary writes words of the word list; --config takes a data config\'s generator and image size', async (t) => {
+  const dir = temp(t);
+  writeFileSync(join(dir, 'words.txt'), 'harbour\nlantern\nmeadow\n');
+  writeFileSync(
+    join(dir, 'words.yaml'),
+    [
+      'name: words',
+      'source: { format: folder, path: crops }',
+      'image: { height: 24, channels: 3 }',
+      'synthetic: { text: dictionary, dictionary: words.txt, seed: 4, digits_p: 0, invert_p: 1 }',
+    ].join('\n'),
+  );
+  const cwd = process.cwd();
+  process.chdir(dir);
+  t.after(() => process.chdir(cwd));
+  await runCommand('synth', ['--out', 'a', '--count', '6', '--config', 'words.yaml']);
+  const labels: Record<string, string> = JSON.parse(readFileSync(join(dir, 'a', 'labels.json'), 'utf8'));
+  assert.equal(Object.keys(labels).length, 6);
+  for (const w of Object.values(labels)) assert.ok(['harbour', 'lantern', 'meadow'].includes(w.toLowerCase()), w);
+  const { default: sharp } = await import('sharp');
+  const png = join(dir, 'a', 'images', Object.keys(labels)[0]);
+  const meta = await sharp(png).metadata();
+  assert.equal(meta.height, 24);
+  assert.equal(meta.channels, 3);
+  assert.ok((await sharp(png).stats()).channels[0].mean < 110, 'invert_p 1: light ink on dark paper');
+  // --seed over the config's; --text over the config's
+  await runCommand('synth', ['--out', 'b', '--count', '6', '--config', 'words.yaml', '--seed', '5']);
+  assert.notDeepEqual(JSON.parse(readFileSync(join(dir, 'b', 'labels.json'), 'utf8')), labels);
+  await runCommand('synth', ['--out', 'c', '--count', '3', '--config', 'words.yaml', '--text', 'address']);
+  for (const l of Object.values(JSON.parse(readFileSync(join(dir, 'c', 'labels.json'), 'utf8')) as string[])) assert.match(l, / /);
+  await assert.rejects(runCommand('synth', ['--out', 'd', '--text', 'poems']), /--text must be 'address' or 'dictionary', got 'poems'/);
+});

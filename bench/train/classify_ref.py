@@ -188,7 +188,7 @@ def main() -> None:
         if stop:
             break
         epochs = epoch + 1
-        history.append({"epoch": epoch + 1, "loss": float(loss), "seconds": round(time.perf_counter() - t0, 1)})
+        history.append({"epoch": epoch + 1, "loss": loss.item(), "seconds": round(time.perf_counter() - t0, 1)})
     train_seconds = time.perf_counter() - t0
     val1, val5 = evaluate(model, *data["val"], 128)
     top1, top5 = evaluate(model, *data["test"], 128)

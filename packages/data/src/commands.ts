@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { formatClassifyStats, prepareClassify, type ClassifyStats } from './classify-prepare.js';
-import { defaultSyntheticOptions } from './config.js';
+import { defaultSyntheticOptions, loadDataConfig, type SyntheticOptions } from './config.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { prepare } from './prepare.js';
 import { formatStats, type DatasetStats } from './stats.js';
@@ -79,18 +79,53 @@ const statsSpec: CommandSpec = {
 };
 
 const synthSpec: CommandSpec = {
-  usage: 'ocrops data synth --out <dir> [--count N] [--height H] [--seed S]',
-  description: 'Writes N synthetic Vietnamese address lines as PNG files plus labels.json, to look at or to use as a dataset.',
+  usage: 'ocrops data synth --out <dir> [--count N] [--config <data config>] [--text address|dictionary] [--height H] [--seed S]',
+  description:
+    'Writes N synthetic lines (Vietnamese addresses, or words of a word list with --text dictionary) as PNG files plus\n' +
+    "labels.json, to look at or to use as a dataset. --config takes the generator settings (its `synthetic` section)\n" +
+    'and the image height and channels from a data config, e.g. to see what a config mixes into its training split.',
   options: {
     out: { type: 'string', short: 'o' },
     count: { type: 'string', short: 'n', default: '20' },
-    height: { type: 'string', default: '32' },
-    seed: { type: 'string', default: '1' },
-    channels: { type: 'string', default: '1' },
+    config: { type: 'string', short: 'c' },
+    text: { type: 'string' },
+    height: { type: 'string' },
+    seed: { type: 'string' },
+    channels: { type: 'string' },
   },
-  help: { out: 'output folder', count: 'lines to write', height: 'line height, px', seed: 'random seed', channels: '1 (grayscale) or 3 (RGB)' },
-  examples: ['ocrops data synth --out /tmp/synth --count 50 --height 64'],
+  help: {
+    out: 'output folder',
+    count: 'lines to write',
+    config: 'data config whose `synthetic` section and image size to use',
+    text: "what the lines say: 'address' or 'dictionary' (default: the config's, else address)",
+    height: "line height, px (default: the config's, else 32)",
+    seed: "random seed (default: the config's synthetic.seed, else 1)",
+    channels: "1 (grayscale) or 3 (RGB) (default: the config's, else 1)",
+  },
+  examples: [
+    'ocrops data synth --out /tmp/synth --count 50 --height 64',
+    'ocrops data synth --out /tmp/words --count 50 --text dictionary',
+    'ocrops data synth --out /tmp/iiit5k-synth --config configs/data/iiit5k.yaml',
+  ],
 };
+
+/** The generator settings, height and channels of `ocrops data synth`: the options over the config over defaults. */
+function synthSettings(values: Values): { synthetic: SyntheticOptions; height: number; channels: 1 | 3 } {
+  const cfg = values.config ? loadDataConfig(values.config as string) : undefined;
+  const synthetic = { ...(cfg?.synthetic ?? defaultSyntheticOptions()) };
+  if (!cfg) synthetic.seed = 1;
+  if (values.seed !== undefined) synthetic.seed = intOption(values.seed as string, 'seed', 1, 0);
+  if (values.text !== undefined) {
+    if (values.text !== 'address' && values.text !== 'dictionary') {
+      throw new OcropsError('OCROPS_USAGE', `--text must be 'address' or 'dictionary', got '${values.text}'`);
+    }
+    synthetic.text = values.text;
+  }
+  const height = intOption(values.height as string | undefined, 'height', cfg?.image.height ?? 32, 8);
+  const channels = intOption(values.channels as string | undefined, 'channels', cfg?.image.channels ?? 1);
+  if (channels !== 1 && channels !== 3) throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
+  return { synthetic, height, channels };
+}
 
 export const commands: CommandTable = {
   prepare: {
@@ -155,17 +190,14 @@ export const commands: CommandTable = {
     },
   },
   synth: {
-    summary: 'write synthetic Vietnamese address lines as PNG + labels.json',
+    summary: 'write synthetic lines (Vietnamese addresses or dictionary words) as PNG + labels.json',
     async run(argv) {
       const values = parse(synthSpec, argv);
       if (!values.out) throw new OcropsError('OCROPS_USAGE', '--out is required');
       const count = intOption(values.count as string, 'count', 20);
-      const height = intOption(values.height as string, 'height', 32, 8);
-      const seed = intOption(values.seed as string, 'seed', 1, 0);
-      const channels = intOption(values.channels as string, 'channels', 1);
-      if (channels !== 1 && channels !== 3) throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
+      const { synthetic, height, channels } = synthSettings(values);
       const out = resolve(values.out as string);
-      await writeSyntheticFolder(out, { count, height, seed, channels: channels as 1 | 3 });
+      await writeSyntheticFolder(out, { count, height, seed: synthetic.seed, channels, synthetic });
       console.log(`wrote ${count} lines to ${out} (PNG + labels.json)`);
     },
   },
@@ -177,12 +209,15 @@ function preparedDirOf(configFile: string): string {
   return loaded.task === 'classify' ? loaded.config.outDir : loaded.config.output;
 }
 
-/** Writes `count` synthetic lines to `<out>/images/*.png` and `<out>/labels.json`. */
+/**
+ * Writes `count` synthetic lines to `<out>/images/*.png` and `<out>/labels.json`, with the generator settings of
+ * `synthetic` (default: the address lines' defaults) and `seed`.
+ */
 export async function writeSyntheticFolder(
   out: string,
-  opts: { count: number; height: number; seed: number; channels?: 1 | 3 },
+  opts: { count: number; height: number; seed: number; channels?: 1 | 3; synthetic?: SyntheticOptions },
 ): Promise<Record<string, string>> {
-  const gen = new SyntheticLines({ ...defaultSyntheticOptions(), seed: opts.seed }, opts.height, opts.channels ?? 1);
+  const gen = new SyntheticLines({ ...(opts.synthetic ?? defaultSyntheticOptions()), seed: opts.seed }, opts.height, opts.channels ?? 1);
   mkdirSync(join(out, 'images'), { recursive: true });
   const labels: Record<string, string> = {};
   for (let i = 0; i < opts.count; i++) {

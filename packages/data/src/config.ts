@@ -75,7 +75,10 @@ export const SplitSchema = Type.Object({
   seed: Type.Integer({ default: 42 }),
 }, { default: {} });
 
-/** Options of the synthetic Vietnamese address-line generator. */
+/** The word list `synthetic.text: dictionary` reads by default (Debian package `wamerican`). */
+export const DEFAULT_DICTIONARY = '/usr/share/dict/words';
+
+/** Options of the synthetic line generator (Vietnamese addresses or dictionary words). */
 export const SyntheticSchema = Type.Object({
   /** Lines to generate (before the train/val/test split). */
   count: Type.Integer({ minimum: 1, default: 2400 }),
@@ -97,6 +100,28 @@ export const SyntheticSchema = Type.Object({
    * whole address (short lines train faster and teach the alignment sooner; long ones teach context). Default p 0.
    */
   words: Type.Object({ p: Type.Number({ minimum: 0, maximum: 1, default: 0 }), range: Range([2, 6], 1, true) }, { default: {} }),
+  /**
+   * What the lines say: `address` (Vietnamese addresses, the default) or `dictionary` (single words of a word list,
+   * e.g. scene-text word pre-training: one word per line, cased by `case`, some of them numbers).
+   */
+  text: literals(['address', 'dictionary'] as const, { default: 'address' }),
+  /** dictionary: the word list, one word per line (default: Debian's `wamerican` list, which scripts/setup installs). */
+  dictionary: Type.String({ default: DEFAULT_DICTIONARY }),
+  /** dictionary: relative weights of UPPER, Title and lower case words. */
+  case: Type.Object({
+    upper: Type.Number({ minimum: 0, default: 0.45 }),
+    title: Type.Number({ minimum: 0, default: 0.3 }),
+    lower: Type.Number({ minimum: 0, default: 0.25 }),
+  }, { default: {} }),
+  /** dictionary: probability that a line is a number (1-4 digits, sometimes followed by 1-2 capitals, e.g. 143KM). */
+  digits_p: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+  /** Probability of light text on dark paper (as often in scene text). */
+  invert_p: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  /**
+   * A read (not synthetic) source: this many generated lines join its train split (val and test stay real), e.g.
+   * synthetic words beside a few thousand real ones. Lines with characters outside the set's charset are left out.
+   */
+  mix_train: Type.Integer({ minimum: 0, default: 0 }),
 }, { default: {} });
 
 /** A data config (configs/data/*.yaml). */
@@ -157,7 +182,8 @@ export function defaultSyntheticOptions(): SyntheticOptions {
   return parseSyntheticOptions({}, '<default>');
 }
 
-function checkRanges(v: Static<typeof SyntheticSchema>, report: ReportIssue, at: readonly string[]): void {
+/** The checks of a `synthetic` section between its fields: [min, max] ranges, case weights. */
+function checkSynthetic(v: Static<typeof SyntheticSchema>, report: ReportIssue, at: readonly string[]): void {
   const pairs: [string[], number | [number, number]][] = [
     [['font_scale'], v.font_scale], [['spacing'], v.spacing], [['slant'], v.slant], [['blur', 'radius'], v.blur.radius],
     [['noise'], v.noise], [['words', 'range'], v.words.range],
@@ -166,13 +192,17 @@ function checkRanges(v: Static<typeof SyntheticSchema>, report: ReportIssue, at:
     const [a, b] = range(p);
     if (a > b) report([...at, ...path], `must be [min, max] with min <= max, got [${a}, ${b}]`);
   }
+  const c = v.case;
+  if (c.upper + c.title + c.lower <= 0) report([...at, 'case'], 'upper + title + lower must be > 0');
 }
 
-function resolveSynthetic(v: Static<typeof SyntheticSchema>): SyntheticOptions {
+/** A validated `synthetic` section with its ranges as pairs and its files resolved from `baseDir`. */
+function resolveSynthetic(v: Static<typeof SyntheticSchema>, baseDir: string): SyntheticOptions {
   const c = camelizeConfig(SyntheticSchema, v);
   return {
     ...c,
-    fonts: c.fonts?.map((f) => resolve(f)),
+    fonts: c.fonts?.map((f) => resolve(baseDir, f)),
+    dictionary: resolve(baseDir, c.dictionary),
     fontScale: range(c.fontScale),
     spacing: range(c.spacing),
     slant: range(c.slant),
@@ -184,8 +214,8 @@ function resolveSynthetic(v: Static<typeof SyntheticSchema>): SyntheticOptions {
 
 /** Parses a `synthetic` section on its own. */
 export function parseSyntheticOptions(value: unknown, source: string): SyntheticOptions {
-  const v = validateConfig(SyntheticSchema, value, { source, check: (x, report) => checkRanges(x, report, []) });
-  return resolveSynthetic(v);
+  const v = validateConfig(SyntheticSchema, value, { source, check: (x, report) => checkSynthetic(x, report, []) });
+  return resolveSynthetic(v, process.cwd());
 }
 
 function checkRegex(report: ReportIssue, path: string[], p: string | undefined, flags?: string): void {
@@ -210,11 +240,14 @@ function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): voi
     if (s.text_pattern !== undefined) report(at('text_pattern'), 'filters read labels; format synthetic generates its own');
     if (s.label_case !== undefined) report(at('label_case'), 'applies to read labels; format synthetic generates its own');
     if (s.splits !== undefined) report(at('splits'), 'is not used with format synthetic');
+    if (v.synthetic.mix_train > 0) {
+      report(['synthetic', 'mix_train'], 'adds generated lines to a read source; format synthetic generates all its lines (synthetic.count)');
+    }
   } else if (!s.path && !s.dataset && !s.splits) {
     report(at('path'), `is required for format '${s.format}' (or give 'dataset' or 'splits')`);
   }
   if (v.split.train + v.split.val + v.split.test <= 0) report(['split'], 'train + val + test must be > 0');
-  checkRanges(v.synthetic, report, ['synthetic']);
+  checkSynthetic(v.synthetic, report, ['synthetic']);
 }
 
 /**
@@ -267,7 +300,7 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
     image,
     split: v.split,
     output: resolve(baseDir, v.output ?? `data/prepared/${v.name}`),
-    synthetic: resolveSynthetic(v.synthetic),
+    synthetic: resolveSynthetic(v.synthetic, baseDir),
     augment: v.augment === false ? false : camelizeConfig(AugmentSchema, v.augment),
     file,
   };

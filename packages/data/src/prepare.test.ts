@@ -109,3 +109,40 @@ test('prepare writes into a hidden sibling and swaps it in at the end: readers a
   assert.deepEqual(readdirSync(join(dir, 'data', 'prepared')), ['swap'], 'only the output remains');
   assert.ok(!readdirSync(second.output).includes('stale.txt'), 'the old folder was replaced as a whole');
 });
+
+test('synthetic.mix_train: generated dictionary lines join the train split only, written with the set\'s charset', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'crops'));
+  const texts = ['ab1', 'ba2', 'cc3', 'ac4', 'cb5', 'ab6', 'ca7', 'bb8', 'ac9', 'ba0'];
+  for (const x of texts) await writeLineImage(join(dir, 'crops', `${x}.png`), 120, 24);
+  writeFileSync(join(dir, 'words.txt'), 'cab\nabba\nzebra\nbacca\nacc\n');
+  const cfg = (mix: number) =>
+    parseDataConfig(
+      {
+        name: `mix${mix}`,
+        source: { format: 'folder', path: 'crops' },
+        charset: 'derive',
+        image: { height: 16 },
+        synthetic: { text: 'dictionary', dictionary: 'words.txt', mix_train: mix, seed: 5, case: { upper: 0, title: 0, lower: 1 } },
+      },
+      'm.yaml',
+      dir,
+    );
+  const plain = await prepare(cfg(0), { progress: false });
+  const rep = await prepare(cfg(25), { progress: false });
+  assert.deepEqual(rep.counts, { train: plain.counts.train + 25, val: plain.counts.val, test: plain.counts.test });
+  const ds = await openPrepared(rep.output);
+  const synth = ds.splits.train.ids.filter((id) => id.startsWith('synth_'));
+  assert.equal(synth.length, 25);
+  for (const split of ['val', 'test'] as const) assert.ok(ds.splits[split].ids.every((id) => !id.startsWith('synth_')), `${split} stays real`);
+  // the charset is the real labels' (a-c and digits): 'zebra' is never drawn, numbers use digits of the set only
+  assert.deepEqual(ds.charset.chars, (await openPrepared(plain.output)).charset.chars);
+  const labels = ds.splits.train.labels.filter((_, i) => ds.splits.train.ids[i].startsWith('synth_'));
+  for (const l of labels) assert.match(l, /^([abc]+|[0-9]{1,4})$/);
+  assert.ok(labels.some((l) => /^[abc]+$/.test(l)));
+  const bytes = readFileSync(join(rep.output, 'train', 'images.bin'));
+  const again = await prepare(cfg(25), { progress: false });
+  assert.equal(again.counts.train, rep.counts.train);
+  assert.deepEqual(readFileSync(join(again.output, 'train', 'images.bin')), bytes, 'deterministic');
+});

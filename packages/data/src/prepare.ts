@@ -99,6 +99,32 @@ function removeStaleWorkDirs(out: string): void {
   }
 }
 
+/** The id of generated line i. */
+function synthId(i: number): string {
+  return `synth_${String(i).padStart(6, '0')}.png`;
+}
+
+/**
+ * Appends the `synthetic.mix_train` generated lines of a read set to its train shard, each written with the set's
+ * charset; `keep` records each line's label, width and squeeze.
+ */
+function addGeneratedLines(
+  w: ShardWriter,
+  cfg: DataConfig,
+  charset: Charset,
+  bar: ProgressBar,
+  keep: (label: string, width: number, squeezed: boolean) => void,
+): void {
+  const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
+  const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, new Set(charset.chars));
+  for (let i = 0; i < cfg.synthetic.mixTrain; i++) {
+    const line = gen.line(i);
+    w.add(synthId(i), line.text, line.data, line.width);
+    keep(line.text, line.width, line.squeezed);
+    bar.tick();
+  }
+}
+
 /**
  * Prepares a dataset: reads the source (or generates synthetic lines), checks labels against the charset, splits
  * deterministically by seed, decodes and resizes every image, and writes `<output>/{train,val,test}/images.bin +
@@ -143,11 +169,12 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
   let charsetInfo: { charset: Charset; source: string };
 
   if (cfg.source.format === 'synthetic') {
-    const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth);
+    // a given charset also limits what dictionary lines say; a derived one is read from the generated texts
+    const fixedCharset = cfg.charset.kind === 'derive' ? undefined : resolveCharset(cfg, []);
+    const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, fixedCharset && new Set(fixedCharset.charset.chars));
     const n = cfg.synthetic.count;
     const texts = Array.from({ length: n }, (_, i) => gen.text(i));
-    charsetInfo = resolveCharset(cfg, texts);
-    const synthId = (i: number) => `synth_${String(i).padStart(6, '0')}.png`;
+    charsetInfo = fixedCharset ?? resolveCharset(cfg, texts);
     const { skipped: bad } = checkLabels(cfg, texts.map((label, i) => ({ id: synthId(i), path: '', label })), charsetInfo.charset);
     const badIds = new Set(bad.map((b) => b.id));
     skipped.push(...bad.map(({ id, stage, reason }) => ({ id, stage, reason })));
@@ -197,16 +224,21 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
         test: order.slice(sizes.train + sizes.val),
       };
     }
-    const bar = new ProgressBar(`prepare ${cfg.name}`, kept.length, { unit: 'lines', silent: opts.progress === false });
+    const mix = cfg.synthetic.mixTrain;
+    const bar = new ProgressBar(`prepare ${cfg.name}`, kept.length + mix, { unit: 'lines', silent: opts.progress === false });
     const conc = Math.max(1, opts.concurrency ?? 4);
     for (const split of SPLITS) {
       const items = parts[split].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const w = new ShardWriter(join(cfg.output, split), height, channels);
-      await writeDecoded(w, items, { height, channels, width: fixedWidth, maxWidth }, { conc, skipped, bar }, (it, img) => {
-        widths[split].push(img.width);
-        labels[split].push(it.label);
-        if (img.squeezed) squeezed++;
-      });
+      const keep = (label: string, width: number, wasSqueezed: boolean) => {
+        widths[split].push(width);
+        labels[split].push(label);
+        if (wasSqueezed) squeezed++;
+      };
+      await writeDecoded(w, items, { height, channels, width: fixedWidth, maxWidth }, { conc, skipped, bar }, (it, img) =>
+        keep(it.label, img.width, img.squeezed),
+      );
+      if (split === 'train' && mix > 0) addGeneratedLines(w, cfg, charsetInfo.charset, bar, keep);
       const r = w.close();
       counts[split] = r.count;
       splitMax[split] = r.maxWidth;

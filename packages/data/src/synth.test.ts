@@ -1,10 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OcropsError } from '@ocrops/common';
 import { randomAddress } from './addresses.js';
 import { Charset } from './charset.js';
 import { defaultSyntheticOptions, parseDataConfig } from './config.js';
+import { loadDictionary } from './dictionary.js';
 import { Rng } from './rng.js';
 import { DEFAULT_FONT_FILES, loadFonts, SyntheticLines } from './synth.js';
+import { tempDir } from './testing/fixtures.js';
 
 test('address lines: Vietnamese, in the default charset, varied', () => {
   const cs = Charset.vietnamese();
@@ -78,4 +83,55 @@ test('default fonts: every file of the fixed set is there and used, and a missin
     assert.match(e.message, /NoSuchFont\.ttf/);
     return true;
   });
+});
+
+test('dictionary lines: one word of the list per line, cased by the weights, numbers, inside an alphabet', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const list = join(dir, 'words.txt');
+  writeFileSync(list, ['apple', "Aaron's", 'Zebra', '', 'café', 'x'.repeat(30), 'apple', 'river', 'stone'].join('\n'));
+  assert.deepEqual(loadDictionary(list), ['apple', 'Zebra', 'café', 'river', 'stone'], 'letters only, <= 24 characters, no repeats');
+  const opts = { ...defaultSyntheticOptions(), seed: 3, text: 'dictionary' as const, dictionary: list };
+  const ascii = new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789']);
+  const gen = new SyntheticLines(opts, 32, 1, undefined, undefined, ascii);
+  const texts = Array.from({ length: 400 }, (_, i) => gen.text(i));
+  const words = texts.filter((s) => !/^[0-9]/.test(s));
+  for (const s of words) assert.ok(['apple', 'zebra', 'river', 'stone'].includes(s.toLowerCase()), `${s}: a listed word ('café' is outside the alphabet)`);
+  for (const s of texts.filter((x) => /^[0-9]/.test(x))) assert.match(s, /^[0-9]{1,4}[A-Z]{0,2}$/);
+  const share = (re: RegExp) => words.filter((s) => re.test(s)).length / words.length;
+  assert.ok(Math.abs(share(/^[A-Z]+$/) - 0.45) < 0.1, `UPPER ${share(/^[A-Z]+$/)}`);
+  assert.ok(Math.abs(share(/^[A-Z][a-z]+$/) - 0.3) < 0.1, `Title ${share(/^[A-Z][a-z]+$/)}`);
+  assert.ok(Math.abs(share(/^[a-z]+$/) - 0.25) < 0.1, `lower ${share(/^[a-z]+$/)}`);
+  const numbers = texts.length - words.length;
+  assert.ok(numbers > 20 && numbers < 70, `${numbers} of 400 are numbers (digits_p 0.1)`);
+  assert.equal(gen.line(5).text, texts[5]);
+  assert.deepEqual(new SyntheticLines(opts, 32, 1, undefined, undefined, ascii).line(5).data, gen.line(5).data, 'deterministic');
+  // an alphabet that cannot write the list is an error naming the list, and a missing list names the package
+  const digitsOnly = new SyntheticLines({ ...opts, digitsP: 0 }, 32, 1, undefined, undefined, new Set('0123456789'));
+  assert.throws(() => digitsOnly.text(0), (e: Error) => e instanceof OcropsError && e.code === 'OCROPS_DATA_DICTIONARY' && e.message.includes(list));
+  assert.throws(
+    () => new SyntheticLines({ ...opts, dictionary: join(dir, 'none.txt') }, 32),
+    (e: OcropsError) => /none\.txt not found/.test(e.message) && /wamerican/.test(e.hint ?? ''),
+  );
+});
+
+test('invert_p: light text on dark paper for that share of the lines; address lines keep their pixels when 0', () => {
+  const opts = { ...defaultSyntheticOptions(), seed: 12 };
+  const plain = new SyntheticLines(opts, 32);
+  const inverted = new SyntheticLines({ ...opts, invertP: 1 }, 32);
+  const mean = (d: Uint8Array) => d.reduce((s, v) => s + v, 0) / d.length;
+  for (const i of [0, 1, 2]) {
+    assert.ok(mean(plain.line(i).data) > 150, 'dark ink on light paper');
+    assert.ok(mean(inverted.line(i).data) < 105, 'light ink on dark paper');
+    assert.equal(inverted.text(i), plain.text(i));
+  }
+  // the default (0) draws nothing more: the same seed renders the same address lines as before the option existed
+  assert.deepEqual(new SyntheticLines({ ...opts, invertP: 0 }, 32).line(4).data, plain.line(4).data);
+  const bad = (synthetic: unknown, source: object = { format: 'synthetic' }) => () =>
+    parseDataConfig({ name: 'x', source, image: { height: 32 }, synthetic }, 'x.yaml');
+  assert.throws(bad({ invert_p: 1.5 }), /synthetic\.invert_p/);
+  assert.throws(bad({ text: 'poems' }), /synthetic\.text/);
+  assert.throws(bad({ case: { upper: 0, title: 0, lower: 0 } }), /synthetic\.case: upper \+ title \+ lower must be > 0/);
+  assert.throws(bad({ mix_train: 100 }), /synthetic\.mix_train: adds generated lines to a read source/);
+  assert.doesNotThrow(bad({ mix_train: 100, text: 'dictionary' }, { format: 'folder', path: 'crops' }));
 });

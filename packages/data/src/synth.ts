@@ -3,6 +3,7 @@ import { createCanvas, GlobalFonts, type Canvas, type SKRSContext2D } from '@nap
 import { OcropsError } from '@ocrops/common';
 import { randomAddress } from './addresses.js';
 import type { SyntheticOptions } from './config.js';
+import { dictionaryText, loadDictionary } from './dictionary.js';
 import { Rng, rngFor } from './rng.js';
 
 /**
@@ -86,23 +87,28 @@ export interface SynthLine {
 }
 
 /**
- * Renders synthetic Vietnamese address lines with varying font, size, spacing, slant, blur and noise.
- * `line(i)` depends only on (seed, i): the same seed gives the same pixels on the same machine and fonts.
+ * Renders synthetic lines (Vietnamese addresses, or dictionary words with `text: dictionary`) with varying font, size,
+ * spacing, slant, blur, noise and polarity. `line(i)` depends only on (seed, i): the same seed gives the same pixels
+ * on the same machine and fonts.
  */
 export class SyntheticLines {
   private readonly fonts: string[];
   private readonly canvas: Canvas;
   private readonly ctx: SKRSContext2D;
   private readonly maxWidth: number;
+  private readonly words?: string[];
 
+  /** @param alphabet dictionary lines: the characters a text may use (a set's charset); a text outside it is drawn again */
   constructor(
     private readonly opts: SyntheticOptions,
     private readonly height: number,
     private readonly channels: 1 | 3 = 1,
     maxWidth?: number,
     private readonly fixedWidth?: number,
+    private readonly alphabet?: ReadonlySet<string>,
   ) {
     this.fonts = loadFonts(opts.fonts);
+    if (opts.text === 'dictionary') this.words = loadDictionary(opts.dictionary);
     this.maxWidth = fixedWidth ?? maxWidth ?? height * 40;
     this.canvas = createCanvas(this.maxWidth, height);
     this.ctx = this.canvas.getContext('2d');
@@ -113,8 +119,12 @@ export class SyntheticLines {
     return this.pickText(rngFor(this.opts.seed, i));
   }
 
-  /** The address of a line, or (with probability `words.p`) a run of consecutive words of it. */
+  /**
+   * A dictionary line's word; else the address of a line, or (with probability `words.p`) a run of consecutive words
+   * of it.
+   */
   private pickText(rng: Rng): string {
+    if (this.words) return dictionaryText(rng, this.words, this.opts, this.alphabet);
     const address = randomAddress(rng);
     const { p, range } = this.opts.words ?? { p: 0, range: [1, 1] };
     if (p <= 0 || !rng.chance(p)) return address;
@@ -140,8 +150,10 @@ export class SyntheticLines {
     const size = Math.max(6, Math.round(H * rng.uniform(opts.fontScale[0], opts.fontScale[1])));
     const spacing = rng.uniform(opts.spacing[0], opts.spacing[1]) * s;
     const slant = rng.uniform(opts.slant[0], opts.slant[1]);
-    const ink = rng.int(0, 70);
-    const paper = rng.int(205, 255);
+    let ink = rng.int(0, 70);
+    let paper = rng.int(205, 255);
+    // drawn only when asked for, so the address lines of existing seeds keep their pixels
+    if (opts.invertP > 0 && rng.chance(opts.invertP)) [ink, paper] = [255 - ink, 255 - paper];
     const marginL = rng.uniform(1, 6) * s;
     const marginR = rng.uniform(1, 6) * s;
     const dy = rng.uniform(-0.06, 0.06) * H;
