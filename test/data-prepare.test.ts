@@ -255,7 +255,7 @@ test('synth writes PNG + labels.json that prepare reads back as a labels-json se
   );
 });
 
-test('synth --text dictionary writes words of the word list; --config takes a data config\'s generator and image size', async (t) => {
+test("synth --text dictionary writes words of the word list; --config takes a data config's generator and image size", async (t) => {
   const dir = temp(t);
   writeFileSync(join(dir, 'words.txt'), 'harbour\nlantern\nmeadow\n');
   writeFileSync(
@@ -284,6 +284,10 @@ test('synth --text dictionary writes words of the word list; --config takes a da
   await runCommand('synth', ['--out', 'b', '--count', '6', '--config', 'words.yaml', '--seed', '5']);
   assert.notDeepEqual(JSON.parse(readFileSync(join(dir, 'b', 'labels.json'), 'utf8')), labels);
   await runCommand('synth', ['--out', 'c', '--count', '3', '--config', 'words.yaml', '--text', 'address']);
-  for (const l of Object.values(JSON.parse(readFileSync(join(dir, 'c', 'labels.json'), 'utf8')) as string[])) assert.match(l, / /);
-  await assert.rejects(runCommand('synth', ['--out', 'd', '--text', 'poems']), /--text must be 'address' or 'dictionary', got 'poems'/);
+  for (const l of Object.values(JSON.parse(readFileSync(join(dir, 'c', 'labels.json'), 'utf8')) as string[]))
+    assert.match(l, / /);
+  await assert.rejects(
+    runCommand('synth', ['--out', 'd', '--text', 'poems']),
+    /--text must be 'address' or 'dictionary', got 'poems'/,
+  );
 });
