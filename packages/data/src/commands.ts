@@ -113,7 +113,6 @@ const synthSpec: CommandSpec = {
 function synthSettings(values: Values): { synthetic: SyntheticOptions; height: number; channels: 1 | 3 } {
   const cfg = values.config ? loadDataConfig(values.config as string) : undefined;
   const synthetic = { ...(cfg?.synthetic ?? defaultSyntheticOptions()) };
-  if (!cfg) synthetic.seed = 1;
   if (values.seed !== undefined) synthetic.seed = intOption(values.seed as string, 'seed', 1, 0);
   if (values.text !== undefined) {
     if (values.text !== 'address' && values.text !== 'dictionary') {

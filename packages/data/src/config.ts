@@ -119,7 +119,7 @@ export const SyntheticSchema = Type.Object({
   invert_p: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   /**
    * A read (not synthetic) source: this many generated lines join its train split (val and test stay real), e.g.
-   * synthetic words beside a few thousand real ones. Lines with characters outside the set's charset are left out.
+   * synthetic words beside a few thousand real ones. Dictionary words the set's charset cannot write are drawn again.
    */
   mix_train: Type.Integer({ minimum: 0, default: 0 }),
 }, { default: {} });
