@@ -146,3 +146,28 @@ test('synthetic.mix_train: generated dictionary lines join the train split only,
   assert.equal(again.counts.train, rep.counts.train);
   assert.deepEqual(readFileSync(join(again.output, 'train', 'images.bin')), bytes, 'deterministic');
 });
+
+test('synthetic.mix_train with source.label_case: words drawn in capitals are labelled folded, in the folded charset', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'crops'));
+  for (const x of ['Ab1', 'bA2', 'CC3', 'ac4', 'Cb5', 'ab6', 'ca7', 'BB8']) await writeLineImage(join(dir, 'crops', `${x}.png`), 120, 24);
+  writeFileSync(join(dir, 'words.txt'), 'cab\nabba\nzebra\nbacca\nacc\n');
+  const cfg = parseDataConfig(
+    {
+      name: 'folded',
+      source: { format: 'folder', path: 'crops', label_case: 'lower' },
+      charset: 'derive',
+      image: { height: 16 },
+      synthetic: { text: 'dictionary', dictionary: 'words.txt', mix_train: 20, seed: 3, digits_p: 0, case: { upper: 1, title: 0, lower: 0 } },
+    },
+    'f.yaml',
+    dir,
+  );
+  const ds = await openPrepared((await prepare(cfg, { progress: false })).output);
+  assert.deepEqual(ds.charset.chars.filter((c) => /[a-zA-Z]/.test(c)), ['a', 'b', 'c']);
+  const labels = ds.splits.train.labels.filter((_, i) => ds.splits.train.ids[i].startsWith('synth_'));
+  assert.equal(labels.length, 20);
+  // every word is drawn in capitals (case upper: 1, no numbers): without the fold none could be written
+  for (const l of labels) assert.match(l, /^[abc]+$/);
+});

@@ -4,7 +4,7 @@ import { OcropsError, ProgressBar, replaceDir } from '@ocrops/common';
 import { Charset } from './charset.js';
 import type { DataConfig } from './config.js';
 import { decodeLine, type LineImage, type LineImageOptions } from './image.js';
-import { readSource, type SkippedItem, type SourceItem } from './readers.js';
+import { foldCase, readSource, type SkippedItem, type SourceItem } from './readers.js';
 import { Rng } from './rng.js';
 import { PREPARED_FORMAT, ShardWriter, SPLITS, type PreparedMeta, type SplitName } from './shards.js';
 import { charFrequencies, distribution, type DatasetStats } from './stats.js';
@@ -106,7 +106,8 @@ function synthId(i: number): string {
 
 /**
  * Appends the `synthetic.mix_train` generated lines of a read set to its train shard, each written with the set's
- * charset; `keep` records each line's label, width and squeeze.
+ * charset and labelled as the read labels are (`source.label_case` folds a drawn "Kumar" to "kumar" while the image
+ * keeps its capitals); `keep` records each line's label, width and squeeze.
  */
 function addGeneratedLines(
   w: ShardWriter,
@@ -116,13 +117,21 @@ function addGeneratedLines(
   keep: (label: string, width: number, squeezed: boolean) => void,
 ): void {
   const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
-  const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, new Set(charset.chars));
+  const labelCase = cfg.source.labelCase;
+  const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, drawableChars(charset, labelCase));
   for (let i = 0; i < cfg.synthetic.mixTrain; i++) {
     const line = gen.line(i);
-    w.add(synthId(i), line.text, line.data, line.width);
-    keep(line.text, line.width, line.squeezed);
+    const label = foldCase(line.text, labelCase);
+    w.add(synthId(i), label, line.data, line.width);
+    keep(label, line.width, line.squeezed);
     bar.tick();
   }
+}
+
+/** The characters a generated line may show: those whose `label_case` fold the charset has (both cases of its letters when folded). */
+function drawableChars(charset: Charset, labelCase: DataConfig['source']['labelCase']): Set<string> {
+  const candidates = charset.chars.flatMap((c) => [c, c.toUpperCase(), c.toLowerCase()]);
+  return new Set(candidates.filter((c) => [...c].length === 1 && charset.chars.includes(foldCase(c, labelCase))));
 }
 
 /**

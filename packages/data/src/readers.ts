@@ -196,9 +196,15 @@ export async function readSource(source: DataSource): Promise<SourceRead> {
 
 /** The items with their labels' case folded (`lower`/`upper`, locale-independent); `keep` or none: unchanged. */
 export function foldLabelCase(items: SourceItem[], labelCase?: 'keep' | 'lower' | 'upper'): SourceItem[] {
-  if (labelCase === 'lower') return items.map((it) => ({ ...it, label: it.label.toLowerCase() }));
-  if (labelCase === 'upper') return items.map((it) => ({ ...it, label: it.label.toUpperCase() }));
-  return items;
+  if (labelCase === undefined || labelCase === 'keep') return items;
+  return items.map((it) => ({ ...it, label: foldCase(it.label, labelCase) }));
+}
+
+/** `text` with its case folded as `label_case` says (`lower`/`upper`, locale-independent); `keep` or none: unchanged. */
+export function foldCase(text: string, labelCase?: 'keep' | 'lower' | 'upper'): string {
+  if (labelCase === 'lower') return text.toLowerCase();
+  if (labelCase === 'upper') return text.toUpperCase();
+  return text;
 }
 
 /**

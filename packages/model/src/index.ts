@@ -16,7 +16,7 @@ export {
   type RnnConfig,
 } from './config.js';
 export { createModel, minHeight, type OcrModel, type CreateModelOptions } from './model.js';
-export { saveModel, loadModel, MODEL_FORMAT, type ModelMeta } from './io.js';
+export { saveModel, loadModel, modelFolder, readWeights, MODEL_FORMAT, type ModelMeta } from './io.js';
 export {
   CLASSIFIER_ARCHS,
   ClassifierModelSchema,

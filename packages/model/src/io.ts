@@ -108,16 +108,14 @@ export function modelFolder(dir: string): string {
 }
 
 /**
- * Reads `weights.bin` of `dir` (through its `model.json` manifest) into `vars`, checking names and shapes; calls
- * `dispose` (the half-loaded model's) before rethrowing an error.
+ * The weights of the model folder `dir`, by name (`weights.bin` read through its `model.json` manifest). The caller
+ * owns (and disposes) the tensors.
  */
-export async function assignWeights(vars: Map<string, tf.Variable>, dir: string, dispose: () => void): Promise<void> {
+export async function readWeights(dir: string): Promise<tf.NamedTensorMap> {
   const manifest = await readJson(join(dir, 'model.json'));
   const groups = manifest.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] | undefined;
-  if (!Array.isArray(groups)) {
-    dispose();
+  if (!Array.isArray(groups))
     throw new OcropsError('OCROPS_MODEL_LOAD', `${join(dir, 'model.json')}: no weightsManifest`);
-  }
   const tensors: tf.NamedTensorMap = {};
   try {
     for (const g of groups) {
@@ -126,6 +124,23 @@ export async function assignWeights(vars: Map<string, tf.Variable>, dir: string,
       const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
       Object.assign(tensors, tf.io.decodeWeights(ab, g.weights));
     }
+  } catch (err) {
+    tf.dispose(Object.values(tensors));
+    throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: cannot read its weights: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return tensors;
+}
+
+/**
+ * Reads `weights.bin` of `dir` into `vars`, checking names and shapes; calls `dispose` (the half-loaded model's)
+ * before rethrowing an error.
+ */
+export async function assignWeights(vars: Map<string, tf.Variable>, dir: string, dispose: () => void): Promise<void> {
+  let tensors: tf.NamedTensorMap = {};
+  try {
+    tensors = await readWeights(dir);
     for (const [name, v] of vars) {
       const t = tensors[name];
       if (!t) throw new OcropsError('OCROPS_MODEL_LOAD', `${dir}: weight '${name}' is missing from weights.bin`);

@@ -88,6 +88,12 @@ export const LoopSchema = Type.Object(
     ema: Type.Number({ minimum: 0, maximum: 0.999999, default: 0 }),
     /** time budget of the run in minutes: the current epoch ends early, is validated, and the run ends; 0 = none */
     max_minutes: Type.Number({ minimum: 0, default: 0 }),
+    /**
+     * fine-tuning: a new run starts from the weights of this saved model (a model folder such as runs/<name>/best, or
+     * the run folder) instead of random values; weights of the same name and shape are copied, and the output layer
+     * only when the labels (charset or classes) are the same. `--resume` continues from the checkpoint instead.
+     */
+    init_from: Type.Optional(Type.String({ minLength: 1 })),
   },
   { default: {} },
 );
@@ -315,6 +321,12 @@ export function loadTrainConfig(path: string, overrides: string[] = [], opts: { 
 function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): void {
   if (!existsSync(resolvePath(v.data)))
     report(['data'], `names ${v.data}, which does not exist`, 'a data config under configs/data/');
+  if (v.train.init_from !== undefined && !existsSync(resolvePath(v.train.init_from)))
+    report(
+      ['train', 'init_from'],
+      `names ${v.train.init_from}, which does not exist`,
+      'a saved model folder, e.g. runs/<name>/best',
+    );
   if (v.task === 'classify') checkClassifierSection(v.model as unknown as ClassifierModelYaml, report, ['model']);
   else checkModelSection(v.model, report, ['model']);
   const g = given as { optim?: { schedule?: unknown } };
@@ -432,6 +444,7 @@ export function buildTrainConfig(
   const out = isAbsolute(outRel) ? outRel : resolve(outRel);
   return {
     ...cfg,
+    train: { ...cfg.train, initFrom: v.train.init_from === undefined ? undefined : resolvePath(v.train.init_from) },
     source,
     data: resolvePath(v.data),
     prepared: v.prepared ? resolvePath(v.prepared) : undefined,

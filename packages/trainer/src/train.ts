@@ -22,6 +22,7 @@ import { emitEvent, type EndEvent } from './events.js';
 import { hashSeed, withSeededRandom } from './rng.js';
 import { folderMd5, lineageOthers, startLineage, type RunLineage } from './lineage.js';
 import { WeightAverage } from './ema.js';
+import { describeInit, initFromSaved, type InitReport } from './init-from.js';
 import { makeOptimizer, setLearningRate } from './optimizers.js';
 import { budgetSteps, freshPlateau, lrAt, plateauEpochEnd } from './schedule.js';
 import { logEnvironment, openRun, type TrackedRun } from './tracking.js';
@@ -97,6 +98,7 @@ function configHash(cfg: TrainConfig): string {
     ...(cfg.train.ema > 0 ? { ema: cfg.train.ema } : {}),
     ...(cfg.loss.labelSmoothing > 0 ? { labelSmoothing: cfg.loss.labelSmoothing } : {}),
   };
+  const init = cfg.train.initFrom ? { initFrom: relativeToRoot(cfg.train.initFrom) } : {};
   const essential = {
     model: cfg.model,
     optim: optimKey,
@@ -107,6 +109,7 @@ function configHash(cfg: TrainConfig): string {
     bucketWindow: cfg.train.bucketWindow,
     data: relativeToRoot(cfg.data),
     ...(cfg.task !== 'ocr' ? { task: cfg.task } : {}),
+    ...init,
   };
   return createHash('sha256').update(JSON.stringify(essential)).digest('hex').slice(0, 16);
 }
@@ -236,6 +239,9 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
   });
   const lineage = await startLineage(task.dataDir, cfg.source);
   const model = task.model;
+  // before the optimiser and the weight average see the weights; a resumed run takes its checkpoint's instead
+  const init = cfg.train.initFrom && !restored ? await initFromSaved(cfg.train.initFrom, task, cfg.task) : undefined;
+  if (init) log(describeInit(init));
   const optimizer = makeOptimizer(cfg.optim);
   // Checkpoints hold every variable (batch-norm running statistics too); the optimiser updates the trainable ones.
   const allVars = [...model.namedWeights().values()];
@@ -250,7 +256,7 @@ async function openSession(cfg: TrainConfig, opts: TrainOptions, stop: StopSigna
     ema?.restore(restored.optimizer, lastDir);
     log(`resuming ${relativeToRoot(out)} at epoch ${state.epoch + 1}, batch ${state.batchInEpoch}, step ${state.step}`);
   }
-  const run = await openTrackedRun(cfg, opts, state, Boolean(restored), { backend, task, lineage });
+  const run = await openTrackedRun(cfg, opts, state, Boolean(restored), { backend, task, lineage, init });
 
   const perEpoch = Math.ceil(task.trainCount / cfg.train.batchSize);
   const nBatches = cfg.train.maxStepsPerEpoch > 0 ? Math.min(perEpoch, cfg.train.maxStepsPerEpoch) : perEpoch;
@@ -298,7 +304,7 @@ async function openTrackedRun(
   opts: TrainOptions,
   state: TrainState,
   resumed: boolean,
-  ctx: { backend: { name: string; detail?: string }; task: TaskSession; lineage: RunLineage },
+  ctx: { backend: { name: string; detail?: string }; task: TaskSession; lineage: RunLineage; init?: InitReport },
 ): Promise<TrackedRun> {
   const run = opts.tracker ?? (await openRun(cfg.tracker, { name: cfg.name, experimentKey: state.experimentKey }));
   state.experimentKey = run.key;
@@ -310,6 +316,9 @@ async function openTrackedRun(
       backend_detail: ctx.backend.detail ?? '',
       ...ctx.task.environment,
       out: relativeToRoot(cfg.out),
+      ...(ctx.init
+        ? { init_from: relativeToRoot(ctx.init.dir), init_from_weights: `${ctx.init.loaded}/${ctx.init.total}` }
+        : {}),
     });
   } else {
     run.logOther('resumed_at_step', state.step);

@@ -12,6 +12,7 @@ import type { ClassData, ClassifyDeps } from './classify-data.js';
 import { evaluateClassSplit } from './classify-eval.js';
 import { crossEntropy, mixedCrossEntropy, softmaxRows, topCorrect } from './classify-metrics.js';
 import { logConfusionMatrix, logCurves, logMistakes } from './classify-report.js';
+import { sameList } from '../init-from.js';
 import type { StepBatch, Task, TaskSession } from './task.js';
 
 /** Most confident validation mistakes shown in mistakes.png. */
@@ -123,6 +124,8 @@ export function makeClassifyTask(deps: ClassifyDeps): Task {
       },
       stepEvalKeys: ['val_loss', 'val_top1', 'val_top5'],
       modelMeta: () => ({ classes: data.classes }),
+      outputWeights: ['head/kernel', 'head/bias'],
+      sameLabels: (meta) => sameList(meta.classes, data.classes),
       async finish({ run, out, state, log }) {
         if (state.history.length > 0) await logCurves(run, state.history, join(out, 'curves.png'));
         if (!data.counts.val) return;

@@ -18,6 +18,7 @@ import { relativeToRoot, type TrainConfig } from '../config.js';
 import { decodeLogits, evaluateSplit } from '../evaluate-split.js';
 import { encodeLabels, frameLengths, labelsTooLong } from '../labels.js';
 import { hashSeed } from '../rng.js';
+import { sameList } from '../init-from.js';
 import type { StepBatch, Task, TaskSession } from './task.js';
 
 /** Validates the inline OCR model section with @ocrops/model's reader (errors name the config file). */
@@ -173,6 +174,8 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
     },
     stepEvalKeys: ['val_loss', 'val_acc_by_char', 'val_acc_by_field', 'val_cer'],
     modelMeta: () => ({ charset: charset.toJSON(), decode: cfg.decode }),
+    outputWeights: ['decoder/kernel', 'decoder/bias'],
+    sameLabels: (meta) => sameList((meta.charset as { chars?: unknown } | undefined)?.chars, charset.chars),
     async finish({ run, state }) {
       run.logOther('labels_too_long', state.labelsTooLong);
     },

@@ -74,6 +74,10 @@ export interface TaskSession {
   stepEvalKeys: readonly string[];
   /** task metadata saved with the best model (charset and decoding, or classes) */
   modelMeta(): Record<string, unknown>;
+  /** the output layer's weights (one row per label): `train.init_from` copies them only when the labels are the same */
+  outputWeights: readonly string[];
+  /** whether a saved model's metadata (`ocrops.json`) has this run's labels in the same order */
+  sameLabels(meta: Record<string, unknown>): boolean;
   /** the end of a run, best weights in the model: task reports and assets */
   finish(ctx: FinishContext): Promise<void>;
 }
