@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -9,6 +9,7 @@ import { createModel, parseModelConfig, selectBackend, type OcrModel } from '@oc
 import { buildTrainConfig } from './config.js';
 import { describeInit, initFromSaved } from './init-from.js';
 import type { TaskSession } from './tasks/task.js';
+import { writeTinyDataConfig } from './testing/fixtures.js';
 import { train } from './train.js';
 
 await selectBackend({ quiet: true });
@@ -100,22 +101,7 @@ test('init_from refuses a folder without a model, a model of another task and on
 
 test('a run with train.init_from starts where the saved run ended (validation loss), a fresh one does not', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-init-run-'));
-  mkdirSync(join(dir, 'd'));
-  const data = join(dir, 'd/data.yaml');
-  writeFileSync(
-    data,
-    [
-      'name: tiny',
-      'source: { format: synthetic }',
-      'charset: vietnamese',
-      'image: { height: 32, channels: 1, max_width: 160 }',
-      'split: { train: 0.8, val: 0.2, test: 0, seed: 1 }',
-      'synthetic: { count: 60, seed: 3 }',
-      'augment: false',
-      `output: ${join(dir, 'd/prepared')}`,
-      '',
-    ].join('\n'),
-  );
+  const data = writeTinyDataConfig(dir);
   const raw = (train: Record<string, unknown>, lr: number) => ({
     data,
     model: {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +11,7 @@ import { WeightAverage } from './ema.js';
 import { lrAt } from './schedule.js';
 import { ctcLossOf, train } from './train.js';
 import type { TrackedRun } from './tracking.js';
+import { writeTinyDataConfig } from './testing/fixtures.js';
 
 await selectBackend({ quiet: true });
 const root = repoRoot();
@@ -130,22 +131,7 @@ function recordingRun(): TrackedRun & { metrics: Array<{ values: Record<string, 
 
 test('a run with a cosine schedule + warm-up, AMSGrad, CTC sum and EMA logs the lr of every step and resumes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-opts-'));
-  mkdirSync(join(dir, 'd'));
-  const data = join(dir, 'd/data.yaml');
-  writeFileSync(
-    data,
-    [
-      'name: tiny',
-      'source: { format: synthetic }',
-      'charset: vietnamese',
-      'image: { height: 32, channels: 1, max_width: 160 }',
-      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-      'synthetic: { count: 60, seed: 3 }',
-      'augment: false',
-      `output: ${join(dir, 'd/prepared')}`,
-      '',
-    ].join('\n'),
-  );
+  const data = writeTinyDataConfig(dir);
   const raw = {
     data,
     model: {
