@@ -9,16 +9,12 @@ import { createModel, parseModelConfig, selectBackend, type OcrModel } from '@oc
 import { buildTrainConfig } from './config.js';
 import { describeInit, initFromSaved } from './init-from.js';
 import type { TaskSession } from './tasks/task.js';
-import { writeTinyDataConfig } from './testing/fixtures.js';
+import { TINY_MODEL, writeTinyDataConfig } from './testing/fixtures.js';
 import { train } from './train.js';
 
 await selectBackend({ quiet: true });
 
-const modelCfg = () =>
-  parseModelConfig(
-    { arch: 'vgg', height: 32, channels: 1, inner_dim: 16, embed_dim: 16, rnn: { type: 'gru', hidden: 8, layers: 1 } },
-    'm',
-  );
+const modelCfg = () => parseModelConfig(TINY_MODEL, 'm');
 const CHARS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
 
 /** The parts of a task session `initFromSaved` reads: the model, its output layer and a label comparison. */
@@ -104,14 +100,7 @@ test('a run with train.init_from starts where the saved run ended (validation lo
   const data = writeTinyDataConfig(dir);
   const raw = (train: Record<string, unknown>, lr: number) => ({
     data,
-    model: {
-      arch: 'vgg',
-      height: 32,
-      channels: 1,
-      inner_dim: 16,
-      embed_dim: 16,
-      rnn: { type: 'gru', hidden: 8, layers: 1 },
-    },
+    model: TINY_MODEL,
     optim: { name: 'adam', lr },
     train: { batch_size: 16, augment: false, bucket_window: 0, seed: 5, ...train },
     tracker: { enabled: false },

@@ -11,7 +11,7 @@ import { WeightAverage } from './ema.js';
 import { lrAt } from './schedule.js';
 import { ctcLossOf, train } from './train.js';
 import type { TrackedRun } from './tracking.js';
-import { writeTinyDataConfig } from './testing/fixtures.js';
+import { TINY_MODEL, writeTinyDataConfig } from './testing/fixtures.js';
 
 await selectBackend({ quiet: true });
 const root = repoRoot();
@@ -134,14 +134,7 @@ test('a run with a cosine schedule + warm-up, AMSGrad, CTC sum and EMA logs the 
   const data = writeTinyDataConfig(dir);
   const raw = {
     data,
-    model: {
-      arch: 'vgg',
-      height: 32,
-      channels: 1,
-      inner_dim: 16,
-      embed_dim: 16,
-      rnn: { type: 'gru', hidden: 8, layers: 1 },
-    },
+    model: TINY_MODEL,
     optim: { name: 'adam', lr: 0.01, amsgrad: true, schedule: { type: 'cosine', warmup_steps: 2, min_lr: 0.001 } },
     loss: { reduction: 'sum' },
     train: { batch_size: 16, epochs: 2, log_every: 2, ema: 0.9, augment: false, bucket_window: 0 },

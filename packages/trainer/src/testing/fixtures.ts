@@ -25,3 +25,13 @@ export function writeTinyDataConfig(dir: string): string {
   );
   return data;
 }
+
+/** The model section of a tiny run: `vgg` at inner_dim 16 with one BiGRU of 8 (a step takes milliseconds). */
+export const TINY_MODEL = Object.freeze({
+  arch: 'vgg',
+  height: 32,
+  channels: 1,
+  inner_dim: 16,
+  embed_dim: 16,
+  rnn: Object.freeze({ type: 'gru', hidden: 8, layers: 1 }),
+});
