@@ -91,7 +91,10 @@ test('init_from refuses a folder without a model, a model of another task and on
   );
   await savedModel(join(dir, 'vgg'));
   const small = createModel(parseModelConfig({ arch: 'small', height: 32, channels: 1 }, 'm'), CHARS.length + 1);
-  await rejects(initFromSaved(join(dir, 'vgg'), session(small, true), 'ocr'), /no weight of .* fits this model/);
+  await rejects(
+    initFromSaved(join(dir, 'vgg'), session(small, true), 'ocr'),
+    /no weight of .* fits this model \((?!decoder)\w+/,
+  );
   tf.disposeVariables();
 });
 

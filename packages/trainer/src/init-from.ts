@@ -69,11 +69,11 @@ export async function initFromSaved(path: string, task: TaskSession, taskName: T
     tf.dispose(Object.values(saved));
   }
   const loaded = vars.size - kept.length;
-  const keptNames = new Set(kept.map((k) => k.name));
-  if ([...vars.keys()].every((name) => keptNames.has(name) || task.outputWeights.includes(name))) {
+  const backboneKept = kept.filter((k) => !task.outputWeights.includes(k.name));
+  if (backboneKept.length === vars.size - task.outputWeights.length) {
     throw new OcropsError(
       'OCROPS_TRAIN_INIT',
-      `train.init_from: no weight of ${dir} fits this model (${kept[0]?.name}: ${kept[0]?.reason})`,
+      `train.init_from: no weight of ${dir} fits this model (${backboneKept[0]?.name}: ${backboneKept[0]?.reason})`,
       {
         hint: 'start from a model of the same architecture (model section) as this config',
       },
