@@ -96,6 +96,28 @@ test('max pooling with the mask gradient equals tf.maxPool gradients (odd sizes 
   }
 });
 
+test('max pooling passes the gradient of a tied window to its first maximum only, as tf.maxPool (flat regions)', () => {
+  // a flat image region: every window holds equal positive values (and one window a tie of two of its four)
+  const x = tf.tensor4d([1, 1, 2, 0, 1, 1, 2, 2, 3, 3, 0, 5, 3, 3, 5, 1], [1, 4, 4, 1]);
+  const ref = (xi: tf.Tensor4D) => tf.maxPool(xi, [2, 2], [2, 2], 'valid');
+  const w = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+  const a = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(maxPool(xi as tf.Tensor4D, [2, 2]), w)))(x);
+  const b = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(ref(xi as tf.Tensor4D), w)))(x);
+  assert.deepEqual(Array.from(a.dataSync()), [1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 4, 0, 0, 0, 0]);
+  close(a, b, 0, 'tied pool grad');
+  // a plain 3-channel batch quantised to 8 levels (many ties), odd size
+  const q = tf.round(tf.randomUniform([2, 9, 11, 3], 0, 8, 'float32', 5)) as tf.Tensor4D;
+  const wq = tf.randomNormal(ref(q).shape, 0, 1, 'float32', 6);
+  const aq = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(maxPool(xi as tf.Tensor4D, [2, 2]), wq)))(q);
+  const bq = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(ref(xi as tf.Tensor4D), wq)))(q);
+  close(aq, bq, 1e-6, 'quantised pool grad');
+  assert.equal(
+    tf.sum(aq).dataSync()[0].toFixed(4),
+    tf.sum(wq).dataSync()[0].toFixed(4),
+    'each window passes its dy once',
+  );
+});
+
 test('relu and batch norm gradients equal tfjs autodiff; running statistics follow PyTorch (momentum 0.1, unbiased)', () => {
   const x = tf.randomNormal([3, 4, 5, 6], 0.5, 2, 'float32', 7) as tf.Tensor4D;
   const w = tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 8);

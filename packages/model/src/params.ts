@@ -334,10 +334,12 @@ export function relu<T extends tf.Tensor>(x: T): T {
 }
 
 /**
- * Non-overlapping max pooling (window = stride, 'valid') with a mask-based gradient: dy goes to the inputs equal to
- * their window's maximum (equal + cast + mul on [B, H/ph, ph, W/pw, pw, C] views), instead of TensorFlow's
- * MaxPoolGrad, which costs more than the convolutions it sits between on one thread. Ties inside a window share the
- * gradient; in these models every pool follows a ReLU, whose gradient is zero at the only values that tie in practice (0).
+ * Non-overlapping max pooling (window = stride, 'valid') with a mask-based gradient: dy goes to the first input of
+ * each window (in row-major order) equal to the window's maximum, as in PyTorch and TensorFlow, computed with equal +
+ * cumsum + mul on [B, H/ph, ph, W/pw, pw, C] views instead of TensorFlow's MaxPoolGrad, which costs more than the
+ * convolutions it sits between on one thread. Ties are common: flat image regions (a white page, a plain background,
+ * an edge-filled border) give equal positive activations, and a window that passed dy to each of them would multiply
+ * the gradient of those regions by up to ph x pw.
  * [B,H,W,C] -> [B, floor(H/ph), floor(W/pw), C]
  */
 export function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
@@ -351,7 +353,8 @@ export function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
       const [, H2, W2] = y.shape;
       const crop = H2 * ph !== H || W2 * pw !== W;
       const xc = crop ? xs.slice([0, 0, 0, 0], [B, H2 * ph, W2 * pw, C]) : xs;
-      const mask = tf.cast(tf.equal(xc.reshape([B, H2, ph, W2, pw, C]), y.reshape([B, H2, 1, W2, 1, C])), 'float32');
+      const isMax = tf.cast(tf.equal(xc.reshape([B, H2, ph, W2, pw, C]), y.reshape([B, H2, 1, W2, 1, C])), 'float32');
+      const mask = ph * pw === 1 ? isMax : firstInWindow(isMax, [B, H2, W2, C], size);
       let dx = tf.mul(mask, dy.reshape([B, H2, 1, W2, 1, C])).reshape([B, H2 * ph, W2 * pw, C]);
       if (crop)
         dx = tf.pad(dx, [
@@ -365,6 +368,21 @@ export function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
     return { value, gradFunc };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as tf.Tensor4D;
+}
+
+/**
+ * Of a 0/1 mask [B, H2, ph, W2, pw, C] of each window's maxima, keeps only the first one of each window in row-major
+ * order: each maximum is ranked by a weight that falls along the window (ph x pw for the first position, 1 for the
+ * last), and the one whose weight is the window's largest (a max pool of the weighted mask) is kept.
+ */
+function firstInWindow(isMax: tf.Tensor, [B, H2, W2, C]: number[], [ph, pw]: [number, number]): tf.Tensor {
+  const rank = tf.tensor(
+    Array.from({ length: ph * pw }, (_, k) => ph * pw - k),
+    [1, 1, ph, 1, pw, 1],
+  );
+  const weighted = tf.mul(isMax, rank);
+  const best = tf.maxPool(weighted.reshape([B, H2 * ph, W2 * pw, C]) as tf.Tensor4D, [ph, pw], [ph, pw], 'valid');
+  return tf.cast(tf.equal(weighted, best.reshape([B, H2, 1, W2, 1, C])), 'float32');
 }
 
 /** Fully connected layer [.., in] -> [.., out]. */
