@@ -337,9 +337,9 @@ export function relu<T extends tf.Tensor>(x: T): T {
  * Non-overlapping max pooling (window = stride, 'valid') with a mask-based gradient: dy goes to the first input of
  * each window (in row-major order) equal to the window's maximum, as in PyTorch and TensorFlow, computed with equal,
  * one max pool of the ranked mask and mul on [B, H/ph, ph, W/pw, pw, C] views instead of TensorFlow's MaxPoolGrad,
- * which costs more than the convolutions it sits between on one thread. Ties are common: flat image regions (a white page, a plain background,
- * an edge-filled border) give equal positive activations, and a window that passed dy to each of them would multiply
- * the gradient of those regions by up to ph x pw.
+ * which costs more than the convolutions it sits between on one thread. Ties are common: flat image regions (a white
+ * page, a plain background, an edge-filled border) give equal positive activations, and a window that passed dy to
+ * each of them would multiply the gradient of those regions by up to ph x pw.
  * [B,H,W,C] -> [B, floor(H/ph), floor(W/pw), C]
  */
 export function maxPool(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
