@@ -42,6 +42,7 @@ export {
   openPrepared,
   batches,
   batchCount,
+  epochLines,
   ShardWriter,
   SPLITS,
   PREPARED_FORMAT,
@@ -52,6 +53,7 @@ export {
   type BatchOptions,
   type SplitName,
 } from './shards.js';
+export { repeatFactors, repeatedLength, repeatedOrder } from './repeat-factors.js';
 export { distribution, formatStats, type DatasetStats, type Distribution } from './stats.js';
 export { commands, writeSyntheticFolder } from './commands.js';
 export {

@@ -167,3 +167,22 @@ test('batches rejects a bad batch size', async (t) => {
   await assert.rejects(collect(ds.splits.val, { batchSize: 0 }), /batchSize must be a positive integer/);
   await assert.rejects(openPrepared(join(dir, "nope")), (e: unknown) => /meta\.json not found/.test((e as Error).message) && /ocrops data prepare/.test((e as { hint?: string }).hint ?? ""));
 });
+
+test('batches with repeats: rare lines drawn more often, batchCount follows, resumable', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const { ds } = await preparedSynthetic(dir);
+  const tr = ds.splits.train;
+  const repeats = tr.ids.map((_, i) => (i < 4 ? 3 : 1));
+  const opts = { batchSize: 8, shuffle: true, seed: 7, bucketWindow: 3, repeats };
+  const a = await collect(tr, opts);
+  assert.equal(a.length, batchCount(tr, opts));
+  assert.equal(batchCount(tr, opts), Math.ceil(48 / 8));
+  const ids = a.flatMap((x) => x.ids);
+  assert.equal(ids.length, 48);
+  for (let i = 0; i < tr.count; i++) assert.equal(ids.filter((id) => id === tr.ids[i]).length, i < 4 ? 3 : 1, tr.ids[i]);
+  const r = await collect(tr, { ...opts, startBatch: 2 });
+  assert.deepEqual(r.map((x) => x.ids), a.slice(2).map((x) => x.ids));
+  await assert.rejects(collect(tr, { batchSize: 8, repeats }), /repeats need shuffle/);
+  await assert.rejects(collect(tr, { batchSize: 8, shuffle: true, repeats: [1, 2] }), /2 repeat factors for 40 lines/);
+});

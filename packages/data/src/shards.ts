@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { OcropsError, parseJsonText } from '@ocrops/common';
 import { augmentImage, type AugmentConfig } from './augment.js';
 import { Charset, type CharsetJSON } from './charset.js';
+import { repeatedLength, repeatedOrder } from './repeat-factors.js';
 import { Rng, rngFor } from './rng.js';
 
 /** The three splits of a prepared dataset, in this order. */
@@ -222,19 +223,33 @@ export interface BatchOptions {
    * mixed widths cost up to ~1.4x less per epoch). 0 or 1 (default): plain shuffled batches. Needs `shuffle`.
    */
   bucketWindow?: number;
+  /**
+   * Repeat factor of each line (>= 1, see `repeatFactors`): an epoch then draws line i about repeats[i] times, and
+   * holds `repeatedLength(repeats)` lines. Needs `shuffle`.
+   */
+  repeats?: ArrayLike<number>;
+}
+
+/** Lines in one pass over `split`: its count, or with repeat factors their sum rounded up. */
+export function epochLines(split: Pick<PreparedSplit, 'count'>, opts: Pick<BatchOptions, 'repeats'>): number {
+  return opts.repeats ? repeatedLength(opts.repeats) : split.count;
 }
 
 /** Number of batches `batches()` yields for `split` (ignoring startBatch). */
-export function batchCount(split: PreparedSplit, opts: Pick<BatchOptions, 'batchSize' | 'dropLast'>): number {
-  return opts.dropLast ? Math.floor(split.count / opts.batchSize) : Math.ceil(split.count / opts.batchSize);
+export function batchCount(split: PreparedSplit, opts: Pick<BatchOptions, 'batchSize' | 'dropLast' | 'repeats'>): number {
+  const n = epochLines(split, opts);
+  return opts.dropLast ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
 }
 
-/** The image order of one pass: shuffled, then (with `bucketWindow`) width-bucketed with the batch order reshuffled. */
+/** The image order of one pass: shuffled (or drawn by the repeat factors), then (with `bucketWindow`) width-bucketed with the batch order reshuffled. */
 function batchOrder(split: PreparedSplit, opts: BatchOptions, nb: number): number[] {
-  const order = Array.from({ length: split.count }, (_, i) => i);
-  if (!opts.shuffle) return order;
+  if (opts.repeats && !opts.shuffle) throw new OcropsError('OCROPS_DATA_BATCH', 'repeats need shuffle');
+  if (opts.repeats && opts.repeats.length !== split.count) {
+    throw new OcropsError('OCROPS_DATA_BATCH', `${opts.repeats.length} repeat factors for ${split.count} lines`);
+  }
+  if (!opts.shuffle) return Array.from({ length: split.count }, (_, i) => i);
   const rng = new Rng(opts.seed ?? 0);
-  rng.shuffle(order);
+  const order = opts.repeats ? repeatedOrder(opts.repeats, rng) : rng.shuffle(Array.from({ length: split.count }, (_, i) => i));
   const window = opts.bucketWindow ?? 0;
   if (!Number.isInteger(window) || window < 0) {
     throw new OcropsError('OCROPS_DATA_BATCH', `bucketWindow must be a non-negative integer, got ${window}`);
@@ -281,7 +296,7 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
   const pool: Float32Array[] = [];
   try {
     for (let b = opts.startBatch ?? 0; b < nb; b++) {
-      const idx = order.slice(b * bs, Math.min((b + 1) * bs, split.count));
+      const idx = order.slice(b * bs, Math.min((b + 1) * bs, order.length));
       const W = opts.fixedWidth ?? idx.reduce((m, i) => Math.max(m, split.widths[i]), 1);
       const B = idx.length;
       const size = B * H * W * C;

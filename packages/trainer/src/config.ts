@@ -82,6 +82,11 @@ export const LoopSchema = Type.Object(
      */
     bucket_window: Type.Integer({ minimum: 0, default: 20 }),
     /**
+     * repeat-factor sampling of training lines (as in LVIS): a line holding a character that appears in a share f < t
+     * of the lines is drawn about sqrt(t / f) times per epoch, so rare characters are seen more often; 0 = off
+     */
+    repeat_threshold: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    /**
      * exponential moving average of the trainable weights, decay per step (e.g. 0.999); validation, the best model and
      * the export use the averaged weights; 0 = off
      */
@@ -335,6 +340,8 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
     report(['optim', 'schedule', 'horizon'], "is 'time', which spans train.max_minutes; set train.max_minutes > 0");
   if (v.optim.amsgrad && v.optim.name !== 'adam')
     report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
+  if (v.train.repeat_threshold > 0 && v.task === 'classify')
+    report(['train', 'repeat_threshold'], 'applies to `task: ocr` only');
   for (const key of ['label_smoothing', 'cutmix'] as const) {
     if (v.loss[key] > 0 && v.task !== 'classify') report(['loss', key], 'applies to `task: classify` only');
   }

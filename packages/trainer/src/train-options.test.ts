@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError, repoRoot } from '@ocrops/common';
+import { epochLines, openPrepared, repeatFactors } from '@ocrops/data';
 import { ctcLoss, selectBackend } from '@ocrops/model';
 import { buildTrainConfig, flatParameters } from './config.js';
 import { WeightAverage } from './ema.js';
@@ -163,4 +164,22 @@ test('a run with a cosine schedule + warm-up, AMSGrad, CTC sum and EMA logs the 
   const rec2 = recordingRun();
   const r2 = await train(more, { quiet: true, tracker: rec2, resume: true });
   assert.equal(r2.steps, 9);
+});
+
+test('a run with repeat-factor sampling draws lines with rare characters more often: every epoch longer by the same draws', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-repeat-'));
+  const data = writeTinyDataConfig(dir);
+  const raw = {
+    data,
+    model: TINY_MODEL,
+    optim: { name: 'adam', lr: 0.01 },
+    train: { batch_size: 16, epochs: 2, augment: false, repeat_threshold: 0.5 },
+    tracker: { enabled: false },
+  };
+  const cfg = buildTrainConfig(raw, 'repeat.yaml', [], { out: join(dir, 'run') });
+  const result = await train(cfg, { quiet: true, tracker: recordingRun() });
+  const split = (await openPrepared(join(dir, 'd/prepared'))).splits.train;
+  const lines = epochLines(split, { repeats: repeatFactors(split.labels, 0.5) });
+  assert.ok(lines > split.count * 1.2, `${lines} lines per epoch from ${split.count}`);
+  assert.equal(result.steps, 2 * Math.ceil(lines / 16));
 });

@@ -107,6 +107,7 @@ function configHash(cfg: TrainConfig): string {
     augment: cfg.train.augment,
     maxStepsPerEpoch: cfg.train.maxStepsPerEpoch,
     bucketWindow: cfg.train.bucketWindow,
+    ...(cfg.train.repeatThreshold > 0 ? { repeatThreshold: cfg.train.repeatThreshold } : {}),
     data: relativeToRoot(cfg.data),
     ...(cfg.task !== 'ocr' ? { task: cfg.task } : {}),
     ...init,

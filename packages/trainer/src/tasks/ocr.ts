@@ -3,7 +3,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
-import { batches, loadDataConfig, openPrepared, prepare, type DataConfig, type PreparedDataset } from '@ocrops/data';
+import {
+  batches,
+  epochLines,
+  loadDataConfig,
+  openPrepared,
+  prepare,
+  repeatFactors,
+  type DataConfig,
+  type PreparedDataset,
+  type PreparedSplit,
+} from '@ocrops/data';
 import {
   accByChar,
   createModel,
@@ -65,6 +75,19 @@ export function ctcLossOf(
   return ctcLoss(logits, encoded, { zeroInfinity: true, reduction, inputLengths: lengths });
 }
 
+/** The repeat factors of the training lines when `train.repeat_threshold` is set (rare characters drawn more often). */
+function repeatsOf(cfg: TrainConfig, split: PreparedSplit, log: (msg: string) => void): Float64Array | undefined {
+  const t = cfg.train.repeatThreshold;
+  if (!(t > 0)) return undefined;
+  const repeats = repeatFactors(split.labels, t);
+  const above = repeats.filter((r) => r > 1);
+  log(
+    `repeat-factor sampling (threshold ${t}): ${above.length} of ${split.count} training lines have a factor above 1 ` +
+      `(up to ${above.reduce((m, r) => Math.max(m, r), 1).toFixed(2)}); ${epochLines(split, { repeats })} lines per epoch`,
+  );
+  return repeats;
+}
+
 async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Promise<TaskSession> {
   const { data, dataCfg } = await openTrainData(cfg, opts);
   const charset = data.charset;
@@ -97,6 +120,7 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
   }
   const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
   const augment = cfg.train.augment ? dataCfg.augment : false;
+  const repeats = repeatsOf(cfg, trainSplit, opts.log);
   // warn once per run about labels too long for the CTC steps (a resumed run that already counted some stays quiet)
   let warned = opts.labelsTooLong > 0;
 
@@ -108,6 +132,7 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
       augment,
       startBatch,
       bucketWindow: cfg.train.bucketWindow,
+      repeats,
     });
     for await (const batch of iter) {
       const encoded = encodeLabels(batch.labels, batch.ids, charset);
@@ -143,10 +168,15 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
   return {
     dataDir: data.dir,
     model,
-    trainCount: trainSplit.count,
+    trainCount: epochLines(trainSplit, { repeats }),
     valCount: valSplit?.count ?? 0,
     unit: 'line',
-    environment: { train_lines: trainSplit.count, val_lines: valSplit?.count ?? 0, num_classes: charset.numClasses },
+    environment: {
+      train_lines: trainSplit.count,
+      val_lines: valSplit?.count ?? 0,
+      num_classes: charset.numClasses,
+      ...(repeats ? { epoch_lines: epochLines(trainSplit, { repeats }) } : {}),
+    },
     trainBatches,
     trainMetrics: (s: EpochSums) => ({
       train_acc_by_char: s.samples ? s.charAccSum / s.samples : 0,

@@ -46,7 +46,7 @@ test('train config: a time-horizon schedule needs a time budget', () => {
   assert.throws(() => withBudget({}), /x\.yaml.*optim\.schedule\.horizon.*train\.max_minutes/s);
 });
 
-test('train config task: unknown tasks, label smoothing and CutMix outside classification are refused, naming the field', () => {
+test('train config task: unknown tasks, label smoothing and CutMix outside classification, repeat factors outside OCR are refused, naming the field', () => {
   assert.throws(() => buildTrainConfig(base({ task: 'detect' }), 'x.yaml'), /x\.yaml.*task/);
   assert.throws(
     () => buildTrainConfig(base({ loss: { label_smoothing: 0.1 } }), 'x.yaml'),
@@ -57,6 +57,12 @@ test('train config task: unknown tasks, label smoothing and CutMix outside class
     /label_smoothing/,
   );
   assert.throws(() => buildTrainConfig(base({ loss: { cutmix: 0.5 } }), 'x.yaml'), /loss\.cutmix.*classify/);
+  assert.equal(buildTrainConfig(base({ train: { repeat_threshold: 0.1 } }), 'x.yaml').train.repeatThreshold, 0.1);
+  assert.throws(
+    () => buildTrainConfig(base({ task: 'classify', train: { repeat_threshold: 0.1 } }), 'x.yaml'),
+    /train\.repeat_threshold.*task: ocr/,
+  );
+  assert.throws(() => buildTrainConfig(base({ train: { repeat_threshold: 2 } }), 'x.yaml'), /repeat_threshold/);
   assert.throws(
     () => buildTrainConfig(base({ task: 'classify', loss: { cutmix: 0.5, cutmix_alpha: 0 } }), 'x.yaml'),
     /cutmix_alpha/,
