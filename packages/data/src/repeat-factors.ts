@@ -24,12 +24,16 @@ export function repeatFactors(items: readonly Iterable<string>[], threshold: num
   return out;
 }
 
-/** Positions in one epoch drawn with these repeat factors: their sum rounded up (the item count when all are 1). */
-export function repeatedLength(repeats: ArrayLike<number>): number {
+function sumOf(repeats: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < repeats.length; i++) sum += repeats[i];
+  return sum;
+}
+
+/** Positions in one epoch drawn with these repeat factors: their sum rounded up (the item count when all are 1). */
+export function repeatedLength(repeats: ArrayLike<number>): number {
   // a sum such as 2.0000000001 from rounding counts as 2
-  return Math.ceil(sum - 1e-9);
+  return Math.ceil(sumOf(repeats) - 1e-9);
 }
 
 /**
@@ -46,8 +50,7 @@ export function repeatedOrder(repeats: ArrayLike<number>, rng: Rng): number[] {
   const items = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const total = repeatedLength(repeats);
   if (total === 0) return [];
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += repeats[i];
+  const sum = sumOf(repeats);
   // the spacing is <= 1 <= every item's length, so each item is hit at least once
   const step = sum / total;
   const order: number[] = [];

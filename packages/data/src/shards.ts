@@ -241,7 +241,10 @@ export function batchCount(split: PreparedSplit, opts: Pick<BatchOptions, 'batch
   return opts.dropLast ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
 }
 
-/** The image order of one pass: shuffled (or drawn by the repeat factors), then (with `bucketWindow`) width-bucketed with the batch order reshuffled. */
+/**
+ * The image order of one pass: shuffled (or drawn by the repeat factors), then (with `bucketWindow`) width-bucketed
+ * with the batch order reshuffled.
+ */
 function batchOrder(split: PreparedSplit, opts: BatchOptions, nb: number): number[] {
   if (opts.repeats && !opts.shuffle) throw new OcropsError('OCROPS_DATA_BATCH', 'repeats need shuffle');
   if (opts.repeats && opts.repeats.length !== split.count) {

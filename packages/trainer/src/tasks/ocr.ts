@@ -10,6 +10,7 @@ import {
   openPrepared,
   prepare,
   repeatFactors,
+  repeatedLength,
   type DataConfig,
   type PreparedDataset,
   type PreparedSplit,
@@ -83,7 +84,7 @@ function repeatsOf(cfg: TrainConfig, split: PreparedSplit, log: (msg: string) =>
   const above = repeats.filter((r) => r > 1);
   log(
     `repeat-factor sampling (threshold ${t}): ${above.length} of ${split.count} training lines have a factor above 1 ` +
-      `(up to ${above.reduce((m, r) => Math.max(m, r), 1).toFixed(2)}); ${epochLines(split, { repeats })} lines per epoch`,
+      `(up to ${above.reduce((m, r) => Math.max(m, r), 1).toFixed(2)}); ${repeatedLength(repeats)} lines per epoch`,
   );
   return repeats;
 }
@@ -121,6 +122,7 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
   const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
   const augment = cfg.train.augment ? dataCfg.augment : false;
   const repeats = repeatsOf(cfg, trainSplit, opts.log);
+  const epochSize = epochLines(trainSplit, { repeats });
   // warn once per run about labels too long for the CTC steps (a resumed run that already counted some stays quiet)
   let warned = opts.labelsTooLong > 0;
 
@@ -168,14 +170,14 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
   return {
     dataDir: data.dir,
     model,
-    trainCount: epochLines(trainSplit, { repeats }),
+    trainCount: epochSize,
     valCount: valSplit?.count ?? 0,
     unit: 'line',
     environment: {
       train_lines: trainSplit.count,
       val_lines: valSplit?.count ?? 0,
       num_classes: charset.numClasses,
-      ...(repeats ? { epoch_lines: epochLines(trainSplit, { repeats }) } : {}),
+      ...(repeats ? { epoch_lines: epochSize } : {}),
     },
     trainBatches,
     trainMetrics: (s: EpochSums) => ({
