@@ -91,11 +91,19 @@ export interface ContractOutput {
   kind: 'logits' | 'log_probs';
 }
 
-/** How to turn the output into text. */
-export interface ContractDecoding {
-  /** CTC decoding: `greedy` (argmax per frame, collapse repeats, drop blanks) or `beam` (CTC prefix beam search). */
+/** A CTC decoding choice: the train config's `decode`, the one a model was validated with, a command's `--beam`. */
+export interface CtcDecoding {
+  /** `greedy` (argmax per frame, collapse repeats, drop blanks) or `beam` (CTC prefix beam search). */
   method: 'greedy' | 'beam';
+  /** prefixes the beam search keeps per frame (greedy decoding ignores it) */
   beamWidth: number;
+}
+
+/** Greedy (best-path) decoding. */
+export const GREEDY_DECODING: Readonly<CtcDecoding> = { method: 'greedy', beamWidth: 1 };
+
+/** How to turn the output into text. */
+export interface ContractDecoding extends CtcDecoding {
   /**
    * Frames of one line: T(width) by applying `frames` to the line's own (unpadded) width, clamped to [1, T(batch
    * width)]; frames past it belong to the padding and are ignored.
@@ -213,7 +221,7 @@ export interface BuildContractOptions {
   config: ModelConfig;
   /** Characters without the blank (the blank is class 0). */
   charset: string[];
-  decoding?: { method: 'greedy' | 'beam'; beamWidth: number };
+  decoding?: CtcDecoding;
   files: { onnx?: string; tfjs?: string };
   opset?: number;
   exportedFrom?: string;

@@ -64,6 +64,8 @@ export {
   type ContractInput,
   type ContractOutput,
   type ContractDecoding,
+  type CtcDecoding,
+  GREEDY_DECODING,
   type ContractExport,
   type FrameStep,
   type BuildContractOptions,

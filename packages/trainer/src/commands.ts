@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { loadClassifyDataConfig, loadDataConfig } from '@ocrops/data';
-import { savedModelTask } from '@ocrops/model';
+import { GREEDY_DECODING, savedModelTask, type CtcDecoding } from '@ocrops/model';
 import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from './export.js';
@@ -246,7 +246,7 @@ export const commands: CommandTable = {
       let modelDir = v.model as string | undefined;
       let prepared = v.prepared as string | undefined;
       let runDir = v.run as string | undefined;
-      let decode: { method: 'greedy' | 'beam'; beamWidth: number } | undefined;
+      let decode: CtcDecoding | undefined;
       if (v.config) {
         const cfg = loadTrainConfig(v.config as string, (v.set as string[]) ?? []);
         decode = cfg.decode;
@@ -281,7 +281,7 @@ export const commands: CommandTable = {
         }
       }
       const beam = intOpt(v.beam as string | undefined, 'beam');
-      if (beam) decode = beam > 1 ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 };
+      if (beam) decode = beam > 1 ? { method: 'beam', beamWidth: beam } : GREEDY_DECODING;
       const res = await evaluate({
         modelDir: resolve(modelDir),
         preparedDir: resolve(prepared),
@@ -330,7 +330,7 @@ export const commands: CommandTable = {
         modelDir,
         inputs: positionals,
         batchSize,
-        decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
+        decode: beam ? { method: 'beam', beamWidth: beam } : GREEDY_DECODING,
       });
       if (v.json) console.log(JSON.stringify(preds, null, 2));
       else {
@@ -357,7 +357,7 @@ export const commands: CommandTable = {
         out: v.out as string,
         format: format as ExportFormat,
         foldBatchNorm: !v['keep-batch-norm'],
-        decode: beam ? { method: 'beam', beamWidth: beam } : { method: 'greedy', beamWidth: 1 },
+        decode: beam ? { method: 'beam', beamWidth: beam } : GREEDY_DECODING,
         topK: intOpt(v['top-k'] as string | undefined, 'top-k'),
       });
       process.stderr.write(`wrote ${files.join(', ')}\n`);

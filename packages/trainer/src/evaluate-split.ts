@@ -1,6 +1,16 @@
 // Evaluation of a model on a prepared split: CTC loss, acc_by_char, acc_by_field, CER, and per-line predictions.
 import * as tf from '@tensorflow/tfjs';
-import { accByChar, accByField, beamSearchDecode, cer, ctcLoss, greedyDecode, wer, type OcrModel } from '@ocrops/model';
+import {
+  accByChar,
+  accByField,
+  beamSearchDecode,
+  cer,
+  ctcLoss,
+  greedyDecode,
+  wer,
+  type CtcDecoding,
+  type OcrModel,
+} from '@ocrops/model';
 import { batches, type Charset, type PreparedSplit } from '@ocrops/data';
 import { encodeLabels, frameLengths, labelsTooLong } from './labels.js';
 
@@ -33,7 +43,7 @@ export interface SplitMetrics {
 
 export interface EvaluateSplitOptions {
   batchSize: number;
-  decode: { method: 'greedy' | 'beam'; beamWidth: number };
+  decode: CtcDecoding;
   /** stop after this many lines (0 = all) */
   maxSamples?: number;
   /** keep per-line results (for error reports) */
@@ -48,7 +58,7 @@ export interface EvaluateSplitOptions {
 export function decodeLogits(
   logits: tf.Tensor3D,
   charset: Charset,
-  decode: EvaluateSplitOptions['decode'],
+  decode: CtcDecoding,
   lengths?: number[],
 ): { texts: string[]; confidence: number[] } {
   const r =

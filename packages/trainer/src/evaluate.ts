@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
-import { loadModel, savedModelTask, selectBackend } from '@ocrops/model';
+import { GREEDY_DECODING, loadModel, savedModelTask, selectBackend, type CtcDecoding } from '@ocrops/model';
 import {
   writeEvaluationFiles,
   type EvaluateTaskOptions,
@@ -18,7 +18,7 @@ import { evaluateClassifier } from './tasks/classify-evaluate.js';
 import type { ClassificationReport } from './tasks/classify-report.js';
 
 export interface EvaluateOptions extends EvaluateTaskOptions {
-  decode?: { method: 'greedy' | 'beam'; beamWidth: number };
+  decode?: CtcDecoding;
 }
 
 /** The error report: the worst lines first (lowest acc_by_char, then lowest confidence). */
@@ -42,7 +42,7 @@ export function charsetOfModel(meta: unknown, modelDir: string): Charset {
 }
 
 /** The decoding a model was validated with (`decode` in its ocrops.json, written by the trainer), if recorded. */
-export function decodeOfModel(meta: unknown): { method: 'greedy' | 'beam'; beamWidth: number } | undefined {
+export function decodeOfModel(meta: unknown): CtcDecoding | undefined {
   const d = (meta as { decode?: { method?: unknown; beamWidth?: unknown } } | undefined)?.decode;
   if (!d || (d.method !== 'greedy' && d.method !== 'beam')) return undefined;
   const w = Number(d.beamWidth);
@@ -108,7 +108,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       );
     }
     const bar = new ProgressBar(`evaluate ${split}`, s.count, { unit: 'line', silent: opts.quiet });
-    const decode = opts.decode ?? decodeOfModel(meta) ?? { method: 'greedy', beamWidth: 1 };
+    const decode = opts.decode ?? decodeOfModel(meta) ?? GREEDY_DECODING;
     const r = await evaluateSplit(model, s, charset, {
       batchSize: opts.batchSize ?? 32,
       decode,

@@ -13,6 +13,7 @@ import {
   loadModel,
   savedModelTask,
   selectBackend,
+  type CtcDecoding,
   type ModelConfig,
   type TaskContract,
 } from '@ocrops/model';
@@ -36,7 +37,7 @@ export interface ExportOptions {
   /** ONNX only: fold batch norm into the convolutions (default true) or keep BatchNormalization nodes. */
   foldBatchNorm?: boolean;
   /** Decoding recorded in the contract (default greedy). */
-  decode?: { method: 'greedy' | 'beam'; beamWidth: number };
+  decode?: CtcDecoding;
   /** Image classifiers: default top-k recorded in the contract (default 5). */
   topK?: number;
 }

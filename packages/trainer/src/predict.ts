@@ -4,7 +4,7 @@ import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { loadImageForModel } from '@ocrops/data';
-import { loadModel, selectBackend } from '@ocrops/model';
+import { loadModel, selectBackend, type CtcDecoding } from '@ocrops/model';
 import { pullWeights } from '@ocrops/versioning';
 import { charsetOfModel } from './evaluate.js';
 import { decodeLogits } from './evaluate-split.js';
@@ -78,7 +78,7 @@ export async function predict(opts: {
   modelDir: string;
   inputs: string[];
   batchSize?: number;
-  decode?: { method: 'greedy' | 'beam'; beamWidth: number };
+  decode?: CtcDecoding;
 }): Promise<Prediction[]> {
   const files = collectImages(opts.inputs);
   await selectBackend({ quiet: true });

@@ -16,6 +16,7 @@ import {
   type PreparedSplit,
 } from '@ocrops/data';
 import {
+  GREEDY_DECODING,
   accByChar,
   createModel,
   ctcLoss,
@@ -157,7 +158,7 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
         skipped: tooLong.length,
         loss: (out) => ctcLossOf(out as tf.Tensor3D, encoded, lengths, cfg.loss.reduction),
         tally: (out, s) => {
-          const texts = decodeLogits(out as tf.Tensor3D, charset, { method: 'greedy', beamWidth: 1 }, lengths).texts;
+          const texts = decodeLogits(out as tf.Tensor3D, charset, GREEDY_DECODING, lengths).texts;
           texts.forEach((p, i) => {
             s.charAccSum += accByChar(p, batch.labels[i]);
             if (p.normalize('NFC') === batch.labels[i].normalize('NFC')) s.fieldCorrect += 1;
