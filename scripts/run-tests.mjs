@@ -32,6 +32,11 @@ if (files.length === 0) {
 }
 const filter = process.env.OCROPS_TEST_FILTER;
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
+if (selected.length === 0) {
+  // node --test with no file would run every test file it finds instead
+  console.error(`run-tests: OCROPS_TEST_FILTER=${filter} matches none of the ${files.length} test file(s)`);
+  process.exit(1);
+}
 console.log(`run-tests: ${selected.length} test file(s): ${selected.map((f) => relative(process.cwd(), f)).join(' ')}`);
 const res = spawnSync(
   process.execPath,

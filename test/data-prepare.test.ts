@@ -288,6 +288,12 @@ test("synth --text dictionary writes words of the word list; --config takes a da
     assert.match(l, / /);
   await assert.rejects(
     runCommand('synth', ['--out', 'd', '--text', 'poems']),
-    /--text must be 'address' or 'dictionary', got 'poems'/,
+    /--text must be 'address', 'dictionary' or 'pattern', got 'poems'/,
   );
+  // --pattern: texts of a regular expression
+  await runCommand('synth', ['--out', 'e', '--count', '8', '--pattern', '[A-Z]{2}-\\d{4}']);
+  for (const l of Object.values(JSON.parse(readFileSync(join(dir, 'e', 'labels.json'), 'utf8')) as string[]))
+    assert.match(l, /^[A-Z]{2}-\d{4}$/);
+  await assert.rejects(runCommand('synth', ['--out', 'f', '--text', 'pattern']), /--text pattern needs --pattern/);
+  await assert.rejects(runCommand('synth', ['--out', 'f', '--pattern', '(?!x)']), /lookarounds are not supported/);
 });

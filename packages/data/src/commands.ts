@@ -6,6 +6,7 @@ import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type Command
 import { formatClassifyStats, prepareClassify, type ClassifyStats } from './classify-prepare.js';
 import { defaultSyntheticOptions, loadDataConfig, type SyntheticOptions } from './config.js';
 import { convertLabelStudio } from './labelstudio.js';
+import { checkTextPattern } from './pattern-text.js';
 import { prepare } from './prepare.js';
 import { formatStats, type DatasetStats } from './stats.js';
 import { SyntheticLines } from './synth.js';
@@ -79,16 +80,19 @@ const statsSpec: CommandSpec = {
 };
 
 const synthSpec: CommandSpec = {
-  usage: 'ocrops data synth --out <dir> [--count N] [--config <data config>] [--text address|dictionary] [--height H] [--seed S]',
+  usage:
+    'ocrops data synth --out <dir> [--count N] [--config <data config>] [--text address|dictionary|pattern] [--pattern <regex>] [--height H] [--seed S]',
   description:
-    'Writes N synthetic lines (Vietnamese addresses, or words of a word list with --text dictionary) as PNG files plus\n' +
-    "labels.json, to look at or to use as a dataset. --config takes the generator settings (its `synthetic` section)\n" +
-    'and the image height and channels from a data config, e.g. to see what a config mixes into its training split.',
+    'Writes N synthetic lines (Vietnamese addresses, words of a word list with --text dictionary, or texts matching a\n' +
+    'regular expression with --pattern) as PNG files plus labels.json, to look at or to use as a dataset. --config\n' +
+    'takes the generator settings (its `synthetic` section) and the image height and channels from a data config, e.g.\n' +
+    'to see what a config mixes into its training split.',
   options: {
     out: { type: 'string', short: 'o' },
     count: { type: 'string', short: 'n', default: '20' },
     config: { type: 'string', short: 'c' },
     text: { type: 'string' },
+    pattern: { type: 'string' },
     height: { type: 'string' },
     seed: { type: 'string' },
     channels: { type: 'string' },
@@ -97,7 +101,8 @@ const synthSpec: CommandSpec = {
     out: 'output folder',
     count: 'lines to write',
     config: 'data config whose `synthetic` section and image size to use',
-    text: "what the lines say: 'address' or 'dictionary' (default: the config's, else address)",
+    text: "what the lines say: 'address', 'dictionary' or 'pattern' (default: the config's, else address)",
+    pattern: "a regular expression the texts match, each class drawn uniformly, e.g. '[A-Z]{2}\\d{4}' (sets --text pattern)",
     height: "line height, px (default: the config's, else 32)",
     seed: "random seed (default: the config's synthetic.seed, else 1)",
     channels: "1 (grayscale) or 3 (RGB) (default: the config's, else 1)",
@@ -115,10 +120,19 @@ function synthSettings(values: Values): { synthetic: SyntheticOptions; height: n
   const synthetic = { ...(cfg?.synthetic ?? defaultSyntheticOptions()) };
   if (values.seed !== undefined) synthetic.seed = intOption(values.seed as string, 'seed', 1, 0);
   if (values.text !== undefined) {
-    if (values.text !== 'address' && values.text !== 'dictionary') {
-      throw new OcropsError('OCROPS_USAGE', `--text must be 'address' or 'dictionary', got '${values.text}'`);
+    if (values.text !== 'address' && values.text !== 'dictionary' && values.text !== 'pattern') {
+      throw new OcropsError('OCROPS_USAGE', `--text must be 'address', 'dictionary' or 'pattern', got '${values.text}'`);
     }
     synthetic.text = values.text;
+  }
+  if (values.pattern !== undefined) {
+    checkTextPattern(values.pattern as string);
+    synthetic.pattern = values.pattern as string;
+    synthetic.text = 'pattern';
+  }
+  if (synthetic.text === 'pattern') synthetic.pattern ??= cfg?.source.textPattern;
+  if (synthetic.text === 'pattern' && synthetic.pattern === undefined) {
+    throw new OcropsError('OCROPS_USAGE', '--text pattern needs --pattern <regex> (or a --config with synthetic.pattern or a text_pattern)');
   }
   const height = intOption(values.height as string | undefined, 'height', cfg?.image.height ?? 32, 8);
   const channels = intOption(values.channels as string | undefined, 'channels', cfg?.image.channels ?? 1);

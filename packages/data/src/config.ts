@@ -5,6 +5,7 @@ import {
   type ConfigLocator, type ReportIssue,
 } from '@ocrops/common';
 import { AugmentSchema, type AugmentConfig } from './augment.js';
+import { checkTextPattern } from './pattern-text.js';
 
 /** Formats of labelled image sets that `prepare` reads. */
 export const SOURCE_FORMATS = ['labels-json', 'config-json', 'folder', 'tags', 'label-studio', 'synthetic'] as const;
@@ -101,10 +102,16 @@ export const SyntheticSchema = Type.Object({
    */
   words: Type.Object({ p: Type.Number({ minimum: 0, maximum: 1, default: 0 }), range: Range([2, 6], 1, true) }, { default: {} }),
   /**
-   * What the lines say: `address` (Vietnamese addresses, the default) or `dictionary` (single words of a word list,
-   * e.g. scene-text word pre-training: one word per line, cased by `case`, some of them numbers).
+   * What the lines say: `address` (Vietnamese addresses, the default), `dictionary` (single words of a word list,
+   * e.g. scene-text word pre-training: one word per line, cased by `case`, some of them numbers) or `pattern` (texts
+   * drawn from the regular expression `pattern`, each character class uniformly: licence plates, serial numbers).
    */
-  text: literals(['address', 'dictionary'] as const, { default: 'address' }),
+  text: literals(['address', 'dictionary', 'pattern'] as const, { default: 'address' }),
+  /**
+   * pattern: the regular expression the texts match as a whole (default: the source's `text_pattern`), e.g.
+   * `[\u4e00-\u9fff][A-Z][0-9A-Z]{5}`; each class draws only the characters the set's charset holds.
+   */
+  pattern: Type.Optional(Type.String()),
   /** dictionary: the word list, one word per line (default: Debian's `wamerican` list, which scripts/setup installs). */
   dictionary: Type.String({ default: DEFAULT_DICTIONARY }),
   /** dictionary: relative weights of UPPER, Title and lower case words. */
@@ -183,7 +190,7 @@ export function defaultSyntheticOptions(): SyntheticOptions {
 }
 
 /** The checks of a `synthetic` section between its fields: [min, max] ranges, case weights. */
-function checkSynthetic(v: Static<typeof SyntheticSchema>, report: ReportIssue, at: readonly string[]): void {
+function checkSynthetic(v: Static<typeof SyntheticSchema>, report: ReportIssue, at: readonly string[], textPattern?: string): void {
   const pairs: [string[], number | [number, number]][] = [
     [['font_scale'], v.font_scale], [['spacing'], v.spacing], [['slant'], v.slant], [['blur', 'radius'], v.blur.radius],
     [['noise'], v.noise], [['words', 'range'], v.words.range],
@@ -194,6 +201,19 @@ function checkSynthetic(v: Static<typeof SyntheticSchema>, report: ReportIssue, 
   }
   const c = v.case;
   if (c.upper + c.title + c.lower <= 0) report([...at, 'case'], 'upper + title + lower must be > 0');
+  if (v.text === 'pattern' && v.pattern === undefined && textPattern === undefined) {
+    report([...at, 'pattern'], 'is required with text: pattern (or give the source a text_pattern)');
+  }
+  if (v.pattern !== undefined) checkPattern(report, [...at, 'pattern'], v.pattern);
+}
+
+/** Reports a pattern that synthetic lines cannot be drawn from (the error names the construct and its position). */
+function checkPattern(report: ReportIssue, path: string[], pattern: string): void {
+  try {
+    checkTextPattern(pattern);
+  } catch (e) {
+    report(path, (e as Error).message);
+  }
 }
 
 /** A validated `synthetic` section with its ranges as pairs and its files resolved from `baseDir`. */
@@ -247,7 +267,10 @@ function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): voi
     report(at('path'), `is required for format '${s.format}' (or give 'dataset' or 'splits')`);
   }
   if (v.split.train + v.split.val + v.split.test <= 0) report(['split'], 'train + val + test must be > 0');
-  checkSynthetic(v.synthetic, report, ['synthetic']);
+  checkSynthetic(v.synthetic, report, ['synthetic'], s.format === 'synthetic' ? undefined : s.text_pattern);
+  if (v.synthetic.text === 'pattern' && v.synthetic.pattern === undefined && s.text_pattern !== undefined) {
+    checkPattern(report, at('text_pattern'), s.text_pattern);
+  }
 }
 
 /**
@@ -300,7 +323,7 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
     image,
     split: v.split,
     output: resolve(baseDir, v.output ?? `data/prepared/${v.name}`),
-    synthetic: resolveSynthetic(v.synthetic, baseDir),
+    synthetic: resolveSynthetic(v.synthetic.text === 'pattern' ? { ...v.synthetic, pattern: v.synthetic.pattern ?? s.text_pattern } : v.synthetic, baseDir),
     augment: v.augment === false ? false : camelizeConfig(AugmentSchema, v.augment),
     file,
   };

@@ -7,6 +7,7 @@ import { randomAddress } from './addresses.js';
 import { Charset } from './charset.js';
 import { defaultSyntheticOptions, parseDataConfig } from './config.js';
 import { loadDictionary } from './dictionary.js';
+import { covers, fontCoverage } from './font-coverage.js';
 import { Rng } from './rng.js';
 import { DEFAULT_FONT_FILES, loadFonts, SyntheticLines } from './synth.js';
 import { tempDir } from './testing/fixtures.js';
@@ -134,4 +135,56 @@ test('invert_p: light text on dark paper for that share of the lines; address li
   assert.throws(bad({ case: { upper: 0, title: 0, lower: 0 } }), /synthetic\.case: upper \+ title \+ lower must be > 0/);
   assert.throws(bad({ mix_train: 100 }), /synthetic\.mix_train: adds generated lines to a read source/);
   assert.doesNotThrow(bad({ mix_train: 100, text: 'dictionary' }, { format: 'folder', path: 'crops' }));
+});
+
+test('text: pattern draws texts matching the pattern, each class from the charset; the config checks it', () => {
+  const plate = '[\\u4e00-\\u9fff][A-Z][0-9A-Z]{5}';
+  const cfg = parseDataConfig(
+    { name: 'x', source: { format: 'folder', path: 'crops', text_pattern: plate }, image: { height: 32 }, synthetic: { text: 'pattern', mix_train: 10 } },
+    'x.yaml',
+  );
+  assert.equal(cfg.synthetic.pattern, plate, "the source's text_pattern is the default pattern");
+  const latin = new Set([...'0123456789ABCDEFGHJKLMNPQRSTUVWXYZ']);
+  const gen = new SyntheticLines({ ...defaultSyntheticOptions(), text: 'pattern', pattern: '[A-Z]{2}-?\\d{3,4}', seed: 3 }, 32, 1, undefined, undefined, latin);
+  const texts = Array.from({ length: 200 }, (_, i) => gen.text(i));
+  for (const t of texts) assert.match(t, /^[A-HJ-NP-Z]{2}\d{3,4}$/, `${t}: '-' and I, O are outside the alphabet`);
+  const line = gen.line(7);
+  assert.equal(line.text, texts[7]);
+  assert.ok(line.data.some((v) => v < 100), 'drawn with ink');
+  // the config names the field of a missing or unsupported pattern
+  const bad = (synthetic: unknown, source: object = { format: 'synthetic' }) => () =>
+    parseDataConfig({ name: 'x', source, image: { height: 32 }, synthetic }, 'x.yaml');
+  assert.throws(bad({ text: 'pattern' }), /synthetic\.pattern: is required with text: pattern/);
+  assert.throws(bad({ text: 'pattern', pattern: '[A-Z](?=1)' }), /synthetic\.pattern: .*lookarounds are not supported at character 6/);
+  assert.throws(bad({ text: 'pattern', mix_train: 5 }, { format: 'folder', path: 'crops', text_pattern: 'a\\1' }), /source\.text_pattern: .*escape \\1/);
+  // the alphabet cannot write the pattern: the error names the config field and the class
+  const digits = new Set('0123456789');
+  assert.throws(
+    () => new SyntheticLines({ ...defaultSyntheticOptions(), text: 'pattern', pattern: plate }, 32, 1, undefined, undefined, digits),
+    (e: OcropsError) => e.code === 'OCROPS_DATA_PATTERN' && /^synthetic\.pattern: .*\[\\u4e00-\\u9fff\]/.test(e.message),
+  );
+});
+
+test('fonts: a line is drawn only with fonts that hold all its characters; none is an error naming them', () => {
+  const sans = DEFAULT_FONT_FILES.find((f) => f.endsWith('DejaVuSans.ttf'))!;
+  const cov = fontCoverage(sans);
+  for (const c of 'Aaăằ€ 0') assert.ok(covers(cov, c.codePointAt(0)!), `DejaVu Sans has ${c}`);
+  assert.ok(!covers(cov, '皖'.codePointAt(0)!), 'DejaVu Sans has no Chinese');
+  assert.equal(fontCoverage(sans), cov, 'read once');
+  // every default font draws every character of the Vietnamese charset, so address lines keep their fonts and pixels
+  const vn = Charset.vietnamese().chars.map((c) => c.codePointAt(0)!);
+  for (const f of DEFAULT_FONT_FILES) assert.ok(vn.every((cp) => covers(fontCoverage(f), cp)), f);
+  const gen = new SyntheticLines({ ...defaultSyntheticOptions(), text: 'pattern', pattern: '[皖沪][A-Z]{3}', seed: 1 }, 32, 3);
+  assert.throws(
+    () => gen.line(0),
+    (e: OcropsError) => e.code === 'OCROPS_DATA_FONTS' && /no font has [皖沪]/.test(e.message) && /fonts-wqy-microhei/.test(e.hint ?? ''),
+  );
+  const tmp = tempDir('ocrops-font-');
+  try {
+    const notFont = join(tmp.dir, 'notes.ttf');
+    writeFileSync(notFont, 'not a font at all, just text');
+    assert.throws(() => fontCoverage(notFont), (e: OcropsError) => e.code === 'OCROPS_DATA_FONTS' && e.message.includes(notFont));
+  } finally {
+    tmp.cleanup();
+  }
 });

@@ -4,6 +4,8 @@ import { OcropsError } from '@ocrops/common';
 import { randomAddress } from './addresses.js';
 import type { SyntheticOptions } from './config.js';
 import { dictionaryText, loadDictionary } from './dictionary.js';
+import { covers, fontCoverage } from './font-coverage.js';
+import { PatternText } from './pattern-text.js';
 import { Rng, rngFor } from './rng.js';
 
 /**
@@ -44,6 +46,21 @@ function requireDefaultFonts(): void {
   );
 }
 
+/** The text generator of `text: pattern` lines; errors name the config field. */
+function patternTextOf(pattern: string | undefined, alphabet?: ReadonlySet<string>): PatternText {
+  if (pattern === undefined) {
+    throw new OcropsError('OCROPS_DATA_PATTERN', 'synthetic.text is pattern, but there is no synthetic.pattern', {
+      hint: 'set synthetic.pattern (or the source\'s text_pattern) to the regular expression the texts follow',
+    });
+  }
+  try {
+    return new PatternText(pattern, alphabet);
+  } catch (e) {
+    if (e instanceof OcropsError) throw new OcropsError(e.code, `synthetic.pattern: ${e.message}`, { hint: e.hint });
+    throw e;
+  }
+}
+
 /** A fixed table of standard-normal samples: per-pixel noise reads it at a seeded offset and stride (fast, deterministic). */
 const NOISE_N = 1 << 16;
 const NOISE = (() => {
@@ -55,26 +72,37 @@ const NOISE = (() => {
 
 const registered = new Map<string, string>();
 
-/** Registers font files with the canvas and returns their family aliases (in the order given, missing files left out). */
-export function loadFonts(files?: string[]): string[] {
+/** A font registered with the canvas: its family alias and its file. */
+interface FontFace {
+  alias: string;
+  file: string;
+}
+
+/** Registers font files with the canvas (in the order given, missing files left out). */
+function loadFontFaces(files?: string[]): FontFace[] {
   if (!files) requireDefaultFonts();
   const list = (files ?? DEFAULT_FONT_FILES).filter((f) => existsSync(f));
-  const aliases: string[] = [];
-  for (const f of list) {
-    let alias = registered.get(f);
+  const faces: FontFace[] = [];
+  for (const file of list) {
+    let alias = registered.get(file);
     if (!alias) {
       alias = `ocrops-font-${registered.size}`;
-      if (!GlobalFonts.registerFromPath(f, alias)) continue;
-      registered.set(f, alias);
+      if (!GlobalFonts.registerFromPath(file, alias)) continue;
+      registered.set(file, alias);
     }
-    aliases.push(alias);
+    faces.push({ alias, file });
   }
-  if (aliases.length === 0) {
+  if (faces.length === 0) {
     throw new OcropsError('OCROPS_DATA_FONTS', `no usable font found (looked for ${(files ?? DEFAULT_FONT_FILES).join(', ')})`, {
       hint: 'list readable .ttf/.otf files in synthetic.fonts, or remove it to use the default fonts that scripts/setup installs',
     });
   }
-  return aliases;
+  return faces;
+}
+
+/** Registers font files with the canvas and returns their family aliases (in the order given, missing files left out). */
+export function loadFonts(files?: string[]): string[] {
+  return loadFontFaces(files).map((f) => f.alias);
 }
 
 /** One rendered synthetic line: uint8 pixels [height, width, channels] (255 = white) and its text. */
@@ -92,13 +120,17 @@ export interface SynthLine {
  * on the same machine and fonts.
  */
 export class SyntheticLines {
-  private readonly fonts: string[];
+  private readonly fonts: FontFace[];
   private readonly canvas: Canvas;
   private readonly ctx: SKRSContext2D;
   private readonly maxWidth: number;
   private readonly words?: string[];
+  private readonly patternText?: PatternText;
 
-  /** @param alphabet dictionary lines: the characters a text may use (a set's charset); a text outside it is drawn again */
+  /**
+   * @param alphabet the characters a text may use (a set's charset): a dictionary word outside it is drawn again, a
+   *   pattern's classes draw only from it
+   */
   constructor(
     private readonly opts: SyntheticOptions,
     private readonly height: number,
@@ -107,8 +139,9 @@ export class SyntheticLines {
     private readonly fixedWidth?: number,
     private readonly alphabet?: ReadonlySet<string>,
   ) {
-    this.fonts = loadFonts(opts.fonts);
+    this.fonts = loadFontFaces(opts.fonts);
     if (opts.text === 'dictionary') this.words = loadDictionary(opts.dictionary);
+    if (opts.text === 'pattern') this.patternText = patternTextOf(opts.pattern, alphabet);
     this.maxWidth = fixedWidth ?? maxWidth ?? height * 40;
     this.canvas = createCanvas(this.maxWidth, height);
     this.ctx = this.canvas.getContext('2d');
@@ -120,11 +153,12 @@ export class SyntheticLines {
   }
 
   /**
-   * A dictionary line's word; else the address of a line, or (with probability `words.p`) a run of consecutive words
+   * A dictionary line's word, or a pattern's text; else the address of a line, or (with probability `words.p`) a run of consecutive words
    * of it.
    */
   private pickText(rng: Rng): string {
     if (this.words) return dictionaryText(rng, this.words, this.opts, this.alphabet);
+    if (this.patternText) return this.patternText.draw(rng);
     const address = randomAddress(rng);
     const { p, range } = this.opts.words ?? { p: 0, range: [1, 1] };
     if (p <= 0 || !rng.chance(p)) return address;
@@ -142,11 +176,28 @@ export class SyntheticLines {
     return { text, ...this.render(text, rng) };
   }
 
+  /**
+   * The fonts with a glyph for every character of `text` (all of them for the default fonts and the address or
+   * dictionary lines of their scripts, so the draws of existing seeds do not change).
+   * @throws OcropsError OCROPS_DATA_FONTS when no font can draw the text, naming the characters
+   */
+  private fontsFor(text: string): FontFace[] {
+    const points = [...new Set(text)].map((c) => c.codePointAt(0)!);
+    const able = this.fonts.filter((f) => points.every((cp) => covers(fontCoverage(f.file), cp)));
+    if (able.length > 0) return able;
+    const missing = [...new Set(text)].filter((c) => !this.fonts.some((f) => covers(fontCoverage(f.file), c.codePointAt(0)!)));
+    throw new OcropsError(
+      'OCROPS_DATA_FONTS',
+      `no synthetic-data font can draw all of "${text}"${missing.length ? ` (no font has ${missing.join(' ')})` : ''}; fonts: ${this.fonts.map((f) => f.file).join(', ')}`,
+      { hint: 'add a font with those characters to synthetic.fonts (Chinese, for example: apt-get install fonts-wqy-microhei, /usr/share/fonts/truetype/wqy/wqy-microhei.ttc)' },
+    );
+  }
+
   /** Renders `text` with styles drawn from `rng`. */
   render(text: string, rng: Rng): { data: Uint8Array; width: number; squeezed: boolean } {
     const { opts, height: H, ctx } = this;
     const s = H / 32;
-    const font = rng.pick(this.fonts);
+    const font = rng.pick(this.fontsFor(text)).alias;
     const size = Math.max(6, Math.round(H * rng.uniform(opts.fontScale[0], opts.fontScale[1])));
     const spacing = rng.uniform(opts.spacing[0], opts.spacing[1]) * s;
     const slant = rng.uniform(opts.slant[0], opts.slant[1]);
