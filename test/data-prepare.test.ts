@@ -294,6 +294,21 @@ test("synth --text dictionary writes words of the word list; --config takes a da
   await runCommand('synth', ['--out', 'e', '--count', '8', '--pattern', '[A-Z]{2}-\\d{4}']);
   for (const l of Object.values(JSON.parse(readFileSync(join(dir, 'e', 'labels.json'), 'utf8')) as string[]))
     assert.match(l, /^[A-Z]{2}-\d{4}$/);
+  // a config's given charset limits the pattern's classes, as prepare does
+  writeFileSync(
+    join(dir, 'codes.yaml'),
+    [
+      'name: codes',
+      'source: { format: synthetic }',
+      "charset: 'AB12'",
+      'image: { height: 32 }',
+      "synthetic: { text: pattern, pattern: '[A-Z]\\d' }",
+    ].join('\n'),
+  );
+  await runCommand('synth', ['--out', 'g', '--count', '12', '--config', 'codes.yaml']);
+  const codes = Object.values(JSON.parse(readFileSync(join(dir, 'g', 'labels.json'), 'utf8')) as string[]);
+  for (const l of codes) assert.match(l, /^[AB][12]$/);
+  assert.ok(new Set(codes).size > 2);
   await assert.rejects(runCommand('synth', ['--out', 'f', '--text', 'pattern']), /--text pattern needs --pattern/);
   await assert.rejects(runCommand('synth', ['--out', 'f', '--pattern', '(?!x)']), /lookarounds are not supported/);
 });

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { formatClassifyStats, prepareClassify, type ClassifyStats } from './classify-prepare.js';
 import { defaultSyntheticOptions, loadDataConfig, type SyntheticOptions } from './config.js';
+import { Charset } from './charset.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { checkTextPattern } from './pattern-text.js';
 import { prepare } from './prepare.js';
@@ -115,7 +116,7 @@ const synthSpec: CommandSpec = {
 };
 
 /** The generator settings, height and channels of `ocrops data synth`: the options over the config over defaults. */
-function synthSettings(values: Values): { synthetic: SyntheticOptions; height: number; channels: 1 | 3 } {
+function synthSettings(values: Values): { synthetic: SyntheticOptions; height: number; channels: 1 | 3; alphabet?: Set<string> } {
   const cfg = values.config ? loadDataConfig(values.config as string) : undefined;
   const synthetic = { ...(cfg?.synthetic ?? defaultSyntheticOptions()) };
   if (values.seed !== undefined) synthetic.seed = intOption(values.seed as string, 'seed', 1, 0);
@@ -137,7 +138,10 @@ function synthSettings(values: Values): { synthetic: SyntheticOptions; height: n
   const height = intOption(values.height as string | undefined, 'height', cfg?.image.height ?? 32, 8);
   const channels = intOption(values.channels as string | undefined, 'channels', cfg?.image.channels ?? 1);
   if (channels !== 1 && channels !== 3) throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
-  return { synthetic, height, channels };
+  // a config's given charset limits what its lines say, as in prepare (a derived one comes from labels not read here)
+  const cs = cfg?.charset;
+  const alphabet = cs?.kind === 'explicit' ? new Set(cs.chars) : cs?.kind === 'vietnamese' ? new Set(Charset.vietnamese().chars) : undefined;
+  return { synthetic, height, channels, alphabet };
 }
 
 export const commands: CommandTable = {
@@ -208,9 +212,9 @@ export const commands: CommandTable = {
       const values = parse(synthSpec, argv);
       if (!values.out) throw new OcropsError('OCROPS_USAGE', '--out is required');
       const count = intOption(values.count as string, 'count', 20);
-      const { synthetic, height, channels } = synthSettings(values);
+      const { synthetic, height, channels, alphabet } = synthSettings(values);
       const out = resolve(values.out as string);
-      await writeSyntheticFolder(out, { count, height, seed: synthetic.seed, channels, synthetic });
+      await writeSyntheticFolder(out, { count, height, seed: synthetic.seed, channels, synthetic, alphabet });
       console.log(`wrote ${count} lines to ${out} (PNG + labels.json)`);
     },
   },
@@ -228,9 +232,10 @@ function preparedDirOf(configFile: string): string {
  */
 export async function writeSyntheticFolder(
   out: string,
-  opts: { count: number; height: number; seed: number; channels?: 1 | 3; synthetic?: SyntheticOptions },
+  opts: { count: number; height: number; seed: number; channels?: 1 | 3; synthetic?: SyntheticOptions; alphabet?: ReadonlySet<string> },
 ): Promise<Record<string, string>> {
-  const gen = new SyntheticLines({ ...(opts.synthetic ?? defaultSyntheticOptions()), seed: opts.seed }, opts.height, opts.channels ?? 1);
+  const synthetic = { ...(opts.synthetic ?? defaultSyntheticOptions()), seed: opts.seed };
+  const gen = new SyntheticLines(synthetic, opts.height, opts.channels ?? 1, undefined, undefined, opts.alphabet);
   mkdirSync(join(out, 'images'), { recursive: true });
   const labels: Record<string, string> = {};
   for (let i = 0; i < opts.count; i++) {
