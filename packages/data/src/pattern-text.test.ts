@@ -39,9 +39,17 @@ test('each class is drawn uniformly from the members the charset can write', () 
   const texts = drawChecked(plate, 11_000, charset);
   const provinces = new Map<string, number>();
   for (const t of texts) provinces.set(t[0], (provinces.get(t[0]) ?? 0) + 1);
-  assert.deepEqual([...provinces.keys()].sort(), [...'京川沪浙湘皖粤苏豫闽鲁'].sort(), 'all 11 provinces, nothing else');
-  for (const [p, n] of provinces) assert.ok(n > 850 && n < 1150, `province ${p} drawn ${n} times of 11,000 (1,000 expected)`);
-  assert.ok(texts.every((t) => !/[IO]/.test(t)), 'I and O are not in the charset');
+  assert.deepEqual(
+    [...provinces.keys()].sort(),
+    [...'京川沪浙湘皖粤苏豫闽鲁'].sort(),
+    'all 11 provinces, nothing else',
+  );
+  for (const [p, n] of provinces)
+    assert.ok(n > 850 && n < 1150, `province ${p} drawn ${n} times of 11,000 (1,000 expected)`);
+  assert.ok(
+    texts.every((t) => !/[IO]/.test(t)),
+    'I and O are not in the charset',
+  );
   assert.ok(texts.every((t) => [...t].length === 7));
 });
 
@@ -67,7 +75,8 @@ test('unsupported constructs and classes the charset cannot write are errors nam
   const fails = (p: string, what: RegExp, alphabet?: string[]) =>
     assert.throws(
       () => new PatternText(p, alphabet),
-      (e: Error) => e instanceof OcropsError && e.code === 'OCROPS_DATA_PATTERN' && e.message.includes(p) && what.test(e.message),
+      (e: Error) =>
+        e instanceof OcropsError && e.code === 'OCROPS_DATA_PATTERN' && e.message.includes(p) && what.test(e.message),
     );
   fails('a(?=b)', /lookarounds/);
   fails('(a)\\1', /escape \\1/);

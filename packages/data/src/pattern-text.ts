@@ -28,13 +28,20 @@ type Drawn =
   | { kind: 'repeat'; node: Drawn; min: number; max: number };
 
 const DIGITS: Ranges = [[0x30, 0x39]];
-const WORD: Ranges = [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]];
+const WORD: Ranges = [
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
+];
 /** `\s` draws a space: the other white space characters have no place on a rendered line. */
 const SPACE: Ranges = [[0x20, 0x20]];
 
 function patternError(pattern: string, message: string): OcropsError {
   return new OcropsError('OCROPS_DATA_PATTERN', `text pattern ${pattern}: ${message}`, {
-    hint: 'use literals, classes [...] (ranges, ^, \\d \\w \\s), ., groups (...) (?:...), | and the quantifiers ? * + {n} {n,} {n,m}',
+    hint:
+      'use literals, classes [...] (ranges, ^, \\d \\w \\s), ., groups (...) (?:...), | and the quantifiers ' +
+      '? * + {n} {n,} {n,m}',
   });
 }
 
@@ -95,7 +102,13 @@ class PatternParser {
     if (c === '\\') {
       const e = this.peek();
       const shorthand = this.classEscape();
-      if (shorthand) return { kind: 'set', ranges: shorthand, negated: e === 'D' || e === 'W' || e === 'S', source: this.slice(start) };
+      if (shorthand)
+        return {
+          kind: 'set',
+          ranges: shorthand,
+          negated: e === 'D' || e === 'W' || e === 'S',
+          source: this.slice(start),
+        };
       const cp = this.charEscape();
       return { kind: 'set', ranges: [[cp, cp]], negated: false, source: this.slice(start) };
     }
@@ -129,7 +142,8 @@ class PatternParser {
   /** `\d`, `\w`, `\s` and their negations as ranges (negated by the caller); undefined for other escapes. */
   private classEscape(): Ranges | undefined {
     const c = this.peek();
-    const ranges = c === 'd' || c === 'D' ? DIGITS : c === 'w' || c === 'W' ? WORD : c === 's' || c === 'S' ? SPACE : undefined;
+    const ranges =
+      c === 'd' || c === 'D' ? DIGITS : c === 'w' || c === 'W' ? WORD : c === 's' || c === 'S' ? SPACE : undefined;
     if (ranges) this.pos++;
     return ranges;
   }
@@ -189,7 +203,8 @@ class PatternParser {
     this.pos++;
     if (c !== '\\') return this.cps[this.pos - 1];
     const e = this.peek();
-    if (e === 'D' || e === 'W' || e === 'S') throw this.fail(`negated escape \\${e} inside a character class is not supported`);
+    if (e === 'D' || e === 'W' || e === 'S')
+      throw this.fail(`negated escape \\${e} inside a character class is not supported`);
     return this.classEscape() ?? this.charEscape();
   }
 
@@ -222,7 +237,11 @@ function inRanges(cp: number, ranges: Ranges): boolean {
 /**
  * The characters a set draws: its members the alphabet holds (none: undefined), or without an alphabet all of them.
  */
-function setChars(node: Extract<Node, { kind: 'set' }>, pattern: string, alphabet?: readonly string[]): string[] | undefined {
+function setChars(
+  node: Extract<Node, { kind: 'set' }>,
+  pattern: string,
+  alphabet?: readonly string[],
+): string[] | undefined {
   if (alphabet) {
     const chars = alphabet.filter((c) => inRanges(c.codePointAt(0)!, node.ranges) !== node.negated);
     return chars.length > 0 ? chars : undefined;
@@ -239,7 +258,12 @@ function setChars(node: Extract<Node, { kind: 'set' }>, pattern: string, alphabe
  * allows it (an optional part draws no repeat, an alternative is not chosen); undefined when it cannot be left out.
  * `unwritable` collects the sets that could not be written, for the error.
  */
-function resolveNode(node: Node, pattern: string, unwritable: string[], alphabet?: readonly string[]): Drawn | undefined {
+function resolveNode(
+  node: Node,
+  pattern: string,
+  unwritable: string[],
+  alphabet?: readonly string[],
+): Drawn | undefined {
   const sub = (n: Node) => resolveNode(n, pattern, unwritable, alphabet);
   switch (node.kind) {
     case 'set': {

@@ -153,8 +153,8 @@ export class SyntheticLines {
   }
 
   /**
-   * A dictionary line's word, or a pattern's text; else the address of a line, or (with probability `words.p`) a run of consecutive words
-   * of it.
+   * A dictionary line's word, or a pattern's text; else the address of a line, or (with probability `words.p`) a run
+   * of consecutive words of it.
    */
   private pickText(rng: Rng): string {
     if (this.words) return dictionaryText(rng, this.words, this.opts, this.alphabet);
