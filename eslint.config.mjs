@@ -20,13 +20,22 @@ const depConstraints = [
   },
   {
     sourceTag: 'layer:e2e',
-    onlyDependOnLibsWithTags: ['layer:base', 'layer:core', 'layer:platform', 'layer:training', 'layer:orchestration', 'layer:app'],
+    onlyDependOnLibsWithTags: [
+      'layer:base',
+      'layer:core',
+      'layer:platform',
+      'layer:training',
+      'layer:orchestration',
+      'layer:app',
+    ],
   },
   { sourceTag: 'stack:light', onlyDependOnLibsWithTags: ['stack:light'] },
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.venv/**', 'data/**', 'models/**', 'packages/dashboard/web-dist/**'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '.venv/**', 'data/**', 'models/**', 'packages/dashboard/web-dist/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -34,10 +43,24 @@ export default tseslint.config(
     files: ['**/*.mjs'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['process', 'console', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval',
-          'performance', 'fetch', 'AbortController', 'structuredClone', 'TextEncoder', 'TextDecoder', 'URLSearchParams',
-          'setImmediate']
-          .map((g) => [g, 'readonly']),
+        [
+          'process',
+          'console',
+          'Buffer',
+          'URL',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'performance',
+          'fetch',
+          'AbortController',
+          'structuredClone',
+          'TextEncoder',
+          'TextDecoder',
+          'URLSearchParams',
+          'setImmediate',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },
@@ -46,7 +69,10 @@ export default tseslint.config(
     plugins: { '@nx': nx },
     rules: {
       // the dashboard is an application (served by the tracker); only its end-to-end tests import its sources
-      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: ['@ocrops/dashboard'], depConstraints }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, allow: ['@ocrops/dashboard'], depConstraints },
+      ],
     },
   },
   {

@@ -40,7 +40,13 @@ async function measure(augment) {
   const cpu = process.cpuUsage(c0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   // per CPU second too: on a shared machine the wall-clock figure mostly measures the other processes
-  return { images, seconds: +seconds.toFixed(2), imagesPerSecond: Math.round(images / seconds), cpuSeconds: +cpuSeconds.toFixed(2), imagesPerCpuSecond: Math.round(images / cpuSeconds) };
+  return {
+    images,
+    seconds: +seconds.toFixed(2),
+    imagesPerSecond: Math.round(images / seconds),
+    cpuSeconds: +cpuSeconds.toFixed(2),
+    imagesPerCpuSecond: Math.round(images / cpuSeconds),
+  };
 }
 
 const plain = await measure(false);

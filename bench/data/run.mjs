@@ -28,10 +28,22 @@ const { values: opt } = parseArgs({
 });
 
 const { sharedDataset } = await import('@ocrops/common');
-const { SyntheticLines, defaultSyntheticOptions, loadDataConfig, prepare, openPrepared, batches, defaultAugmentConfig, decodeLine } =
-  await import('@ocrops/data');
+const {
+  SyntheticLines,
+  defaultSyntheticOptions,
+  loadDataConfig,
+  prepare,
+  openPrepared,
+  batches,
+  defaultAugmentConfig,
+  decodeLine,
+} = await import('@ocrops/data');
 
-const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, figures: {}, goals: {} };
+const results = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  figures: {},
+  goals: {},
+};
 // Each figure is measured in wall-clock time and per CPU-second of this process (user + system, all its threads):
 // on a shared, loaded machine the second is the steadier one. Goals are judged on wall-clock time.
 let clock;
@@ -50,7 +62,11 @@ const fig = (name, count, unit, goal) => {
   );
   return value;
 };
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${cpus().length} cores`,
+);
 results.machine.loadAverageAtStart = loadavg()[0];
 const tmp = mkdtempSync(join(tmpdir(), 'ocrops-bench-data-'));
 
@@ -81,13 +97,19 @@ try {
     const stream = async (augment, epochs, reuseBuffers) => {
       let lines = 0;
       for (let e = 0; e < epochs; e++) {
-        for await (const b of batches(split, { batchSize: 32, shuffle: true, seed: e, augment, reuseBuffers })) lines += b.shape[0];
+        for await (const b of batches(split, { batchSize: 32, shuffle: true, seed: e, augment, reuseBuffers }))
+          lines += b.shape[0];
       }
       return lines;
     };
     await stream(false, 1, true); // warm-up (page cache, JIT)
     start();
-    const streamRate = fig('stream prepared batches (b32, h64, reuse)', await stream(false, epochs, true), 'lines/s', 5000);
+    const streamRate = fig(
+      'stream prepared batches (b32, h64, reuse)',
+      await stream(false, epochs, true),
+      'lines/s',
+      5000,
+    );
     start();
     fig('stream, a new buffer per batch', await stream(false, epochs, false), 'lines/s');
     start();
@@ -104,7 +126,9 @@ try {
     }
     const decodeRate = fig('decode PNGs per batch instead (baseline)', lines, 'lines/s');
     results.figures['stream / decode ratio'] = { value: Math.round((streamRate / decodeRate) * 10) / 10, unit: 'x' };
-    console.log(`${'stream / decode ratio'.padEnd(40)} ${results.figures['stream / decode ratio'].value.toFixed(1).padStart(8)} x`);
+    console.log(
+      `${'stream / decode ratio'.padEnd(40)} ${results.figures['stream / decode ratio'].value.toFixed(1).padStart(8)} x`,
+    );
   }
   mkdirSync(opt.out, { recursive: true });
   writeFileSync(join(opt.out, 'data.json'), `${JSON.stringify(results, null, 1)}\n`);

@@ -13,8 +13,14 @@ function line(): Float32Array {
   return img;
 }
 const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
-const only = (over: Partial<AugmentConfig>): AugmentConfig =>
-  ({ ...defaultAugmentConfig(), geometryP: 0, blurP: 0, noiseP: 0, colorP: 0, ...over });
+const only = (over: Partial<AugmentConfig>): AugmentConfig => ({
+  ...defaultAugmentConfig(),
+  geometryP: 0,
+  blurP: 0,
+  noiseP: 0,
+  colorP: 0,
+  ...over,
+});
 function run(cfg: AugmentConfig, seed: number): Float32Array {
   const img = line();
   augmentImage(img, 24, 60, 1, cfg, new Rng(seed), new Float32Array(img.length));
@@ -71,14 +77,27 @@ test('stroke width: thickening adds ink (darker mean), thinning removes it; amou
     if (m < orig - 1e-6) thick.push(m);
     else if (m > orig + 1e-6) thin.push(m);
   }
-  assert.ok(thick.length > 0 && thin.length > 0, `both directions drawn (${thick.length} thicker, ${thin.length} thinner)`);
+  assert.ok(
+    thick.length > 0 && thin.length > 0,
+    `both directions drawn (${thick.length} thicker, ${thin.length} thinner)`,
+  );
   assert.deepEqual(run(only({ strokeP: 1, stroke: 0 }), 1), line());
 });
 
 test('augment config: the new fields are validated with the file and field named', () => {
   const r = (v: unknown) => parseAugmentConfig(v, 'd.yaml (augment)');
   assert.equal(r({ elastic_p: 0.5, elastic: 0.05 }).elasticP, 0.5);
-  assert.throws(() => r({ stroke_p: 2 }), (e: unknown) => e instanceof OcropsError && /d\.yaml.*stroke_p/.test(e.message));
-  assert.throws(() => r({ elastic: 0.9 }), (e: unknown) => e instanceof OcropsError && /elastic/.test(e.message));
-  assert.throws(() => r({ elasticp: 0.5 }), (e: unknown) => e instanceof OcropsError && /elasticp: is not a known field \(did you mean elastic_p\?\)/.test(e.message));
+  assert.throws(
+    () => r({ stroke_p: 2 }),
+    (e: unknown) => e instanceof OcropsError && /d\.yaml.*stroke_p/.test(e.message),
+  );
+  assert.throws(
+    () => r({ elastic: 0.9 }),
+    (e: unknown) => e instanceof OcropsError && /elastic/.test(e.message),
+  );
+  assert.throws(
+    () => r({ elasticp: 0.5 }),
+    (e: unknown) =>
+      e instanceof OcropsError && /elasticp: is not a known field \(did you mean elastic_p\?\)/.test(e.message),
+  );
 });

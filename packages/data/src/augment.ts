@@ -9,37 +9,40 @@ const share = (def: number) => Type.Number({ minimum: 0, maximum: 1, default: de
  * drawn independently with its probability; amplitudes are drawn uniformly up to the given maximum. Geometry keeps the
  * image size and fills with white.
  */
-export const AugmentSchema = Type.Object({
-  /** Probability of a geometric transform (rotation + shear). */
-  geometry_p: share(0.5),
-  /** Largest rotation, degrees (either direction). */
-  rotation: Type.Number({ minimum: 0, maximum: 45, default: 2 }),
-  /** Largest horizontal shear, as tan(angle) (either direction). */
-  shear: share(0.2),
-  /** Probability of a light blur (a [1,2,1]/4 kernel applied 1-2 times). */
-  blur_p: share(0.3),
-  /** Probability of Gaussian pixel noise, and its largest standard deviation (0..1 scale). */
-  noise_p: share(0.3),
-  noise: share(0.05),
-  /** Probability of a brightness/contrast change, and the largest changes (brightness offset, contrast factor delta). */
-  color_p: share(0.5),
-  brightness: share(0.15),
-  contrast: share(0.3),
-  /**
-   * Probability of an elastic warp (handwriting): every pixel moves by a displacement interpolated bilinearly from a
-   * random grid; `elastic` is the largest displacement as a share of the height, `elastic_grid` the grid spacing as a
-   * share of the height (larger = smoother). Default p 0.
-   */
-  elastic_p: share(0),
-  elastic: Type.Number({ minimum: 0, maximum: 0.5, default: 0.04 }),
-  elastic_grid: Type.Number({ minimum: 0.05, maximum: 10, default: 0.5 }),
-  /**
-   * Probability of a stroke-width change (handwriting pens): ink thickened (3x3 minimum, dark ink) or thinned (3x3
-   * maximum), blended with the original by a random share up to `stroke` (0..1). Default p 0.
-   */
-  stroke_p: share(0),
-  stroke: share(0.6),
-}, { default: {} });
+export const AugmentSchema = Type.Object(
+  {
+    /** Probability of a geometric transform (rotation + shear). */
+    geometry_p: share(0.5),
+    /** Largest rotation, degrees (either direction). */
+    rotation: Type.Number({ minimum: 0, maximum: 45, default: 2 }),
+    /** Largest horizontal shear, as tan(angle) (either direction). */
+    shear: share(0.2),
+    /** Probability of a light blur (a [1,2,1]/4 kernel applied 1-2 times). */
+    blur_p: share(0.3),
+    /** Probability of Gaussian pixel noise, and its largest standard deviation (0..1 scale). */
+    noise_p: share(0.3),
+    noise: share(0.05),
+    /** Probability of a brightness/contrast change, and the largest changes (brightness offset, contrast factor delta). */
+    color_p: share(0.5),
+    brightness: share(0.15),
+    contrast: share(0.3),
+    /**
+     * Probability of an elastic warp (handwriting): every pixel moves by a displacement interpolated bilinearly from a
+     * random grid; `elastic` is the largest displacement as a share of the height, `elastic_grid` the grid spacing as a
+     * share of the height (larger = smoother). Default p 0.
+     */
+    elastic_p: share(0),
+    elastic: Type.Number({ minimum: 0, maximum: 0.5, default: 0.04 }),
+    elastic_grid: Type.Number({ minimum: 0.05, maximum: 10, default: 0.5 }),
+    /**
+     * Probability of a stroke-width change (handwriting pens): ink thickened (3x3 minimum, dark ink) or thinned (3x3
+     * maximum), blended with the original by a random share up to `stroke` (0..1). Default p 0.
+     */
+    stroke_p: share(0),
+    stroke: share(0.6),
+  },
+  { default: {} },
+);
 
 /** A resolved augment section (camelCase properties). */
 export type AugmentConfig = Camelized<Static<typeof AugmentSchema>>;
@@ -83,7 +86,16 @@ export function augmentImage(
   // The handwriting effects come first and draw from the generator only when enabled, so configs without them get
   // exactly the augmentations they got before these existed.
   if (cfg.elasticP > 0 && cfg.elastic > 0 && rng.chance(cfg.elasticP)) {
-    elasticWarp(img, height, width, channels, cfg.elastic * height, Math.max(2, cfg.elasticGrid * height), rng, scratch);
+    elasticWarp(
+      img,
+      height,
+      width,
+      channels,
+      cfg.elastic * height,
+      Math.max(2, cfg.elasticGrid * height),
+      rng,
+      scratch,
+    );
   }
   if (cfg.strokeP > 0 && cfg.stroke > 0 && rng.chance(cfg.strokeP)) {
     strokeWidth(img, height, width, channels, rng.chance(0.5), rng.uniform(0, cfg.stroke), scratch);
@@ -124,7 +136,14 @@ export function augmentImage(
  * every pixel; each output pixel samples the input there (bilinear), outside = white.
  */
 function elasticWarp(
-  img: Float32Array, h: number, w: number, ch: number, amp: number, spacing: number, rng: Rng, tmp: Float32Array,
+  img: Float32Array,
+  h: number,
+  w: number,
+  ch: number,
+  amp: number,
+  spacing: number,
+  rng: Rng,
+  tmp: Float32Array,
 ): void {
   const gw = Math.ceil((w - 1) / spacing) + 2;
   const gh = Math.ceil((h - 1) / spacing) + 2;
@@ -153,9 +172,11 @@ function elasticWarp(
       const ax = sx - x0;
       const ay = sy - y0;
       for (let c = 0; c < ch; c++) {
-        const at = (yy: number, xx: number) => (yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * row + xx * ch + c] : 1);
+        const at = (yy: number, xx: number) =>
+          yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * row + xx * ch + c] : 1;
         tmp[y * row + x * ch + c] =
-          (at(y0, x0) * (1 - ax) + at(y0, x0 + 1) * ax) * (1 - ay) + (at(y0 + 1, x0) * (1 - ax) + at(y0 + 1, x0 + 1) * ax) * ay;
+          (at(y0, x0) * (1 - ax) + at(y0, x0 + 1) * ax) * (1 - ay) +
+          (at(y0 + 1, x0) * (1 - ax) + at(y0 + 1, x0 + 1) * ax) * ay;
       }
     }
   }
@@ -166,7 +187,15 @@ function elasticWarp(
  * Stroke width: a 3x3 minimum (`thicken`: dark ink spreads) or maximum (thins it), blended with the original by
  * `amount` (0 = unchanged, 1 = the full filter).
  */
-function strokeWidth(img: Float32Array, h: number, w: number, ch: number, thicken: boolean, amount: number, tmp: Float32Array): void {
+function strokeWidth(
+  img: Float32Array,
+  h: number,
+  w: number,
+  ch: number,
+  thicken: boolean,
+  amount: number,
+  tmp: Float32Array,
+): void {
   const row = w * ch;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -250,7 +279,8 @@ function blur121(img: Float32Array, h: number, w: number, ch: number, tmp: Float
       const l = x > 0 ? x - 1 : x;
       const r = x < w - 1 ? x + 1 : x;
       for (let c = 0; c < ch; c++) {
-        tmp[base + x * ch + c] = 0.25 * img[base + l * ch + c] + 0.5 * img[base + x * ch + c] + 0.25 * img[base + r * ch + c];
+        tmp[base + x * ch + c] =
+          0.25 * img[base + l * ch + c] + 0.5 * img[base + x * ch + c] + 0.25 * img[base + r * ch + c];
       }
     }
   }

@@ -10,7 +10,7 @@ test('vietnamese charset: the characters of the reference CTCModel, blank 0, 208
   assert.equal(cs.chars.join(''), VIETNAMESE_CHARS);
   assert.deepEqual(cs.encode('a'), [1]);
   assert.equal(cs.encode(':')[0], 207);
-  for (const c of 'ĐđƯưỹỵ0 #+\'') assert.ok(cs.has(c), c);
+  for (const c of "ĐđƯưỹỵ0 #+'") assert.ok(cs.has(c), c);
   assert.ok(!cs.has('"'));
 });
 
@@ -30,7 +30,10 @@ test('encode/decode round trip; decode drops blanks; NFC normalisation of decomp
 test('unknown characters: missing() lists them, encode() throws a coded error', () => {
   const cs = Charset.vietnamese();
   assert.deepEqual(cs.missing('ab€c€ж'), ['€', 'ж']);
-  assert.throws(() => cs.encode('x€'), (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_DATA_UNKNOWN_CHAR' && /U\+20AC/.test(e.message));
+  assert.throws(
+    () => cs.encode('x€'),
+    (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_DATA_UNKNOWN_CHAR' && /U\+20AC/.test(e.message),
+  );
 });
 
 test('fromTexts: sorted by code point, deterministic; JSON round trip', () => {

@@ -47,7 +47,8 @@ export class Charset {
       index.set(c, list.length + 1);
       list.push(c);
     }
-    if (list.length === 0) throw new OcropsError('OCROPS_DATA_CHARSET', 'charset is empty', { hint: 'give at least one character' });
+    if (list.length === 0)
+      throw new OcropsError('OCROPS_DATA_CHARSET', 'charset is empty', { hint: 'give at least one character' });
     this.chars = list;
     this.numClasses = list.length + 1;
     this.index = index;
@@ -93,9 +94,13 @@ export class Charset {
     for (const c of text.normalize('NFC')) {
       const id = this.index.get(c);
       if (id === undefined) {
-        throw new OcropsError('OCROPS_DATA_UNKNOWN_CHAR', `character ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) of ${JSON.stringify(text)} is not in the charset`, {
-          hint: 'check with charset.missing(text) first, or use a charset derived from the data',
-        });
+        throw new OcropsError(
+          'OCROPS_DATA_UNKNOWN_CHAR',
+          `character ${JSON.stringify(c)} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) of ${JSON.stringify(text)} is not in the charset`,
+          {
+            hint: 'check with charset.missing(text) first, or use a charset derived from the data',
+          },
+        );
       }
       ids.push(id);
     }

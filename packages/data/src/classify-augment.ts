@@ -39,8 +39,15 @@ export function drawClassAugment(cfg: ClassAugmentConfig, rng: Rng, w: number, h
  * pixel (`fill: edge`) or `fillValue`.
  */
 export function affineInto(
-  src: Float32Array, h: number, w: number, c: number, d: ClassAugmentDraw,
-  fill: 'edge' | 'constant', fillValue: number, dst: Float32Array, offset: number,
+  src: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  d: ClassAugmentDraw,
+  fill: 'edge' | 'constant',
+  fillValue: number,
+  dst: Float32Array,
+  offset: number,
 ): void {
   const inv = 1 / d.scale;
   const cx = w / 2;
@@ -87,7 +94,9 @@ export function affineInto(
         dst[o] = a * src[p00] + b * src[p01] + e * src[p10] + f * src[p11];
         dst[o + 1] = a * src[p00 + 1] + b * src[p01 + 1] + e * src[p10 + 1] + f * src[p11 + 1];
         dst[o + 2] = a * src[p00 + 2] + b * src[p01 + 2] + e * src[p10 + 2] + f * src[p11 + 2];
-      } else for (let k = 0; k < c; k++) dst[o + k] = a * src[p00 + k] + b * src[p01 + k] + e * src[p10 + k] + f * src[p11 + k];
+      } else
+        for (let k = 0; k < c; k++)
+          dst[o + k] = a * src[p00 + k] + b * src[p01 + k] + e * src[p10 + k] + f * src[p11 + k];
     }
   }
 }
@@ -143,7 +152,14 @@ export function colorJitterInPlace(px: Float32Array, offset: number, n: number, 
  * `dst` at `offset`. Deterministic for the same `rng` state.
  */
 export function augmentClassImage(
-  src: Float32Array, h: number, w: number, c: number, cfg: ClassAugmentConfig, rng: Rng, dst: Float32Array, offset = 0,
+  src: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  cfg: ClassAugmentConfig,
+  rng: Rng,
+  dst: Float32Array,
+  offset = 0,
 ): ClassAugmentDraw {
   const d = drawClassAugment(cfg, rng, w, h);
   affineInto(src, h, w, c, d, cfg.fill, cfg.fillValue, dst, offset);
@@ -167,7 +183,13 @@ export interface CutMixDraw {
  * is the exact share of its pixels left after the clipping.
  */
 export function cutMixBatch(
-  images: Float32Array, n: number, h: number, w: number, c: number, alpha: number, rng: Rng,
+  images: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  alpha: number,
+  rng: Rng,
 ): CutMixDraw {
   const lambda = rng.beta(alpha, alpha);
   const side = Math.sqrt(1 - lambda);

@@ -12,7 +12,13 @@ import {
   type ClassAugmentDraw,
 } from './classify-augment.js';
 import { defaultClassAugment, parseClassifyDataConfig } from './classify-config.js';
-import { classBatchCount, classBatches, loadClassImage, openPreparedClassify, type ClassBatch } from './classify-batches.js';
+import {
+  classBatchCount,
+  classBatches,
+  loadClassImage,
+  openPreparedClassify,
+  type ClassBatch,
+} from './classify-batches.js';
 import { prepareClassify } from './classify-prepare.js';
 import { parseCsv } from './classify-readers.js';
 import { Rng } from './rng.js';
@@ -23,7 +29,9 @@ import { tempDir } from './testing/fixtures.js';
 async function writeGradient(path: string, w: number, h: number, base: number): Promise<void> {
   const px = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px.set([x * 8, y * 8, base], (y * w + x) * 3);
-  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 /** An ImageFolder of 3 classes x 6 gradient images of 16x16, plus one broken .jpg. */
@@ -35,7 +43,16 @@ async function smallFolder(root: string): Promise<void> {
   writeFileSync(join(root, 'Blue Morpho', 'broken.jpg'), 'this is not a JPEG');
 }
 
-const noDraw: ClassAugmentDraw = { hflip: false, vflip: false, scale: 1, tx: 0, ty: 0, brightness: 1, contrast: 1, saturation: 1 };
+const noDraw: ClassAugmentDraw = {
+  hflip: false,
+  vflip: false,
+  scale: 1,
+  tx: 0,
+  ty: 0,
+  brightness: 1,
+  contrast: 1,
+  saturation: 1,
+};
 
 test('affine: identity copies, flips mirror, a shift brings in the edge or the constant', () => {
   const h = 3;
@@ -45,11 +62,20 @@ test('affine: identity copies, flips mirror, a shift brings in the edge or the c
   affineInto(src, h, w, 1, noDraw, 'edge', 0, out, 0);
   assert.deepEqual(out, src);
   affineInto(src, h, w, 1, { ...noDraw, hflip: true }, 'edge', 0, out, 0);
-  assert.deepEqual([...out.subarray(0, 4)], [3, 2, 1, 0].map((v) => v / 16));
+  assert.deepEqual(
+    [...out.subarray(0, 4)],
+    [3, 2, 1, 0].map((v) => v / 16),
+  );
   affineInto(src, h, w, 1, { ...noDraw, vflip: true }, 'edge', 0, out, 0);
-  assert.deepEqual([...out.subarray(0, 4)], [8, 9, 10, 11].map((v) => v / 16));
+  assert.deepEqual(
+    [...out.subarray(0, 4)],
+    [8, 9, 10, 11].map((v) => v / 16),
+  );
   affineInto(src, h, w, 1, { ...noDraw, tx: 1 }, 'edge', 0, out, 0);
-  assert.deepEqual([...out.subarray(0, 4)], [0, 0, 1, 2].map((v) => v / 16));
+  assert.deepEqual(
+    [...out.subarray(0, 4)],
+    [0, 0, 1, 2].map((v) => v / 16),
+  );
   affineInto(src, h, w, 1, { ...noDraw, tx: 1 }, 'constant', 0.5, out, 0);
   assert.deepEqual([...out.subarray(0, 4)], [0.5, 0, 1 / 16, 2 / 16]);
 });
@@ -57,13 +83,22 @@ test('affine: identity copies, flips mirror, a shift brings in the edge or the c
 test('colour jitter: brightness scales, contrast keeps the mean grey, saturation 0 gives grey, results clamped', () => {
   const px = Float32Array.from([0.2, 0.4, 0.6, 0.8, 0.6, 0.4]);
   colorJitterInPlace(px, 0, 2, 3, { ...noDraw, brightness: 1.5 });
-  assert.deepEqual([...px].map((v) => +v.toFixed(4)), [0.3, 0.6, 0.9, 1, 0.9, 0.6]);
+  assert.deepEqual(
+    [...px].map((v) => +v.toFixed(4)),
+    [0.3, 0.6, 0.9, 1, 0.9, 0.6],
+  );
   const q = Float32Array.from([0.2, 0.2, 0.2, 0.6, 0.6, 0.6]);
   colorJitterInPlace(q, 0, 2, 3, { ...noDraw, contrast: 0.5 });
-  assert.deepEqual([...q].map((v) => +v.toFixed(4)), [0.3, 0.3, 0.3, 0.5, 0.5, 0.5]);
+  assert.deepEqual(
+    [...q].map((v) => +v.toFixed(4)),
+    [0.3, 0.3, 0.3, 0.5, 0.5, 0.5],
+  );
   const r = Float32Array.from([1, 0, 0]);
   colorJitterInPlace(r, 0, 1, 3, { ...noDraw, saturation: 0 });
-  assert.deepEqual([...r].map((v) => +v.toFixed(4)), [0.299, 0.299, 0.299]);
+  assert.deepEqual(
+    [...r].map((v) => +v.toFixed(4)),
+    [0.299, 0.299, 0.299],
+  );
 });
 
 test('augmentClassImage: the same generator state gives the same image; values stay in [0, 1]', () => {
@@ -124,7 +159,14 @@ test('prepare a small ImageFolder: shards, meta (task classify), split.csv, skip
   t.after(cleanup);
   await smallFolder(join(dir, 'src'));
   const cfg = parseClassifyDataConfig(
-    { task: 'classify', name: 'tiny', source: { kind: 'imagefolder', dir: 'src' }, image: { height: 8, width: 8, channels: 3 }, split: { val: 0.2, test: 0.2, seed: 3 }, out_dir: 'out' },
+    {
+      task: 'classify',
+      name: 'tiny',
+      source: { kind: 'imagefolder', dir: 'src' },
+      image: { height: 8, width: 8, channels: 3 },
+      split: { val: 0.2, test: 0.2, seed: 3 },
+      out_dir: 'out',
+    },
     'tiny.yaml',
     dir,
   );
@@ -159,8 +201,14 @@ test('prepare a small ImageFolder: shards, meta (task classify), split.csv, skip
   const plain = await collect(classBatches(train, { batchSize: 4 }));
   assert.equal(plain.length, classBatchCount(train, { batchSize: 4 }));
   assert.deepEqual(plain[0].shape, [4, 8, 8, 3]);
-  assert.deepEqual(plain.flatMap((b) => b.ids), train.ids);
-  assert.deepEqual(plain.flatMap((b) => b.labels), train.labels);
+  assert.deepEqual(
+    plain.flatMap((b) => b.ids),
+    train.ids,
+  );
+  assert.deepEqual(
+    plain.flatMap((b) => b.labels),
+    train.labels,
+  );
   const direct = await loadClassImage(join(dir, 'src', ...train.ids[0].split('/')), ds);
   assert.deepEqual(plain[0].images.subarray(0, 8 * 8 * 3), direct);
   assert.equal(plain[0].labels[0], ds.classes.indexOf(train.ids[0].split('/')[0]));
@@ -176,8 +224,17 @@ test('prepare a small ImageFolder: shards, meta (task classify), split.csv, skip
   assert.ok(full.every((b) => b.images.every((v) => v >= 0 && v <= 1)));
   assert.equal((await collect(classBatches(train, { batchSize: 5, dropLast: true }))).length, 2);
 
-  await assert.rejects(openPrepared(join(dir, 'out')), (e: unknown) => e instanceof OcropsError && /a prepared classification set/.test(e.message) && /openPreparedClassify/.test(e.hint ?? ''));
-  assert.throws(() => openPreparedClassify(join(dir, 'nothing')), (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_DATA_NOT_PREPARED');
+  await assert.rejects(
+    openPrepared(join(dir, 'out')),
+    (e: unknown) =>
+      e instanceof OcropsError &&
+      /a prepared classification set/.test(e.message) &&
+      /openPreparedClassify/.test(e.hint ?? ''),
+  );
+  assert.throws(
+    () => openPreparedClassify(join(dir, 'nothing')),
+    (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_DATA_NOT_PREPARED',
+  );
 });
 
 test('butterflies-75: prepare a bounded subset (5 classes x 12 images) and stream augmented batches', async (t) => {
@@ -191,10 +248,19 @@ test('butterflies-75: prepare a bounded subset (5 classes x 12 images) and strea
   const classes = readdirSync(join(ds, 'train')).sort().slice(0, 5);
   for (const c of classes) {
     mkdirSync(join(dir, 'src', c), { recursive: true });
-    for (const f of readdirSync(join(ds, 'train', c)).sort().slice(0, 12)) cpSync(join(ds, 'train', c, f), join(dir, 'src', c, f));
+    for (const f of readdirSync(join(ds, 'train', c))
+      .sort()
+      .slice(0, 12))
+      cpSync(join(ds, 'train', c, f), join(dir, 'src', c, f));
   }
   const cfg = parseClassifyDataConfig(
-    { task: 'classify', name: 'bf5', source: { kind: 'imagefolder', dir: 'src' }, image: { height: 128, width: 128, channels: 3 }, split: { val: 0.1, test: 0.1, seed: 42 } },
+    {
+      task: 'classify',
+      name: 'bf5',
+      source: { kind: 'imagefolder', dir: 'src' },
+      image: { height: 128, width: 128, channels: 3 },
+      split: { val: 0.1, test: 0.1, seed: 42 },
+    },
     'bf5.yaml',
     dir,
   );
@@ -204,8 +270,13 @@ test('butterflies-75: prepare a bounded subset (5 classes x 12 images) and strea
   assert.equal(rep.skipped.length, 0);
   const prepared = openPreparedClassify(cfg.outDir);
   assert.deepEqual(prepared.counts.val, [1, 1, 1, 1, 1]);
-  const batches = await collect(classBatches(prepared.splits.train, { batchSize: 16, shuffle: true, seed: 1, augment: prepared.augment }));
-  assert.deepEqual(batches.map((b) => b.shape[0]), [16, 16, 16, 2]);
+  const batches = await collect(
+    classBatches(prepared.splits.train, { batchSize: 16, shuffle: true, seed: 1, augment: prepared.augment }),
+  );
+  assert.deepEqual(
+    batches.map((b) => b.shape[0]),
+    [16, 16, 16, 2],
+  );
   assert.deepEqual(batches[0].shape, [16, 128, 128, 3]);
   assert.deepEqual(new Set(batches.flatMap((b) => b.labels)), new Set([0, 1, 2, 3, 4]));
 });

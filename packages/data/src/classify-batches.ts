@@ -73,9 +73,13 @@ export function openPreparedClassify(dir: string): PreparedClassifyDataset {
   const metaFile = join(dir, 'meta.json');
   const meta = readPreparedJson<PreparedClassifyMeta>(metaFile, 'prepared dataset metadata');
   if (meta.format !== PREPARED_CLASSIFY_FORMAT || meta.task !== 'classify') {
-    throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${metaFile}: format '${meta.format}', expected '${PREPARED_CLASSIFY_FORMAT}' (a classification set)`, {
-      hint: 'prepare it with a `task: classify` data config (text-line sets are opened with openPrepared)',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_NOT_PREPARED',
+      `${metaFile}: format '${meta.format}', expected '${PREPARED_CLASSIFY_FORMAT}' (a classification set)`,
+      {
+        hint: 'prepare it with a `task: classify` data config (text-line sets are opened with openPrepared)',
+      },
+    );
   }
   const classIndex = new Map(meta.classes.map((c, i) => [c, i]));
   const splits = {} as Record<SplitName, PreparedClassifySplit>;
@@ -85,13 +89,26 @@ export function openPreparedClassify(dir: string): PreparedClassifyDataset {
     const labels = idx.labels.map((l, i) => {
       const k = classIndex.get(l);
       if (k === undefined || idx.widths[i] !== meta.width) {
-        throw new OcropsError('OCROPS_DATA_SHARD', `${join(sdir, 'index.json')}: ${idx.ids[i]} has ${k === undefined ? `unknown class '${l}'` : `width ${idx.widths[i]}, expected ${meta.width}`}`, {
-          hint: 'prepare the dataset again',
-        });
+        throw new OcropsError(
+          'OCROPS_DATA_SHARD',
+          `${join(sdir, 'index.json')}: ${idx.ids[i]} has ${k === undefined ? `unknown class '${l}'` : `width ${idx.widths[i]}, expected ${meta.width}`}`,
+          {
+            hint: 'prepare the dataset again',
+          },
+        );
       }
       return k;
     });
-    splits[name] = { name, dir: sdir, count: idx.count, height: meta.height, width: meta.width, channels: meta.channels, ids: idx.ids, labels };
+    splits[name] = {
+      name,
+      dir: sdir,
+      count: idx.count,
+      height: meta.height,
+      width: meta.width,
+      channels: meta.channels,
+      ids: idx.ids,
+      labels,
+    };
   }
   return {
     task: 'classify',
@@ -135,7 +152,10 @@ export interface ClassBatchOptions {
 }
 
 /** Number of batches `classBatches()` yields for `split` (ignoring startBatch). */
-export function classBatchCount(split: Pick<PreparedClassifySplit, 'count'>, opts: Pick<ClassBatchOptions, 'batchSize' | 'dropLast'>): number {
+export function classBatchCount(
+  split: Pick<PreparedClassifySplit, 'count'>,
+  opts: Pick<ClassBatchOptions, 'batchSize' | 'dropLast'>,
+): number {
   return opts.dropLast ? Math.floor(split.count / opts.batchSize) : Math.ceil(split.count / opts.batchSize);
 }
 
@@ -151,7 +171,8 @@ function unitInto(bytes: Uint8Array, n: number, out: Float32Array, offset: numbe
  */
 export async function* classBatches(split: PreparedClassifySplit, opts: ClassBatchOptions): AsyncGenerator<ClassBatch> {
   const bs = opts.batchSize;
-  if (!Number.isInteger(bs) || bs < 1) throw new OcropsError('OCROPS_DATA_BATCH', `batchSize must be a positive integer, got ${bs}`);
+  if (!Number.isInteger(bs) || bs < 1)
+    throw new OcropsError('OCROPS_DATA_BATCH', `batchSize must be a positive integer, got ${bs}`);
   const seed = opts.seed ?? 0;
   const nb = classBatchCount(split, opts);
   const order = Array.from({ length: split.count }, (_, i) => i);
@@ -170,7 +191,9 @@ export async function* classBatches(split: PreparedClassifySplit, opts: ClassBat
       for (let k = 0; k < B; k++) {
         const i = idx[k];
         if (readSync(fd, bytes, 0, size, i * size) !== size) {
-          throw new OcropsError('OCROPS_DATA_SHARD', `${file}: short read for ${split.ids[i]} (file truncated?)`, { hint: 'prepare the dataset again' });
+          throw new OcropsError('OCROPS_DATA_SHARD', `${file}: short read for ${split.ids[i]} (file truncated?)`, {
+            hint: 'prepare the dataset again',
+          });
         }
         if (opts.augment && work) {
           unitInto(bytes, size, work, 0);
@@ -190,7 +213,12 @@ export async function* classBatches(split: PreparedClassifySplit, opts: ClassBat
  * @returns float32 [height, width, channels] in [0, 1]
  */
 export async function loadClassImage(path: string, opts: ClassImageOptions): Promise<Float32Array> {
-  const img = await decodeLine(path, { height: opts.height, width: opts.width, channels: opts.channels, maxWidth: opts.width });
+  const img = await decodeLine(path, {
+    height: opts.height,
+    width: opts.width,
+    channels: opts.channels,
+    maxWidth: opts.width,
+  });
   const out = new Float32Array(img.data.length);
   unitInto(img.data, img.data.length, out, 0);
   return out;

@@ -14,7 +14,9 @@ function run(name: string, argv: string[]): Promise<string> {
 }
 
 async function writeSolid(path: string, v: number): Promise<void> {
-  await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: v, g: 255 - v, b: 40 } } }).png().toFile(path);
+  await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: v, g: 255 - v, b: 40 } } })
+    .png()
+    .toFile(path);
 }
 
 test('ocrops data prepare / stats with a task: classify config (CSV source): class table, skipped files, split.csv', async (t) => {
@@ -46,6 +48,12 @@ test('ocrops data prepare / stats with a task: classify config (CSV source): cla
 
   // bad input stops with the path and what to do
   writeFileSync(join(dir, 'one.csv'), 'filename,label\n0.png,A\n1.png,A\n');
-  writeFileSync(cfg, `task: classify\nname: one\nsource: { kind: csv, file: ${join(dir, 'one.csv')}, images_dir: ${join(dir, 'img')} }\nimage: { height: 8 }\nout_dir: ${join(dir, 'one')}\n`);
-  await assert.rejects(run('prepare', ['--config', cfg, '--quiet']), (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_DATA_CLASSES' && e.message.includes('one.csv'));
+  writeFileSync(
+    cfg,
+    `task: classify\nname: one\nsource: { kind: csv, file: ${join(dir, 'one.csv')}, images_dir: ${join(dir, 'img')} }\nimage: { height: 8 }\nout_dir: ${join(dir, 'one')}\n`,
+  );
+  await assert.rejects(
+    run('prepare', ['--config', cfg, '--quiet']),
+    (e: unknown) => e instanceof OcropsError && e.code === 'OCROPS_DATA_CLASSES' && e.message.includes('one.csv'),
+  );
 });

@@ -180,9 +180,13 @@ function checkClassifyData(v: ClassifyDataYaml, report: ReportIssue): void {
 function sharedDatasetDir(name: string, where: string): string {
   const dir = sharedDataset(name);
   if (!dir) {
-    throw new OcropsError('OCROPS_DATA_DATASET_ABSENT', `${where}: shared dataset '${name}' not found in ${sharedDatasetsDir()}`, {
-      hint: 'put the dataset folder there, or set OCROPS_DATASETS to the folder that holds it',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_DATASET_ABSENT',
+      `${where}: shared dataset '${name}' not found in ${sharedDatasetsDir()}`,
+      {
+        hint: 'put the dataset folder there, or set OCROPS_DATASETS to the folder that holds it',
+      },
+    );
   }
   return dir;
 }
@@ -195,14 +199,23 @@ function resolveClassSource(s: ClassifyDataYaml['source'], baseDir: string, wher
   const root = s.dataset !== undefined ? sharedDatasetDir(s.dataset, where) : baseDir;
   if (s.kind === 'imagefolder') return { kind: 'imagefolder', dir: resolve(root, s.dir ?? 'train') };
   const file = resolve(root, s.file as string);
-  return { kind: 'csv', file, imagesDir: s.images_dir !== undefined ? resolve(root, s.images_dir) : resolve(file, '..') };
+  return {
+    kind: 'csv',
+    file,
+    imagesDir: s.images_dir !== undefined ? resolve(root, s.images_dir) : resolve(file, '..'),
+  };
 }
 
 /**
  * Validates a classification data config. Relative paths are resolved from `baseDir` (default: the current
  * directory), as in the OCR data config. `locate` gives the positions of its keys when it was read from a file.
  */
-export function parseClassifyDataConfig(value: unknown, file: string, baseDir = process.cwd(), locate?: ConfigLocator): ClassifyDataConfig {
+export function parseClassifyDataConfig(
+  value: unknown,
+  file: string,
+  baseDir = process.cwd(),
+  locate?: ConfigLocator,
+): ClassifyDataConfig {
   const v = validateConfig(ClassifyDataSchema, value, { source: file, locate, check: checkClassifyData });
   const pos = locate?.(['source', 'dataset']);
   const source = resolveClassSource(v.source, baseDir, pos ? formatPosition(pos) : file);
@@ -221,11 +234,20 @@ export function parseClassifyDataConfig(value: unknown, file: string, baseDir = 
 
 /** The `task` of a parsed data config: `classify`, or `ocr` (the default when the key is absent). */
 export function dataConfigTask(value: unknown, file: string, locate?: ConfigLocator): 'ocr' | 'classify' {
-  const task = value && typeof value === 'object' && !Array.isArray(value) ? (value as { task?: unknown }).task : undefined;
+  const task =
+    value && typeof value === 'object' && !Array.isArray(value) ? (value as { task?: unknown }).task : undefined;
   if (task === undefined || task === 'ocr') return 'ocr';
   if (task === 'classify') return 'classify';
-  const issue = { path: ['task'], message: `is not one of the allowed values, got ${JSON.stringify(task)}`, allowed: 'ocr, classify' };
-  throw new OcropsError('OCROPS_CONFIG_INVALID', `${file}: 1 problem in the config:\n${formatIssues([issue], file, locate)}`, {
-    hint: "give 'task: ocr' (text lines, the default) or 'task: classify' (image classes)",
-  });
+  const issue = {
+    path: ['task'],
+    message: `is not one of the allowed values, got ${JSON.stringify(task)}`,
+    allowed: 'ocr, classify',
+  };
+  throw new OcropsError(
+    'OCROPS_CONFIG_INVALID',
+    `${file}: 1 problem in the config:\n${formatIssues([issue], file, locate)}`,
+    {
+      hint: "give 'task: ocr' (text lines, the default) or 'task: classify' (image classes)",
+    },
+  );
 }

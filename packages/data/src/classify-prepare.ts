@@ -67,7 +67,10 @@ export interface ClassifyPrepareOptions {
  * (one class, an empty class folder, names equal up to case) and unreadable folders throw OcropsError.
  * The same config and seed give byte-identical files.
  */
-export async function prepareClassify(cfg: ClassifyDataConfig, opts: ClassifyPrepareOptions = {}): Promise<ClassifyPrepareReport> {
+export async function prepareClassify(
+  cfg: ClassifyDataConfig,
+  opts: ClassifyPrepareOptions = {},
+): Promise<ClassifyPrepareReport> {
   const report = await writeDirAtomically(cfg.outDir, (work) => prepareClassifyInto(cfg, work, opts));
   return { ...report, output: cfg.outDir };
 }
@@ -84,7 +87,13 @@ async function writeSplit(
   const { height, width, channels } = cfg.image;
   const w = new ShardWriter(dir, height, channels);
   const written: ClassItem[] = [];
-  await writeDecoded(w, items, { height, width, channels, maxWidth: width }, { conc, skipped, bar }, (it) => void written.push(it));
+  await writeDecoded(
+    w,
+    items,
+    { height, width, channels, maxWidth: width },
+    { conc, skipped, bar },
+    (it) => void written.push(it),
+  );
   w.close();
   return written;
 }
@@ -96,22 +105,33 @@ export function splitCsv(parts: Record<SplitName, ClassItem[]>): string {
   return `${rows.join('\n')}\n`;
 }
 
-async function prepareClassifyInto(cfg: ClassifyDataConfig, out: string, opts: ClassifyPrepareOptions): Promise<Omit<ClassifyPrepareReport, 'output'>> {
+async function prepareClassifyInto(
+  cfg: ClassifyDataConfig,
+  out: string,
+  opts: ClassifyPrepareOptions,
+): Promise<Omit<ClassifyPrepareReport, 'output'>> {
   const t0 = performance.now();
   const read = readClassSource(cfg.source);
   const skipped = [...read.skipped];
   const where = cfg.source.kind === 'imagefolder' ? cfg.source.dir : cfg.source.file;
   const parts = stratifiedSplit(read.items, cfg.split, where);
-  const bar = new ProgressBar(`prepare ${cfg.name}`, read.items.length, { unit: 'images', silent: opts.progress === false });
+  const bar = new ProgressBar(`prepare ${cfg.name}`, read.items.length, {
+    unit: 'images',
+    silent: opts.progress === false,
+  });
   const conc = Math.max(1, opts.concurrency ?? 4);
   const written = {} as Record<SplitName, ClassItem[]>;
   for (const s of SPLITS) written[s] = await writeSplit(join(out, s), parts[s], cfg, conc, skipped, bar);
   bar.done(skipped.length ? `${skipped.length} skipped` : undefined);
   const total = SPLITS.reduce((n, s) => n + written[s].length, 0);
   if (total === 0) {
-    throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no image of ${where} could be decoded (${skipped.length} skipped)`, {
-      hint: skipped.length ? `first problem: ${skipped[0].reason}` : 'check source in the data config',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_EMPTY',
+      `${cfg.file}: no image of ${where} could be decoded (${skipped.length} skipped)`,
+      {
+        hint: skipped.length ? `first problem: ${skipped[0].reason}` : 'check source in the data config',
+      },
+    );
   }
 
   const index = new Map(read.classes.map((c, i) => [c, i]));
@@ -136,14 +156,27 @@ async function prepareClassifyInto(cfg: ClassifyDataConfig, out: string, opts: C
     task: 'classify',
     name: cfg.name,
     counts: { ...splitCounts, total, skipped: skipped.length },
-    classes: read.classes.map((name, i) => ({ name, train: counts.train[i], val: counts.val[i], test: counts.test[i] })),
+    classes: read.classes.map((name, i) => ({
+      name,
+      train: counts.train[i],
+      val: counts.val[i],
+      test: counts.test[i],
+    })),
     skipped,
   };
   writeFileSync(join(out, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
   writeFileSync(join(out, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
   writeFileSync(join(out, 'split.csv'), splitCsv(written));
   const seconds = (performance.now() - t0) / 1000;
-  return { name: cfg.name, classes: read.classes, counts: splitCounts, skipped, stats, seconds, imagesPerSecond: total / seconds };
+  return {
+    name: cfg.name,
+    classes: read.classes,
+    counts: splitCounts,
+    skipped,
+    stats,
+    seconds,
+    imagesPerSecond: total / seconds,
+  };
 }
 
 /** Human-readable summary of a classification stats.json. */
@@ -155,7 +188,10 @@ export function formatClassifyStats(st: ClassifyStats): string {
   ];
   const width = Math.max(5, ...st.classes.map((c) => c.name.length));
   lines.push(`  ${'class'.padEnd(width)}  train    val   test`);
-  for (const c of st.classes) lines.push(`  ${c.name.padEnd(width)} ${String(c.train).padStart(6)} ${String(c.val).padStart(6)} ${String(c.test).padStart(6)}`);
+  for (const c of st.classes)
+    lines.push(
+      `  ${c.name.padEnd(width)} ${String(c.train).padStart(6)} ${String(c.val).padStart(6)} ${String(c.test).padStart(6)}`,
+    );
   if (st.skipped.length) {
     lines.push(`skipped ${st.skipped.length}:`);
     for (const s of st.skipped.slice(0, 20)) lines.push(`  ${s.reason}`);

@@ -75,7 +75,12 @@ function imagesUnder(root: string, rel: string, idPrefix: string, skipped: Skipp
     else if (IMAGE_EXT.has(extname(e.name).toLowerCase())) out.push(sub);
     else {
       const path = join(root, sub);
-      skipped.push({ id: `${idPrefix}/${sub.normalize('NFC')}`, path, stage: 'image', reason: `${path}: not an image file (extension '${extname(e.name)}')` });
+      skipped.push({
+        id: `${idPrefix}/${sub.normalize('NFC')}`,
+        path,
+        stage: 'image',
+        reason: `${path}: not an image file (extension '${extname(e.name)}')`,
+      });
     }
   }
   return out;
@@ -84,24 +89,37 @@ function imagesUnder(root: string, rel: string, idPrefix: string, skipped: Skipp
 /** Rejects class lists that cannot train a classifier: fewer than two classes, or names equal up to case. */
 function checkClasses(classes: string[], where: string, folderOf: (name: string) => string): void {
   if (classes.length < 2) {
-    throw new OcropsError('OCROPS_DATA_CLASSES', `${where}: ${classes.length} class(es) found (${classes.join(', ') || 'none'}); a classifier needs at least 2`, {
-      hint: 'point the source at the folder that holds one sub-folder (or CSV label) per class',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_CLASSES',
+      `${where}: ${classes.length} class(es) found (${classes.join(', ') || 'none'}); a classifier needs at least 2`,
+      {
+        hint: 'point the source at the folder that holds one sub-folder (or CSV label) per class',
+      },
+    );
   }
   const byKey = new Map<string, string>();
   for (const c of classes) {
     const key = c.toLocaleLowerCase('und');
     const other = byKey.get(key);
     if (other !== undefined) {
-      throw new OcropsError('OCROPS_DATA_CLASSES', `${where}: class names '${other}' and '${c}' differ only in case (${folderOf(other)}, ${folderOf(c)})`, {
-        hint: 'merge or rename one of them: they would be one class on a case-insensitive file system',
-      });
+      throw new OcropsError(
+        'OCROPS_DATA_CLASSES',
+        `${where}: class names '${other}' and '${c}' differ only in case (${folderOf(other)}, ${folderOf(c)})`,
+        {
+          hint: 'merge or rename one of them: they would be one class on a case-insensitive file system',
+        },
+      );
     }
     byKey.set(key, c);
   }
 }
 
-function finish(items: ClassItem[], skipped: SkippedItem[], where: string, folderOf: (name: string) => string): ClassSourceRead {
+function finish(
+  items: ClassItem[],
+  skipped: SkippedItem[],
+  where: string,
+  folderOf: (name: string) => string,
+): ClassSourceRead {
   const classes = [...new Set(items.map((it) => it.label))].sort(compareCodePoints);
   checkClasses(classes, where, folderOf);
   const index = new Map(classes.map((c, i) => [c, i]));
@@ -125,14 +143,23 @@ export function readImageFolder(dir: string): ClassSourceRead {
     if (e.name.startsWith('.')) continue;
     const path = join(root, e.name);
     if (!isDirEntry(e, path)) {
-      skipped.push({ id: e.name.normalize('NFC'), path, stage: 'label', reason: `${path}: a file outside any class folder` });
+      skipped.push({
+        id: e.name.normalize('NFC'),
+        path,
+        stage: 'label',
+        reason: `${path}: a file outside any class folder`,
+      });
       continue;
     }
     const label = e.name.normalize('NFC');
     if (folders.has(label)) {
-      throw new OcropsError('OCROPS_DATA_CLASSES', `${root}: folders '${folders.get(label)}' and '${path}' are the same class name after Unicode NFC normalisation`, {
-        hint: 'merge the two folders',
-      });
+      throw new OcropsError(
+        'OCROPS_DATA_CLASSES',
+        `${root}: folders '${folders.get(label)}' and '${path}' are the same class name after Unicode NFC normalisation`,
+        {
+          hint: 'merge the two folders',
+        },
+      );
     }
     folders.set(label, path);
     const files = imagesUnder(root, e.name, label, skipped);
@@ -141,7 +168,8 @@ export function readImageFolder(dir: string): ClassSourceRead {
         hint: 'add images to it or remove the folder (every class needs images to train and evaluate on)',
       });
     }
-    for (const f of files) items.push({ id: `${label}/${f.slice(e.name.length + 1).normalize('NFC')}`, path: join(root, f), label });
+    for (const f of files)
+      items.push({ id: `${label}/${f.slice(e.name.length + 1).normalize('NFC')}`, path: join(root, f), label });
   }
   return finish(items, skipped, root, (c) => folders.get(c) ?? c);
 }
@@ -203,9 +231,13 @@ export function readClassCsv(file: string, imagesDir: string): ClassSourceRead {
   const fi = header.indexOf('filename');
   const li = header.indexOf('label');
   if (fi < 0 || li < 0) {
-    throw new OcropsError('OCROPS_DATA_FORMAT', `${file}:1: expected a header with the columns filename,label, got '${(rows[0] ?? []).join(',')}'`, {
-      hint: 'make the first line `filename,label`',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_FORMAT',
+      `${file}:1: expected a header with the columns filename,label, got '${(rows[0] ?? []).join(',')}'`,
+      {
+        hint: 'make the first line `filename,label`',
+      },
+    );
   }
   const items: ClassItem[] = [];
   const skipped: SkippedItem[] = [];
@@ -218,7 +250,8 @@ export function readClassCsv(file: string, imagesDir: string): ClassSourceRead {
     const id = name.normalize('NFC');
     if (!name) skipped.push({ id: `row ${k + 2}`, stage: 'label', reason: `${at}: empty filename` });
     else if (!label) skipped.push({ id, path, stage: 'label', reason: `${at}: empty label for ${name}` });
-    else if (seen.has(id)) skipped.push({ id, path, stage: 'label', reason: `${at}: ${name} is listed twice (later one dropped)` });
+    else if (seen.has(id))
+      skipped.push({ id, path, stage: 'label', reason: `${at}: ${name} is listed twice (later one dropped)` });
     else if (!isFile(path)) skipped.push({ id, path, stage: 'image', reason: `${at}: ${path} not found` });
     else {
       seen.add(id);

@@ -19,7 +19,10 @@ export function fnv1a(s: string): number {
  * Images of a class of n that go to val and test: round(n * share) each, at least 1 when the share is > 0,
  * leaving at least one image to train on.
  */
-export function classSplitSizes(n: number, split: Pick<ClassSplitOptions, 'val' | 'test'>): { train: number; val: number; test: number } {
+export function classSplitSizes(
+  n: number,
+  split: Pick<ClassSplitOptions, 'val' | 'test'>,
+): { train: number; val: number; test: number } {
   const val = split.val > 0 ? Math.max(1, Math.round(n * split.val)) : 0;
   const test = split.test > 0 ? Math.max(1, Math.round(n * split.test)) : 0;
   return { train: n - val - test, val, test };
@@ -30,7 +33,11 @@ export function classSplitSizes(n: number, split: Pick<ClassSplitOptions, 'val' 
  * `seed` and the class name, and cut into val, test and train. Each split comes back sorted by id.
  * Throws OcropsError naming the class when a class is too small to have an image in every split.
  */
-export function stratifiedSplit(items: ClassItem[], split: ClassSplitOptions, where = 'the data set'): Record<SplitName, ClassItem[]> {
+export function stratifiedSplit(
+  items: ClassItem[],
+  split: ClassSplitOptions,
+  where = 'the data set',
+): Record<SplitName, ClassItem[]> {
   const byClass = new Map<string, ClassItem[]>();
   for (const it of items) {
     const list = byClass.get(it.label);
@@ -42,9 +49,13 @@ export function stratifiedSplit(items: ClassItem[], split: ClassSplitOptions, wh
     const list = byClass.get(label)!.sort((a, b) => compareCodePoints(a.id, b.id));
     const sizes = classSplitSizes(list.length, split);
     if (sizes.train < 1) {
-      throw new OcropsError('OCROPS_DATA_CLASSES', `${where}: class '${label}' has ${list.length} image(s), too few for a train, val and test share`, {
-        hint: 'add images to the class, remove it, or lower split.val / split.test',
-      });
+      throw new OcropsError(
+        'OCROPS_DATA_CLASSES',
+        `${where}: class '${label}' has ${list.length} image(s), too few for a train, val and test share`,
+        {
+          hint: 'add images to the class, remove it, or lower split.val / split.test',
+        },
+      );
     }
     new Rng((split.seed ^ fnv1a(label)) >>> 0).shuffle(list);
     out.val.push(...list.slice(0, sizes.val));

@@ -23,7 +23,8 @@ function parse(spec: CommandSpec, argv: string[]): Values {
 function intOption(value: string | undefined, name: string, def: number, min = 1): number {
   if (value === undefined) return def;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new OcropsError('OCROPS_USAGE', `--${name} must be an integer >= ${min}, got '${value}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new OcropsError('OCROPS_USAGE', `--${name} must be an integer >= ${min}, got '${value}'`);
   return n;
 }
 
@@ -43,15 +44,20 @@ const prepareSpec: CommandSpec = {
   },
   help: {
     config: 'data config (YAML), e.g. configs/data/vn-handwriting.yaml',
-    output: 'output folder (default: the config\'s output, data/prepared/<name>)',
+    output: "output folder (default: the config's output, data/prepared/<name>)",
     concurrency: 'images decoded at once (default 4)',
     quiet: 'no progress bar',
   },
-  examples: ['ocrops data prepare --config configs/data/synthetic.yaml', 'ocrops data prepare --config configs/data/butterflies.yaml', 'npx nx run data:prepare -- --config configs/data/vn-handwriting.yaml'],
+  examples: [
+    'ocrops data prepare --config configs/data/synthetic.yaml',
+    'ocrops data prepare --config configs/data/butterflies.yaml',
+    'npx nx run data:prepare -- --config configs/data/vn-handwriting.yaml',
+  ],
 };
 
 const convertSpec: CommandSpec = {
-  usage: 'ocrops data convert-labelstudio --input <export.json> [--out labels.json] [--images dir] [--quality Good,...]',
+  usage:
+    'ocrops data convert-labelstudio --input <export.json> [--out labels.json] [--images dir] [--quality Good,...]',
   description:
     'Converts a Label Studio JSON export to labels.json = {image file name: transcript}. Tasks without a caption are\n' +
     'skipped and named. With --images, s3:// image URIs are downloaded there (endpoint from --s3-endpoint or\n' +
@@ -77,7 +83,11 @@ const statsSpec: CommandSpec = {
   usage: 'ocrops data stats (--dir <prepared dir> | --config <file>) [--json]',
   description: 'Prints the statistics of a prepared dataset (counts, charset, widths, label lengths, skipped items).',
   options: { dir: { type: 'string', short: 'd' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
-  help: { dir: 'prepared dataset folder, e.g. data/prepared/synthetic', config: 'data config whose output to read', json: 'print stats.json as is' },
+  help: {
+    dir: 'prepared dataset folder, e.g. data/prepared/synthetic',
+    config: 'data config whose output to read',
+    json: 'print stats.json as is',
+  },
 };
 
 const synthSpec: CommandSpec = {
@@ -103,7 +113,8 @@ const synthSpec: CommandSpec = {
     count: 'lines to write',
     config: 'data config whose `synthetic` section and image size to use',
     text: "what the lines say: 'address', 'dictionary' or 'pattern' (default: the config's, else address)",
-    pattern: "a regular expression the texts match, each class drawn uniformly, e.g. '[A-Z]{2}\\d{4}' (sets --text pattern)",
+    pattern:
+      "a regular expression the texts match, each class drawn uniformly, e.g. '[A-Z]{2}\\d{4}' (sets --text pattern)",
     height: "line height, px (default: the config's, else 32)",
     seed: "random seed (default: the config's synthetic.seed, else 1)",
     channels: "1 (grayscale) or 3 (RGB) (default: the config's, else 1)",
@@ -116,13 +127,21 @@ const synthSpec: CommandSpec = {
 };
 
 /** The generator settings, height and channels of `ocrops data synth`: the options over the config over defaults. */
-function synthSettings(values: Values): { synthetic: SyntheticOptions; height: number; channels: 1 | 3; alphabet?: Set<string> } {
+function synthSettings(values: Values): {
+  synthetic: SyntheticOptions;
+  height: number;
+  channels: 1 | 3;
+  alphabet?: Set<string>;
+} {
   const cfg = values.config ? loadDataConfig(values.config as string) : undefined;
   const synthetic = { ...(cfg?.synthetic ?? defaultSyntheticOptions()) };
   if (values.seed !== undefined) synthetic.seed = intOption(values.seed as string, 'seed', 1, 0);
   if (values.text !== undefined) {
     if (values.text !== 'address' && values.text !== 'dictionary' && values.text !== 'pattern') {
-      throw new OcropsError('OCROPS_USAGE', `--text must be 'address', 'dictionary' or 'pattern', got '${values.text}'`);
+      throw new OcropsError(
+        'OCROPS_USAGE',
+        `--text must be 'address', 'dictionary' or 'pattern', got '${values.text}'`,
+      );
     }
     synthetic.text = values.text;
   }
@@ -133,14 +152,23 @@ function synthSettings(values: Values): { synthetic: SyntheticOptions; height: n
   }
   if (synthetic.text === 'pattern') synthetic.pattern ??= cfg?.source.textPattern;
   if (synthetic.text === 'pattern' && synthetic.pattern === undefined) {
-    throw new OcropsError('OCROPS_USAGE', '--text pattern needs --pattern <regex> (or a --config with synthetic.pattern or a text_pattern)');
+    throw new OcropsError(
+      'OCROPS_USAGE',
+      '--text pattern needs --pattern <regex> (or a --config with synthetic.pattern or a text_pattern)',
+    );
   }
   const height = intOption(values.height as string | undefined, 'height', cfg?.image.height ?? 32, 8);
   const channels = intOption(values.channels as string | undefined, 'channels', cfg?.image.channels ?? 1);
-  if (channels !== 1 && channels !== 3) throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
+  if (channels !== 1 && channels !== 3)
+    throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
   // a config's given charset limits what its lines say, as in prepare (a derived one comes from labels not read here)
   const cs = cfg?.charset;
-  const alphabet = cs?.kind === 'explicit' ? new Set(cs.chars) : cs?.kind === 'vietnamese' ? new Set(Charset.vietnamese().chars) : undefined;
+  const alphabet =
+    cs?.kind === 'explicit'
+      ? new Set(cs.chars)
+      : cs?.kind === 'vietnamese'
+        ? new Set(Charset.vietnamese().chars)
+        : undefined;
   return { synthetic, height, channels, alphabet };
 }
 
@@ -149,7 +177,8 @@ export const commands: CommandTable = {
     summary: 'prepare a dataset into train/val/test shards + stats.json',
     async run(argv) {
       const values = parse(prepareSpec, argv);
-      if (!values.config) throw new OcropsError('OCROPS_USAGE', '--config is required (e.g. configs/data/synthetic.yaml)');
+      if (!values.config)
+        throw new OcropsError('OCROPS_USAGE', '--config is required (e.g. configs/data/synthetic.yaml)');
       const loaded = loadAnyDataConfig(values.config as string);
       const progress = !values.quiet;
       const concurrency = intOption(values.concurrency as string | undefined, 'concurrency', 4);
@@ -158,14 +187,18 @@ export const commands: CommandTable = {
         if (values.output) cfg.outDir = resolve(values.output as string);
         const report = await prepareClassify(cfg, { progress, concurrency });
         console.log(formatClassifyStats(report.stats));
-        console.log(`wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.imagesPerSecond.toFixed(0)} images/s)`);
+        console.log(
+          `wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.imagesPerSecond.toFixed(0)} images/s)`,
+        );
         return;
       }
       const cfg = loaded.config;
       if (values.output) cfg.output = resolve(values.output as string);
       const report = await prepare(cfg, { progress, concurrency });
       console.log(formatStats(report.stats));
-      console.log(`wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.linesPerSecond.toFixed(0)} lines/s)`);
+      console.log(
+        `wrote ${report.output} in ${report.seconds.toFixed(1)} s (${report.linesPerSecond.toFixed(0)} lines/s)`,
+      );
     },
   },
   'convert-labelstudio': {
@@ -177,9 +210,18 @@ export const commands: CommandTable = {
         out: values.out as string | undefined,
         imagesDir: values.images as string | undefined,
         s3: { endpoint: values['s3-endpoint'] as string | undefined },
-        filter: values.quality ? { quality: String(values.quality).split(',').map((q) => q.trim()).filter(Boolean) } : {},
+        filter: values.quality
+          ? {
+              quality: String(values.quality)
+                .split(',')
+                .map((q) => q.trim())
+                .filter(Boolean),
+            }
+          : {},
       });
-      console.log(`wrote ${r.out}: ${Object.keys(r.labels).length} entries${r.downloaded ? `, ${r.downloaded} images downloaded` : ''}`);
+      console.log(
+        `wrote ${r.out}: ${Object.keys(r.labels).length} entries${r.downloaded ? `, ${r.downloaded} images downloaded` : ''}`,
+      );
       if (r.skipped.length) {
         console.log(`skipped ${r.skipped.length} task(s):`);
         for (const s of r.skipped) console.log(`  ${s.reason}`);
@@ -190,7 +232,11 @@ export const commands: CommandTable = {
     summary: 'print the statistics of a prepared dataset',
     async run(argv) {
       const values = parse(statsSpec, argv);
-      const dir = values.dir ? resolve(values.dir as string) : values.config ? preparedDirOf(values.config as string) : undefined;
+      const dir = values.dir
+        ? resolve(values.dir as string)
+        : values.config
+          ? preparedDirOf(values.config as string)
+          : undefined;
       if (!dir) throw new OcropsError('OCROPS_USAGE', 'give --dir <prepared folder> or --config <data config>');
       const file = join(dir, 'stats.json');
       let stats: DatasetStats | ClassifyStats;
@@ -198,12 +244,19 @@ export const commands: CommandTable = {
         stats = readJsonFile<DatasetStats | ClassifyStats>(file);
       } catch (err) {
         if ((err as OcropsError).code === 'OCROPS_FILE_UNREADABLE') {
-          throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${file} not found`, { hint: 'run `ocrops data prepare --config <file>` first' });
+          throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${file} not found`, {
+            hint: 'run `ocrops data prepare --config <file>` first',
+          });
         }
         throw err;
       }
       if (values.json) console.log(JSON.stringify(stats, null, 1));
-      else console.log('task' in stats && stats.task === 'classify' ? formatClassifyStats(stats) : formatStats(stats as DatasetStats));
+      else
+        console.log(
+          'task' in stats && stats.task === 'classify'
+            ? formatClassifyStats(stats)
+            : formatStats(stats as DatasetStats),
+        );
     },
   },
   synth: {
@@ -232,7 +285,14 @@ function preparedDirOf(configFile: string): string {
  */
 export async function writeSyntheticFolder(
   out: string,
-  opts: { count: number; height: number; seed: number; channels?: 1 | 3; synthetic?: SyntheticOptions; alphabet?: ReadonlySet<string> },
+  opts: {
+    count: number;
+    height: number;
+    seed: number;
+    channels?: 1 | 3;
+    synthetic?: SyntheticOptions;
+    alphabet?: ReadonlySet<string>;
+  },
 ): Promise<Record<string, string>> {
   const synthetic = { ...(opts.synthetic ?? defaultSyntheticOptions()), seed: opts.seed };
   const gen = new SyntheticLines(synthetic, opts.height, opts.channels ?? 1, undefined, undefined, opts.alphabet);

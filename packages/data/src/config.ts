@@ -1,8 +1,16 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  OcropsError, camelizeConfig, formatPosition, readConfigDocument, sharedDataset, sharedDatasetsDir, validateConfig, type Camelized,
-  type ConfigLocator, type ReportIssue,
+  OcropsError,
+  camelizeConfig,
+  formatPosition,
+  readConfigDocument,
+  sharedDataset,
+  sharedDatasetsDir,
+  validateConfig,
+  type Camelized,
+  type ConfigLocator,
+  type ReportIssue,
 } from '@ocrops/common';
 import { AugmentSchema, type AugmentConfig } from './augment.js';
 import { checkTextPattern } from './pattern-text.js';
@@ -12,12 +20,21 @@ export const SOURCE_FORMATS = ['labels-json', 'config-json', 'folder', 'tags', '
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
 
 const literals = <T extends string | number>(values: readonly T[], opts: object = {}) =>
-  Type.Union(values.map((v) => Type.Literal(v)), opts);
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    opts,
+  );
 
 /** A `[min, max]` range, or one number for both. */
 const Range = (def: [number, number], min?: number, integer = false) => {
-  const n = () => (integer ? Type.Integer(min === undefined ? {} : { minimum: min }) : Type.Number(min === undefined ? {} : { minimum: min }));
-  return Type.Union([n(), Type.Tuple([n(), n()])], { default: def, allowed: `a number or a [min, max] pair of ${integer ? 'integers' : 'numbers'}${min !== undefined ? ` >= ${min}` : ''}` });
+  const n = () =>
+    integer
+      ? Type.Integer(min === undefined ? {} : { minimum: min })
+      : Type.Number(min === undefined ? {} : { minimum: min });
+  return Type.Union([n(), Type.Tuple([n(), n()])], {
+    default: def,
+    allowed: `a number or a [min, max] pair of ${integer ? 'integers' : 'numbers'}${min !== undefined ? ` >= ${min}` : ''}`,
+  });
 };
 
 const SplitSourceSchema = Type.Object({ path: Type.String(), images: Type.Optional(Type.String()) });
@@ -44,9 +61,11 @@ export const SourceSchema = Type.Object({
    */
   splits: Type.Optional(Type.Object({ train: SplitSourceSchema, val: SplitSourceSchema, test: SplitSourceSchema })),
   /** label-studio: keep only tasks whose quality choice is one of these (e.g. `[Good]`); the rest are reported as skipped */
-  quality: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-    allowed: 'a choice name or a non-empty list of them, e.g. [Good]',
-  })),
+  quality: Type.Optional(
+    Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+      allowed: 'a choice name or a non-empty list of them, e.g. [Good]',
+    }),
+  ),
   /** label-studio: `from_name` of the quality choices control (default `chc`) */
   quality_from: Type.Optional(Type.String()),
   /** keep only items whose whole label matches this regular expression (e.g. a plate mask); the rest are reported as skipped */
@@ -69,67 +88,82 @@ export const ImageSchema = Type.Object({
 });
 
 /** Shares of the items; normalised to sum 1. */
-export const SplitSchema = Type.Object({
-  train: Type.Number({ minimum: 0, default: 0.8 }),
-  val: Type.Number({ minimum: 0, default: 0.1 }),
-  test: Type.Number({ minimum: 0, default: 0.1 }),
-  seed: Type.Integer({ default: 42 }),
-}, { default: {} });
+export const SplitSchema = Type.Object(
+  {
+    train: Type.Number({ minimum: 0, default: 0.8 }),
+    val: Type.Number({ minimum: 0, default: 0.1 }),
+    test: Type.Number({ minimum: 0, default: 0.1 }),
+    seed: Type.Integer({ default: 42 }),
+  },
+  { default: {} },
+);
 
 /** The word list `synthetic.text: dictionary` reads by default (Debian package `wamerican`). */
 export const DEFAULT_DICTIONARY = '/usr/share/dict/words';
 
 /** Options of the synthetic line generator (Vietnamese addresses or dictionary words). */
-export const SyntheticSchema = Type.Object({
-  /** Lines to generate (before the train/val/test split). */
-  count: Type.Integer({ minimum: 1, default: 2400 }),
-  seed: Type.Integer({ default: 1 }),
-  /** Font files (default: DejaVu, Noto and Liberation faces found under /usr/share/fonts). */
-  fonts: Type.Optional(Type.Array(Type.String())),
-  /** Font size as a share of the line height, [min, max]. */
-  font_scale: Range([0.55, 0.8], 0.1),
-  /** Extra letter spacing in px at height 32 (scaled with the height), [min, max]. */
-  spacing: Range([-0.5, 1.5]),
-  /** Horizontal shear (slant), [min, max] as tan(angle). */
-  slant: Range([-0.25, 0.25]),
-  /** Probability of a Gaussian-like blur, and its radius range in px at height 32. */
-  blur: Type.Object({ p: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }), radius: Range([0.3, 0.8], 0) }, { default: {} }),
-  /** Standard deviation of pixel noise (0..1 scale), [min, max]. */
-  noise: Range([0, 0.06], 0),
-  /**
-   * Shorter lines: with probability `p` a line is a run of `range` consecutive words of the address instead of the
-   * whole address (short lines train faster and teach the alignment sooner; long ones teach context). Default p 0.
-   */
-  words: Type.Object({ p: Type.Number({ minimum: 0, maximum: 1, default: 0 }), range: Range([2, 6], 1, true) }, { default: {} }),
-  /**
-   * What the lines say: `address` (Vietnamese addresses, the default), `dictionary` (single words of a word list,
-   * e.g. scene-text word pre-training: one word per line, cased by `case`, some of them numbers) or `pattern` (texts
-   * drawn from the regular expression `pattern`, each character class uniformly: licence plates, serial numbers).
-   */
-  text: literals(['address', 'dictionary', 'pattern'] as const, { default: 'address' }),
-  /**
-   * pattern: the regular expression the texts match as a whole (default: the source's `text_pattern`), e.g.
-   * `[\u4e00-\u9fff][A-Z][0-9A-Z]{5}`; each class draws only the characters the set's charset holds.
-   */
-  pattern: Type.Optional(Type.String()),
-  /** dictionary: the word list, one word per line (default: Debian's `wamerican` list, which scripts/setup installs). */
-  dictionary: Type.String({ default: DEFAULT_DICTIONARY }),
-  /** dictionary: relative weights of UPPER, Title and lower case words. */
-  case: Type.Object({
-    upper: Type.Number({ minimum: 0, default: 0.45 }),
-    title: Type.Number({ minimum: 0, default: 0.3 }),
-    lower: Type.Number({ minimum: 0, default: 0.25 }),
-  }, { default: {} }),
-  /** dictionary: probability that a line is a number (1-4 digits, sometimes followed by 1-2 capitals, e.g. 143KM). */
-  digits_p: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
-  /** Probability of light text on dark paper (as often in scene text). */
-  invert_p: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
-  /**
-   * A read (not synthetic) source: this many generated lines join its train split (val and test stay real), e.g.
-   * synthetic words beside a few thousand real ones. Dictionary words the set's charset cannot write are drawn again.
-   */
-  mix_train: Type.Integer({ minimum: 0, default: 0 }),
-}, { default: {} });
+export const SyntheticSchema = Type.Object(
+  {
+    /** Lines to generate (before the train/val/test split). */
+    count: Type.Integer({ minimum: 1, default: 2400 }),
+    seed: Type.Integer({ default: 1 }),
+    /** Font files (default: DejaVu, Noto and Liberation faces found under /usr/share/fonts). */
+    fonts: Type.Optional(Type.Array(Type.String())),
+    /** Font size as a share of the line height, [min, max]. */
+    font_scale: Range([0.55, 0.8], 0.1),
+    /** Extra letter spacing in px at height 32 (scaled with the height), [min, max]. */
+    spacing: Range([-0.5, 1.5]),
+    /** Horizontal shear (slant), [min, max] as tan(angle). */
+    slant: Range([-0.25, 0.25]),
+    /** Probability of a Gaussian-like blur, and its radius range in px at height 32. */
+    blur: Type.Object(
+      { p: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }), radius: Range([0.3, 0.8], 0) },
+      { default: {} },
+    ),
+    /** Standard deviation of pixel noise (0..1 scale), [min, max]. */
+    noise: Range([0, 0.06], 0),
+    /**
+     * Shorter lines: with probability `p` a line is a run of `range` consecutive words of the address instead of the
+     * whole address (short lines train faster and teach the alignment sooner; long ones teach context). Default p 0.
+     */
+    words: Type.Object(
+      { p: Type.Number({ minimum: 0, maximum: 1, default: 0 }), range: Range([2, 6], 1, true) },
+      { default: {} },
+    ),
+    /**
+     * What the lines say: `address` (Vietnamese addresses, the default), `dictionary` (single words of a word list,
+     * e.g. scene-text word pre-training: one word per line, cased by `case`, some of them numbers) or `pattern` (texts
+     * drawn from the regular expression `pattern`, each character class uniformly: licence plates, serial numbers).
+     */
+    text: literals(['address', 'dictionary', 'pattern'] as const, { default: 'address' }),
+    /**
+     * pattern: the regular expression the texts match as a whole (default: the source's `text_pattern`), e.g.
+     * `[\u4e00-\u9fff][A-Z][0-9A-Z]{5}`; each class draws only the characters the set's charset holds.
+     */
+    pattern: Type.Optional(Type.String()),
+    /** dictionary: the word list, one word per line (default: Debian's `wamerican` list, which scripts/setup installs). */
+    dictionary: Type.String({ default: DEFAULT_DICTIONARY }),
+    /** dictionary: relative weights of UPPER, Title and lower case words. */
+    case: Type.Object(
+      {
+        upper: Type.Number({ minimum: 0, default: 0.45 }),
+        title: Type.Number({ minimum: 0, default: 0.3 }),
+        lower: Type.Number({ minimum: 0, default: 0.25 }),
+      },
+      { default: {} },
+    ),
+    /** dictionary: probability that a line is a number (1-4 digits, sometimes followed by 1-2 capitals, e.g. 143KM). */
+    digits_p: Type.Number({ minimum: 0, maximum: 1, default: 0.1 }),
+    /** Probability of light text on dark paper (as often in scene text). */
+    invert_p: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    /**
+     * A read (not synthetic) source: this many generated lines join its train split (val and test stay real), e.g.
+     * synthetic words beside a few thousand real ones. Dictionary words the set's charset cannot write are drawn again.
+     */
+    mix_train: Type.Integer({ minimum: 0, default: 0 }),
+  },
+  { default: {} },
+);
 
 /** A data config (configs/data/*.yaml). */
 export const DataSchema = Type.Object({
@@ -152,7 +186,13 @@ export const DataSchema = Type.Object({
 });
 
 /** `[min, max]` wherever the YAML allows one number for both. */
-type Ranges<T> = [number, number] extends T ? [number, number] : T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Ranges<T[K]> } : T;
+type Ranges<T> = [number, number] extends T
+  ? [number, number]
+  : T extends readonly unknown[]
+    ? T
+    : T extends object
+      ? { [K in keyof T]: Ranges<T[K]> }
+      : T;
 
 /** Where the labelled images come from, resolved: paths absolute, `dataset` turned into path and images. */
 export type DataSource = Omit<Camelized<Static<typeof SourceSchema>>, 'dataset' | 'quality'> & { quality?: string[] };
@@ -190,10 +230,19 @@ export function defaultSyntheticOptions(): SyntheticOptions {
 }
 
 /** The checks of a `synthetic` section between its fields: [min, max] ranges, case weights. */
-function checkSynthetic(v: Static<typeof SyntheticSchema>, report: ReportIssue, at: readonly string[], textPattern?: string): void {
+function checkSynthetic(
+  v: Static<typeof SyntheticSchema>,
+  report: ReportIssue,
+  at: readonly string[],
+  textPattern?: string,
+): void {
   const pairs: [string[], number | [number, number]][] = [
-    [['font_scale'], v.font_scale], [['spacing'], v.spacing], [['slant'], v.slant], [['blur', 'radius'], v.blur.radius],
-    [['noise'], v.noise], [['words', 'range'], v.words.range],
+    [['font_scale'], v.font_scale],
+    [['spacing'], v.spacing],
+    [['slant'], v.slant],
+    [['blur', 'radius'], v.blur.radius],
+    [['noise'], v.noise],
+    [['words', 'range'], v.words.range],
   ];
   for (const [path, p] of pairs) {
     const [a, b] = range(p);
@@ -254,14 +303,20 @@ function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): voi
   checkRegex(report, at('label_pattern'), s.label_pattern);
   checkRegex(report, at('text_pattern'), s.text_pattern, 'u');
   for (const k of ['quality', 'quality_from'] as const) {
-    if (s[k] !== undefined && s.format !== 'label-studio') report(at(k), `filters Label Studio tasks; format is '${s.format}'`);
+    if (s[k] !== undefined && s.format !== 'label-studio')
+      report(at(k), `filters Label Studio tasks; format is '${s.format}'`);
   }
   if (s.format === 'synthetic') {
-    if (s.text_pattern !== undefined) report(at('text_pattern'), 'filters read labels; format synthetic generates its own');
-    if (s.label_case !== undefined) report(at('label_case'), 'applies to read labels; format synthetic generates its own');
+    if (s.text_pattern !== undefined)
+      report(at('text_pattern'), 'filters read labels; format synthetic generates its own');
+    if (s.label_case !== undefined)
+      report(at('label_case'), 'applies to read labels; format synthetic generates its own');
     if (s.splits !== undefined) report(at('splits'), 'is not used with format synthetic');
     if (v.synthetic.mix_train > 0) {
-      report(['synthetic', 'mix_train'], 'adds generated lines to a read source; format synthetic generates all its lines (synthetic.count)');
+      report(
+        ['synthetic', 'mix_train'],
+        'adds generated lines to a read source; format synthetic generates all its lines (synthetic.count)',
+      );
     }
   } else if (!s.path && !s.dataset && !s.splits) {
     report(at('path'), `is required for format '${s.format}' (or give 'dataset' or 'splits')`);
@@ -278,12 +333,21 @@ function checkDataConfig(v: Static<typeof DataSchema>, report: ReportIssue): voi
  * `source.dataset: <name>` names a folder of ../shared/datasets (labels.json + images/). `locate` gives the positions
  * of its keys when it was read from a file.
  */
-export function parseDataConfig(value: unknown, file: string, baseDir = process.cwd(), locate?: ConfigLocator): DataConfig {
+export function parseDataConfig(
+  value: unknown,
+  file: string,
+  baseDir = process.cwd(),
+  locate?: ConfigLocator,
+): DataConfig {
   const task = value && typeof value === 'object' ? (value as { task?: unknown }).task : undefined;
   if (task !== undefined && task !== 'ocr') {
-    throw new OcropsError('OCROPS_CONFIG_INVALID', `${formatWhere(file, locate, ['task'])}: task: must be 'ocr' for a text-line data config, got ${JSON.stringify(task)}`, {
-      hint: "a 'classify' config is read by loadClassifyDataConfig (loadAnyDataConfig picks the reader by task)",
-    });
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `${formatWhere(file, locate, ['task'])}: task: must be 'ocr' for a text-line data config, got ${JSON.stringify(task)}`,
+      {
+        hint: "a 'classify' config is read by loadClassifyDataConfig (loadAnyDataConfig picks the reader by task)",
+      },
+    );
   }
   const v = validateConfig(DataSchema, value, { source: file, locate, check: checkDataConfig });
   const s = v.source;
@@ -291,9 +355,13 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
   if (s.dataset !== undefined) {
     const dir = sharedDataset(s.dataset);
     if (!dir) {
-      throw new OcropsError('OCROPS_DATA_DATASET_ABSENT', `${file}: shared dataset '${s.dataset}' not found in ${sharedDatasetsDir()}`, {
-        hint: 'put the dataset folder (labels.json + images/) there, or set OCROPS_DATASETS to the folder that holds it',
-      });
+      throw new OcropsError(
+        'OCROPS_DATA_DATASET_ABSENT',
+        `${file}: shared dataset '${s.dataset}' not found in ${sharedDatasetsDir()}`,
+        {
+          hint: 'put the dataset folder (labels.json + images/) there, or set OCROPS_DATASETS to the folder that holds it',
+        },
+      );
     }
     source.path = resolve(dir, 'labels.json');
     source.images = resolve(dir, 'images');
@@ -307,12 +375,16 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
   if (s.text_pattern !== undefined) source.textPattern = s.text_pattern;
   if (s.label_case !== undefined) source.labelCase = s.label_case;
   if (s.splits) {
-    const one = (e: { path: string; images?: string }) => ({ path: resolve(baseDir, e.path), images: e.images !== undefined ? resolve(baseDir, e.images) : undefined });
+    const one = (e: { path: string; images?: string }) => ({
+      path: resolve(baseDir, e.path),
+      images: e.images !== undefined ? resolve(baseDir, e.images) : undefined,
+    });
     source.splits = { train: one(s.splits.train), val: one(s.splits.val), test: one(s.splits.test) };
   }
 
   const cs = v.charset;
-  const charset: CharsetSpec = cs === 'vietnamese' || cs === 'derive' ? { kind: cs } : { kind: 'explicit', chars: cs.normalize('NFC') };
+  const charset: CharsetSpec =
+    cs === 'vietnamese' || cs === 'derive' ? { kind: cs } : { kind: 'explicit', chars: cs.normalize('NFC') };
   const { height, channels, width } = v.image;
   const image: ImageOptions = { height, channels, width, maxWidth: width ?? v.image.max_width ?? height * 40 };
   return {
@@ -323,7 +395,10 @@ export function parseDataConfig(value: unknown, file: string, baseDir = process.
     image,
     split: v.split,
     output: resolve(baseDir, v.output ?? `data/prepared/${v.name}`),
-    synthetic: resolveSynthetic(v.synthetic.text === 'pattern' ? { ...v.synthetic, pattern: v.synthetic.pattern ?? s.text_pattern } : v.synthetic, baseDir),
+    synthetic: resolveSynthetic(
+      v.synthetic.text === 'pattern' ? { ...v.synthetic, pattern: v.synthetic.pattern ?? s.text_pattern } : v.synthetic,
+      baseDir,
+    ),
     augment: v.augment === false ? false : camelizeConfig(AugmentSchema, v.augment),
     file,
   };

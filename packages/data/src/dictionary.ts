@@ -33,9 +33,13 @@ export function loadDictionary(path: string): string[] {
     ),
   ];
   if (words.length === 0) {
-    throw new OcropsError('OCROPS_DATA_DICTIONARY', `synthetic.dictionary: ${path} holds no usable word (letters and digits only, one per line)`, {
-      hint: 'point synthetic.dictionary at a word list with one word per line',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_DICTIONARY',
+      `synthetic.dictionary: ${path} holds no usable word (letters and digits only, one per line)`,
+      {
+        hint: 'point synthetic.dictionary at a word list with one word per line',
+      },
+    );
   }
   cache.set(path, words);
   return words;
@@ -73,7 +77,11 @@ export function dictionaryText(
     const text = rng.chance(opts.digitsP) ? numberToken(rng) : casedWord(rng, words, opts.case);
     if (!alphabet || [...text].every((c) => alphabet.has(c))) return text;
   }
-  throw new OcropsError('OCROPS_DATA_DICTIONARY', `synthetic.dictionary: ${MAX_DRAWS} words in a row of ${opts.dictionary} cannot be written with the set's charset`, {
-    hint: 'use a word list in the charset\'s script, or a charset that covers the list (charset: derive or the characters themselves)',
-  });
+  throw new OcropsError(
+    'OCROPS_DATA_DICTIONARY',
+    `synthetic.dictionary: ${MAX_DRAWS} words in a row of ${opts.dictionary} cannot be written with the set's charset`,
+    {
+      hint: "use a word list in the charset's script, or a charset that covers the list (charset: derive or the characters themselves)",
+    },
+  );
 }

@@ -73,7 +73,10 @@ test('decodeLine: 16-bit PNGs come out as 8-bit pixels', async (t) => {
   const h = 20;
   const px = new Uint16Array(w * h * 3).fill(65535);
   for (let y = 8; y < 12; y++) for (let x = 10; x < 50; x++) px.fill(0, (y * w + x) * 3, (y * w + x) * 3 + 3);
-  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png().toFile(join(dir, 'deep.png'));
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .toColourspace('rgb16')
+    .png()
+    .toFile(join(dir, 'deep.png'));
   assert.equal((await sharp(join(dir, 'deep.png')).metadata()).depth, 'ushort');
   const img = await decodeLine(join(dir, 'deep.png'), { height: 20, channels: 1 });
   assert.equal(img.data.length, w * h);

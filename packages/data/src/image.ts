@@ -88,7 +88,15 @@ export async function decodeLine(input: string | Buffer, opts: LineImageOptions,
   }
   let pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
   if (info.channels !== opts.channels) pixels = convertChannels(pixels, info.channels, opts.channels);
-  return { data: pixels, width, height: opts.height, channels: opts.channels, sourceWidth: sw, sourceHeight: sh, squeezed };
+  return {
+    data: pixels,
+    width,
+    height: opts.height,
+    channels: opts.channels,
+    sourceWidth: sw,
+    sourceHeight: sh,
+    squeezed,
+  };
 }
 
 function convertChannels(src: Uint8Array, from: number, to: 1 | 3): Uint8Array {
@@ -96,7 +104,10 @@ function convertChannels(src: Uint8Array, from: number, to: 1 | 3): Uint8Array {
   const dst = new Uint8Array(n * to);
   for (let i = 0; i < n; i++) {
     if (to === 1) {
-      dst[i] = from >= 3 ? Math.round(0.299 * src[i * from] + 0.587 * src[i * from + 1] + 0.114 * src[i * from + 2]) : src[i * from];
+      dst[i] =
+        from >= 3
+          ? Math.round(0.299 * src[i * from] + 0.587 * src[i * from + 1] + 0.114 * src[i * from + 2])
+          : src[i * from];
     } else {
       const g = src[i * from];
       dst[i * 3] = from >= 3 ? src[i * from] : g;
@@ -118,7 +129,8 @@ async function failureReason(input: string | Buffer, err: unknown): Promise<stri
   } catch {
     return 'file not found';
   }
-  if (isTruncated(bytes)) return `truncated image (${bytes.length} bytes, the ${bytes[0] === 0x89 ? 'PNG IEND chunk' : 'JPEG end marker'} is missing)`;
+  if (isTruncated(bytes))
+    return `truncated image (${bytes.length} bytes, the ${bytes[0] === 0x89 ? 'PNG IEND chunk' : 'JPEG end marker'} is missing)`;
   return describeSharpError(err);
 }
 
@@ -128,7 +140,8 @@ export function isTruncated(b: Buffer): boolean {
     return b.lastIndexOf('IEND', undefined, 'latin1') < 0 || b.lastIndexOf('IEND', undefined, 'latin1') < b.length - 64;
   }
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8) {
-    for (let i = b.length - 1; i >= Math.max(1, b.length - 64); i--) if (b[i] === 0xd9 && b[i - 1] === 0xff) return false;
+    for (let i = b.length - 1; i >= Math.max(1, b.length - 64); i--)
+      if (b[i] === 0xd9 && b[i - 1] === 0xff) return false;
     return true;
   }
   return false;
@@ -138,7 +151,8 @@ function describeSharpError(err: unknown): string {
   const msg = (err as Error)?.message ?? String(err);
   if (/empty|zero-length|Input Buffer is empty/i.test(msg)) return 'empty file';
   if (/unsupported image format/i.test(msg)) return 'not an image (unsupported or unknown format)';
-  if (/truncat|premature end|end of (file|stream)|unexpected end|Read error|not enough data/i.test(msg)) return `truncated image (${msg.split('\n')[0]})`;
+  if (/truncat|premature end|end of (file|stream)|unexpected end|Read error|not enough data/i.test(msg))
+    return `truncated image (${msg.split('\n')[0]})`;
   if (/ENOENT|no such file|missing/i.test(msg)) return 'file not found';
   return `unreadable image (${msg.split('\n')[0]})`;
 }

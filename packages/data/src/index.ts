@@ -20,7 +20,18 @@ export {
   type SplitOptions,
   type SyntheticOptions,
 } from './config.js';
-export { readSource, filterByTextPattern, readLabelsJson, readConfigJson, readFolder, readTags, readLabelStudio, type SourceItem, type SkippedItem, type SourceRead } from './readers.js';
+export {
+  readSource,
+  filterByTextPattern,
+  readLabelsJson,
+  readConfigJson,
+  readFolder,
+  readTags,
+  readLabelStudio,
+  type SourceItem,
+  type SkippedItem,
+  type SourceRead,
+} from './readers.js';
 export {
   convertLabelStudio,
   parseLabelStudioExport,
@@ -33,7 +44,13 @@ export {
   type S3Options,
 } from './labelstudio.js';
 export { decodeLine, loadImageForModel, scaledWidth, toFloat, type LineImage, type LineImageOptions } from './image.js';
-export { augmentImage, defaultAugmentConfig, parseAugmentConfig, AugmentSchema, type AugmentConfig } from './augment.js';
+export {
+  augmentImage,
+  defaultAugmentConfig,
+  parseAugmentConfig,
+  AugmentSchema,
+  type AugmentConfig,
+} from './augment.js';
 export { SyntheticLines, loadFonts, DEFAULT_FONT_FILES, type SynthLine } from './synth.js';
 export { randomAddress } from './addresses.js';
 export { Rng, rngFor } from './rng.js';
@@ -71,7 +88,15 @@ export {
   type ClassAugmentConfig,
 } from './classify-config.js';
 export { loadAnyDataConfig, loadClassifyDataConfig, type AnyDataConfig } from './task-config.js';
-export { readImageFolder, readClassCsv, readClassSource, parseCsv, compareCodePoints, type ClassItem, type ClassSourceRead } from './classify-readers.js';
+export {
+  readImageFolder,
+  readClassCsv,
+  readClassSource,
+  parseCsv,
+  compareCodePoints,
+  type ClassItem,
+  type ClassSourceRead,
+} from './classify-readers.js';
 export { stratifiedSplit, classSplitSizes } from './classify-split.js';
 export {
   prepareClassify,

@@ -8,9 +8,17 @@ import { tempDir } from './testing/fixtures.js';
 
 /** A task as Label Studio exports it for the reference recipe's captioning project. */
 function lsTask(id: number, image: string, caption?: string) {
-  const result: unknown[] = [{ id: `c${id}`, from_name: 'chc', to_name: 'image', type: 'choices', value: { choices: ['Good'] } }];
-  if (caption !== undefined) result.push({ id: `t${id}`, from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } });
-  return { id, data: { captioning: image }, annotations: [{ id: id * 10, was_cancelled: false, result }], predictions: [] };
+  const result: unknown[] = [
+    { id: `c${id}`, from_name: 'chc', to_name: 'image', type: 'choices', value: { choices: ['Good'] } },
+  ];
+  if (caption !== undefined)
+    result.push({ id: `t${id}`, from_name: 'caption', to_name: 'image', type: 'textarea', value: { text: [caption] } });
+  return {
+    id,
+    data: { captioning: image },
+    annotations: [{ id: id * 10, was_cancelled: false, result }],
+    predictions: [],
+  };
 }
 
 test('3-task export, one without caption: labels.json with 2 entries, the third named in the report', async (t) => {
@@ -28,19 +36,25 @@ test('3-task export, one without caption: labels.json with 2 entries, the third 
   const r = await convertLabelStudio(exp);
   assert.equal(r.out, join(dir, 'labels.json'));
   const labels = JSON.parse(readFileSync(r.out, 'utf8'));
-  assert.deepEqual(labels, { '0000_samples.png': 'Số 289 Đinh Bộ Lĩnh, Phường 26', '0002_samples.png': 'Quận 1, TP Hồ Chí Minh' });
+  assert.deepEqual(labels, {
+    '0000_samples.png': 'Số 289 Đinh Bộ Lĩnh, Phường 26',
+    '0002_samples.png': 'Quận 1, TP Hồ Chí Minh',
+  });
   assert.equal(r.skipped.length, 1);
   assert.match(r.skipped[0].reason, /task 2 \(s3:\/\/bucket\/data\/train\/images\/0001_samples\.png\) has no caption/);
 });
 
 test('malformed export: OCROPS_JSON_SYNTAX with file and line:column; wrong shape explained', () => {
   const text = '[\n  {"id": 1, "data": {"captioning": "a.png"}},\n  {"id": 2 "data": {}}\n]';
-  assert.throws(() => parseLabelStudioExport(text, 'export.json'), (e: unknown) => {
-    assert.ok(e instanceof OcropsError);
-    assert.equal(e.code, 'OCROPS_JSON_SYNTAX');
-    assert.match(e.message, /^export\.json:3:\d+: malformed JSON/);
-    return true;
-  });
+  assert.throws(
+    () => parseLabelStudioExport(text, 'export.json'),
+    (e: unknown) => {
+      assert.ok(e instanceof OcropsError);
+      assert.equal(e.code, 'OCROPS_JSON_SYNTAX');
+      assert.match(e.message, /^export\.json:3:\d+: malformed JSON/);
+      return true;
+    },
+  );
   assert.throws(() => parseLabelStudioExport('{"tasks": []}', 'e.json'), /e\.json: expected a list of tasks/);
 });
 

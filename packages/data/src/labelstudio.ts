@@ -81,7 +81,11 @@ export function parseLabelStudioExport(text: string, source: string, filter: Lab
     const t = jsonField(jsonField(item, 'value'), 'text');
     const caption = Array.isArray(t) ? (t as unknown[])[0] : typeof t === 'string' ? t : undefined;
     if (typeof caption !== 'string' || caption.trim() === '') {
-      skipped.push({ taskId, uri, reason: `task ${taskId} (${uri}) has no caption (no non-empty 'caption' text in its annotation)` });
+      skipped.push({
+        taskId,
+        uri,
+        reason: `task ${taskId} (${uri}) has no caption (no non-empty 'caption' text in its annotation)`,
+      });
       return;
     }
     const quality = qualityOf(results, filter.qualityFrom ?? 'chc');
@@ -89,11 +93,22 @@ export function parseLabelStudioExport(text: string, source: string, filter: Lab
       const want = filter.quality;
       if (!quality || !quality.some((q) => want.includes(q))) {
         const got = quality ? `quality ${quality.map((q) => `'${q}'`).join(', ')}` : 'no quality choice';
-        skipped.push({ taskId, uri, reason: `task ${taskId} (${uri}): ${got}, not one of quality [${want.join(', ')}]`, filtered: true });
+        skipped.push({
+          taskId,
+          uri,
+          reason: `task ${taskId} (${uri}): ${got}, not one of quality [${want.join(', ')}]`,
+          filtered: true,
+        });
         return;
       }
     }
-    entries.push({ file: imageFileName(uri), uri, text: caption.normalize('NFC'), taskId, ...(quality ? { quality } : {}) });
+    entries.push({
+      file: imageFileName(uri),
+      uri,
+      text: caption.normalize('NFC'),
+      taskId,
+      ...(quality ? { quality } : {}),
+    });
   });
   return { entries, skipped };
 }
@@ -194,7 +209,9 @@ export async function convertLabelStudio(
   try {
     text = readFileSync(exportPath, 'utf8');
   } catch (err) {
-    throw new OcropsError('OCROPS_FILE_UNREADABLE', `cannot read ${exportPath}: ${(err as Error).message}`, { cause: err });
+    throw new OcropsError('OCROPS_FILE_UNREADABLE', `cannot read ${exportPath}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const { entries, skipped } = parseLabelStudioExport(text, exportPath, opts.filter);
   let kept = entries;
@@ -209,7 +226,11 @@ export async function convertLabelStudio(
   const labels: Record<string, string> = {};
   for (const e of kept) {
     if (labels[e.file] !== undefined) {
-      skipped.push({ taskId: e.taskId, uri: e.uri, reason: `task ${e.taskId}: image name ${e.file} already used by another task` });
+      skipped.push({
+        taskId: e.taskId,
+        uri: e.uri,
+        reason: `task ${e.taskId}: image name ${e.file} already used by another task`,
+      });
       continue;
     }
     labels[e.file] = e.text;

@@ -30,7 +30,10 @@ test('given splits (train/validation/test folders as in the reference CTCModel r
   const cfg = parseDataConfig(
     {
       name: 'given',
-      source: { format: 'labels-json', splits: { train: { path: 'train' }, val: { path: 'validation' }, test: { path: 'test' } } },
+      source: {
+        format: 'labels-json',
+        splits: { train: { path: 'train' }, val: { path: 'validation' }, test: { path: 'test' } },
+      },
       charset: 'derive',
       image: { height: 30, channels: 3, width: 64 },
     },
@@ -55,26 +58,53 @@ test('prepare from a config.json list and a folder of named files', async (t) =>
   const plates = ['A123BC77', 'B456CE99', 'K001MH12', 'X777XX77', 'M010OP50'];
   for (const p of plates) await writeLineImage(join(dir, 'crops', `${p}.png`), 160, 32);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(plates.map((p) => ({ file: `crops/${p}.png`, text: p }))));
-  const a = parseDataConfig({ name: 'plates', source: { format: 'config-json', path: 'config.json' }, charset: '0123456789ABEKMHOPCTYX', image: { height: 32 } }, 'p.yaml', dir);
+  const a = parseDataConfig(
+    {
+      name: 'plates',
+      source: { format: 'config-json', path: 'config.json' },
+      charset: '0123456789ABEKMHOPCTYX',
+      image: { height: 32 },
+    },
+    'p.yaml',
+    dir,
+  );
   const ra = await prepare(a, { progress: false });
   assert.equal(ra.counts.train + ra.counts.val + ra.counts.test, 5);
-  const b = parseDataConfig({ name: 'folder', source: { format: 'folder', path: 'crops' }, charset: 'derive', image: { height: 16 } }, 'f.yaml', dir);
+  const b = parseDataConfig(
+    { name: 'folder', source: { format: 'folder', path: 'crops' }, charset: 'derive', image: { height: 16 } },
+    'f.yaml',
+    dir,
+  );
   const rb = await prepare(b, { progress: false });
   assert.equal(rb.skipped.length, 0);
   const ds = await openPrepared(b.output);
   assert.equal(ds.splits.train.widths[0], 80);
-  assert.deepEqual([...ds.splits.train.labels, ...ds.splits.val.labels, ...ds.splits.test.labels].sort(), [...plates].sort());
+  assert.deepEqual(
+    [...ds.splits.train.labels, ...ds.splits.val.labels, ...ds.splits.test.labels].sort(),
+    [...plates].sort(),
+  );
 });
 
 test('synthetic lines outside an explicit charset: filtered and reported, or fatal with on_unknown_chars: fail', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const base = { name: 's', source: { format: 'synthetic' }, charset: 'abcdefghijklmnopqrstuvwxyz ,0123456789ĐđPQHXườậệã', image: { height: 16 }, synthetic: { count: 8, seed: 2 } };
-  const rep = await prepare(parseDataConfig({ ...base, on_unknown_chars: 'filter' }, 's.yaml', dir), { progress: false });
+  const base = {
+    name: 's',
+    source: { format: 'synthetic' },
+    charset: 'abcdefghijklmnopqrstuvwxyz ,0123456789ĐđPQHXườậệã',
+    image: { height: 16 },
+    synthetic: { count: 8, seed: 2 },
+  };
+  const rep = await prepare(parseDataConfig({ ...base, on_unknown_chars: 'filter' }, 's.yaml', dir), {
+    progress: false,
+  });
   assert.ok(rep.skipped.length > 0);
   assert.equal(rep.counts.train + rep.counts.val + rep.counts.test + rep.skipped.length, 8);
   assert.ok(rep.skipped.every((s) => s.stage === 'charset' && /outside the charset/.test(s.reason)));
-  await assert.rejects(prepare(parseDataConfig({ ...base, on_unknown_chars: 'fail' }, 's.yaml', dir), { progress: false }), /label\(s\) hold characters outside the charset/);
+  await assert.rejects(
+    prepare(parseDataConfig({ ...base, on_unknown_chars: 'fail' }, 's.yaml', dir), { progress: false }),
+    /label\(s\) hold characters outside the charset/,
+  );
 });
 
 test('prepare writes into a hidden sibling and swaps it in at the end: readers and failed prepares keep the old output', async (t) => {
@@ -101,7 +131,10 @@ test('prepare writes into a hidden sibling and swaps it in at the end: readers a
   const running = prepare(second, { progress: false });
   assert.deepEqual(snapshot(), before);
   const siblings = readdirSync(join(dir, 'data', 'prepared'));
-  assert.ok(siblings.some((n) => n.startsWith('.swap.preparing-')), `work folder beside the output: ${siblings.join(', ')}`);
+  assert.ok(
+    siblings.some((n) => n.startsWith('.swap.preparing-')),
+    `work folder beside the output: ${siblings.join(', ')}`,
+  );
   const rep = await running;
   assert.equal(rep.output, second.output);
   const ds = await openPrepared(second.output);
@@ -110,7 +143,7 @@ test('prepare writes into a hidden sibling and swaps it in at the end: readers a
   assert.ok(!readdirSync(second.output).includes('stale.txt'), 'the old folder was replaced as a whole');
 });
 
-test('synthetic.mix_train: generated dictionary lines join the train split only, written with the set\'s charset', async (t) => {
+test("synthetic.mix_train: generated dictionary lines join the train split only, written with the set's charset", async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   mkdirSync(join(dir, 'crops'));
@@ -124,7 +157,13 @@ test('synthetic.mix_train: generated dictionary lines join the train split only,
         source: { format: 'folder', path: 'crops' },
         charset: 'derive',
         image: { height: 16 },
-        synthetic: { text: 'dictionary', dictionary: 'words.txt', mix_train: mix, seed: 5, case: { upper: 0, title: 0, lower: 1 } },
+        synthetic: {
+          text: 'dictionary',
+          dictionary: 'words.txt',
+          mix_train: mix,
+          seed: 5,
+          case: { upper: 0, title: 0, lower: 1 },
+        },
       },
       'm.yaml',
       dir,
@@ -135,7 +174,11 @@ test('synthetic.mix_train: generated dictionary lines join the train split only,
   const ds = await openPrepared(rep.output);
   const synth = ds.splits.train.ids.filter((id) => id.startsWith('synth_'));
   assert.equal(synth.length, 25);
-  for (const split of ['val', 'test'] as const) assert.ok(ds.splits[split].ids.every((id) => !id.startsWith('synth_')), `${split} stays real`);
+  for (const split of ['val', 'test'] as const)
+    assert.ok(
+      ds.splits[split].ids.every((id) => !id.startsWith('synth_')),
+      `${split} stays real`,
+    );
   // the charset is the real labels' (a-c and digits): 'zebra' is never drawn, numbers use digits of the set only
   assert.deepEqual(ds.charset.chars, (await openPrepared(plain.output)).charset.chars);
   const labels = ds.splits.train.labels.filter((_, i) => ds.splits.train.ids[i].startsWith('synth_'));
@@ -151,7 +194,8 @@ test('synthetic.mix_train with source.label_case: words drawn in capitals are la
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   mkdirSync(join(dir, 'crops'));
-  for (const x of ['Ab1', 'bA2', 'CC3', 'ac4', 'Cb5', 'ab6', 'ca7', 'BB8']) await writeLineImage(join(dir, 'crops', `${x}.png`), 120, 24);
+  for (const x of ['Ab1', 'bA2', 'CC3', 'ac4', 'Cb5', 'ab6', 'ca7', 'BB8'])
+    await writeLineImage(join(dir, 'crops', `${x}.png`), 120, 24);
   writeFileSync(join(dir, 'words.txt'), 'cab\nabba\nzebra\nbacca\nacc\n');
   const cfg = parseDataConfig(
     {
@@ -159,13 +203,23 @@ test('synthetic.mix_train with source.label_case: words drawn in capitals are la
       source: { format: 'folder', path: 'crops', label_case: 'lower' },
       charset: 'derive',
       image: { height: 16 },
-      synthetic: { text: 'dictionary', dictionary: 'words.txt', mix_train: 20, seed: 3, digits_p: 0, case: { upper: 1, title: 0, lower: 0 } },
+      synthetic: {
+        text: 'dictionary',
+        dictionary: 'words.txt',
+        mix_train: 20,
+        seed: 3,
+        digits_p: 0,
+        case: { upper: 1, title: 0, lower: 0 },
+      },
     },
     'f.yaml',
     dir,
   );
   const ds = await openPrepared((await prepare(cfg, { progress: false })).output);
-  assert.deepEqual(ds.charset.chars.filter((c) => /[a-zA-Z]/.test(c)), ['a', 'b', 'c']);
+  assert.deepEqual(
+    ds.charset.chars.filter((c) => /[a-zA-Z]/.test(c)),
+    ['a', 'b', 'c'],
+  );
   const labels = ds.splits.train.labels.filter((_, i) => ds.splits.train.ids[i].startsWith('synth_'));
   assert.equal(labels.length, 20);
   // every word is drawn in capitals (case upper: 1, no numbers): without the fold none could be written

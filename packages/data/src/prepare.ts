@@ -44,7 +44,9 @@ function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; 
       return { charset: Charset.vietnamese(), source: 'vietnamese' };
     case 'derive':
       if (labels.length === 0) {
-        throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no labels to derive a charset from`, { hint: 'check source.path' });
+        throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no labels to derive a charset from`, {
+          hint: 'check source.path',
+        });
       }
       return { charset: Charset.fromTexts(labels), source: 'derived from the labels' };
     case 'explicit':
@@ -53,7 +55,11 @@ function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; 
 }
 
 /** Splits out the items whose labels hold characters outside the charset (reported, or fatal with on_unknown_chars: fail). */
-function checkLabels(cfg: DataConfig, items: SourceItem[], charset: Charset): { kept: SourceItem[]; skipped: SkippedItem[] } {
+function checkLabels(
+  cfg: DataConfig,
+  items: SourceItem[],
+  charset: Charset,
+): { kept: SourceItem[]; skipped: SkippedItem[] } {
   const kept: SourceItem[] = [];
   const skipped: SkippedItem[] = [];
   for (const it of items) {
@@ -69,10 +75,17 @@ function checkLabels(cfg: DataConfig, items: SourceItem[], charset: Charset): { 
     }
   }
   if (skipped.length && cfg.onUnknownChars === 'fail') {
-    const ex = skipped.slice(0, 5).map((s) => `  ${s.reason}`).join('\n');
-    throw new OcropsError('OCROPS_DATA_UNKNOWN_CHARS', `${cfg.file}: ${skipped.length} label(s) hold characters outside the charset, e.g.\n${ex}`, {
-      hint: "fix the labels, set 'on_unknown_chars: filter' to drop them, or use 'charset: derive'",
-    });
+    const ex = skipped
+      .slice(0, 5)
+      .map((s) => `  ${s.reason}`)
+      .join('\n');
+    throw new OcropsError(
+      'OCROPS_DATA_UNKNOWN_CHARS',
+      `${cfg.file}: ${skipped.length} label(s) hold characters outside the charset, e.g.\n${ex}`,
+      {
+        hint: "fix the labels, set 'on_unknown_chars: filter' to drop them, or use 'charset: derive'",
+      },
+    );
   }
   return { kept, skipped };
 }
@@ -95,7 +108,8 @@ function removeStaleWorkDirs(out: string): void {
   for (const name of readdirSync(dirname(out))) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) rmSync(join(dirname(out), name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid))
+      rmSync(join(dirname(out), name), { recursive: true, force: true });
   }
 }
 
@@ -118,7 +132,14 @@ function addGeneratedLines(
 ): void {
   const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
   const labelCase = cfg.source.labelCase;
-  const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, drawableChars(charset, labelCase));
+  const gen = new SyntheticLines(
+    cfg.synthetic,
+    height,
+    channels,
+    maxWidth,
+    fixedWidth,
+    drawableChars(charset, labelCase),
+  );
   for (let i = 0; i < cfg.synthetic.mixTrain; i++) {
     const line = gen.line(i);
     const label = foldCase(line.text, labelCase);
@@ -180,11 +201,22 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
   if (cfg.source.format === 'synthetic') {
     // a given charset also limits what dictionary lines say; a derived one is read from the generated texts
     const fixedCharset = cfg.charset.kind === 'derive' ? undefined : resolveCharset(cfg, []);
-    const gen = new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, fixedCharset && new Set(fixedCharset.charset.chars));
+    const gen = new SyntheticLines(
+      cfg.synthetic,
+      height,
+      channels,
+      maxWidth,
+      fixedWidth,
+      fixedCharset && new Set(fixedCharset.charset.chars),
+    );
     const n = cfg.synthetic.count;
     const texts = Array.from({ length: n }, (_, i) => gen.text(i));
     charsetInfo = fixedCharset ?? resolveCharset(cfg, texts);
-    const { skipped: bad } = checkLabels(cfg, texts.map((label, i) => ({ id: synthId(i), path: '', label })), charsetInfo.charset);
+    const { skipped: bad } = checkLabels(
+      cfg,
+      texts.map((label, i) => ({ id: synthId(i), path: '', label })),
+      charsetInfo.charset,
+    );
     const badIds = new Set(bad.map((b) => b.id));
     skipped.push(...bad.map(({ id, stage, reason }) => ({ id, stage, reason })));
     const sizes = splitSizes(n, cfg.split);
@@ -210,17 +242,28 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
     // one read per given split, or one read split by seed
     const given = cfg.source.splits;
     const reads = given
-      ? await Promise.all(SPLITS.map((sp) => readSource({ ...cfg.source, path: given[sp].path, images: given[sp].images, splits: undefined })))
+      ? await Promise.all(
+          SPLITS.map((sp) =>
+            readSource({ ...cfg.source, path: given[sp].path, images: given[sp].images, splits: undefined }),
+          ),
+        )
       : [await readSource(cfg.source)];
     for (const r of reads) skipped.push(...r.skipped);
-    charsetInfo = resolveCharset(cfg, reads.flatMap((r) => r.items.map((it) => it.label)));
+    charsetInfo = resolveCharset(
+      cfg,
+      reads.flatMap((r) => r.items.map((it) => it.label)),
+    );
     const checked = reads.map((r) => checkLabels(cfg, r.items, charsetInfo.charset));
     for (const c of checked) skipped.push(...c.skipped);
     const kept = checked.flatMap((c) => c.kept);
     if (kept.length === 0) {
-      throw new OcropsError('OCROPS_DATA_EMPTY', `${cfg.file}: no usable items in ${cfg.source.path ?? 'the split sources'} (${skipped.length} skipped)`, {
-        hint: skipped.length ? `first problem: ${skipped[0].reason}` : 'check source.path and source.format',
-      });
+      throw new OcropsError(
+        'OCROPS_DATA_EMPTY',
+        `${cfg.file}: no usable items in ${cfg.source.path ?? 'the split sources'} (${skipped.length} skipped)`,
+        {
+          hint: skipped.length ? `first problem: ${skipped[0].reason}` : 'check source.path and source.format',
+        },
+      );
     }
     let parts: Record<SplitName, SourceItem[]>;
     if (given) parts = { train: checked[0].kept, val: checked[1].kept, test: checked[2].kept };
@@ -234,7 +277,10 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
       };
     }
     const mix = cfg.synthetic.mixTrain;
-    const bar = new ProgressBar(`prepare ${cfg.name}`, kept.length + mix, { unit: 'lines', silent: opts.progress === false });
+    const bar = new ProgressBar(`prepare ${cfg.name}`, kept.length + mix, {
+      unit: 'lines',
+      silent: opts.progress === false,
+    });
     const conc = Math.max(1, opts.concurrency ?? 4);
     for (const split of SPLITS) {
       const items = parts[split].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -244,8 +290,12 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
         labels[split].push(label);
         if (wasSqueezed) squeezed++;
       };
-      await writeDecoded(w, items, { height, channels, width: fixedWidth, maxWidth }, { conc, skipped, bar }, (it, img) =>
-        keep(it.label, img.width, img.squeezed),
+      await writeDecoded(
+        w,
+        items,
+        { height, channels, width: fixedWidth, maxWidth },
+        { conc, skipped, bar },
+        (it, img) => keep(it.label, img.width, img.squeezed),
       );
       if (split === 'train' && mix > 0) addGeneratedLines(w, cfg, charsetInfo.charset, bar, keep);
       const r = w.close();
@@ -263,8 +313,19 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
     name: cfg.name,
     counts: { ...counts, total: allLabels.length, skipped: skipped.length },
     charset: { ...charset.toJSON(), numClasses: charset.numClasses, source },
-    image: { height, channels, ...(fixedWidth ? { fixedWidth } : {}), maxWidth: Math.max(0, ...SPLITS.map((s) => splitMax[s])), squeezed },
-    widths: { all: distribution(allWidths), train: distribution(widths.train), val: distribution(widths.val), test: distribution(widths.test) },
+    image: {
+      height,
+      channels,
+      ...(fixedWidth ? { fixedWidth } : {}),
+      maxWidth: Math.max(0, ...SPLITS.map((s) => splitMax[s])),
+      squeezed,
+    },
+    widths: {
+      all: distribution(allWidths),
+      train: distribution(widths.train),
+      val: distribution(widths.val),
+      test: distribution(widths.test),
+    },
     labelLengths: {
       all: distribution(lengths(allLabels)),
       train: distribution(lengths(labels.train)),
@@ -284,12 +345,24 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
     widthCap: maxWidth,
     augment: cfg.augment,
     charset: charset.toJSON(),
-    splits: { train: { count: counts.train, maxWidth: splitMax.train }, val: { count: counts.val, maxWidth: splitMax.val }, test: { count: counts.test, maxWidth: splitMax.test } },
+    splits: {
+      train: { count: counts.train, maxWidth: splitMax.train },
+      val: { count: counts.val, maxWidth: splitMax.val },
+      test: { count: counts.test, maxWidth: splitMax.test },
+    },
   };
   writeFileSync(join(cfg.output, 'stats.json'), `${JSON.stringify(stats, null, 1)}\n`);
   writeFileSync(join(cfg.output, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
   const seconds = (performance.now() - t0) / 1000;
-  return { name: cfg.name, output: cfg.output, counts, skipped, stats, seconds, linesPerSecond: allLabels.length / seconds };
+  return {
+    name: cfg.name,
+    output: cfg.output,
+    counts,
+    skipped,
+    stats,
+    seconds,
+    linesPerSecond: allLabels.length / seconds,
+  };
 }
 
 /** Maps with at most `limit` promises in flight; results in input order. */

@@ -13,7 +13,10 @@ test('labels-json: {file: text} with images/ beside it; NFC; empty and non-strin
   const nfd = 'Phường 4'.normalize('NFD');
   writeFileSync(join(dir, 'labels.json'), JSON.stringify({ 'b.png': nfd, 'a.png': 'Quận 1', 'c.png': '', 'd.png': 5 }));
   const r = await readSource({ format: 'labels-json', path: dir });
-  assert.deepEqual(r.items.map((i) => i.id), ['a.png', 'b.png']);
+  assert.deepEqual(
+    r.items.map((i) => i.id),
+    ['a.png', 'b.png'],
+  );
   assert.equal(r.items[0].path, join(dir, 'images', 'a.png'));
   assert.equal(r.items[1].label, 'Phường 4'.normalize('NFC'));
   assert.equal(r.skipped.length, 2);
@@ -24,12 +27,23 @@ test('config-json: [{file, text}] list (the licence-plate recipe), duplicates re
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const cfg = join(dir, 'config.json');
-  writeFileSync(cfg, JSON.stringify([{ file: 'x/1.png', text: 'A123BC77' }, { file: 'x/2.png', text: 'B456CE99' }, { file: 'x/1.png', text: 'again' }, { text: 'no file' }]));
+  writeFileSync(
+    cfg,
+    JSON.stringify([
+      { file: 'x/1.png', text: 'A123BC77' },
+      { file: 'x/2.png', text: 'B456CE99' },
+      { file: 'x/1.png', text: 'again' },
+      { text: 'no file' },
+    ]),
+  );
   const r = await readSource({ format: 'config-json', path: cfg });
-  assert.deepEqual(r.items.map((i) => [i.id, i.label, i.path]), [
-    ['x/1.png', 'A123BC77', join(dir, 'x/1.png')],
-    ['x/2.png', 'B456CE99', join(dir, 'x/2.png')],
-  ]);
+  assert.deepEqual(
+    r.items.map((i) => [i.id, i.label, i.path]),
+    [
+      ['x/1.png', 'A123BC77', join(dir, 'x/1.png')],
+      ['x/2.png', 'B456CE99', join(dir, 'x/2.png')],
+    ],
+  );
   assert.equal(r.skipped.length, 2);
   assert.match(r.skipped[0].reason, /listed twice/);
   assert.match(r.skipped[1].reason, /entry 3 has no "file"/);
@@ -40,12 +54,23 @@ test('config-json: [{file, text}] list (the licence-plate recipe), duplicates re
 test('folder: file names are the labels (captcha), optional labelPattern', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  for (const n of ['22d5n.png', '2356g.png', 'notes.txt']) await writeLineImage(join(dir, n.replace('.txt', '.png')), 20, 10);
+  for (const n of ['22d5n.png', '2356g.png', 'notes.txt'])
+    await writeLineImage(join(dir, n.replace('.txt', '.png')), 20, 10);
   writeFileSync(join(dir, 'readme.txt'), 'x');
   const r = await readSource({ format: 'folder', path: dir });
-  assert.deepEqual(r.items.map((i) => [i.id, i.label]), [['22d5n.png', '22d5n'], ['2356g.png', '2356g'], ['notes.png', 'notes']]);
+  assert.deepEqual(
+    r.items.map((i) => [i.id, i.label]),
+    [
+      ['22d5n.png', '22d5n'],
+      ['2356g.png', '2356g'],
+      ['notes.png', 'notes'],
+    ],
+  );
   const p = await readSource({ format: 'folder', path: dir, labelPattern: '^(\\d\\w+)$' });
-  assert.deepEqual(p.items.map((i) => i.label), ['22d5n', '2356g']);
+  assert.deepEqual(
+    p.items.map((i) => i.label),
+    ['22d5n', '2356g'],
+  );
   assert.match(p.skipped[0].reason, /notes\.png: file name does not match/);
 });
 
@@ -55,7 +80,14 @@ test('tags: "path label" per line (IIIT5K train.tags), bad lines named with file
   const tags = join(dir, 'train.tags');
   writeFileSync(tags, 'train/1009_2.png You\ntrain/1017_1.png Rescue\n\ntrain/bad.png\ntrain/1023_15.png 143KM\r\n');
   const r = await readSource({ format: 'tags', path: tags });
-  assert.deepEqual(r.items.map((i) => [i.id, i.label]), [['train/1009_2.png', 'You'], ['train/1017_1.png', 'Rescue'], ['train/1023_15.png', '143KM']]);
+  assert.deepEqual(
+    r.items.map((i) => [i.id, i.label]),
+    [
+      ['train/1009_2.png', 'You'],
+      ['train/1017_1.png', 'Rescue'],
+      ['train/1023_15.png', '143KM'],
+    ],
+  );
   assert.equal(r.items[0].path, join(dir, 'train/1009_2.png'));
   assert.equal(r.skipped.length, 1);
   assert.match(r.skipped[0].reason, /train\.tags:4: expected "image-path label"/);

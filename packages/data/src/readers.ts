@@ -51,7 +51,10 @@ class Collector {
   readonly items: SourceItem[] = [];
   readonly skipped: SkippedItem[] = [];
   private readonly seen = new Set<string>();
-  constructor(private readonly imagesDir: string, private readonly where: string) {}
+  constructor(
+    private readonly imagesDir: string,
+    private readonly where: string,
+  ) {}
 
   add(id: string, label: unknown, at = ''): void {
     const path = resolve(this.imagesDir, id);
@@ -65,7 +68,12 @@ class Collector {
       return;
     }
     if (this.seen.has(id)) {
-      this.skipped.push({ id, path, stage: 'label', reason: `${this.where}${at}: ${id} is listed twice (later one dropped)` });
+      this.skipped.push({
+        id,
+        path,
+        stage: 'label',
+        reason: `${this.where}${at}: ${id} is listed twice (later one dropped)`,
+      });
       return;
     }
     this.seen.add(id);
@@ -123,7 +131,12 @@ export function readFolder(dir: string, labelPattern?: string): SourceRead {
     if (re) {
       const m = re.exec(stem);
       if (!m || m[1] === undefined) {
-        c.skipped.push({ id: name, path: join(dir, name), stage: 'label', reason: `${name}: file name does not match labelPattern ${labelPattern}` });
+        c.skipped.push({
+          id: name,
+          path: join(dir, name),
+          stage: 'label',
+          reason: `${name}: file name does not match labelPattern ${labelPattern}`,
+        });
         continue;
       }
       c.add(name, m[1]);
@@ -135,21 +148,26 @@ export function readFolder(dir: string, labelPattern?: string): SourceRead {
 /** A tags file: one `relative/image/path label` per line (IIIT5K `train.tags`); the label is the rest of the line. */
 export function readTags(path: string, imagesDir?: string): SourceRead {
   const c = new Collector(imagesDir ?? dirname(path), path);
-  readText(path).split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const m = /^\s*(\S+)\s+(.*?)\s*$/.exec(line);
-    if (!m || m[2] === '') {
-      c.skipped.push({ id: line.trim(), stage: 'label', reason: `${path}:${i + 1}: expected "image-path label"` });
-      return;
-    }
-    c.add(m[1], m[2], `:${i + 1}`);
-  });
+  readText(path)
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      const m = /^\s*(\S+)\s+(.*?)\s*$/.exec(line);
+      if (!m || m[2] === '') {
+        c.skipped.push({ id: line.trim(), stage: 'label', reason: `${path}:${i + 1}: expected "image-path label"` });
+        return;
+      }
+      c.add(m[1], m[2], `:${i + 1}`);
+    });
   return c;
 }
 
 /** A Label Studio export; images are looked up by file name in `imagesDir`, `s3://` ones downloaded there first. */
 export async function readLabelStudio(
-  path: string, imagesDir?: string, s3Endpoint?: string, filter: LabelStudioFilter = {},
+  path: string,
+  imagesDir?: string,
+  s3Endpoint?: string,
+  filter: LabelStudioFilter = {},
 ): Promise<SourceRead> {
   const { entries, skipped } = parseLabelStudioExport(readText(path), path, filter);
   const dir = imagesDir ?? defaultImagesDir(path);
@@ -157,7 +175,11 @@ export async function readLabelStudio(
   const bad = new Set(failed.map((f) => f.taskId));
   const c = new Collector(dir, path);
   for (const s of [...skipped, ...failed]) {
-    c.skipped.push({ id: s.uri ? basename(s.uri) : `task ${s.taskId}`, stage: s.filtered ? 'filter' : 'label', reason: s.reason });
+    c.skipped.push({
+      id: s.uri ? basename(s.uri) : `task ${s.taskId}`,
+      stage: s.filtered ? 'filter' : 'label',
+      reason: s.reason,
+    });
   }
   for (const e of entries) if (!bad.has(e.taskId)) c.add(e.file, e.text, ` task ${e.taskId}`);
   return c;
@@ -182,7 +204,8 @@ export async function readSource(source: DataSource): Promise<SourceRead> {
       break;
     case 'label-studio':
       r = await readLabelStudio(source.path, source.images, source.s3Endpoint, {
-        quality: source.quality, qualityFrom: source.qualityFrom,
+        quality: source.quality,
+        qualityFrom: source.qualityFrom,
       });
       break;
     default:
@@ -211,14 +234,23 @@ export function foldCase(text: string, labelCase?: 'keep' | 'lower' | 'upper'): 
  * Keeps the items whose whole label matches `pattern` (e.g. a licence plate's mask `^[\u4e00-\u9fff][A-Z][0-9A-Z]{5}$`);
  * the others are reported as skipped (stage `filter`). No pattern: everything is kept.
  */
-export function filterByTextPattern(items: SourceItem[], pattern?: string): { kept: SourceItem[]; dropped: SkippedItem[] } {
+export function filterByTextPattern(
+  items: SourceItem[],
+  pattern?: string,
+): { kept: SourceItem[]; dropped: SkippedItem[] } {
   if (!pattern) return { kept: [...items], dropped: [] };
   const re = new RegExp(`^(?:${pattern})$`, 'u');
   const kept: SourceItem[] = [];
   const dropped: SkippedItem[] = [];
   for (const it of items) {
     if (re.test(it.label)) kept.push(it);
-    else dropped.push({ id: it.id, path: it.path, stage: 'filter', reason: `label '${it.label}' of ${it.id} does not match textPattern ${pattern}` });
+    else
+      dropped.push({
+        id: it.id,
+        path: it.path,
+        stage: 'filter',
+        reason: `label '${it.label}' of ${it.id} does not match textPattern ${pattern}`,
+      });
   }
   return { kept, dropped };
 }

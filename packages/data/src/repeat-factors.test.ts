@@ -7,13 +7,19 @@ test('repeatFactors: sqrt(t / f) of the rarest label, at least 1', () => {
   // 'a' is on every line (f 1), 'b' on half (f 0.5), 'c' on one line of eight (f 0.125), 'd' on one
   const lines = ['ab', 'ab', 'ab', 'ab', 'a', 'a', 'ac', 'ad'];
   const r = repeatFactors(lines, 0.5);
-  assert.deepEqual([...r].map((x) => +x.toFixed(6)), [1, 1, 1, 1, 1, 1, 2, 2]);
+  assert.deepEqual(
+    [...r].map((x) => +x.toFixed(6)),
+    [1, 1, 1, 1, 1, 1, 2, 2],
+  );
   const r2 = repeatFactors(lines, 1);
   assert.equal(+r2[0].toFixed(6), +Math.sqrt(2).toFixed(6), 'a line with b: sqrt(1 / 0.5)');
   assert.equal(r2[4], 1, 'a line of a only');
   assert.equal(+r2[6].toFixed(6), +Math.sqrt(8).toFixed(6));
   // a label repeated within one line counts once
-  assert.deepEqual([...repeatFactors(['aaaa', 'b', 'b', 'b'], 1)], [2, 1, 1, 1].map((x, i) => (i === 0 ? x : Math.sqrt(4 / 3))));
+  assert.deepEqual(
+    [...repeatFactors(['aaaa', 'b', 'b', 'b'], 1)],
+    [2, 1, 1, 1].map((x, i) => (i === 0 ? x : Math.sqrt(4 / 3))),
+  );
   // classes: one label per item
   assert.deepEqual([...repeatFactors([['cat'], ['cat'], ['cat'], ['dog']], 0.25)], [1, 1, 1, 1]);
   assert.deepEqual([...repeatFactors(lines, 0)], new Array(8).fill(1));
@@ -42,7 +48,9 @@ test('repeatedOrder: each item about r times and at least once, a fixed length, 
   const mean = new Array(repeats.length).fill(0);
   const epochs = 2000;
   for (let e = 0; e < epochs; e++) for (const i of repeatedOrder(repeats, new Rng(e))) mean[i] += 1 / epochs;
-  mean.forEach((m, i) => assert.ok(Math.abs(m - (repeats[i] * 17) / 16.7) < 0.1, `item ${i}: mean ${m.toFixed(3)}, r ${repeats[i]}`));
+  mean.forEach((m, i) =>
+    assert.ok(Math.abs(m - (repeats[i] * 17) / 16.7) < 0.1, `item ${i}: mean ${m.toFixed(3)}, r ${repeats[i]}`),
+  );
   // factors of 1: a permutation
   assert.deepEqual([...repeatedOrder([1, 1, 1, 1, 1], new Rng(3))].sort(), [0, 1, 2, 3, 4]);
   assert.throws(() => repeatedOrder([1, 0.5], new Rng(1)), /repeat factors must be >= 1/);

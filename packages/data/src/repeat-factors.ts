@@ -45,7 +45,8 @@ export function repeatedLength(repeats: ArrayLike<number>): number {
 export function repeatedOrder(repeats: ArrayLike<number>, rng: Rng): number[] {
   const n = repeats.length;
   for (let i = 0; i < n; i++) {
-    if (!(repeats[i] >= 1)) throw new OcropsError('OCROPS_DATA_BATCH', `repeat factors must be >= 1, got ${repeats[i]} for item ${i}`);
+    if (!(repeats[i] >= 1))
+      throw new OcropsError('OCROPS_DATA_BATCH', `repeat factors must be >= 1, got ${repeats[i]} for item ${i}`);
   }
   const items = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const total = repeatedLength(repeats);

@@ -16,7 +16,13 @@ async function collect(split: PreparedSplit, opts: Parameters<typeof batches>[1]
 
 async function preparedSynthetic(dir: string, channels: 1 | 3 = 1, maxWidth = 400) {
   const cfg = parseDataConfig(
-    { name: 'tiny', source: { format: 'synthetic' }, image: { height: 24, channels, max_width: maxWidth }, split: { train: 40, val: 10, test: 10, seed: 3 }, synthetic: { count: 60, seed: 5 } },
+    {
+      name: 'tiny',
+      source: { format: 'synthetic' },
+      image: { height: 24, channels, max_width: maxWidth },
+      split: { train: 40, val: 10, test: 10, seed: 3 },
+      synthetic: { count: 60, seed: 5 },
+    },
     'tiny.yaml',
     dir,
   );
@@ -38,11 +44,17 @@ test('prepare + openPrepared: split counts, meta, widths and labels agree', asyn
   assert.equal(tr.count, 40);
   assert.equal(tr.maxWidth, Math.max(...tr.widths));
   const binSize = readFileSync(join(tr.dir, 'images.bin')).length;
-  assert.equal(binSize, tr.widths.reduce((s, w) => s + w * 24, 0));
+  assert.equal(
+    binSize,
+    tr.widths.reduce((s, w) => s + w * 24, 0),
+  );
   for (const l of tr.labels) assert.deepEqual(ds.charset.missing(l), []);
   const stats = JSON.parse(readFileSync(join(ds.dir, 'stats.json'), 'utf8'));
   assert.equal(stats.counts.total, 60);
-  assert.equal(stats.widths.all.max, Math.max(...['train', 'val', 'test'].flatMap((s) => ds.splits[s as 'train'].widths)));
+  assert.equal(
+    stats.widths.all.max,
+    Math.max(...['train', 'val', 'test'].flatMap((s) => ds.splits[s as 'train'].widths)),
+  );
 });
 
 test('batches: NHWC float32, right-padded with white to the widest image; pixels match the shard bytes', async (t) => {
@@ -52,7 +64,10 @@ test('batches: NHWC float32, right-padded with white to the widest image; pixels
   const split = ds.splits.val;
   const bs = await collect(split, { batchSize: 4 });
   assert.equal(bs.length, 3);
-  assert.deepEqual(bs.map((b) => b.shape[0]), [4, 4, 2]);
+  assert.deepEqual(
+    bs.map((b) => b.shape[0]),
+    [4, 4, 2],
+  );
   const raw = readFileSync(join(split.dir, 'images.bin'));
   const b = bs[0];
   const [B, H, W, C] = b.shape;
@@ -64,11 +79,16 @@ test('batches: NHWC float32, right-padded with white to the widest image; pixels
   assert.deepEqual(b.ids, split.ids.slice(0, 4));
   for (let k = 0; k < B; k++) {
     const w = b.widths[k];
-    for (const [y, x] of [[0, 0], [12, Math.floor(w / 2)], [23, w - 1]]) {
+    for (const [y, x] of [
+      [0, 0],
+      [12, Math.floor(w / 2)],
+      [23, w - 1],
+    ]) {
       const v: number = b.images[((k * H + y) * W + x) * C];
       assert.equal(v, Math.fround(raw[split.offsets[k] + y * w + x] * (1 / 255)));
     }
-    for (let x = w; x < W; x++) for (let y = 0; y < H; y++) assert.equal(b.images[((k * H + y) * W + x) * C], 1, 'padding is white');
+    for (let x = w; x < W; x++)
+      for (let y = 0; y < H; y++) assert.equal(b.images[((k * H + y) * W + x) * C], 1, 'padding is white');
   }
   const fixed = await collect(split, { batchSize: 4, fixedWidth: 64 });
   assert.deepEqual(fixed[0].shape, [4, 24, 64, 1]);
@@ -83,15 +103,24 @@ test('batches: seeded shuffle, dropLast, startBatch resumes the same order', asy
   const a = await collect(tr, { batchSize: 6, shuffle: true, seed: 11 });
   const b = await collect(tr, { batchSize: 6, shuffle: true, seed: 11 });
   const c = await collect(tr, { batchSize: 6, shuffle: true, seed: 12 });
-  assert.deepEqual(a.map((x) => x.ids), b.map((x) => x.ids));
-  assert.notDeepEqual(a.map((x) => x.ids), c.map((x) => x.ids));
+  assert.deepEqual(
+    a.map((x) => x.ids),
+    b.map((x) => x.ids),
+  );
+  assert.notDeepEqual(
+    a.map((x) => x.ids),
+    c.map((x) => x.ids),
+  );
   assert.deepEqual(a.flatMap((x) => x.ids).sort(), [...tr.ids].sort(), 'every item once per epoch');
   assert.equal(a.length, 7);
   const d = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, dropLast: true });
   assert.equal(d.length, 6);
   assert.equal(batchCount(tr, { batchSize: 6, dropLast: true }), 6);
   const r = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, startBatch: 4 });
-  assert.deepEqual(r.map((x) => x.ids), a.slice(4).map((x) => x.ids));
+  assert.deepEqual(
+    r.map((x) => x.ids),
+    a.slice(4).map((x) => x.ids),
+  );
   assert.deepEqual(r[0].images, a[4].images);
 });
 
@@ -105,7 +134,10 @@ test('batches with bucketWindow: every item once, less padding, deterministic, r
   const plain = await collect(tr, { batchSize: 4, shuffle: true, seed: 11 });
   const a = await collect(tr, { batchSize: 4, shuffle: true, seed: 11, bucketWindow: 5 });
   const b = await collect(tr, { batchSize: 4, shuffle: true, seed: 11, bucketWindow: 5 });
-  assert.deepEqual(a.map((x) => x.ids), b.map((x) => x.ids));
+  assert.deepEqual(
+    a.map((x) => x.ids),
+    b.map((x) => x.ids),
+  );
   assert.equal(a.length, plain.length);
   assert.deepEqual(a.flatMap((x) => x.ids).sort(), [...tr.ids].sort(), 'every item once per epoch');
   const real = tr.widths.reduce((s, w) => s + w, 0);
@@ -113,12 +145,22 @@ test('batches with bucketWindow: every item once, less padding, deterministic, r
   assert.ok(real / padded(a) > 0.9, `padding efficiency ${(real / padded(a)).toFixed(3)}`);
   // batches are not simply sorted by width across the epoch: the batch order is reshuffled
   const widest = a.map((x) => x.shape[2]);
-  assert.notDeepEqual(widest, [...widest].sort((x, y) => x - y));
+  assert.notDeepEqual(
+    widest,
+    [...widest].sort((x, y) => x - y),
+  );
   const r = await collect(tr, { batchSize: 4, shuffle: true, seed: 11, bucketWindow: 5, startBatch: 3 });
-  assert.deepEqual(r.map((x) => x.ids), a.slice(3).map((x) => x.ids));
+  assert.deepEqual(
+    r.map((x) => x.ids),
+    a.slice(3).map((x) => x.ids),
+  );
   const d = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, bucketWindow: 3, dropLast: true });
   const dPlain = await collect(tr, { batchSize: 6, shuffle: true, seed: 11, dropLast: true });
-  assert.deepEqual(d.flatMap((x) => x.ids).sort(), dPlain.flatMap((x) => x.ids).sort(), 'dropLast leaves out the same items');
+  assert.deepEqual(
+    d.flatMap((x) => x.ids).sort(),
+    dPlain.flatMap((x) => x.ids).sort(),
+    'dropLast leaves out the same items',
+  );
   assert.ok(d.every((x) => x.shape[0] === 6));
   await assert.rejects(collect(tr, { batchSize: 4, shuffle: true, bucketWindow: -1 }), /bucketWindow/);
 });
@@ -165,7 +207,12 @@ test('batches rejects a bad batch size', async (t) => {
   t.after(cleanup);
   const { ds } = await preparedSynthetic(dir);
   await assert.rejects(collect(ds.splits.val, { batchSize: 0 }), /batchSize must be a positive integer/);
-  await assert.rejects(openPrepared(join(dir, "nope")), (e: unknown) => /meta\.json not found/.test((e as Error).message) && /ocrops data prepare/.test((e as { hint?: string }).hint ?? ""));
+  await assert.rejects(
+    openPrepared(join(dir, 'nope')),
+    (e: unknown) =>
+      /meta\.json not found/.test((e as Error).message) &&
+      /ocrops data prepare/.test((e as { hint?: string }).hint ?? ''),
+  );
 });
 
 test('batches with repeats: rare lines drawn more often, batchCount follows, resumable', async (t) => {
@@ -180,9 +227,13 @@ test('batches with repeats: rare lines drawn more often, batchCount follows, res
   assert.equal(batchCount(tr, opts), Math.ceil(48 / 8));
   const ids = a.flatMap((x) => x.ids);
   assert.equal(ids.length, 48);
-  for (let i = 0; i < tr.count; i++) assert.equal(ids.filter((id) => id === tr.ids[i]).length, i < 4 ? 3 : 1, tr.ids[i]);
+  for (let i = 0; i < tr.count; i++)
+    assert.equal(ids.filter((id) => id === tr.ids[i]).length, i < 4 ? 3 : 1, tr.ids[i]);
   const r = await collect(tr, { ...opts, startBatch: 2 });
-  assert.deepEqual(r.map((x) => x.ids), a.slice(2).map((x) => x.ids));
+  assert.deepEqual(
+    r.map((x) => x.ids),
+    a.slice(2).map((x) => x.ids),
+  );
   await assert.rejects(collect(tr, { batchSize: 8, repeats }), /repeats need shuffle/);
   await assert.rejects(collect(tr, { batchSize: 8, shuffle: true, repeats: [1, 2] }), /2 repeat factors for 40 lines/);
 });

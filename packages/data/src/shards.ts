@@ -1,4 +1,14 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { OcropsError, parseJsonText } from '@ocrops/common';
 import { augmentImage, type AugmentConfig } from './augment.js';
@@ -85,7 +95,11 @@ export class ShardWriter {
   private readonly labels: string[] = [];
   private readonly widths: number[] = [];
 
-  constructor(readonly dir: string, readonly height: number, readonly channels: 1 | 3) {
+  constructor(
+    readonly dir: string,
+    readonly height: number,
+    readonly channels: 1 | 3,
+  ) {
     mkdirSync(dir, { recursive: true });
     rmSync(join(dir, 'index.json'), { force: true });
     this.fd = openSync(join(dir, 'images.bin'), 'w');
@@ -98,7 +112,10 @@ export class ShardWriter {
   /** @param pixels uint8 [height, width, channels] */
   add(id: string, label: string, pixels: Uint8Array, width: number): void {
     if (pixels.length !== this.height * width * this.channels) {
-      throw new OcropsError('OCROPS_DATA_SHARD', `${id}: ${pixels.length} bytes for ${width}x${this.height}x${this.channels}`);
+      throw new OcropsError(
+        'OCROPS_DATA_SHARD',
+        `${id}: ${pixels.length} bytes for ${width}x${this.height}x${this.channels}`,
+      );
     }
     writeSync(this.fd, pixels);
     this.ids.push(id);
@@ -136,14 +153,22 @@ function readJson<T>(path: string, what: string): T {
 export async function openPrepared(dir: string): Promise<PreparedDataset> {
   const meta = readJson<PreparedMeta>(join(dir, 'meta.json'), 'prepared dataset metadata');
   if ((meta as { task?: string }).task === 'classify') {
-    throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${join(dir, 'meta.json')}: a prepared classification set, not a text-line one`, {
-      hint: 'open it with openPreparedClassify',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_NOT_PREPARED',
+      `${join(dir, 'meta.json')}: a prepared classification set, not a text-line one`,
+      {
+        hint: 'open it with openPreparedClassify',
+      },
+    );
   }
   if (meta.format !== PREPARED_FORMAT) {
-    throw new OcropsError('OCROPS_DATA_NOT_PREPARED', `${join(dir, 'meta.json')}: format '${meta.format}', expected '${PREPARED_FORMAT}'`, {
-      hint: 'prepare the dataset again with this version of ocrops',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_NOT_PREPARED',
+      `${join(dir, 'meta.json')}: format '${meta.format}', expected '${PREPARED_FORMAT}'`,
+      {
+        hint: 'prepare the dataset again with this version of ocrops',
+      },
+    );
   }
   const charset = Charset.fromJSON(meta.charset);
   const splits = {} as Record<SplitName, PreparedSplit>;
@@ -236,7 +261,10 @@ export function epochLines(split: Pick<PreparedSplit, 'count'>, opts: Pick<Batch
 }
 
 /** Number of batches `batches()` yields for `split` (ignoring startBatch). */
-export function batchCount(split: PreparedSplit, opts: Pick<BatchOptions, 'batchSize' | 'dropLast' | 'repeats'>): number {
+export function batchCount(
+  split: PreparedSplit,
+  opts: Pick<BatchOptions, 'batchSize' | 'dropLast' | 'repeats'>,
+): number {
   const n = epochLines(split, opts);
   return opts.dropLast ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
 }
@@ -252,7 +280,9 @@ function batchOrder(split: PreparedSplit, opts: BatchOptions, nb: number): numbe
   }
   if (!opts.shuffle) return Array.from({ length: split.count }, (_, i) => i);
   const rng = new Rng(opts.seed ?? 0);
-  const order = opts.repeats ? repeatedOrder(opts.repeats, rng) : rng.shuffle(Array.from({ length: split.count }, (_, i) => i));
+  const order = opts.repeats
+    ? repeatedOrder(opts.repeats, rng)
+    : rng.shuffle(Array.from({ length: split.count }, (_, i) => i));
   const window = opts.bucketWindow ?? 0;
   if (!Number.isInteger(window) || window < 0) {
     throw new OcropsError('OCROPS_DATA_BATCH', `bucketWindow must be a non-negative integer, got ${window}`);
@@ -306,7 +336,8 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
       let images: Float32Array;
       if (opts.reuseBuffers) {
         const slot = b % 2;
-        if (!pool[slot] || pool[slot].length < size) pool[slot] = new Float32Array(Math.max(size, bs * H * Math.max(W, split.maxWidth) * C));
+        if (!pool[slot] || pool[slot].length < size)
+          pool[slot] = new Float32Array(Math.max(size, bs * H * Math.max(W, split.maxWidth) * C));
         images = pool[slot].subarray(0, size);
       } else images = new Float32Array(size);
       const widths: number[] = [];
@@ -316,9 +347,13 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
         const bytes = H * w * C;
         const got = readSync(fd, bytesBuf, 0, bytes, split.offsets[i]);
         if (got !== bytes) {
-          throw new OcropsError('OCROPS_DATA_SHARD', `${join(split.dir, 'images.bin')}: short read for ${split.ids[i]} (file truncated?)`, {
-            hint: 'prepare the dataset again',
-          });
+          throw new OcropsError(
+            'OCROPS_DATA_SHARD',
+            `${join(split.dir, 'images.bin')}: short read for ${split.ids[i]} (file truncated?)`,
+            {
+              hint: 'prepare the dataset again',
+            },
+          );
         }
         const base = k * H * W * C;
         const ow = Math.min(w, W);
@@ -327,7 +362,13 @@ export async function* batches(split: PreparedSplit, opts: BatchOptions): AsyncG
         if (opts.augment && scratch) augmentImage(work, H, w, C, opts.augment, rngFor(seed, b * bs + k), scratch);
         copyRows(work, w, images, base, W, H, C);
       }
-      yield { images, shape: [B, H, W, C], widths, labels: idx.map((i) => split.labels[i]), ids: idx.map((i) => split.ids[i]) };
+      yield {
+        images,
+        shape: [B, H, W, C],
+        widths,
+        labels: idx.map((i) => split.labels[i]),
+        ids: idx.map((i) => split.ids[i]),
+      };
     }
   } finally {
     closeSync(fd);
@@ -362,7 +403,15 @@ function bytesToUnit(bytes: Uint8Array, words: Uint32Array, n: number, out: Floa
  * Writes an image of width w into a batch slot of width W, the rest of each row white (1.0); wider images are
  * squeezed to W by nearest neighbour. Every element of the slot is written (buffers may be reused).
  */
-function copyRows(src: Float32Array, w: number, dst: Float32Array, base: number, W: number, H: number, C: number): void {
+function copyRows(
+  src: Float32Array,
+  w: number,
+  dst: Float32Array,
+  base: number,
+  W: number,
+  H: number,
+  C: number,
+): void {
   const rowOut = W * C;
   if (w <= W) {
     const row = w * C;

@@ -31,7 +31,8 @@ export interface DatasetStats {
 
 /** Summarises integer values (sorted copy; histogram with up to 10 equal-width bins). */
 export function distribution(values: number[]): Distribution {
-  if (values.length === 0) return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p95: 0, histogram: { edges: [], bins: [] } };
+  if (values.length === 0)
+    return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p95: 0, histogram: { edges: [], bins: [] } };
   const v = [...values].sort((a, b) => a - b);
   const q = (p: number) => v[Math.min(v.length - 1, Math.floor(p * (v.length - 1) + 0.5))];
   const min = v[0];
@@ -42,7 +43,15 @@ export function distribution(values: number[]): Distribution {
   const bins = new Array(nb).fill(0);
   for (const x of v) bins[Math.min(nb - 1, Math.floor((x - min) / step))]++;
   const mean = v.reduce((s, x) => s + x, 0) / v.length;
-  return { count: v.length, min, max, mean: Math.round(mean * 100) / 100, p50: q(0.5), p95: q(0.95), histogram: { edges, bins } };
+  return {
+    count: v.length,
+    min,
+    max,
+    mean: Math.round(mean * 100) / 100,
+    p50: q(0.5),
+    p95: q(0.95),
+    histogram: { edges, bins },
+  };
 }
 
 /** Character counts over `labels`, most frequent first (ties by code point). */
@@ -61,7 +70,10 @@ export function formatStats(s: DatasetStats): string {
     `charset (${s.charset.source}): ${s.charset.chars.length} characters + blank = ${s.charset.numClasses} classes`,
     `widths px: ${d(s.widths.all)}`,
     `label lengths: ${d(s.labelLengths.all)}`,
-    `most frequent characters: ${s.charFrequencies.slice(0, 12).map(([c, n]) => `${JSON.stringify(c)} ${n}`).join(', ')}`,
+    `most frequent characters: ${s.charFrequencies
+      .slice(0, 12)
+      .map(([c, n]) => `${JSON.stringify(c)} ${n}`)
+      .join(', ')}`,
   ];
   if (s.skipped.length) {
     lines.push(`skipped (${s.skipped.length}):`);

@@ -70,20 +70,29 @@ test('synthetic words option: runs of consecutive address words, shorter lines, 
   const mean = (ts: string[]) => ts.reduce((s, t) => s + t.length, 0) / ts.length;
   assert.ok(mean(shortTexts) < mean(fullTexts) / 2.5, `${mean(shortTexts)} vs ${mean(fullTexts)} characters`);
   const bad = (words: unknown) => () =>
-    parseDataConfig({ name: 'x', source: { format: 'synthetic' }, image: { height: 32 }, synthetic: { words } }, 'x.yaml');
+    parseDataConfig(
+      { name: 'x', source: { format: 'synthetic' }, image: { height: 32 }, synthetic: { words } },
+      'x.yaml',
+    );
   assert.throws(bad({ p: 2 }), /x\.yaml.*synthetic\.words\.p/);
-  assert.throws(bad({ p: 0.5, range: [1.5, 3] }), /synthetic\.words\.range: .*got \[1\.5,3\]; allowed: .*pair of integers/);
+  assert.throws(
+    bad({ p: 0.5, range: [1.5, 3] }),
+    /synthetic\.words\.range: .*got \[1\.5,3\]; allowed: .*pair of integers/,
+  );
   assert.throws(bad({ p: 0.5, range: [0, 3] }), /synthetic\.words\.range.*>= 1/);
 });
 
 test('default fonts: every file of the fixed set is there and used, and a missing font file is an error', () => {
   const aliases = loadFonts();
   assert.equal(aliases.length, DEFAULT_FONT_FILES.length, 'the synthetic data uses the whole default font set');
-  assert.throws(() => loadFonts(['/nonexistent/NoSuchFont.ttf']), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'OCROPS_DATA_FONTS');
-    assert.match(e.message, /NoSuchFont\.ttf/);
-    return true;
-  });
+  assert.throws(
+    () => loadFonts(['/nonexistent/NoSuchFont.ttf']),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'OCROPS_DATA_FONTS');
+      assert.match(e.message, /NoSuchFont\.ttf/);
+      return true;
+    },
+  );
 });
 
 test('dictionary lines: one word of the list per line, cased by the weights, numbers, inside an alphabet', (t) => {
@@ -91,13 +100,21 @@ test('dictionary lines: one word of the list per line, cased by the weights, num
   t.after(cleanup);
   const list = join(dir, 'words.txt');
   writeFileSync(list, ['apple', "Aaron's", 'Zebra', '', 'café', 'x'.repeat(30), 'apple', 'river', 'stone'].join('\n'));
-  assert.deepEqual(loadDictionary(list), ['apple', 'Zebra', 'café', 'river', 'stone'], 'letters only, <= 24 characters, no repeats');
+  assert.deepEqual(
+    loadDictionary(list),
+    ['apple', 'Zebra', 'café', 'river', 'stone'],
+    'letters only, <= 24 characters, no repeats',
+  );
   const opts = { ...defaultSyntheticOptions(), seed: 3, text: 'dictionary' as const, dictionary: list };
   const ascii = new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789']);
   const gen = new SyntheticLines(opts, 32, 1, undefined, undefined, ascii);
   const texts = Array.from({ length: 400 }, (_, i) => gen.text(i));
   const words = texts.filter((s) => !/^[0-9]/.test(s));
-  for (const s of words) assert.ok(['apple', 'zebra', 'river', 'stone'].includes(s.toLowerCase()), `${s}: a listed word ('café' is outside the alphabet)`);
+  for (const s of words)
+    assert.ok(
+      ['apple', 'zebra', 'river', 'stone'].includes(s.toLowerCase()),
+      `${s}: a listed word ('café' is outside the alphabet)`,
+    );
   for (const s of texts.filter((x) => /^[0-9]/.test(x))) assert.match(s, /^[0-9]{1,4}[A-Z]{0,2}$/);
   const share = (re: RegExp) => words.filter((s) => re.test(s)).length / words.length;
   assert.ok(Math.abs(share(/^[A-Z]+$/) - 0.45) < 0.1, `UPPER ${share(/^[A-Z]+$/)}`);
@@ -106,10 +123,17 @@ test('dictionary lines: one word of the list per line, cased by the weights, num
   const numbers = texts.length - words.length;
   assert.ok(numbers > 20 && numbers < 70, `${numbers} of 400 are numbers (digits_p 0.1)`);
   assert.equal(gen.line(5).text, texts[5]);
-  assert.deepEqual(new SyntheticLines(opts, 32, 1, undefined, undefined, ascii).line(5).data, gen.line(5).data, 'deterministic');
+  assert.deepEqual(
+    new SyntheticLines(opts, 32, 1, undefined, undefined, ascii).line(5).data,
+    gen.line(5).data,
+    'deterministic',
+  );
   // an alphabet that cannot write the list is an error naming the list, and a missing list names the package
   const digitsOnly = new SyntheticLines({ ...opts, digitsP: 0 }, 32, 1, undefined, undefined, new Set('0123456789'));
-  assert.throws(() => digitsOnly.text(0), (e: Error) => e instanceof OcropsError && e.code === 'OCROPS_DATA_DICTIONARY' && e.message.includes(list));
+  assert.throws(
+    () => digitsOnly.text(0),
+    (e: Error) => e instanceof OcropsError && e.code === 'OCROPS_DATA_DICTIONARY' && e.message.includes(list),
+  );
   assert.throws(
     () => new SyntheticLines({ ...opts, dictionary: join(dir, 'none.txt') }, 32),
     (e: OcropsError) => /none\.txt not found/.test(e.message) && /wamerican/.test(e.hint ?? ''),
@@ -128,11 +152,16 @@ test('invert_p: light text on dark paper for that share of the lines; address li
   }
   // the default (0) draws nothing more: the same seed renders the same address lines as before the option existed
   assert.deepEqual(new SyntheticLines({ ...opts, invertP: 0 }, 32).line(4).data, plain.line(4).data);
-  const bad = (synthetic: unknown, source: object = { format: 'synthetic' }) => () =>
-    parseDataConfig({ name: 'x', source, image: { height: 32 }, synthetic }, 'x.yaml');
+  const bad =
+    (synthetic: unknown, source: object = { format: 'synthetic' }) =>
+    () =>
+      parseDataConfig({ name: 'x', source, image: { height: 32 }, synthetic }, 'x.yaml');
   assert.throws(bad({ invert_p: 1.5 }), /synthetic\.invert_p/);
   assert.throws(bad({ text: 'poems' }), /synthetic\.text/);
-  assert.throws(bad({ case: { upper: 0, title: 0, lower: 0 } }), /synthetic\.case: upper \+ title \+ lower must be > 0/);
+  assert.throws(
+    bad({ case: { upper: 0, title: 0, lower: 0 } }),
+    /synthetic\.case: upper \+ title \+ lower must be > 0/,
+  );
   assert.throws(bad({ mix_train: 100 }), /synthetic\.mix_train: adds generated lines to a read source/);
   assert.doesNotThrow(bad({ mix_train: 100, text: 'dictionary' }, { format: 'folder', path: 'crops' }));
 });
@@ -140,28 +169,60 @@ test('invert_p: light text on dark paper for that share of the lines; address li
 test('text: pattern draws texts matching the pattern, each class from the charset; the config checks it', () => {
   const plate = '[\\u4e00-\\u9fff][A-Z][0-9A-Z]{5}';
   const cfg = parseDataConfig(
-    { name: 'x', source: { format: 'folder', path: 'crops', text_pattern: plate }, image: { height: 32 }, synthetic: { text: 'pattern', mix_train: 10 } },
+    {
+      name: 'x',
+      source: { format: 'folder', path: 'crops', text_pattern: plate },
+      image: { height: 32 },
+      synthetic: { text: 'pattern', mix_train: 10 },
+    },
     'x.yaml',
   );
   assert.equal(cfg.synthetic.pattern, plate, "the source's text_pattern is the default pattern");
   const latin = new Set([...'0123456789ABCDEFGHJKLMNPQRSTUVWXYZ']);
-  const gen = new SyntheticLines({ ...defaultSyntheticOptions(), text: 'pattern', pattern: '[A-Z]{2}-?\\d{3,4}', seed: 3 }, 32, 1, undefined, undefined, latin);
+  const gen = new SyntheticLines(
+    { ...defaultSyntheticOptions(), text: 'pattern', pattern: '[A-Z]{2}-?\\d{3,4}', seed: 3 },
+    32,
+    1,
+    undefined,
+    undefined,
+    latin,
+  );
   const texts = Array.from({ length: 200 }, (_, i) => gen.text(i));
   for (const t of texts) assert.match(t, /^[A-HJ-NP-Z]{2}\d{3,4}$/, `${t}: '-' and I, O are outside the alphabet`);
   const line = gen.line(7);
   assert.equal(line.text, texts[7]);
-  assert.ok(line.data.some((v) => v < 100), 'drawn with ink');
+  assert.ok(
+    line.data.some((v) => v < 100),
+    'drawn with ink',
+  );
   // the config names the field of a missing or unsupported pattern
-  const bad = (synthetic: unknown, source: object = { format: 'synthetic' }) => () =>
-    parseDataConfig({ name: 'x', source, image: { height: 32 }, synthetic }, 'x.yaml');
+  const bad =
+    (synthetic: unknown, source: object = { format: 'synthetic' }) =>
+    () =>
+      parseDataConfig({ name: 'x', source, image: { height: 32 }, synthetic }, 'x.yaml');
   assert.throws(bad({ text: 'pattern' }), /synthetic\.pattern: is required with text: pattern/);
-  assert.throws(bad({ text: 'pattern', pattern: '[A-Z](?=1)' }), /synthetic\.pattern: .*lookarounds are not supported at character 6/);
-  assert.throws(bad({ text: 'pattern', mix_train: 5 }, { format: 'folder', path: 'crops', text_pattern: 'a\\1' }), /source\.text_pattern: .*escape \\1/);
+  assert.throws(
+    bad({ text: 'pattern', pattern: '[A-Z](?=1)' }),
+    /synthetic\.pattern: .*lookarounds are not supported at character 6/,
+  );
+  assert.throws(
+    bad({ text: 'pattern', mix_train: 5 }, { format: 'folder', path: 'crops', text_pattern: 'a\\1' }),
+    /source\.text_pattern: .*escape \\1/,
+  );
   // the alphabet cannot write the pattern: the error names the config field and the class
   const digits = new Set('0123456789');
   assert.throws(
-    () => new SyntheticLines({ ...defaultSyntheticOptions(), text: 'pattern', pattern: plate }, 32, 1, undefined, undefined, digits),
-    (e: OcropsError) => e.code === 'OCROPS_DATA_PATTERN' && /^synthetic\.pattern: .*\[\\u4e00-\\u9fff\]/.test(e.message),
+    () =>
+      new SyntheticLines(
+        { ...defaultSyntheticOptions(), text: 'pattern', pattern: plate },
+        32,
+        1,
+        undefined,
+        undefined,
+        digits,
+      ),
+    (e: OcropsError) =>
+      e.code === 'OCROPS_DATA_PATTERN' && /^synthetic\.pattern: .*\[\\u4e00-\\u9fff\]/.test(e.message),
   );
 });
 
@@ -173,17 +234,29 @@ test('fonts: a line is drawn only with fonts that hold all its characters; none 
   assert.equal(fontCoverage(sans), cov, 'read once');
   // every default font draws every character of the Vietnamese charset, so address lines keep their fonts and pixels
   const vn = Charset.vietnamese().chars.map((c) => c.codePointAt(0)!);
-  for (const f of DEFAULT_FONT_FILES) assert.ok(vn.every((cp) => covers(fontCoverage(f), cp)), f);
-  const gen = new SyntheticLines({ ...defaultSyntheticOptions(), text: 'pattern', pattern: '[皖沪][A-Z]{3}', seed: 1 }, 32, 3);
+  for (const f of DEFAULT_FONT_FILES)
+    assert.ok(
+      vn.every((cp) => covers(fontCoverage(f), cp)),
+      f,
+    );
+  const gen = new SyntheticLines(
+    { ...defaultSyntheticOptions(), text: 'pattern', pattern: '[皖沪][A-Z]{3}', seed: 1 },
+    32,
+    3,
+  );
   assert.throws(
     () => gen.line(0),
-    (e: OcropsError) => e.code === 'OCROPS_DATA_FONTS' && /no font has [皖沪]/.test(e.message) && /fonts-wqy-microhei/.test(e.hint ?? ''),
+    (e: OcropsError) =>
+      e.code === 'OCROPS_DATA_FONTS' && /no font has [皖沪]/.test(e.message) && /fonts-wqy-microhei/.test(e.hint ?? ''),
   );
   const tmp = tempDir('ocrops-font-');
   try {
     const notFont = join(tmp.dir, 'notes.ttf');
     writeFileSync(notFont, 'not a font at all, just text');
-    assert.throws(() => fontCoverage(notFont), (e: OcropsError) => e.code === 'OCROPS_DATA_FONTS' && e.message.includes(notFont));
+    assert.throws(
+      () => fontCoverage(notFont),
+      (e: OcropsError) => e.code === 'OCROPS_DATA_FONTS' && e.message.includes(notFont),
+    );
   } finally {
     tmp.cleanup();
   }

@@ -16,15 +16,25 @@ import { Rng, rngFor } from './rng.js';
 const DEFAULT_FONTS: Record<string, string[]> = {
   'fonts-dejavu-core': ['dejavu/DejaVuSans.ttf', 'dejavu/DejaVuSans-Bold.ttf', 'dejavu/DejaVuSerif.ttf'],
   'fonts-dejavu-extra': [
-    'dejavu/DejaVuSans-Oblique.ttf', 'dejavu/DejaVuSansCondensed.ttf', 'dejavu/DejaVuSerif-Italic.ttf', 'dejavu/DejaVuSerifCondensed.ttf',
+    'dejavu/DejaVuSans-Oblique.ttf',
+    'dejavu/DejaVuSansCondensed.ttf',
+    'dejavu/DejaVuSerif-Italic.ttf',
+    'dejavu/DejaVuSerifCondensed.ttf',
   ],
   'fonts-noto-core': [
-    'noto/NotoSans-Regular.ttf', 'noto/NotoSans-Bold.ttf', 'noto/NotoSans-Italic.ttf', 'noto/NotoSerif-Regular.ttf',
-    'noto/NotoSerif-Italic.ttf', 'noto/NotoSerif-Bold.ttf',
+    'noto/NotoSans-Regular.ttf',
+    'noto/NotoSans-Bold.ttf',
+    'noto/NotoSans-Italic.ttf',
+    'noto/NotoSerif-Regular.ttf',
+    'noto/NotoSerif-Italic.ttf',
+    'noto/NotoSerif-Bold.ttf',
   ],
   'fonts-liberation2': [
-    'liberation2/LiberationSans-Regular.ttf', 'liberation2/LiberationSans-Bold.ttf', 'liberation2/LiberationSans-Italic.ttf',
-    'liberation2/LiberationSerif-Regular.ttf', 'liberation2/LiberationSerif-Italic.ttf',
+    'liberation2/LiberationSans-Regular.ttf',
+    'liberation2/LiberationSans-Bold.ttf',
+    'liberation2/LiberationSans-Italic.ttf',
+    'liberation2/LiberationSerif-Regular.ttf',
+    'liberation2/LiberationSerif-Italic.ttf',
   ],
 };
 const FONT_DIR = '/usr/share/fonts/truetype';
@@ -42,7 +52,9 @@ function requireDefaultFonts(): void {
   throw new OcropsError(
     'OCROPS_DATA_FONTS',
     `${missing.length} of the ${DEFAULT_FONT_FILES.length} default synthetic-data fonts are missing (${missing.map((m) => m.file).join(', ')})`,
-    { hint: `run scripts/setup, or: apt-get install ${packages.join(' ')}; or list font files of your own in synthetic.fonts` },
+    {
+      hint: `run scripts/setup, or: apt-get install ${packages.join(' ')}; or list font files of your own in synthetic.fonts`,
+    },
   );
 }
 
@@ -50,7 +62,7 @@ function requireDefaultFonts(): void {
 function patternTextOf(pattern: string | undefined, alphabet?: ReadonlySet<string>): PatternText {
   if (pattern === undefined) {
     throw new OcropsError('OCROPS_DATA_PATTERN', 'synthetic.text is pattern, but there is no synthetic.pattern', {
-      hint: 'set synthetic.pattern (or the source\'s text_pattern) to the regular expression the texts follow',
+      hint: "set synthetic.pattern (or the source's text_pattern) to the regular expression the texts follow",
     });
   }
   try {
@@ -93,9 +105,13 @@ function loadFontFaces(files?: string[]): FontFace[] {
     faces.push({ alias, file });
   }
   if (faces.length === 0) {
-    throw new OcropsError('OCROPS_DATA_FONTS', `no usable font found (looked for ${(files ?? DEFAULT_FONT_FILES).join(', ')})`, {
-      hint: 'list readable .ttf/.otf files in synthetic.fonts, or remove it to use the default fonts that scripts/setup installs',
-    });
+    throw new OcropsError(
+      'OCROPS_DATA_FONTS',
+      `no usable font found (looked for ${(files ?? DEFAULT_FONT_FILES).join(', ')})`,
+      {
+        hint: 'list readable .ttf/.otf files in synthetic.fonts, or remove it to use the default fonts that scripts/setup installs',
+      },
+    );
   }
   return faces;
 }
@@ -166,7 +182,10 @@ export class SyntheticLines {
     const k = Math.min(words.length, rng.int(range[0], range[1]));
     const start = rng.int(0, words.length - k);
     // a run may end on a separator: "Quận 3," reads as "Quận 3"
-    return words.slice(start, start + k).join(' ').replace(/,$/, '');
+    return words
+      .slice(start, start + k)
+      .join(' ')
+      .replace(/,$/, '');
   }
 
   /** Renders line i. */
@@ -185,11 +204,15 @@ export class SyntheticLines {
     const points = [...new Set(text)].map((c) => c.codePointAt(0)!);
     const able = this.fonts.filter((f) => points.every((cp) => covers(fontCoverage(f.file), cp)));
     if (able.length > 0) return able;
-    const missing = [...new Set(text)].filter((c) => !this.fonts.some((f) => covers(fontCoverage(f.file), c.codePointAt(0)!)));
+    const missing = [...new Set(text)].filter(
+      (c) => !this.fonts.some((f) => covers(fontCoverage(f.file), c.codePointAt(0)!)),
+    );
     throw new OcropsError(
       'OCROPS_DATA_FONTS',
       `no synthetic-data font can draw all of "${text}"${missing.length ? ` (no font has ${missing.join(' ')})` : ''}; fonts: ${this.fonts.map((f) => f.file).join(', ')}`,
-      { hint: 'add a font with those characters to synthetic.fonts (Chinese, for example: apt-get install fonts-wqy-microhei, /usr/share/fonts/truetype/wqy/wqy-microhei.ttc)' },
+      {
+        hint: 'add a font with those characters to synthetic.fonts (Chinese, for example: apt-get install fonts-wqy-microhei, /usr/share/fonts/truetype/wqy/wqy-microhei.ttc)',
+      },
     );
   }
 

@@ -14,7 +14,12 @@ export function tempDir(prefix = 'ocrops-data-'): { dir: string; cleanup: () => 
  * Writes a w x h image with a dark bar in the middle third (so resizing can be checked), as PNG or JPEG.
  * channels 4 gives an RGBA PNG whose background is transparent.
  */
-export async function writeLineImage(path: string, w: number, h: number, opts: { channels?: 1 | 3 | 4; jpeg?: boolean } = {}): Promise<void> {
+export async function writeLineImage(
+  path: string,
+  w: number,
+  h: number,
+  opts: { channels?: 1 | 3 | 4; jpeg?: boolean } = {},
+): Promise<void> {
   const ch = opts.channels ?? 3;
   const px = Buffer.alloc(w * h * ch);
   for (let y = 0; y < h; y++) {
