@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The project's whole test suite (the README's test command runs this after scripts/setup):
-// type-checks every package, then runs every package's tests and the end-to-end tests in test/ in one node:test run,
-// so the last lines printed are the runner's own totals.
+// type-checks and lints every package, checks the code's formatting (Prettier), then runs every package's tests and
+// the end-to-end tests in test/ in one node:test run, so the last lines printed are the runner's own totals.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
@@ -15,5 +15,6 @@ function run(cmd, args) {
   }
 }
 run('npx', ['nx', 'run-many', '-t', 'typecheck', 'lint', '--outputStyle=stream']);
+run('npx', ['prettier', '--check', '--log-level=warn', '.']);
 const dirs = readdirSync('packages').map((p) => `packages/${p}/src`);
 run(process.execPath, ['scripts/run-tests.mjs', ...dirs, 'test']);
