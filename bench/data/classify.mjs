@@ -19,8 +19,15 @@ const { values: opt } = parseArgs({
     prepared: { type: 'string', default: join(root, 'data', 'prepared', 'butterflies-75') },
     batches: { type: 'string', default: '0' },
     out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (opt.help) {
+  console.log(
+    'Usage: node bench/data/classify.mjs [--prepared DIR] [--batches N] [--out bench/results/data-classify.json]',
+  );
+  process.exit(0);
+}
 const { openPreparedClassify, classBatches, classBatchCount } = await import('@ocrops/data');
 
 const ds = openPreparedClassify(resolve(opt.prepared));

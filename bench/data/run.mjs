@@ -24,8 +24,13 @@ const { values: opt } = parseArgs({
     synth: { type: 'string', default: '600' },
     epochs: { type: 'string', default: '3' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (opt.help) {
+  console.log('Usage: node bench/data/run.mjs [--synth 600] [--epochs 3] [--out bench/results]');
+  process.exit(0);
+}
 
 const { sharedDataset } = await import('@ocrops/common');
 const {

@@ -18,8 +18,16 @@ const { NetnsLab, netnsUnavailable } = await import('../../test/fixtures/netns-l
 const { copyRepo } = await import('@ocrops/services/testkit');
 
 const { values: opt } = parseArgs({
-  options: { trials: { type: 'string', default: '8' }, steps: { type: 'string', default: '12' } },
+  options: {
+    trials: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '12' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
+if (opt.help) {
+  console.log('Usage: nice node bench/sweep/scale.mjs [--trials 8] [--steps 12]   (needs root: ip netns)');
+  process.exit(0);
+}
 const TRIALS = Number(opt.trials);
 const STEPS = Number(opt.steps);
 const root = repoRoot();
