@@ -5,10 +5,9 @@ import sharp from 'sharp';
 import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { formatClassifyStats, prepareClassify, type ClassifyStats } from './classify-prepare.js';
 import { defaultSyntheticOptions, loadDataConfig, type SyntheticOptions } from './config.js';
-import { Charset } from './charset.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { checkTextPattern } from './pattern-text.js';
-import { prepare } from './prepare.js';
+import { prepare, resolveCharset } from './prepare.js';
 import { formatStats, type DatasetStats } from './stats.js';
 import { SyntheticLines } from './synth.js';
 import { loadAnyDataConfig } from './task-config.js';
@@ -162,13 +161,7 @@ function synthSettings(values: Values): {
   if (channels !== 1 && channels !== 3)
     throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
   // a config's given charset limits what its lines say, as in prepare (a derived one comes from labels not read here)
-  const cs = cfg?.charset;
-  const alphabet =
-    cs?.kind === 'explicit'
-      ? new Set(cs.chars)
-      : cs?.kind === 'vietnamese'
-        ? new Set(Charset.vietnamese().chars)
-        : undefined;
+  const alphabet = cfg && cfg.charset.kind !== 'derive' ? new Set(resolveCharset(cfg, []).charset.chars) : undefined;
   return { synthetic, height, channels, alphabet };
 }
 

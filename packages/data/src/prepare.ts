@@ -38,7 +38,7 @@ export function splitSizes(n: number, split: { train: number; val: number; test:
   return { train, val, test: split.test > 0 ? n - train - val : 0 };
 }
 
-function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; source: string } {
+export function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; source: string } {
   switch (cfg.charset.kind) {
     case 'vietnamese':
       return { charset: Charset.vietnamese(), source: 'vietnamese' };
@@ -118,6 +118,12 @@ function synthId(i: number): string {
   return `synth_${String(i).padStart(6, '0')}.png`;
 }
 
+/** The generator of a config's synthetic lines, at its image size; `alphabet` limits what the lines say. */
+export function syntheticLinesOf(cfg: DataConfig, alphabet?: ReadonlySet<string>): SyntheticLines {
+  const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
+  return new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, alphabet);
+}
+
 /**
  * Appends the `synthetic.mix_train` generated lines of a read set to its train shard, each written with the set's
  * charset and labelled as the read labels are (`source.label_case` folds a drawn "Kumar" to "kumar" while the image
@@ -130,16 +136,8 @@ function addGeneratedLines(
   bar: ProgressBar,
   keep: (label: string, width: number, squeezed: boolean) => void,
 ): void {
-  const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
   const labelCase = cfg.source.labelCase;
-  const gen = new SyntheticLines(
-    cfg.synthetic,
-    height,
-    channels,
-    maxWidth,
-    fixedWidth,
-    drawableChars(charset, labelCase),
-  );
+  const gen = syntheticLinesOf(cfg, drawableChars(charset, labelCase));
   for (let i = 0; i < cfg.synthetic.mixTrain; i++) {
     const line = gen.line(i);
     const label = foldCase(line.text, labelCase);
@@ -201,14 +199,7 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
   if (cfg.source.format === 'synthetic') {
     // a given charset also limits what dictionary lines say; a derived one is read from the generated texts
     const fixedCharset = cfg.charset.kind === 'derive' ? undefined : resolveCharset(cfg, []);
-    const gen = new SyntheticLines(
-      cfg.synthetic,
-      height,
-      channels,
-      maxWidth,
-      fixedWidth,
-      fixedCharset && new Set(fixedCharset.charset.chars),
-    );
+    const gen = syntheticLinesOf(cfg, fixedCharset && new Set(fixedCharset.charset.chars));
     const n = cfg.synthetic.count;
     const texts = Array.from({ length: n }, (_, i) => gen.text(i));
     charsetInfo = fixedCharset ?? resolveCharset(cfg, texts);

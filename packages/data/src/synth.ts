@@ -4,7 +4,7 @@ import { OcropsError } from '@ocrops/common';
 import { randomAddress } from './addresses.js';
 import type { SyntheticOptions } from './config.js';
 import { dictionaryText, loadDictionary } from './dictionary.js';
-import { covers, fontCoverage } from './font-coverage.js';
+import { covers, fontCoverage, type CodeRanges } from './font-coverage.js';
 import { PatternText } from './pattern-text.js';
 import { Rng, rngFor } from './rng.js';
 
@@ -136,7 +136,8 @@ export interface SynthLine {
  * on the same machine and fonts.
  */
 export class SyntheticLines {
-  private readonly fonts: FontFace[];
+  /** The fonts and the code points each can draw. */
+  private readonly fonts: Array<FontFace & { coverage: CodeRanges }>;
   private readonly canvas: Canvas;
   private readonly ctx: SKRSContext2D;
   private readonly maxWidth: number;
@@ -155,7 +156,7 @@ export class SyntheticLines {
     private readonly fixedWidth?: number,
     private readonly alphabet?: ReadonlySet<string>,
   ) {
-    this.fonts = loadFontFaces(opts.fonts);
+    this.fonts = loadFontFaces(opts.fonts).map((f) => ({ ...f, coverage: fontCoverage(f.file) }));
     if (opts.text === 'dictionary') this.words = loadDictionary(opts.dictionary);
     if (opts.text === 'pattern') this.patternText = patternTextOf(opts.pattern, alphabet);
     this.maxWidth = fixedWidth ?? maxWidth ?? height * 40;
@@ -202,11 +203,9 @@ export class SyntheticLines {
    */
   private fontsFor(text: string): FontFace[] {
     const points = [...new Set(text)].map((c) => c.codePointAt(0)!);
-    const able = this.fonts.filter((f) => points.every((cp) => covers(fontCoverage(f.file), cp)));
+    const able = this.fonts.filter((f) => points.every((cp) => covers(f.coverage, cp)));
     if (able.length > 0) return able;
-    const missing = [...new Set(text)].filter(
-      (c) => !this.fonts.some((f) => covers(fontCoverage(f.file), c.codePointAt(0)!)),
-    );
+    const missing = [...new Set(text)].filter((c) => !this.fonts.some((f) => covers(f.coverage, c.codePointAt(0)!)));
     throw new OcropsError(
       'OCROPS_DATA_FONTS',
       `no synthetic-data font can draw all of "${text}"${missing.length ? ` (no font has ${missing.join(' ')})` : ''}; fonts: ${this.fonts.map((f) => f.file).join(', ')}`,
