@@ -309,6 +309,23 @@ test("synth --text dictionary writes words of the word list; --config takes a da
   const codes = Object.values(JSON.parse(readFileSync(join(dir, 'g', 'labels.json'), 'utf8')) as string[]);
   for (const l of codes) assert.match(l, /^[AB][12]$/);
   assert.ok(new Set(codes).size > 2);
+  // a read source's derived charset (its labels are read for it) and label case, as prepare mixes lines in
+  mkdirSync(join(dir, 'plates'));
+  writeFileSync(join(dir, 'plates', 'labels.json'), JSON.stringify({ 'a.png': 'Xb1', 'b.png': 'Yc2', 'c.png': 'xc1' }));
+  writeFileSync(
+    join(dir, 'plates.yaml'),
+    [
+      'name: plates',
+      "source: { format: labels-json, path: plates, label_case: lower, text_pattern: '[A-Za-z]{2}\\d' }",
+      'charset: derive',
+      'image: { height: 32 }',
+      'synthetic: { text: pattern, seed: 2 }',
+    ].join('\n'),
+  );
+  await runCommand('synth', ['--out', 'h', '--count', '40', '--config', 'plates.yaml']);
+  const plates = Object.values(JSON.parse(readFileSync(join(dir, 'h', 'labels.json'), 'utf8')) as string[]);
+  for (const l of plates) assert.match(l, /^[bcxy]{2}[12]$/, 'lower case, within the charset derived from the labels');
+  assert.ok(new Set(plates).size > 8);
   await assert.rejects(runCommand('synth', ['--out', 'f', '--text', 'pattern']), /--text pattern needs --pattern/);
   await assert.rejects(runCommand('synth', ['--out', 'f', '--pattern', '(?!x)']), /lookarounds are not supported/);
 });

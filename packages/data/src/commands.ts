@@ -4,10 +4,11 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { OcropsError, parseCommand, readJsonFile, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { formatClassifyStats, prepareClassify, type ClassifyStats } from './classify-prepare.js';
-import { defaultSyntheticOptions, loadDataConfig, type SyntheticOptions } from './config.js';
+import { defaultSyntheticOptions, loadDataConfig, type DataConfig, type SyntheticOptions } from './config.js';
 import { convertLabelStudio } from './labelstudio.js';
 import { checkTextPattern } from './pattern-text.js';
-import { prepare, resolveCharset } from './prepare.js';
+import { generatedAlphabet, prepare } from './prepare.js';
+import { foldCase } from './readers.js';
 import { formatStats, type DatasetStats } from './stats.js';
 import { SyntheticLines } from './synth.js';
 import { loadAnyDataConfig } from './task-config.js';
@@ -95,8 +96,8 @@ const synthSpec: CommandSpec = {
   description:
     'Writes N synthetic lines (Vietnamese addresses, words of a word list with --text dictionary, or texts matching a\n' +
     'regular expression with --pattern) as PNG files plus labels.json, to look at or to use as a dataset. --config\n' +
-    'takes the generator settings (its `synthetic` section) and the image height and channels from a data config, e.g.\n' +
-    'to see what a config mixes into its training split.',
+    'takes the generator settings (its `synthetic` section), the image height and channels, the charset (read from\n' +
+    "the source's labels when derived) and the label case from a data config: the lines it mixes into its train split.",
   options: {
     out: { type: 'string', short: 'o' },
     count: { type: 'string', short: 'n', default: '20' },
@@ -110,7 +111,7 @@ const synthSpec: CommandSpec = {
   help: {
     out: 'output folder',
     count: 'lines to write',
-    config: 'data config whose `synthetic` section and image size to use',
+    config: 'data config whose `synthetic` section, image size, charset and label case to use',
     text: "what the lines say: 'address', 'dictionary' or 'pattern' (default: the config's, else address)",
     pattern:
       "a regular expression the texts match, each class drawn uniformly, e.g. '[A-Z]{2}\\d{4}' (sets --text pattern)",
@@ -125,13 +126,20 @@ const synthSpec: CommandSpec = {
   ],
 };
 
-/** The generator settings, height and channels of `ocrops data synth`: the options over the config over defaults. */
-function synthSettings(values: Values): {
+/** How `source.label_case` folds read labels (and the labels of the lines generated beside them). */
+type LabelCase = DataConfig['source']['labelCase'];
+
+/**
+ * The generator settings, height and channels of `ocrops data synth`: the options over the config over defaults; with
+ * a config, also the characters and label case its generated lines get in `prepare`.
+ */
+async function synthSettings(values: Values): Promise<{
   synthetic: SyntheticOptions;
   height: number;
   channels: 1 | 3;
-  alphabet?: Set<string>;
-} {
+  alphabet?: ReadonlySet<string>;
+  labelCase?: LabelCase;
+}> {
   const cfg = values.config ? loadDataConfig(values.config as string) : undefined;
   const synthetic = { ...(cfg?.synthetic ?? defaultSyntheticOptions()) };
   if (values.seed !== undefined) synthetic.seed = intOption(values.seed as string, 'seed', 1, 0);
@@ -160,9 +168,9 @@ function synthSettings(values: Values): {
   const channels = intOption(values.channels as string | undefined, 'channels', cfg?.image.channels ?? 1);
   if (channels !== 1 && channels !== 3)
     throw new OcropsError('OCROPS_USAGE', `--channels must be 1 or 3, got ${channels}`);
-  // a config's given charset limits what its lines say, as in prepare (a derived one comes from labels not read here)
-  const alphabet = cfg && cfg.charset.kind !== 'derive' ? new Set(resolveCharset(cfg, []).charset.chars) : undefined;
-  return { synthetic, height, channels, alphabet };
+  // what prepare would mix in: the config's charset (derived from its labels, which are read for it) and label case
+  const alphabet = cfg && (await generatedAlphabet(cfg));
+  return { synthetic, height, channels, alphabet, labelCase: cfg?.source.labelCase };
 }
 
 export const commands: CommandTable = {
@@ -258,9 +266,10 @@ export const commands: CommandTable = {
       const values = parse(synthSpec, argv);
       if (!values.out) throw new OcropsError('OCROPS_USAGE', '--out is required');
       const count = intOption(values.count as string, 'count', 20);
-      const { synthetic, height, channels, alphabet } = synthSettings(values);
+      const { synthetic, height, channels, alphabet, labelCase } = await synthSettings(values);
       const out = resolve(values.out as string);
-      await writeSyntheticFolder(out, { count, height, seed: synthetic.seed, channels, synthetic, alphabet });
+      const opts = { count, height, seed: synthetic.seed, channels, synthetic, alphabet, labelCase };
+      await writeSyntheticFolder(out, opts);
       console.log(`wrote ${count} lines to ${out} (PNG + labels.json)`);
     },
   },
@@ -274,7 +283,7 @@ function preparedDirOf(configFile: string): string {
 
 /**
  * Writes `count` synthetic lines to `<out>/images/*.png` and `<out>/labels.json`, with the generator settings of
- * `synthetic` (default: the address lines' defaults) and `seed`.
+ * `synthetic` (default: the address lines' defaults) and `seed`; `labelCase` folds the labels (not the images).
  */
 export async function writeSyntheticFolder(
   out: string,
@@ -285,6 +294,7 @@ export async function writeSyntheticFolder(
     channels?: 1 | 3;
     synthetic?: SyntheticOptions;
     alphabet?: ReadonlySet<string>;
+    labelCase?: LabelCase;
   },
 ): Promise<Record<string, string>> {
   const synthetic = { ...(opts.synthetic ?? defaultSyntheticOptions()), seed: opts.seed };
@@ -299,7 +309,7 @@ export async function writeSyntheticFolder(
     })
       .png()
       .toFile(join(out, 'images', name));
-    labels[name] = line.text;
+    labels[name] = foldCase(line.text, opts.labelCase);
   }
   writeFileSync(join(out, 'labels.json'), `${JSON.stringify(labels, null, 1)}\n`);
   return labels;

@@ -4,7 +4,7 @@ import { OcropsError, ProgressBar, replaceDir } from '@ocrops/common';
 import { Charset } from './charset.js';
 import type { DataConfig } from './config.js';
 import { decodeLine, type LineImage, type LineImageOptions } from './image.js';
-import { foldCase, readSource, type SkippedItem, type SourceItem } from './readers.js';
+import { foldCase, readSource, type SkippedItem, type SourceItem, type SourceRead } from './readers.js';
 import { Rng } from './rng.js';
 import { PREPARED_FORMAT, ShardWriter, SPLITS, type PreparedMeta, type SplitName } from './shards.js';
 import { charFrequencies, distribution, type DatasetStats } from './stats.js';
@@ -147,6 +147,31 @@ function addGeneratedLines(
   }
 }
 
+/** A read source's labelled items: one read per given split (`source.splits`), or one read that is split by seed. */
+function readLabelled(cfg: DataConfig): Promise<SourceRead[]> {
+  const given = cfg.source.splits;
+  if (!given) return readSource(cfg.source).then((r) => [r]);
+  return Promise.all(
+    SPLITS.map((sp) =>
+      readSource({ ...cfg.source, path: given[sp].path, images: given[sp].images, splits: undefined }),
+    ),
+  );
+}
+
+/**
+ * The characters a config's generated lines may show, as `prepare` draws them: for a read source, what its charset
+ * writes after `label_case` (a derived charset comes from the source's labels, read here); for `format: synthetic`,
+ * its given charset (none when derived: the charset then comes from the generated texts).
+ */
+export async function generatedAlphabet(cfg: DataConfig): Promise<ReadonlySet<string> | undefined> {
+  if (cfg.source.format === 'synthetic') {
+    return cfg.charset.kind === 'derive' ? undefined : new Set(resolveCharset(cfg, []).charset.chars);
+  }
+  const labels =
+    cfg.charset.kind === 'derive' ? (await readLabelled(cfg)).flatMap((r) => r.items.map((it) => it.label)) : [];
+  return drawableChars(resolveCharset(cfg, labels).charset, cfg.source.labelCase);
+}
+
 /** The characters a generated line may show: those whose `label_case` fold the charset has (both cases of its letters when folded). */
 function drawableChars(charset: Charset, labelCase: DataConfig['source']['labelCase']): Set<string> {
   const candidates = charset.chars.flatMap((c) => [c, c.toUpperCase(), c.toLowerCase()]);
@@ -230,15 +255,8 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
     }
     bar.done();
   } else {
-    // one read per given split, or one read split by seed
     const given = cfg.source.splits;
-    const reads = given
-      ? await Promise.all(
-          SPLITS.map((sp) =>
-            readSource({ ...cfg.source, path: given[sp].path, images: given[sp].images, splits: undefined }),
-          ),
-        )
-      : [await readSource(cfg.source)];
+    const reads = await readLabelled(cfg);
     for (const r of reads) skipped.push(...r.skipped);
     charsetInfo = resolveCharset(
       cfg,
