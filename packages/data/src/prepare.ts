@@ -38,7 +38,7 @@ export function splitSizes(n: number, split: { train: number; val: number; test:
   return { train, val, test: split.test > 0 ? n - train - val : 0 };
 }
 
-export function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; source: string } {
+function resolveCharset(cfg: DataConfig, labels: string[]): { charset: Charset; source: string } {
   switch (cfg.charset.kind) {
     case 'vietnamese':
       return { charset: Charset.vietnamese(), source: 'vietnamese' };
@@ -119,7 +119,7 @@ function synthId(i: number): string {
 }
 
 /** The generator of a config's synthetic lines, at its image size; `alphabet` limits what the lines say. */
-export function syntheticLinesOf(cfg: DataConfig, alphabet?: ReadonlySet<string>): SyntheticLines {
+function syntheticLinesOf(cfg: DataConfig, alphabet?: ReadonlySet<string>): SyntheticLines {
   const { height, channels, width: fixedWidth, maxWidth } = cfg.image;
   return new SyntheticLines(cfg.synthetic, height, channels, maxWidth, fixedWidth, alphabet);
 }
@@ -222,12 +222,11 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
   let charsetInfo: { charset: Charset; source: string };
 
   if (cfg.source.format === 'synthetic') {
-    // a given charset also limits what dictionary lines say; a derived one is read from the generated texts
-    const fixedCharset = cfg.charset.kind === 'derive' ? undefined : resolveCharset(cfg, []);
-    const gen = syntheticLinesOf(cfg, fixedCharset && new Set(fixedCharset.charset.chars));
+    // a given charset also limits what the lines say; a derived one is read from the generated texts
+    const gen = syntheticLinesOf(cfg, await generatedAlphabet(cfg));
     const n = cfg.synthetic.count;
     const texts = Array.from({ length: n }, (_, i) => gen.text(i));
-    charsetInfo = fixedCharset ?? resolveCharset(cfg, texts);
+    charsetInfo = resolveCharset(cfg, texts);
     const { skipped: bad } = checkLabels(
       cfg,
       texts.map((label, i) => ({ id: synthId(i), path: '', label })),
