@@ -157,6 +157,13 @@ export const SyntheticSchema = Type.Object(
     /** Probability of light text on dark paper (as often in scene text). */
     invert_p: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
     /**
+     * Probability that a line looks like scene text (a word photographed on a sign) rather than print: ink and paper
+     * any two grays at least 50 levels apart, a paper gradient, the word condensed or extended (0.7-1.3x) and cropped
+     * tightly, some with an outline or a drop shadow, and half with the cut-off edges of neighbouring text or of a
+     * border. Default 0: lines look as before.
+     */
+    scene_p: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    /**
      * A read (not synthetic) source: this many generated lines join its train split (val and test stay real), e.g.
      * synthetic words beside a few thousand real ones. Dictionary words the set's charset cannot write are drawn again.
      */

@@ -166,6 +166,39 @@ test('invert_p: light text on dark paper for that share of the lines; address li
   assert.doesNotThrow(bad({ mix_train: 100, text: 'dictionary' }, { format: 'folder', path: 'crops' }));
 });
 
+test('scene_p: scene-text lines (any two grays >= 50 apart, condensed or extended, tight); 0 draws nothing more', () => {
+  const opts = { ...defaultSyntheticOptions(), seed: 21, blur: { p: 0, radius: [0.3, 0.8] as [number, number] } };
+  const plain = new SyntheticLines({ ...opts, noise: [0, 0] }, 32);
+  const scene = new SyntheticLines({ ...opts, noise: [0, 0], sceneP: 1 }, 32);
+  const papers: number[] = [];
+  const widthRatios: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const p = plain.line(i);
+    const q = scene.line(i);
+    assert.equal(q.text, p.text, 'the same text');
+    const sorted = [...q.data].sort((a, b) => a - b);
+    const [lo, hi] = [sorted[Math.floor(sorted.length * 0.02)], sorted[Math.floor(sorted.length * 0.98)]];
+    assert.ok(hi - lo >= 40, `line ${i}: ink and paper ${lo} / ${hi} are apart`);
+    papers.push(sorted[Math.floor(sorted.length / 2)]);
+    widthRatios.push(q.width / p.width);
+  }
+  // print-like lines have paper 205-255 or (inverted) 0-50; scene lines also mid grays
+  assert.ok(papers.filter((v) => v > 70 && v < 185).length >= 8, `mid-gray papers: ${papers.join(' ')}`);
+  assert.ok(Math.min(...widthRatios) < 0.85 && Math.max(...widthRatios) > 1.1, `widths: ${widthRatios.join(' ')}`);
+  assert.deepEqual(
+    new SyntheticLines({ ...opts, sceneP: 0 }, 32).line(3).data,
+    new SyntheticLines(opts, 32).line(3).data,
+  );
+  assert.throws(
+    () =>
+      parseDataConfig(
+        { name: 'x', source: { format: 'synthetic' }, image: { height: 32 }, synthetic: { scene_p: 2 } },
+        'x.yaml',
+      ),
+    /synthetic\.scene_p/,
+  );
+});
+
 test('text: pattern draws texts matching the pattern, each class from the charset; the config checks it', () => {
   const plate = '[\\u4e00-\\u9fff][A-Z][0-9A-Z]{5}';
   const cfg = parseDataConfig(

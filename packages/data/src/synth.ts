@@ -227,29 +227,35 @@ export class SyntheticLines {
     let paper = rng.int(205, 255);
     // drawn only when asked for, so the address lines of existing seeds keep their pixels
     if (opts.invertP > 0 && rng.chance(opts.invertP)) [ink, paper] = [255 - ink, 255 - paper];
-    const marginL = rng.uniform(1, 6) * s;
-    const marginR = rng.uniform(1, 6) * s;
+    let marginL = rng.uniform(1, 6) * s;
+    let marginR = rng.uniform(1, 6) * s;
     const dy = rng.uniform(-0.06, 0.06) * H;
     const blurR = rng.chance(opts.blur.p) ? rng.uniform(opts.blur.radius[0], opts.blur.radius[1]) * s : 0;
     const noise = rng.uniform(opts.noise[0], opts.noise[1]) * 255;
+    const scene = opts.sceneP > 0 && rng.chance(opts.sceneP) ? sceneStyle(rng, s) : undefined;
+    if (scene) ({ ink, paper, marginL, marginR } = scene);
+    const stretch = scene?.stretch ?? 1;
 
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.font = `${size}px "${font}"`;
+    ctx.font = `${Math.round(size * (scene?.scale ?? 1))}px "${font}"`;
     ctx.letterSpacing = `${spacing.toFixed(2)}px`;
-    const textW = ctx.measureText(text).width;
+    const textW = ctx.measureText(text).width * stretch;
     const natural = Math.ceil(marginL + textW + marginR + Math.abs(slant) * H);
     const W = this.fixedWidth ?? Math.max(8, Math.min(this.maxWidth, natural));
     const sx = Math.min(1, W / natural);
 
-    ctx.fillStyle = `rgb(${paper},${paper},${paper})`;
+    ctx.fillStyle = scene ? paperGradient(ctx, scene, W, H) : gray(paper);
     ctx.fillRect(0, 0, W, H);
     const base = H / 2 + dy;
-    // x' = sx * (x - slant * (y - base)) + offset: shear about the text's middle line, then fit to the width
-    ctx.setTransform(sx, 0, -slant * sx, 1, sx * (marginL + Math.max(0, slant) * H * 0.5) + slant * sx * base, 0);
-    ctx.fillStyle = `rgb(${ink},${ink},${ink})`;
+    // x' = sx * (stretch * x - slant * (y - base)) + offset: shear about the text's middle line, then fit to the width
+    const x0 = sx * (marginL + Math.max(0, slant) * H * 0.5) + slant * sx * base;
+    ctx.setTransform(sx * stretch, 0, -slant * sx, 1, x0, 0);
     ctx.textBaseline = 'middle';
+    if (scene) drawSceneEffects(ctx, scene, text, base);
+    ctx.fillStyle = gray(ink);
     ctx.fillText(text, 0, base);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (scene) drawClutter(ctx, scene, W, H);
 
     // everything drawn is gray (R = G = B), so the red channel is the gray value
     const rgba = ctx.getImageData(0, 0, W, H).data;
@@ -284,6 +290,143 @@ export class SyntheticLines {
       }
     }
     return { data: out, width: W, squeezed: !this.fixedWidth && natural > W };
+  }
+}
+
+const gray = (v: number): string => `rgb(${v},${v},${v})`;
+
+/**
+ * How a scene-text line looks (`synthetic.scene_p`): a word photographed on a sign or a shop front rather than printed
+ * on paper. Ink and paper are any two grays at least 50 levels apart, the paper shades into a second gray, the word is
+ * stretched or condensed and cropped tightly, and some lines have an outline or a drop shadow, and the cut-off edges
+ * of neighbouring text or of the sign's border.
+ */
+interface SceneStyle {
+  ink: number;
+  paper: number;
+  /** the paper's gray at the far end of its gradient, and the gradient's direction (radians) */
+  paperEnd: number;
+  angle: number;
+  marginL: number;
+  marginR: number;
+  /** horizontal scale of the glyphs (condensed < 1 < extended) */
+  stretch: number;
+  /** font size over `font_scale`'s: scene crops are tight, so the word fills more of the height (descenders may be cut) */
+  scale: number;
+  outline?: { gray: number; width: number };
+  shadow?: { gray: number; dx: number; dy: number };
+  clutter: Clutter[];
+}
+
+/** What a scene line's edges cut off: a line of text above or below, a glyph beside the word, a border. */
+type Clutter =
+  | { kind: 'text-above' | 'text-below'; text: string; gray: number; show: number; x: number }
+  | { kind: 'glyph-left' | 'glyph-right'; text: string; gray: number; show: number }
+  | { kind: 'border'; y: number; width: number; gray: number };
+
+/** Letters that cut-off neighbouring text is drawn from. */
+const CLUTTER_TEXT = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Draws a scene line's look; `s` is the line height / 32. */
+function sceneStyle(rng: Rng, s: number): SceneStyle {
+  const paper = rng.int(0, 255);
+  const contrast = rng.int(50, 220);
+  // the ink on whichever side of the paper leaves room for the contrast (the darker side when both do)
+  const ink =
+    paper - contrast >= 0 && (paper + contrast > 255 || rng.chance(0.6))
+      ? paper - contrast
+      : Math.min(255, paper + contrast);
+  const toward = (v: number, k: number) => Math.round(v + (ink - v) * k);
+  const style: SceneStyle = {
+    ink,
+    paper,
+    paperEnd: Math.max(0, Math.min(255, paper + rng.int(-40, 40))),
+    angle: rng.uniform(0, 2 * Math.PI),
+    marginL: rng.uniform(0, 3) * s,
+    marginR: rng.uniform(0, 3) * s,
+    stretch: rng.uniform(0.7, 1.3),
+    scale: rng.uniform(1, 1.3),
+    clutter: [],
+  };
+  const outlined = rng.chance(0.15);
+  if (outlined) style.outline = { gray: 255 - ink, width: rng.uniform(1, 2.5) * s };
+  else if (rng.chance(0.15)) {
+    style.shadow = { gray: toward(paper, 0.5), dx: rng.uniform(-2, 2) * s, dy: rng.uniform(0.5, 2) * s };
+  }
+  const pieces = rng.chance(0.5) ? rng.int(1, 3) : 0;
+  for (let k = 0; k < pieces; k++) style.clutter.push(clutterPiece(rng, s, rng.chance(0.5) ? ink : toward(paper, 0.6)));
+  return style;
+}
+
+/** One cut-off piece at a scene line's edge, in gray `g`. */
+function clutterPiece(rng: Rng, s: number, g: number): Clutter {
+  const word = (n: number) => Array.from({ length: n }, () => CLUTTER_TEXT[rng.below(CLUTTER_TEXT.length)]).join('');
+  const u = rng.next();
+  if (u < 0.4) {
+    const kind = rng.chance(0.5) ? 'text-above' : 'text-below';
+    return { kind, text: word(rng.int(3, 12)), gray: g, show: rng.uniform(0.1, 0.3), x: rng.uniform(-0.3, 0.7) };
+  }
+  if (u < 0.75) {
+    const kind = rng.chance(0.5) ? 'glyph-left' : 'glyph-right';
+    return { kind, text: word(1), gray: g, show: rng.uniform(0.1, 0.35) };
+  }
+  return {
+    kind: 'border',
+    y: rng.chance(0.5) ? rng.uniform(0, 0.1) : rng.uniform(0.9, 1),
+    width: rng.uniform(1, 2.5) * s,
+    gray: g,
+  };
+}
+
+/** The scene line's paper: a linear gradient between its two grays across the line. */
+function paperGradient(ctx: SKRSContext2D, scene: SceneStyle, W: number, H: number) {
+  const dx = (Math.cos(scene.angle) * W) / 2;
+  const dy = (Math.sin(scene.angle) * H) / 2;
+  const g = ctx.createLinearGradient(W / 2 - dx, H / 2 - dy, W / 2 + dx, H / 2 + dy);
+  g.addColorStop(0, gray(scene.paper));
+  g.addColorStop(1, gray(scene.paperEnd));
+  return g;
+}
+
+/** The outline or drop shadow under the word, drawn in the word's own transform. */
+function drawSceneEffects(ctx: SKRSContext2D, scene: SceneStyle, text: string, base: number): void {
+  if (scene.shadow) {
+    ctx.fillStyle = gray(scene.shadow.gray);
+    ctx.fillText(text, scene.shadow.dx, base + scene.shadow.dy);
+  }
+  if (scene.outline) {
+    ctx.strokeStyle = gray(scene.outline.gray);
+    ctx.lineWidth = scene.outline.width * 2;
+    ctx.lineJoin = 'round';
+    ctx.strokeText(text, 0, base);
+  }
+}
+
+/**
+ * The pieces the crop cut off, in line coordinates: text above or below shows only `show` of its height, a glyph
+ * beside the word only `show` of its width, so no readable character is added to the line.
+ */
+function drawClutter(ctx: SKRSContext2D, scene: SceneStyle, W: number, H: number): void {
+  // in the word's font (ctx.font), unsheared
+  ctx.textBaseline = 'alphabetic';
+  for (const c of scene.clutter) {
+    if (c.kind === 'border') {
+      ctx.fillStyle = gray(c.gray);
+      ctx.fillRect(0, c.y * H - c.width / 2, W, c.width);
+      continue;
+    }
+    ctx.fillStyle = gray(c.gray);
+    const m = ctx.measureText(c.text);
+    const top = m.actualBoundingBoxAscent;
+    const bottom = m.actualBoundingBoxDescent;
+    const glyphH = top + bottom;
+    if (c.kind === 'text-above') ctx.fillText(c.text, c.x * W, c.show * glyphH - bottom);
+    else if (c.kind === 'text-below') ctx.fillText(c.text, c.x * W, H - c.show * glyphH + top);
+    else {
+      const w = m.width;
+      const y = H / 2 + (top - bottom) / 2;
+      ctx.fillText(c.text, c.kind === 'glyph-left' ? -w * (1 - c.show) : W - w * c.show, y);
+    }
   }
 }
 
