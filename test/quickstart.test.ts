@@ -1,8 +1,8 @@
 // The quickstart (and the full-pipeline forms of the repro and push/pull checks of test/dvc.test.ts): scripts/quickstart run twice on a fresh copy of the
 // repository with a tiny configuration, on free ports, then a param change, dvc pull and `ocrops weights pull`.
 // The copy gets tiny versions of configs/data|train|sweep/synthetic.yaml (a few dozen lines, 1 epoch) so that the whole
-// test takes a few minutes on 2 cores; the quickstart itself is unchanged (--skip-setup: this machine is set up).
-// OCROPS_QUICKSTART_TARGET=train is used while `ocrops sweep run` is not available.
+// test takes a few minutes on 2 cores; the quickstart itself is unchanged (--skip-setup: this machine is set up). It runs
+// the quickstart's default, a plain `dvc repro` (prepare -> sweep -> evaluate -> register).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { parseDocument } from 'yaml';
-import { repoRoot, venvBin, spawnOcropsSync } from '@ocrops/common';
+import { repoRoot, venvBin } from '@ocrops/common';
 import { dvc, hashDirectory, weightsCommands } from '@ocrops/versioning';
 import { freePorts } from '@ocrops/common';
 import { seaweedStatus, stopSeaweed, stopTracker, trackerStatus } from '@ocrops/services';
@@ -18,23 +18,12 @@ import { copyRepo, freeS3Port } from '@ocrops/services/testkit';
 
 const root = repoRoot();
 
-function cliHas(group: string, cmd: string): boolean {
-  const r = spawnOcropsSync([group, cmd, '--help'], { timeout: 60_000 });
-  return r.status === 0;
-}
-
-function why(): string | false {
-  if (!existsSync(venvBin('dvc')) || !existsSync(venvBin('weed')))
-    return '.venv/bin/dvc or weed absent: run scripts/setup';
-  if (!cliHas('data', 'prepare') || !cliHas('trainer', 'train'))
-    return 'the ocrops CLI does not mount `data prepare` / `trainer train` yet';
-  return false;
-}
-const skip = why();
-const withSweep = !skip && cliHas('sweep', 'run');
-// with the sweep: the quickstart's default, a plain `dvc repro` (prepare -> sweep -> evaluate -> register)
-const target = withSweep ? '' : 'pipelines/dvc.yaml:evaluate@synthetic';
-const weights = withSweep ? 'models/best' : 'models/synthetic';
+const skip =
+  !existsSync(venvBin('dvc')) || !existsSync(venvBin('weed'))
+    ? '.venv/bin/dvc or weed absent: run scripts/setup'
+    : false;
+/** where the sweep's best weights land (configs/sweep/synthetic.yaml) */
+const weights = 'models/best';
 
 let copy: string | undefined;
 
@@ -58,16 +47,11 @@ function tinyConfigs(dir: string): void {
     if (d.hasIn(['model', 'embed_dim'])) d.setIn(['model', 'embed_dim'], 16);
     d.setIn(['model', 'rnn', 'hidden'], 16);
   });
-  const sweep = join(dir, 'configs/sweep/synthetic.yaml');
-  if (existsSync(sweep)) {
-    editYaml(sweep, (d) => {
-      d.setIn(['spec', 'maxCombo'], 2);
-      if (d.hasIn(['ocrops'])) {
-        d.setIn(['ocrops', 'workers'], 1);
-        d.setIn(['ocrops', 'set'], { 'train.epochs': 1, 'train.max_steps_per_epoch': 3 });
-      }
-    });
-  }
+  editYaml(join(dir, 'configs/sweep/synthetic.yaml'), (d) => {
+    d.setIn(['spec', 'maxCombo'], 2);
+    d.setIn(['ocrops', 'workers'], 1);
+    d.setIn(['ocrops', 'set'], { 'train.epochs': 1, 'train.max_steps_per_epoch': 3 });
+  });
 }
 
 after(async () => {
@@ -78,7 +62,7 @@ after(async () => {
 });
 
 test(
-  `quickstart twice on a fresh copy (tiny config, dvc repro ${target || '(every stage)'}), dashboard reachable, then repro/pull checks`,
+  'quickstart twice on a fresh copy (tiny config, dvc repro of every stage), dashboard reachable, then repro/pull checks',
   { skip, timeout: 1_500_000 },
   async () => {
     copy = copyRepo(root);
@@ -88,7 +72,7 @@ test(
     const env = {
       OCROPS_S3_PORT: String(s3Port),
       OCROPS_TRACKER_PORT: String(trackerPort),
-      OCROPS_QUICKSTART_TARGET: target,
+      OCROPS_QUICKSTART_TARGET: '',
     };
     const quickstart = () =>
       execa(join(copy!, 'scripts/quickstart'), ['--skip-setup'], { cwd: copy, env, all: true, reject: false });
@@ -97,10 +81,7 @@ test(
     assert.equal(first.exitCode, 0, `first quickstart failed:\n${first.all}`);
     assert.match(first.all, /SeaweedFS started/);
     assert.match(first.all, /tracker started/);
-    assert.match(
-      first.all,
-      new RegExp(`Running stage '${withSweep ? 'sweep' : 'pipelines/dvc.yaml:train@synthetic'}'`),
-    );
+    assert.match(first.all, /Running stage 'sweep'/);
     assert.match(first.all, /files? pushed/);
     assert.match(first.all, new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${trackerPort}/`));
     assert.match(first.all, /tracked run\(s\) in project ocr/);
@@ -116,12 +97,10 @@ test(
     assert.match(second.all, /tracker already running/);
     assert.doesNotMatch(second.all, /Running stage/);
     assert.match(second.all, /Everything is up to date/);
-    if (withSweep) {
-      // the README's plain `dvc repro` reproduces the same one pipeline: after the quickstart nothing is left to run
-      // (no second, unused training run)
-      const plain = await execa(venvBin('dvc'), ['repro'], { cwd: copy, all: true, env: { DVC_NO_ANALYTICS: '1' } });
-      assert.doesNotMatch(plain.all, /Running stage/, plain.all);
-    }
+    // the README's plain `dvc repro` reproduces the same one pipeline: after the quickstart nothing is left to run
+    // (no second, unused training run)
+    const plain = await execa(venvBin('dvc'), ['repro'], { cwd: copy, all: true, env: { DVC_NO_ANALYTICS: '1' } });
+    assert.doesNotMatch(plain.all, /Running stage/, plain.all);
 
     const page = await fetch(`http://127.0.0.1:${trackerPort}/`);
     assert.equal(page.status, 200);
@@ -131,7 +110,7 @@ test(
     // repro on the real stages: one declared param re-runs only the stages that read it
     const ran = async () => {
       const out = (
-        await execa(venvBin('dvc'), ['repro', ...(target ? [target] : [])], {
+        await execa(venvBin('dvc'), ['repro'], {
           cwd: copy,
           all: true,
           env: { DVC_NO_ANALYTICS: '1' },
@@ -139,19 +118,14 @@ test(
       ).all;
       return [...out.matchAll(/Running stage '([^']+)'/g)].map((m) => m[1]);
     };
-    if (withSweep) {
-      editYaml(join(copy, 'configs/pipeline.yaml'), (d) => d.setIn(['evaluate', 'worst'], 7));
-      // evaluate re-runs; register only if the metrics it reads changed (they do not here, but DVC decides)
-      const again = await ran();
-      assert.equal(again[0], 'evaluate', again.join(', '));
-      assert.ok(
-        again.every((s) => s === 'evaluate' || s === 'register'),
-        again.join(', '),
-      );
-    } else {
-      editYaml(join(copy, 'configs/data/synthetic.yaml'), (d) => d.setIn(['augment', 'noise'], 0.04));
-      assert.deepEqual(await ran(), ['pipelines/dvc.yaml:train@synthetic', 'pipelines/dvc.yaml:evaluate@synthetic']);
-    }
+    editYaml(join(copy, 'configs/pipeline.yaml'), (d) => d.setIn(['evaluate', 'worst'], 7));
+    // evaluate re-runs; register only if the metrics it reads changed (they do not here, but DVC decides)
+    const again = await ran();
+    assert.equal(again[0], 'evaluate', again.join(', '));
+    assert.ok(
+      again.every((s) => s === 'evaluate' || s === 'register'),
+      again.join(', '),
+    );
     assert.deepEqual(await ran(), []);
     await dvc(['push'], { cwd: copy });
 
