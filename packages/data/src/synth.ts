@@ -410,12 +410,11 @@ function drawClutter(ctx: SKRSContext2D, scene: SceneStyle, W: number, H: number
   // in the word's font (ctx.font), unsheared
   ctx.textBaseline = 'alphabetic';
   for (const c of scene.clutter) {
+    ctx.fillStyle = gray(c.gray);
     if (c.kind === 'border') {
-      ctx.fillStyle = gray(c.gray);
       ctx.fillRect(0, c.y * H - c.width / 2, W, c.width);
       continue;
     }
-    ctx.fillStyle = gray(c.gray);
     const m = ctx.measureText(c.text);
     const top = m.actualBoundingBoxAscent;
     const bottom = m.actualBoundingBoxDescent;
