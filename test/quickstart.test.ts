@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import sharp from 'sharp';
 import { parseDocument } from 'yaml';
-import { repoRoot, venvBin } from '@ocrops/common';
+import { freePorts, repoRoot, venvBin } from '@ocrops/common';
 import { dvc, hashDirectory, weightsCommands } from '@ocrops/versioning';
-import { freePorts } from '@ocrops/common';
 import { seaweedStatus, stopSeaweed, stopTracker, trackerStatus } from '@ocrops/services';
 import { copyRepo, freeS3Port } from '@ocrops/services/testkit';
 
