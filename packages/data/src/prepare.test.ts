@@ -100,6 +100,9 @@ test('synthetic lines outside an explicit charset: filtered and reported, or fat
   });
   assert.ok(rep.skipped.length > 0);
   assert.equal(rep.counts.train + rep.counts.val + rep.counts.test + rep.skipped.length, 8);
+  const kept = await openPrepared(rep.output);
+  for (const split of ['train', 'val', 'test'] as const)
+    assert.equal(kept.splits[split].generated, kept.splits[split].count, `every ${split} line is generated`);
   assert.ok(rep.skipped.every((s) => s.stage === 'charset' && /outside the charset/.test(s.reason)));
   await assert.rejects(
     prepare(parseDataConfig({ ...base, on_unknown_chars: 'fail' }, 's.yaml', dir), { progress: false }),
@@ -174,6 +177,13 @@ test("synthetic.mix_train: generated dictionary lines join the train split only,
   const ds = await openPrepared(rep.output);
   const synth = ds.splits.train.ids.filter((id) => id.startsWith('synth_'));
   assert.equal(synth.length, 25);
+  // the generated lines are recorded as the last 25 of the train shard (train.real_repeat weighs the others)
+  assert.equal(ds.splits.train.generated, 25);
+  assert.ok(ds.splits.train.ids.slice(-25).every((id) => id.startsWith('synth_')));
+  assert.deepEqual(
+    [ds.splits.val.generated, ds.splits.test.generated, (await openPrepared(plain.output)).splits.train.generated],
+    [0, 0, 0],
+  );
   for (const split of ['val', 'test'] as const)
     assert.ok(
       ds.splits[split].ids.every((id) => !id.startsWith('synth_')),

@@ -141,7 +141,7 @@ function addGeneratedLines(
   for (let i = 0; i < cfg.synthetic.mixTrain; i++) {
     const line = gen.line(i);
     const label = foldCase(line.text, labelCase);
-    w.add(synthId(i), label, line.data, line.width);
+    w.add(synthId(i), label, line.data, line.width, true);
     keep(label, line.width, line.squeezed);
     bar.tick();
   }
@@ -242,7 +242,7 @@ async function prepareInto(cfg: DataConfig, opts: PrepareOptions): Promise<Prepa
       for (let k = 0; k < sizes[split]; k++, i++) {
         if (badIds.has(synthId(i))) continue;
         const line = gen.line(i);
-        w.add(synthId(i), line.text, line.data, line.width);
+        w.add(synthId(i), line.text, line.data, line.width, true);
         widths[split].push(line.width);
         labels[split].push(line.text);
         if (line.squeezed) squeezed++;

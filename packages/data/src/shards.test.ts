@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { defaultAugmentConfig } from './augment.js';
 import { parseDataConfig } from './config.js';
 import { prepare } from './prepare.js';
-import { batchCount, batches, openPrepared, type Batch, type PreparedSplit } from './shards.js';
+import { ShardWriter, batchCount, batches, openPrepared, type Batch, type PreparedSplit } from './shards.js';
 import { tempDir } from './testing/fixtures.js';
 
 async function collect(split: PreparedSplit, opts: Parameters<typeof batches>[1]): Promise<Batch[]> {
@@ -55,6 +55,20 @@ test('prepare + openPrepared: split counts, meta, widths and labels agree', asyn
     stats.widths.all.max,
     Math.max(...['train', 'val', 'test'].flatMap((s) => ds.splits[s as 'train'].widths)),
   );
+});
+
+test('ShardWriter records its generated lines, which follow the read ones', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const w = new ShardWriter(join(dir, 'train'), 2, 1);
+  const px = new Uint8Array(6);
+  w.add('a.png', 'a', px, 3);
+  w.add('synth_000000.png', 'b', px, 3, true);
+  assert.throws(() => w.add('c.png', 'c', px, 3), /c\.png: a read line after generated ones/);
+  w.add('synth_000001.png', 'd', px, 3, true);
+  w.close();
+  const index = JSON.parse(readFileSync(join(dir, 'train', 'index.json'), 'utf8')) as { generated: number };
+  assert.equal(index.generated, 2);
 });
 
 test('batches: NHWC float32, right-padded with white to the widest image; pixels match the shard bytes', async (t) => {

@@ -38,6 +38,11 @@ export interface PreparedSplit {
   charset: Charset;
   /** Source image names, in shard order. */
   ids: string[];
+  /**
+   * How many lines the generator drew (`synthetic.mix_train` lines after a read set's own, or every line of `format:
+   * synthetic`): the last `generated` lines of the shard. 0 in sets prepared before it was recorded.
+   */
+  generated: number;
   /** Transcripts (NFC), in shard order. */
   labels: string[];
   /** Image widths, px, in shard order. */
@@ -80,6 +85,8 @@ export interface PreparedMeta {
 
 interface SplitIndex {
   count: number;
+  /** The last `generated` lines were generated (absent: none recorded). */
+  generated?: number;
   height: number;
   channels: 1 | 3;
   maxWidth: number;
@@ -94,6 +101,7 @@ export class ShardWriter {
   private readonly ids: string[] = [];
   private readonly labels: string[] = [];
   private readonly widths: number[] = [];
+  private generated = 0;
 
   constructor(
     readonly dir: string,
@@ -109,14 +117,21 @@ export class ShardWriter {
     return this.ids.length;
   }
 
-  /** @param pixels uint8 [height, width, channels] */
-  add(id: string, label: string, pixels: Uint8Array, width: number): void {
+  /**
+   * @param pixels uint8 [height, width, channels]
+   * @param generated a line of the synthetic generator; generated lines come after the read ones
+   */
+  add(id: string, label: string, pixels: Uint8Array, width: number, generated = false): void {
     if (pixels.length !== this.height * width * this.channels) {
       throw new OcropsError(
         'OCROPS_DATA_SHARD',
         `${id}: ${pixels.length} bytes for ${width}x${this.height}x${this.channels}`,
       );
     }
+    if (!generated && this.generated > 0) {
+      throw new OcropsError('OCROPS_DATA_SHARD', `${id}: a read line after generated ones in ${this.dir}`);
+    }
+    if (generated) this.generated++;
     writeSync(this.fd, pixels);
     this.ids.push(id);
     this.labels.push(label);
@@ -128,6 +143,7 @@ export class ShardWriter {
     const maxWidth = this.widths.reduce((m, w) => Math.max(m, w), 0);
     const index: SplitIndex = {
       count: this.ids.length,
+      generated: this.generated,
       height: this.height,
       channels: this.channels,
       maxWidth,
@@ -185,6 +201,7 @@ export async function openPrepared(dir: string): Promise<PreparedDataset> {
       name,
       dir: sdir,
       count: idx.count,
+      generated: idx.generated ?? 0,
       height: idx.height,
       channels: idx.channels,
       maxWidth: idx.maxWidth,

@@ -87,6 +87,12 @@ export const LoopSchema = Type.Object(
      */
     repeat_threshold: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
     /**
+     * a training split that mixes read lines with generated ones (the data config's `synthetic.mix_train`): each read
+     * line is drawn this many times per epoch (times its `repeat_threshold` factor), so that a few thousand real images
+     * are not drowned by tens of thousands of generated ones; 1 = off
+     */
+    real_repeat: Type.Number({ minimum: 1, maximum: 100, default: 1 }),
+    /**
      * exponential moving average of the trainable weights, decay per step (e.g. 0.999); validation, the best model and
      * the export use the averaged weights; 0 = off
      */
@@ -340,8 +346,10 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
     report(['optim', 'schedule', 'horizon'], "is 'time', which spans train.max_minutes; set train.max_minutes > 0");
   if (v.optim.amsgrad && v.optim.name !== 'adam')
     report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
-  if (v.train.repeat_threshold > 0 && v.task === 'classify')
-    report(['train', 'repeat_threshold'], 'applies to `task: ocr` only');
+  for (const key of ['repeat_threshold', 'real_repeat'] as const) {
+    if (v.train[key] !== (key === 'real_repeat' ? 1 : 0) && v.task === 'classify')
+      report(['train', key], 'applies to `task: ocr` only');
+  }
   for (const key of ['label_smoothing', 'cutmix'] as const) {
     if (v.loss[key] > 0 && v.task !== 'classify') report(['loss', key], 'applies to `task: classify` only');
   }

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError, repoRoot } from '@ocrops/common';
-import { epochLines, openPrepared, repeatFactors } from '@ocrops/data';
+import { epochLines, openPrepared, repeatFactors, writeSyntheticFolder } from '@ocrops/data';
 import { ctcLoss, selectBackend } from '@ocrops/model';
 import { buildTrainConfig, flatParameters } from './config.js';
 import { WeightAverage } from './ema.js';
@@ -182,4 +182,44 @@ test('a run with repeat-factor sampling draws lines with rare characters more of
   const lines = epochLines(split, { repeats: repeatFactors(split.labels, 0.5) });
   assert.ok(lines > split.count * 1.2, `${lines} lines per epoch from ${split.count}`);
   assert.equal(result.steps, 2 * Math.ceil(lines / 16));
+});
+
+test('train.real_repeat draws the read lines of a mixed training split k times an epoch, and needs such a split', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-real-repeat-'));
+  await writeSyntheticFolder(join(dir, 'real'), { count: 20, height: 32, seed: 7 });
+  const data = join(dir, 'mixed.yaml');
+  writeFileSync(
+    data,
+    [
+      'name: mixed',
+      `source: { format: labels-json, path: ${join(dir, 'real/labels.json')}, images: ${join(dir, 'real/images')} }`,
+      'image: { height: 32, channels: 1, max_width: 160 }',
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      'synthetic: { mix_train: 30, seed: 3 }',
+      'augment: false',
+      `output: ${join(dir, 'prepared')}`,
+      '',
+    ].join('\n'),
+  );
+  const raw = (repeat: number, dataFile = data) => ({
+    data: dataFile,
+    model: TINY_MODEL,
+    optim: { name: 'adam', lr: 0.01 },
+    train: { batch_size: 4, epochs: 1, augment: false, real_repeat: repeat },
+    tracker: { enabled: false },
+  });
+  const run = (repeat: number, name: string, dataFile?: string) =>
+    train(buildTrainConfig(raw(repeat, dataFile), 'rr.yaml', [], { out: join(dir, name) }), {
+      quiet: true,
+      tracker: recordingRun(),
+    });
+  const plain = await run(1, 'plain');
+  const split = (await openPrepared(join(dir, 'prepared'))).splits.train;
+  assert.equal(split.generated, 30);
+  const read = split.count - 30;
+  assert.equal(plain.steps, Math.ceil(split.count / 4));
+  const tripled = await run(3, 'tripled');
+  assert.equal(tripled.steps, Math.ceil((3 * read + 30) / 4), `${read} read lines x3 beside 30 generated`);
+  // a split without generated lines (all read, or all generated as format: synthetic) has nothing to weigh against
+  await assert.rejects(run(2, 'synthetic', writeTinyDataConfig(dir)), /train\.real_repeat: .*only generated lines/);
 });

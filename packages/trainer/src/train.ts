@@ -108,6 +108,7 @@ function configHash(cfg: TrainConfig): string {
     maxStepsPerEpoch: cfg.train.maxStepsPerEpoch,
     bucketWindow: cfg.train.bucketWindow,
     ...(cfg.train.repeatThreshold > 0 ? { repeatThreshold: cfg.train.repeatThreshold } : {}),
+    ...(cfg.train.realRepeat !== 1 ? { realRepeat: cfg.train.realRepeat } : {}),
     data: relativeToRoot(cfg.data),
     ...(cfg.task !== 'ocr' ? { task: cfg.task } : {}),
     ...init,

@@ -77,17 +77,46 @@ export function ctcLossOf(
   return ctcLoss(logits, encoded, { zeroInfinity: true, reduction, inputLengths: lengths });
 }
 
-/** The repeat factors of the training lines when `train.repeat_threshold` is set (rare characters drawn more often). */
+/**
+ * The repeat factors of the training lines when `train.repeat_threshold` (rare characters drawn more often) or
+ * `train.real_repeat` (read lines drawn more often than generated ones) is set.
+ */
 function repeatsOf(cfg: TrainConfig, split: PreparedSplit, log: (msg: string) => void): Float64Array | undefined {
-  const t = cfg.train.repeatThreshold;
-  if (!(t > 0)) return undefined;
+  const { repeatThreshold: t, realRepeat: k } = cfg.train;
+  if (!(t > 0) && k === 1) return undefined;
   const repeats = repeatFactors(split.labels, t);
-  const above = repeats.filter((r) => r > 1);
-  log(
-    `repeat-factor sampling (threshold ${t}): ${above.length} of ${split.count} training lines have a factor above 1 ` +
-      `(up to ${above.reduce((m, r) => Math.max(m, r), 1).toFixed(2)}); ${repeatedLength(repeats)} lines per epoch`,
-  );
+  if (t > 0) {
+    const above = repeats.filter((r) => r > 1);
+    log(
+      `repeat-factor sampling (threshold ${t}): ${above.length} of ${split.count} training lines have a factor above ` +
+        `1 (up to ${above.reduce((m, r) => Math.max(m, r), 1).toFixed(2)})`,
+    );
+  }
+  if (k !== 1) weighReadLines(repeats, split, k, log);
+  log(`${repeatedLength(repeats)} training lines per epoch (${split.count} in the split)`);
   return repeats;
+}
+
+/**
+ * Multiplies the factors of a split's read lines (those before its generated ones) by `train.real_repeat`.
+ * @throws OcropsError OCROPS_TRAIN_DATA when the split does not mix read and generated lines
+ */
+function weighReadLines(repeats: Float64Array, split: PreparedSplit, k: number, log: (msg: string) => void): void {
+  const read = split.count - split.generated;
+  if (split.generated === 0 || read === 0) {
+    throw new OcropsError(
+      'OCROPS_TRAIN_DATA',
+      `train.real_repeat: the training split ${relativeToRoot(split.dir)} holds ${read === 0 ? 'only generated' : 'no generated'} lines, so there is nothing to weigh its read lines against`,
+      {
+        hint:
+          read === 0
+            ? 'real_repeat weighs a read set against its synthetic.mix_train lines; drop it for format: synthetic'
+            : 'give the data config synthetic.mix_train > 0 (or prepare it again: sets prepared before ocrops recorded generated lines count as none), or drop train.real_repeat',
+      },
+    );
+  }
+  for (let i = 0; i < read; i++) repeats[i] *= k;
+  log(`read lines drawn ${k}x: ${read} read and ${split.generated} generated training lines`);
 }
 
 async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Promise<TaskSession> {

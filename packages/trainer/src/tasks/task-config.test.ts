@@ -46,7 +46,7 @@ test('train config: a time-horizon schedule needs a time budget', () => {
   assert.throws(() => withBudget({}), /x\.yaml.*optim\.schedule\.horizon.*train\.max_minutes/s);
 });
 
-test('train config task: unknown tasks, label smoothing and CutMix outside classification, repeat factors outside OCR are refused, naming the field', () => {
+test('train config task: unknown tasks, label smoothing and CutMix outside classification, repeat factors and real_repeat outside OCR are refused, naming the field', () => {
   assert.throws(() => buildTrainConfig(base({ task: 'detect' }), 'x.yaml'), /x\.yaml.*task/);
   assert.throws(
     () => buildTrainConfig(base({ loss: { label_smoothing: 0.1 } }), 'x.yaml'),
@@ -63,6 +63,13 @@ test('train config task: unknown tasks, label smoothing and CutMix outside class
     /train\.repeat_threshold.*task: ocr/,
   );
   assert.throws(() => buildTrainConfig(base({ train: { repeat_threshold: 2 } }), 'x.yaml'), /repeat_threshold/);
+  assert.equal(buildTrainConfig(base({}), 'x.yaml').train.realRepeat, 1);
+  assert.equal(buildTrainConfig(base({ train: { real_repeat: 4 } }), 'x.yaml').train.realRepeat, 4);
+  assert.throws(
+    () => buildTrainConfig(base({ task: 'classify', train: { real_repeat: 4 } }), 'x.yaml'),
+    /train\.real_repeat.*task: ocr/,
+  );
+  assert.throws(() => buildTrainConfig(base({ train: { real_repeat: 0.5 } }), 'x.yaml'), /real_repeat/);
   assert.throws(
     () => buildTrainConfig(base({ task: 'classify', loss: { cutmix: 0.5, cutmix_alpha: 0 } }), 'x.yaml'),
     /cutmix_alpha/,
