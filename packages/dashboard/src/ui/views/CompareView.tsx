@@ -6,7 +6,7 @@ import { formatValue } from '../../lib/format.js';
 import { api } from '../api.js';
 import { useAsync } from '../hooks.js';
 import { href } from '../router.js';
-import { ChartsGrid } from '../components/ChartsGrid.js';
+import { ChartsGrid, type ChartRun } from '../components/ChartsGrid.js';
 import { PALETTE, StatusBadge } from '../components/StatusBadge.js';
 import { RUNS_LIMIT } from './RunsView.js';
 
@@ -72,17 +72,7 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
             </label>
           </div>
           <table className="grid-table diff" data-testid="param-diff">
-            <thead>
-              <tr>
-                <th>parameter</th>
-                {chartRuns.map((r) => (
-                  <th key={r.experimentKey}>
-                    <span className="swatch" style={{ background: r.color }} />
-                    {r.label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <RunsHeader first="parameter" runs={chartRuns} />
             <tbody>
               {shownParams.map((n) => (
                 <tr key={n} className={diffParams.has(n) ? 'differs' : ''}>
@@ -105,17 +95,7 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
           </table>
           <h3>Metrics (last / min)</h3>
           <table className="grid-table">
-            <thead>
-              <tr>
-                <th>metric</th>
-                {chartRuns.map((r) => (
-                  <th key={r.experimentKey}>
-                    <span className="swatch" style={{ background: r.color }} />
-                    {r.label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <RunsHeader first="metric" runs={chartRuns} />
             <tbody>
               {metricNames.map((m) => (
                 <tr key={m}>
@@ -152,5 +132,22 @@ export function CompareView({ ws, project, keys }: { ws: string; project: string
         </div>
       </div>
     </div>
+  );
+}
+
+/** A table's header row: the first column's name, then each run's colour swatch and label. */
+function RunsHeader({ first, runs }: { first: string; runs: ChartRun[] }) {
+  return (
+    <thead>
+      <tr>
+        <th>{first}</th>
+        {runs.map((r) => (
+          <th key={r.experimentKey}>
+            <span className="swatch" style={{ background: r.color }} />
+            {r.label}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
