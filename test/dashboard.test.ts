@@ -426,6 +426,13 @@ test('compare view overlays two runs and diffs their parameters', async (t) => {
   );
   assert.deepEqual(diffRows.sort(), ['inner_dim', 'lr']);
   assert.equal(await page.$$eval('.legend-item', (l) => l.length), 2);
+  const legend = await page.$$eval('.legend-item', (l) => l.map((x) => x.textContent));
+  for (const table of ['parameter', 'metric']) {
+    const head = await page.$$eval(`.compare-side table:has(th:text-is("${table}")) thead th`, (th) =>
+      th.map((x) => x.textContent),
+    );
+    assert.deepEqual(head, [table, ...legend], `the ${table} table's columns are the compared runs`);
+  }
   await shot('compare');
 });
 
