@@ -346,10 +346,10 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
     report(['optim', 'schedule', 'horizon'], "is 'time', which spans train.max_minutes; set train.max_minutes > 0");
   if (v.optim.amsgrad && v.optim.name !== 'adam')
     report(['optim', 'amsgrad'], `is an Adam variant; optim.name is '${v.optim.name}'`);
-  // text-line sampling options, each with the value that turns it off
-  const ocrOnly = { repeat_threshold: 0, real_repeat: 1 } as const;
-  for (const [key, off] of Object.entries(ocrOnly) as Array<[keyof typeof ocrOnly, number]>) {
-    if (v.task === 'classify' && v.train[key] !== off) report(['train', key], 'applies to `task: ocr` only');
+  // text-line sampling options: their schema defaults turn them off
+  for (const key of ['repeat_threshold', 'real_repeat'] as const) {
+    if (v.task === 'classify' && v.train[key] !== LoopSchema.properties[key].default)
+      report(['train', key], 'applies to `task: ocr` only');
   }
   for (const key of ['label_smoothing', 'cutmix'] as const) {
     if (v.loss[key] > 0 && v.task !== 'classify') report(['loss', key], 'applies to `task: classify` only');
