@@ -11,6 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { OcropsError } from '@ocrops/common';
 import { ARCHS, parseModelConfig, type Arch, type ModelConfig } from './config.js';
+
+// the language model a beam search decoding may name (`decoding.lm`): read without TensorFlow too
+export { CharNgramLm, LM_FILE, readDecodingLm } from './char-lm.js';
 import {
   CLASSIFIER_ARCHS,
   parseClassifierConfig,
@@ -97,10 +100,56 @@ export interface CtcDecoding {
   method: 'greedy' | 'beam';
   /** prefixes the beam search keeps per frame (greedy decoding ignores it) */
   beamWidth: number;
+  /** beam search only: a character language model fused into the search (absent: none) */
+  lm?: LmDecoding;
+}
+
+/** The character language model of a beam search: its file beside the model and how much it counts. */
+export interface LmDecoding {
+  /** n of the character n-gram model */
+  order: number;
+  /** weight of log P_lm in a prefix's score */
+  weight: number;
+  /** added to a prefix's score per character */
+  bonus: number;
+  /** the model's file, relative to the model (or export) folder: `lm.json` */
+  file: string;
 }
 
 /** Greedy (best-path) decoding. */
 export const GREEDY_DECODING: Readonly<CtcDecoding> = { method: 'greedy', beamWidth: 1 };
+
+/** The decoding a saved model was validated with (`decode` in its ocrops.json, written by the trainer), if recorded. */
+export function decodingOfMeta(meta: unknown): CtcDecoding | undefined {
+  const d = (meta as { decode?: { method?: unknown; beamWidth?: unknown; lm?: Partial<LmDecoding> } } | undefined)
+    ?.decode;
+  if (!d || (d.method !== 'greedy' && d.method !== 'beam')) return undefined;
+  const w = Number(d.beamWidth);
+  const decoding: CtcDecoding = { method: d.method, beamWidth: Number.isInteger(w) && w >= 1 ? w : 10 };
+  const lm = d.lm;
+  const inside = typeof lm?.file === 'string' && !lm.file.startsWith('/') && !lm.file.split(/[\\/]/).includes('..');
+  if (d.method === 'beam' && lm && Number.isInteger(lm.order) && inside) {
+    decoding.lm = {
+      order: Number(lm.order),
+      weight: Number(lm.weight),
+      bonus: Number(lm.bonus),
+      file: lm.file as string,
+    };
+  }
+  return decoding;
+}
+
+/**
+ * A command's decoding: the recorded one (a model's or a config's; greedy when none) with a command's overrides.
+ * @param o.beam beam width (1 = greedy); the recorded language model stays unless `o.lm` is false
+ * @param o.lm false: without the recorded language model
+ */
+export function decodingWith(recorded: CtcDecoding | undefined, o: { beam?: number; lm?: boolean }): CtcDecoding {
+  let d: CtcDecoding = recorded ?? GREEDY_DECODING;
+  if (o.beam !== undefined) d = o.beam > 1 ? { method: 'beam', beamWidth: o.beam, lm: recorded?.lm } : GREEDY_DECODING;
+  if (o.lm === false || d.method !== 'beam' || !d.lm) return { method: d.method, beamWidth: d.beamWidth };
+  return d;
+}
 
 /** How to turn the output into text. */
 export interface ContractDecoding extends CtcDecoding {
@@ -276,6 +325,7 @@ export function buildContract(o: BuildContractOptions): ModelContract {
     decoding: {
       method: o.decoding?.method ?? 'greedy',
       beamWidth: o.decoding?.beamWidth ?? 10,
+      ...(o.decoding?.lm ? { lm: { ...o.decoding.lm } } : {}),
       frames: steps,
       confidence: 'geometric-mean-per-frame',
     },
@@ -436,6 +486,7 @@ export function parseContract(value: unknown, source: string): ModelContract {
     frames: parseSteps(d.frames, source),
     confidence: oneOf(d.confidence, ['geometric-mean-per-frame'] as const, source, 'decoding.confidence'),
   };
+  if (d.lm !== undefined) decoding.lm = parseLmDecoding(d.lm, source);
   if (width.fixed !== undefined) {
     const fixed = int(width.fixed, source, 'input.width.fixed', 1);
     if (input.width.min !== fixed || input.width.max !== fixed) {
@@ -481,6 +532,26 @@ export function parseContract(value: unknown, source: string): ModelContract {
       `is '${contract.source.arch}' but source.config.arch is '${contract.source.config.arch}'`,
     );
   return withParsedExportInfo(contract, c, src, files, source);
+}
+
+function parseLmDecoding(v: unknown, source: string): LmDecoding {
+  const lm = obj(v, source, 'decoding.lm');
+  const weight = num(lm.weight, source, 'decoding.lm.weight');
+  if (weight < 0) fail(source, 'decoding.lm.weight', `must be >= 0, got ${weight}`);
+  return {
+    order: int(lm.order, source, 'decoding.lm.order', 1),
+    weight,
+    bonus: num(lm.bonus, source, 'decoding.lm.bonus'),
+    file: localFile(lm.file, source, 'decoding.lm.file'),
+  };
+}
+
+/** A file name inside the contract's folder (no absolute path, no `..`). */
+function localFile(v: unknown, source: string, field: string): string {
+  const f = str(v, source, field);
+  if (f.startsWith('/') || f.split(/[\\/]/).includes('..'))
+    fail(source, field, `must be a file inside the model folder, got '${f}'`);
+  return f;
 }
 
 /** Reads and checks an OCR model's `ocrops-model.json` file. */

@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError } from '@ocrops/common';
+import type { CharNgramLm } from './char-lm.js';
+import type { CtcDecoding } from './contract.js';
 import { logAdd, logSoftmaxRows } from './logspace.js';
 
 /** Decoded class ids per line (blank removed, repeats collapsed) and a confidence per line in [0, 1]. */
@@ -50,24 +52,68 @@ export function greedyDecode(logits: tf.Tensor3D, opts: { blank?: number; length
   return { ids, confidence };
 }
 
+/** A label prefix in the search's trie: the beams that extend it share it, so extending one costs O(1). */
+interface PrefixNode {
+  /** unique per line: the key of the beam on this prefix */
+  id: number;
+  /** last label (-1 for the empty prefix) */
+  label: number;
+  parent: PrefixNode | undefined;
+  children: Map<number, PrefixNode>;
+  /** the language model's context key after this prefix (made on first use) */
+  context?: string;
+}
+
 interface Beam {
-  prefix: number[];
+  node: PrefixNode;
   /** log P(prefix, ending in blank) */
   pb: number;
   /** log P(prefix, ending in its last label) */
   pnb: number;
+  /** the language model's share of the score: sum over the prefix of weight * log P_lm(char | context) + bonus */
+  lm: number;
 }
 
+/** The labels of a prefix, first to last. */
+function labelsOf(node: PrefixNode): number[] {
+  const out: number[] = [];
+  for (let n: PrefixNode | undefined = node; n && n.label >= 0; n = n.parent) out.push(n.label);
+  return out.reverse();
+}
+
+/** Shallow fusion of a character language model into the beam search. */
+export interface LmFusion {
+  lm: CharNgramLm;
+  /** weight of log P_lm in a prefix's score */
+  weight: number;
+  /** added per character of a prefix (offsets the language model's cost of each character) */
+  bonus: number;
+}
+
+/** The fusion a decoding asks for, with its language model (read by `readDecodingLm`); undefined for none. */
+export function fusionOf(decoding: CtcDecoding, lm: CharNgramLm | undefined): LmFusion | undefined {
+  if (decoding.method !== 'beam' || !decoding.lm) return undefined;
+  if (!lm) {
+    throw new OcropsError('OCROPS_MODEL_DECODE_INPUT', `the decoding needs its language model (${decoding.lm.file})`);
+  }
+  return { lm, weight: decoding.lm.weight, bonus: decoding.lm.bonus };
+}
+
+/** A prefix's rank in the search: its CTC log-probability plus the language model's share. */
+const score = (b: Beam) => logAdd(b.pb, b.pnb) + b.lm;
+
 /**
- * CTC prefix beam search (Hannun et al. 2014, without a language model): keeps the `beamWidth` most probable label
- * prefixes, summing the probabilities of all their alignments seen by the search.
+ * CTC prefix beam search (Hannun et al. 2014): keeps the `beamWidth` best label prefixes, summing the probabilities
+ * of all their alignments seen by the search; with `fusion`, a prefix's rank adds a character language model's score
+ * (and, at the end, its probability of ending the line there). The confidence stays the CTC probability alone.
  * @param logits [B,T,C] pre-softmax scores
  * @param opts.beamWidth prefixes kept per frame (>= 1; 1 is close to, but not always equal to, greedy decoding)
- * @param opts.pruneLogProb skip characters whose frame log-probability is below this (default -12: negligible)
+ * @param opts.pruneLogProb skip characters whose frame log-probability is below this (default -8, p < 3.4e-4: below
+ *   it the readings of a trained model did not change, and a young model's flat frames cost 3x less to search)
  */
 export function beamSearchDecode(
   logits: tf.Tensor3D,
-  opts: { beamWidth: number; blank?: number; lengths?: number[]; pruneLogProb?: number },
+  opts: { beamWidth: number; blank?: number; lengths?: number[]; pruneLogProb?: number; fusion?: LmFusion },
 ): DecodeResult {
   const [B, T, C] = check(logits);
   const blank = opts.blank ?? 0;
@@ -75,7 +121,20 @@ export function beamSearchDecode(
   if (!Number.isInteger(width) || width < 1) {
     throw new OcropsError('OCROPS_MODEL_DECODE_INPUT', `beamWidth must be an integer >= 1, got ${width}`);
   }
-  const prune = opts.pruneLogProb ?? -12;
+  const prune = opts.pruneLogProb ?? -8;
+  const fusion = opts.fusion;
+  if (fusion && fusion.lm.classes !== C) {
+    throw new OcropsError(
+      'OCROPS_MODEL_DECODE_INPUT',
+      `the language model was estimated for ${fusion.lm.classes} classes, the logits have ${C}`,
+    );
+  }
+  /** the language model's log P(. | prefix): its context key made once per trie node */
+  const lmLogProbs = (node: PrefixNode) => {
+    const { lm } = fusion!;
+    node.context ??= lm.contextOf(labelsOf(node).slice(-(lm.order - 1)));
+    return lm.logProbs(node.context);
+  };
   const data = logits.dataSync() as Float32Array;
   const lp = new Float64Array(T * C);
   const ids: number[][] = [];
@@ -83,39 +142,53 @@ export function beamSearchDecode(
   for (let b = 0; b < B; b++) {
     const Tb = opts.lengths ? Math.min(opts.lengths[b], T) : T;
     logSoftmaxRows(data, b * T * C, Tb, C, lp);
-    let beams = new Map<string, Beam>([['', { prefix: [], pb: 0, pnb: -Infinity }]]);
+    let nodes = 0;
+    const root: PrefixNode = { id: nodes++, label: -1, parent: undefined, children: new Map() };
+    const childOf = (node: PrefixNode, k: number): PrefixNode => {
+      let c = node.children.get(k);
+      if (!c) node.children.set(k, (c = { id: nodes++, label: k, parent: node, children: new Map() }));
+      return c;
+    };
+    let beams: Beam[] = [{ node: root, pb: 0, pnb: -Infinity, lm: 0 }];
+    const candidates: number[] = [];
     for (let t = 0; t < Tb; t++) {
-      const next = new Map<string, Beam>();
-      const get = (prefix: number[]): Beam => {
-        const key = prefix.join(',');
-        let e = next.get(key);
-        if (!e) next.set(key, (e = { prefix, pb: -Infinity, pnb: -Infinity }));
+      const next = new Map<number, Beam>();
+      const get = (node: PrefixNode, lm: () => number): Beam => {
+        let e = next.get(node.id);
+        if (!e) next.set(node.id, (e = { node, pb: -Infinity, pnb: -Infinity, lm: lm() }));
         return e;
       };
+      // the frame's characters worth extending by: above the pruning threshold, or the most probable one
       let frameMax = -Infinity;
       for (let k = 0; k < C; k++) frameMax = Math.max(frameMax, lp[t * C + k]);
-      for (const beam of beams.values()) {
+      candidates.length = 0;
+      for (let k = 0; k < C; k++) {
+        const p = lp[t * C + k];
+        if (k !== blank && (p >= prune || p >= frameMax)) candidates.push(k);
+      }
+      for (const beam of beams) {
         const total = logAdd(beam.pb, beam.pnb);
-        const last = beam.prefix.length > 0 ? beam.prefix[beam.prefix.length - 1] : -1;
+        const last = beam.node.label;
         // stay on the same prefix by emitting a blank
-        const same = get(beam.prefix);
+        const same = get(beam.node, () => beam.lm);
         same.pb = logAdd(same.pb, total + lp[t * C + blank]);
         // or by repeating the last label
         if (last >= 0) same.pnb = logAdd(same.pnb, beam.pnb + lp[t * C + last]);
-        for (let k = 0; k < C; k++) {
-          if (k === blank) continue;
+        for (const k of candidates) {
           const p = lp[t * C + k];
-          if (p < prune && p < frameMax) continue;
-          const ext = get([...beam.prefix, k]);
+          const ext = get(childOf(beam.node, k), () =>
+            fusion ? beam.lm + fusion.weight * lmLogProbs(beam.node)[k] + fusion.bonus : 0,
+          );
           // a repeated label needs a blank in between
           ext.pnb = logAdd(ext.pnb, (k === last ? beam.pb : total) + p);
         }
       }
-      const sorted = [...next.values()].sort((x, y) => logAdd(y.pb, y.pnb) - logAdd(x.pb, x.pnb));
-      beams = new Map(sorted.slice(0, width).map((e) => [e.prefix.join(','), e]));
+      beams = [...next.values()].sort((x, y) => score(y) - score(x)).slice(0, width);
     }
-    const best = [...beams.values()].reduce((x, y) => (logAdd(y.pb, y.pnb) > logAdd(x.pb, x.pnb) ? y : x));
-    ids.push(best.prefix);
+    // the language model also scores where the line ends (id 0: its end-of-line)
+    const final = (b: Beam) => score(b) + (fusion ? fusion.weight * lmLogProbs(b.node)[0] : 0);
+    const best = beams.reduce((x, y) => (final(y) > final(x) ? y : x));
+    ids.push(labelsOf(best.node));
     confidence.push(Tb > 0 ? Math.exp(logAdd(best.pb, best.pnb) / Tb) : 1);
   }
   return { ids, confidence };

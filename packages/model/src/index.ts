@@ -44,7 +44,8 @@ export {
   type TaskModel,
 } from './classifier-io.js';
 export { ctcLoss, ctcForwardBackward, type CtcLossOptions, type CtcResult } from './ctc.js';
-export { greedyDecode, beamSearchDecode, type DecodeResult } from './decode.js';
+export { greedyDecode, beamSearchDecode, fusionOf, type DecodeResult, type LmFusion } from './decode.js';
+export { CharNgramLm, CHAR_LM_FORMAT, LM_FILE, readDecodingLm, type CharLmJson } from './char-lm.js';
 export { accByChar, meanAccByChar, accByField, cer, wer, editDistance, matchingCharacters } from './metrics.js';
 export { registerWasmKernels } from './wasm-kernels.js';
 export {
@@ -65,7 +66,10 @@ export {
   type ContractOutput,
   type ContractDecoding,
   type CtcDecoding,
+  type LmDecoding,
   GREEDY_DECODING,
+  decodingOfMeta,
+  decodingWith,
   type ContractExport,
   type FrameStep,
   type BuildContractOptions,

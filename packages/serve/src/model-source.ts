@@ -12,6 +12,8 @@ import {
   ONNX_FILE,
   buildClassifierContract,
   buildContract,
+  decodingOfMeta,
+  readDecodingLm,
   readTaskContract,
   type ClassifierContract,
   type ModelContract,
@@ -148,12 +150,24 @@ function contractOfWeights(dir: string): TaskContract {
   return buildContract({
     config: meta.config as ModelContract['source']['config'],
     charset: chars as string[],
+    decoding: decodingOfMeta(meta),
     files: { tfjs: 'model.json' },
   });
 }
 
-/** Resolves `--model` (pulling it from DVC storage if needed) and loads it on the chosen runtime. */
+/** Resolves `--model` (pulling it from DVC storage if needed) and loads it on the chosen runtime, with its decoder's
+ * language model when the contract's decoding names one. */
 export async function openModel(
+  model: string,
+  opts: { runtime: RuntimeName; threads?: number; sessions?: number; log?: (m: string) => void },
+): Promise<{ runtime: InferenceRuntime; files: ModelFiles }> {
+  const opened = await openRuntime(model, opts);
+  const c = opened.runtime.contract;
+  if (c.task !== 'classify') opened.runtime.lm = readDecodingLm(opened.files.dir, c.decoding, c.numClasses);
+  return opened;
+}
+
+async function openRuntime(
   model: string,
   opts: { runtime: RuntimeName; threads?: number; sessions?: number; log?: (m: string) => void },
 ): Promise<{ runtime: InferenceRuntime; files: ModelFiles }> {

@@ -14,7 +14,7 @@ export function pageHtml(opts: { modelName: string; runtime: string; needsKey: b
   .result img { max-width: 100%; max-height: 6rem; border: 1px solid #d5dbe5; background: #fff; }
   .text { font: 1.5rem/1.3 ui-monospace, monospace; letter-spacing: .05em; }
   .text span { padding: 0 1px; border-radius: 2px; }`,
-    controls: `  <label>decoding <select id="beam"><option value="">greedy</option><option value="5">beam 5</option><option value="10">beam 10</option></select></label>
+    controls: `  <label>decoding <select id="beam"><option value="">the model's</option><option value="1">greedy</option><option value="5">beam 5</option><option value="10">beam 10</option></select></label>
 `,
     script: `
 function shade(confidence) {

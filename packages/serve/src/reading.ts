@@ -1,8 +1,9 @@
 /**
- * Reading a request's inputs on a model slot: text lines through the batcher and a CTC decoder (greedy, or prefix
- * beam search loaded on first use), images through the batcher to their top-k classes.
+ * Reading a request's inputs on a model slot: text lines through the batcher and a CTC decoder (the contract's
+ * decoding unless the request asks for a beam width: greedy, or prefix beam search loaded on first use, with the
+ * contract's language model if it names one), images through the batcher to their top-k classes.
  */
-import type { ModelContract } from '@ocrops/model/contract';
+import type { CharNgramLm, ModelContract } from '@ocrops/model/contract';
 import { OcropsError } from '@ocrops/common';
 import type { BatchItem, ItemOutput } from './batcher.js';
 import { classifierContract, probabilitiesOf, topClasses, type TopClass } from './classify.js';
@@ -10,19 +11,20 @@ import { charConfidencesOf, greedyLine, type LineText } from './decode.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ModelSlot } from './slots.js';
 
-type BeamDecoder = (out: ItemOutput, width: number, contract: ModelContract) => Promise<LineText>;
+type BeamDecoder = (out: ItemOutput, width: number, contract: ModelContract, lm?: CharNgramLm) => Promise<LineText>;
 
 /** CTC prefix beam search of one line's frames, made once TensorFlow.js and @ocrops/model have been loaded. */
 let beamDecoder: BeamDecoder | undefined;
 
 /** Loads TensorFlow.js and the beam search of @ocrops/model (only a request asking for a beam pays for them). */
 async function loadBeamDecoder(): Promise<BeamDecoder> {
-  const [tf, { beamSearchDecode }] = await Promise.all([import('@tensorflow/tfjs'), import('@ocrops/model')]);
-  return async (o, width, contract) => {
+  const [tf, { beamSearchDecode, fusionOf }] = await Promise.all([import('@tensorflow/tfjs'), import('@ocrops/model')]);
+  return async (o, width, contract, lm) => {
     const frames = o.data.subarray(o.offset, o.offset + o.frames * o.classes);
     const logits = tf.tensor3d(frames, [1, o.frames, o.classes]);
     try {
-      const r = beamSearchDecode(logits, { beamWidth: width, blank: contract.blank });
+      const fusion = lm ? fusionOf({ ...contract.decoding, method: 'beam' }, lm) : undefined;
+      const r = beamSearchDecode(logits, { beamWidth: width, blank: contract.blank, fusion });
       const chars = charConfidencesOf(r.ids[0], o, contract);
       return { text: chars.map((c) => c.char).join(''), confidence: r.confidence[0], chars };
     } finally {
@@ -31,11 +33,20 @@ async function loadBeamDecoder(): Promise<BeamDecoder> {
   };
 }
 
-/** The text of one line's output: greedy CTC, or prefix beam search of width `beam`. */
-async function decodeLine(out: ItemOutput, beam: number | undefined, contract: ModelContract): Promise<LineText> {
-  if (!beam) return greedyLine(out, contract);
+/**
+ * The text of one line's output: prefix beam search of width `beam` (1: greedy), by default the contract's decoding;
+ * a beam search fuses the language model `lm` (the contract's, read beside the model) when there is one.
+ */
+async function decodeLine(
+  out: ItemOutput,
+  beam: number | undefined,
+  contract: ModelContract,
+  lm: CharNgramLm | undefined,
+): Promise<LineText> {
+  const width = beam ?? (contract.decoding.method === 'beam' ? contract.decoding.beamWidth : 1);
+  if (width <= 1) return greedyLine(out, contract);
   beamDecoder ??= await loadBeamDecoder();
-  return beamDecoder(out, beam, contract);
+  return beamDecoder(out, width, contract, lm);
 }
 
 /** Reads lines through the slot's batcher; resolves per line with its text and the ms since `started`. */
@@ -53,7 +64,7 @@ export async function readLines(
   return Promise.all(
     lines.map(async (line) => {
       const out = await slot.batcher.submit(line);
-      const text = await decodeLine(out, beam, contract);
+      const text = await decodeLine(out, beam, contract, slot.runtime.lm);
       return { ...text, ms: Number((performance.now() - started).toFixed(2)) };
     }),
   );

@@ -5,7 +5,7 @@
  * folder on TensorFlow.js (native TensorFlow when built). Both follow the model's contract (`ocrops-model.json`).
  */
 import { OcropsError } from '@ocrops/common';
-import { frameLengthsForBatch, type ModelContract, type TaskContract } from '@ocrops/model/contract';
+import { frameLengthsForBatch, type CharNgramLm, type ModelContract, type TaskContract } from '@ocrops/model/contract';
 import type { BatchItem, ItemOutput } from './batcher.js';
 
 export type RuntimeName = 'onnx' | 'tfjs';
@@ -20,6 +20,8 @@ export interface InferenceRuntime {
   readonly detail: string;
   /** batches this runtime can run at the same time (one per session) */
   readonly parallel: number;
+  /** the character language model the contract's beam search fuses (`decoding.lm`), read from the model folder */
+  lm?: CharNgramLm;
   /**
    * @param input batch in the contract's layout (NHWC [B,H,W,C] or NCHW [B,C,H,W]), float32
    * @returns OCR: output [B,T,classes] float32 (logits or log-probabilities, as the contract says); classifiers:

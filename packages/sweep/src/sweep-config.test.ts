@@ -9,10 +9,10 @@ const root = repoRoot();
 test('the shipped sweep files parse', () => {
   const syn = loadSweepFile(join(root, 'configs/sweep/synthetic.yaml'));
   assert.equal(syn.optimizer.algorithm, 'bayes');
-  assert.equal(syn.optimizer.spec.maxCombo, 4);
+  assert.equal(syn.optimizer.spec.maxCombo, 2);
   assert.equal(syn.run.workers, 2);
   assert.equal(syn.run.train, join(root, 'configs/train/synthetic.yaml'));
-  assert.deepEqual(syn.run.pruner, { type: 'median', minEpochs: 8, minTrials: 2 });
+  assert.deepEqual(syn.run.pruner, { type: 'median', minEpochs: 4, minTrials: 2 });
   assert.equal(syn.run.best, join(root, 'models/best'));
   const doc = loadSweepFile(join(root, 'configs/sweep/inner-dim.yaml'));
   const inner = doc.optimizer.parameters.find((p) => p.name === 'inner_dim');

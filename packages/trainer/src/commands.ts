@@ -3,8 +3,8 @@ import { basename, join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { OcropsError, parseCommand, type CommandSpec, type CommandTable } from '@ocrops/common';
 import { loadClassifyDataConfig, loadDataConfig } from '@ocrops/data';
-import { GREEDY_DECODING, savedModelTask, type CtcDecoding } from '@ocrops/model';
-import { PARAM_ALIASES, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
+import { savedModelTask, type CtcDecoding } from '@ocrops/model';
+import { PARAM_ALIASES, ctcDecodingOf, loadTrainConfig, parseSet, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { EXPORT_FORMATS, exportModel, type ExportFormat } from './export.js';
 import { predict, resolveModelDir } from './predict.js';
@@ -86,6 +86,7 @@ const evaluateSpec: CommandSpec = {
     worst: { type: 'string', default: '50' },
     'batch-size': { type: 'string', default: '32' },
     beam: { type: 'string' },
+    'no-lm': { type: 'boolean' },
     'experiment-key': { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
   },
@@ -102,6 +103,7 @@ const evaluateSpec: CommandSpec = {
     worst: 'lines kept in the error report',
     'batch-size': 'lines per batch',
     beam: "beam search width, 1 = greedy (default: the config's decode, else the model's, else greedy)",
+    'no-lm': "beam search without the decoding's language model (decode.lm)",
     'experiment-key': "also log the results to this tracked run (default: the run's, from result.json)",
     quiet: 'no progress bar',
   },
@@ -120,6 +122,7 @@ const predictSpec: CommandSpec = {
     json: { type: 'boolean' },
     'batch-size': { type: 'string', default: '16' },
     beam: { type: 'string' },
+    'no-lm': { type: 'boolean' },
     top: { type: 'string', default: '1' },
   },
   help: {
@@ -127,7 +130,8 @@ const predictSpec: CommandSpec = {
     weights: 'DVC record of the weights: a .dvc file or an output path in dvc.lock (used when --model is missing)',
     json: 'print a JSON array instead of lines',
     'batch-size': 'images per batch',
-    beam: 'beam search width (default: greedy decoding)',
+    beam: 'beam search width, 1 = greedy (default: the decoding the model was validated with)',
+    'no-lm': "beam search without the model's language model (decode.lm)",
     top: 'image classifiers: the most probable classes to print per image',
   },
   examples: [
@@ -153,6 +157,7 @@ const exportSpec: CommandSpec = {
     format: { type: 'string', short: 'f' },
     'keep-batch-norm': { type: 'boolean' },
     beam: { type: 'string' },
+    'no-lm': { type: 'boolean' },
     'top-k': { type: 'string' },
   },
   help: {
@@ -160,7 +165,8 @@ const exportSpec: CommandSpec = {
     out: 'folder to write',
     format: 'onnx (default) or tfjs',
     'keep-batch-norm': 'onnx: keep BatchNormalization nodes instead of folding them into the convolutions',
-    beam: 'decoding recorded in the contract: CTC beam search of this width (default: greedy)',
+    beam: "decoding recorded in the contract: CTC beam search of this width, 1 = greedy (default: the model's)",
+    'no-lm': "record the decoding without the model's language model (lm.json is then not copied)",
     'top-k': 'image classifiers: how many classes a server returns by default (default 5)',
   },
   examples: [
@@ -249,7 +255,7 @@ export const commands: CommandTable = {
       let decode: CtcDecoding | undefined;
       if (v.config) {
         const cfg = loadTrainConfig(v.config as string, (v.set as string[]) ?? []);
-        decode = cfg.decode;
+        decode = ctcDecodingOf(cfg.decode);
         modelDir ??= join(cfg.out, 'best');
         prepared ??=
           cfg.prepared ??
@@ -280,15 +286,15 @@ export const commands: CommandTable = {
           }
         }
       }
-      const beam = intOpt(v.beam as string | undefined, 'beam');
-      if (beam) decode = beam > 1 ? { method: 'beam', beamWidth: beam } : GREEDY_DECODING;
       const res = await evaluate({
         modelDir: resolve(modelDir),
         preparedDir: resolve(prepared),
         split: split as 'test',
         batchSize: intOpt(v['batch-size'] as string, 'batch-size'),
-        // --beam, else the config's decode, else the decode the model was trained with (its ocrops.json)
+        // the config's decode, else the decode the model was trained with (its ocrops.json); --beam, --no-lm change it
         decode,
+        beam: intOpt(v.beam as string | undefined, 'beam'),
+        lm: !v['no-lm'],
         metricsPath: resolve(v.metrics as string),
         errorsPath: resolve(v.errors as string),
         worst: intOpt(v.worst as string, 'worst', 0),
@@ -325,12 +331,12 @@ export const commands: CommandTable = {
         if (preds.some((p) => p.error)) process.exitCode = 1;
         return;
       }
-      const beam = intOpt(v.beam as string | undefined, 'beam');
       const preds = await predict({
         modelDir,
         inputs: positionals,
         batchSize,
-        decode: beam ? { method: 'beam', beamWidth: beam } : GREEDY_DECODING,
+        beam: intOpt(v.beam as string | undefined, 'beam'),
+        lm: !v['no-lm'],
       });
       if (v.json) console.log(JSON.stringify(preds, null, 2));
       else {
@@ -351,13 +357,13 @@ export const commands: CommandTable = {
       if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
         throw new OcropsError('OCROPS_USAGE', `--format must be one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`);
       }
-      const beam = intOpt(v.beam as string | undefined, 'beam');
       const { dir, files } = await exportModel({
         model: v.model as string,
         out: v.out as string,
         format: format as ExportFormat,
         foldBatchNorm: !v['keep-batch-norm'],
-        decode: beam ? { method: 'beam', beamWidth: beam } : GREEDY_DECODING,
+        beam: intOpt(v.beam as string | undefined, 'beam'),
+        lm: !v['no-lm'],
         topK: intOpt(v['top-k'] as string | undefined, 'top-k'),
       });
       process.stderr.write(`wrote ${files.join(', ')}\n`);

@@ -19,10 +19,12 @@ import {
 } from '@ocrops/common';
 import {
   ClassifierModelSchema,
+  LM_FILE,
   ModelSchema,
   checkClassifierSection,
   checkModelSection,
   type ClassifierModelYaml,
+  type CtcDecoding,
   type ModelYaml,
 } from '@ocrops/model';
 import { ScheduleSchema, checkSchedule, type ScheduleConfig } from './schedule.js';
@@ -147,6 +149,19 @@ export const DecodeSchema = Type.Object(
   {
     method: literals(['greedy', 'beam'] as const, { default: 'greedy' }),
     beam_width: Type.Integer({ minimum: 1, default: 10 }),
+    /**
+     * beam search only: a character n-gram language model estimated from the training split's labels, saved with the
+     * model (`lm.json`) and fused into the search (a prefix gains weight * log P_lm + bonus per character)
+     */
+    lm: Type.Object(
+      {
+        /** n of the n-gram; 0 = no language model */
+        order: Type.Integer({ minimum: 0, default: 0 }),
+        weight: Type.Number({ minimum: 0, default: 0.5 }),
+        bonus: Type.Number({ default: 2 }),
+      },
+      { default: {} },
+    ),
   },
   { default: {} },
 );
@@ -351,6 +366,9 @@ function checkTrainConfig(v: TrainYaml, report: ReportIssue, given: unknown): vo
     if (v.task === 'classify' && v.train[key] !== LoopSchema.properties[key].default)
       report(['train', key], 'applies to `task: ocr` only');
   }
+  if (v.decode.lm.order > 0 && v.task === 'classify') report(['decode', 'lm', 'order'], 'applies to `task: ocr` only');
+  else if (v.decode.lm.order > 0 && v.decode.method !== 'beam')
+    report(['decode', 'lm', 'order'], 'fuses a language model into the beam search; set decode.method: beam', 'beam');
   for (const key of ['label_smoothing', 'cutmix'] as const) {
     if (v.loss[key] > 0 && v.task !== 'classify') report(['loss', key], 'applies to `task: classify` only');
   }
@@ -469,6 +487,15 @@ export function buildTrainConfig(
     optim: cfg.optim as OptimConfig,
     out,
     name: nameYaml ?? basename(out),
+  };
+}
+
+/** The decoding a train config's `decode` section asks for (its language model, if any, in the model's `lm.json`). */
+export function ctcDecodingOf(d: TrainConfig['decode']): CtcDecoding {
+  return {
+    method: d.method,
+    beamWidth: d.beamWidth,
+    ...(d.method === 'beam' && d.lm.order > 0 ? { lm: { ...d.lm, file: LM_FILE } } : {}),
   };
 }
 

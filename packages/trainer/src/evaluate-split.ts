@@ -6,8 +6,10 @@ import {
   beamSearchDecode,
   cer,
   ctcLoss,
+  fusionOf,
   greedyDecode,
   wer,
+  type CharNgramLm,
   type CtcDecoding,
   type OcrModel,
 } from '@ocrops/model';
@@ -44,6 +46,8 @@ export interface SplitMetrics {
 export interface EvaluateSplitOptions {
   batchSize: number;
   decode: CtcDecoding;
+  /** the language model `decode.lm` names (see readDecodingLm) */
+  lm?: CharNgramLm;
   /** stop after this many lines (0 = all) */
   maxSamples?: number;
   /** keep per-line results (for error reports) */
@@ -54,16 +58,17 @@ export interface EvaluateSplitOptions {
   onBatch?: (done: number) => void;
 }
 
-/** Decodes logits `[B, T, numClasses]` into text + confidence per line. */
+/** Decodes logits `[B, T, numClasses]` into text + confidence per line (`lm`: the language model `decode.lm` names). */
 export function decodeLogits(
   logits: tf.Tensor3D,
   charset: Charset,
   decode: CtcDecoding,
   lengths?: number[],
+  lm?: CharNgramLm,
 ): { texts: string[]; confidence: number[] } {
   const r =
     decode.method === 'beam'
-      ? beamSearchDecode(logits, { beamWidth: decode.beamWidth, lengths })
+      ? beamSearchDecode(logits, { beamWidth: decode.beamWidth, lengths, fusion: fusionOf(decode, lm) })
       : greedyDecode(logits, { lengths });
   return { texts: r.ids.map((ids) => charset.decode(ids)), confidence: r.confidence };
 }
@@ -101,7 +106,7 @@ export async function evaluateSplit(
       if (n < batch.shape[0]) x = x.slice([0, 0, 0, 0], [n, -1, -1, -1]);
       const logits = model.forward(x, false);
       const l = ctcLoss(logits, encoded, { zeroInfinity: true, reduction: 'mean', inputLengths: lengths });
-      const dec = decodeLogits(logits, charset, opts.decode, lengths);
+      const dec = decodeLogits(logits, charset, opts.decode, lengths, opts.lm);
       return { loss: l.dataSync()[0], ...dec };
     });
     lossSum += loss * n;

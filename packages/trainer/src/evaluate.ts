@@ -4,7 +4,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OcropsError, ProgressBar } from '@ocrops/common';
 import { Charset, openPrepared, type CharsetJSON, type PreparedDataset } from '@ocrops/data';
-import { GREEDY_DECODING, loadModel, savedModelTask, selectBackend, type CtcDecoding } from '@ocrops/model';
+import {
+  decodingOfMeta,
+  decodingWith,
+  loadModel,
+  modelFolder,
+  readDecodingLm,
+  savedModelTask,
+  selectBackend,
+  type CtcDecoding,
+} from '@ocrops/model';
 import {
   writeEvaluationFiles,
   type EvaluateTaskOptions,
@@ -18,7 +27,12 @@ import { evaluateClassifier } from './tasks/classify-evaluate.js';
 import type { ClassificationReport } from './tasks/classify-report.js';
 
 export interface EvaluateOptions extends EvaluateTaskOptions {
+  /** the decoding to evaluate with (default: the model's, from its ocrops.json) */
   decode?: CtcDecoding;
+  /** beam width instead (1 = greedy), keeping the decoding's language model */
+  beam?: number;
+  /** false: without the decoding's language model */
+  lm?: boolean;
 }
 
 /** The error report: the worst lines first (lowest acc_by_char, then lowest confidence). */
@@ -39,14 +53,6 @@ export function charsetOfModel(meta: unknown, modelDir: string): Charset {
     });
   }
   return Charset.fromJSON(c);
-}
-
-/** The decoding a model was validated with (`decode` in its ocrops.json, written by the trainer), if recorded. */
-export function decodeOfModel(meta: unknown): CtcDecoding | undefined {
-  const d = (meta as { decode?: { method?: unknown; beamWidth?: unknown } } | undefined)?.decode;
-  if (!d || (d.method !== 'greedy' && d.method !== 'beam')) return undefined;
-  const w = Number(d.beamWidth);
-  return { method: d.method, beamWidth: Number.isInteger(w) && w >= 1 ? w : 10 };
 }
 
 function escapeHtml(s: string): string {
@@ -108,10 +114,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       );
     }
     const bar = new ProgressBar(`evaluate ${split}`, s.count, { unit: 'line', silent: opts.quiet });
-    const decode = opts.decode ?? decodeOfModel(meta) ?? GREEDY_DECODING;
+    const decode = decodingWith(opts.decode ?? decodingOfMeta(meta), { beam: opts.beam, lm: opts.lm });
     const r = await evaluateSplit(model, s, charset, {
       batchSize: opts.batchSize ?? 32,
       decode,
+      lm: readDecodingLm(modelFolder(opts.modelDir), decode, charset.numClasses),
       collect: true,
       onBatch: (n) => bar.update(n),
     });

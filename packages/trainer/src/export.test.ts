@@ -359,7 +359,12 @@ test(
           assert.ok(pyDiff <= TOLERANCE, `python onnxruntime differs by ${pyDiff}`);
 
           // text: ocrops predict on the export folder vs the contract's decoding of each runtime's logits
-          const preds = await predict({ modelDir: out, inputs: held.files, batchSize: held.files.length, decode });
+          const preds = await predict({
+            modelDir: out,
+            inputs: held.files,
+            batchSize: held.files.length,
+            beam: decode.beamWidth,
+          });
           const ocropsTexts = preds.map((p) => p.text);
           const W = batch.shape[2];
           for (const [runtime, logits] of [

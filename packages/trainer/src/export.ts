@@ -1,6 +1,6 @@
 // `export`: a self-contained model folder: model.onnx (standard ONNX) and/or ocrops's TensorFlow.js weights, the
 // preprocessing/decoding contract ocrops-model.json, the training summary and a README.
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OcropsError } from '@ocrops/common';
 import {
@@ -9,8 +9,11 @@ import {
   ONNX_OPSET,
   TFJS_FILE,
   buildContract,
+  decodingOfMeta,
+  decodingWith,
   exportOnnx,
   loadModel,
+  readDecodingLm,
   savedModelTask,
   selectBackend,
   type CtcDecoding,
@@ -36,8 +39,12 @@ export interface ExportOptions {
   format?: ExportFormat;
   /** ONNX only: fold batch norm into the convolutions (default true) or keep BatchNormalization nodes. */
   foldBatchNorm?: boolean;
-  /** Decoding recorded in the contract (default greedy). */
+  /** Decoding recorded in the contract (default: the model's, from its ocrops.json, changed by `beam` and `lm`). */
   decode?: CtcDecoding;
+  /** beam width of the recorded decoding (1 = greedy), keeping the model's language model */
+  beam?: number;
+  /** false: record the decoding without the model's language model */
+  lm?: boolean;
   /** Image classifiers: default top-k recorded in the contract (default 5). */
   topK?: number;
 }
@@ -128,10 +135,16 @@ export async function exportModel(opts: ExportOptions): Promise<ExportResult> {
     const { meta: m, exportedFrom, exportedAt } = exportedMeta(src, meta as unknown as Record<string, unknown>);
     await model.save(out, m);
     const files = [TFJS_FILE, 'weights.bin', 'ocrops.json'];
+    const decoding = opts.decode ?? decodingWith(decodingOfMeta(meta), { beam: opts.beam, lm: opts.lm });
+    if (decoding.lm) {
+      readDecodingLm(src, decoding, model.numClasses); // fails clearly when the model folder lacks it
+      copyFileSync(join(src, decoding.lm.file), join(out, decoding.lm.file));
+      files.push(decoding.lm.file);
+    }
     const contract = buildContract({
       config: model.config,
       charset: charset.chars,
-      decoding: opts.decode,
+      decoding,
       ...contractFiles(format),
       exportedFrom,
       exportedAt,

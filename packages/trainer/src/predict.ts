@@ -4,7 +4,7 @@ import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { loadImageForModel } from '@ocrops/data';
-import { loadModel, selectBackend, type CtcDecoding } from '@ocrops/model';
+import { decodingOfMeta, decodingWith, loadModel, modelFolder, readDecodingLm, selectBackend } from '@ocrops/model';
 import { pullWeights } from '@ocrops/versioning';
 import { charsetOfModel } from './evaluate.js';
 import { decodeLogits } from './evaluate-split.js';
@@ -78,13 +78,18 @@ export async function predict(opts: {
   modelDir: string;
   inputs: string[];
   batchSize?: number;
-  decode?: CtcDecoding;
+  /** beam width (1 = greedy; default: the decoding the model was validated with) */
+  beam?: number;
+  /** false: without the model's language model */
+  lm?: boolean;
 }): Promise<Prediction[]> {
   const files = collectImages(opts.inputs);
   await selectBackend({ quiet: true });
   const { model, meta } = await loadModel(opts.modelDir);
   try {
     const charset = charsetOfModel(meta, opts.modelDir);
+    const decode = decodingWith(decodingOfMeta(meta), { beam: opts.beam, lm: opts.lm });
+    const lm = readDecodingLm(modelFolder(opts.modelDir), decode, charset.numClasses);
     const { height, channels } = model.config;
     const bs = opts.batchSize ?? 16;
     const results: Prediction[] = [];
@@ -117,7 +122,7 @@ export async function predict(opts: {
           loaded.map((l) => l.width),
           W,
         );
-        return decodeLogits(logits, charset, opts.decode ?? { method: 'greedy', beamWidth: 10 }, lengths);
+        return decodeLogits(logits, charset, decode, lengths, lm);
       });
       loaded.forEach((l, b) => results.push({ path: l.path, text: dec.texts[b], confidence: dec.confidence[b] }));
     }

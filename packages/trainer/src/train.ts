@@ -122,11 +122,17 @@ function isBetter(value: number, best: number | undefined, mode: 'min' | 'max'):
   return mode === 'min' ? value < best : value > best;
 }
 
-/** Saves the model folder atomically (temp folder + rename). */
-async function saveModelAtomic(model: TrainableModel, dir: string, meta: Record<string, unknown>): Promise<void> {
+/** Saves the model folder atomically (temp folder + rename), with `files` (name -> contents) beside the weights. */
+async function saveModelAtomic(
+  model: TrainableModel,
+  dir: string,
+  meta: Record<string, unknown>,
+  files: Record<string, string> = {},
+): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   await model.save(tmp, meta);
+  for (const [name, contents] of Object.entries(files)) writeFileSync(join(tmp, name), contents);
   replaceDir(tmp, dir);
 }
 
@@ -531,19 +537,24 @@ async function epochMetrics(s: Session): Promise<Record<string, number>> {
 async function saveBest(s: Session, value: number, metrics: Record<string, number>): Promise<void> {
   const { cfg, state } = s;
   await withAveraged(s.ema, () =>
-    saveModelAtomic(s.model, s.bestModelDir, {
-      ...s.task.modelMeta(),
-      task: cfg.task,
-      epoch: state.epoch + 1,
-      step: state.step,
-      monitor: cfg.train.monitor,
-      value,
-      metrics,
-      experimentKey: s.run.key,
-      trainConfig: relativeToRoot(cfg.source),
-      backend: s.backend.name,
-      ...(s.ema ? { ema: cfg.train.ema } : {}),
-    }),
+    saveModelAtomic(
+      s.model,
+      s.bestModelDir,
+      {
+        ...s.task.modelMeta(),
+        task: cfg.task,
+        epoch: state.epoch + 1,
+        step: state.step,
+        monitor: cfg.train.monitor,
+        value,
+        metrics,
+        experimentKey: s.run.key,
+        trainConfig: relativeToRoot(cfg.source),
+        backend: s.backend.name,
+        ...(s.ema ? { ema: cfg.train.ema } : {}),
+      },
+      s.task.modelFiles?.(),
+    ),
   );
   await writeCheckpoint(s.bestCkptDir, { state, model: s.allVars, optimizer: await optimizerState(s) });
 }

@@ -16,17 +16,20 @@ import {
   type PreparedSplit,
 } from '@ocrops/data';
 import {
+  CharNgramLm,
   GREEDY_DECODING,
+  LM_FILE,
   accByChar,
   createModel,
   ctcLoss,
   readModelConfig,
   readTaskModelConfig,
   type ClassifierConfig,
+  type CtcDecoding,
   type ModelConfig,
 } from '@ocrops/model';
 import type { EpochSums } from '../checkpoint.js';
-import { relativeToRoot, type TrainConfig } from '../config.js';
+import { ctcDecodingOf, relativeToRoot, type TrainConfig } from '../config.js';
 import { decodeLogits, evaluateSplit } from '../evaluate-split.js';
 import { encodeLabels, frameLengths, labelsTooLong } from '../labels.js';
 import { hashSeed } from '../rng.js';
@@ -119,6 +122,21 @@ function weighReadLines(repeats: Float64Array, split: PreparedSplit, k: number, 
   log(`read lines drawn ${k}x: ${read} read and ${split.generated} generated training lines`);
 }
 
+/** The character language model a decoding asks for, estimated from the training split's labels. */
+function trainingLm(decoding: CtcDecoding, split: PreparedSplit, log: (msg: string) => void): CharNgramLm | undefined {
+  if (!decoding.lm) return undefined;
+  const lm = CharNgramLm.estimate(
+    split.labels.map((l) => split.charset.encode(l)),
+    decoding.lm.order,
+    split.charset.numClasses,
+  );
+  log(
+    `language model: ${lm.order}-gram over the ${split.count} training lines, weight ${decoding.lm.weight}, ` +
+      `bonus ${decoding.lm.bonus} (saved with the model as ${LM_FILE})`,
+  );
+  return lm;
+}
+
 async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Promise<TaskSession> {
   const { data, dataCfg } = await openTrainData(cfg, opts);
   const charset = data.charset;
@@ -150,6 +168,9 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
     );
   }
   const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
+  const decoding = ctcDecodingOf(cfg.decode);
+  const lm = trainingLm(decoding, trainSplit, opts.log);
+  let lmFile: string | undefined;
   const augment = cfg.train.augment ? dataCfg.augment : false;
   const repeats = repeatsOf(cfg, trainSplit, opts.log);
   const epochSize = epochLines(trainSplit, { repeats });
@@ -219,7 +240,8 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
       if (!valSplit || valSplit.count === 0) return {};
       const r = await evaluateSplit(model, valSplit, charset, {
         batchSize: cfg.train.batchSize,
-        decode: cfg.decode,
+        decode: decoding,
+        lm,
         maxSamples: cfg.train.maxValSamples,
         shouldStop,
         onBatch: (n: number) => bar?.update(n),
@@ -235,7 +257,8 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
       };
     },
     stepEvalKeys: ['val_loss', 'val_acc_by_char', 'val_acc_by_field', 'val_cer'],
-    modelMeta: () => ({ charset: charset.toJSON(), decode: cfg.decode }),
+    modelMeta: () => ({ charset: charset.toJSON(), decode: decoding }),
+    modelFiles: (): Record<string, string> => (lm ? { [LM_FILE]: (lmFile ??= JSON.stringify(lm)) } : {}),
     outputWeights: ['decoder/kernel', 'decoder/bias'],
     sameLabels: (meta) => sameList((meta.charset as { chars?: unknown } | undefined)?.chars, charset.chars),
     async finish({ run, state }) {

@@ -74,6 +74,8 @@ export interface TaskSession {
   stepEvalKeys: readonly string[];
   /** task metadata saved with the best model (charset and decoding, or classes) */
   modelMeta(): Record<string, unknown>;
+  /** files written beside the best model's weights (name -> contents), e.g. the OCR decoder's language model */
+  modelFiles?(): Record<string, string>;
   /** the output layer's weights (one row per label): `train.init_from` copies them only when the labels are the same */
   outputWeights: readonly string[];
   /** whether a saved model's metadata (`ocrops.json`) has this run's labels in the same order */

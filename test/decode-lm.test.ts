@@ -1,0 +1,132 @@
+// The decoder's character language model end to end: a train config with `decode.lm` saves lm.json beside the best
+// weights and records it in ocrops.json; evaluate, predict, export and the server's model loading read it from there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OcropsError, repoRoot } from '@ocrops/common';
+import { writeSyntheticFolder } from '@ocrops/data';
+import { CharNgramLm, readContract } from '@ocrops/model';
+import { openModel } from '@ocrops/serve';
+import { evaluate, exportModel, loadTrainConfig, predict, train } from '@ocrops/trainer';
+
+const root = repoRoot();
+
+function tinyData(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'data.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: tiny-lm',
+      'source: { format: synthetic }',
+      'charset: vietnamese',
+      'image: { height: 32, channels: 1, max_width: 320 }',
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      'synthetic: { count: 60, seed: 5 }',
+      `output: ${join(dir, 'prepared')}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const rejectsWith = (code: string, re: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof OcropsError, String(e));
+  assert.equal(e.code, code);
+  assert.match(e.message, re);
+  return true;
+};
+
+test('decode.lm: trained from the training labels, saved with the model, read by evaluate, predict, export and serve', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-lm-'));
+  try {
+    const data = tinyData(join(dir, 'data'));
+    const out = join(dir, 'run');
+    const cfg = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
+      `data=${data}`,
+      `out=${out}`,
+      'epochs=1',
+      'batch_size=8',
+      'hidden=16',
+      'model.embed_dim=16',
+      'tracker.enabled=false',
+      'train.max_steps_per_epoch=2',
+      'decode.method=beam',
+      'decode.beam_width=4',
+      'decode.lm.order=5',
+      'decode.lm.weight=0.7',
+      'decode.lm.bonus=1.5',
+    ]);
+    await train(cfg, { quiet: true });
+    const best = join(out, 'best');
+    const meta = JSON.parse(readFileSync(join(best, 'ocrops.json'), 'utf8'));
+    assert.deepEqual(meta.decode, {
+      method: 'beam',
+      beamWidth: 4,
+      lm: { order: 5, weight: 0.7, bonus: 1.5, file: 'lm.json' },
+    });
+    const lm = CharNgramLm.fromJSON(
+      JSON.parse(readFileSync(join(best, 'lm.json'), 'utf8')),
+      'lm.json',
+      meta.numClasses,
+    );
+    assert.equal(lm.order, 5);
+    assert.equal(lm.lines, 48); // the 80% training share of 60 lines
+    const prepared = join(dir, 'data', 'prepared');
+    const ev = (o: { lm?: boolean; beam?: number } = {}) =>
+      evaluate({
+        modelDir: best,
+        preparedDir: prepared,
+        metricsPath: join(dir, 'metrics.json'),
+        errorsPath: join(dir, 'errors.json'),
+        quiet: true,
+        ...o,
+      });
+    assert.equal((await ev()).metrics.test_beam_width, 4);
+    assert.equal((await ev({ beam: 1 })).metrics.test_beam_width, 1);
+
+    // export copies lm.json and the contract names it; the server's loading reads it back
+    const exported = join(dir, 'export');
+    const res = await exportModel({ model: out, out: exported, format: 'tfjs' });
+    assert.ok(res.files.includes('lm.json'));
+    const contract = readContract(join(exported, 'ocrops-model.json'));
+    assert.deepEqual(contract.decoding.lm, { order: 5, weight: 0.7, bonus: 1.5, file: 'lm.json' });
+    assert.equal(contract.decoding.method, 'beam');
+    const served = await openModel(exported, { runtime: 'tfjs', threads: 1 });
+    try {
+      assert.equal(served.runtime.lm?.order, 5);
+    } finally {
+      await served.runtime.dispose();
+    }
+    const labels = await writeSyntheticFolder(join(dir, 'images'), { count: 2, height: 32, seed: 9 });
+    const inputs = Object.keys(labels).map((f) => join(dir, 'images', 'images', f));
+    const read = await predict({ modelDir: exported, inputs });
+    assert.deepEqual(
+      read.map((p) => p.error),
+      [undefined, undefined],
+    );
+
+    // --no-lm needs no file; without it the missing file is named
+    rmSync(join(best, 'lm.json'));
+    assert.equal((await ev({ lm: false })).metrics.test_beam_width, 4);
+    await assert.rejects(ev(), rejectsWith('OCROPS_LM_INVALID', /cannot read the language model .*best\/lm\.json/));
+    const noLm = await exportModel({ model: out, out: join(dir, 'export-no-lm'), format: 'tfjs', lm: false });
+    assert.equal(noLm.contract.task === 'ocr' && noLm.contract.decoding.lm, undefined);
+    assert.equal(existsSync(join(dir, 'export-no-lm', 'lm.json')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('decode.lm: a config asking for it without beam search, or for a classifier, is refused at load', () => {
+  assert.throws(
+    () => loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), ['decode.method=greedy']),
+    rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.order: fuses a language model into the beam search/),
+  );
+  assert.throws(
+    () => loadTrainConfig(join(root, 'configs/train/butterflies.yaml'), ['decode.method=beam', 'decode.lm.order=4']),
+    rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.order: applies to `task: ocr` only/),
+  );
+});
