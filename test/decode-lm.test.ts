@@ -2,7 +2,7 @@
 // weights and records it in ocrops.json; evaluate, predict, export and the server's model loading read it from there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
@@ -10,27 +10,9 @@ import { writeSyntheticFolder } from '@ocrops/data';
 import { CharNgramLm, readContract } from '@ocrops/model';
 import { openModel } from '@ocrops/serve';
 import { evaluate, exportModel, loadTrainConfig, predict, train } from '@ocrops/trainer';
+import { oneEpochSets, tinyDataConfig } from './utils.js';
 
 const root = repoRoot();
-
-function tinyData(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'data.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: tiny-lm',
-      'source: { format: synthetic }',
-      'charset: vietnamese',
-      'image: { height: 32, channels: 1, max_width: 320 }',
-      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-      'synthetic: { count: 60, seed: 5 }',
-      `output: ${join(dir, 'prepared')}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
 
 const rejectsWith = (code: string, re: RegExp) => (e: unknown) => {
   assert.ok(e instanceof OcropsError, String(e));
@@ -42,17 +24,10 @@ const rejectsWith = (code: string, re: RegExp) => (e: unknown) => {
 test('decode.lm: trained from the training labels, saved with the model, read by evaluate, predict, export and serve', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-lm-'));
   try {
-    const data = tinyData(join(dir, 'data'));
+    const data = tinyDataConfig(join(dir, 'data'), 60);
     const out = join(dir, 'run');
     const cfg = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
-      `data=${data}`,
-      `out=${out}`,
-      'epochs=1',
-      'batch_size=8',
-      'hidden=16',
-      'model.embed_dim=16',
-      'tracker.enabled=false',
-      'train.max_steps_per_epoch=2',
+      ...oneEpochSets(data, out),
       'decode.method=beam',
       'decode.beam_width=4',
       'decode.lm.order=5',

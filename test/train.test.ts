@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, spawnOcrops } from '@ocrops/common';
@@ -11,30 +11,10 @@ import { writeSyntheticFolder } from '@ocrops/data';
 import { startServer } from '@ocrops/tracker';
 import { OcropsError } from '@ocrops/common';
 import { loadTrainConfig, parseEventLine, train, type TrainResult, type TrainState } from '@ocrops/trainer';
+import { oneEpochSets, tinyDataConfig } from './utils.js';
 
 const root = repoRoot();
 const syntheticConfig = join(root, 'configs/train/synthetic.yaml');
-
-/** Writes a data config for `count` synthetic lines at height 32 (prepared on first use by the trainer). */
-function tinyDataConfig(dir: string, count = 120, maxWidth = 320): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'data.yaml');
-  writeFileSync(
-    file,
-    [
-      'name: tiny',
-      'source: { format: synthetic }',
-      'charset: vietnamese',
-      `image: { height: 32, channels: 1, max_width: ${maxWidth} }`,
-      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
-      `synthetic: { count: ${count}, seed: 3 }`,
-      'augment: { geometry_p: 0.5, noise_p: 0.5 }',
-      `output: ${join(dir, 'prepared')}`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
 
 /** `--set` overrides that shrink configs/train/synthetic.yaml (the default) to seconds of training. */
 function tinySets(dataFile: string, out: string, extra: string[] = []): string[] {
@@ -355,18 +335,7 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with the same metrics
 test('a diverging run stops with an error naming the step and batch; labels too long for T are counted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-train-nan-'));
   const data = tinyDataConfig(join(dir, 'data'), 60);
-  const sets = (out: string, extra: string[]) => [
-    `data=${data}`,
-    `out=${out}`,
-    'epochs=1',
-    'batch_size=8',
-    'hidden=16',
-    'model.embed_dim=16',
-    'tracker.enabled=false',
-    'train.max_steps_per_epoch=2',
-    'train.max_val_samples=8',
-    ...extra,
-  ];
+  const sets = (out: string, extra: string[]) => [...oneEpochSets(data, out), 'train.max_val_samples=8', ...extra];
   // An infinite weight decay makes the gradient NaN at the first step.
   await assert.rejects(
     train(loadTrainConfig(syntheticConfig, sets(join(dir, 'nan'), ['weight_decay=1e39'])), { quiet: true }),

@@ -2,7 +2,8 @@
 // would, to its end (`runOcrops`) or as a long-running server (`startOcrops`); run a Python client (`runPython`, `tritonclientPython`) and
 // POST to a server under test (`postForJson`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnOcrops, venvBin, type OcropsSpawnOptions } from '@ocrops/common';
 
 export interface OcropsResult {
@@ -162,4 +163,39 @@ export function tritonclientPython(): string | undefined {
   const python = venvBin('python');
   if (!existsSync(python)) return undefined;
   return spawnSync(python, ['-c', 'import tritonclient.http'], { encoding: 'utf8' }).status === 0 ? python : undefined;
+}
+
+/** Writes `<dir>/data.yaml` for `count` synthetic lines at height 32 (prepared into `<dir>/prepared` on first use). */
+export function tinyDataConfig(dir: string, count = 120, maxWidth = 320): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'data.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: tiny',
+      'source: { format: synthetic }',
+      'charset: vietnamese',
+      `image: { height: 32, channels: 1, max_width: ${maxWidth} }`,
+      'split: { train: 0.8, val: 0.1, test: 0.1, seed: 1 }',
+      `synthetic: { count: ${count}, seed: 3 }`,
+      'augment: { geometry_p: 0.5, noise_p: 0.5 }',
+      `output: ${join(dir, 'prepared')}`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Overrides of configs/train/synthetic.yaml for an untracked run of one 2-step epoch of a tiny model on `data`. */
+export function oneEpochSets(data: string, out: string): string[] {
+  return [
+    `data=${data}`,
+    `out=${out}`,
+    'epochs=1',
+    'batch_size=8',
+    'hidden=16',
+    'model.embed_dim=16',
+    'tracker.enabled=false',
+    'train.max_steps_per_epoch=2',
+  ];
 }
