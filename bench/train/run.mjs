@@ -12,7 +12,7 @@
 // prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
 // --show prints the stored row(s) of bench/results/train.json without training. Each row gives held-out field accuracy,
 // acc_by_char, CER and WER with greedy decoding, and the test split's field accuracy and CER with beam search (the
-// config's decode.beam_width, else 10). `--peer` trains the set's reference recipe in PyTorch instead (the Keras
+// config's decode.beam_width, else 10, with its character language model when decode.lm has one). `--peer` trains the set's reference recipe in PyTorch instead (the Keras
 // captcha recipe, the reference CTCModel, the licence-plate ResNet-18 + GRU, the Synth90k CRNN) on the same prepared
 // split and stores its test-split row beside ocrops's (`peer` in bench/results/train.json).
 //
@@ -245,6 +245,8 @@ async function bench(name, task) {
       prepared,
       '--split',
       split,
+      '--beam',
+      '1',
       '--run',
       out,
       '--metrics',
