@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { OcropsError, repoRoot } from '@ocrops/common';
 import { writeSyntheticFolder } from '@ocrops/data';
 import { CharNgramLm, readContract } from '@ocrops/model';
-import { openModel } from '@ocrops/serve';
+import { openModel, startServe } from '@ocrops/serve';
 import { evaluate, exportModel, loadTrainConfig, predict, train } from '@ocrops/trainer';
 import { oneEpochSets, tinyDataConfig } from './utils.js';
 
@@ -32,7 +32,7 @@ test('decode.lm: trained from the training labels, saved with the model, read by
       'decode.beam_width=4',
       'decode.lm.order=5',
       'decode.lm.weight=0.7',
-      'decode.lm.bonus=1.5',
+      'decode.lm.bonus=6', // a bonus this large makes the search add characters a barely trained model does not see
     ]);
     await train(cfg, { quiet: true });
     const best = join(out, 'best');
@@ -40,7 +40,7 @@ test('decode.lm: trained from the training labels, saved with the model, read by
     assert.deepEqual(meta.decode, {
       method: 'beam',
       beamWidth: 4,
-      lm: { order: 5, weight: 0.7, bonus: 1.5, file: 'lm.json' },
+      lm: { order: 5, weight: 0.7, bonus: 6, file: 'lm.json' },
     });
     const lm = CharNgramLm.fromJSON(
       JSON.parse(readFileSync(join(best, 'lm.json'), 'utf8')),
@@ -67,21 +67,33 @@ test('decode.lm: trained from the training labels, saved with the model, read by
     const res = await exportModel({ model: out, out: exported, format: 'tfjs' });
     assert.ok(res.files.includes('lm.json'));
     const contract = readContract(join(exported, 'ocrops-model.json'));
-    assert.deepEqual(contract.decoding.lm, { order: 5, weight: 0.7, bonus: 1.5, file: 'lm.json' });
+    assert.deepEqual(contract.decoding.lm, { order: 5, weight: 0.7, bonus: 6, file: 'lm.json' });
     assert.equal(contract.decoding.method, 'beam');
-    const served = await openModel(exported, { runtime: 'tfjs', threads: 1 });
-    try {
-      assert.equal(served.runtime.lm?.order, 5);
-    } finally {
-      await served.runtime.dispose();
-    }
     const labels = await writeSyntheticFolder(join(dir, 'images'), { count: 2, height: 32, seed: 9 });
     const inputs = Object.keys(labels).map((f) => join(dir, 'images', 'images', f));
     const read = await predict({ modelDir: exported, inputs });
-    assert.deepEqual(
-      read.map((p) => p.error),
-      [undefined, undefined],
+    const greedy = await predict({ modelDir: exported, inputs, beam: 1 });
+    assert.notDeepEqual(
+      read.map((p) => p.text),
+      greedy.map((p) => p.text),
     );
+    // the server reads by the contract's decoding (with lm.json) unless a request asks for a beam width
+    const { runtime } = await openModel(exported, { runtime: 'tfjs', threads: 1 });
+    assert.equal(runtime.lm?.order, 5);
+    const server = await startServe({ runtime, name: 'lm', port: 0, maxBatch: 4, maxDelayMs: 5 });
+    try {
+      const post = async (file: string, query = '') => {
+        const res = await fetch(`${server.url}/predict${query}`, { method: 'POST', body: readFileSync(file) });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { text: string }).text;
+      };
+      for (const [i, file] of inputs.entries()) {
+        assert.equal(await post(file), read[i].text);
+        assert.equal(await post(file, '?beam=1'), greedy[i].text);
+      }
+    } finally {
+      await server.close();
+    }
 
     // --no-lm needs no file; without it the missing file is named
     rmSync(join(best, 'lm.json'));
