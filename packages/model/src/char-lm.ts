@@ -17,8 +17,8 @@ export const CHAR_LM_FORMAT = 'ocrops-char-lm/1';
 /** The language model's file in a model (or export) folder, beside `ocrops.json`. */
 export const LM_FILE = 'lm.json';
 
-/** Counts of the ids seen after one context: [total, distinct ids, [id, count]...]. */
-type ContextCounts = [number, number, Array<[number, number]>];
+/** The ids seen after one context, with their counts: [id, count] pairs. */
+type ContextCounts = Array<[number, number]>;
 
 /** A saved language model. */
 export interface CharLmJson {
@@ -104,15 +104,16 @@ export class CharNgramLm {
     if (!contexts || typeof contexts !== 'object') bad(`field 'contexts' must be an object`);
     const counts = new Map<string, Counts>();
     for (const [key, value] of Object.entries(contexts)) {
-      if (!Array.isArray(value) || !Array.isArray(value[2])) bad(`context '${key}' is malformed`);
-      counts.set(key, { total: value[0], next: new Map(value[2]) });
+      if (!Array.isArray(value)) bad(`context '${key}' is malformed`);
+      const next = new Map(value);
+      counts.set(key, { total: [...next.values()].reduce((s, n) => s + n, 0), next });
     }
     return new CharNgramLm(order, n, Number((j as CharLmJson).lines) || 0, counts);
   }
 
   toJSON(): CharLmJson {
     const contexts: Record<string, ContextCounts> = {};
-    for (const [key, c] of this.counts) contexts[key] = [c.total, c.next.size, [...c.next]];
+    for (const [key, c] of this.counts) contexts[key] = [...c.next];
     return { format: CHAR_LM_FORMAT, order: this.order, classes: this.classes, lines: this.lines, contexts };
   }
 

@@ -121,21 +121,12 @@ export const GREEDY_DECODING: Readonly<CtcDecoding> = { method: 'greedy', beamWi
 
 /** The decoding a saved model was validated with (`decode` in its ocrops.json, written by the trainer), if recorded. */
 export function decodingOfMeta(meta: unknown): CtcDecoding | undefined {
-  const d = (meta as { decode?: { method?: unknown; beamWidth?: unknown; lm?: Partial<LmDecoding> } } | undefined)
-    ?.decode;
+  const d = (meta as { decode?: { method?: unknown; beamWidth?: unknown; lm?: unknown } } | undefined)?.decode;
   if (!d || (d.method !== 'greedy' && d.method !== 'beam')) return undefined;
   const w = Number(d.beamWidth);
   const decoding: CtcDecoding = { method: d.method, beamWidth: Number.isInteger(w) && w >= 1 ? w : 10 };
-  const lm = d.lm;
-  const inside = typeof lm?.file === 'string' && !lm.file.startsWith('/') && !lm.file.split(/[\\/]/).includes('..');
-  if (d.method === 'beam' && lm && Number.isInteger(lm.order) && inside) {
-    decoding.lm = {
-      order: Number(lm.order),
-      weight: Number(lm.weight),
-      bonus: Number(lm.bonus),
-      file: lm.file as string,
-    };
-  }
+  // a recorded language model is checked as a contract's is: a broken one fails instead of being silently dropped
+  if (d.method === 'beam' && d.lm !== undefined) decoding.lm = parseLmDecoding(d.lm, 'ocrops.json (decode)');
   return decoding;
 }
 

@@ -131,9 +131,8 @@ export function beamSearchDecode(
   }
   /** the language model's log P(. | prefix): its context key made once per trie node */
   const lmLogProbs = (node: PrefixNode) => {
-    const { lm } = fusion!;
-    node.context ??= lm.contextOf(labelsOf(node).slice(-(lm.order - 1)));
-    return lm.logProbs(node.context);
+    node.context ??= fusion!.lm.contextOf(labelsOf(node));
+    return fusion!.lm.logProbs(node.context);
   };
   const data = logits.dataSync() as Float32Array;
   const lp = new Float64Array(T * C);

@@ -23,7 +23,8 @@ async function loadBeamDecoder(): Promise<BeamDecoder> {
     const frames = o.data.subarray(o.offset, o.offset + o.frames * o.classes);
     const logits = tf.tensor3d(frames, [1, o.frames, o.classes]);
     try {
-      const fusion = lm ? fusionOf({ ...contract.decoding, method: 'beam' }, lm) : undefined;
+      // runtime.lm is read only for a contract whose decoding is a beam search with a language model
+      const fusion = lm ? fusionOf(contract.decoding, lm) : undefined;
       const r = beamSearchDecode(logits, { beamWidth: width, blank: contract.blank, fusion });
       const chars = charConfidencesOf(r.ids[0], o, contract);
       return { text: chars.map((c) => c.char).join(''), confidence: r.confidence[0], chars };
