@@ -33,6 +33,7 @@ test('decode.lm: trained from the training labels, saved with the model, read by
       'decode.lm.order=5',
       'decode.lm.weight=0.7',
       'decode.lm.bonus=6', // a bonus this large makes the search add characters a barely trained model does not see
+      'decode.lm.groups=["0123456789"]',
     ]);
     await train(cfg, { quiet: true });
     const best = join(out, 'best');
@@ -49,6 +50,10 @@ test('decode.lm: trained from the training labels, saved with the model, read by
     );
     assert.equal(lm.order, 5);
     assert.equal(lm.lines, 48); // the 80% training share of 60 lines
+    const digitIds = [...'0123456789'].map((c) => meta.charset.chars.indexOf(c) + 1); // class 0 is the blank
+    assert.deepEqual(lm.groups, [digitIds]);
+    const [one, seven] = [digitIds[1], digitIds[7]]; // the digits share one probability: after '1' and after '7' alike
+    assert.equal(lm.logProbs(lm.contextOf([one]))[one], lm.logProbs(lm.contextOf([seven]))[seven]);
     const prepared = join(dir, 'data', 'prepared');
     const ev = (o: { lm?: boolean; beam?: number } = {}) =>
       evaluate({
@@ -116,4 +121,22 @@ test('decode.lm: a config asking for it without beam search, or for a classifier
     () => loadTrainConfig(join(root, 'configs/train/butterflies.yaml'), ['decode.method=beam', 'decode.lm.order=4']),
     rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.order: applies to `task: ocr` only/),
   );
+});
+
+test('decode.lm.groups: a character the dataset cannot read is named before training', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocrops-lm-'));
+  try {
+    const data = tinyDataConfig(join(dir, 'data'), 20);
+    const cfg = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
+      ...oneEpochSets(data, join(dir, 'run')),
+      'decode.lm.groups=["0123456789", "x€"]',
+    ]);
+    await assert.rejects(
+      train(cfg, { quiet: true }),
+      rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[1\]: '€' not in the dataset's charset/),
+    );
+    assert.equal(existsSync(join(dir, 'run', 'best')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

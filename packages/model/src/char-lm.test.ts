@@ -42,6 +42,52 @@ test('a character bigram model: Witten-Bell probabilities by hand, a distributio
   assert.deepEqual([...back.logProbs(back.contextOf([1]))], [...lm.logProbs(lm.contextOf([1]))]);
 });
 
+test('a group of interchangeable characters is one token whose probability its members share: by hand', () => {
+  // classes: 0 boundary, 1 'a', 2 'b', 3 '1', 4 '2' with the digits {3, 4} one token (4 tokens in all);
+  // lines "a1", "a2", "a1": unigram counts a 3, digit 3, end 3 (total 9, 3 types) over a uniform 1/4
+  const lm = CharNgramLm.estimate(
+    [
+      [1, 3],
+      [1, 4],
+      [1, 3],
+    ],
+    2,
+    5,
+    [[3, 4]],
+  );
+  const p = (prefix: number[]) => Array.from(lm.logProbs(lm.contextOf(prefix)), Math.exp);
+  const unigramDigit = (3 + 3 / 4) / 12; // 0.3125, shared by '1' and '2'
+  const unigramB = 3 / 4 / 12;
+  // after 'a': the digit token 3 times (1 type): P(digit | a) = (3 + P1(digit)) / 4, halved per digit
+  const afterA = p([1]);
+  close(afterA[3], (3 + unigramDigit) / 4 / 2);
+  close(afterA[4], afterA[3]);
+  close(afterA[2], unigramB / 4);
+  close(
+    afterA.reduce((s, x) => s + x, 0),
+    1,
+  );
+  // '1' and '2' are the same context: the end of the line follows either 3 times
+  assert.deepEqual(p([3]), p([4]));
+  close(p([4])[0], (3 + (3 + 3 / 4) / 12) / 4);
+  const back = CharNgramLm.fromJSON(JSON.parse(JSON.stringify(lm.toJSON())), 'lm.json', 5);
+  assert.deepEqual(back.groups, [[3, 4]]);
+  assert.deepEqual(Array.from(back.logProbs(back.contextOf([1]))), Array.from(lm.logProbs(lm.contextOf([1]))));
+  assert.throws(() => CharNgramLm.estimate([[1]], 2, 5, [[3, 5]]), /groups: 5 is not a character class \(1\.\.4\)/);
+  assert.throws(
+    () =>
+      CharNgramLm.estimate([[1]], 2, 5, [
+        [3, 4],
+        [2, 4],
+      ]),
+    /class id 4 is in two groups/,
+  );
+  assert.throws(
+    () => CharNgramLm.fromJSON({ ...lm.toJSON(), groups: [[0, 1]] }, 'm/lm.json'),
+    /m\/lm\.json: field 'groups'/,
+  );
+});
+
 test('a language model refuses what does not fit: bad ids, another class count, a foreign file', () => {
   assert.throws(() => CharNgramLm.estimate([[1, 4]], 2, 4), /label id 4/);
   assert.throws(() => CharNgramLm.estimate([[1, 0, 2]], 2, 4), /label id 0/);
@@ -49,6 +95,13 @@ test('a language model refuses what does not fit: bad ids, another class count, 
   const lm = CharNgramLm.estimate([[1, 2]], 3, 4);
   assert.throws(() => CharNgramLm.fromJSON(lm.toJSON(), 'm/lm.json', 5), /m\/lm\.json: it was estimated for 4 classes/);
   assert.throws(() => CharNgramLm.fromJSON({ format: 'x' }, 'm/lm.json'), /not an ocrops language model/);
+  const oldLayout = { ...lm.toJSON(), contexts: { '0': [1, 1, [[1, 1]]] } };
+  assert.throws(
+    () => CharNgramLm.fromJSON(oldLayout, 'm/lm.json'),
+    /m\/lm\.json: context '0' must be a list of \[class id/,
+  );
+  const foreignId = { ...lm.toJSON(), contexts: { '0': [[4, 1]] } };
+  assert.throws(() => CharNgramLm.fromJSON(foreignId, 'm/lm.json'), /class id below 4/);
   const logits = tf.zeros([1, 3, 5]) as tf.Tensor3D;
   assert.throws(
     () => beamSearchDecode(logits, { beamWidth: 2, fusion: { lm, weight: 1, bonus: 0 } }),

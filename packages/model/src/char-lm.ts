@@ -5,6 +5,11 @@
  * Estimated from the training split's labels with interpolated Witten-Bell smoothing down to a uniform distribution,
  * so every character of the charset keeps a non-zero probability. Class id 0 (the CTC blank, never a character of a
  * line) stands for the line's boundary: as context it is the line's start, as the predicted id its end.
+ *
+ * Groups of interchangeable characters (e.g. the digits of house numbers, which follow no pattern a few thousand
+ * lines could teach) are counted as one token: the model predicts the group, and each member gets an equal share of
+ * its probability. Without groups, a high-order model recalls the numbers of its training lines and pulls the
+ * search towards them.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +34,8 @@ export interface CharLmJson {
   classes: number;
   /** lines it was estimated from */
   lines: number;
+  /** groups of interchangeable class ids (counted as their first id); absent = none */
+  groups?: number[][];
   /** counts per context, keyed by the context's ids joined by ',' ('' is the empty context) */
   contexts: Record<string, ContextCounts>;
 }
@@ -45,26 +52,54 @@ export class CharNgramLm {
   readonly order: number;
   readonly classes: number;
   readonly lines: number;
+  readonly groups: readonly (readonly number[])[];
   private readonly counts: Map<string, Counts>;
+  /** the token each id is counted as: its group's first id, else itself */
+  private readonly token: Int32Array;
+  /** an id's share of its token's probability: 1 / its group's size, else 1 */
+  private readonly share: Float64Array;
+  /** how many distinct tokens there are: the uniform distribution the smoothing ends in is over them */
+  private readonly tokens: number;
   /** log P(. | context) over every id, per context key (filled on first use) */
   private readonly cache = new Map<string, Float64Array>();
 
-  private constructor(order: number, classes: number, lines: number, counts: Map<string, Counts>) {
+  private constructor(
+    order: number,
+    classes: number,
+    lines: number,
+    counts: Map<string, Counts>,
+    groups: readonly (readonly number[])[],
+  ) {
     this.order = order;
     this.classes = classes;
     this.lines = lines;
     this.counts = counts;
+    this.groups = groups;
+    this.token = Int32Array.from({ length: classes }, (_, k) => k);
+    this.share = new Float64Array(classes).fill(1);
+    for (const g of groups) for (const id of g) [this.token[id], this.share[id]] = [g[0], 1 / g.length];
+    this.tokens = classes - groups.reduce((n, g) => n + g.length - 1, 0);
   }
 
   /**
    * Estimates the model from label lines given as class-id sequences (no blanks).
    * @param order n of the n-gram (>= 1; 1 = character frequencies alone)
    * @param classes the model's number of classes (blank included)
+   * @param groups interchangeable character ids, each group counted as one token (ids 1..classes - 1, disjoint)
    */
-  static estimate(lines: readonly (readonly number[])[], order: number, classes: number): CharNgramLm {
+  static estimate(
+    lines: readonly (readonly number[])[],
+    order: number,
+    classes: number,
+    groups: readonly (readonly number[])[] = [],
+  ): CharNgramLm {
     if (!Number.isInteger(order) || order < 1) {
       throw new OcropsError('OCROPS_LM_INVALID', `language model order must be an integer >= 1, got ${order}`);
     }
+    const problem = groupsProblem(groups, classes);
+    if (problem) throw new OcropsError('OCROPS_LM_INVALID', `language model groups: ${problem}`);
+    const token = Int32Array.from({ length: classes }, (_, k) => k);
+    for (const g of groups) for (const id of g) token[id] = g[0];
     const counts = new Map<string, Counts>();
     const add = (ctx: readonly number[], id: number) => {
       const key = ctx.join(',');
@@ -80,10 +115,11 @@ export class CharNgramLm {
         if (!Number.isInteger(id) || id < 0 || id >= classes || (id === BOUNDARY && i < padded.length - 1)) {
           throw new OcropsError('OCROPS_LM_INVALID', `label id ${id} is not a character class (1..${classes - 1})`);
         }
-        for (let n = 0; n < order && n <= i; n++) add(padded.slice(i - n, i), id);
+        padded[i] = token[id];
+        for (let n = 0; n < order && n <= i; n++) add(padded.slice(i - n, i), padded[i]);
       }
     }
-    return new CharNgramLm(order, classes, lines.length, counts);
+    return new CharNgramLm(order, classes, lines.length, counts, groups);
   }
 
   /** Reads a saved model (`toJSON`), checking it fits a model of `classes` classes. */
@@ -102,19 +138,33 @@ export class CharNgramLm {
     if (!Number.isInteger(n) || n < 2) bad(`field 'classes' must be an integer >= 2`);
     if (classes !== undefined && n !== classes) bad(`it was estimated for ${n} classes, the model has ${classes}`);
     if (!contexts || typeof contexts !== 'object') bad(`field 'contexts' must be an object`);
+    const groups = (j as CharLmJson).groups ?? [];
+    const problem = groupsProblem(groups, n);
+    if (problem) bad(`field 'groups': ${problem}`);
     const counts = new Map<string, Counts>();
+    const isPair = (e: unknown) =>
+      Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && e[0] >= 0 && e[0] < n && e[1] > 0;
     for (const [key, value] of Object.entries(contexts)) {
-      if (!Array.isArray(value)) bad(`context '${key}' is malformed`);
+      if (!Array.isArray(value) || !value.every(isPair))
+        bad(`context '${key}' must be a list of [class id below ${n}, count > 0] pairs`);
       const next = new Map(value);
       counts.set(key, { total: [...next.values()].reduce((s, n) => s + n, 0), next });
     }
-    return new CharNgramLm(order, n, Number((j as CharLmJson).lines) || 0, counts);
+    return new CharNgramLm(order, n, Number((j as CharLmJson).lines) || 0, counts, groups);
   }
 
   toJSON(): CharLmJson {
     const contexts: Record<string, ContextCounts> = {};
     for (const [key, c] of this.counts) contexts[key] = [...c.next];
-    return { format: CHAR_LM_FORMAT, order: this.order, classes: this.classes, lines: this.lines, contexts };
+    const { order, classes, lines, groups } = this;
+    return {
+      format: CHAR_LM_FORMAT,
+      order,
+      classes,
+      lines,
+      ...(groups.length ? { groups: groups.map((g) => [...g]) } : {}),
+      contexts,
+    };
   }
 
   /** The context key of the ids before a position: the last order - 1 of them, the line's start padded with 0. */
@@ -122,7 +172,7 @@ export class CharNgramLm {
     const n = this.order - 1;
     if (n === 0) return '';
     const ctx = prefix.length >= n ? prefix.slice(prefix.length - n) : [BOUNDARY, ...prefix];
-    return ctx.join(',');
+    return ctx.map((id) => this.token[id]).join(',');
   }
 
   /** log P(id | context) for every id (index 0: the end of the line), for a key made by `contextOf`. */
@@ -131,15 +181,19 @@ export class CharNgramLm {
     if (!lp) {
       if (this.cache.size > 100_000) this.cache.clear();
       const p = this.probs(context === '' ? [] : context.split(',').map(Number));
-      lp = p.map(Math.log);
+      lp = new Float64Array(this.classes);
+      for (let k = 0; k < this.classes; k++) lp[k] = Math.log(p[this.token[k]] * this.share[k]);
       this.cache.set(context, lp);
     }
     return lp;
   }
 
-  /** Interpolated Witten-Bell: P(id | h) = (c(h, id) + types(h) P(id | h')) / (c(h) + types(h)), h' = h minus its oldest. */
+  /**
+   * Interpolated Witten-Bell over tokens: P(t | h) = (c(h, t) + types(h) P(t | h')) / (c(h) + types(h)), h' = h minus
+   * its oldest; indexed by id, where only a token's own id (its group's first) is set.
+   */
   private probs(ctx: number[]): Float64Array {
-    const lower = ctx.length === 0 ? new Float64Array(this.classes).fill(1 / this.classes) : this.probs(ctx.slice(1));
+    const lower = ctx.length === 0 ? this.uniform() : this.probs(ctx.slice(1));
     const c = this.counts.get(ctx.join(','));
     if (!c) return lower;
     const types = c.next.size;
@@ -148,6 +202,28 @@ export class CharNgramLm {
     for (const [k, n] of c.next) out[k] += n / (c.total + types);
     return out;
   }
+
+  /** The uniform distribution over the tokens. */
+  private uniform(): Float64Array {
+    const out = new Float64Array(this.classes);
+    for (let k = 0; k < this.classes; k++) if (this.token[k] === k) out[k] = 1 / this.tokens;
+    return out;
+  }
+}
+
+/** What is wrong with groups of interchangeable ids for a model of `classes` classes; undefined when nothing. */
+function groupsProblem(groups: unknown, classes: number): string | undefined {
+  if (!Array.isArray(groups)) return 'must be a list of lists of class ids';
+  const seen = new Set<number>();
+  for (const g of groups) {
+    if (!Array.isArray(g) || g.length < 2) return 'each group must list at least 2 class ids';
+    for (const id of g) {
+      if (!Number.isInteger(id) || id < 1 || id >= classes) return `${id} is not a character class (1..${classes - 1})`;
+      if (seen.has(id)) return `class id ${id} is in two groups (or twice in one)`;
+      seen.add(id);
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -159,6 +159,11 @@ export const DecodeSchema = Type.Object(
         order: Type.Integer({ minimum: 0, default: 0 }),
         weight: Type.Number({ minimum: 0, default: 0.5 }),
         bonus: Type.Number({ default: 2 }),
+        /**
+         * groups of interchangeable characters, each counted by the model as one token whose probability its
+         * characters share equally (e.g. ['0123456789'] for numbers that follow no pattern); [] = none
+         */
+        groups: Type.Array(Type.String({ minLength: 2 }), { default: [] }),
       },
       { default: {} },
     ),
@@ -495,7 +500,9 @@ export function ctcDecodingOf(d: TrainConfig['decode']): CtcDecoding {
   return {
     method: d.method,
     beamWidth: d.beamWidth,
-    ...(d.method === 'beam' && d.lm.order > 0 ? { lm: { ...d.lm, file: LM_FILE } } : {}),
+    ...(d.method === 'beam' && d.lm.order > 0
+      ? { lm: { order: d.lm.order, weight: d.lm.weight, bonus: d.lm.bonus, file: LM_FILE } }
+      : {}),
   };
 }
 

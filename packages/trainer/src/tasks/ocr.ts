@@ -11,6 +11,7 @@ import {
   prepare,
   repeatFactors,
   repeatedLength,
+  type Charset,
   type DataConfig,
   type PreparedDataset,
   type PreparedSplit,
@@ -123,18 +124,40 @@ function weighReadLines(repeats: Float64Array, split: PreparedSplit, k: number, 
 }
 
 /** The character language model a decoding asks for, estimated from the training split's labels. */
-function trainingLm(decoding: CtcDecoding, split: PreparedSplit, log: (msg: string) => void): CharNgramLm | undefined {
+function trainingLm(
+  decoding: CtcDecoding,
+  groups: readonly string[],
+  split: PreparedSplit,
+  log: (msg: string) => void,
+): CharNgramLm | undefined {
   if (!decoding.lm) return undefined;
   const lm = CharNgramLm.estimate(
     split.labels.map((l) => split.charset.encode(l)),
     decoding.lm.order,
     split.charset.numClasses,
+    groups.map((g, i) => lmGroupIds(g, i, split.charset)),
   );
   log(
     `language model: ${lm.order}-gram over the ${split.count} training lines, weight ${decoding.lm.weight}, ` +
-      `bonus ${decoding.lm.bonus} (saved with the model as ${LM_FILE})`,
+      `bonus ${decoding.lm.bonus}${groups.length ? `, groups ${groups.join(' ')}` : ''} (saved with the model as ${LM_FILE})`,
   );
   return lm;
+}
+
+/**
+ * The class ids of one `decode.lm.groups` entry.
+ * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset
+ */
+function lmGroupIds(group: string, index: number, charset: Charset): number[] {
+  const missing = charset.missing(group);
+  if (missing.length) {
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `decode.lm.groups[${index}]: ${missing.map((c) => `'${c}'`).join(', ')} not in the dataset's charset`,
+      { hint: 'list only characters the model reads (its charset), or drop the group' },
+    );
+  }
+  return [...new Set(charset.encode(group))];
 }
 
 async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Promise<TaskSession> {
@@ -169,7 +192,7 @@ async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Pro
   }
   const model = createModel(modelCfg, charset.numClasses, { seed: cfg.train.seed });
   const decoding = ctcDecodingOf(cfg.decode);
-  const lm = trainingLm(decoding, trainSplit, opts.log);
+  const lm = trainingLm(decoding, cfg.decode.lm.groups, trainSplit, opts.log);
   let lmFile: string | undefined;
   const augment = cfg.train.augment ? dataCfg.augment : false;
   const repeats = repeatsOf(cfg, trainSplit, opts.log);
