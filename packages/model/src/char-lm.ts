@@ -75,9 +75,9 @@ export class CharNgramLm {
     this.lines = lines;
     this.counts = counts;
     this.groups = groups;
-    this.token = Int32Array.from({ length: classes }, (_, k) => k);
+    this.token = tokenOfIds(groups, classes);
     this.share = new Float64Array(classes).fill(1);
-    for (const g of groups) for (const id of g) [this.token[id], this.share[id]] = [g[0], 1 / g.length];
+    for (const g of groups) for (const id of g) this.share[id] = 1 / g.length;
     this.tokens = classes - groups.reduce((n, g) => n + g.length - 1, 0);
   }
 
@@ -98,8 +98,7 @@ export class CharNgramLm {
     }
     const problem = groupsProblem(groups, classes);
     if (problem) throw new OcropsError('OCROPS_LM_INVALID', `language model groups: ${problem}`);
-    const token = Int32Array.from({ length: classes }, (_, k) => k);
-    for (const g of groups) for (const id of g) token[id] = g[0];
+    const token = tokenOfIds(groups, classes);
     const counts = new Map<string, Counts>();
     const add = (ctx: readonly number[], id: number) => {
       const key = ctx.join(',');
@@ -209,6 +208,13 @@ export class CharNgramLm {
     for (let k = 0; k < this.classes; k++) if (this.token[k] === k) out[k] = 1 / this.tokens;
     return out;
   }
+}
+
+/** The token each class id is counted as: its group's first id, else itself. */
+function tokenOfIds(groups: readonly (readonly number[])[], classes: number): Int32Array {
+  const token = Int32Array.from({ length: classes }, (_, k) => k);
+  for (const g of groups) for (const id of g) token[id] = g[0];
+  return token;
 }
 
 /** What is wrong with groups of interchangeable ids for a model of `classes` classes; undefined when nothing. */
