@@ -47,3 +47,17 @@ test('beam search agrees with greedy on peaked outputs and handles repeats', () 
   assert.deepEqual(greedyDecode(logits).ids, [[1, 1, 2]]);
   assert.throws(() => beamSearchDecode(logits, { beamWidth: 0 }), /beamWidth must be an integer >= 1/);
 });
+
+test('beam search extends each frame by its most probable characters only (maxCandidates)', () => {
+  // blank, a, b, c: "b" sums to 0.16 + 0.06 + 0.06 = 0.28 over its alignments, "ac" is 0.45 * 0.45 = 0.2025
+  const logits = fromProbs([
+    [
+      [0.15, 0.45, 0.4, 0],
+      [0.15, 0, 0.4, 0.45],
+    ],
+  ]);
+  assert.deepEqual(beamSearchDecode(logits, { beamWidth: 4 }).ids, [[2]]);
+  // with one character per frame, 'b' (second in both frames) is never tried
+  assert.deepEqual(beamSearchDecode(logits, { beamWidth: 4, maxCandidates: 1 }).ids, [[1, 3]]);
+  assert.deepEqual(beamSearchDecode(logits, { beamWidth: 4, maxCandidates: 2 }).ids, [[2]]);
+});

@@ -99,6 +99,21 @@ export function fusionOf(decoding: CtcDecoding, lm: CharNgramLm | undefined): Lm
   return { lm, weight: decoding.lm.weight, bonus: decoding.lm.bonus };
 }
 
+/**
+ * The frame's characters worth extending by, into `out`: those above the pruning threshold, and a character that is
+ * the frame's most probable class; at most the `max` most probable of them.
+ */
+function frameCandidates(frame: Float64Array, blank: number, prune: number, max: number, out: number[]): void {
+  let frameMax = -Infinity;
+  for (let k = 0; k < frame.length; k++) frameMax = Math.max(frameMax, frame[k]);
+  out.length = 0;
+  for (let k = 0; k < frame.length; k++) if (k !== blank && (frame[k] >= prune || frame[k] >= frameMax)) out.push(k);
+  if (out.length > max) {
+    out.sort((a, b) => frame[b] - frame[a]);
+    out.length = max;
+  }
+}
+
 /** A prefix's rank in the search: its CTC log-probability plus the language model's share. */
 const score = (b: Beam) => logAdd(b.pb, b.pnb) + b.lm;
 
@@ -110,10 +125,20 @@ const score = (b: Beam) => logAdd(b.pb, b.pnb) + b.lm;
  * @param opts.beamWidth prefixes kept per frame (>= 1; 1 is close to, but not always equal to, greedy decoding)
  * @param opts.pruneLogProb skip characters whose frame log-probability is below this (default -8, p < 3.4e-4: below
  *   it the readings of a trained model did not change, and a young model's flat frames cost 3x less to search)
+ * @param opts.maxCandidates characters extended per frame at most: the most probable ones above the threshold
+ *   (default: twice the beam width). A trained model's frames rarely have more above it; a young model's near-flat
+ *   frames have all of them, and searching every character made a beam of 20 cost ~0.5 s per line.
  */
 export function beamSearchDecode(
   logits: tf.Tensor3D,
-  opts: { beamWidth: number; blank?: number; lengths?: number[]; pruneLogProb?: number; fusion?: LmFusion },
+  opts: {
+    beamWidth: number;
+    blank?: number;
+    lengths?: number[];
+    pruneLogProb?: number;
+    maxCandidates?: number;
+    fusion?: LmFusion;
+  },
 ): DecodeResult {
   const [B, T, C] = check(logits);
   const blank = opts.blank ?? 0;
@@ -122,6 +147,7 @@ export function beamSearchDecode(
     throw new OcropsError('OCROPS_MODEL_DECODE_INPUT', `beamWidth must be an integer >= 1, got ${width}`);
   }
   const prune = opts.pruneLogProb ?? -8;
+  const maxCandidates = opts.maxCandidates ?? 2 * width;
   const fusion = opts.fusion;
   if (fusion && fusion.lm.classes !== C) {
     throw new OcropsError(
@@ -157,14 +183,7 @@ export function beamSearchDecode(
         if (!e) next.set(node.id, (e = { node, pb: -Infinity, pnb: -Infinity, lm: lm() }));
         return e;
       };
-      // the frame's characters worth extending by: above the pruning threshold, or the most probable one
-      let frameMax = -Infinity;
-      for (let k = 0; k < C; k++) frameMax = Math.max(frameMax, lp[t * C + k]);
-      candidates.length = 0;
-      for (let k = 0; k < C; k++) {
-        const p = lp[t * C + k];
-        if (k !== blank && (p >= prune || p >= frameMax)) candidates.push(k);
-      }
+      frameCandidates(lp.subarray(t * C, (t + 1) * C), blank, prune, maxCandidates, candidates);
       for (const beam of beams) {
         const total = logAdd(beam.pb, beam.pnb);
         const last = beam.node.label;
