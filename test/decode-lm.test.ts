@@ -123,7 +123,7 @@ test('decode.lm: a config asking for it without beam search, or for a classifier
   );
 });
 
-test('decode.lm.groups: a character the dataset cannot read is named before training', async () => {
+test('decode.lm.groups: a character the dataset cannot read, or a group of one, is named before training', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-lm-'));
   try {
     const data = tinyDataConfig(join(dir, 'data'), 20);
@@ -136,6 +136,14 @@ test('decode.lm.groups: a character the dataset cannot read is named before trai
       rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[1\]: '€' not in the dataset's charset/),
     );
     assert.equal(existsSync(join(dir, 'run', 'best')), false);
+    const single = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
+      ...oneEpochSets(data, join(dir, 'run')),
+      'decode.lm.groups=["00"]',
+    ]);
+    await assert.rejects(
+      train(single, { quiet: true }),
+      rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[0\]: '00' has 1 distinct character/),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

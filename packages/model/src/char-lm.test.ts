@@ -86,6 +86,9 @@ test('a group of interchangeable characters is one token whose probability its m
     () => CharNgramLm.fromJSON({ ...lm.toJSON(), groups: [[0, 1]] }, 'm/lm.json'),
     /m\/lm\.json: field 'groups'/,
   );
+  // counts of '2' (id 4) are counted as '1' (id 3), its group's first: a file with its own counts was not written here
+  const memberCounts = { ...lm.toJSON(), contexts: { '': [[4, 1]] } };
+  assert.throws(() => CharNgramLm.fromJSON(memberCounts, 'm/lm.json'), /context '' must be a list of \[class id/);
 });
 
 test('a language model refuses what does not fit: bad ids, another class count, a foreign file', () => {

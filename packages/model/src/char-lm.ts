@@ -58,8 +58,8 @@ export class CharNgramLm {
   private readonly token: Int32Array;
   /** an id's share of its token's probability: 1 / its group's size, else 1 */
   private readonly share: Float64Array;
-  /** how many distinct tokens there are: the uniform distribution the smoothing ends in is over them */
-  private readonly tokens: number;
+  /** the uniform distribution over the tokens the smoothing ends in, indexed by id (a token's own id set) */
+  private readonly base: Float64Array;
   /** log P(. | context) over every id, per context key (filled on first use) */
   private readonly cache = new Map<string, Float64Array>();
 
@@ -69,16 +69,19 @@ export class CharNgramLm {
     lines: number,
     counts: Map<string, Counts>,
     groups: readonly (readonly number[])[],
+    token: Int32Array,
   ) {
     this.order = order;
     this.classes = classes;
     this.lines = lines;
     this.counts = counts;
     this.groups = groups;
-    this.token = tokenOfIds(groups, classes);
+    this.token = token;
     this.share = new Float64Array(classes).fill(1);
     for (const g of groups) for (const id of g) this.share[id] = 1 / g.length;
-    this.tokens = classes - groups.reduce((n, g) => n + g.length - 1, 0);
+    const tokens = classes - groups.reduce((n, g) => n + g.length - 1, 0);
+    this.base = new Float64Array(classes);
+    for (let k = 0; k < classes; k++) if (token[k] === k) this.base[k] = 1 / tokens;
   }
 
   /**
@@ -118,7 +121,7 @@ export class CharNgramLm {
         for (let n = 0; n < order && n <= i; n++) add(padded.slice(i - n, i), padded[i]);
       }
     }
-    return new CharNgramLm(order, classes, lines.length, counts, groups);
+    return new CharNgramLm(order, classes, lines.length, counts, groups, token);
   }
 
   /** Reads a saved model (`toJSON`), checking it fits a model of `classes` classes. */
@@ -140,16 +143,18 @@ export class CharNgramLm {
     const groups = (j as CharLmJson).groups ?? [];
     const problem = groupsProblem(groups, n);
     if (problem) bad(`field 'groups': ${problem}`);
+    const token = tokenOfIds(groups, n);
     const counts = new Map<string, Counts>();
+    // a group's members share the counts of its first id, so only that id may have its own
     const isPair = (e: unknown) =>
-      Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && e[0] >= 0 && e[0] < n && e[1] > 0;
+      Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) && token[e[0]] === e[0] && e[1] > 0;
     for (const [key, value] of Object.entries(contexts)) {
       if (!Array.isArray(value) || !value.every(isPair))
-        bad(`context '${key}' must be a list of [class id below ${n}, count > 0] pairs`);
+        bad(`context '${key}' must be a list of [class id below ${n} (a group's first), count > 0] pairs`);
       const next = new Map(value);
       counts.set(key, { total: [...next.values()].reduce((s, n) => s + n, 0), next });
     }
-    return new CharNgramLm(order, n, Number((j as CharLmJson).lines) || 0, counts, groups);
+    return new CharNgramLm(order, n, Number((j as CharLmJson).lines) || 0, counts, groups, token);
   }
 
   toJSON(): CharLmJson {
@@ -192,20 +197,13 @@ export class CharNgramLm {
    * its oldest; indexed by id, where only a token's own id (its group's first) is set.
    */
   private probs(ctx: number[]): Float64Array {
-    const lower = ctx.length === 0 ? this.uniform() : this.probs(ctx.slice(1));
+    const lower = ctx.length === 0 ? this.base : this.probs(ctx.slice(1));
     const c = this.counts.get(ctx.join(','));
     if (!c) return lower;
     const types = c.next.size;
     const out = new Float64Array(this.classes);
     for (let k = 0; k < this.classes; k++) out[k] = (types * lower[k]) / (c.total + types);
     for (const [k, n] of c.next) out[k] += n / (c.total + types);
-    return out;
-  }
-
-  /** The uniform distribution over the tokens. */
-  private uniform(): Float64Array {
-    const out = new Float64Array(this.classes);
-    for (let k = 0; k < this.classes; k++) if (this.token[k] === k) out[k] = 1 / this.tokens;
     return out;
   }
 }

@@ -146,7 +146,7 @@ function trainingLm(
 
 /**
  * The class ids of one `decode.lm.groups` entry.
- * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset
+ * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset, or fewer than 2 are distinct
  */
 function lmGroupIds(group: string, index: number, charset: Charset): number[] {
   const missing = charset.missing(group);
@@ -157,7 +157,15 @@ function lmGroupIds(group: string, index: number, charset: Charset): number[] {
       { hint: 'list only characters the model reads (its charset), or drop the group' },
     );
   }
-  return [...new Set(charset.encode(group))];
+  const ids = [...new Set(charset.encode(group))];
+  if (ids.length < 2) {
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `decode.lm.groups[${index}]: '${group}' has ${ids.length} distinct character(s); a group needs at least 2`,
+      { hint: "list the interchangeable characters once each, e.g. '0123456789'" },
+    );
+  }
+  return ids;
 }
 
 async function openOcr(cfg: TrainConfig, opts: Parameters<Task['open']>[1]): Promise<TaskSession> {
