@@ -123,7 +123,7 @@ test('decode.lm: a config asking for it without beam search, or for a classifier
   );
 });
 
-test('decode.lm.groups: a character the dataset cannot read, or a group of one, is named before training', async () => {
+test('decode.lm.groups: an unknown character, a group of one, overlapping groups are named before training', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocrops-lm-'));
   try {
     const data = tinyDataConfig(join(dir, 'data'), 20);
@@ -143,6 +143,17 @@ test('decode.lm.groups: a character the dataset cannot read, or a group of one, 
     await assert.rejects(
       train(single, { quiet: true }),
       rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[0\]: '00' has 1 distinct character/),
+    );
+    const overlapping = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
+      ...oneEpochSets(data, join(dir, 'run')),
+      'decode.lm.groups=["0123", "3456"]',
+    ]);
+    await assert.rejects(
+      train(overlapping, { quiet: true }),
+      rejectsWith(
+        'OCROPS_CONFIG_INVALID',
+        /decode\.lm\.groups\[1\]: '3456' shares a character with decode\.lm\.groups\[0\]/,
+      ),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -135,7 +135,7 @@ function trainingLm(
     split.labels.map((l) => split.charset.encode(l)),
     decoding.lm.order,
     split.charset.numClasses,
-    groups.map((g, i) => lmGroupIds(g, i, split.charset)),
+    groups.map((g, i) => lmGroupIds(g, i, split.charset, groups.slice(0, i))),
   );
   log(
     `language model: ${lm.order}-gram over the ${split.count} training lines, weight ${decoding.lm.weight}, ` +
@@ -145,10 +145,19 @@ function trainingLm(
 }
 
 /**
- * The class ids of one `decode.lm.groups` entry.
- * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset, or fewer than 2 are distinct
+ * The class ids of one `decode.lm.groups` entry, given the entries before it.
+ * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset or in an earlier group, or fewer
+ * than 2 are distinct
  */
-function lmGroupIds(group: string, index: number, charset: Charset): number[] {
+function lmGroupIds(group: string, index: number, charset: Charset, before: readonly string[]): number[] {
+  const shared = before.findIndex((g) => [...group].some((c) => g.includes(c)));
+  if (shared >= 0) {
+    throw new OcropsError(
+      'OCROPS_CONFIG_INVALID',
+      `decode.lm.groups[${index}]: '${group}' shares a character with decode.lm.groups[${shared}]`,
+      { hint: 'a character can be in one group only: merge the two groups, or drop the character from one' },
+    );
+  }
   const missing = charset.missing(group);
   if (missing.length) {
     throw new OcropsError(
