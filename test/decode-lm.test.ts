@@ -133,7 +133,7 @@ test('decode.lm.groups: an unknown character, a group of one, overlapping groups
     ]);
     await assert.rejects(
       train(cfg, { quiet: true }),
-      rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[1\]: '€' not in the dataset's charset/),
+      rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[1\] \('x€'\): '€' not in the dataset's charset/),
     );
     assert.equal(existsSync(join(dir, 'run', 'best')), false);
     const single = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
@@ -142,7 +142,7 @@ test('decode.lm.groups: an unknown character, a group of one, overlapping groups
     ]);
     await assert.rejects(
       train(single, { quiet: true }),
-      rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[0\]: '00' has 1 distinct character/),
+      rejectsWith('OCROPS_CONFIG_INVALID', /decode\.lm\.groups\[0\] \('00'\) must list at least 2 distinct class ids/),
     );
     const overlapping = loadTrainConfig(join(root, 'configs/train/synthetic.yaml'), [
       ...oneEpochSets(data, join(dir, 'run')),
@@ -152,7 +152,7 @@ test('decode.lm.groups: an unknown character, a group of one, overlapping groups
       train(overlapping, { quiet: true }),
       rejectsWith(
         'OCROPS_CONFIG_INVALID',
-        /decode\.lm\.groups\[1\]: '3456' shares a character with decode\.lm\.groups\[0\]/,
+        /decode\.lm\.groups\[1\] \('3456'\) shares a character with decode\.lm\.groups\[0\] \('0123'\)/,
       ),
     );
   } finally {

@@ -73,20 +73,25 @@ test('a group of interchangeable characters is one token whose probability its m
   const back = CharNgramLm.fromJSON(JSON.parse(JSON.stringify(lm.toJSON())), 'lm.json', 5);
   assert.deepEqual(back.groups, [[3, 4]]);
   assert.deepEqual(Array.from(back.logProbs(back.contextOf([1]))), Array.from(lm.logProbs(lm.contextOf([1]))));
-  assert.throws(() => CharNgramLm.estimate([[1]], 2, 5, [[3, 5]]), /groups: 5 is not a character class \(1\.\.4\)/);
+  assert.throws(
+    () => CharNgramLm.estimate([[1]], 2, 5, [[3, 5]]),
+    /groups: group 0: 5 is not a character class \(1\.\.4\)/,
+  );
+  assert.throws(() => CharNgramLm.estimate([[1]], 2, 5, [[3, 3]]), /group 0 must list at least 2 distinct/);
+  assert.throws(() => CharNgramLm.estimate([[1]], 2, 5, [[3, 4, 3]]), /group 0 lists class id 3 twice/);
   assert.throws(
     () =>
       CharNgramLm.estimate([[1]], 2, 5, [
         [3, 4],
         [2, 4],
       ]),
-    /class id 4 is in two groups/,
+    /group 1 shares a character with group 0/,
   );
   assert.throws(
     () => CharNgramLm.fromJSON({ ...lm.toJSON(), groups: [[0, 1]] }, 'm/lm.json'),
     /m\/lm\.json: field 'groups'/,
   );
-  // counts of '2' (id 4) are counted as '1' (id 3), its group's first: a file with its own counts was not written here
+  // '2' (id 4) is counted as '1' (id 3), its group's first: only a hand-edited file gives it counts of its own
   const memberCounts = { ...lm.toJSON(), contexts: { '': [[4, 1]] } };
   assert.throws(() => CharNgramLm.fromJSON(memberCounts, 'm/lm.json'), /context '' must be a list of \[class id/);
 });

@@ -99,7 +99,7 @@ export class CharNgramLm {
     if (!Number.isInteger(order) || order < 1) {
       throw new OcropsError('OCROPS_LM_INVALID', `language model order must be an integer >= 1, got ${order}`);
     }
-    const problem = groupsProblem(groups, classes);
+    const problem = lmGroupsProblem(groups, classes);
     if (problem) throw new OcropsError('OCROPS_LM_INVALID', `language model groups: ${problem}`);
     const token = tokenOfIds(groups, classes);
     const counts = new Map<string, Counts>();
@@ -141,7 +141,7 @@ export class CharNgramLm {
     if (classes !== undefined && n !== classes) bad(`it was estimated for ${n} classes, the model has ${classes}`);
     if (!contexts || typeof contexts !== 'object') bad(`field 'contexts' must be an object`);
     const groups = (j as CharLmJson).groups ?? [];
-    const problem = groupsProblem(groups, n);
+    const problem = lmGroupsProblem(groups, n);
     if (problem) bad(`field 'groups': ${problem}`);
     const token = tokenOfIds(groups, n);
     const counts = new Map<string, Counts>();
@@ -215,16 +215,26 @@ function tokenOfIds(groups: readonly (readonly number[])[], classes: number): In
   return token;
 }
 
-/** What is wrong with groups of interchangeable ids for a model of `classes` classes; undefined when nothing. */
-function groupsProblem(groups: unknown, classes: number): string | undefined {
+/**
+ * What is wrong with groups of interchangeable ids for a model of `classes` classes; undefined when nothing.
+ * @param name how the message names group i (a config names its own field)
+ */
+export function lmGroupsProblem(
+  groups: unknown,
+  classes: number,
+  name: (i: number) => string = (i) => `group ${i}`,
+): string | undefined {
   if (!Array.isArray(groups)) return 'must be a list of lists of class ids';
-  const seen = new Set<number>();
-  for (const g of groups) {
-    if (!Array.isArray(g) || g.length < 2) return 'each group must list at least 2 class ids';
+  const groupOf = new Map<number, number>();
+  for (const [i, g] of groups.entries()) {
+    if (!Array.isArray(g) || new Set(g).size < 2) return `${name(i)} must list at least 2 distinct class ids`;
     for (const id of g) {
-      if (!Number.isInteger(id) || id < 1 || id >= classes) return `${id} is not a character class (1..${classes - 1})`;
-      if (seen.has(id)) return `class id ${id} is in two groups (or twice in one)`;
-      seen.add(id);
+      if (!Number.isInteger(id) || id < 1 || id >= classes)
+        return `${name(i)}: ${id} is not a character class (1..${classes - 1})`;
+      const other = groupOf.get(id);
+      if (other === i) return `${name(i)} lists class id ${id} twice`;
+      if (other !== undefined) return `${name(i)} shares a character with ${name(other)}`;
+      groupOf.set(id, i);
     }
   }
   return undefined;

@@ -45,7 +45,7 @@ export {
 } from './classifier-io.js';
 export { ctcLoss, ctcForwardBackward, type CtcLossOptions, type CtcResult } from './ctc.js';
 export { greedyDecode, beamSearchDecode, fusionOf, type DecodeResult, type LmFusion } from './decode.js';
-export { CharNgramLm, CHAR_LM_FORMAT, LM_FILE, readDecodingLm, type CharLmJson } from './char-lm.js';
+export { CharNgramLm, CHAR_LM_FORMAT, LM_FILE, lmGroupsProblem, readDecodingLm, type CharLmJson } from './char-lm.js';
 export { accByChar, meanAccByChar, accByField, cer, wer, editDistance, matchingCharacters } from './metrics.js';
 export { registerWasmKernels } from './wasm-kernels.js';
 export {

@@ -21,6 +21,7 @@ import {
   GREEDY_DECODING,
   LM_FILE,
   accByChar,
+  lmGroupsProblem,
   createModel,
   ctcLoss,
   readModelConfig,
@@ -135,7 +136,7 @@ function trainingLm(
     split.labels.map((l) => split.charset.encode(l)),
     decoding.lm.order,
     split.charset.numClasses,
-    groups.map((g, i) => lmGroupIds(g, i, split.charset, groups.slice(0, i))),
+    lmGroupIds(groups, split.charset),
   );
   log(
     `language model: ${lm.order}-gram over the ${split.count} training lines, weight ${decoding.lm.weight}, ` +
@@ -145,34 +146,28 @@ function trainingLm(
 }
 
 /**
- * The class ids of one `decode.lm.groups` entry, given the entries before it.
- * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset or in an earlier group, or fewer
- * than 2 are distinct
+ * The class ids of the `decode.lm.groups` entries (each without repeats).
+ * @throws OcropsError OCROPS_CONFIG_INVALID when a character is not in the charset, a group has fewer than 2
+ * distinct characters, or two groups share one
  */
-function lmGroupIds(group: string, index: number, charset: Charset, before: readonly string[]): number[] {
-  const shared = before.findIndex((g) => [...group].some((c) => g.includes(c)));
-  if (shared >= 0) {
-    throw new OcropsError(
-      'OCROPS_CONFIG_INVALID',
-      `decode.lm.groups[${index}]: '${group}' shares a character with decode.lm.groups[${shared}]`,
-      { hint: 'a character can be in one group only: merge the two groups, or drop the character from one' },
-    );
-  }
-  const missing = charset.missing(group);
-  if (missing.length) {
-    throw new OcropsError(
-      'OCROPS_CONFIG_INVALID',
-      `decode.lm.groups[${index}]: ${missing.map((c) => `'${c}'`).join(', ')} not in the dataset's charset`,
-      { hint: 'list only characters the model reads (its charset), or drop the group' },
-    );
-  }
-  const ids = [...new Set(charset.encode(group))];
-  if (ids.length < 2) {
-    throw new OcropsError(
-      'OCROPS_CONFIG_INVALID',
-      `decode.lm.groups[${index}]: '${group}' has ${ids.length} distinct character(s); a group needs at least 2`,
-      { hint: "list the interchangeable characters once each, e.g. '0123456789'" },
-    );
+function lmGroupIds(groups: readonly string[], charset: Charset): number[][] {
+  const field = (i: number) => `decode.lm.groups[${i}] ('${groups[i]}')`;
+  const ids = groups.map((group, i) => {
+    const missing = charset.missing(group);
+    if (missing.length) {
+      throw new OcropsError(
+        'OCROPS_CONFIG_INVALID',
+        `${field(i)}: ${missing.map((c) => `'${c}'`).join(', ')} not in the dataset's charset`,
+        { hint: 'list only characters the model reads (its charset), or drop the group' },
+      );
+    }
+    return [...new Set(charset.encode(group))];
+  });
+  const problem = lmGroupsProblem(ids, charset.numClasses, field);
+  if (problem) {
+    throw new OcropsError('OCROPS_CONFIG_INVALID', problem, {
+      hint: "list each group's interchangeable characters once, e.g. '0123456789', and a character in one group only",
+    });
   }
   return ids;
 }
