@@ -153,6 +153,27 @@ describe('tracker hardening', () => {
     assert.equal((await raw(server.url, 'GET', '/api/health')).status, 200);
   });
 
+  test('a refused asset name gets 400 and leaves no .part file, on the REST route and the comet_ml SDK route', async () => {
+    const body = (filename: string) =>
+      `--XXB\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\nhello\r\n--XXB--\r\n';
+    for (const path of [
+      `${V2}/write/experiment/upload-asset?experimentKey=${exp}`,
+      `${V2}/asset/upload?experimentId=${exp}`,
+    ]) {
+      const r = await raw(server.url, 'POST', path, {
+        key,
+        rawBody: body('..'), // the multipart parser keeps only the base name, and '..' has none
+        contentType: 'multipart/form-data; boundary=XXB',
+      });
+      assert.equal(r.status, 400, `${path}: ${r.text}`);
+      assert.match(r.text, /fileName \\"\\" must not contain/);
+      assert.deepEqual(partFiles(dataDir), [], path);
+    }
+    const list = await raw(server.url, 'GET', `${V2}/experiment/asset/list?experimentKey=${exp}`, { key });
+    assert.deepEqual(list.json.assets, []);
+  });
+
   test('slow upload: a client sending a byte at a time is cut off at the body deadline, its file removed', async () => {
     const u = new URL(server.url);
     const t0 = Date.now();

@@ -1,7 +1,6 @@
 // Comet REST v2 write and read endpoints (references.md section 1) under /api/rest/v2.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   emitTouched,
@@ -11,26 +10,13 @@ import {
   workspaceOf,
   type RouteContext,
 } from './context.js';
-import { badRequest } from './http-error.js';
+import { storeAssetUpload } from './asset-upload.js';
 import { checkExperimentName, checkValueSize } from './limits.js';
-import { receiveUpload } from './multipart.js';
 import { linkSdkOptimizerExperiment } from './routes-optimizer-sdk.js';
 import { bodies, queries, type MetricItem } from '../api/index.js';
-import { newKey, type ExperimentRow, type MetricInput } from './store.js';
+import { type ExperimentRow, type MetricInput } from './store.js';
 
 const V2 = '/api/rest/v2';
-
-/** Rejects asset names that could escape a folder or confuse a file system: `..`, absolute paths, backslashes, control characters. */
-export function checkAssetName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\\]/.test(name))
-    throw badRequest(`fileName "${name.slice(0, 100)}" contains control characters or backslashes`);
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw badRequest(`fileName "${name}" must be a relative name`);
-  const parts = name.split('/');
-  if (parts.some((p) => p === '..' || p === '.' || p === ''))
-    throw badRequest(`fileName "${name}" must not contain "..", "." or empty path segments`);
-  return name;
-}
 
 export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -267,53 +253,17 @@ export function registerCometRoutes(app: FastifyInstance, ctx: RouteContext): vo
     async (req, reply) => {
       const q = req.query;
       const e = await write(req, q.experimentKey);
-      const clientId: string = q.id ?? randomUUID();
-      const existing = await store.assetByClientId(e.experiment_key, clientId);
-      if (existing) {
-        req.raw.resume();
-        return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
-      }
-      if (q.fileName !== undefined) checkAssetName(q.fileName);
-      const { tmpPath, size, fileName, metadata } = await receiveUpload(
-        req,
-        reply,
-        ctx.assets.tmpDir,
-        ctx.maxAssetBytes,
-      );
-      let name: string;
-      try {
-        name = checkAssetName(q.fileName ?? fileName ?? '');
-      } catch (err) {
-        await rm(tmpPath, { force: true });
-        throw err;
-      }
-      const assetId = newKey();
-      const storageKey = `${e.experiment_key}/${assetId}`;
-      try {
-        await ctx.assets.putFile(storageKey, tmpPath, size);
-      } catch (err) {
-        await rm(tmpPath, { force: true });
-        throw err;
-      }
-      const stored = await store.addAsset(
-        e.experiment_key,
-        clientId,
-        {
-          assetId,
-          fileName: name,
-          fileSize: size,
-          step: q.step ?? null,
-          epoch: q.epoch ?? null,
-          type: q.type ?? 'asset',
-          groupingName: q.groupingName ?? null,
-          metadata,
-          createdAt: Date.now(),
-          storageKey,
-        },
-        q.overwrite === true,
-      );
-      touched(e, 'experiment');
-      return { assetId, fileName: name, duplicate: !stored };
+      const stored = await storeAssetUpload(ctx, req, reply, e, {
+        clientId: q.id ?? randomUUID(),
+        queryName: q.fileName,
+        step: q.step ?? null,
+        epoch: q.epoch ?? null,
+        type: q.type ?? 'asset',
+        groupingName: q.groupingName ?? null,
+        overwrite: q.overwrite === true,
+      });
+      if (!stored.duplicate) touched(e, 'experiment');
+      return stored;
     },
   );
 

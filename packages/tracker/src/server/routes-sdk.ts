@@ -6,7 +6,6 @@
 // all of them onto canonical routes under /api/, where the server's API-key check and the OpenAPI document apply.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createGunzip } from 'node:zlib';
-import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -17,9 +16,8 @@ import {
   workspaceOf,
   type RouteContext,
 } from './context.js';
+import { storeAssetUpload } from './asset-upload.js';
 import { HttpError, badRequest } from './http-error.js';
-import { receiveUpload } from './multipart.js';
-import { checkAssetName } from './routes-comet.js';
 import { SDK_OPTIMIZER_PREFIX } from './routes-optimizer-sdk.js';
 import { matchesPredicates, queryColumns, type QueryRun } from './sdk-query.js';
 import { newKey, type ExperimentRow, type MetricInput } from './store.js';
@@ -366,45 +364,26 @@ export function registerSdkRoutes(app: FastifyInstance, ctx: RouteContext, opts:
     if (!key) throw badRequest('querystring must have experimentId (the experiment key)');
     const e = await write(req, key);
     const clientId: string = q.assetId ?? newKey();
-    const existing = await store.assetByClientId(e.experiment_key, clientId);
-    if (existing) {
-      req.raw.resume();
-      return { assetId: existing.assetId, fileName: existing.fileName, duplicate: true };
-    }
-    const { tmpPath, size, fileName, metadata } = await receiveUpload(req, reply, ctx.assets.tmpDir, ctx.maxAssetBytes);
     // the SDK names source files by their absolute path: stored relative (bytes live under server ids anyway)
-    const name = checkAssetName(String(q.fileName ?? q.figName ?? defaultName ?? fileName ?? '').replace(/^\/+/, ''));
-    const assetId =
-      /^[0-9a-f]{32}$/.test(clientId) &&
-      !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))
-        ? clientId
-        : newKey();
-    const storageKey = `${e.experiment_key}/${assetId}`;
-    try {
-      await ctx.assets.putFile(storageKey, tmpPath, size);
-    } catch (err) {
-      await rm(tmpPath, { force: true });
-      throw err;
-    }
-    await store.addAsset(
-      e.experiment_key,
+    const queryName = q.fileName ?? q.figName ?? defaultName;
+    const stored = await storeAssetUpload(ctx, req, reply, e, {
       clientId,
-      {
-        assetId,
-        fileName: name,
-        fileSize: size,
-        step: q.step ?? null,
-        epoch: q.epoch ?? null,
-        type: q.type ?? defaultType,
-        groupingName: q.groupingName ?? null,
-        metadata,
-        createdAt: Date.now(),
-        storageKey,
-      },
-      q.overwrite === true || String(q.overwrite).toLowerCase() === 'true',
-    );
+      queryName: queryName === undefined ? undefined : String(queryName).replace(/^\/+/, ''),
+      // the SDK's own asset id becomes the server's when it is a free 32-hex key
+      assetId: async () =>
+        /^[0-9a-f]{32}$/.test(clientId) &&
+        !(await store.db.get('SELECT 1 AS x FROM assets WHERE asset_id = ?', [clientId]))
+          ? clientId
+          : newKey(),
+      step: q.step ?? null,
+      epoch: q.epoch ?? null,
+      type: q.type ?? defaultType,
+      groupingName: q.groupingName ?? null,
+      overwrite: q.overwrite === true || String(q.overwrite).toLowerCase() === 'true',
+    });
+    if (stored.duplicate) return stored;
     touched(e, 'experiment');
-    return { assetId, fileName: name };
+    return { assetId: stored.assetId, fileName: stored.fileName };
   };
   const uploadSummary =
     'comet_ml SDK: upload an asset (multipart/form-data, part `file`, optional part `metadata`); the SDK `assetId` makes replays idempotent';
