@@ -4,10 +4,10 @@
  * own `aliases`) with one warning each, applies the schema's defaults, validates, and throws one OcropsError that lists
  * every problem as `file:line:col: field.path: what is wrong; allowed: ...`.
  */
-import { readConfigText } from './config.js';
+import { parseYamlDocument, readConfigText } from './config.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLParseError } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Document } from 'yaml';
 import { OcropsError } from './errors.js';
 
 /** Where a config value was written. `line` 0 = no line (e.g. a `--set` override). */
@@ -59,15 +59,7 @@ export interface AliasOptions {
 /** Parses YAML/JSON text keeping positions; syntax errors name the file, line and column. */
 export function parseConfigDocument(text: string, source: string): ConfigDocument {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0] as YAMLParseError;
-    const pos = e.linePos?.[0];
-    const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
-    throw new OcropsError('OCROPS_CONFIG_SYNTAX', `${where}: malformed YAML/JSON: ${e.message.split('\n')[0]}`, {
-      hint: 'fix the syntax at that position',
-    });
-  }
+  const doc = parseYamlDocument(text, source, lineCounter);
   return { value: doc.toJS(), locate: documentLocator(doc, lineCounter, source), source };
 }
 

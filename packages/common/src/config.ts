@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument, YAMLParseError } from 'yaml';
+import { parseDocument, type Document, type LineCounter, YAMLParseError } from 'yaml';
 import { OcropsError } from './errors.js';
 
 /**
@@ -23,7 +23,12 @@ export function readConfigText(path: string): string {
 
 /** Parses YAML/JSON text; `source` names the file in errors. */
 export function parseYamlText(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  return parseYamlDocument(text, source).toJS();
+}
+
+/** Parses YAML/JSON text into a document (positions through `lineCounter`); a syntax error names the file, line and column. */
+export function parseYamlDocument(text: string, source: string, lineCounter?: LineCounter): Document {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0] as YAMLParseError;
     const pos = e.linePos?.[0];
@@ -32,18 +37,12 @@ export function parseYamlText(text: string, source: string): unknown {
       hint: 'fix the syntax at that position',
     });
   }
-  return doc.toJS();
+  return doc;
 }
 
 /** Reads a JSON file strictly (JSON.parse), reporting the file and line:column of a syntax error. */
 export function readJsonFile<T = unknown>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new OcropsError('OCROPS_FILE_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return parseJsonText<T>(text, path);
+  return parseJsonText<T>(readConfigText(path), path);
 }
 
 /** JSON.parse with the file name and line:column of a syntax error in the message. */
