@@ -16,6 +16,8 @@ import {
   makeBatchNorm,
   makeConv,
   makeDense,
+  type BatchNorm,
+  type Conv,
   type Dense,
 } from './params.js';
 import { basicBlock, makeBasicBlock, type BasicBlock } from './basic-block.js';
@@ -48,6 +50,19 @@ export interface CreateModelOptions {
 
 type Features = (x: tf.Tensor4D, training: boolean) => tf.Tensor3D; // -> [T, B, F]
 
+/**
+ * The VGG trunk of vgg and crnn: seven convs, each followed by ReLU, batch norm between conv 4 and 5 and their ReLU,
+ * 2x2 pooling after conv 0 and 1 and 2x1 after conv 3 and 5. [B,H,W,C] -> [B, H/16 - 1, W/4 - 1, C'].
+ */
+function vggTrunk(x: tf.Tensor4D, c: Conv[], bn4: BatchNorm, bn5: BatchNorm, training: boolean): tf.Tensor4D {
+  let y = maxPool(conv(x, c[0], true, false), [2, 2]);
+  y = maxPool(conv(y, c[1], true), [2, 2]);
+  y = maxPool(conv(conv(y, c[2], true), c[3], true), [2, 1]);
+  y = relu(batchNorm(conv(y, c[4], false), bn4, training));
+  y = relu(batchNorm(conv(y, c[5], false), bn5, training));
+  return conv(maxPool(y, [2, 1]), c[6], true);
+}
+
 /** The reference CTCModel's VGG_FeatureExtractor + height average pool. [B,H,W,C] -> [T,B,innerDim], T = floor(W/4) - 1. */
 function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: number; length: (w: number) => number } {
   const d = cfg.innerDim ?? 128;
@@ -62,14 +77,7 @@ function vggExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: num
   const bn5 = makeBatchNorm(p, 'bn5', ch[3]);
   const c6 = makeConv(p, 'conv6', [2, 2], ch[3], ch[3], { pad: 'valid' });
   const fn: Features = (x, training) => {
-    let y = maxPool(conv(x, c0, true, false), [2, 2]);
-    y = maxPool(conv(y, c1, true), [2, 2]);
-    y = conv(conv(y, c2, true), c3, true);
-    y = maxPool(y, [2, 1]);
-    y = relu(batchNorm(conv(y, c4, false), bn4, training));
-    y = relu(batchNorm(conv(y, c5, false), bn5, training));
-    y = maxPool(y, [2, 1]);
-    y = conv(y, c6, true); // [B, H', T, d]
+    const y = vggTrunk(x, [c0, c1, c2, c3, c4, c5, c6], bn4, bn5, training); // [B, H', T, d]
     return tf.mean(y, 1).transpose([1, 0, 2]) as tf.Tensor3D;
   };
   return { fn, dim: d, length: (w) => Math.floor(Math.floor(w / 2) / 2) - 1 };
@@ -194,12 +202,7 @@ function crnnExtractor(p: ParamStore, cfg: ModelConfig): { fn: Features; dim: nu
   const embed = cfg.embedDim ?? 64;
   const mapToSeq = makeDense(p, 'map_to_seq', 512 * rows, embed);
   const fn: Features = (x, training) => {
-    let y = maxPool(conv(x, convs[0], true, false), [2, 2]);
-    y = maxPool(conv(y, convs[1], true), [2, 2]);
-    y = maxPool(conv(conv(y, convs[2], true), convs[3], true), [2, 1]);
-    y = relu(batchNorm(conv(y, convs[4], false), bn4, training));
-    y = relu(batchNorm(conv(y, convs[5], false), bn5, training));
-    y = conv(maxPool(y, [2, 1]), convs[6], true); // [B, H/16 - 1, T, 512]
+    const y = vggTrunk(x, convs, bn4, bn5, training); // [B, H/16 - 1, T, 512]
     const [B, H, T, C] = y.shape;
     // each column's rows x channels, PyTorch's [C, H] order (channel-major), to the map-to-sequence layer
     const colsIn = y.transpose([2, 0, 3, 1]).reshape([T * B, C * H]) as tf.Tensor2D;

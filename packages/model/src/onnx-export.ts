@@ -204,8 +204,11 @@ export class CrnnWriter {
   }
 }
 
-/** vgg extractor (model.ts vggExtractor), NCHW in -> [T, B, innerDim]. */
-function vggFeatures(c: CrnnWriter, x: string): string {
+/**
+ * The VGG trunk that vgg and crnn share (model.ts vggTrunk; BN after conv 4 and 5, ReLU after every conv): NCHW in
+ * -> [B, C, H/16 - 1, W/4].
+ */
+function vggTrunk(c: CrnnWriter, x: string): string {
   let y = c.maxPool(c.conv(x, 'conv0', { pad: 'same', relu: true }), [2, 2]);
   y = c.maxPool(c.conv(y, 'conv1', { pad: 'same', relu: true }), [2, 2]);
   y = c.conv(c.conv(y, 'conv2', { pad: 'same', relu: true }), 'conv3', { pad: 'same', relu: true });
@@ -213,8 +216,12 @@ function vggFeatures(c: CrnnWriter, x: string): string {
   y = c.conv(y, 'conv4', { pad: 'same', bn: 'bn4', relu: true });
   y = c.conv(y, 'conv5', { pad: 'same', bn: 'bn5', relu: true });
   y = c.maxPool(y, [2, 1]);
-  y = c.conv(y, 'conv6', { pad: 'valid', relu: true });
-  return c.heightMeanToSequence(y);
+  return c.conv(y, 'conv6', { pad: 'valid', relu: true });
+}
+
+/** vgg extractor (model.ts vggExtractor), NCHW in -> [T, B, innerDim]. */
+function vggFeatures(c: CrnnWriter, x: string): string {
+  return c.heightMeanToSequence(vggTrunk(c, x));
 }
 
 /** small extractor (model.ts smallExtractor): two conv blocks, columns flattened (h, c order), dense + ReLU. */
@@ -287,18 +294,10 @@ function resnet18Features(c: CrnnWriter, x: string): string {
 }
 
 /**
- * crnn extractor (model.ts crnnExtractor): VGG with BN on conv 4 and 5 (every conv with bias and ReLU), then each
- * column's channels x rows (channel-major, PyTorch's order) through the map-to-sequence linear layer -> [T, B, embed].
+ * crnn extractor (model.ts crnnExtractor): the VGG trunk, then each column's channels x rows (channel-major, PyTorch's order) through the map-to-sequence linear layer -> [T, B, embed].
  */
 function crnnFeatures(c: CrnnWriter, x: string): string {
-  let y = c.maxPool(c.conv(x, 'conv0', { pad: 'same', relu: true }), [2, 2]);
-  y = c.maxPool(c.conv(y, 'conv1', { pad: 'same', relu: true }), [2, 2]);
-  y = c.conv(c.conv(y, 'conv2', { pad: 'same', relu: true }), 'conv3', { pad: 'same', relu: true });
-  y = c.maxPool(y, [2, 1]);
-  y = c.conv(y, 'conv4', { pad: 'same', bn: 'bn4', relu: true });
-  y = c.conv(y, 'conv5', { pad: 'same', bn: 'bn5', relu: true });
-  y = c.maxPool(y, [2, 1]);
-  y = c.conv(y, 'conv6', { pad: 'valid', relu: true }); // [B, 512, H/16 - 1, T]
+  const y = vggTrunk(c, x); // [B, 512, H/16 - 1, T]
   const cols = c.mergeTail(c.g.op('Transpose', [y], { perm: { ints: [3, 0, 1, 2] } })); // [T, B, 512 * rows]
   return c.dense(cols, 'map_to_seq');
 }
