@@ -21,8 +21,14 @@ export { startPostgres, type PgCluster } from './postgres.js';
 import { dvc } from '@ocrops/versioning';
 import { LOCAL_S3_CREDENTIALS, startSeaweed, type SeaweedHandle, type SeaweedPorts } from './seaweed.js';
 
-/** Starts a SeaweedFS on 10 free loopback ports with data under a new temp folder. */
-export async function startTestSeaweed(dataDir = mkdtempSync(join(tmpdir(), 'ocrops-weed-'))): Promise<SeaweedHandle> {
+/**
+ * Starts a SeaweedFS on 10 free ports with data under `dataDir` (a new temp folder by default), listening on loopback
+ * or on `bindIp` (inside a network namespace, every address of it: '0.0.0.0').
+ */
+export async function startTestSeaweed(
+  dataDir = mkdtempSync(join(tmpdir(), 'ocrops-weed-')),
+  opts: { bindIp?: string; timeoutMs?: number } = {},
+): Promise<SeaweedHandle> {
   const p = await freePorts(10, { range: STABLE_PORT_RANGE });
   const ports: SeaweedPorts = {
     s3: p[0],
@@ -36,7 +42,7 @@ export async function startTestSeaweed(dataDir = mkdtempSync(join(tmpdir(), 'ocr
     admin: p[8],
     adminGrpc: p[9],
   };
-  return startSeaweed({ dataDir, ports, timeoutMs: 90_000 });
+  return startSeaweed({ dataDir, ports, bindIp: opts.bindIp, timeoutMs: opts.timeoutMs ?? 90_000 });
 }
 
 /**
