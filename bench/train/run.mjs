@@ -3,6 +3,9 @@
 // what they reach, honestly: CER, field accuracy (acc_by_field), acc_by_char, wall time and backend.
 //
 //   node bench/train/run.mjs [--set <name>] [--epochs N] [--deadline-minutes M] [--resume] [--set key=value ...] [--show]
+//   node bench/train/run.mjs --set <name> --from <run folder>
+//     (reports a finished `ocrops trainer train --config configs/train/<name>.yaml` run instead of training: only if its
+//     config, comments aside, is the shipped one and it read the bench's prepared split)
 //   node bench/train/run.mjs --peer --set <name> [--threads T] [--minutes M] [--epochs N] [--seed S]
 //     (the set's reference recipe in PyTorch on the same prepared split: bench/train/ocr_ref.py, needs .venv-bench)
 //   node bench/train/run.mjs --task classify [--minutes M] [--threads T] [--parallel] [--seed S] [--models resnet_gap,cnn4,cnn4_plus,peer]
@@ -20,12 +23,13 @@
 // below) are printed with the row. captcha-v2: the held-out 10% is the data config's val 5% + test 5% (val also drives
 // early stopping, test is never seen in training), and `predict` also reads the original PNGs of the test split.
 // Writes bench/results/train.json and bench/results/train.md (merging with results of earlier tasks).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { reexecUnderTsx } from '../tsx.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const main = join(root, 'packages/trainer/src/main.ts');
@@ -53,6 +57,15 @@ const setArgs = args.flatMap((a, i) => (a === '--set' ? [args[i + 1]] : []));
 const sets = setArgs.filter((s) => s.includes('='));
 const named = setArgs.filter((s) => !s.includes('='));
 const only = opt('only') ?? named[0];
+if (opt('from') !== undefined) {
+  if (!only || sets.length > 0 || opt('epochs') !== undefined || flag('peer')) {
+    console.error(
+      'bench/train: --from <run> reports one finished run: give --set <name>, and no --epochs, key=value or --peer',
+    );
+    process.exit(2);
+  }
+  reexecUnderTsx(import.meta.url); // the folder hash comes from @ocrops/versioning (TypeScript)
+}
 const datasets = process.env.OCROPS_DATASETS ?? join(root, '..', 'shared', 'datasets');
 
 const TASKS = {
@@ -189,13 +202,8 @@ async function benchPeer(name, task) {
   return { ...result, machine: load(load0), date: new Date().toISOString() };
 }
 
-async function bench(name, task) {
-  const out = join(root, 'runs', 'bench', name);
-  // the shipped config's own length unless --epochs says otherwise (the goals are for the configs as shipped)
-  const epochs = Number(opt('epochs', YAML.parse(readFileSync(join(root, task.config), 'utf8')).train.epochs));
-  const load0 = loadavg()[0];
-  const t0 = Date.now();
-  const { dataCfg, dataFile } = await privateData(name, task);
+/** Trains the shipped config on the bench's private split into `out` (or continues it with --resume). */
+async function trainShipped(name, task, out, dataFile, epochs) {
   mkdirSync(out, { recursive: true });
   const trainArgs = [
     'train',
@@ -216,31 +224,79 @@ async function bench(name, task) {
   console.log(`\n== ${name}: trainer ${trainArgs.join(' ')}`);
   const deadline = opt('deadline-minutes');
   const { timedOut } = await run(trainArgs, { deadlineMs: deadline ? Number(deadline) * 60_000 : undefined });
+  if (!timedOut) return { result: readJson(join(out, 'result.json')), timedOut, runDir: out };
+  // Stopped at the time budget: report the best model so far (the run can continue with --resume).
+  const st = readJson(join(out, 'checkpoints', 'last', 'state.json'));
+  const last = st.history.at(-1);
+  console.log(
+    `${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`,
+  );
+  const result = {
+    backend: readJson(join(out, 'best', 'ocrops.json')).backend ?? 'tensorflow',
+    epochs: st.history.length,
+    stoppedEarly: false,
+    best: st.best,
+    wallTimeSeconds: st.wallTimeSeconds,
+    final: { metrics: last?.metrics ?? {} },
+  };
+  return { result, timedOut, runDir: out };
+}
+
+/** The parsed YAML of a file at a git commit and now (comments and layout do not count), or why they differ. */
+function configDrift(commit, path) {
+  const then = spawnSync('git', ['show', `${commit}:${path}`], { cwd: root, encoding: 'utf8' });
+  if (then.status !== 0) return `${path} is not in commit ${commit}`;
+  const now = JSON.stringify(YAML.parse(readFileSync(join(root, path), 'utf8')));
+  return JSON.stringify(YAML.parse(then.stdout)) === now ? undefined : `${path} has changed since commit ${commit}`;
+}
+
+/**
+ * A finished run of the shipped config trained elsewhere (`ocrops trainer train --config <set config> --out <dir>`),
+ * reported instead of training again: only if it ran the set's config as it is now (same values at its clean git
+ * commit, comments aside) on the very prepared split of the bench (same DVC md5 of the folder).
+ */
+async function adoptRun(name, task, from, prepared) {
+  const fail = (why) => {
+    console.error(`bench/train: --from ${from}: ${why}`);
+    process.exit(1);
+  };
+  const resultPath = join(from, 'result.json');
+  if (!existsSync(resultPath)) fail('no result.json: give the folder of a finished `ocrops trainer train` run');
+  const result = readJson(resultPath);
+  const l = result.lineage ?? {};
+  if (l.configPath !== task.config) fail(`the run trained ${l.configPath ?? 'an unknown config'}, not ${task.config}`);
+  if (!l.gitCommit || l.gitDirty) fail('the run did not start from a clean git commit, so its config is unknown');
+  for (const path of [task.config, task.data]) {
+    const drift = configDrift(l.gitCommit, path);
+    if (drift) fail(`${drift}: train it again with the config as it is`);
+  }
+  const { dirManifestMd5, hashDirectory } = await import('@ocrops/versioning');
+  const md5 = dirManifestMd5(await hashDirectory(prepared));
+  if (md5 !== l.datasetMd5) fail(`the run read prepared data ${l.datasetMd5}, the bench's split of ${name} is ${md5}`);
+  console.log(`\n== ${name}: the run in ${from} (commit ${l.gitCommit.slice(0, 7)}, same config and split)`);
+  return { result, timedOut: false, runDir: from };
+}
+
+async function bench(name, task) {
+  const out = join(root, 'runs', 'bench', name);
+  // the shipped config's own length unless --epochs says otherwise (the goals are for the configs as shipped)
+  const epochs = Number(opt('epochs', YAML.parse(readFileSync(join(root, task.config), 'utf8')).train.epochs));
+  const load0 = loadavg()[0];
+  const t0 = Date.now();
+  const { dataCfg, dataFile } = await privateData(name, task);
+  const from = opt('from');
+  const { result, timedOut, runDir } = from
+    ? await adoptRun(name, task, from, dataCfg.output)
+    : await trainShipped(name, task, out, dataFile, epochs);
+  mkdirSync(out, { recursive: true });
   const wall = (Date.now() - t0) / 1000;
-  let result;
-  if (timedOut) {
-    // Stopped at the time budget: report the best model so far (the run can continue with --resume).
-    const st = readJson(join(out, 'checkpoints', 'last', 'state.json'));
-    const last = st.history.at(-1);
-    result = {
-      backend: readJson(join(out, 'best', 'ocrops.json')).backend ?? 'tensorflow',
-      epochs: st.history.length,
-      stoppedEarly: false,
-      best: st.best,
-      wallTimeSeconds: st.wallTimeSeconds,
-      final: { metrics: last?.metrics ?? {} },
-    };
-    console.log(
-      `${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`,
-    );
-  } else result = readJson(join(out, 'result.json'));
   const prepared = dataCfg.output;
   const evals = {};
   for (const split of ['val', 'test']) {
     await run([
       'evaluate',
       '--model',
-      join(out, 'best'),
+      join(runDir, 'best'),
       '--prepared',
       prepared,
       '--split',
@@ -248,7 +304,7 @@ async function bench(name, task) {
       '--beam',
       '1',
       '--run',
-      out,
+      runDir,
       '--metrics',
       join(out, `eval-${split}.json`),
       '--errors',
@@ -263,7 +319,7 @@ async function bench(name, task) {
   await run([
     'evaluate',
     '--model',
-    join(out, 'best'),
+    join(runDir, 'best'),
     '--prepared',
     prepared,
     '--split',
@@ -292,7 +348,7 @@ async function bench(name, task) {
   if (task.images) {
     const testIndex = readJson(join(prepared, 'test', 'index.json'));
     const files = testIndex.ids.map((id) => join(task.images, id));
-    const predOut = await run(['predict', '--model', join(out, 'best'), '--json', ...files], { capture: true });
+    const predOut = await run(['predict', '--model', join(runDir, 'best'), '--json', ...files], { capture: true });
     preds = JSON.parse(predOut);
     const truth = new Map(testIndex.ids.map((id, i) => [join(task.images, id), testIndex.labels[i]]));
     correct = preds.filter((p) => p.text === truth.get(p.path)).length;
@@ -300,7 +356,8 @@ async function bench(name, task) {
   return {
     config: task.config,
     goal: task.goal,
-    overrides: [`epochs=${epochs}`, ...sets],
+    overrides: from ? [] : [`epochs=${epochs}`, ...sets],
+    ...(from ? { trained_by: { run: from, git_commit: result.lineage.gitCommit } } : {}),
     backend: result.backend,
     epochs_run: result.epochs,
     stopped_early: result.stoppedEarly,
@@ -389,9 +446,16 @@ function markdown(results) {
     lines.push('', `## ${name}`, '');
     if (r.heldout_10pct)
       lines.push(
-        `Goal: ${r.goal}. Config ${r.config} with ${r.overrides.join(', ')}.`,
+        `Goal: ${r.goal}. Config ${r.config}` +
+          (r.trained_by
+            ? `, trained by \`ocrops trainer train\` at commit ${r.trained_by.git_commit.slice(0, 7)} (reported with --from).`
+            : ` with ${r.overrides.join(', ')}.`),
         `Test split alone: acc_by_field ${r.test.test_acc_by_field.toFixed(3)}, CER ${r.test.test_cer.toFixed(4)} (${r.test.test_count} lines).`,
-        `Load average ${r.machine.loadavg_at_start} at start, ${r.machine.loadavg_at_end} at end; ${r.images_per_second_last_epoch} training images/s in the last epoch.`,
+        // a reported run's load averages are those of its evaluation here, not of its training
+        (r.trained_by
+          ? ''
+          : `Load average ${r.machine.loadavg_at_start} at start, ${r.machine.loadavg_at_end} at end; `) +
+          `${r.images_per_second_last_epoch} training images/s in the last epoch.`,
       );
     if (r.peer)
       lines.push(
