@@ -253,7 +253,8 @@ function configDrift(commit, path) {
 /**
  * A finished run of the shipped config trained elsewhere (`ocrops trainer train --config <set config> --out <dir>`),
  * reported instead of training again: only if it ran the set's config as it is now (same values at its clean git
- * commit, comments aside) on the very prepared split of the bench (same DVC md5 of the folder).
+ * commit, comments aside; no --set that changes the model, optimiser or data; its epochs) on the very prepared split
+ * of the bench (same DVC md5 of the folder).
  */
 async function adoptRun(name, task, from, prepared) {
   const fail = (why) => {
@@ -270,6 +271,14 @@ async function adoptRun(name, task, from, prepared) {
     const drift = configDrift(l.gitCommit, path);
     if (drift) fail(`${drift}: train it again with the config as it is`);
   }
+  // --set values of a run are not in its config file: its checkpoint's fingerprint must be the shipped config's
+  const { configHash, loadTrainConfig } = await import('@ocrops/trainer');
+  const shipped = loadTrainConfig(join(root, task.config));
+  const state = readJson(join(from, 'checkpoints', 'last', 'state.json'));
+  if (state.configHash !== configHash(shipped))
+    fail('the run overrode its config (--set): model, optimiser or data differ');
+  if (!result.stoppedEarly && result.epochs !== shipped.train.epochs)
+    fail(`the run trained ${result.epochs} epochs, the shipped config ${shipped.train.epochs}`);
   const { dirManifestMd5, hashDirectory } = await import('@ocrops/versioning');
   const md5 = dirManifestMd5(await hashDirectory(prepared));
   if (md5 !== l.datasetMd5) fail(`the run read prepared data ${l.datasetMd5}, the bench's split of ${name} is ${md5}`);

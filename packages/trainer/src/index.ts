@@ -14,6 +14,7 @@ export {
 } from './config.js';
 export {
   train,
+  configHash,
   modelConfigOf,
   taskModelConfigOf,
   openTrainData,

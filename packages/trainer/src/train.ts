@@ -87,7 +87,11 @@ export class TrainInterrupted extends OcropsError {
   }
 }
 
-function configHash(cfg: TrainConfig): string {
+/**
+ * The fingerprint of what a checkpoint can resume with (stored as its `configHash`): the model, optimiser, batch
+ * size, seed, sampling and data config of a train config, not its epochs, patience, decoding or tracking.
+ */
+export function configHash(cfg: TrainConfig): string {
   // options added later enter the fingerprint only when set, so checkpoints written before them still resume
   const { amsgrad, schedule, ...optim } = cfg.optim;
   const optimKey = {
