@@ -64,7 +64,7 @@ if (opt('from') !== undefined) {
     );
     process.exit(2);
   }
-  reexecUnderTsx(import.meta.url); // the folder hash comes from @ocrops/versioning (TypeScript)
+  reexecUnderTsx(import.meta.url); // the run's checks import @ocrops/trainer (TypeScript)
 }
 const datasets = process.env.OCROPS_DATASETS ?? join(root, '..', 'shared', 'datasets');
 
@@ -204,7 +204,6 @@ async function benchPeer(name, task) {
 
 /** Trains the shipped config on the bench's private split into `out` (or continues it with --resume). */
 async function trainShipped(name, task, out, dataFile, epochs) {
-  mkdirSync(out, { recursive: true });
   const trainArgs = [
     'train',
     '--config',
@@ -272,15 +271,14 @@ async function adoptRun(name, task, from, prepared) {
     if (drift) fail(`${drift}: train it again with the config as it is`);
   }
   // --set values of a run are not in its config file: its checkpoint's fingerprint must be the shipped config's
-  const { configHash, loadTrainConfig } = await import('@ocrops/trainer');
+  const { configHash, folderMd5, loadTrainConfig } = await import('@ocrops/trainer');
   const shipped = loadTrainConfig(join(root, task.config));
   const state = readJson(join(from, 'checkpoints', 'last', 'state.json'));
   if (state.configHash !== configHash(shipped))
     fail('the run overrode its config (--set): model, optimiser or data differ');
   if (!result.stoppedEarly && result.epochs !== shipped.train.epochs)
     fail(`the run trained ${result.epochs} epochs, the shipped config ${shipped.train.epochs}`);
-  const { dirManifestMd5, hashDirectory } = await import('@ocrops/versioning');
-  const md5 = dirManifestMd5(await hashDirectory(prepared));
+  const md5 = await folderMd5(prepared); // as the run's lineage recorded it
   if (md5 !== l.datasetMd5) fail(`the run read prepared data ${l.datasetMd5}, the bench's split of ${name} is ${md5}`);
   console.log(`\n== ${name}: the run in ${from} (commit ${l.gitCommit.slice(0, 7)}, same config and split)`);
   return { result, timedOut: false, runDir: from };
@@ -293,11 +291,11 @@ async function bench(name, task) {
   const load0 = loadavg()[0];
   const t0 = Date.now();
   const { dataCfg, dataFile } = await privateData(name, task);
+  mkdirSync(out, { recursive: true }); // the evaluations' files, also for a run reported with --from
   const from = opt('from');
   const { result, timedOut, runDir } = from
     ? await adoptRun(name, task, from, dataCfg.output)
     : await trainShipped(name, task, out, dataFile, epochs);
-  mkdirSync(out, { recursive: true });
   const wall = (Date.now() - t0) / 1000;
   const prepared = dataCfg.output;
   const evals = {};
