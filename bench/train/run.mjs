@@ -14,7 +14,7 @@
 // --set <name> (captcha-v2, vn-handwriting, plates-cn, iiit5k, synthetic; --only is a synonym) benches one set and
 // prints its row of the results table; `--set key=value` (a value with '=') is a train config override as before.
 // --show prints the stored row(s) of bench/results/train.json without training. Each row gives held-out field accuracy,
-// acc_by_char, CER and WER with greedy decoding, and the test split's field accuracy and CER with beam search (the
+// acc_by_char, CER and WER with greedy decoding, then held-out and test field accuracy and CER with beam search (the
 // config's decode.beam_width, else 10, with its character language model when decode.lm has one). `--peer` trains the set's reference recipe in PyTorch instead (the Keras
 // captcha recipe, the reference CTCModel, the licence-plate ResNet-18 + GRU, the Synth90k CRNN) on the same prepared
 // split and stores its test-split row beside ocrops's (`peer` in bench/results/train.json).
@@ -284,6 +284,43 @@ async function adoptRun(name, task, from, prepared) {
   return { result, timedOut: false, runDir: from };
 }
 
+/** `trainer evaluate` of a run's best model on one split (beam 1 = greedy); its metrics, also kept in `out`. */
+async function evaluateBest(runDir, prepared, out, split, beam, extra = []) {
+  const name = `${split}${beam > 1 ? '-beam' : ''}`;
+  await run([
+    'evaluate',
+    '--model',
+    join(runDir, 'best'),
+    '--prepared',
+    prepared,
+    '--split',
+    split,
+    '--beam',
+    String(beam),
+    ...extra,
+    '--metrics',
+    join(out, `eval-${name}.json`),
+    '--errors',
+    join(out, `errors-${name}.json`),
+    '--quiet',
+  ]);
+  return readJson(join(out, `eval-${name}.json`));
+}
+
+/** Val and test figures pooled over their lines (the held-out share of a set). */
+function heldoutOf({ val, test }) {
+  const nv = val.val_count;
+  const nt = test.test_count;
+  const pooled = (key) => (val[`val_${key}`] * nv + test[`test_${key}`] * nt) / (nv + nt);
+  return {
+    lines: nv + nt,
+    acc_by_field: pooled('acc_by_field'),
+    acc_by_char: pooled('acc_by_char'),
+    cer_line_weighted: pooled('cer'),
+    wer_line_weighted: pooled('wer'),
+  };
+}
+
 async function bench(name, task) {
   const out = join(root, 'runs', 'bench', name);
   // the shipped config's own length unless --epochs says otherwise (the goals are for the configs as shipped)
@@ -298,57 +335,21 @@ async function bench(name, task) {
     : await trainShipped(name, task, out, dataFile, epochs);
   const wall = (Date.now() - t0) / 1000;
   const prepared = dataCfg.output;
+  const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beam_width ?? 10;
   const evals = {};
+  const beams = {};
   for (const split of ['val', 'test']) {
-    await run([
-      'evaluate',
-      '--model',
-      join(runDir, 'best'),
-      '--prepared',
-      prepared,
-      '--split',
-      split,
-      '--beam',
-      '1',
+    // greedy, logged to the run (its plots), then with the config's decoding
+    evals[split] = await evaluateBest(runDir, prepared, out, split, 1, [
       '--run',
       runDir,
-      '--metrics',
-      join(out, `eval-${split}.json`),
-      '--errors',
-      join(out, `errors-${split}.json`),
       '--plots',
       join(out, 'plots-copy.json'),
-      '--quiet',
     ]);
-    evals[split] = readJson(join(out, `eval-${split}.json`));
+    beams[split] = await evaluateBest(runDir, prepared, out, split, Math.max(beamWidth, 2));
   }
-  const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beam_width ?? 10;
-  await run([
-    'evaluate',
-    '--model',
-    join(runDir, 'best'),
-    '--prepared',
-    prepared,
-    '--split',
-    'test',
-    '--beam',
-    String(Math.max(beamWidth, 2)),
-    '--metrics',
-    join(out, 'eval-test-beam.json'),
-    '--errors',
-    join(out, 'errors-test-beam.json'),
-    '--quiet',
-  ]);
-  const beam = readJson(join(out, 'eval-test-beam.json'));
-  const nv = evals.val.val_count;
-  const nt = evals.test.test_count;
-  const heldout = {
-    lines: nv + nt,
-    acc_by_field: (evals.val.val_acc_by_field * nv + evals.test.test_acc_by_field * nt) / (nv + nt),
-    acc_by_char: (evals.val.val_acc_by_char * nv + evals.test.test_acc_by_char * nt) / (nv + nt),
-    cer_line_weighted: (evals.val.val_cer * nv + evals.test.test_cer * nt) / (nv + nt),
-    wer_line_weighted: (evals.val.val_wer * nv + evals.test.test_wer * nt) / (nv + nt),
-  };
+  const heldout = heldoutOf(evals);
+  const heldoutBeam = heldoutOf(beams);
   // predict on the original image files of the test split (decoded from the source PNGs, not the prepared shards)
   let preds = [];
   let correct = 0;
@@ -376,8 +377,10 @@ async function bench(name, task) {
     final_epoch_metrics: result.final.metrics,
     val: evals.val,
     test: evals.test,
-    test_beam: beam,
+    val_beam: beams.val,
+    test_beam: beams.test,
     heldout_10pct: heldout,
+    heldout_beam: heldoutBeam,
     predict_test_images: {
       files: preds.length,
       exact: correct,
@@ -394,18 +397,20 @@ async function bench(name, task) {
 }
 
 const TABLE_HEAD = [
-  '| task | backend | epochs (best) | held-out lines | field acc | acc_by_char | CER | WER | test field acc (beam) | test CER (beam) | val acc_by_char | predict on PNGs | wall time |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| task | backend | epochs (best) | held-out lines | field acc | acc_by_char | CER | WER | field acc (beam) | CER (beam) | test field acc (beam) | test CER (beam) | val acc_by_char | predict on PNGs | wall time |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const fmt = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
 
 /** One set's row of the results table (figures absent from older results print as '-'). */
 function row(name, r) {
   const h = r.heldout_10pct;
+  const hb = r.heldout_beam ?? {};
   if (!h) return `| ${name} | not benched yet: node bench/train/run.mjs --set ${name} |`;
   return (
     `| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${h.lines} | ` +
     `${fmt(h.acc_by_field, 3)} | ${fmt(h.acc_by_char, 3)} | ${fmt(h.cer_line_weighted, 4)} | ${fmt(h.wer_line_weighted, 4)} | ` +
+    `${fmt(hb.acc_by_field, 3)} | ${fmt(hb.cer_line_weighted, 4)} | ` +
     `${fmt(r.test_beam?.test_acc_by_field, 3)} | ${fmt(r.test_beam?.test_cer, 4)} | ${fmt(r.val.val_acc_by_char, 3)} | ` +
     `${r.predict_test_images.files ? `${r.predict_test_images.exact}/${r.predict_test_images.files}` : '-'} | ` +
     // training time summed over resumed sessions (the run's own clock), not just this invocation
@@ -442,7 +447,9 @@ function markdown(results) {
   for (const [name, r] of Object.entries(results)) lines.push(row(name, r));
   lines.push(
     '',
-    'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen).',
+    'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen). The first',
+    "figures decode greedily; (beam) ones with the config's decoding: prefix beam search of its decode.beam_width (else",
+    '10), with its character language model where decode.lm has one.',
     '',
     'Beside the reference recipes in PyTorch (bench/train/ocr_ref.py, `--peer`), on the same prepared split:',
     '',
@@ -458,6 +465,14 @@ function markdown(results) {
             ? `, trained by \`ocrops trainer train\` at commit ${r.trained_by.git_commit.slice(0, 7)} (reported with --from).`
             : ` with ${r.overrides.join(', ')}.`),
         `Test split alone: acc_by_field ${r.test.test_acc_by_field.toFixed(3)}, CER ${r.test.test_cer.toFixed(4)} (${r.test.test_count} lines).`,
+        ...(r.heldout_beam
+          ? [
+              `With the config's decoding (beam ${r.test_beam.test_beam_width}): held-out acc_by_field ` +
+                `${r.heldout_beam.acc_by_field.toFixed(3)} (val ${r.val_beam.val_acc_by_field.toFixed(3)}, test ` +
+                `${r.test_beam.test_acc_by_field.toFixed(3)}), acc_by_char ${r.heldout_beam.acc_by_char.toFixed(3)}, ` +
+                `CER ${r.heldout_beam.cer_line_weighted.toFixed(4)}, WER ${r.heldout_beam.wer_line_weighted.toFixed(4)}.`,
+            ]
+          : []),
         // a reported run's load averages are those of its evaluation here, not of its training
         (r.trained_by
           ? ''
@@ -510,7 +525,8 @@ for (const [name, task] of Object.entries(TASKS)) {
   if (!r) continue;
   save(name, { ...r, peer: stored()[name]?.peer }); // the stored peer row stays until `--peer` runs again
   console.log(
-    `\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)}, ` +
+    `\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)} ` +
+      `(with the config's decoding ${r.heldout_beam.acc_by_field.toFixed(3)}, CER ${r.heldout_beam.cer_line_weighted.toFixed(4)}), ` +
       `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${Math.round(r.train_wall_time_seconds ?? r.wall_time_seconds)}s of training on ${r.backend}`,
   );
   console.log([...TABLE_HEAD, row(name, r)].join('\n'));
