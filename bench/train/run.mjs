@@ -323,8 +323,9 @@ function heldoutOf({ val, test }) {
 
 async function bench(name, task) {
   const out = join(root, 'runs', 'bench', name);
+  const shipped = YAML.parse(readFileSync(join(root, task.config), 'utf8'));
   // the shipped config's own length unless --epochs says otherwise (the goals are for the configs as shipped)
-  const epochs = Number(opt('epochs', YAML.parse(readFileSync(join(root, task.config), 'utf8')).train.epochs));
+  const epochs = Number(opt('epochs', shipped.train.epochs));
   const load0 = loadavg()[0];
   const t0 = Date.now();
   const { dataCfg, dataFile } = await privateData(name, task);
@@ -335,7 +336,7 @@ async function bench(name, task) {
     : await trainShipped(name, task, out, dataFile, epochs);
   const wall = (Date.now() - t0) / 1000;
   const prepared = dataCfg.output;
-  const beamWidth = YAML.parse(readFileSync(join(root, task.config), 'utf8')).decode?.beam_width ?? 10;
+  const beamWidth = shipped.decode?.beam_width ?? 10;
   const evals = {};
   const beams = {};
   for (const split of ['val', 'test']) {
@@ -405,8 +406,8 @@ const fmt = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? v.toFi
 /** One set's row of the results table (figures absent from older results print as '-'). */
 function row(name, r) {
   const h = r.heldout_10pct;
-  const hb = r.heldout_beam ?? {};
   if (!h) return `| ${name} | not benched yet: node bench/train/run.mjs --set ${name} |`;
+  const hb = r.heldout_beam ?? {};
   return (
     `| ${name} | ${r.backend} | ${r.epochs_run} (${r.best?.epoch ?? '-'}) | ${h.lines} | ` +
     `${fmt(h.acc_by_field, 3)} | ${fmt(h.acc_by_char, 3)} | ${fmt(h.cer_line_weighted, 4)} | ${fmt(h.wer_line_weighted, 4)} | ` +
