@@ -202,7 +202,10 @@ async function benchPeer(name, task) {
   return { ...result, machine: load(load0), date: new Date().toISOString() };
 }
 
-/** Trains the shipped config on the bench's private split into `out` (or continues it with --resume). */
+/**
+ * Trains the shipped config on the bench's private split into `out` (or continues it with --resume). `trainedEpochs`:
+ * the epochs this call trained (0 when --resume finds the run finished).
+ */
 async function trainShipped(name, task, out, dataFile, epochs) {
   const trainArgs = [
     'train',
@@ -218,14 +221,19 @@ async function trainShipped(name, task, out, dataFile, epochs) {
     'tracker.enabled=false',
     ...sets.flatMap((s) => ['--set', s]),
   ];
-  if (existsSync(join(out, 'checkpoints', 'last', 'state.json')) && args.includes('--resume'))
-    trainArgs.push('--resume');
+  const statePath = join(out, 'checkpoints', 'last', 'state.json');
+  const resuming = existsSync(statePath) && args.includes('--resume');
+  if (resuming) trainArgs.push('--resume');
+  const epochsBefore = resuming ? readJson(statePath).history.length : 0;
   console.log(`\n== ${name}: trainer ${trainArgs.join(' ')}`);
   const deadline = opt('deadline-minutes');
   const { timedOut } = await run(trainArgs, { deadlineMs: deadline ? Number(deadline) * 60_000 : undefined });
-  if (!timedOut) return { result: readJson(join(out, 'result.json')), timedOut, runDir: out };
+  if (!timedOut) {
+    const result = readJson(join(out, 'result.json'));
+    return { result, timedOut, runDir: out, trainedEpochs: result.epochs - epochsBefore };
+  }
   // Stopped at the time budget: report the best model so far (the run can continue with --resume).
-  const st = readJson(join(out, 'checkpoints', 'last', 'state.json'));
+  const st = readJson(statePath);
   const last = st.history.at(-1);
   console.log(
     `${name}: time budget of ${deadline} min reached after ${st.history.length} epochs; evaluating the best model so far`,
@@ -238,7 +246,7 @@ async function trainShipped(name, task, out, dataFile, epochs) {
     wallTimeSeconds: st.wallTimeSeconds,
     final: { metrics: last?.metrics ?? {} },
   };
-  return { result, timedOut, runDir: out };
+  return { result, timedOut, runDir: out, trainedEpochs: st.history.length - epochsBefore };
 }
 
 /** The parsed YAML of a file at a git commit and now (comments and layout do not count), or why they differ. */
@@ -281,7 +289,7 @@ async function adoptRun(name, task, from, prepared) {
   const md5 = await folderMd5(prepared); // as the run's lineage recorded it
   if (md5 !== l.datasetMd5) fail(`the run read prepared data ${l.datasetMd5}, the bench's split of ${name} is ${md5}`);
   console.log(`\n== ${name}: the run in ${from} (commit ${l.gitCommit.slice(0, 7)}, same config and split)`);
-  return { result, timedOut: false, runDir: from };
+  return { result, timedOut: false, runDir: from, trainedEpochs: 0 };
 }
 
 /** `trainer evaluate` of a run's best model on one split (beam 1 = greedy); its metrics, also kept in `out`. */
@@ -331,7 +339,7 @@ async function bench(name, task) {
   const { dataCfg, dataFile } = await privateData(name, task);
   mkdirSync(out, { recursive: true }); // the evaluations' files, also for a run reported with --from
   const from = opt('from');
-  const { result, timedOut, runDir } = from
+  const { result, timedOut, runDir, trainedEpochs } = from
     ? await adoptRun(name, task, from, dataCfg.output)
     : await trainShipped(name, task, out, dataFile, epochs);
   const wall = (Date.now() - t0) / 1000;
@@ -340,7 +348,7 @@ async function bench(name, task) {
   const evals = {};
   const beams = {};
   for (const split of ['val', 'test']) {
-    // greedy, logged to the run (its plots), then with the config's decoding
+    // greedy, logged to the run (its plots), then by beam search with the config's width and language model
     evals[split] = await evaluateBest(runDir, prepared, out, split, 1, [
       '--run',
       runDir,
@@ -392,7 +400,8 @@ async function bench(name, task) {
         confidence: Math.round(p.confidence * 1e4) / 1e4,
       })),
     },
-    machine: { cores: cpus().length, ...load(load0) },
+    // the load while training: absent when this call trained nothing (a reported or finished run)
+    ...(trainedEpochs > 0 ? { machine: { cores: cpus().length, ...load(load0) } } : {}),
     date: new Date().toISOString(),
   };
 }
@@ -449,8 +458,8 @@ function markdown(results) {
   lines.push(
     '',
     'Held-out = the val and test splits (not trained on; val selects the best epoch, test is never seen). The first',
-    "figures decode greedily; (beam) ones with the config's decoding: prefix beam search of its decode.beam_width (else",
-    '10), with its character language model where decode.lm has one.',
+    "figures decode greedily; (beam) ones by prefix beam search of the config's decode.beam_width (else 10), with its",
+    "character language model where decode.lm has one (the config's own decoding where decode.method is beam).",
     '',
     'Beside the reference recipes in PyTorch (bench/train/ocr_ref.py, `--peer`), on the same prepared split:',
     '',
@@ -468,14 +477,14 @@ function markdown(results) {
         `Test split alone: acc_by_field ${r.test.test_acc_by_field.toFixed(3)}, CER ${r.test.test_cer.toFixed(4)} (${r.test.test_count} lines).`,
         ...(r.heldout_beam
           ? [
-              `With the config's decoding (beam ${r.test_beam.test_beam_width}): held-out acc_by_field ` +
+              `With beam search (width ${r.test_beam.test_beam_width}, the config's language model if any): held-out acc_by_field ` +
                 `${r.heldout_beam.acc_by_field.toFixed(3)} (val ${r.val_beam.val_acc_by_field.toFixed(3)}, test ` +
                 `${r.test_beam.test_acc_by_field.toFixed(3)}), acc_by_char ${r.heldout_beam.acc_by_char.toFixed(3)}, ` +
                 `CER ${r.heldout_beam.cer_line_weighted.toFixed(4)}, WER ${r.heldout_beam.wer_line_weighted.toFixed(4)}.`,
             ]
           : []),
-        // a reported run's load averages are those of its evaluation here, not of its training
-        (r.trained_by
+        // the load averages of its training, where this bench trained it (older reported rows hold an evaluation's)
+        (r.trained_by || !r.machine
           ? ''
           : `Load average ${r.machine.loadavg_at_start} at start, ${r.machine.loadavg_at_end} at end; `) +
           `${r.images_per_second_last_epoch} training images/s in the last epoch.`,
@@ -524,10 +533,12 @@ for (const [name, task] of Object.entries(TASKS)) {
   }
   const r = await bench(name, task);
   if (!r) continue;
-  save(name, { ...r, peer: stored()[name]?.peer }); // the stored peer row stays until `--peer` runs again
+  // the stored peer row stays until `--peer` runs again; a finished run resumed keeps its training's load figures
+  const before = stored()[name];
+  save(name, { ...r, machine: r.machine ?? (r.trained_by ? undefined : before?.machine), peer: before?.peer });
   console.log(
     `\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)} ` +
-      `(with the config's decoding ${r.heldout_beam.acc_by_field.toFixed(3)}, CER ${r.heldout_beam.cer_line_weighted.toFixed(4)}), ` +
+      `(beam search ${r.heldout_beam.acc_by_field.toFixed(3)}, CER ${r.heldout_beam.cer_line_weighted.toFixed(4)}), ` +
       `val acc_by_char ${r.val.val_acc_by_char.toFixed(3)}, ${r.epochs_run} epochs, ${Math.round(r.train_wall_time_seconds ?? r.wall_time_seconds)}s of training on ${r.backend}`,
   );
   console.log([...TABLE_HEAD, row(name, r)].join('\n'));
