@@ -1,6 +1,6 @@
 # ocrops image: the tracker server, sweep workers and the model server from one image (`ocrops <group> <command>`).
-# Build stage: scripts/setup --no-apt builds better-sqlite3 from source and tfjs-node against the TensorFlow C library
-# taken from the tensorflow-cpu wheel on PyPI, exactly as on a development machine. Runtime stage: Node's slim image
+# Build stage: scripts/setup --no-apt --no-test-deps builds better-sqlite3 from source and tfjs-node against the
+# TensorFlow C library taken from the tensorflow-cpu wheel on PyPI, exactly as on a development machine. Runtime stage: Node's slim image
 # with the built node_modules, the packages, the configs and the fonts the synthetic data generator draws with.
 #   docker build -t ocrops:latest .
 FROM node:20-bookworm AS build
@@ -14,7 +14,7 @@ COPY scripts ./scripts
 COPY configs ./configs
 COPY .dvc ./.dvc
 COPY dvc.yaml ./
-RUN scripts/setup --no-apt \
+RUN scripts/setup --no-apt --no-test-deps \
     && node packages/dashboard/scripts/build.mjs \
     && rm -rf .cache .venv
 
