@@ -1,7 +1,8 @@
 # ocrops image: the tracker server, sweep workers and the model server from one image (`ocrops <group> <command>`).
 # Build stage: scripts/setup --no-apt --no-test-deps builds better-sqlite3 from source and tfjs-node against the
-# TensorFlow C library taken from the tensorflow-cpu wheel on PyPI, exactly as on a development machine. Runtime stage: Node's slim image
-# with the built node_modules, the packages, the configs and the fonts the synthetic data generator draws with.
+# TensorFlow C library taken from the tensorflow-cpu wheel on PyPI, exactly as on a development machine. Runtime
+# stage: Node's slim image with the built node_modules, the packages, the configs and the fonts the synthetic data
+# generator draws with.
 #   docker build -t ocrops:latest .
 FROM node:20-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

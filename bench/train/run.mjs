@@ -534,14 +534,10 @@ for (const [name, task] of Object.entries(TASKS)) {
   const r = await bench(name, task);
   if (!r) continue;
   // the stored peer row stays until `--peer` runs again; a finished run resumed keeps its training's load figures
-  // (only if the stored row is that run's: a run trained elsewhere and resumed here has none)
+  // when the stored row is that run's (a run trained elsewhere, or reported with --from, has none)
   const before = stored()[name];
   const sameRun = before?.train_wall_time_seconds === r.train_wall_time_seconds && before?.best?.step === r.best?.step;
-  save(name, {
-    ...r,
-    machine: r.machine ?? (r.trained_by || !sameRun ? undefined : before?.machine),
-    peer: before?.peer,
-  });
+  save(name, { ...r, machine: r.machine ?? (sameRun ? before.machine : undefined), peer: before?.peer });
   console.log(
     `\n${name}: held-out field accuracy ${r.heldout_10pct.acc_by_field.toFixed(3)}, CER ${r.heldout_10pct.cer_line_weighted.toFixed(4)} ` +
       `(beam search ${r.heldout_beam.acc_by_field.toFixed(3)}, CER ${r.heldout_beam.cer_line_weighted.toFixed(4)}), ` +
